@@ -1,0 +1,114 @@
+package ai.coopt.data;
+
+import ai.coopt.UserException;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+
+/**
+ * A parsed {@code --data SPEC}: a known dataset ({@code fashion-mnist}, {@code mnist}) or a
+ * reader and a directory ({@code idx:DIR}, {@code cifar10:DIR}, {@code cifar100:DIR},
+ * {@code folder:DIR}). Parsing checks only the syntax, so a spec recorded on one machine can
+ * be parsed on another; {@link #load} checks that the data is there.
+ */
+public final class DatasetSpec {
+    /** The accepted forms, for error messages. */
+    public static final String ACCEPTED_FORMS =
+            "fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR";
+
+    private final String scheme;
+    private final Path dir;
+
+    private DatasetSpec(String scheme, Path dir) {
+        this.scheme = scheme;
+        this.dir = dir;
+    }
+
+    /**
+     * Parses a dataset spec. A relative DIR is made absolute against the working directory,
+     * and a leading {@code ~/} stands for the home directory.
+     *
+     * @throws UserException for an unknown scheme or a missing DIR, listing the accepted forms
+     */
+    public static DatasetSpec parse(String spec) {
+        String text = spec == null ? "" : spec.strip();
+        if (KnownDatasets.NAMES.contains(text)) {
+            return new DatasetSpec(text, null);
+        }
+        int colon = text.indexOf(':');
+        String scheme = colon < 0 ? text : text.substring(0, colon);
+        if (colon < 0 || !(scheme.equals("idx") || scheme.equals("cifar10") || scheme.equals("cifar100")
+                || scheme.equals("folder"))) {
+            throw new UserException("unknown dataset spec '" + text + "'; accepted forms: " + ACCEPTED_FORMS);
+        }
+        String dirText = text.substring(colon + 1);
+        if (dirText.isEmpty()) {
+            throw new UserException("dataset spec '" + text + "' names no directory; accepted forms: " + ACCEPTED_FORMS);
+        }
+        if (dirText.equals("~") || dirText.startsWith("~/")) {
+            dirText = System.getProperty("user.home") + dirText.substring(1);
+        }
+        try {
+            return new DatasetSpec(scheme, Path.of(dirText).toAbsolutePath().normalize());
+        } catch (InvalidPathException e) {
+            throw new UserException("dataset spec '" + text + "': not a valid path: " + e.getMessage());
+        }
+    }
+
+    /** The canonical form: the known name, or {@code scheme:/absolute/dir}. */
+    public String spec() {
+        return dir == null ? scheme : scheme + ":" + dir;
+    }
+
+    /**
+     * Loads one split. Known datasets are located, or downloaded when absent (progress on stderr).
+     * The result's {@link ImageSet#source()} is {@code spec():split}.
+     *
+     * @param split {@code train} or {@code test}
+     * @param limit the number of samples to read from the start of the split; ≤ 0 reads all
+     * @throws UserException when the split is neither, or the data is missing or malformed
+     */
+    public ImageSet load(String split, int limit) {
+        checkSplit(split);
+        String source = spec() + ":" + split;
+        if (dir == null) {
+            return loadIdx(KnownDatasets.fetch(scheme, null, KnownDatasets.Progress.stderr()), split, limit, source);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new UserException("dataset " + spec() + ": " + dir + " is not a directory");
+        }
+        return switch (scheme) {
+            case "idx" -> loadIdx(dir, split, limit, source);
+            case "cifar10" -> CifarReader.readCifar10(dir, split, limit, source);
+            case "cifar100" -> CifarReader.readCifar100(dir, split, limit, source);
+            default -> ImageFolderReader.read(dir, split, limit, source);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return spec();
+    }
+
+    /** Checks that {@code split} is {@code train} or {@code test}. */
+    static void checkSplit(String split) {
+        if (!"train".equals(split) && !"test".equals(split)) {
+            throw new UserException("unknown split '" + split + "'; use train or test");
+        }
+    }
+
+    private static ImageSet loadIdx(Path dir, String split, int limit, String source) {
+        String prefix = split.equals("train") ? "train" : "t10k";
+        return IdxReader.read(requireIdx(dir, prefix + "-images-idx3-ubyte"),
+                requireIdx(dir, prefix + "-labels-idx1-ubyte"), limit, source);
+    }
+
+    private static Path requireIdx(Path dir, String base) {
+        Path file = IdxReader.find(dir, base);
+        if (file == null) {
+            throw new UserException(dir + " has no " + base + " (or " + base + ".gz)");
+        }
+        return file;
+    }
+}

@@ -1,0 +1,177 @@
+package ai.coopt.data;
+
+import ai.coopt.UserException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ImageFolderReaderTest {
+    @TempDir
+    Path dir;
+
+    private static void rgb(Path file, int width, int height, int rgb) throws IOException {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.setRGB(x, y, rgb);
+            }
+        }
+        save(file, image);
+    }
+
+    private static void gray(Path file, int width, int height, int value) throws IOException {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.getRaster().setSample(x, y, 0, value);
+            }
+        }
+        save(file, image);
+    }
+
+    private static void save(Path file, BufferedImage image) throws IOException {
+        Files.createDirectories(file.getParent());
+        String format = file.toString().endsWith(".png") ? "png" : "jpg";
+        if (!ImageIO.write(image, format, file.toFile())) {
+            throw new IOException("no writer for " + format);
+        }
+    }
+
+    /** The value of channel c of image i (constant over the image in these tests). */
+    private static int pixel(ImageSet set, int i, int c, int y, int x) {
+        int plane = set.height() * set.width();
+        return set.pixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
+    }
+
+    @Test
+    void twoClassesWithLabelsAndResize() throws IOException {
+        rgb(dir.resolve("cat/a.png"), 4, 3, 0xff0000);
+        rgb(dir.resolve("dog/b.png"), 9, 7, 0x0000ff);
+        gray(dir.resolve("dog/c.png"), 2, 2, 100);
+        Files.writeString(dir.resolve("dog/notes.txt"), "ignored");
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "folder:x:train");
+        assertEquals(3, set.count());
+        assertEquals(3, set.channels());
+        assertEquals(3, set.height());
+        assertEquals(4, set.width());
+        assertArrayEquals(new int[] {0, 1, 1}, set.labels());
+        assertEquals("folder:x:train", set.source());
+        for (int y = 0; y < 3; y++) {
+            for (int x = 0; x < 4; x++) {
+                assertEquals(255, pixel(set, 0, 0, y, x));
+                assertEquals(0, pixel(set, 0, 2, y, x));
+                assertEquals(0, pixel(set, 1, 0, y, x));
+                assertEquals(255, pixel(set, 1, 2, y, x));
+                for (int c = 0; c < 3; c++) {
+                    assertEquals(100, pixel(set, 2, c, y, x));
+                }
+            }
+        }
+    }
+
+    @Test
+    void allGrayGivesOneChannelWithValuesKept() throws IOException {
+        gray(dir.resolve("a/1.png"), 3, 3, 37);
+        gray(dir.resolve("b/2.png"), 6, 6, 200);
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        assertEquals(1, set.channels());
+        assertEquals(3, set.height());
+        assertEquals(37, pixel(set, 0, 0, 1, 1));
+        assertEquals(200, pixel(set, 1, 0, 2, 2));
+    }
+
+    @Test
+    void bilinearResizeInterpolates() throws IOException {
+        BufferedImage ramp = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_GRAY);
+        ramp.getRaster().setSample(0, 0, 0, 0);
+        ramp.getRaster().setSample(1, 0, 0, 200);
+        gray(dir.resolve("a.png"), 8, 1, 0);
+        save(dir.resolve("b.png"), ramp);
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        int previous = -1;
+        boolean between = false;
+        for (int x = 0; x < 8; x++) {
+            int v = pixel(set, 1, 0, 0, x);
+            assertTrue(v >= previous, "not monotonic at " + x);
+            between |= v > 0 && v < 200;
+            previous = v;
+        }
+        assertTrue(between, "no interpolated values");
+    }
+
+    @Test
+    void jpegIsRead() throws IOException {
+        rgb(dir.resolve("x/photo.JPG"), 8, 8, 0x808080);
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        assertEquals(1, set.count());
+        assertTrue(Math.abs(pixel(set, 0, 1, 4, 4) - 128) <= 3);
+    }
+
+    @Test
+    void unlabeledFolderAndLimit() throws IOException {
+        for (int i = 0; i < 5; i++) {
+            rgb(dir.resolve("img" + i + ".png"), 2, 2, i * 10);
+        }
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        assertEquals(5, set.count());
+        assertNull(set.labels());
+        ImageSet limited = ImageFolderReader.read(dir, "train", 2, "s");
+        assertEquals(2, limited.count());
+        assertEquals(10, pixel(limited, 1, 2, 0, 0));
+    }
+
+    @Test
+    void trainAndTestOrValSplits() throws IOException {
+        rgb(dir.resolve("train/a/1.png"), 2, 2, 1);
+        rgb(dir.resolve("train/b/1.png"), 2, 2, 2);
+        rgb(dir.resolve("val/a/1.png"), 2, 2, 3);
+        assertEquals(2, ImageFolderReader.read(dir, "train", 0, "s").count());
+        ImageSet test = ImageFolderReader.read(dir, "test", 0, "s");
+        assertEquals(1, test.count());
+        assertEquals(3, pixel(test, 0, 2, 0, 0));
+    }
+
+    @Test
+    void singleFolderHasNoTestSplit() throws IOException {
+        rgb(dir.resolve("a/1.png"), 2, 2, 1);
+        UserException e = assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "test", 0, "s"));
+        assertTrue(e.getMessage().contains("only split is train"), e.getMessage());
+    }
+
+    @Test
+    void emptyFolderAndEmptyClass() throws IOException {
+        UserException e = assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "train", 0, "s"));
+        assertEquals(dir + " holds no PNG or JPEG images", e.getMessage());
+        rgb(dir.resolve("a/1.png"), 2, 2, 1);
+        Files.createDirectories(dir.resolve("b"));
+        e = assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "train", 0, "s"));
+        assertTrue(e.getMessage().contains(dir.resolve("b").toString()), e.getMessage());
+    }
+
+    @Test
+    void unreadableImageIsNamed() throws IOException {
+        rgb(dir.resolve("a/1.png"), 2, 2, 1);
+        Path broken = dir.resolve("a/2.png");
+        Files.write(broken, new byte[] {1, 2, 3, 4, 5});
+        UserException e = assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "train", 0, "s"));
+        assertTrue(e.getMessage().startsWith(broken.toString()), e.getMessage());
+    }
+
+    @Test
+    void mixingFilesAndClassFoldersIsRefused() throws IOException {
+        rgb(dir.resolve("a/1.png"), 2, 2, 1);
+        rgb(dir.resolve("loose.png"), 2, 2, 1);
+        assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "train", 0, "s"));
+    }
+}
