@@ -1,0 +1,268 @@
+package ai.coopt.store;
+
+import ai.coopt.UserException;
+import ai.coopt.data.Normalization;
+import ai.coopt.nn.Architectures;
+import ai.coopt.nn.Network;
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A trained or initialised backbone saved by this project: a directory with {@value #MODEL_JSON} (format
+ * {@value #FORMAT}: architecture, feature dimension, input size, input normalisation, method, provenance, and
+ * the weights' file name and SHA-256) and {@value #WEIGHTS_FILE}, one float32 tensor per DJL parameter
+ * (batch-norm running statistics included) named by its parameter path, e.g.
+ * {@code 01SequentialBlock_01Conv2d_weight}. Instances are read with {@link #read} and are immutable.
+ */
+public final class ModelDirectory {
+    /** The value of the {@code format} field this version writes and reads. */
+    public static final String FORMAT = "coopt-model/1";
+    /** The description file. */
+    public static final String MODEL_JSON = "model.json";
+    /** The weights file this version writes. */
+    public static final String WEIGHTS_FILE = "weights.safetensors";
+    /** Model directories, recognised by their {@value #MODEL_JSON}. */
+    public static final DirectoryKind KIND = new DirectoryKind("CoOpt model directory", MODEL_JSON);
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    private final Path dir;
+    private final String arch;
+    private final int featureDim;
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final float[] mean;
+    private final float[] std;
+    private final String method;
+    private final ObjectNode provenance;
+    private final Path weights;
+    private final String weightsSha256;
+
+    private ModelDirectory(Path dir, JsonFields fields, Path weights, String weightsSha256) {
+        this.dir = dir;
+        this.arch = fields.text("arch");
+        if (!Architectures.names().contains(arch)) {
+            throw fields.error("unknown architecture '" + arch + "' (known: " + String.join(", ", Architectures.names()) + ")");
+        }
+        this.featureDim = fields.positiveInt("feature_dim");
+        this.channels = fields.positiveInt("input.channels");
+        this.height = fields.positiveInt("input.height");
+        this.width = fields.positiveInt("input.width");
+        this.mean = fields.floats("normalization.mean", channels);
+        this.std = fields.floats("normalization.std", channels);
+        for (float s : std) {
+            if (!(s > 0)) {
+                throw fields.error("field 'normalization.std' must hold positive numbers, found " + s);
+            }
+        }
+        this.method = fields.text("method");
+        this.provenance = fields.object("provenance").deepCopy();
+        this.weights = weights;
+        this.weightsSha256 = weightsSha256;
+    }
+
+    /**
+     * Saves {@code net} as a model directory, atomically: the directory appears complete or not at all.
+     * An existing model directory (or empty directory) at {@code dir} is replaced; anything else is refused.
+     *
+     * @param mean per-channel mean of pixel/255 that inputs are normalised with
+     * @param std per-channel standard deviation of pixel/255 that inputs are normalised with
+     * @param method how the weights were obtained, e.g. {@code random-init}, {@code byol}, {@code rela}
+     * @param provenance free description of how the model was made (data, targets, hyper-parameters, seed,
+     *     wall time, tool version, command line); stored as given
+     * @throws IllegalArgumentException when mean/std do not fit the network's channels or method is blank
+     * @throws UserException when {@code dir} may not be replaced or cannot be written
+     */
+    public static void write(Path dir, Network net, float[] mean, float[] std, String method, ObjectNode provenance) {
+        int[] input = Arrays.stream(net.inputShape().getShape()).mapToInt(Math::toIntExact).toArray();
+        if (mean.length != input[1]) {
+            throw new IllegalArgumentException("normalisation has " + mean.length + " channels, the network " + input[1]);
+        }
+        Normalization.of(mean, std);
+        if (method == null || method.isBlank()) {
+            throw new IllegalArgumentException("the method must be named");
+        }
+        LinkedHashMap<String, Tensor> tensors = tensors(net);
+        AtomicFiles.writeDirectory(dir, KIND, true, tmp -> {
+            Path weightsFile = tmp.resolve(WEIGHTS_FILE);
+            SafeTensors.write(weightsFile, tensors, Map.of("arch", net.arch()));
+            ObjectNode json = Json.MAPPER.createObjectNode();
+            json.put("format", FORMAT);
+            json.put("arch", net.arch());
+            json.put("feature_dim", net.featureDim());
+            ObjectNode size = json.putObject("input");
+            size.put("channels", input[1]);
+            size.put("height", input[2]);
+            size.put("width", input[3]);
+            ObjectNode normalization = json.putObject("normalization");
+            ArrayNode means = normalization.putArray("mean");
+            ArrayNode stds = normalization.putArray("std");
+            for (int c = 0; c < mean.length; c++) {
+                means.add(mean[c]);
+                stds.add(std[c]);
+            }
+            json.put("method", method);
+            json.set("provenance", provenance == null ? Json.MAPPER.createObjectNode() : provenance.deepCopy());
+            ObjectNode weights = json.putObject("weights");
+            weights.put("file", WEIGHTS_FILE);
+            weights.put("sha256", Checksums.sha256(weightsFile));
+            AtomicFiles.writeJson(tmp.resolve(MODEL_JSON), json);
+        });
+    }
+
+    /**
+     * Reads and validates a model directory: the description's format and fields, and the weights' checksum.
+     *
+     * @throws UserException with one line naming the directory or file for anything missing, malformed or modified
+     */
+    public static ModelDirectory read(Path dir) {
+        if (!Files.exists(dir)) {
+            throw new UserException(dir + ": no such directory");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new UserException(dir + ": not a directory (expected a " + KIND.description() + ")");
+        }
+        Path jsonFile = dir.resolve(MODEL_JSON);
+        if (!Files.exists(jsonFile)) {
+            throw new UserException(dir + ": not a " + KIND.description() + " (no " + MODEL_JSON + ")");
+        }
+        JsonNode root = Json.read(jsonFile);
+        JsonFields fields = new JsonFields(jsonFile, root);
+        if (!root.isObject()) {
+            throw fields.error("not a JSON object");
+        }
+        JsonNode format = root.get("format");
+        if (format == null) {
+            throw fields.error("not a " + KIND.description() + " description (no \"format\" field)");
+        }
+        if (!FORMAT.equals(format.asText())) {
+            throw fields.error("unsupported format " + format + " (this version reads \"" + FORMAT + "\")");
+        }
+        String name = fields.text("weights.file");
+        if (name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")) {
+            throw fields.error("field 'weights.file' must be a file name inside the directory, found '" + name + "'");
+        }
+        String expected = fields.text("weights.sha256");
+        if (!SHA256.matcher(expected).matches()) {
+            throw fields.error("field 'weights.sha256' must be 64 lower-case hex digits");
+        }
+        Path weights = dir.resolve(name);
+        if (!Files.isRegularFile(weights)) {
+            throw new UserException(weights + ": missing (" + MODEL_JSON + " refers to it)");
+        }
+        ModelDirectory model = new ModelDirectory(dir, fields, weights, expected);
+        String actual = Checksums.sha256(weights);
+        if (!actual.equals(expected)) {
+            throw new UserException(dir + ": checksum mismatch: " + name + " was modified or is corrupt (sha256 "
+                    + actual + ", " + MODEL_JSON + " records " + expected + ")");
+        }
+        return model;
+    }
+
+    /**
+     * Builds the network on {@code device} and loads the weights into it. The caller closes the network.
+     *
+     * @throws UserException when the weights file is corrupt or its tensors do not match the architecture's
+     *     parameters exactly (names, dtype, shapes)
+     */
+    public Network open(Device device) {
+        TensorFile file = SafeTensors.read(weights);
+        Network net = Network.create(arch, channels, height, width, 0, device);
+        boolean loaded = false;
+        try {
+            if (net.featureDim() != featureDim) {
+                throw new UserException(dir.resolve(MODEL_JSON) + ": feature_dim " + featureDim + " does not match "
+                        + arch + " (" + net.featureDim() + ")");
+            }
+            load(file, net);
+            loaded = true;
+            return net;
+        } finally {
+            if (!loaded) {
+                net.close();
+            }
+        }
+    }
+
+    private void load(TensorFile file, Network net) {
+        PairList<String, Parameter> parameters = net.block().getParameters();
+        for (String name : file.tensors().keySet()) {
+            if (!parameters.contains(name)) {
+                throw new UserException(weights + ": tensor '" + name + "' is not a parameter of " + arch);
+            }
+        }
+        for (Pair<String, Parameter> p : parameters) {
+            String name = p.getKey();
+            if (!file.tensors().containsKey(name)) {
+                throw new UserException(weights + ": missing tensor '" + name + "' that " + arch + " needs");
+            }
+            Tensor.F32 tensor = file.f32(name);
+            NDArray array = p.getValue().getArray();
+            long[] shape = array.getShape().getShape();
+            if (!Arrays.equals(shape, tensor.shape())) {
+                throw new UserException(weights + ": tensor '" + name + "' has shape " + Arrays.toString(tensor.shape())
+                        + ", " + arch + " expects " + Arrays.toString(shape));
+            }
+            array.set(FloatBuffer.wrap(tensor.data()));
+        }
+    }
+
+    /** One float32 tensor per parameter, named by its unique parameter path. */
+    private static LinkedHashMap<String, Tensor> tensors(Network net) {
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Pair<String, Parameter> p : net.block().getParameters()) {
+            NDArray array = p.getValue().getArray();
+            if (array.getDataType() != DataType.FLOAT32) {
+                throw new IllegalStateException("parameter " + p.getKey() + " is " + array.getDataType() + ", not float32");
+            }
+            Tensor previous = tensors.put(p.getKey(), new Tensor.F32(array.getShape().getShape(), array.toFloatArray()));
+            if (previous != null) {
+                throw new IllegalStateException("two parameters are named " + p.getKey());
+            }
+        }
+        return tensors;
+    }
+
+    /** The directory it was read from. */
+    public Path dir() { return dir; }
+    /** The architecture name, one of {@link Architectures#names()}. */
+    public String arch() { return arch; }
+    /** The width of the feature vector. */
+    public int featureDim() { return featureDim; }
+    /** Input channels. */
+    public int channels() { return channels; }
+    /** Input height in pixels. */
+    public int height() { return height; }
+    /** Input width in pixels. */
+    public int width() { return width; }
+    /** A copy of the per-channel mean of pixel/255 that inputs are normalised with. */
+    public float[] mean() { return mean.clone(); }
+    /** A copy of the per-channel standard deviation of pixel/255 that inputs are normalised with. */
+    public float[] std() { return std.clone(); }
+    /** The input normalisation as the data package applies it. */
+    public Normalization normalization() { return Normalization.of(mean, std); }
+    /** How the weights were obtained, e.g. {@code random-init}. */
+    public String method() { return method; }
+    /** A copy of the provenance object. */
+    public ObjectNode provenance() { return provenance.deepCopy(); }
+    /** The weights file. */
+    public Path weightsFile() { return weights; }
+    /** The verified SHA-256 of the weights file, 64 lower-case hex digits. */
+    public String weightsSha256() { return weightsSha256; }
+}

@@ -1,0 +1,329 @@
+package ai.coopt.store;
+
+import ai.coopt.UserException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads and writes the <a href="https://huggingface.co/docs/safetensors">safetensors</a> format: an 8-byte
+ * little-endian header length N, N bytes of UTF-8 JSON describing each tensor's dtype, shape and byte range,
+ * then the little-endian tensor data, contiguous and without gaps. Any safetensors reader (numpy, PyTorch)
+ * reads what {@link #write} produces; {@link #read} accepts the dtypes of {@link DType}.
+ */
+public final class SafeTensors {
+    /** The key of the free string-to-string map in the header. */
+    public static final String METADATA_KEY = "__metadata__";
+    /** Headers longer than this are refused as corrupt. */
+    static final long MAX_HEADER_BYTES = 100L << 20;
+    private static final int CHUNK_BYTES = 1 << 20;
+
+    private SafeTensors() {}
+
+    /**
+     * Writes {@code tensors}, in their map order, to {@code file} via a temporary sibling and an atomic rename.
+     * Metadata keys are written sorted, so identical input gives a byte-identical file.
+     *
+     * @throws IllegalArgumentException for an empty tensor name or one equal to {@value #METADATA_KEY}
+     * @throws UserException when the file cannot be written
+     */
+    public static void write(Path file, LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
+        byte[] header = header(tensors, metadata);
+        AtomicFiles.write(file, channel -> {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            chunk.putLong(header.length).flip();
+            writeFully(channel, chunk);
+            writeFully(channel, ByteBuffer.wrap(header));
+            for (Tensor tensor : tensors.values()) {
+                writeData(channel, tensor, chunk);
+            }
+        });
+    }
+
+    /**
+     * Reads and validates a whole file.
+     *
+     * @throws UserException naming the file, for a missing or unreadable file, a bad header (length, JSON,
+     *     dtype, shape) or tensor byte ranges that are out of range, overlap, or do not cover the data exactly
+     */
+    public static TensorFile read(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw corrupt(file, "too short for a safetensors file (" + size + " bytes, need at least 8)");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(file, channel, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
+                throw corrupt(file, "header length " + Long.toUnsignedString(headerLength)
+                        + " is absurd (limit " + MAX_HEADER_BYTES + " bytes); not a safetensors file");
+            }
+            if (headerLength > size - 8) {
+                throw corrupt(file, "header length " + headerLength + " exceeds the file size (" + size
+                        + " bytes); truncated or not a safetensors file");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(file, channel, headerBytes, 8);
+            long dataStart = 8 + headerLength;
+            Header header = parseHeader(file, headerBytes.array(), size - dataStart);
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Entry entry : header.entries()) {
+                tensors.put(entry.name(), readData(file, channel, dataStart, entry));
+            }
+            return new TensorFile(file, Collections.unmodifiableMap(tensors), header.metadata());
+        } catch (NoSuchFileException e) {
+            throw new UserException(file + ": no such file", e);
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
+        }
+    }
+
+    /** The JSON header, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] header(LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = root.putObject(METADATA_KEY);
+            new TreeMap<>(metadata).forEach(meta::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            if (name.isEmpty() || name.equals(METADATA_KEY)) {
+                throw new IllegalArgumentException("invalid tensor name '" + name + "'");
+            }
+            Tensor tensor = e.getValue();
+            long end = offset + (long) tensor.size() * tensor.dtype().bytes();
+            ObjectNode node = root.putObject(name);
+            node.put("dtype", tensor.dtype().name());
+            ArrayNode shape = node.putArray("shape");
+            for (long d : tensor.shape()) {
+                shape.add(d);
+            }
+            node.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json;
+        try {
+            json = Json.MAPPER.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of strings and numbers always serialises", e);
+        }
+        byte[] padded = Arrays.copyOf(json, (json.length + 7) / 8 * 8);
+        Arrays.fill(padded, json.length, padded.length, (byte) ' ');
+        return padded;
+    }
+
+    private static void writeData(FileChannel channel, Tensor tensor, ByteBuffer chunk) throws IOException {
+        int perChunk = CHUNK_BYTES / tensor.dtype().bytes();
+        for (int at = 0; at < tensor.size(); at += perChunk) {
+            int n = Math.min(perChunk, tensor.size() - at);
+            chunk.clear();
+            if (tensor instanceof Tensor.F32 t) {
+                chunk.asFloatBuffer().put(t.data(), at, n);
+            } else if (tensor instanceof Tensor.I64 t) {
+                chunk.asLongBuffer().put(t.data(), at, n);
+            } else if (tensor instanceof Tensor.I32 t) {
+                chunk.asIntBuffer().put(t.data(), at, n);
+            }
+            chunk.limit(n * tensor.dtype().bytes());
+            writeFully(channel, chunk);
+        }
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    /** A tensor's description in the header. */
+    private record Entry(String name, DType dtype, long[] shape, int size, long begin, long end) {}
+
+    /** The validated header: entries sorted by offset, and the metadata. */
+    private record Header(List<Entry> entries, Map<String, String> metadata) {}
+
+    private static Header parseHeader(Path file, byte[] bytes, long dataBytes) {
+        JsonNode root = Json.parse(file, "header", bytes);
+        if (!root.isObject()) {
+            throw corrupt(file, "header is not a JSON object");
+        }
+        Map<String, String> metadata = Map.of();
+        List<Entry> entries = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            if (field.getKey().equals(METADATA_KEY)) {
+                metadata = parseMetadata(file, field.getValue());
+            } else {
+                entries.add(parseEntry(file, field.getKey(), field.getValue()));
+            }
+        }
+        entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long expected = 0;
+        for (Entry e : entries) {
+            if (e.end() > dataBytes) {
+                throw corrupt(file, "tensor '" + e.name() + "' data_offsets [" + e.begin() + ", " + e.end()
+                        + "] are out of range: the data section holds " + dataBytes + " bytes; truncated or corrupt");
+            }
+            if (e.begin() < expected) {
+                throw corrupt(file, "tensor '" + e.name() + "' overlaps the tensor before it (starts at byte "
+                        + e.begin() + ", previous ends at " + expected + ")");
+            }
+            if (e.begin() > expected) {
+                throw corrupt(file, "gap in the data section: bytes " + expected + " to " + e.begin()
+                        + " belong to no tensor");
+            }
+            expected = e.end();
+        }
+        if (expected != dataBytes) {
+            throw corrupt(file, "the data section holds " + dataBytes + " bytes but the tensors cover " + expected
+                    + "; truncated or trailing garbage");
+        }
+        return new Header(List.copyOf(entries), metadata);
+    }
+
+    private static Map<String, String> parseMetadata(Path file, JsonNode node) {
+        if (!node.isObject()) {
+            throw corrupt(file, METADATA_KEY + " is not a JSON object");
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw corrupt(file, METADATA_KEY + " entry '" + e.getKey() + "' is not a string");
+            }
+            metadata.put(e.getKey(), e.getValue().textValue());
+        }
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    private static Entry parseEntry(Path file, String name, JsonNode node) {
+        String where = "tensor '" + name + "'";
+        if (!node.isObject()) {
+            throw corrupt(file, where + " is not described by a JSON object");
+        }
+        JsonNode dtypeNode = node.get("dtype");
+        if (dtypeNode == null || !dtypeNode.isTextual()) {
+            throw corrupt(file, where + " has no dtype string");
+        }
+        DType dtype;
+        try {
+            dtype = DType.valueOf(dtypeNode.textValue());
+        } catch (IllegalArgumentException e) {
+            throw corrupt(file, where + " has unsupported dtype '" + dtypeNode.textValue() + "' (supported: "
+                    + Arrays.toString(DType.values()) + ")");
+        }
+        long[] shape = naturals(file, where + " shape", node.get("shape"), -1);
+        long[] offsets = naturals(file, where + " data_offsets", node.get("data_offsets"), 2);
+        if (offsets[0] > offsets[1]) {
+            throw corrupt(file, where + " data_offsets [" + offsets[0] + ", " + offsets[1] + "] end before they begin");
+        }
+        long size = 1;
+        try {
+            for (long d : shape) {
+                size = Math.multiplyExact(size, d);
+            }
+            long bytes = Math.multiplyExact(size, dtype.bytes());
+            if (bytes != offsets[1] - offsets[0]) {
+                throw corrupt(file, where + " has shape " + Arrays.toString(shape) + " of " + dtype + " (" + bytes
+                        + " bytes) but data_offsets span " + (offsets[1] - offsets[0]) + " bytes");
+            }
+        } catch (ArithmeticException e) {
+            throw corrupt(file, where + " shape " + Arrays.toString(shape) + " is impossibly large");
+        }
+        if (size > Integer.MAX_VALUE - 8) {
+            throw corrupt(file, where + " has " + size + " elements, more than one Java array can hold");
+        }
+        return new Entry(name, dtype, shape, (int) size, offsets[0], offsets[1]);
+    }
+
+    /** A JSON array of non-negative integers, of {@code length} elements unless it is negative. */
+    private static long[] naturals(Path file, String what, JsonNode node, int length) {
+        if (node == null || !node.isArray() || (length >= 0 && node.size() != length)) {
+            throw corrupt(file, what + " must be an array of " + (length >= 0 ? length + " " : "")
+                    + "non-negative integers");
+        }
+        long[] values = new long[node.size()];
+        for (int i = 0; i < values.length; i++) {
+            JsonNode v = node.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+                throw corrupt(file, what + " must hold non-negative integers, found " + v);
+            }
+            values[i] = v.longValue();
+        }
+        return values;
+    }
+
+    private static Tensor readData(Path file, FileChannel channel, long dataStart, Entry entry) throws IOException {
+        int n = entry.size();
+        long position = dataStart + entry.begin();
+        return switch (entry.dtype()) {
+            case F32 -> {
+                float[] data = new float[n];
+                readChunks(file, channel, position, n, 4, (chunk, at, count) -> chunk.asFloatBuffer().get(data, at, count));
+                yield new Tensor.F32(entry.shape(), data);
+            }
+            case I64 -> {
+                long[] data = new long[n];
+                readChunks(file, channel, position, n, 8, (chunk, at, count) -> chunk.asLongBuffer().get(data, at, count));
+                yield new Tensor.I64(entry.shape(), data);
+            }
+            case I32 -> {
+                int[] data = new int[n];
+                readChunks(file, channel, position, n, 4, (chunk, at, count) -> chunk.asIntBuffer().get(data, at, count));
+                yield new Tensor.I32(entry.shape(), data);
+            }
+        };
+    }
+
+    /** Receives a little-endian chunk holding {@code count} elements that start at element {@code at}. */
+    private interface ChunkReader {
+        void take(ByteBuffer chunk, int at, int count);
+    }
+
+    private static void readChunks(Path file, FileChannel channel, long position, int elements, int elementBytes,
+                                   ChunkReader reader) throws IOException {
+        int perChunk = CHUNK_BYTES / elementBytes;
+        ByteBuffer chunk = ByteBuffer.allocate(Math.min(perChunk, Math.max(elements, 1)) * elementBytes)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int at = 0; at < elements; at += perChunk) {
+            int count = Math.min(perChunk, elements - at);
+            chunk.clear().limit(count * elementBytes);
+            readFully(file, channel, chunk, position + (long) at * elementBytes);
+            reader.take(chunk.flip(), at, count);
+        }
+    }
+
+    private static void readFully(Path file, FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, at);
+            if (n < 0) {
+                throw corrupt(file, "ends unexpectedly at byte " + at + " (was it modified while being read?)");
+            }
+            at += n;
+        }
+    }
+
+    private static UserException corrupt(Path file, String message) {
+        return new UserException(file + ": " + message);
+    }
+}
