@@ -1,0 +1,74 @@
+package ai.coopt.bench;
+
+import ai.coopt.nn.Network;
+import ai.coopt.train.AdamW;
+import ai.coopt.train.Losses;
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+/**
+ * Training and inference throughput of an architecture on synthetic input, measured the way
+ * {@code scripts/bench_pytorch.py} measures PyTorch from Python: the same loss (1 − cos to a fixed
+ * random target), AdamW, warm-up steps, then timed steps. Every step's arrays live in a
+ * sub-manager closed at the end of the step.
+ */
+public final class Throughput {
+    /** The measured figures. */
+    public record Result(String arch, int batch, int channels, int size, int threads, int steps,
+                         double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS) {}
+
+    private Throughput() {}
+
+    public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, Device device) {
+        try (Network net = Network.create(arch, channels, size, size, 0, device);
+             NDManager data = NDManager.newBaseManager(device)) {
+            NDArray x = data.randomNormal(new Shape(batch, channels, size, size));
+            NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
+            AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
+            for (int i = 0; i < warmup; i++) {
+                trainStep(net, optimizer, x, y);
+            }
+            CpuTimes before = CpuTimes.now();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                trainStep(net, optimizer, x, y);
+            }
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            CpuTimes trainCpu = CpuTimes.now().minus(before);
+
+            for (int i = 0; i < warmup; i++) {
+                inferStep(net, x);
+            }
+            t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                inferStep(net, x);
+            }
+            double inferSeconds = (System.nanoTime() - t0) / 1e9;
+            int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
+            return new Result(arch, batch, channels, size, threads, steps,
+                    steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
+                    trainCpu.userSeconds(), trainCpu.systemSeconds());
+        }
+    }
+
+    private static void trainStep(Network net, AdamW optimizer, NDArray x, NDArray y) {
+        try (NDManager step = x.getManager().newSubManager();
+             GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            x.tempAttach(step);
+            NDArray loss = Losses.cosineDistance(net.forward(x, true), y);
+            gc.backward(loss);
+            optimizer.step();
+        }
+    }
+
+    private static void inferStep(Network net, NDArray x) {
+        try (NDManager step = x.getManager().newSubManager()) {
+            x.tempAttach(step);
+            net.forward(x, false).toFloatArray();
+        }
+    }
+}

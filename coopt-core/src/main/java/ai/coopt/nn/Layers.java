@@ -1,0 +1,69 @@
+package ai.coopt.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.norm.BatchNorm;
+
+import java.util.List;
+
+/** Building blocks shared by the architectures: convolution + batch norm (+ activation), residual sums. */
+final class Layers {
+    private Layers() {}
+
+    /** A bias-free k×k convolution with "same" padding for odd k. */
+    static Block conv(int filters, int kernel, int stride, int groups) {
+        return Conv2d.builder()
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(kernel / 2, kernel / 2))
+                .setFilters(filters)
+                .optGroups(groups)
+                .optBias(false)
+                .build();
+    }
+
+    static Block batchNorm() {
+        return BatchNorm.builder().build();
+    }
+
+    /** Convolution → batch norm, no activation. */
+    static SequentialBlock convBn(int filters, int kernel, int stride, int groups) {
+        return new SequentialBlock().add(conv(filters, kernel, stride, groups)).add(batchNorm());
+    }
+
+    /** Convolution → batch norm → ReLU. */
+    static SequentialBlock convBnRelu(int filters, int kernel, int stride) {
+        return convBn(filters, kernel, stride, 1).add(Activation.reluBlock());
+    }
+
+    /** Convolution → batch norm → ReLU6 (MobileNet). */
+    static SequentialBlock convBnRelu6(int filters, int kernel, int stride, int groups) {
+        return convBn(filters, kernel, stride, groups).add(Activation.relu6Block());
+    }
+
+    /** {@code main(x) + shortcut(x)}; an identity shortcut when {@code shortcut} is null. */
+    static Block residual(Block main, Block shortcut) {
+        ParallelBlock sum = new ParallelBlock(Layers::addAll);
+        sum.add(main);
+        if (shortcut == null) {
+            sum.add(x -> x);
+        } else {
+            sum.add(shortcut);
+        }
+        return sum;
+    }
+
+    private static NDList addAll(List<NDList> branches) {
+        NDArray total = branches.get(0).singletonOrThrow();
+        for (int i = 1; i < branches.size(); i++) {
+            total = total.add(branches.get(i).singletonOrThrow());
+        }
+        return new NDList(total);
+    }
+}

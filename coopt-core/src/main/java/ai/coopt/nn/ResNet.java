@@ -1,0 +1,78 @@
+package ai.coopt.nn;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.pooling.Pool;
+
+/**
+ * ResNet backbones (He et al. 2016) without the classifier.
+ * <ul>
+ *   <li>{@code resnet18}: basic blocks [2,2,2,2], 512 features, with the small-image stem used by
+ *       ReLA ("ResNet-18 modified"): a 3×3 stride-1 first convolution and no max-pool.</li>
+ *   <li>{@code resnet50}: bottleneck blocks [3,4,6,3], 2048 features, the standard ImageNet stem
+ *       (7×7 stride-2 convolution and 3×3 stride-2 max-pool).</li>
+ * </ul>
+ */
+final class ResNet {
+    private static final int[] WIDTHS = {64, 128, 256, 512};
+
+    private ResNet() {}
+
+    static Backbone resnet18() {
+        SequentialBlock net = new SequentialBlock().add(Layers.convBnRelu(64, 3, 1));
+        int inWidth = 64;
+        int[] depths = {2, 2, 2, 2};
+        for (int stage = 0; stage < 4; stage++) {
+            int width = WIDTHS[stage];
+            for (int i = 0; i < depths[stage]; i++) {
+                int stride = stage > 0 && i == 0 ? 2 : 1;
+                net.add(basic(width, stride, stride != 1 || inWidth != width));
+                inWidth = width;
+            }
+        }
+        return new Backbone("resnet18", head(net), 512);
+    }
+
+    static Backbone resnet50() {
+        SequentialBlock net = new SequentialBlock()
+                .add(Layers.convBnRelu(64, 7, 2))
+                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        int inWidth = 64;
+        int[] depths = {3, 4, 6, 3};
+        for (int stage = 0; stage < 4; stage++) {
+            int width = WIDTHS[stage];
+            for (int i = 0; i < depths[stage]; i++) {
+                int stride = stage > 0 && i == 0 ? 2 : 1;
+                net.add(bottleneck(width, stride, stride != 1 || inWidth != width * 4));
+                inWidth = width * 4;
+            }
+        }
+        return new Backbone("resnet50", head(net), 2048);
+    }
+
+    private static Block head(SequentialBlock net) {
+        return net.add(Pool.globalAvgPool2dBlock()).add(Blocks.batchFlattenBlock());
+    }
+
+    private static Block basic(int width, int stride, boolean project) {
+        SequentialBlock main = new SequentialBlock()
+                .add(Layers.convBnRelu(width, 3, stride))
+                .add(Layers.convBn(width, 3, 1, 1));
+        return new SequentialBlock()
+                .add(Layers.residual(main, project ? Layers.convBn(width, 1, stride, 1) : null))
+                .add(Activation.reluBlock());
+    }
+
+    private static Block bottleneck(int width, int stride, boolean project) {
+        SequentialBlock main = new SequentialBlock()
+                .add(Layers.convBnRelu(width, 1, 1))
+                .add(Layers.convBnRelu(width, 3, stride))
+                .add(Layers.convBn(width * 4, 1, 1, 1));
+        return new SequentialBlock()
+                .add(Layers.residual(main, project ? Layers.convBn(width * 4, 1, stride, 1) : null))
+                .add(Activation.reluBlock());
+    }
+}
