@@ -1,0 +1,75 @@
+package ai.coopt.cli;
+
+import ai.coopt.bench.Throughput;
+import ai.coopt.nn.Architectures;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code coopt bench …}: performance measurements. */
+@Command(name = "bench", description = "Measure performance.", mixinStandardHelpOptions = true,
+        subcommands = BenchCommand.ThroughputCommand.class)
+final class BenchCommand {
+
+    /** {@code coopt bench throughput --arch A [--batch B]}. */
+    @Command(name = "throughput", mixinStandardHelpOptions = true,
+            description = "Training and inference images/s of an architecture on synthetic input "
+                    + "(loss 1 - cos, AdamW), comparable with scripts/bench_pytorch.py.")
+    static final class ThroughputCommand implements Callable<Integer> {
+        @Option(names = "--arch", required = true, description = "Architecture: ${COMPLETION-CANDIDATES}.",
+                completionCandidates = ArchNames.class)
+        String arch;
+
+        @Option(names = "--batch", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--size", defaultValue = "28", description = "Image height and width (default: ${DEFAULT-VALUE}).")
+        int size;
+
+        @Option(names = "--channels", defaultValue = "1", description = "Image channels, 1 or 3 (default: ${DEFAULT-VALUE}).")
+        int channels;
+
+        @Option(names = "--steps", defaultValue = "30", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--warmup", defaultValue = "5", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            Architectures.create(arch);
+            Check.positive("--batch", batch);
+            Check.positive("--size", size);
+            Check.positive("--steps", steps);
+            Check.atLeast("--warmup", warmup, 0);
+            Check.channels(channels);
+            Throughput.Result r = Throughput.measure(arch, batch, channels, size, warmup, steps, common.engine());
+            ObjectNode o = Output.object();
+            o.put("arch", r.arch());
+            o.put("batch", r.batch());
+            o.put("input", r.channels() + "x" + r.size() + "x" + r.size());
+            o.put("threads", r.threads());
+            o.put("steps", r.steps());
+            o.put("train_img_per_s", round(r.trainImgPerS()));
+            o.put("infer_img_per_s", round(r.inferImgPerS()));
+            o.put("train_cpu_user_s", round(r.trainCpuUserS()));
+            o.put("train_cpu_system_s", round(r.trainCpuSysS()));
+            Output.print(common.json, o, String.format(Locale.ROOT,
+                    "%s, batch %d, %s, %d threads: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s)",
+                    r.arch(), r.batch(), o.get("input").asText(), r.threads(), r.trainImgPerS(), r.inferImgPerS(),
+                    r.trainCpuUserS(), r.trainCpuSysS()));
+            return 0;
+        }
+
+        private static double round(double v) {
+            return Math.round(v * 10) / 10.0;
+        }
+    }
+}

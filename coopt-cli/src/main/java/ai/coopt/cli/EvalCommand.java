@@ -1,0 +1,91 @@
+package ai.coopt.cli;
+
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.eval.LinearEvaluation;
+import ai.coopt.eval.LinearProbe;
+import ai.coopt.eval.ModelSpec;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code coopt eval …}: score representations. */
+@Command(name = "eval", description = "Evaluate representations.", mixinStandardHelpOptions = true,
+        subcommands = EvalCommand.Linear.class)
+final class EvalCommand {
+
+    /** {@code coopt eval linear --model SPEC --train SPEC --test SPEC [--limit N]}. */
+    @Command(name = "linear", mixinStandardHelpOptions = true,
+            description = "Offline linear probe: frozen features, one linear layer (Adam, lr 3e-4), "
+                    + "fitted on the train split of --train, scored on the test split of --test; "
+                    + "top1 is the mean of the last three epochs.")
+    static final class Linear implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "SPEC",
+                description = "random:ARCH[:SEED] or model:DIR (a model directory written by coopt).")
+        String model;
+
+        @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset whose train split fits the probe.")
+        String train;
+
+        @Option(names = "--test", required = true, paramLabel = "SPEC", description = "Dataset whose test split scores the probe.")
+        String test;
+
+        @Option(names = "--limit", defaultValue = "0", description = "Use at most N samples of each split (0 = all).")
+        int limit;
+
+        @Option(names = "--epochs", defaultValue = "100", description = "Probe epochs (default: ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(names = "--batch", defaultValue = "256", description = "Probe batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Probe initialisation and shuffling seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            Check.atLeast("--limit", limit, 0);
+            Check.atLeast("--epochs", epochs, 3);
+            Check.positive("--batch", batch);
+            ModelSpec spec = ModelSpec.parse(model);
+            DatasetSpec trainData = DatasetSpec.parse(train);
+            DatasetSpec testData = DatasetSpec.parse(test);
+            LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batch, 3e-4f, seed);
+            LinearEvaluation.Report r = LinearEvaluation.run(spec, trainData, testData, limit, settings,
+                    common.engine(), new CliProgress());
+            Output.print(common.json, toJson(r, settings), String.format(Locale.ROOT,
+                    "linear probe top-1 %.2f%% (%s; train %s, %d images; test %s, %d images; %d epochs)",
+                    100 * r.probe().top1(), r.model(), r.train(), r.probe().trainCount(), r.test(),
+                    r.probe().testCount(), settings.epochs()));
+            return 0;
+        }
+
+        static ObjectNode toJson(LinearEvaluation.Report r, LinearProbe.Settings settings) {
+            ObjectNode o = Output.object();
+            o.put("top1", r.probe().top1());
+            o.put("model", r.model());
+            o.put("train", r.train());
+            o.put("test", r.test());
+            o.put("train_count", r.probe().trainCount());
+            o.put("test_count", r.probe().testCount());
+            o.put("feature_dim", r.probe().featureDim());
+            o.put("classes", r.probe().classes());
+            o.put("epochs", settings.epochs());
+            o.put("batch", settings.batchSize());
+            o.put("learning_rate", settings.learningRate());
+            o.put("seed", settings.seed());
+            o.put("feature_seconds", r.featureSeconds());
+            o.put("probe_seconds", r.probe().seconds());
+            ArrayNode curve = o.putArray("test_top1_per_epoch");
+            r.probe().testAccuracyPerEpoch().forEach(curve::add);
+            return o;
+        }
+    }
+}

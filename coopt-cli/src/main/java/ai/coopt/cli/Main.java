@@ -1,0 +1,58 @@
+package ai.coopt.cli;
+
+import ai.coopt.UserException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** The {@code coopt} command: dispatches to subcommands and turns user errors into one line and exit code 2. */
+@Command(name = "coopt", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
+        description = "Collaborative unlabeled-data optimization: turn unlabeled images into optimized data and train on it.",
+        subcommands = {DemoCommand.class, DataCommand.class, EvalCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+    /** Exit code for bad input: a bad path, a corrupt file, an impossible option. */
+    public static final int USER_ERROR = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handle(e, commandLine.getErr()));
+        cli.setParameterExceptionHandler((e, args1) -> {
+            e.getCommandLine().getErr().println("coopt: " + e.getMessage()
+                    + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return USER_ERROR;
+        });
+        cli.setErr(new PrintWriter(System.err, true));
+        return cli.execute(args);
+    }
+
+    private static int handle(Exception e, PrintWriter err) {
+        UserException user = userCause(e);
+        if (user != null) {
+            err.println("coopt: " + user.getMessage());
+            return USER_ERROR;
+        }
+        err.println("coopt: internal error: " + e);
+        if (System.getenv("COOPT_DEBUG") != null) {
+            e.printStackTrace(err);
+        } else {
+            err.println("coopt: set COOPT_DEBUG=1 for the stack trace, and please report it");
+        }
+        return 1;
+    }
+
+    private static UserException userCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UserException u) {
+                return u;
+            }
+        }
+        return null;
+    }
+}
