@@ -36,7 +36,7 @@ final class BenchCommand {
         @Option(names = "--steps", defaultValue = "30", description = "Timed steps (default: ${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--warmup", defaultValue = "5", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", defaultValue = "10", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
         int warmup;
 
         @Mixin
@@ -61,10 +61,11 @@ final class BenchCommand {
             o.put("infer_img_per_s", round(r.inferImgPerS()));
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
+            o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));
             Output.print(common.json, o, String.format(Locale.ROOT,
-                    "%s, batch %d, %s, %d threads: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s)",
+                    "%s, batch %d, %s, %d threads: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s; matmul peak %.0f GFLOP/s)",
                     r.arch(), r.batch(), o.get("input").asText(), r.threads(), r.trainImgPerS(), r.inferImgPerS(),
-                    r.trainCpuUserS(), r.trainCpuSysS()));
+                    r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops()));
             return 0;
         }
 

@@ -19,7 +19,10 @@ import ai.djl.training.GradientCollector;
 public final class Throughput {
     /** The measured figures. */
     public record Result(String arch, int batch, int channels, int size, int threads, int steps,
-                         double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS) {}
+                         double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
+                         double matmulPeakGflops) {}
+
+    private static final int MATMUL_SIZE = 2048;
 
     private Throughput() {}
 
@@ -51,8 +54,28 @@ public final class Throughput {
             int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
             return new Result(arch, batch, channels, size, threads, steps,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
-                    trainCpu.userSeconds(), trainCpu.systemSeconds());
+                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data));
         }
+    }
+
+    /**
+     * The engine's single-precision matrix-multiply rate on {@value #MATMUL_SIZE}² matrices (best
+     * of five rounds): the practical compute peak of this machine at the configured thread count.
+     */
+    static double matmulPeakGflops(NDManager manager) {
+        double flops = 2.0 * MATMUL_SIZE * MATMUL_SIZE * MATMUL_SIZE;
+        double best = 0;
+        try (NDManager m = manager.newSubManager()) {
+            NDArray a = m.randomNormal(new Shape(MATMUL_SIZE, MATMUL_SIZE));
+            NDArray b = m.randomNormal(new Shape(MATMUL_SIZE, MATMUL_SIZE));
+            a.matMul(b).close();
+            for (int round = 0; round < 5; round++) {
+                long t0 = System.nanoTime();
+                a.matMul(b).close();
+                best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            }
+        }
+        return best;
     }
 
     private static void trainStep(Network net, AdamW optimizer, NDArray x, NDArray y) {
