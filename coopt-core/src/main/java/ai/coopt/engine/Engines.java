@@ -5,9 +5,9 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 
 /**
- * The one place where the tensor engine is configured: PyTorch through DJL, offline (the native
- * library comes from the jar on the class path, nothing is downloaded), with a fixed number of
- * intra-op threads. Call {@link #configure(int)} before the first use of DJL.
+ * The one place where the tensor engine is configured: PyTorch through DJL, offline unless the
+ * {@code ai.djl.offline} property says otherwise (the CPU native library comes from the jar on the
+ * class path, nothing is downloaded), with a fixed number of intra-op threads. Call {@link #configure(int)} before the first use of DJL.
  */
 public final class Engines {
     private static volatile boolean configured;
@@ -20,7 +20,9 @@ public final class Engines {
             return;
         }
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        System.setProperty("ai.djl.offline", "true");
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
         System.setProperty("ai.djl.default_engine", "PyTorch");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(n));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
