@@ -1,0 +1,281 @@
+package ai.coopt.target;
+
+import ai.coopt.UserException;
+import ai.coopt.engine.Engines;
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+
+/**
+ * Principal component analysis of prior outputs, as ReLA reduces them to the student's target
+ * dimension: the top-{@code k} eigenvectors of the sample covariance (divisor N − 1), in order of
+ * decreasing eigenvalue.
+ *
+ * <p>The covariance is accumulated in float64 by the engine's matrix multiply on the CPU (whatever
+ * device training uses), in blocks of rows of a size that depends only on the dimension; the mean
+ * is summed in Java in row order; the symmetric eigen-decomposition is EJML's (pure Java, single
+ * thread); the projection is again an engine float64 matrix multiply, rounded to float once at the
+ * end. On the engine shipped with this project (PyTorch 2.7.1 CPU) the float64 matrix multiply
+ * gives bit-identical results from run to run, from process to process and for 1–4 intra-op
+ * threads, so fit and transform are deterministic: the same input gives the same bits (on the same
+ * CPU model: another instruction set may make the BLAS choose other kernels). Each
+ * eigenvector's sign is fixed so that its entry of largest magnitude (the first such entry on a
+ * tie) is positive, and equal eigenvalues keep the decomposition's order.
+ */
+public final class Pca {
+    /** Elements of one block of rows sent to the engine: 32 MiB as float64. */
+    private static final int BLOCK_ELEMENTS = 1 << 22;
+
+    private final double[] mean;
+    private final double[] components;
+    private final double[] explainedVariance;
+    private final double totalVariance;
+    private final int k;
+
+    private Pca(double[] mean, double[] components, double[] explainedVariance, double totalVariance) {
+        this.mean = mean;
+        this.components = components;
+        this.explainedVariance = explainedVariance;
+        this.totalVariance = totalVariance;
+        this.k = explainedVariance.length;
+    }
+
+    /**
+     * Fits the top {@code k} principal components of the rows of {@code x}.
+     *
+     * @param x N × D prior outputs, N ≥ 2
+     * @param k number of components, 1 ≤ k ≤ min(D, N)
+     * @throws IllegalArgumentException if the shape or {@code k} is out of range
+     * @throws UserException if {@code x} holds a NaN or an infinity
+     */
+    public static Pca fit(Matrix x, int k) {
+        requireFittable(x, k);
+        double[] mean = mean(x);
+        return fromCovariance(mean, covariance(x, mean, blockRows(x.cols())), k);
+    }
+
+    /**
+     * Projects the rows of {@code x} on the components: (x − mean) · componentsᵀ.
+     *
+     * @param x M × D rows in the input space this PCA was fitted on
+     * @return M × k scores; column {@code c} has (on the fitted data) variance
+     *     {@code explainedVariance()[c]}
+     */
+    public Matrix transform(Matrix x) {
+        return transform(x, blockRows(x.cols()));
+    }
+
+    /** Number of components kept: the dimension of the transformed rows. */
+    public int k() {
+        return k;
+    }
+
+    /** Dimension D of the rows this PCA was fitted on. */
+    public int inputDim() {
+        return mean.length;
+    }
+
+    /** The per-dimension mean subtracted before projecting (a copy, length D). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /** The components, k × D row-major, one unit vector per row (a copy). */
+    public double[] components() {
+        return components.clone();
+    }
+
+    /** Variance of the data along each component: the covariance's eigenvalues, negatives from rounding clipped to 0 (a copy). */
+    public double[] explainedVariance() {
+        return explainedVariance.clone();
+    }
+
+    /** Total variance of the data: the trace of the covariance. */
+    public double totalVariance() {
+        return totalVariance;
+    }
+
+    /** Fraction of the total variance kept by the k components; 1 when the data has no variance. */
+    public double explainedVarianceRatioSum() {
+        if (totalVariance == 0) {
+            return 1;
+        }
+        double kept = 0;
+        for (double v : explainedVariance) {
+            kept += v;
+        }
+        return kept / totalVariance;
+    }
+
+    /** Checks what {@link #fit} needs of its arguments. */
+    static void requireFittable(Matrix x, int k) {
+        if (x.rows() < 2 || x.cols() < 1) {
+            throw new IllegalArgumentException("PCA needs at least 2 rows and 1 column, not " + x.rows() + " × " + x.cols());
+        }
+        if (k < 1 || k > Math.min(x.rows(), x.cols())) {
+            throw new IllegalArgumentException(
+                    "PCA components must be between 1 and min(rows, dims) = " + Math.min(x.rows(), x.cols()) + ", not " + k);
+        }
+    }
+
+    /** Rows per engine block for rows of dimension {@code d}. */
+    static int blockRows(int d) {
+        return Math.max(1, BLOCK_ELEMENTS / d);
+    }
+
+    /** Column means, summed in double in row order; rejects non-finite values. */
+    static double[] mean(Matrix x) {
+        int n = x.rows();
+        int d = x.cols();
+        float[] v = x.values();
+        double[] sum = new double[d];
+        for (int i = 0; i < n; i++) {
+            int row = i * d;
+            for (int j = 0; j < d; j++) {
+                sum[j] += v[row + j];
+            }
+        }
+        for (int j = 0; j < d; j++) {
+            if (!Double.isFinite(sum[j])) {
+                throw nonFinite(x);
+            }
+            sum[j] /= n;
+        }
+        return sum;
+    }
+
+    /**
+     * The sample covariance (divisor N − 1), D × D row-major and exactly symmetric: Σ (x − mean)ᵀ(x − mean)
+     * accumulated in float64 over consecutive blocks of {@code blockRows} rows.
+     */
+    static double[] covariance(Matrix x, double[] mean, int blockRows) {
+        int n = x.rows();
+        int d = x.cols();
+        double[] s;
+        try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
+            NDArray mu = manager.create(mean);
+            NDArray sum = manager.zeros(new Shape(d, d), DataType.FLOAT64);
+            for (int start = 0; start < n; start += blockRows) {
+                try (NDManager block = manager.newSubManager()) {
+                    NDArray c = centred(block, x, start, Math.min(blockRows, n - start), mu);
+                    sum.addi(c.transpose().matMul(c));
+                }
+            }
+            s = sum.toDoubleArray();
+        }
+        for (int i = 0; i < d; i++) {
+            s[i * d + i] /= n - 1;
+            for (int j = i + 1; j < d; j++) {
+                double v = (s[i * d + j] + s[j * d + i]) / 2 / (n - 1);
+                s[i * d + j] = v;
+                s[j * d + i] = v;
+            }
+        }
+        return s;
+    }
+
+    /** Eigen-decomposes the D × D covariance and keeps the top {@code k} components. */
+    static Pca fromCovariance(double[] mean, double[] covariance, int k) {
+        int d = mean.length;
+        double trace = 0;
+        for (int i = 0; i < d; i++) {
+            trace += covariance[i * d + i];
+        }
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
+        if (!eig.decompose(new DMatrixRMaj(d, d, true, covariance))) {
+            throw new IllegalStateException("the eigen-decomposition of the " + d + " × " + d + " covariance did not converge");
+        }
+        double[] values = new double[d];
+        for (int i = 0; i < d; i++) {
+            values[i] = eig.getEigenvalue(i).getReal();
+        }
+        int[] order = descending(values);
+        double[] components = new double[k * d];
+        double[] explained = new double[k];
+        for (int c = 0; c < k; c++) {
+            double[] vector = eig.getEigenVector(order[c]).getData();
+            System.arraycopy(vector, 0, components, c * d, d);
+            fixSign(components, c * d, d);
+            explained[c] = Math.max(0, values[order[c]]);
+        }
+        return new Pca(mean, components, explained, trace);
+    }
+
+    /** The transform, in blocks of {@code blockRows} rows. */
+    Matrix transform(Matrix x, int blockRows) {
+        int d = inputDim();
+        if (x.cols() != d) {
+            throw new IllegalArgumentException("PCA was fitted on " + d + "-dimensional rows, not " + x.cols());
+        }
+        int n = x.rows();
+        double[] wt = new double[d * k];
+        for (int c = 0; c < k; c++) {
+            for (int j = 0; j < d; j++) {
+                wt[j * k + c] = components[c * d + j];
+            }
+        }
+        float[] out = new float[n * k];
+        try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
+            NDArray mu = manager.create(mean);
+            NDArray w = manager.create(wt, new Shape(d, k));
+            for (int start = 0; start < n; start += blockRows) {
+                int rows = Math.min(blockRows, n - start);
+                try (NDManager block = manager.newSubManager()) {
+                    NDArray y = centred(block, x, start, rows, mu).matMul(w).toType(DataType.FLOAT32, false);
+                    System.arraycopy(y.toFloatArray(), 0, out, start * k, rows * k);
+                }
+            }
+        }
+        return new Matrix(out, n, k);
+    }
+
+    /** Rows {@code start .. start + rows} of {@code x} as float64, minus {@code mu}, in {@code manager}. */
+    private static NDArray centred(NDManager manager, Matrix x, int start, int rows, NDArray mu) {
+        int d = x.cols();
+        FloatBuffer slice = FloatBuffer.wrap(x.values(), start * d, rows * d).slice();
+        return manager.create(slice, new Shape(rows, d)).toType(DataType.FLOAT64, false).sub(mu);
+    }
+
+    /** Indices of {@code values} from largest to smallest value; equal values keep index order. */
+    private static int[] descending(double[] values) {
+        return IntStream.range(0, values.length).boxed()
+                .sorted((a, b) -> {
+                    int byValue = Double.compare(values[b], values[a]);
+                    return byValue != 0 ? byValue : Integer.compare(a, b);
+                })
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Negates {@code v[from .. from + d)} unless its first entry of largest magnitude is positive. */
+    private static void fixSign(double[] v, int from, int d) {
+        int largest = from;
+        for (int j = from + 1; j < from + d; j++) {
+            if (Math.abs(v[j]) > Math.abs(v[largest])) {
+                largest = j;
+            }
+        }
+        if (v[largest] < 0) {
+            for (int j = from; j < from + d; j++) {
+                v[j] = -v[j];
+            }
+        }
+    }
+
+    /** The error for the first non-finite value of {@code x}, which must hold one. */
+    private static UserException nonFinite(Matrix x) {
+        float[] v = x.values();
+        int i = 0;
+        while (Float.isFinite(v[i])) {
+            i++;
+        }
+        return new UserException("PCA input row " + i / x.cols() + ", dimension " + i % x.cols() + " is " + v[i]
+                + ": the prior produced a non-finite output");
+    }
+}
