@@ -1,0 +1,333 @@
+package ai.coopt.store;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What an optimized dataset was made from and how: the parts of its {@code manifest.json} that the producer
+ * supplies ({@link OptimizedDataset} adds {@code format}, {@code count}, {@code dim} and {@code targets_sha256}).
+ * Every record checks its values and throws {@link IllegalArgumentException} for a value out of range, so a
+ * manifest that was written is also one that reads back.
+ *
+ * @param source the samples the targets belong to
+ * @param postprocess what was done to the priors' outputs
+ * @param participants who produced targets, at least one; a single entry for {@code coopt optimize}
+ * @param alignment how the participants' targets were aligned before fusion; null for one participant or
+ *     {@code --align none}
+ * @param created when and by which command the dataset was written
+ */
+public record ManifestProvenance(Source source, Postprocess postprocess, List<Participant> participants,
+                                 Alignment alignment, Created created) {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /**
+     * @throws IllegalArgumentException when there is no participant, or the alignment's reference or residuals
+     *     do not fit the participants
+     */
+    public ManifestProvenance {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(postprocess, "postprocess");
+        participants = List.copyOf(participants);
+        Objects.requireNonNull(created, "created");
+        if (participants.isEmpty()) {
+            throw new IllegalArgumentException("participants must list at least one participant");
+        }
+        if (alignment != null) {
+            if (alignment.reference() >= participants.size()) {
+                throw new IllegalArgumentException("alignment.reference " + alignment.reference()
+                        + " is not a participant index (" + participants.size() + " participants)");
+            }
+            if (alignment.residuals().size() != participants.size()) {
+                throw new IllegalArgumentException("alignment.residuals has " + alignment.residuals().size()
+                        + " values for " + participants.size() + " participants");
+            }
+        }
+    }
+
+    /**
+     * The samples the targets belong to; target ids are indices into them.
+     *
+     * @param spec the dataset spec as given, e.g. {@code fashion-mnist} or {@code idx:/data/digits}
+     * @param split {@code train} or {@code test}
+     * @param count the number of samples taken from the split (after {@code --limit}); every id is below it
+     * @param fingerprint identifies the exact samples, e.g. {@code ImageSet.fingerprint()}
+     */
+    public record Source(String spec, String split, int count, String fingerprint) {
+        /** @throws IllegalArgumentException for a blank string or a count that is not positive */
+        public Source {
+            requireText("spec", spec);
+            requireText("split", split);
+            requirePositive("count", count);
+            requireText("fingerprint", fingerprint);
+        }
+    }
+
+    /**
+     * What was done to the priors' outputs before they became targets.
+     *
+     * @param pcaDim the number of principal components kept, or null when PCA was not applied
+     * @param explainedVariance the fraction of the raw outputs' variance those components keep, or null
+     * @param standardized whether each dimension was shifted and scaled to zero mean and unit variance
+     */
+    public record Postprocess(Integer pcaDim, Double explainedVariance, boolean standardized) {
+        /** @throws IllegalArgumentException when pcaDim is not positive or the fraction is outside [0, 1] */
+        public Postprocess {
+            if (pcaDim != null) {
+                requirePositive("pca_dim", pcaDim);
+            }
+            if (explainedVariance != null && !(explainedVariance >= 0 && explainedVariance <= 1 + 1e-9)) {
+                throw new IllegalArgumentException("explained_variance must be in [0, 1], found " + explainedVariance);
+            }
+        }
+    }
+
+    /**
+     * One participant: the prior it ran and the part of the data it labelled.
+     *
+     * @param prior the prior's spec, e.g. {@code random:convnet-s:0}
+     * @param kind the prior's kind, e.g. {@code random}, {@code model}, {@code torchscript}, {@code onnx}
+     * @param weightsSha256 SHA-256 of the prior's weights, 64 lower-case hex digits
+     * @param input the images the prior takes and how the data was adapted to them
+     * @param outputDim the width of the prior's raw output
+     * @param uniformity V_uniform of the prior's L2-normalised outputs (t = 2; lower is more uniform)
+     * @param uniformitySubset the number of samples the uniformity was computed on
+     * @param shard the sample ids this participant labelled
+     */
+    public record Participant(String prior, String kind, String weightsSha256, Input input, int outputDim,
+                              double uniformity, int uniformitySubset, Shard shard) {
+        /** @throws IllegalArgumentException for a blank name, a malformed checksum or an impossible number */
+        public Participant {
+            requireText("prior", prior);
+            requireText("kind", kind);
+            if (weightsSha256 == null || !SHA256.matcher(weightsSha256).matches()) {
+                throw new IllegalArgumentException("weights_sha256 must be 64 lower-case hex digits, found "
+                        + (weightsSha256 == null ? "nothing" : "'" + weightsSha256 + "'"));
+            }
+            Objects.requireNonNull(input, "input");
+            requirePositive("output_dim", outputDim);
+            requireFinite("uniformity", uniformity);
+            requirePositive("uniformity_subset", uniformitySubset);
+            Objects.requireNonNull(shard, "shard");
+        }
+    }
+
+    /**
+     * What a prior was given: image size, per-channel normalisation, and how the data's images were
+     * adapted to it (resize, channel conversion).
+     */
+    public record Input(int channels, int height, int width, List<Double> mean, List<Double> std, String adaptation) {
+        /** @throws IllegalArgumentException when a size is not positive or the statistics do not match the channels */
+        public Input {
+            requirePositive("input.channels", channels);
+            requirePositive("input.height", height);
+            requirePositive("input.width", width);
+            mean = List.copyOf(mean);
+            std = List.copyOf(std);
+            if (mean.size() != channels || std.size() != channels) {
+                throw new IllegalArgumentException("input.mean and input.std need one value per channel");
+            }
+            requireText("input.adaptation", adaptation);
+        }
+    }
+
+    /**
+     * The sample ids a participant labelled: how many, and the range they lie in.
+     *
+     * @param count the number of ids
+     * @param minId the smallest id
+     * @param maxId the largest id
+     */
+    public record Shard(int count, long minId, long maxId) {
+        /** @throws IllegalArgumentException when the count does not fit the range */
+        public Shard {
+            requirePositive("shard.count", count);
+            if (minId < 0 || maxId < minId) {
+                throw new IllegalArgumentException("shard ids range [" + minId + ", " + maxId + "] is impossible");
+            }
+            if (count - 1L > maxId - minId) {
+                throw new IllegalArgumentException("shard.count " + count + " does not fit in ids range ["
+                        + minId + ", " + maxId + "]");
+            }
+        }
+    }
+
+    /**
+     * How the participants' targets were mapped into the reference participant's space (regularised least
+     * squares fitted on the shared subset) before fusion.
+     *
+     * @param reference the index in {@code participants} of the participant whose space the others map into
+     * @param sharedIds the ids of the shared subset every participant labelled, without repeats
+     * @param regularization the ridge penalty
+     * @param residuals the fit's residual for each participant, in the order of {@code participants}
+     */
+    public record Alignment(int reference, List<Long> sharedIds, double regularization, List<Double> residuals) {
+        /** @throws IllegalArgumentException for a negative or repeated id, or a negative or non-finite number */
+        public Alignment {
+            if (reference < 0) {
+                throw new IllegalArgumentException("reference must be a participant index, found " + reference);
+            }
+            sharedIds = List.copyOf(sharedIds);
+            residuals = List.copyOf(residuals);
+            if (sharedIds.isEmpty()) {
+                throw new IllegalArgumentException("shared_ids is empty");
+            }
+            long[] sorted = sharedIds.stream().mapToLong(Long::longValue).sorted().toArray();
+            if (sorted[0] < 0) {
+                throw new IllegalArgumentException("shared_ids holds the negative id " + sorted[0]);
+            }
+            for (int i = 1; i < sorted.length; i++) {
+                if (sorted[i] == sorted[i - 1]) {
+                    throw new IllegalArgumentException("shared_ids holds id " + sorted[i] + " more than once");
+                }
+            }
+            requireNonNegative("regularization", regularization);
+            for (int i = 0; i < residuals.size(); i++) {
+                requireNonNegative("residuals[" + i + "]", residuals.get(i));
+            }
+        }
+    }
+
+    /**
+     * When and how the dataset was written.
+     *
+     * @param time when writing started
+     * @param toolVersion the version of this project that wrote it
+     * @param commandLine the command's arguments, e.g. {@code [coopt, optimize, --data, fashion-mnist, ...]}
+     * @param seed the seed every random choice derived from (subsets, shards, random priors' weights)
+     */
+    public record Created(Instant time, String toolVersion, List<String> commandLine, long seed) {
+        /** @throws IllegalArgumentException for a blank tool version */
+        public Created {
+            Objects.requireNonNull(time, "time");
+            requireText("tool_version", toolVersion);
+            commandLine = List.copyOf(commandLine);
+        }
+    }
+
+    /** Adds {@code source}, {@code postprocess}, {@code participants}, {@code alignment}, {@code created}. */
+    void writeTo(ObjectNode manifest) {
+        ObjectNode s = manifest.putObject("source");
+        s.put("spec", source.spec());
+        s.put("split", source.split());
+        s.put("count", source.count());
+        s.put("fingerprint", source.fingerprint());
+
+        ObjectNode p = manifest.putObject("postprocess");
+        p.put("pca_dim", postprocess.pcaDim());
+        p.put("explained_variance", postprocess.explainedVariance());
+        p.put("standardized", postprocess.standardized());
+
+        ArrayNode list = manifest.putArray("participants");
+        for (Participant participant : participants) {
+            ObjectNode q = list.addObject();
+            q.put("prior", participant.prior());
+            q.put("kind", participant.kind());
+            q.put("weights_sha256", participant.weightsSha256());
+            ObjectNode input = q.putObject("input");
+            input.put("channels", participant.input().channels());
+            input.put("height", participant.input().height());
+            input.put("width", participant.input().width());
+            ArrayNode mean = input.putArray("mean");
+            participant.input().mean().forEach(mean::add);
+            ArrayNode std = input.putArray("std");
+            participant.input().std().forEach(std::add);
+            input.put("adaptation", participant.input().adaptation());
+            q.put("output_dim", participant.outputDim());
+            q.put("uniformity", participant.uniformity());
+            q.put("uniformity_subset", participant.uniformitySubset());
+            ObjectNode shard = q.putObject("shard");
+            shard.put("count", participant.shard().count());
+            shard.put("min_id", participant.shard().minId());
+            shard.put("max_id", participant.shard().maxId());
+        }
+
+        if (alignment == null) {
+            manifest.putNull("alignment");
+        } else {
+            ObjectNode a = manifest.putObject("alignment");
+            a.put("reference", alignment.reference());
+            a.put("regularization", alignment.regularization());
+            ArrayNode residuals = a.putArray("residuals");
+            alignment.residuals().forEach(residuals::add);
+            ArrayNode shared = a.putArray("shared_ids");
+            alignment.sharedIds().forEach(shared::add);
+        }
+
+        ObjectNode c = manifest.putObject("created");
+        c.put("time", created.time().toString());
+        c.put("tool_version", created.toolVersion());
+        ArrayNode args = c.putArray("command_line");
+        created.commandLine().forEach(args::add);
+        c.put("seed", created.seed());
+    }
+
+    /** Reads what {@link #writeTo} wrote; a missing, ill-typed or out-of-range field is a user error. */
+    static ManifestProvenance parse(ManifestNode root) {
+        ManifestNode s = root.object("source");
+        Source source = s.build(() -> new Source(s.text("spec"), s.text("split"), s.integer("count"),
+                s.text("fingerprint")));
+
+        ManifestNode p = root.object("postprocess");
+        Postprocess postprocess = p.build(() -> new Postprocess(p.optionalInteger("pca_dim"),
+                p.optionalNumber("explained_variance"), p.bool("standardized")));
+
+        List<Participant> participants = root.objects("participants").stream().map(q -> {
+            ManifestNode input = q.object("input");
+            ManifestNode shard = q.object("shard");
+            return q.build(() -> new Participant(q.text("prior"), q.text("kind"), q.text("weights_sha256"),
+                    new Input(input.integer("channels"), input.integer("height"), input.integer("width"),
+                            input.numbers("mean"), input.numbers("std"), input.text("adaptation")),
+                    q.integer("output_dim"), q.number("uniformity"), q.integer("uniformity_subset"),
+                    new Shard(shard.integer("count"), shard.integer64("min_id"), shard.integer64("max_id"))));
+        }).toList();
+
+        ManifestNode a = root.optionalObject("alignment");
+        Alignment alignment = a == null ? null : a.build(() -> new Alignment(a.integer("reference"),
+                a.integers64("shared_ids"), a.number("regularization"), a.numbers("residuals")));
+
+        ManifestNode c = root.object("created");
+        Created created = c.build(() -> new Created(time(c), c.text("tool_version"), c.texts("command_line"),
+                c.integer64("seed")));
+
+        return root.build(() -> new ManifestProvenance(source, postprocess, participants, alignment, created));
+    }
+
+    private static Instant time(ManifestNode created) {
+        String text = created.text("time");
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw created.error("time must be an ISO-8601 instant such as 2025-01-31T12:00:00Z, found '" + text + "'");
+        }
+    }
+
+    private static void requireText(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " must be a non-empty string");
+        }
+    }
+
+    private static void requirePositive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, found " + value);
+        }
+    }
+
+    private static void requireFinite(String name, double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be a finite number, found " + value);
+        }
+    }
+
+    private static void requireNonNegative(String name, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(name + " must be a finite, non-negative number, found " + value);
+        }
+    }
+}
