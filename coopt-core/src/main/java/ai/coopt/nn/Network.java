@@ -12,12 +12,13 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -80,17 +81,23 @@ public final class Network implements AutoCloseable {
         return out;
     }
 
-    /** Writes the weights in DJL's block format. */
-    public void saveWeights(OutputStream out) throws IOException {
-        block.saveParameters(new DataOutputStream(out));
-    }
-
-    /** Reads weights written by {@link #saveWeights} for the same architecture and input shape. */
-    public void loadWeights(InputStream in) throws IOException {
+    /**
+     * SHA-256 over every parameter in order: its name (UTF-8) then its values as little-endian
+     * float32. Identifies the exact weights of a network that has no file of its own.
+     */
+    public String weightsSha256() {
         try {
-            block.loadParameters(manager, new DataInputStream(in));
-        } catch (ai.djl.MalformedModelException e) {
-            throw new IOException("weights do not fit " + arch + ": " + e.getMessage(), e);
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (var entry : block.getParameters()) {
+                md.update(entry.getKey().getBytes(StandardCharsets.UTF_8));
+                float[] values = entry.getValue().getArray().toFloatArray();
+                ByteBuffer buf = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asFloatBuffer().put(values);
+                md.update(buf.array());
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

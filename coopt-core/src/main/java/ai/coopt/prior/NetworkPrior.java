@@ -1,0 +1,96 @@
+package ai.coopt.prior;
+
+import ai.coopt.data.ImageSet;
+import ai.coopt.data.Normalization;
+import ai.coopt.nn.Network;
+import ai.coopt.store.ModelDirectory;
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+
+/**
+ * A prior that is one of this project's networks: a randomly initialised backbone
+ * ({@code random:ARCH[:SEED]}) or a model directory ({@code model:DIR}). Runs in inference mode.
+ */
+final class NetworkPrior implements Prior {
+    private final String spec;
+    private final String kind;
+    private final Network network;
+    private final InputSpec input;
+    private final String weightsSha256;
+
+    private NetworkPrior(String spec, String kind, Network network, InputSpec input, String weightsSha256) {
+        this.spec = spec;
+        this.kind = kind;
+        this.network = network;
+        this.input = input;
+        this.weightsSha256 = weightsSha256;
+    }
+
+    /**
+     * A random backbone for images shaped like {@code data}, normalised with {@code data}'s own
+     * channel statistics (a random network has no training distribution of its own).
+     */
+    static NetworkPrior random(String arch, long seed, ImageSet data, Device device) {
+        Network net = Network.create(arch, data.channels(), data.height(), data.width(), seed, device);
+        Normalization norm = Normalization.forImages(data);
+        InputSpec input = new InputSpec(data.channels(), data.height(), data.width(), norm.mean(), norm.std());
+        return new NetworkPrior("random:" + arch + ":" + seed, "random", net, input, net.weightsSha256());
+    }
+
+    /** A model directory written by this project, with the input shape and normalisation it records. */
+    static NetworkPrior model(Path dir, Device device) {
+        ModelDirectory model = ModelDirectory.read(dir);
+        InputSpec input = new InputSpec(model.channels(), model.height(), model.width(), model.mean(), model.std());
+        return new NetworkPrior("model:" + dir.toAbsolutePath().normalize(), "model", model.open(device), input,
+                model.weightsSha256());
+    }
+
+    @Override
+    public String spec() {
+        return spec;
+    }
+
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public InputSpec input() {
+        return input;
+    }
+
+    @Override
+    public int outputDim() {
+        return network.featureDim();
+    }
+
+    @Override
+    public String weightsSha256() {
+        return weightsSha256;
+    }
+
+    /** The architecture name. */
+    String arch() {
+        return network.arch();
+    }
+
+    @Override
+    public float[] embed(float[] images, int batch) {
+        try (NDManager step = network.manager().newSubManager()) {
+            NDArray x = step.create(FloatBuffer.wrap(images, 0, batch * input.channels() * input.height() * input.width()),
+                    new Shape(batch, input.channels(), input.height(), input.width()));
+            return network.forward(x, false).toFloatArray();
+        }
+    }
+
+    @Override
+    public void close() {
+        network.close();
+    }
+}
