@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** {@code coopt bench …}: performance measurements. */
 @Command(name = "bench", description = "Measure performance.", mixinStandardHelpOptions = true,
-        subcommands = BenchCommand.ThroughputCommand.class)
+        subcommands = {BenchCommand.ThroughputCommand.class, BenchCommand.PcaCommand.class})
 final class BenchCommand {
 
     /** {@code coopt bench throughput --arch A [--batch B]}. */
@@ -71,6 +71,47 @@ final class BenchCommand {
 
         private static double round(double v) {
             return Math.round(v * 10) / 10.0;
+        }
+    }
+
+    /** {@code coopt bench pca [--rows N] [--dims D] [--k K]}. */
+    @Command(name = "pca", mixinStandardHelpOptions = true,
+            description = "Time PCA (covariance, eigen-decomposition, projection) on random N x D outputs.")
+    static final class PcaCommand implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "60000", description = "N (default: ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--dims", defaultValue = "512", description = "D (default: ${DEFAULT-VALUE}).")
+        int dims;
+
+        @Option(names = "--k", defaultValue = "512", description = "Components kept (default: ${DEFAULT-VALUE}).")
+        int k;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            Check.atLeast("--rows", rows, 2);
+            Check.positive("--dims", dims);
+            Check.positive("--k", k);
+            if (k > Math.min(rows, dims)) {
+                throw new ai.coopt.UserException("--k " + k + " exceeds min(--rows, --dims) = " + Math.min(rows, dims));
+            }
+            common.engine();
+            var t = ai.coopt.target.PcaBenchmark.run(rows, dims, k, 0);
+            ObjectNode o = Output.object();
+            o.put("rows", rows);
+            o.put("dims", dims);
+            o.put("k", k);
+            o.put("covariance_seconds", t.centerCovarianceSeconds());
+            o.put("eigen_seconds", t.eigenSeconds());
+            o.put("projection_seconds", t.projectionSeconds());
+            o.put("total_seconds", t.totalSeconds());
+            Output.print(common.json, o, String.format(Locale.ROOT,
+                    "PCA of %d x %d to %d: covariance %.2f s, eigen %.2f s, projection %.2f s, total %.2f s",
+                    rows, dims, k, t.centerCovarianceSeconds(), t.eigenSeconds(), t.projectionSeconds(), t.totalSeconds()));
+            return 0;
         }
     }
 }

@@ -3,7 +3,6 @@ package ai.coopt.cli;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
-import ai.coopt.eval.ModelSpec;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -25,7 +24,8 @@ final class EvalCommand {
                     + "top1 is the mean of the last three epochs.")
     static final class Linear implements Callable<Integer> {
         @Option(names = "--model", required = true, paramLabel = "SPEC",
-                description = "random:ARCH[:SEED] or model:DIR (a model directory written by coopt).")
+                description = "A prior spec: random:ARCH[:SEED], model:DIR (a model directory written by coopt), "
+                        + "torchscript:FILE.pt[#METHOD] or onnx:FILE.onnx; its outputs are the frozen features.")
         String model;
 
         @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset whose train split fits the probe.")
@@ -54,11 +54,10 @@ final class EvalCommand {
             Check.atLeast("--limit", limit, 0);
             Check.atLeast("--epochs", epochs, 3);
             Check.positive("--batch", batch);
-            ModelSpec spec = ModelSpec.parse(model);
             DatasetSpec trainData = DatasetSpec.parse(train);
             DatasetSpec testData = DatasetSpec.parse(test);
             LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batch, 3e-4f, seed);
-            LinearEvaluation.Report r = LinearEvaluation.run(spec, trainData, testData, limit, settings,
+            LinearEvaluation.Report r = LinearEvaluation.run(model, trainData, testData, limit, settings,
                     common.engine(), new CliProgress());
             Output.print(common.json, toJson(r, settings), String.format(Locale.ROOT,
                     "linear probe top-1 %.2f%% (%s; train %s, %d images; test %s, %d images; %d epochs)",

@@ -5,12 +5,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /** The {@code coopt} command: dispatches to subcommands and turns user errors into one line and exit code 2. */
 @Command(name = "coopt", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
         description = "Collaborative unlabeled-data optimization: turn unlabeled images into optimized data and train on it.",
-        subcommands = {DemoCommand.class, DataCommand.class, EvalCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, DataCommand.class, OptimizeCommand.class, InspectCommand.class,
+                EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input: a bad path, a corrupt file, an impossible option. */
     public static final int USER_ERROR = 2;
@@ -19,8 +22,19 @@ public final class Main {
         System.exit(run(args));
     }
 
+    private static volatile List<String> commandLine = List.of("coopt");
+
+    /** The command line being run, {@code coopt} first, as recorded in provenance. */
+    static List<String> commandLine() {
+        return commandLine;
+    }
+
     /** Runs the command line and returns its exit code (used by tests). */
     public static int run(String... args) {
+        List<String> line = new ArrayList<>();
+        line.add("coopt");
+        line.addAll(Arrays.asList(args));
+        commandLine = List.copyOf(line);
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handle(e, commandLine.getErr()));
         cli.setParameterExceptionHandler((e, args1) -> {

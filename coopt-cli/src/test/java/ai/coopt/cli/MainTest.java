@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,5 +131,68 @@ class MainTest {
     @Test
     void unknownDatasetName() {
         assertUserError("unknown dataset", "data", "fetch", "cifar-11");
+    }
+
+    private static Path smallOptimizedDataset(Path tmp) {
+        Path out = tmp.resolve("opt");
+        assertEquals(0, Main.run("optimize", "--data", "fashion-mnist", "--limit", "300", "--prior", "random:convnet-s",
+                "--out", out.toString(), "--dim", "16"));
+        return out;
+    }
+
+    @Test
+    void optimizeWritesADatasetThatInspectVerifies(@TempDir Path tmp) throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path out = smallOptimizedDataset(tmp);
+        this.out.reset();
+        assertEquals(0, Main.run("inspect", out.toString(), "--json"), stderr());
+        JsonNode j = new ObjectMapper().readTree(stdout());
+        assertEquals("optimized-dataset", j.get("kind").asText());
+        assertEquals(300, j.get("count").asInt());
+        assertEquals(16, j.get("dim").asInt());
+        assertEquals("ok", j.get("checksum").asText());
+        assertEquals("random:convnet-s:0", j.get("participants").get(0).get("prior").asText());
+    }
+
+    @Test
+    void tamperedDatasetIsRefusedByInspectAndLeftAsItWas(@TempDir Path tmp) throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path dir = smallOptimizedDataset(tmp);
+        Path targets = dir.resolve("targets.safetensors");
+        byte[] bytes = Files.readAllBytes(targets);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(targets, bytes);
+        out.reset();
+        err.reset();
+        assertUserError("checksum mismatch", "inspect", dir.toString());
+        assertArrayEquals(bytes, Files.readAllBytes(targets));
+        Files.write(targets, java.util.Arrays.copyOf(bytes, 100));
+        err.reset();
+        assertUserError(dir.toString(), "inspect", dir.toString());
+    }
+
+    @Test
+    void priorFileThatIsNotAModel(@TempDir Path tmp) throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path fake = Files.writeString(tmp.resolve("model.onnx"), "this is not a model");
+        assertUserError("model.onnx", "optimize", "--data", "fashion-mnist", "--limit", "50",
+                "--prior", "onnx:" + fake, "--out", tmp.resolve("o").toString());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+
+    @Test
+    void optimizeRefusesToReplaceADirectoryThatIsNotADataset(@TempDir Path tmp) throws IOException {
+        Path precious = Files.createDirectory(tmp.resolve("precious"));
+        Files.writeString(precious.resolve("notes.txt"), "keep me");
+        assertUserError("refusing to replace", "optimize", "--data", "fashion-mnist", "--prior", "random:convnet-s",
+                "--out", precious.toString());
+        assertEquals("keep me", Files.readString(precious.resolve("notes.txt")));
+    }
+
+    @Test
+    void dimWiderThanThePrior() {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        assertUserError("wider than the prior", "optimize", "--data", "fashion-mnist", "--limit", "50",
+                "--prior", "random:convnet-s", "--dim", "1024", "--out", "/tmp/coopt-never-written");
     }
 }

@@ -35,7 +35,7 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
 
     /** Computes batch b; may be interrupted. */
     @FunctionalInterface
-    interface BatchSource {
+    public interface BatchSource {
         ViewBatch batch(int b) throws Exception;
     }
 
@@ -72,6 +72,14 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
         } else {
             fill();
         }
+    }
+
+    /**
+     * A loader of {@code batches} batches that {@code source} computes on {@code workers} threads,
+     * for inputs other than augmented views (e.g. images adapted to a prior's input size).
+     */
+    public static BatchLoader of(int batches, int workers, BatchSource source) {
+        return new BatchLoader(source, batches, workers);
     }
 
     /** A builder for a loader over {@code set}, normalised with {@code normalization}. */

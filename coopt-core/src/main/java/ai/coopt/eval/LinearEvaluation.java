@@ -3,6 +3,9 @@ package ai.coopt.eval;
 import ai.coopt.UserException;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.prior.Prior;
+import ai.coopt.prior.Priors;
+import ai.coopt.target.Embedder;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
@@ -16,8 +19,13 @@ public final class LinearEvaluation {
 
     private LinearEvaluation() {}
 
-    public static Report run(ModelSpec model, DatasetSpec trainData, DatasetSpec testData, int limit,
+    /**
+     * @param model a prior spec ({@code random:ARCH[:SEED]}, {@code model:DIR}, {@code torchscript:…},
+     *     {@code onnx:…}): its outputs are the frozen features
+     */
+    public static Report run(String model, DatasetSpec trainData, DatasetSpec testData, int limit,
                              LinearProbe.Settings settings, Device device, ProgressListener progress) {
+        Priors.check(model);
         ImageSet train = trainData.load("train", limit);
         ImageSet test = testData.load("test", limit);
         if (!train.hasLabels() || !test.hasLabels()) {
@@ -26,24 +34,18 @@ public final class LinearEvaluation {
         if (train.channels() != test.channels() || train.height() != test.height() || train.width() != test.width()) {
             throw new UserException("train images are " + shape(train) + " but test images are " + shape(test));
         }
-        try (ModelSpec.Opened opened = model.open(train, device)) {
-            long t0 = System.nanoTime();
-            FeatureExtractor extractor = new FeatureExtractor(opened.network(), opened.normalization(), 256);
-            Features trainFeatures = extract(extractor, train, "features (train)", progress);
-            Features testFeatures = extract(extractor, test, "features (test)", progress);
-            double featureSeconds = (System.nanoTime() - t0) / 1e9;
+        try (Prior prior = Priors.open(model, train, device)) {
+            Embedder embedder = new Embedder(256, 1);
+            Embedder.Result trainOut = embedder.embed(prior, train, "features (train)", progress);
+            Embedder.Result testOut = embedder.embed(prior, test, "features (test)", progress);
             progress.start("linear probe", settings.epochs(), "epochs");
-            LinearProbe.Result result = new LinearProbe(settings).fit(trainFeatures, testFeatures, device, progress::advance);
+            LinearProbe.Result result = new LinearProbe(settings).fit(
+                    new Features(trainOut.outputs(), trainOut.count(), trainOut.dim(), train.labels()),
+                    new Features(testOut.outputs(), testOut.count(), testOut.dim(), test.labels()),
+                    device, progress::advance);
             progress.finish();
-            return new Report(opened.description(), train.source(), test.source(), result, featureSeconds);
+            return new Report(prior.spec(), train.source(), test.source(), result, trainOut.seconds() + testOut.seconds());
         }
-    }
-
-    private static Features extract(FeatureExtractor extractor, ImageSet set, String task, ProgressListener progress) {
-        progress.start(task, set.count(), "img");
-        Features f = extractor.extract(set, progress::advance);
-        progress.finish();
-        return f;
     }
 
     private static String shape(ImageSet s) {

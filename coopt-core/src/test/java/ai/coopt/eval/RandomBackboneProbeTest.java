@@ -18,7 +18,7 @@ class RandomBackboneProbeTest {
         assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")) || System.getenv("COOPT_DATA") != null,
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
         DatasetSpec data = DatasetSpec.parse("fashion-mnist");
-        LinearEvaluation.Report r = LinearEvaluation.run(ModelSpec.parse("random:convnet-s"), data, data, 2000,
+        LinearEvaluation.Report r = LinearEvaluation.run("random:convnet-s", data, data, 2000,
                 new LinearProbe.Settings(30, 256, 3e-4f, 0), Device.cpu(), ai.coopt.util.ProgressListener.NONE);
         assertEquals(2000, r.probe().trainCount());
         assertEquals(2000, r.probe().testCount());

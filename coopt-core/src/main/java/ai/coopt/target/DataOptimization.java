@@ -1,0 +1,176 @@
+package ai.coopt.target;
+
+import ai.coopt.UserException;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.prior.InputSpec;
+import ai.coopt.prior.Prior;
+import ai.coopt.prior.Priors;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.Tensor;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/**
+ * Data optimization for one participant (ReLA's data step, CoOpt's phase 2): a prior turns every
+ * image of a split into a raw output; the outputs are reduced by PCA and standardised per dimension
+ * into targets, and written with full provenance as an optimized dataset. The raw outputs are kept
+ * beside the targets.
+ */
+public final class DataOptimization {
+    /** The widest targets made when {@code --dim} is not given. */
+    public static final int DEFAULT_MAX_DIM = 512;
+
+    /**
+     * @param dim target width after PCA; 0 = the prior's output width capped at {@value #DEFAULT_MAX_DIM}
+     *     and at the number of images
+     * @param batchSize images per prior call
+     * @param uniformitySubset samples the prior's uniformity is measured on (a seeded random subset)
+     * @param seed seeds the uniformity subset (and is recorded)
+     */
+    public record Settings(int dim, int batchSize, int uniformitySubset, long seed) {
+        public static Settings defaults() {
+            return new Settings(0, 256, 1000, 0);
+        }
+    }
+
+    /** What was made and how long it took. */
+    public record Result(Path out, String prior, int count, int priorDim, int dim, double embedSeconds,
+                         double imagesPerSecond, double pcaSeconds, double explainedVariance, double uniformity,
+                         int uniformitySubset, String adaptation, double seconds) {}
+
+    private DataOptimization() {}
+
+    /**
+     * Runs the whole step. Bad input (spec, output directory, impossible {@code dim}) is refused
+     * before the prior runs.
+     *
+     * @param created when and by what command the dataset is made (its seed is taken from {@code settings})
+     */
+    public static Result run(DatasetSpec data, String split, int limit, String priorSpec, Path out, Settings settings,
+                             Device device, ProgressListener progress, ManifestProvenance.Created created) {
+        long t0 = System.nanoTime();
+        Priors.check(priorSpec);
+        checkWritable(out);
+        if (settings.dim() < 0) {
+            throw new UserException("--dim must be positive (or 0 for the prior's width), not " + settings.dim());
+        }
+        ImageSet images = data.load(split, limit);
+        if (images.count() < 2) {
+            throw new UserException(images.source() + " has " + images.count() + " image(s); optimization needs at least 2");
+        }
+        try (Prior prior = Priors.open(priorSpec, images, device)) {
+            int dim = targetDim(settings.dim(), prior.outputDim(), images.count());
+            Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress);
+            int[] subset = uniformitySubset(images.count(), settings.uniformitySubset(), settings.seed());
+            double uniformity = Uniformity.value(rows(raw.outputs(), raw.dim(), subset), subset.length, raw.dim(),
+                    Uniformity.DEFAULT_T);
+
+            long p0 = System.nanoTime();
+            Matrix outputs = new Matrix(raw.outputs(), raw.count(), raw.dim());
+            Pca pca = Pca.fit(outputs, dim);
+            Matrix targets = pca.transform(outputs);
+            Standardization.standardize(targets);
+            double pcaSeconds = (System.nanoTime() - p0) / 1e9;
+            double explained = Math.min(1.0, pca.explainedVarianceRatioSum());
+
+            long[] ids = new long[images.count()];
+            Arrays.setAll(ids, i -> i);
+            ManifestProvenance provenance = new ManifestProvenance(
+                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint()),
+                    new ManifestProvenance.Postprocess(dim, explained, true),
+                    List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count())),
+                    null,
+                    new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
+                            settings.seed()));
+            OptimizedDataset.RawOutputs kept = new OptimizedDataset.RawOutputs(
+                    List.of(new Tensor.F32(new long[] {raw.count(), raw.dim()}, raw.outputs())),
+                    List.of(new Tensor.I64(new long[] {ids.length}, ids)));
+            OptimizedDataset.write(out, targets.values(), images.count(), dim, ids, provenance, kept);
+            return new Result(out, prior.spec(), images.count(), prior.outputDim(), dim, raw.seconds(),
+                    raw.imagesPerSecond(), pcaSeconds, explained, uniformity, subset.length,
+                    raw.adaptation(), (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** The manifest entry for one participant's prior. */
+    static ManifestProvenance.Participant participant(Prior prior, String adaptation, double uniformity, int subset,
+                                                      int count) {
+        InputSpec in = prior.input();
+        return new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
+                new ManifestProvenance.Input(in.channels(), in.height(), in.width(), doubles(in.mean()),
+                        doubles(in.std()), adaptation),
+                prior.outputDim(), uniformity, subset, new ManifestProvenance.Shard(count, 0, count - 1L));
+    }
+
+    private static int targetDim(int requested, int priorDim, int count) {
+        int dim = requested == 0 ? Math.min(Math.min(priorDim, DEFAULT_MAX_DIM), count) : requested;
+        if (dim > priorDim) {
+            throw new UserException("--dim " + dim + " is wider than the prior's output (" + priorDim + ")");
+        }
+        if (dim > count) {
+            throw new UserException("--dim " + dim + " needs at least as many images; the data has " + count);
+        }
+        return dim;
+    }
+
+    /** Refuses, before any work, an output path that exists and is neither an optimized dataset nor empty. */
+    public static void checkWritable(Path out) {
+        if (!Files.exists(out) || OptimizedDataset.looksLikeOptimizedDataset(out)) {
+            return;
+        }
+        if (!Files.isDirectory(out)) {
+            throw new UserException(out + " exists and is not a directory; choose another --out");
+        }
+        try (Stream<Path> entries = Files.list(out)) {
+            if (entries.findAny().isPresent()) {
+                throw new UserException(out + " exists and is not an optimized dataset; refusing to replace it");
+            }
+        } catch (IOException e) {
+            throw new UserException(out + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    /** A seeded random subset of {@code min(size, n)} indices, in increasing order. */
+    static int[] uniformitySubset(int n, int size, long seed) {
+        int m = Math.min(size, n);
+        int[] perm = new int[n];
+        Arrays.setAll(perm, i -> i);
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < m; i++) {
+            int j = i + rng.nextInt(n - i);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        int[] subset = Arrays.copyOf(perm, m);
+        Arrays.sort(subset);
+        return subset;
+    }
+
+    private static float[] rows(float[] x, int d, int[] rows) {
+        float[] out = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x, rows[i] * d, out, i * d, d);
+        }
+        return out;
+    }
+
+    private static List<Double> doubles(float[] v) {
+        List<Double> out = new ArrayList<>(v.length);
+        for (float f : v) {
+            out.add((double) f);
+        }
+        return out;
+    }
+}

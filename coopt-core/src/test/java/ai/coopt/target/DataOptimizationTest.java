@@ -1,0 +1,122 @@
+package ai.coopt.target;
+
+import ai.coopt.UserException;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DataOptimizationTest {
+    private static final ManifestProvenance.Created CREATED =
+            new ManifestProvenance.Created(Instant.parse("2026-01-01T00:00:00Z"), "test", List.of("coopt", "optimize"), 0);
+
+    /** An IDX folder of {@code n} random 12×12 images with labels. */
+    private static DatasetSpec idx(Path dir, int n) throws IOException {
+        Files.createDirectories(dir);
+        Random rng = new Random(3);
+        for (String split : new String[] {"train", "t10k"}) {
+            try (OutputStream f = Files.newOutputStream(dir.resolve(split + "-images-idx3-ubyte"));
+                 DataOutputStream out = new DataOutputStream(f)) {
+                out.writeInt(0x803);
+                out.writeInt(n);
+                out.writeInt(12);
+                out.writeInt(12);
+                byte[] px = new byte[n * 144];
+                rng.nextBytes(px);
+                out.write(px);
+            }
+            try (OutputStream f = Files.newOutputStream(dir.resolve(split + "-labels-idx1-ubyte"));
+                 DataOutputStream out = new DataOutputStream(f)) {
+                out.writeInt(0x801);
+                out.writeInt(n);
+                for (int i = 0; i < n; i++) {
+                    out.writeByte(i % 10);
+                }
+            }
+        }
+        return DatasetSpec.parse("idx:" + dir);
+    }
+
+    private static DataOptimization.Result optimize(DatasetSpec data, Path out, int dim) {
+        return DataOptimization.run(data, "train", 0, "random:convnet-s:2", out,
+                new DataOptimization.Settings(dim, 16, 50, 0), Device.cpu(), ProgressListener.NONE, CREATED);
+    }
+
+    @Test
+    void writesStandardisedTargetsWithProvenanceAndKeepsRawOutputs(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 80);
+        DataOptimization.Result r = optimize(data, tmp.resolve("out"), 8);
+        assertEquals(80, r.count());
+        assertEquals(8, r.dim());
+        assertEquals(128, r.priorDim());
+        assertEquals(50, r.uniformitySubset());
+        assertTrue(r.uniformity() <= 0 && r.uniformity() >= -4 * 2, "uniformity " + r.uniformity());
+
+        OptimizedDataset d = OptimizedDataset.read(tmp.resolve("out"));
+        float[] t = d.targets();
+        for (int j = 0; j < 8; j++) {
+            double sum = 0;
+            double sq = 0;
+            for (int i = 0; i < 80; i++) {
+                sum += t[i * 8 + j];
+                sq += t[i * 8 + j] * t[i * 8 + j];
+            }
+            assertEquals(0, sum / 80, 1e-4);
+            assertEquals(1, Math.sqrt(sq / 80), 1e-3);
+        }
+        var participant = d.provenance().participants().get(0);
+        assertEquals("random:convnet-s:2", participant.prior());
+        assertEquals(128, participant.outputDim());
+        assertEquals(8, d.provenance().postprocess().pcaDim());
+        var raw = d.rawOutputs(0);
+        assertArrayEquals(new long[] {80, 128}, raw.outputs().shape());
+        assertEquals(80, raw.ids().data().length);
+    }
+
+    @Test
+    void sameDataPriorAndSeedGiveByteIdenticalTargets(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 40);
+        optimize(data, tmp.resolve("a"), 0);
+        optimize(data, tmp.resolve("b"), 0);
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("a/targets.safetensors")),
+                Files.readAllBytes(tmp.resolve("b/targets.safetensors")));
+    }
+
+    @Test
+    void impossibleDimIsRefusedAndNothingIsWritten(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 20);
+        assertThrows(UserException.class, () -> optimize(data, tmp.resolve("wide"), 129));
+        assertThrows(UserException.class, () -> optimize(data, tmp.resolve("many"), 21));
+        assertFalse(Files.exists(tmp.resolve("wide")));
+        assertFalse(Files.exists(tmp.resolve("many")));
+    }
+
+    @Test
+    void uniformitySubsetIsSeededSortedAndCapped() {
+        int[] a = DataOptimization.uniformitySubset(100, 10, 1);
+        assertArrayEquals(a, DataOptimization.uniformitySubset(100, 10, 1));
+        assertEquals(10, a.length);
+        for (int i = 1; i < a.length; i++) {
+            assertTrue(a[i] > a[i - 1]);
+        }
+        assertEquals(5, DataOptimization.uniformitySubset(5, 1000, 1).length);
+    }
+}
