@@ -32,8 +32,8 @@ public final class DataOptimization {
     public static final int DEFAULT_MAX_DIM = 512;
 
     /**
-     * @param dim target width after PCA; 0 = the prior's output width capped at {@value #DEFAULT_MAX_DIM}
-     *     and at the number of images
+     * @param dim target width after PCA; 0 = the prior's output width capped at {@value #DEFAULT_MAX_DIM},
+     *     at the number of images and at the outputs' numerical rank
      * @param batchSize images per prior call
      * @param uniformitySubset samples the prior's uniformity is measured on (a seeded random subset)
      * @param seed seeds the uniformity subset (and is recorded)
@@ -70,7 +70,7 @@ public final class DataOptimization {
             throw new UserException(images.source() + " has " + images.count() + " image(s); optimization needs at least 2");
         }
         try (Prior prior = Priors.open(priorSpec, images, device)) {
-            int dim = targetDim(settings.dim(), prior.outputDim(), images.count());
+            targetDim(settings.dim(), prior.outputDim(), images.count());
             Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress);
             int[] subset = uniformitySubset(images.count(), settings.uniformitySubset(), settings.seed());
             double uniformity = Uniformity.value(rows(raw.outputs(), raw.dim(), subset), subset.length, raw.dim(),
@@ -78,7 +78,9 @@ public final class DataOptimization {
 
             long p0 = System.nanoTime();
             Matrix outputs = new Matrix(raw.outputs(), raw.count(), raw.dim());
-            Pca pca = Pca.fit(outputs, dim);
+            Pca full = Pca.fit(outputs, Math.min(raw.dim(), raw.count()));
+            int dim = withinRank(targetDim(settings.dim(), prior.outputDim(), images.count()), settings.dim(), full.rank());
+            Pca pca = full.first(dim);
             Matrix targets = pca.transform(outputs);
             Standardization.standardize(targets);
             double pcaSeconds = (System.nanoTime() - p0) / 1e9;
@@ -122,6 +124,21 @@ public final class DataOptimization {
             throw new UserException("--dim " + dim + " needs at least as many images; the data has " + count);
         }
         return dim;
+    }
+
+    /**
+     * Keeps the default width within the outputs' numerical rank (components beyond it carry no
+     * variance and would standardise to constant columns); refuses an explicit {@code --dim} beyond it.
+     */
+    private static int withinRank(int dim, int requested, int rank) {
+        if (dim <= rank) {
+            return dim;
+        }
+        if (requested == 0) {
+            return Math.max(1, rank);
+        }
+        throw new UserException("--dim " + requested + " exceeds the rank of the prior's outputs on this data (" + rank
+                + "): the components beyond it carry no variance; use --dim " + rank + " or less");
     }
 
     /** Refuses, before any work, an output path that exists and is neither an optimized dataset nor empty. */

@@ -1,5 +1,7 @@
 package ai.coopt.target;
 
+import java.util.Arrays;
+
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
 import ai.djl.Device;
@@ -70,6 +72,31 @@ public final class Pca {
      */
     public Matrix transform(Matrix x) {
         return transform(x, blockRows(x.cols()));
+    }
+
+    /** Relative eigenvalue below which a component counts as carrying no variance (float32 outputs' noise floor). */
+    public static final double RANK_TOLERANCE = 1e-6;
+
+    /**
+     * The number of components whose variance exceeds {@link #RANK_TOLERANCE} times the largest:
+     * the numerical rank of the centred data, as far as this PCA's {@code k} components show it.
+     */
+    public int rank() {
+        double largest = k == 0 ? 0 : explainedVariance[0];
+        int r = 0;
+        while (r < k && explainedVariance[r] > RANK_TOLERANCE * largest) {
+            r++;
+        }
+        return r;
+    }
+
+    /** The same fit keeping only the first {@code m} components (1 ≤ m ≤ k). */
+    public Pca first(int m) {
+        if (m < 1 || m > k) {
+            throw new IllegalArgumentException("can keep 1 to " + k + " components, not " + m);
+        }
+        return new Pca(mean, Arrays.copyOf(components, m * mean.length), Arrays.copyOf(explainedVariance, m),
+                totalVariance);
     }
 
     /** Number of components kept: the dimension of the transformed rows. */

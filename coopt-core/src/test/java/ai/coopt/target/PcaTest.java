@@ -237,4 +237,29 @@ class PcaTest {
         UserException e = assertThrows(UserException.class, () -> Pca.fit(new Matrix(v, 3, 5), 2));
         assertTrue(e.getMessage().contains("row 1, dimension 2"), e.getMessage());
     }
+
+    @Test
+    void rankCountsComponentsWithVarianceAndFirstKeepsTheLeadingOnes() {
+        // 50 points in 4-D spanning only a 2-D plane: (a, b, a + b, 0)
+        java.util.Random rng = new java.util.Random(9);
+        float[] v = new float[50 * 4];
+        for (int i = 0; i < 50; i++) {
+            float a = (float) rng.nextGaussian();
+            float b = (float) rng.nextGaussian();
+            v[i * 4] = a;
+            v[i * 4 + 1] = b;
+            v[i * 4 + 2] = a + b;
+        }
+        Matrix x = new Matrix(v, 50, 4);
+        Pca full = Pca.fit(x, 4);
+        org.junit.jupiter.api.Assertions.assertEquals(2, full.rank());
+        Pca one = full.first(1);
+        org.junit.jupiter.api.Assertions.assertEquals(1, one.k());
+        Matrix a = full.transform(x);
+        Matrix b = one.transform(x);
+        for (int i = 0; i < 50; i++) {
+            org.junit.jupiter.api.Assertions.assertEquals(a.values()[i * 4], b.values()[i], 1e-6f);
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> full.first(5));
+    }
 }
