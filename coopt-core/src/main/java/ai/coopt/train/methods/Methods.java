@@ -1,0 +1,47 @@
+package ai.coopt.train.methods;
+
+import ai.coopt.UserException;
+import ai.coopt.nn.Network;
+import ai.coopt.train.Method;
+
+/** Builds the training method a {@link MethodSpec} names, on a given backbone. */
+public final class Methods {
+    private Methods() {}
+
+    /**
+     * The method for {@code spec}, its heads initialised in a sub-manager of the backbone's manager
+     * with weights drawn from the engine's generator (transfer head first, then projector, then
+     * predictor), so the same seed and call order give the same heads. Closing the method frees its
+     * heads; the caller keeps owning the backbone.
+     *
+     * @param targetDim the width of the targets for {@code rela}; ignored by the other methods
+     */
+    public static Method create(MethodSpec spec, Network backbone, int targetDim) {
+        if (!spec.usesTargets()) {
+            return ssl(spec, spec.ssl(), backbone);
+        }
+        if (targetDim <= 0) {
+            throw new UserException("--method rela needs targets with at least one dimension, not " + targetDim);
+        }
+        RelaMethod rela = RelaMethod.create(backbone, targetDim);
+        if (spec.ssl() == null) {
+            return rela;
+        }
+        try {
+            return new RelaThenSsl(rela, ssl(spec, spec.ssl(), backbone), new HandOff(spec.switchAt()));
+        } catch (RuntimeException e) {
+            rela.close();
+            throw e;
+        }
+    }
+
+    private static HeadedMethod ssl(MethodSpec spec, String name, Network backbone) {
+        return switch (name) {
+            case MethodSpec.BYOL -> ByolMethod.create(backbone, spec.hiddenMultiplier() * backbone.featureDim(),
+                    spec.projectionDim(), (float) spec.byolMomentum());
+            case MethodSpec.SIMCLR -> SimClrMethod.create(backbone, spec.projectionDim(),
+                    (float) spec.simclrTemperature());
+            default -> throw new IllegalArgumentException("not a self-supervised method: " + name);
+        };
+    }
+}
