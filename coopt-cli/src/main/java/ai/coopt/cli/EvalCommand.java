@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /** {@code coopt eval …}: score representations. */
 @Command(name = "eval", description = "Evaluate representations.", mixinStandardHelpOptions = true,
-        subcommands = EvalCommand.Linear.class)
+        subcommands = {EvalCommand.Linear.class, CurveCommand.class})
 final class EvalCommand {
 
     /** {@code coopt eval linear --model SPEC --train SPEC --test SPEC [--limit N]}. */
