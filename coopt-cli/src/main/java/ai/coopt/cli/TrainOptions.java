@@ -1,0 +1,66 @@
+package ai.coopt.cli;
+
+import ai.coopt.data.Augmentation;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.train.TrainingConfig;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The options {@code coopt train} and {@code coopt prior pretrain} share: data, backbone, budget, optimiser, run directory. */
+final class TrainOptions {
+    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Training images: fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR.")
+    String data;
+
+    @Option(names = "--split", defaultValue = "train", description = "train or test (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Use the first N images (0 = all).")
+    int limit;
+
+    @Option(names = "--arch", required = true, description = "Backbone: ${COMPLETION-CANDIDATES}.", completionCandidates = ArchNames.class)
+    String arch;
+
+    @Option(names = "--epochs", defaultValue = "0", description = "Train for N epochs (or give --budget-seconds).")
+    int epochs;
+
+    @Option(names = "--budget-seconds", defaultValue = "0", description = "Train for S seconds of training wall time (or give --epochs).")
+    double budgetSeconds;
+
+    @Option(names = "--batch", defaultValue = "128", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "AdamW learning rate, constant (default: ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+    float weightDecay;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds weights, data order and augmentation (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--workers", defaultValue = "1", description = "Threads preparing augmented batches (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--checkpoint-every-seconds", defaultValue = "0", description = "Keep the backbone every S seconds of training (0 = only first and last).")
+    double checkpointEverySeconds;
+
+    @Option(names = "--data-ratio", defaultValue = "1", description = "Train each epoch on a fresh random share R of the data (default: ${DEFAULT-VALUE}).")
+    double dataRatio;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run directory: ends up a model directory with metrics.jsonl, loss.png and checkpoints/.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint.")
+    boolean resume;
+
+    DatasetSpec dataSpec() {
+        Check.atLeast("--limit", limit, 0);
+        return DatasetSpec.parse(data);
+    }
+
+    TrainingConfig config() {
+        return new TrainingConfig(epochs, budgetSeconds, batch, lr, weightDecay, seed, workers, checkpointEverySeconds,
+                dataRatio, Augmentation.Params.defaults());
+    }
+}

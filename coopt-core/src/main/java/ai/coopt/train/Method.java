@@ -1,0 +1,60 @@
+package ai.coopt.train;
+
+import ai.coopt.nn.Network;
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+
+import java.util.Map;
+
+/**
+ * A training method on the shared loop: heads + loss + views (in the spirit of lightly's
+ * organisation). The loop owns data, augmentation, optimiser, schedule, checkpoints and metrics;
+ * a method owns its heads (initialised in the backbone's manager), computes the loss of a batch of
+ * two views, and does its bookkeeping after each optimiser step (momentum encoders, hand-off).
+ */
+public interface Method extends AutoCloseable {
+    /** e.g. {@code rela}, {@code byol}, {@code simclr}, {@code rela>byol}. */
+    String name();
+
+    /** Whether batches must carry targets (from an optimized dataset). */
+    boolean needsTargets();
+
+    /** The backbone being trained: what the run's model directory keeps. */
+    Network backbone();
+
+    /**
+     * Every parameter the optimiser updates, backbone included, by unique stable name (prefix
+     * {@code backbone.} for the backbone's own, {@code head.NAME.} for each head's).
+     */
+    Map<String, Parameter> trainable();
+
+    /**
+     * Everything else a checkpoint must hold to resume exactly, by unique name: momentum-encoder
+     * copies, batch-norm running statistics of heads. Live arrays: the loop overwrites them in
+     * place on resume.
+     */
+    Map<String, NDArray> state();
+
+    /** Scalar state (hand-off averages, current phase index) for checkpoints. */
+    Map<String, Double> scalars();
+
+    /** Restores what {@link #scalars()} returned. */
+    void restoreScalars(Map<String, Double> scalars);
+
+    /** The loss of one batch, computed inside the loop's gradient collector; a scalar. */
+    NDArray loss(TrainingBatch batch);
+
+    /**
+     * Called after every optimiser step with the loss just taken.
+     *
+     * @param step steps done so far (1 after the first)
+     * @param fractionDone the share of the run done, 0..1 (steps or budget seconds)
+     */
+    void afterStep(long step, double fractionDone, float loss);
+
+    /** The current phase for the metrics log, e.g. {@code rela} then {@code byol}. */
+    String phase();
+
+    @Override
+    void close();
+}

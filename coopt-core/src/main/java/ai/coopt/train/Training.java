@@ -1,0 +1,155 @@
+package ai.coopt.train;
+
+import ai.coopt.UserException;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.nn.Network;
+import ai.coopt.report.Plots;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.train.methods.MethodSpec;
+import ai.coopt.train.methods.Methods;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * {@code coopt train} and {@code coopt prior pretrain} as one use case: load the images (and, for
+ * ReLA, the optimized dataset's targets, checked against the images), build the backbone and the
+ * method, and run the shared loop into a run directory.
+ */
+public final class Training {
+    /**
+     * @param targets an optimized dataset directory, or null
+     * @param created provenance of the command: time, tool version, command line
+     */
+    public record Request(DatasetSpec data, String split, int limit, Path targets, String arch, MethodSpec method,
+                          TrainingConfig config, Path out, boolean resume, Device device, ObjectNode created) {}
+
+    /** The run and where it went. */
+    public record Outcome(Path run, String method, int images, TrainingLoop.Result result) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Training() {}
+
+    public static Outcome run(Request r, ProgressListener progress) {
+        checkOut(r.out(), r.resume());
+        if (r.targets() != null && !r.method().usesTargets()) {
+            throw new UserException("--targets is only used by --method rela, not " + r.method().name());
+        }
+        ImageSet images = r.data().load(r.split(), r.limit());
+        float[] rows = null;
+        int dim = 0;
+        ObjectNode targetsInfo = null;
+        if (r.targets() != null) {
+            OptimizedDataset d = OptimizedDataset.read(r.targets());
+            int[] ids = idsWithin(d, images);
+            images = images.subset(ids);
+            rows = d.targets();
+            dim = d.dim();
+            targetsInfo = JSON.createObjectNode();
+            targetsInfo.put("dir", r.targets().toAbsolutePath().toString());
+            targetsInfo.put("targets_sha256", d.targetsSha256());
+            targetsInfo.put("count", d.count());
+            targetsInfo.put("dim", d.dim());
+            targetsInfo.set("priors", JSON.valueToTree(d.provenance().participants().stream().map(p -> p.prior()).toList()));
+        } else if (r.method().usesTargets()) {
+            throw new UserException("--method rela trains on targets: give --targets DIR (made by coopt optimize or coopt collab)");
+        }
+        try {
+            Files.createDirectories(r.out());
+        } catch (IOException e) {
+            throw new UserException(r.out() + ": cannot create: " + e.getMessage());
+        }
+        try (Network backbone = Network.create(r.arch(), images.channels(), images.height(), images.width(),
+                r.config().seed(), r.device());
+             Method method = Methods.create(r.method(), backbone, dim)) {
+            ObjectNode provenance = provenance(r, images, targetsInfo, method);
+            TrainingLoop.Result result = new TrainingLoop(method, images, rows, dim, r.config(), r.out(), provenance)
+                    .run(r.resume(), progress);
+            Plots.lossPlot(r.out().resolve(TrainingLoop.METRICS), r.out().resolve("loss.png"));
+            return new Outcome(r.out(), method.name(), images.count(), result);
+        }
+    }
+
+    /** The dataset's ids as indices into {@code images}, refusing targets made from other images. */
+    private static int[] idsWithin(OptimizedDataset d, ImageSet images) {
+        var source = d.provenance().source();
+        if (source.count() == images.count() && !source.fingerprint().equals(images.fingerprint())) {
+            throw new UserException(d.dir() + ": the targets were made from other images (" + source.spec() + ", "
+                    + source.split() + " split) than --data gives (" + images.source() + ")");
+        }
+        long[] ids = d.ids();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] >= images.count()) {
+                throw new UserException(d.dir() + ": target id " + ids[i] + " is beyond the " + images.count()
+                        + " images --data gives; the targets were made from " + source.count() + " images of " + source.spec());
+            }
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    private static void checkOut(Path out, boolean resume) {
+        if (resume) {
+            if (!Files.isDirectory(out.resolve(TrainingLoop.CHECKPOINTS))) {
+                throw new UserException(out + ": nothing to resume (no checkpoints/ directory)");
+            }
+            TrainingLoop.latestCheckpoint(out);
+            return;
+        }
+        if (!Files.exists(out)) {
+            return;
+        }
+        if (!Files.isDirectory(out)) {
+            throw new UserException(out + " exists and is not a directory; choose another --out");
+        }
+        try (Stream<Path> entries = Files.list(out)) {
+            if (entries.findAny().isPresent()) {
+                throw new UserException(out + " is not empty; pass --resume to continue the run in it, or choose another --out");
+            }
+        } catch (IOException e) {
+            throw new UserException(out + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    private static ObjectNode provenance(Request r, ImageSet images, ObjectNode targets, Method method) {
+        ObjectNode p = JSON.createObjectNode();
+        ObjectNode data = p.putObject("data");
+        data.put("spec", r.data().spec());
+        data.put("split", r.split());
+        data.put("limit", r.limit());
+        data.put("count", images.count());
+        data.put("fingerprint", images.fingerprint());
+        if (targets == null) {
+            p.putNull("targets");
+        } else {
+            p.set("targets", targets);
+        }
+        p.put("method", method.name());
+        p.set("method_settings", JSON.valueToTree(r.method()));
+        ObjectNode h = p.putObject("hyper_parameters");
+        TrainingConfig c = r.config();
+        h.put("epochs", c.epochs());
+        h.put("budget_seconds", c.budgetSeconds());
+        h.put("batch", c.batchSize());
+        h.put("optimizer", "adamw");
+        h.put("lr", c.learningRate());
+        h.put("lr_schedule", "constant");
+        h.put("weight_decay", c.weightDecay());
+        h.put("data_ratio", c.dataRatio());
+        h.put("checkpoint_every_seconds", c.checkpointEverySeconds());
+        h.set("augmentation", JSON.valueToTree(c.augmentation()));
+        p.put("arch", r.arch());
+        p.put("seed", c.seed());
+        p.setAll(r.created());
+        return p;
+    }
+}

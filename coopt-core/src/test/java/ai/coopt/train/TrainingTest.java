@@ -1,0 +1,140 @@
+package ai.coopt.train;
+
+import ai.coopt.data.Augmentation;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.report.MetricsLog;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.ModelDirectory;
+import ai.coopt.target.DataOptimization;
+import ai.coopt.train.methods.MethodSpec;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Short real trainings on a Fashion-MNIST slice: losses fall, checkpoints load, resume is exact. No accuracy targets. */
+class TrainingTest {
+    private static final DatasetSpec DATA = DatasetSpec.parse("fashion-mnist");
+    private static final int LIMIT = 512;
+
+    @BeforeAll
+    static void needsFashionMnist() {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+    }
+
+    private static TrainingConfig config(int epochs, double checkpointEvery) {
+        return new TrainingConfig(epochs, 0, 64, 1e-3f, 0.01f, 1, 1, checkpointEvery, 1.0, Augmentation.Params.defaults());
+    }
+
+    private static Training.Outcome train(MethodSpec spec, Path targets, Path out, TrainingConfig config, boolean resume,
+                                          ProgressListener progress) {
+        return Training.run(new Training.Request(DATA, "train", LIMIT, targets, "convnet-s", spec, config, out, resume,
+                Device.cpu(), JsonNodeFactory.instance.objectNode()), progress);
+    }
+
+    private static double mean(List<MetricsLog.Entry> entries, int from, int to) {
+        return entries.subList(from, to).stream().mapToDouble(MetricsLog.Entry::loss).average().orElseThrow();
+    }
+
+    @Test
+    void byolLossFallsAndEveryCheckpointIsALoadableModel(@TempDir Path tmp) {
+        Path run = tmp.resolve("byol");
+        Training.Outcome o = train(MethodSpec.of("byol", null, null), null, run, config(4, 0), false, ProgressListener.NONE);
+        assertEquals(4 * (LIMIT / 64), o.result().steps());
+        List<MetricsLog.Entry> log = MetricsLog.read(run.resolve("metrics.jsonl"));
+        assertEquals(o.result().steps(), log.size());
+        assertTrue(mean(log, log.size() - 5, log.size()) < mean(log, 0, 5), "BYOL loss did not fall");
+        ModelDirectory model = ModelDirectory.read(run);
+        assertEquals("byol", model.method());
+        model.open(Device.cpu()).close();
+        assertTrue(Files.isRegularFile(run.resolve("loss.png")));
+        assertEquals(2, o.result().checkpoints());
+        ModelDirectory.read(run.resolve("checkpoints/step-000000000")).open(Device.cpu()).close();
+    }
+
+    @Test
+    void relaOnOptimizedDataFallsThenHandsOffToByol(@TempDir Path tmp) {
+        Path targets = tmp.resolve("targets");
+        DataOptimization.run(DATA, "train", LIMIT, "random:convnet-s:7", targets, new DataOptimization.Settings(32, 128, 200, 0),
+                Device.cpu(), ProgressListener.NONE,
+                new ManifestProvenance.Created(Instant.now(), "test", List.of("test"), 0));
+        Path run = tmp.resolve("rela");
+        train(MethodSpec.of("rela", "byol", 0.5), targets, run, config(4, 0), false, ProgressListener.NONE);
+        List<MetricsLog.Entry> log = MetricsLog.read(run.resolve("metrics.jsonl"));
+        Set<String> phases = log.stream().map(MetricsLog.Entry::phase).collect(Collectors.toSet());
+        assertEquals(Set.of("rela", "byol"), phases);
+        int switchAt = (int) log.stream().filter(e -> e.phase().equals("rela")).count();
+        assertTrue(mean(log, switchAt - 3, switchAt) < mean(log, 0, 3), "ReLA loss did not fall");
+        assertEquals("rela>byol", ModelDirectory.read(run).method());
+    }
+
+    @Test
+    void relaWithoutTargetsIsRefused(@TempDir Path tmp) {
+        assertThrows(ai.coopt.UserException.class,
+                () -> train(MethodSpec.of("rela", "none", null), null, tmp.resolve("r"), config(1, 0), false, ProgressListener.NONE));
+    }
+
+    /** Stops the run like a crash after a given number of steps. */
+    private static final class CrashAt implements ProgressListener {
+        private final long step;
+
+        CrashAt(long step) {
+            this.step = step;
+        }
+
+        @Override
+        public void start(String task, long total, String unit) {}
+
+        @Override
+        public void advance(long done) {
+            if (done >= step) {
+                throw new IllegalStateException("simulated crash");
+            }
+        }
+
+        @Override
+        public void finish() {}
+    }
+
+    @Test
+    void aRunStoppedMidEpochResumesToExactlyTheSameWeights(@TempDir Path tmp) throws Exception {
+        Path whole = tmp.resolve("whole");
+        train(MethodSpec.of("byol", null, null), null, whole, config(3, 0), false, ProgressListener.NONE);
+
+        Path broken = tmp.resolve("broken");
+        assertThrows(IllegalStateException.class, () ->
+                train(MethodSpec.of("byol", null, null), null, broken, config(3, 1e-9), false, new CrashAt(11)));
+        assertTrue(Files.notExists(broken.resolve("model.json")));
+        Training.Outcome resumed = train(MethodSpec.of("byol", null, null), null, broken, config(3, 1e-9), true,
+                ProgressListener.NONE);
+        assertTrue(resumed.result().resumed());
+        assertEquals(3 * (LIMIT / 64), resumed.result().steps());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")),
+                Files.readAllBytes(broken.resolve("weights.safetensors")));
+        assertEquals(MetricsLog.read(whole.resolve("metrics.jsonl")).size(),
+                MetricsLog.read(broken.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void aNonEmptyOutputIsRefusedWithoutResume(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("notes.txt"), "x");
+        assertThrows(ai.coopt.UserException.class,
+                () -> train(MethodSpec.of("byol", null, null), null, tmp, config(1, 0), false, ProgressListener.NONE));
+        assertEquals("x", Files.readString(tmp.resolve("notes.txt")));
+    }
+}
