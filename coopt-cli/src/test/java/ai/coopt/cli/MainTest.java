@@ -195,4 +195,39 @@ class MainTest {
         assertUserError("wider than the prior", "optimize", "--data", "fashion-mnist", "--limit", "50",
                 "--prior", "random:convnet-s", "--dim", "1024", "--out", "/tmp/coopt-never-written");
     }
+
+    @Test
+    void trainingOptionsThatCannotWorkAreRefused(@TempDir Path tmp) {
+        assertUserError("give --targets", "train", "--method", "rela", "--data", "fashion-mnist", "--arch", "convnet-s",
+                "--epochs", "1", "--out", tmp.resolve("a").toString());
+        err.reset();
+        assertUserError("exactly one of --epochs", "train", "--method", "byol", "--data", "fashion-mnist", "--arch",
+                "convnet-s", "--epochs", "1", "--budget-seconds", "5", "--out", tmp.resolve("b").toString());
+        err.reset();
+        assertUserError("--method byol or simclr", "prior", "pretrain", "--method", "rela", "--data", "fashion-mnist",
+                "--arch", "convnet-s", "--epochs", "1", "--out", tmp.resolve("c").toString());
+        err.reset();
+        assertUserError("--then", "train", "--method", "byol", "--then", "simclr", "--data", "fashion-mnist", "--arch",
+                "convnet-s", "--epochs", "1", "--out", tmp.resolve("d").toString());
+    }
+
+    @Test
+    void pretrainedPriorIsAModelThatInspectAndTheCurveRead(@TempDir Path tmp) throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path run = tmp.resolve("prior");
+        assertEquals(0, Main.run("prior", "pretrain", "--method", "simclr", "--data", "fashion-mnist", "--limit", "256",
+                "--arch", "convnet-s", "--epochs", "1", "--batch", "64", "--out", run.toString(), "--json"), stderr());
+        JsonNode trained = new ObjectMapper().readTree(stdout());
+        assertEquals(4, trained.get("steps").asInt());
+        assertEquals("simclr", trained.get("method").asText());
+        out.reset();
+        assertEquals(0, Main.run("inspect", run.toString(), "--json"), stderr());
+        assertEquals("model", new ObjectMapper().readTree(stdout()).get("kind").asText());
+        out.reset();
+        assertEquals(0, Main.run("eval", "curve", "--run", run.toString(), "--train", "fashion-mnist", "--test",
+                "fashion-mnist", "--limit", "300", "--epochs", "3", "--json"), stderr());
+        JsonNode curve = new ObjectMapper().readTree(stdout());
+        assertEquals(2, curve.get("runs").get(0).get("points").size());
+        assertTrue(Files.isRegularFile(Path.of(curve.get("plot").asText())));
+    }
 }

@@ -100,6 +100,10 @@ public final class Plots {
             double[] top1 = c.points().stream().mapToDouble(p -> 100 * p.top1()).toArray();
             chart.addSeries(unique(c.label(), used), seconds, top1);
         }
+        if (curves.size() > 4) {
+            // a horizontal legend below the plot runs off the image beyond a few runs: list them at the side
+            chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setLegendLayout(Styler.LegendLayout.Vertical);
+        }
         save(chart, png);
     }
 
