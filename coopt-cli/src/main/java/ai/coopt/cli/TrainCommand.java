@@ -22,7 +22,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--targets", paramLabel = "DIR", description = "Optimized dataset (coopt optimize / collab) for --method rela.")
     Path targets;
 
-    @Option(names = "--then", defaultValue = "byol", description = "For rela: the SSL method to hand off to: byol, simclr or none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--then", description = "For rela: the SSL method to hand off to: byol, simclr or none (default: byol).")
     String then;
 
     @Option(names = "--switch-at", description = "For rela: hand off after this fraction of the run instead of the adaptive rule (rho >= 0.995).")
@@ -36,7 +36,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MethodSpec spec = MethodSpec.of(method, method.equals(MethodSpec.RELA) ? then : null, switchAt);
+        String handOff = then == null && method.equals(MethodSpec.RELA) ? MethodSpec.BYOL : then;
+        MethodSpec spec = MethodSpec.of(method, handOff, switchAt);
         return run(spec, targets, train, common);
     }
 
