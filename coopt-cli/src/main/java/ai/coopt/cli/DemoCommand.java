@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
         description = "Run the main job end to end on Fashion-MNIST (what is built so far).")
 final class DemoCommand implements Callable<Integer> {
     static final String NOT_BUILT =
-            "not built yet: collaboration across participants (collab) with alignment and fusion, shipped priors, the HTML report";
+            "not built yet: the collaborative demo (coopt collab exists; its benchmarks, shipped priors and the HTML report do not)";
     private static final String PRIOR = "random:convnet-s:0";
     private static final String ARCH = "convnet-s";
 

@@ -163,10 +163,12 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      *
      * @param reference the index in {@code participants} of the participant whose space the others map into
      * @param sharedIds the ids of the shared subset every participant labelled, without repeats
-     * @param regularization the ridge penalty
+     * @param method how the maps were fitted, e.g. {@code ridge-gcv}, or {@code none} (no maps)
+     * @param regularizations each participant's ridge penalty (0 for the reference and when none)
      * @param residuals the fit's residual for each participant, in the order of {@code participants}
      */
-    public record Alignment(int reference, List<Long> sharedIds, double regularization, List<Double> residuals) {
+    public record Alignment(int reference, List<Long> sharedIds, String method, List<Double> regularizations,
+                            List<Double> residuals) {
         /** @throws IllegalArgumentException for a negative or repeated id, or a negative or non-finite number */
         public Alignment {
             if (reference < 0) {
@@ -186,7 +188,14 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
                     throw new IllegalArgumentException("shared_ids holds id " + sorted[i] + " more than once");
                 }
             }
-            requireNonNegative("regularization", regularization);
+            requireText("alignment.method", method);
+            regularizations = List.copyOf(regularizations);
+            if (regularizations.size() != residuals.size()) {
+                throw new IllegalArgumentException(regularizations.size() + " regularizations for " + residuals.size() + " residuals");
+            }
+            for (int i = 0; i < regularizations.size(); i++) {
+                requireNonNegative("regularizations[" + i + "]", regularizations.get(i));
+            }
             for (int i = 0; i < residuals.size(); i++) {
                 requireNonNegative("residuals[" + i + "]", residuals.get(i));
             }
@@ -252,7 +261,9 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
         } else {
             ObjectNode a = manifest.putObject("alignment");
             a.put("reference", alignment.reference());
-            a.put("regularization", alignment.regularization());
+            a.put("method", alignment.method());
+            ArrayNode lambdas = a.putArray("regularizations");
+            alignment.regularizations().forEach(lambdas::add);
             ArrayNode residuals = a.putArray("residuals");
             alignment.residuals().forEach(residuals::add);
             ArrayNode shared = a.putArray("shared_ids");
@@ -289,7 +300,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
 
         ManifestNode a = root.optionalObject("alignment");
         Alignment alignment = a == null ? null : a.build(() -> new Alignment(a.integer("reference"),
-                a.integers64("shared_ids"), a.number("regularization"), a.numbers("residuals")));
+                a.integers64("shared_ids"), a.text("method"), a.numbers("regularizations"), a.numbers("residuals")));
 
         ManifestNode c = root.object("created");
         Created created = c.build(() -> new Created(time(c), c.text("tool_version"), c.texts("command_line"),

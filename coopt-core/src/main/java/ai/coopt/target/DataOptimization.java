@@ -76,22 +76,19 @@ public final class DataOptimization {
             double uniformity = Uniformity.value(rows(raw.outputs(), raw.dim(), subset), subset.length, raw.dim(),
                     Uniformity.DEFAULT_T);
 
-            long p0 = System.nanoTime();
-            Matrix outputs = new Matrix(raw.outputs(), raw.count(), raw.dim());
-            Pca full = Pca.fit(outputs, Math.min(raw.dim(), raw.count()));
-            int dim = withinRank(targetDim(settings.dim(), prior.outputDim(), images.count()), settings.dim(), full.rank());
-            Pca pca = full.first(dim);
-            Matrix targets = pca.transform(outputs);
-            Standardization.standardize(targets);
-            double pcaSeconds = (System.nanoTime() - p0) / 1e9;
-            double explained = Math.min(1.0, pca.explainedVarianceRatioSum());
+            Postprocessed post = postprocess(new Matrix(raw.outputs(), raw.count(), raw.dim()), settings.dim());
+            int dim = post.dim();
+            double explained = post.explainedVariance();
+            double pcaSeconds = post.seconds();
+            Matrix targets = post.targets();
 
             long[] ids = new long[images.count()];
             Arrays.setAll(ids, i -> i);
             ManifestProvenance provenance = new ManifestProvenance(
                     new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint()),
                     new ManifestProvenance.Postprocess(dim, explained, true),
-                    List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count())),
+                    List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count(), 0,
+                            images.count() - 1L)),
                     null,
                     new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
                             settings.seed()));
@@ -105,14 +102,32 @@ public final class DataOptimization {
         }
     }
 
-    /** The manifest entry for one participant's prior. */
-    static ManifestProvenance.Participant participant(Prior prior, String adaptation, double uniformity, int subset,
-                                                      int count) {
+    /** Targets made from raw outputs: their width, the share of variance kept, and the time it took. */
+    public record Postprocessed(Matrix targets, int dim, double explainedVariance, double seconds) {}
+
+    /**
+     * ReLA's post-processing: PCA to {@code requestedDim} (0 = the outputs' width capped at
+     * {@value #DEFAULT_MAX_DIM}, the number of rows and the numerical rank) then per-dimension standardisation.
+     */
+    public static Postprocessed postprocess(Matrix outputs, int requestedDim) {
+        long t0 = System.nanoTime();
+        targetDim(requestedDim, outputs.cols(), outputs.rows());
+        Pca full = Pca.fit(outputs, Math.min(outputs.cols(), outputs.rows()));
+        int dim = withinRank(targetDim(requestedDim, outputs.cols(), outputs.rows()), requestedDim, full.rank());
+        Pca pca = full.first(dim);
+        Matrix targets = pca.transform(outputs);
+        Standardization.standardize(targets);
+        return new Postprocessed(targets, dim, Math.min(1.0, pca.explainedVarianceRatioSum()), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The manifest entry for one participant's prior and the shard of {@code count} ids it labelled. */
+    public static ManifestProvenance.Participant participant(Prior prior, String adaptation, double uniformity,
+                                                             int subset, int count, long minId, long maxId) {
         InputSpec in = prior.input();
         return new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
                 new ManifestProvenance.Input(in.channels(), in.height(), in.width(), doubles(in.mean()),
                         doubles(in.std()), adaptation),
-                prior.outputDim(), uniformity, subset, new ManifestProvenance.Shard(count, 0, count - 1L));
+                prior.outputDim(), uniformity, subset, new ManifestProvenance.Shard(count, minId, maxId));
     }
 
     private static int targetDim(int requested, int priorDim, int count) {

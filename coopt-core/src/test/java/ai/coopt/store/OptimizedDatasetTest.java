@@ -84,7 +84,7 @@ class OptimizedDatasetTest {
                 new Postprocess(null, null, false),
                 List.of(participant("random:convnet-s:1", 'b', 128, -2.5, new Shard(10, 0, 27)),
                         participant("onnx:/models/clip.onnx", 'c', 512, -1.75, new Shard(10, 30, 57))),
-                new Alignment(0, List.of(0L, 30L, 57L), 1e-3, List.of(0.0, 0.125)),
+                new Alignment(0, List.of(0L, 30L, 57L), "ridge-gcv", List.of(0.0, 1e-3), List.of(0.0, 0.125)),
                 new Created(TIME, "0.1.0-test", List.of("coopt", "collab"), 7));
     }
 
@@ -227,11 +227,11 @@ class OptimizedDatasetTest {
         assertThrows(IllegalArgumentException.class, () -> new Shard(5, 0, 3));
         assertThrows(IllegalArgumentException.class, () -> participant("random:x", 'A', 8, 0, new Shard(1, 0, 0)));
         assertThrows(IllegalArgumentException.class, () -> participant("random:x", 'a', 8, Double.NaN, new Shard(1, 0, 0)));
-        assertThrows(IllegalArgumentException.class, () -> new Alignment(0, List.of(1L, 1L), 0, List.of(0.0)));
+        assertThrows(IllegalArgumentException.class, () -> new Alignment(0, List.of(1L, 1L), "ridge-gcv", List.of(0.0), List.of(0.0)));
         ManifestProvenance ok = collaborative();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ManifestProvenance(
                 ok.source(), ok.postprocess(), ok.participants(),
-                new Alignment(0, List.of(1L), 0.1, List.of(0.0)), ok.created()));
+                new Alignment(0, List.of(1L), "ridge-gcv", List.of(0.1), List.of(0.0)), ok.created()));
         assertEquals("alignment.residuals has 1 values for 2 participants", e.getMessage());
     }
 

@@ -2,6 +2,7 @@ package ai.coopt.target;
 
 import ai.coopt.UserException;
 import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.SyntheticIdx;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.util.ProgressListener;
@@ -9,14 +10,11 @@ import ai.djl.Device;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,31 +26,8 @@ class DataOptimizationTest {
     private static final ManifestProvenance.Created CREATED =
             new ManifestProvenance.Created(Instant.parse("2026-01-01T00:00:00Z"), "test", List.of("coopt", "optimize"), 0);
 
-    /** An IDX folder of {@code n} random 12×12 images with labels. */
     private static DatasetSpec idx(Path dir, int n) throws IOException {
-        Files.createDirectories(dir);
-        Random rng = new Random(3);
-        for (String split : new String[] {"train", "t10k"}) {
-            try (OutputStream f = Files.newOutputStream(dir.resolve(split + "-images-idx3-ubyte"));
-                 DataOutputStream out = new DataOutputStream(f)) {
-                out.writeInt(0x803);
-                out.writeInt(n);
-                out.writeInt(12);
-                out.writeInt(12);
-                byte[] px = new byte[n * 144];
-                rng.nextBytes(px);
-                out.write(px);
-            }
-            try (OutputStream f = Files.newOutputStream(dir.resolve(split + "-labels-idx1-ubyte"));
-                 DataOutputStream out = new DataOutputStream(f)) {
-                out.writeInt(0x801);
-                out.writeInt(n);
-                for (int i = 0; i < n; i++) {
-                    out.writeByte(i % 10);
-                }
-            }
-        }
-        return DatasetSpec.parse("idx:" + dir);
+        return SyntheticIdx.write(dir, n, 12, 3);
     }
 
     private static DataOptimization.Result optimize(DatasetSpec data, Path out, int dim) {

@@ -1,0 +1,142 @@
+package ai.coopt.collab;
+
+import ai.coopt.UserException;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.data.ShardPlan;
+import ai.coopt.data.Sharding;
+import ai.coopt.prior.Prior;
+import ai.coopt.prior.Priors;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.Tensor;
+import ai.coopt.target.DataOptimization;
+import ai.coopt.target.Embedder;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CoOpt's five phases in one process: distribution (K disjoint shards and a shared subset S),
+ * optimization (each participant's prior on its shard and on S), alignment (the most uniform prior
+ * on S is the reference; the others are mapped into its space by ridge regression fitted on S),
+ * upload, and fusion (one optimized dataset, post-processed once).
+ */
+public final class CollaborativeOptimization {
+    /** The default size of S as a share of the data. */
+    public static final double DEFAULT_SHARED_FRACTION = 0.005;
+
+    /**
+     * @param participants K; 0 = one per prior (priors are assigned round-robin when K exceeds them)
+     * @param sharedFraction size of S as a share of the data, or null when {@code sharedCount} is given
+     * @param sharedCount size of S in samples, or null
+     * @param align {@code ridge} or {@code none}
+     * @param dim target width after fusion (0 = default rule of {@link DataOptimization#postprocess})
+     */
+    public record Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
+                           int batchSize, long seed) {}
+
+    /** What was made; {@code phaseSeconds} keys: distribution, optimization, alignment, fusion. */
+    public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
+                         List<Double> residuals, List<Double> regularizations, Map<String, Double> phaseSeconds,
+                         double seconds) {}
+
+    private CollaborativeOptimization() {}
+
+    public static Result run(DatasetSpec data, String split, int limit, List<String> priors, Path out, Settings s,
+                             Device device, ProgressListener progress, ManifestProvenance.Created created) {
+        long t0 = System.nanoTime();
+        if (priors.isEmpty()) {
+            throw new UserException("--priors names no prior");
+        }
+        priors.forEach(Priors::check);
+        if (!s.align().equals("ridge") && !s.align().equals("none")) {
+            throw new UserException("--align must be ridge or none, not '" + s.align() + "'");
+        }
+        if (s.participants() < 0) {
+            throw new UserException("--participants must be positive, not " + s.participants());
+        }
+        DataOptimization.checkWritable(out);
+        int k = s.participants() == 0 ? priors.size() : s.participants();
+        ImageSet images = data.load(split, limit);
+        Map<String, Double> phases = new LinkedHashMap<>();
+
+        long p = System.nanoTime();
+        ShardPlan plan = s.sharedCount() != null
+                ? Sharding.plan(images.count(), k, s.sharedCount(), s.seed())
+                : Sharding.plan(images.count(), k, s.sharedFraction() == null ? DEFAULT_SHARED_FRACTION : s.sharedFraction(), s.seed());
+        if (plan.shared().length < 3) {
+            throw new UserException("the shared subset has " + plan.shared().length + " samples; alignment needs at least 3 "
+                    + "(raise --shared-fraction or set --shared-count)");
+        }
+        InProcessPlatform platform = new InProcessPlatform(images, plan);
+        ImageSet shared = platform.shared();
+        preflight(new LinkedHashSet<>(priors), shared, device);
+        phases.put("distribution", (System.nanoTime() - p) / 1e9);
+
+        p = System.nanoTime();
+        List<String> assigned = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            String prior = priors.get(i % priors.size());
+            assigned.add(prior);
+            int[] idx = plan.shard(i);
+            long[] ids = new long[idx.length];
+            for (int j = 0; j < idx.length; j++) {
+                ids[j] = idx[j];
+            }
+            Participant participant = new LocalParticipant(prior, device, s.batchSize(), progress);
+            platform.upload(participant.optimize(i, platform.shard(i), ids, shared));
+        }
+        List<Contribution> uploads = platform.uploads();
+        phases.put("optimization", (System.nanoTime() - p) / 1e9);
+
+        p = System.nanoTime();
+        List<Double> uniformity = uploads.stream().map(c -> c.prior().uniformity()).toList();
+        int reference = 0;
+        for (int i = 1; i < uniformity.size(); i++) {
+            if (uniformity.get(i) < uniformity.get(reference)) {
+                reference = i;
+            }
+        }
+        long[] sharedIds = new long[plan.shared().length];
+        for (int j = 0; j < sharedIds.length; j++) {
+            sharedIds[j] = plan.shared()[j];
+        }
+        Fusion.Fused fused = s.align().equals("ridge") ? Fusion.ridge(uploads, sharedIds, reference)
+                : Fusion.none(uploads, sharedIds, reference);
+        phases.put("alignment", (System.nanoTime() - p) / 1e9);
+
+        p = System.nanoTime();
+        DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), s.dim());
+        ManifestProvenance provenance = new ManifestProvenance(
+                new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint()),
+                new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
+                uploads.stream().map(Contribution::prior).toList(), fused.alignment(),
+                new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), s.seed()));
+        OptimizedDataset.RawOutputs raw = new OptimizedDataset.RawOutputs(
+                uploads.stream().map(c -> new Tensor.F32(new long[] {c.shardIds().length, c.outputDim()}, c.shardOutputs())).toList(),
+                uploads.stream().map(c -> new Tensor.I64(new long[] {c.shardIds().length}, c.shardIds())).toList());
+        OptimizedDataset.write(out, post.targets().values(), fused.ids().length, post.dim(), fused.ids(), provenance, raw);
+        phases.put("fusion", (System.nanoTime() - p) / 1e9);
+
+        return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
+                fused.alignment().residuals(), fused.alignment().regularizations(), phases, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Opens every distinct prior and runs it on S, so a prior that fails is reported before any heavy work. */
+    private static void preflight(Iterable<String> priors, ImageSet shared, Device device) {
+        for (String spec : priors) {
+            try (Prior prior = Priors.open(spec, shared, device)) {
+                new Embedder(64, 1).embed(prior, shared.limit(Math.min(4, shared.count())), "check " + spec, ProgressListener.NONE);
+            } catch (UserException e) {
+                throw new UserException("prior " + spec + " fails on the shared subset: " + e.getMessage());
+            }
+        }
+    }
+}

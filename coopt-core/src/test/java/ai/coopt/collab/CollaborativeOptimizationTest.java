@@ -1,0 +1,89 @@
+package ai.coopt.collab;
+
+import ai.coopt.UserException;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.SyntheticIdx;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CollaborativeOptimizationTest {
+    private static final ManifestProvenance.Created CREATED =
+            new ManifestProvenance.Created(Instant.parse("2026-01-01T00:00:00Z"), "test", List.of("coopt", "collab"), 0);
+
+    private static DatasetSpec idx(Path dir, int n) throws IOException {
+        return SyntheticIdx.write(dir, n, 16, 5);
+    }
+
+    private static CollaborativeOptimization.Result collab(DatasetSpec data, List<String> priors, Path out, int k,
+                                                           Double fraction, Integer count, String align) {
+        return CollaborativeOptimization.run(data, "train", 0, priors, out,
+                new CollaborativeOptimization.Settings(k, fraction, count, align, 0, 64, 3), Device.cpu(),
+                ProgressListener.NONE, CREATED);
+    }
+
+    @Test
+    void threeParticipantsWithPriorsOfDifferentWidthsFuseIntoOneVerifiedDataset(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 300);
+        var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), 3, null, 40, "ridge");
+        assertEquals(300, r.count());
+        assertEquals(List.of("random:convnet-s:1", "random:resnet18:2", "random:convnet-s:1"), r.priors());
+        int best = 0;
+        for (int i = 1; i < 3; i++) {
+            if (r.uniformity().get(i) < r.uniformity().get(best)) {
+                best = i;
+            }
+        }
+        assertEquals(best, r.reference());
+        assertEquals(0.0, r.residuals().get(r.reference()));
+        r.residuals().forEach(x -> assertTrue(x >= 0 && x < 1, "residual " + x));
+        assertEquals(List.of("distribution", "optimization", "alignment", "fusion"), List.copyOf(r.phaseSeconds().keySet()));
+
+        OptimizedDataset d = OptimizedDataset.read(tmp.resolve("out"));
+        assertEquals(3, d.provenance().participants().size());
+        assertEquals(300, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
+        assertEquals(40, d.provenance().alignment().sharedIds().size());
+        assertEquals("ridge-gcv", d.provenance().alignment().method());
+        assertEquals(512, d.rawOutputs(1).outputs().shape()[1]);
+    }
+
+    @Test
+    void withoutAlignmentShardsKeepTheirOwnSpaces(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 200);
+        var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), 0, 0.1, null, "none");
+        assertEquals(200, r.count());
+        assertEquals("none", OptimizedDataset.read(tmp.resolve("out")).provenance().alignment().method());
+    }
+
+    @Test
+    void impossibleSettingsAreRefusedBeforeAnyWork(@TempDir Path tmp) throws IOException, URISyntaxException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 50);
+        List<String> priors = List.of("random:convnet-s:1");
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("a"), 0, 0.0, null, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("b"), 0, 1.0, null, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("c"), 51, null, 10, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("d"), 0, null, 10, "procrustes"));
+        Path bad = Path.of(getClass().getResource("/priors/tiny_cnn_bad.pt").toURI());
+        UserException e = assertThrows(UserException.class,
+                () -> collab(data, List.of("random:convnet-s:1", "torchscript:" + bad), tmp.resolve("e"), 0, null, 10, "ridge"));
+        assertTrue(e.getMessage().contains("fails on the shared subset"), e.getMessage());
+        for (String dir : new String[] {"a", "b", "c", "d", "e"}) {
+            assertFalse(Files.exists(tmp.resolve(dir)), dir);
+        }
+    }
+}
