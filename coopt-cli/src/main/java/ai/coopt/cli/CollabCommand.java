@@ -21,14 +21,8 @@ import java.util.concurrent.Callable;
                 + "optimize each shard with a participant's prior, align every prior to the most uniform one on S "
                 + "(ridge regression, penalty by generalised cross-validation), and fuse one optimized dataset.")
 final class CollabCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "The data to optimize.")
-    String data;
-
-    @Option(names = "--split", defaultValue = "train", description = "train or test (default: ${DEFAULT-VALUE}).")
-    String split;
-
-    @Option(names = "--limit", defaultValue = "0", description = "Use the first N samples (0 = all).")
-    int limit;
+    @Mixin
+    DataOptions input;
 
     @Option(names = "--priors", required = true, paramLabel = "SPEC,SPEC,...", split = ",",
             description = "The participants' priors (assigned round-robin when --participants exceeds them).")
@@ -69,13 +63,12 @@ final class CollabCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Check.atLeast("--limit", limit, 0);
         Check.positive("--batch", batch);
         Check.atLeast("--dim", dim, 0);
-        DatasetSpec spec = DatasetSpec.parse(data);
+        DatasetSpec spec = input.spec();
         var settings = new CollaborativeOptimization.Settings(participants, shared == null ? null : shared.fraction,
                 shared == null ? null : shared.count, align, dim, batch, seed);
-        var r = CollaborativeOptimization.run(spec, split, limit, priors, out, settings, common.engine(),
+        var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
         ObjectNode o = Output.object();
         o.put("out", r.out().toAbsolutePath().toString());

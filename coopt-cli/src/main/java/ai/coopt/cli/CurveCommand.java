@@ -31,42 +31,31 @@ final class CurveCommand implements Callable<Integer> {
             description = "A run directory written by 'coopt train' (repeat for several runs).")
     List<Path> runs;
 
-    @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset whose train split fits the probe.")
-    String train;
-
-    @Option(names = "--test", required = true, paramLabel = "SPEC", description = "Dataset whose test split scores the probe.")
-    String test;
-
-    @Option(names = "--limit", defaultValue = "0", description = "Use at most N samples of each split (0 = all).")
-    int limit;
-
-    @Option(names = "--epochs", defaultValue = "100", description = "Probe epochs per checkpoint (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
     @Option(names = "--plot", paramLabel = "FILE.png",
             description = "Where to write the chart (default: curves.png inside the first run directory).")
     Path plot;
+
+    @Mixin
+    ProbeOptions probe;
 
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
-        Check.atLeast("--limit", limit, 0);
-        Check.atLeast("--epochs", epochs, 3);
-        DatasetSpec trainData = DatasetSpec.parse(train);
-        DatasetSpec testData = DatasetSpec.parse(test);
+        LinearProbe.Settings settings = probe.settings();
+        DatasetSpec trainData = probe.trainSpec();
+        DatasetSpec testData = probe.testSpec();
         runs.forEach(LearningCurve::checkpoints);
         Path png = (plot != null ? plot : runs.get(0).resolve("curves.png")).toAbsolutePath().normalize();
         if (Files.isDirectory(png)) {
             throw new UserException("--plot " + png + ": is a directory; name a PNG file");
         }
-        LinearProbe.Settings settings = new LinearProbe.Settings(epochs, 256, 3e-4f, 0);
         Device device = common.engine();
         CliProgress progress = new CliProgress();
         List<LearningCurve> curves = new ArrayList<>();
         for (Path run : runs) {
-            curves.add(LearningCurve.of(run.toAbsolutePath().normalize(), trainData, testData, limit, settings,
+            curves.add(LearningCurve.of(run.toAbsolutePath().normalize(), trainData, testData, probe.limit, settings,
                     device, progress));
         }
         Plots.curvesPlot(curves.stream().map(c -> new Plots.Curve(label(c), c.points())).toList(), png);

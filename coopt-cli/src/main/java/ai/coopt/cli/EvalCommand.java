@@ -1,6 +1,5 @@
 package ai.coopt.cli;
 
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -28,36 +27,16 @@ final class EvalCommand {
                         + "torchscript:FILE.pt[#METHOD] or onnx:FILE.onnx; its outputs are the frozen features.")
         String model;
 
-        @Option(names = "--train", required = true, paramLabel = "SPEC", description = "Dataset whose train split fits the probe.")
-        String train;
-
-        @Option(names = "--test", required = true, paramLabel = "SPEC", description = "Dataset whose test split scores the probe.")
-        String test;
-
-        @Option(names = "--limit", defaultValue = "0", description = "Use at most N samples of each split (0 = all).")
-        int limit;
-
-        @Option(names = "--epochs", defaultValue = "100", description = "Probe epochs (default: ${DEFAULT-VALUE}).")
-        int epochs;
-
-        @Option(names = "--batch", defaultValue = "256", description = "Probe batch size (default: ${DEFAULT-VALUE}).")
-        int batch;
-
-        @Option(names = "--seed", defaultValue = "0", description = "Probe initialisation and shuffling seed (default: ${DEFAULT-VALUE}).")
-        long seed;
+        @Mixin
+        ProbeOptions probe;
 
         @Mixin
         CommonOptions common;
 
         @Override
         public Integer call() {
-            Check.atLeast("--limit", limit, 0);
-            Check.atLeast("--epochs", epochs, 3);
-            Check.positive("--batch", batch);
-            DatasetSpec trainData = DatasetSpec.parse(train);
-            DatasetSpec testData = DatasetSpec.parse(test);
-            LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batch, 3e-4f, seed);
-            LinearEvaluation.Report r = LinearEvaluation.run(model, trainData, testData, limit, settings,
+            LinearProbe.Settings settings = probe.settings();
+            LinearEvaluation.Report r = LinearEvaluation.run(model, probe.trainSpec(), probe.testSpec(), probe.limit, settings,
                     common.engine(), new CliProgress());
             Output.print(common.json, toJson(r, settings), String.format(Locale.ROOT,
                     "linear probe top-1 %.2f%% (%s; train %s, %d images; test %s, %d images; %d epochs)",

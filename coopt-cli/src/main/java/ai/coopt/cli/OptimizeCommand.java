@@ -16,14 +16,8 @@ import java.util.concurrent.Callable;
         description = "Run a prior over a dataset and write an optimized dataset: targets (PCA to --dim, "
                 + "standardised per dimension), ids, the raw prior outputs and a manifest with full provenance.")
 final class OptimizeCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR")
-    String data;
-
-    @Option(names = "--split", defaultValue = "train", description = "train or test (default: ${DEFAULT-VALUE}).")
-    String split;
-
-    @Option(names = "--limit", defaultValue = "0", description = "Use the first N samples (0 = all).")
-    int limit;
+    @Mixin
+    DataOptions input;
 
     @Option(names = "--prior", required = true, paramLabel = "SPEC",
             description = "random:ARCH[:SEED], model:DIR, torchscript:FILE.pt[#METHOD] or onnx:FILE.onnx.")
@@ -46,11 +40,10 @@ final class OptimizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Check.atLeast("--limit", limit, 0);
         Check.positive("--batch", batch);
-        DatasetSpec spec = DatasetSpec.parse(data);
+        DatasetSpec spec = input.spec();
         var settings = new DataOptimization.Settings(dim, batch, 1000, seed);
-        DataOptimization.Result r = DataOptimization.run(spec, split, limit, prior, out, settings, common.engine(),
+        DataOptimization.Result r = DataOptimization.run(spec, input.split, input.limit, prior, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
         Output.print(common.json, toJson(r), String.format(Locale.ROOT,
                 "wrote %s: %d targets of dim %d from %s (output %d; %s)%n"

@@ -43,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Runs a training request and prints its result (shared with {@code prior pretrain}). */
     static int run(MethodSpec spec, Path targets, TrainOptions train, CommonOptions common) {
-        var request = new Training.Request(train.dataSpec(), train.split, train.limit, targets, train.arch, spec,
+        var request = new Training.Request(train.dataSpec(), train.input.split, train.input.limit, targets, train.arch, spec,
                 train.config(), train.out, train.resume, common.engine(), Provenance.createdNode(train.seed));
         Training.Outcome o = Training.run(request, new CliProgress());
         ObjectNode j = Output.object();

@@ -3,20 +3,15 @@ package ai.coopt.cli;
 import ai.coopt.data.Augmentation;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.train.TrainingConfig;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
 /** The options {@code coopt train} and {@code coopt prior pretrain} share: data, backbone, budget, optimiser, run directory. */
 final class TrainOptions {
-    @Option(names = "--data", required = true, paramLabel = "SPEC", description = "Training images: fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR.")
-    String data;
-
-    @Option(names = "--split", defaultValue = "train", description = "train or test (default: ${DEFAULT-VALUE}).")
-    String split;
-
-    @Option(names = "--limit", defaultValue = "0", description = "Use the first N images (0 = all).")
-    int limit;
+    @Mixin
+    DataOptions input;
 
     @Option(names = "--arch", required = true, description = "Backbone: ${COMPLETION-CANDIDATES}.", completionCandidates = ArchNames.class)
     String arch;
@@ -55,8 +50,7 @@ final class TrainOptions {
     boolean resume;
 
     DatasetSpec dataSpec() {
-        Check.atLeast("--limit", limit, 0);
-        return DatasetSpec.parse(data);
+        return input.spec();
     }
 
     TrainingConfig config() {
