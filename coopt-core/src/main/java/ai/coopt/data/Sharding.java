@@ -17,6 +17,7 @@ public final class Sharding {
      *                       or it gives no sample at all for this n
      */
     public static ShardPlan plan(int n, int k, double sharedFraction, long seed) {
+        checkParticipants(n, k);
         if (!(sharedFraction > 0 && sharedFraction < 1)) {
             throw new UserException("shared fraction must be strictly between 0 and 1, got " + sharedFraction);
         }
@@ -34,13 +35,7 @@ public final class Sharding {
      * @throws UserException when k is not in [1, n] or sharedCount is not in [1, n]
      */
     public static ShardPlan plan(int n, int k, int sharedCount, long seed) {
-        if (k < 1) {
-            throw new UserException("number of participants must be at least 1, got " + k);
-        }
-        if (k > n) {
-            throw new UserException("cannot split " + n + " samples among " + k
-                    + " participants: each needs at least one sample");
-        }
+        checkParticipants(n, k);
         if (sharedCount < 1 || sharedCount > n) {
             throw new UserException("shared count must be between 1 and the number of samples (" + n
                     + "), got " + sharedCount);
@@ -60,5 +55,16 @@ public final class Sharding {
                 new SplittableRandom(Randomness.mix(seed, Randomness.SHARED, n, sharedCount)));
         Arrays.sort(shared);
         return new ShardPlan(shards, shared, seed);
+    }
+
+    /** Every participant needs at least one sample: the first thing a plan checks. */
+    private static void checkParticipants(int n, int k) {
+        if (k < 1) {
+            throw new UserException("number of participants must be at least 1, got " + k);
+        }
+        if (k > n) {
+            throw new UserException("cannot split " + n + " samples among " + k
+                    + " participants: each needs at least one sample");
+        }
     }
 }
