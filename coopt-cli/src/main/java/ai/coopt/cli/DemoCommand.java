@@ -3,6 +3,7 @@ package ai.coopt.cli;
 import ai.coopt.UserException;
 import ai.coopt.data.Augmentation;
 import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
 import ai.coopt.data.KnownDatasets;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
@@ -83,9 +84,11 @@ final class DemoCommand implements Callable<Integer> {
                 MethodSpec.of("byol", null, null), config, byolRun, false, device, Provenance.createdNode(0)), new CliProgress());
 
         Output.note("coopt demo: 4/4 linear probes (frozen features, train split -> test split)");
-        LinearEvaluation.Report random = LinearEvaluation.run(PRIOR, data, data, limit, probe, device, new CliProgress());
-        LinearEvaluation.Report relaProbe = LinearEvaluation.run("model:" + relaRun, data, data, limit, probe, device, new CliProgress());
-        LinearEvaluation.Report byolProbe = LinearEvaluation.run("model:" + byolRun, data, data, limit, probe, device, new CliProgress());
+        ImageSet train = data.load("train", limit);
+        ImageSet test = data.load("test", limit);
+        LinearEvaluation.Report random = LinearEvaluation.run(PRIOR, train, test, probe, device, new CliProgress());
+        LinearEvaluation.Report relaProbe = LinearEvaluation.run("model:" + relaRun, train, test, probe, device, new CliProgress());
+        LinearEvaluation.Report byolProbe = LinearEvaluation.run("model:" + byolRun, train, test, probe, device, new CliProgress());
 
         ObjectNode o = Output.object();
         o.set("optimized_dataset", OptimizeCommand.toJson(made));

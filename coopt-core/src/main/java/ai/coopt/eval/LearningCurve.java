@@ -2,6 +2,7 @@ package ai.coopt.eval;
 
 import ai.coopt.UserException;
 import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
@@ -52,10 +53,12 @@ public record LearningCurve(Path run, String method, List<Point> points) {
         String method = Files.exists(run.resolve(ModelDirectory.MODEL_JSON))
                 ? ModelDirectory.read(run).method()
                 : checkpoints.get(checkpoints.size() - 1).method();
+        ImageSet trainImages = train.load("train", limit);
+        ImageSet testImages = test.load("test", limit);
         List<Point> points = new ArrayList<>();
         for (Checkpoint c : checkpoints) {
             String prefix = "step " + c.step() + " (" + (points.size() + 1) + "/" + checkpoints.size() + ") ";
-            LinearEvaluation.Report report = LinearEvaluation.run("model:" + c.dir(), train, test, limit, settings,
+            LinearEvaluation.Report report = LinearEvaluation.run("model:" + c.dir(), trainImages, testImages, settings,
                     device, new Prefixed(prefix, progress));
             points.add(new Point(c.step(), c.seconds(), report.probe().top1()));
         }

@@ -26,8 +26,13 @@ public final class LinearEvaluation {
     public static Report run(String model, DatasetSpec trainData, DatasetSpec testData, int limit,
                              LinearProbe.Settings settings, Device device, ProgressListener progress) {
         Priors.check(model);
-        ImageSet train = trainData.load("train", limit);
-        ImageSet test = testData.load("test", limit);
+        return run(model, trainData.load("train", limit), testData.load("test", limit), settings, device, progress);
+    }
+
+    /** The same on images already loaded (a learning curve probes many checkpoints on one pair of splits). */
+    public static Report run(String model, ImageSet train, ImageSet test, LinearProbe.Settings settings, Device device,
+                             ProgressListener progress) {
+        Priors.check(model);
         if (!train.hasLabels() || !test.hasLabels()) {
             throw new UserException("the linear probe needs labels: " + (train.hasLabels() ? test : train).source() + " has none");
         }
