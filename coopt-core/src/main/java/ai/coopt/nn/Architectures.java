@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Backbones by name. Every backbone accepts 1- or 3-channel input; channels are fixed at initialisation. */
 public final class Architectures {
-    private static final List<String> NAMES = List.of("convnet-s", "resnet18", "resnet50", "mobilenetv2");
+    private static final List<String> NAMES = List.of("convnet-s", "resnet-s", "resnet18", "resnet50", "mobilenetv2");
 
     private Architectures() {}
 
@@ -19,6 +19,7 @@ public final class Architectures {
     public static Backbone create(String name) {
         return switch (name) {
             case "convnet-s" -> ConvNetS.create();
+            case "resnet-s" -> ResNet.resnetSmall();
             case "resnet18" -> ResNet.resnet18();
             case "resnet50" -> ResNet.resnet50();
             case "mobilenetv2" -> MobileNetV2.create();

@@ -12,28 +12,40 @@ import ai.djl.nn.pooling.Pool;
  * <ul>
  *   <li>{@code resnet18}: basic blocks [2,2,2,2], 512 features, with the small-image stem used by
  *       ReLA ("ResNet-18 modified"): a 3×3 stride-1 first convolution and no max-pool.</li>
+ *   <li>{@code resnet-s}: a small ResNet for 28×28/32×32 images and small model files: one basic
+ *       block per stage with widths 24/48/96/192, the small-image stem, 192 features (about 0.7 M
+ *       parameters).</li>
  *   <li>{@code resnet50}: bottleneck blocks [3,4,6,3], 2048 features, the standard ImageNet stem
  *       (7×7 stride-2 convolution and 3×3 stride-2 max-pool).</li>
  * </ul>
  */
 final class ResNet {
     private static final int[] WIDTHS = {64, 128, 256, 512};
+    private static final int[] SMALL_WIDTHS = {24, 48, 96, 192};
 
     private ResNet() {}
 
     static Backbone resnet18() {
-        SequentialBlock net = new SequentialBlock().add(Layers.convBnRelu(64, 3, 1));
-        int inWidth = 64;
-        int[] depths = {2, 2, 2, 2};
-        for (int stage = 0; stage < 4; stage++) {
-            int width = WIDTHS[stage];
+        return new Backbone("resnet18", basicNet(WIDTHS, new int[] {2, 2, 2, 2}), 512);
+    }
+
+    static Backbone resnetSmall() {
+        return new Backbone("resnet-s", basicNet(SMALL_WIDTHS, new int[] {1, 1, 1, 1}), 192);
+    }
+
+    /** Small-image stem (3×3, stride 1, no max-pool) followed by stages of basic blocks. */
+    private static Block basicNet(int[] widths, int[] depths) {
+        SequentialBlock net = new SequentialBlock().add(Layers.convBnRelu(widths[0], 3, 1));
+        int inWidth = widths[0];
+        for (int stage = 0; stage < widths.length; stage++) {
+            int width = widths[stage];
             for (int i = 0; i < depths[stage]; i++) {
                 int stride = stage > 0 && i == 0 ? 2 : 1;
                 net.add(basic(width, stride, stride != 1 || inWidth != width));
                 inWidth = width;
             }
         }
-        return new Backbone("resnet18", head(net), 512);
+        return head(net);
     }
 
     static Backbone resnet50() {

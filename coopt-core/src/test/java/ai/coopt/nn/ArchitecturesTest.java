@@ -22,6 +22,7 @@ class ArchitecturesTest {
         "convnet-s, 1, 28, 128", "convnet-s, 3, 32, 128",
         "resnet18, 1, 28, 512", "resnet18, 3, 32, 512",
         "resnet50, 1, 28, 2048", "resnet50, 3, 32, 2048",
+        "resnet-s, 1, 28, 192", "resnet-s, 3, 32, 192",
         "mobilenetv2, 1, 28, 1280", "mobilenetv2, 3, 32, 1280",
     })
     void backboneReportsItsFeatureDimensionForOneAndThreeChannels(String arch, int channels, int size, int dim) {
