@@ -11,11 +11,12 @@ import java.nio.file.Path;
 
 /**
  * Opens a prior from its spec: {@code random:ARCH[:SEED]}, {@code model:DIR} (a bare existing
- * directory works too), {@code torchscript:FILE.pt[#METHOD]}, {@code onnx:FILE.onnx}.
+ * directory works too), {@code zoo:NAME} (a prior the project ships, see {@link Zoo}),
+ * {@code torchscript:FILE.pt[#METHOD]}, {@code onnx:FILE.onnx}.
  */
 public final class Priors {
     /** The accepted forms, for messages. */
-    public static final String FORMS = "random:ARCH[:SEED], model:DIR, torchscript:FILE.pt[#METHOD], onnx:FILE.onnx";
+    public static final String FORMS = "random:ARCH[:SEED], model:DIR, zoo:NAME, torchscript:FILE.pt[#METHOD], onnx:FILE.onnx";
 
     private Priors() {}
 
@@ -75,7 +76,7 @@ public final class Priors {
             return new Parsed("onnx", null, 0, existingFile(s, s.substring("onnx:".length())), null);
         }
         if (s.startsWith("zoo:")) {
-            throw new UserException("prior spec '" + s + "': the project ships no zoo priors yet; use one of " + FORMS);
+            return new Parsed("model", null, 0, Zoo.dir(s.substring("zoo:".length())), null);
         }
         String dir = s.startsWith("model:") ? s.substring("model:".length()) : s;
         Path path = path(s, dir);

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -63,13 +64,25 @@ class PriorsTest {
     @Test
     void malformedSpecsAreOneLineUserErrors(@TempDir Path tmp) throws IOException {
         for (String bad : new String[] {"random:", "random:convnet-s:seven", "random:convnet-s:1:2", "random:vgg16",
-                "model:" + tmp.resolve("absent"), "onnx:" + tmp.resolve("absent.onnx"), "torchscript:", "zoo:clip",
+                "model:" + tmp.resolve("absent"), "onnx:" + tmp.resolve("absent.onnx"), "torchscript:", "zoo:clip", "zoo:", "zoo:../coopt-core",
                 "torchscript:" + tmp.resolve("x.pt") + "#not-a-name", "nonsense"}) {
             UserException e = assertThrows(UserException.class, () -> Priors.check(bad), bad);
             assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         }
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertThrows(UserException.class, () -> Priors.open(empty.toString(), images(1, 1, 28), Device.cpu()));
+    }
+
+    @Test
+    void shippedPriorsOpenByZooNameAndDescribeThemselves() {
+        assertEquals(List.of("convnet-s-byol-300s", "convnet-s-simclr-20s", "resnet-s-byol-90s"), Zoo.names());
+        ImageSet data = images(3, 1, 28);
+        try (Prior p = Priors.open("zoo:resnet-s-byol-90s", data, Device.cpu())) {
+            assertEquals(192, p.outputDim());
+            assertTrue(p.spec().contains("resnet-s-byol-90s"), p.spec());
+        }
+        UserException e = assertThrows(UserException.class, () -> Priors.check("zoo:nope"));
+        assertTrue(e.getMessage().contains("convnet-s-byol-300s"), e.getMessage());
     }
 
     @Test
