@@ -70,28 +70,8 @@ final class CollabCommand implements Callable<Integer> {
                 shared == null ? null : shared.count, align, dim, batch, seed);
         var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
-        ObjectNode o = Output.object();
-        o.put("out", r.out().toAbsolutePath().toString());
-        o.put("count", r.count());
-        o.put("dim", r.dim());
-        o.put("participants", r.priors().size());
-        o.put("reference", r.reference());
-        o.put("align", align);
-        ArrayNode ps = o.putArray("ranking");
-        Integer[] order = new Integer[r.priors().size()];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, (a, b) -> Double.compare(r.uniformity().get(a), r.uniformity().get(b)));
-        for (int i : order) {
-            ObjectNode p = ps.addObject();
-            p.put("participant", i);
-            p.put("prior", r.priors().get(i));
-            p.put("uniformity", r.uniformity().get(i));
-            p.put("residual", r.residuals().get(i));
-            p.put("regularization", r.regularizations().get(i));
-        }
-        ObjectNode phases = o.putObject("phase_seconds");
-        r.phaseSeconds().forEach(phases::put);
-        o.put("seconds", r.seconds());
+        ObjectNode o = toJson(r, align);
+        Integer[] order = ranking(r);
         StringBuilder human = new StringBuilder(String.format(Locale.ROOT,
                 "wrote %s: %d fused targets of dim %d from %d participants (align %s); %.1f s in all%n  uniformity ranking (lower = better):",
                 r.out(), r.count(), r.dim(), r.priors().size(), align, r.seconds()));
@@ -102,5 +82,38 @@ final class CollabCommand implements Callable<Integer> {
         r.phaseSeconds().forEach((k, v) -> human.append(String.format(Locale.ROOT, "%n  %-13s %.2f s", k, v)));
         Output.print(common.json, o, human.toString());
         return 0;
+    }
+
+    /** Participants by uniformity on S, lowest (the reference) first. */
+    static Integer[] ranking(CollaborativeOptimization.Result r) {
+        Integer[] order = new Integer[r.priors().size()];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, (a, b) -> Double.compare(r.uniformity().get(a), r.uniformity().get(b)));
+        return order;
+    }
+
+    static ObjectNode toJson(CollaborativeOptimization.Result r, String align) {
+        ObjectNode o = Output.object();
+        o.put("out", r.out().toAbsolutePath().toString());
+        o.put("count", r.count());
+        o.put("dim", r.dim());
+        o.put("participants", r.priors().size());
+        o.put("reference", r.reference());
+        o.put("align", align);
+        ArrayNode ps = o.putArray("ranking");
+        for (int i : ranking(r)) {
+            ObjectNode p = ps.addObject();
+            p.put("participant", i);
+            p.put("prior", r.priors().get(i));
+            p.put("uniformity", r.uniformity().get(i));
+            p.put("residual", r.residuals().get(i));
+            p.put("regularization", r.regularizations().get(i));
+            p.put("optimization_seconds", r.participantSeconds().get(i));
+        }
+        ObjectNode phases = o.putObject("phase_seconds");
+        r.phaseSeconds().forEach(phases::put);
+        o.put("uniformity_seconds", r.uniformitySeconds());
+        o.put("seconds", r.seconds());
+        return o;
     }
 }

@@ -42,10 +42,16 @@ public final class CollaborativeOptimization {
     public record Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
                            int batchSize, long seed) {}
 
-    /** What was made; {@code phaseSeconds} keys: distribution, optimization, alignment, fusion. */
+    /**
+     * What was made; {@code phaseSeconds} keys: distribution, optimization, alignment, fusion.
+     * {@code participantSeconds}: each participant's own optimization time (participants run one
+     * after another here; on separate machines the optimization phase would take the longest of them).
+     * {@code uniformitySeconds}: computing every prior's uniformity on S, summed (inside the optimization
+     * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
+     */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
-                         List<Double> residuals, List<Double> regularizations, Map<String, Double> phaseSeconds,
-                         double seconds) {}
+                         List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
+                         double uniformitySeconds, Map<String, Double> phaseSeconds, double seconds) {}
 
     private CollaborativeOptimization() {}
 
@@ -126,7 +132,9 @@ public final class CollaborativeOptimization {
         phases.put("fusion", (System.nanoTime() - p) / 1e9);
 
         return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
-                fused.alignment().residuals(), fused.alignment().regularizations(), phases, (System.nanoTime() - t0) / 1e9);
+                fused.alignment().residuals(), fused.alignment().regularizations(),
+                uploads.stream().map(Contribution::seconds).toList(),
+                uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), phases, (System.nanoTime() - t0) / 1e9);
     }
 
     /** Opens every distinct prior and runs it on S, so a prior that fails is reported before any heavy work. */

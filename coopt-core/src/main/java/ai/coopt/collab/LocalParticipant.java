@@ -35,11 +35,13 @@ public final class LocalParticipant implements Participant {
             Embedder embedder = new Embedder(batchSize, 1);
             Embedder.Result onShard = embedder.embed(p, shard, "participant " + index + " (" + p.spec() + ") shard", progress);
             Embedder.Result onShared = embedder.embed(p, shared, "participant " + index + " shared subset", progress);
+            long u = System.nanoTime();
             double uniformity = Uniformity.value(onShared.outputs(), onShared.count(), onShared.dim(), Uniformity.DEFAULT_T);
+            double uniformitySeconds = (System.nanoTime() - u) / 1e9;
             var description = DataOptimization.participant(p, onShard.adaptation(), uniformity, shared.count(),
                     shardIds.length, shardIds[0], shardIds[shardIds.length - 1]);
             return new Contribution(index, description, p.outputDim(), shardIds, onShard.outputs(), onShared.outputs(),
-                    (System.nanoTime() - t0) / 1e9);
+                    (System.nanoTime() - t0) / 1e9, uniformitySeconds);
         }
     }
 }
