@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * PNG charts of training runs, drawn off-screen (AWT runs headless, so no display is needed). Each PNG is
@@ -103,6 +104,35 @@ public final class Plots {
         if (curves.size() > 4) {
             // a horizontal legend below the plot runs off the image beyond a few runs: list them at the side
             chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setLegendLayout(Styler.LegendLayout.Vertical);
+        }
+        save(chart, png);
+    }
+
+    /**
+     * A 2-D target map as a scatter plot, one colour per participant, the legend naming each
+     * participant's prior.
+     *
+     * @throws IllegalArgumentException when a participant index has no name
+     * @throws UserException when the PNG cannot be written
+     */
+    public static void mapPlot(TargetMap map, List<String> participants, Path png) {
+        XYChart chart = chart(map.title(), "t-SNE 1", "t-SNE 2");
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        chart.getStyler().setMarkerSize(5);
+        chart.getStyler().setXAxisTicksVisible(false);
+        chart.getStyler().setYAxisTicksVisible(false);
+        Map<Integer, List<double[]>> byParticipant = new LinkedHashMap<>();
+        for (int i = 0; i < map.points().length; i++) {
+            byParticipant.computeIfAbsent(map.participant()[i], k -> new ArrayList<>()).add(map.points()[i]);
+        }
+        Set<String> used = new HashSet<>();
+        for (var e : new TreeMap<>(byParticipant).entrySet()) {
+            if (e.getKey() >= participants.size()) {
+                throw new IllegalArgumentException("participant " + e.getKey() + " has no name");
+            }
+            List<double[]> xy = e.getValue();
+            chart.addSeries(unique(e.getKey() + ": " + participants.get(e.getKey()), used), column(xy, 0), column(xy, 1))
+                    .setMarker(SeriesMarkers.CIRCLE);
         }
         save(chart, png);
     }

@@ -1,0 +1,112 @@
+package ai.coopt.report;
+
+import ai.coopt.UserException;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.target.DataOptimization;
+import ai.coopt.target.Matrix;
+import smile.manifold.TSNE;
+import smile.math.MathEx;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A 2-D t-SNE map (Smile's implementation) of a fused optimized dataset's targets, coloured by
+ * participant, before and after alignment. "Before" is every participant's own space: its raw prior
+ * outputs post-processed on their own (PCA, standardisation), as {@code --align none} fuses them;
+ * "after" is the fused targets the dataset holds. Separate islands per participant before and one
+ * mixed cloud after show that alignment put the priors into one space.
+ *
+ * @param points {@code n × 2} coordinates
+ * @param participant the participant of each point
+ */
+public record TargetMap(String title, double[][] points, int[] participant) {
+    /** t-SNE works on at most this many leading (PCA-ordered) target columns. */
+    static final int MAX_COLUMNS = 50;
+
+    /** The two maps of one dataset, over the same sampled samples. */
+    public record BeforeAfter(TargetMap before, TargetMap after, List<String> priors, double seconds) {}
+
+    /**
+     * Samples {@code perParticipant} rows of each participant's shard (seeded) and maps them twice.
+     *
+     * @throws UserException when the dataset keeps no raw outputs (it was not made by {@code coopt collab})
+     */
+    public static BeforeAfter of(OptimizedDataset data, int perParticipant, long seed) {
+        long t0 = System.nanoTime();
+        int k = data.provenance().participants().size();
+        long[] ids = data.ids();
+        float[] targets = data.targets();
+        List<float[]> own = new ArrayList<>();
+        List<float[]> fused = new ArrayList<>();
+        List<Integer> who = new ArrayList<>();
+        int width = Integer.MAX_VALUE;
+        List<Matrix> ownSpaces = new ArrayList<>();
+        List<long[]> ownIds = new ArrayList<>();
+        for (int p = 0; p < k; p++) {
+            OptimizedDataset.RawOutputs.Participant raw = data.rawOutputs(p);
+            int rows = (int) raw.outputs().shape()[0];
+            int cols = (int) raw.outputs().shape()[1];
+            Matrix space = DataOptimization.postprocess(new Matrix(raw.outputs().data(), rows, cols), 0).targets();
+            ownSpaces.add(space);
+            ownIds.add(raw.ids().data());
+            width = Math.min(width, space.cols());
+        }
+        width = Math.min(Math.min(width, data.dim()), MAX_COLUMNS);
+        Random random = new Random(seed);
+        for (int p = 0; p < k; p++) {
+            Matrix space = ownSpaces.get(p);
+            int[] rows = sample(space.rows(), perParticipant, random);
+            for (int r : rows) {
+                own.add(Arrays.copyOfRange(space.values(), r * space.cols(), r * space.cols() + width));
+                int at = Arrays.binarySearch(ids, ownIds.get(p)[r]);
+                if (at < 0) {
+                    throw new UserException(data.dir() + ": sample id " + ownIds.get(p)[r] + " of participant " + p
+                            + " is missing from the fused targets");
+                }
+                fused.add(Arrays.copyOfRange(targets, at * data.dim(), at * data.dim() + width));
+                who.add(p);
+            }
+        }
+        int[] participant = who.stream().mapToInt(Integer::intValue).toArray();
+        List<String> priors = data.provenance().participants().stream().map(ManifestProvenance.Participant::prior).toList();
+        return new BeforeAfter(
+                new TargetMap("Before alignment: each prior's own space", tsne(own, seed), participant),
+                new TargetMap("After alignment: the fused targets", tsne(fused, seed), participant),
+                priors, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** t-SNE to 2-D with perplexity 30 (or less for tiny inputs), 1,000 iterations, seeded. */
+    static double[][] tsne(List<float[]> rows, long seed) {
+        if (rows.size() < 4) {
+            throw new IllegalArgumentException("t-SNE needs at least 4 points, not " + rows.size());
+        }
+        double[][] x = new double[rows.size()][];
+        for (int i = 0; i < x.length; i++) {
+            float[] r = rows.get(i);
+            x[i] = new double[r.length];
+            for (int j = 0; j < r.length; j++) {
+                x[i][j] = r[j];
+            }
+        }
+        MathEx.setSeed(seed);
+        double perplexity = Math.min(30, (x.length - 1) / 3.0);
+        return new TSNE(x, 2, perplexity, 200, 1000).coordinates;
+    }
+
+    private static int[] sample(int n, int k, Random random) {
+        int[] all = new int[n];
+        Arrays.setAll(all, i -> i);
+        int take = Math.min(k, n);
+        for (int i = 0; i < take; i++) {
+            int j = i + random.nextInt(n - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        return Arrays.copyOf(all, take);
+    }
+}
