@@ -1,12 +1,16 @@
 package ai.coopt.cli;
 
 import ai.coopt.UserException;
+import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.data.Augmentation;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.KnownDatasets;
+import ai.coopt.eval.LearningCurve;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
+import ai.coopt.report.TargetMap;
+import ai.coopt.store.OptimizedDataset;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.train.Training;
 import ai.coopt.train.TrainingConfig;
@@ -20,100 +24,125 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code coopt demo}: the main job on the embedded default, as far as it is built. On
- * Fashion-MNIST: optimize the train split with a prior, train a student with ReLA→BYOL on the
- * optimized data and a BYOL baseline from scratch on the same short budget, and probe both next to
- * the random-initialisation baseline.
+ * {@code coopt demo}: CoOpt's whole story on Fashion-MNIST. Three participants, each with a prior the
+ * project ships, optimize disjoint shards; their targets are aligned and fused into one dataset; a
+ * convnet-s student trains on it with ReLA→BYOL and a BYOL baseline trains from scratch on the same
+ * budget; both are probed; {@code report.html} shows the results.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the main job end to end on Fashion-MNIST (what is built so far).")
+        description = "Run the main job end to end on Fashion-MNIST: collaborative optimization by three participants "
+                + "with the shipped priors, a ReLA->BYOL student on the fused dataset against BYOL from scratch on the "
+                + "same budget, linear probes, and a self-contained report.html.")
 final class DemoCommand implements Callable<Integer> {
-    static final String NOT_BUILT =
-            "not built yet: the collaborative demo (coopt collab exists; its benchmarks, shipped priors and the HTML report do not)";
-    private static final String PRIOR = "random:convnet-s:0";
-    private static final String ARCH = "convnet-s";
+    /** The participants' priors: well, briefly and barely pre-trained, two architectures (priors/README.md). */
+    static final List<String> PRIORS = List.of("zoo:convnet-s-byol-300s", "zoo:resnet-s-byol-90s", "zoo:convnet-s-simclr-20s");
+    static final String ARCH = "convnet-s";
+    /** Checkpoints per student, each a point of the learning curves. */
+    private static final int CURVE_POINTS = 6;
 
     @Option(names = "--out", defaultValue = "runs/demo", description = "Where to write the demo's outputs (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--minutes", defaultValue = "3", description = "Training minutes of each student (default: ${DEFAULT-VALUE}; "
+            + "the whole demo takes about 2 x M + 4 minutes on 2 cores).")
+    double minutes;
+
     @Option(names = "--limit", defaultValue = "0", description = "Use at most N images of each split (0 = all: 60,000 train, 10,000 test).")
     int limit;
 
-    @Option(names = "--seconds", defaultValue = "60", description = "Training budget of each student, in seconds (default: ${DEFAULT-VALUE}).")
-    double seconds;
+    @Option(names = "--curve-limit", defaultValue = "10000",
+            description = "Images of each split for the probes along the learning curves (default: ${DEFAULT-VALUE}; the final probes use all).")
+    int curveLimit;
 
-    @Option(names = "--prior", defaultValue = PRIOR, description = "The prior that optimizes the data (default: ${DEFAULT-VALUE}).")
-    String prior;
+    @Option(names = "--map-points", defaultValue = "400", description = "Samples per participant in the t-SNE maps (default: ${DEFAULT-VALUE}).")
+    int mapPoints;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seeds the shards, the students and the maps (default: ${DEFAULT-VALUE}).")
+    long seed;
 
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
-        Check.atLeast("--limit", limit, 0);
-        if (!(seconds > 0)) {
-            throw new UserException("--seconds must be positive, not " + seconds);
+        if (!(minutes > 0) || minutes > 24 * 60) {
+            throw new UserException("--minutes must be positive (and at most a day), not " + minutes);
         }
+        Check.atLeast("--limit", limit, 0);
+        Check.atLeast("--curve-limit", curveLimit, 0);
+        Check.atLeast("--map-points", mapPoints, 2);
+        double seconds = 60 * minutes;
         var device = common.engine();
-        Path datasetDir = out.resolve("optimized");
+        Path fused = out.resolve("fused");
         Path relaRun = out.resolve("student-rela");
         Path byolRun = out.resolve("student-byol");
-        DataOptimization.checkWritable(datasetDir);
+        DataOptimization.checkWritable(fused);
         for (Path run : new Path[] {relaRun, byolRun}) {
             deleteRun(run);
         }
         Output.note("coopt demo: Fashion-MNIST at " + KnownDatasets.fetch("fashion-mnist", null, KnownDatasets.Progress.stderr()));
         DatasetSpec data = DatasetSpec.parse("fashion-mnist");
-        LinearProbe.Settings probe = LinearProbe.Settings.defaults();
+        CliProgress progress = new CliProgress();
 
-        Output.note("coopt demo: 1/4 optimizing the train split with the prior " + prior);
-        DataOptimization.Result made = DataOptimization.run(data, "train", limit, prior, datasetDir,
-                DataOptimization.Settings.defaults(), device, new CliProgress(), Provenance.created(0));
+        Output.note("coopt demo: 1/6 collaborative optimization: 3 participants, shipped priors, ridge alignment");
+        var collab = CollaborativeOptimization.run(data, "train", limit, PRIORS, fused,
+                new CollaborativeOptimization.Settings(0, null, null, "ridge", 0, 256, seed), device, progress,
+                Provenance.created(seed));
 
-        TrainingConfig config = new TrainingConfig(0, seconds, 128, 1e-3f, 0.01f, 0, 1, seconds / 4, 1.0,
+        TrainingConfig config = new TrainingConfig(0, seconds, 128, 1e-3f, 0.01f, seed, 1, seconds / CURVE_POINTS, 1.0,
                 Augmentation.Params.defaults());
-        Output.note(String.format(Locale.ROOT, "coopt demo: 2/4 training %s students for %.0f s each: ReLA->BYOL on the optimized data", ARCH, seconds));
-        Training.Outcome rela = Training.run(new Training.Request(data, "train", limit, datasetDir, ARCH,
-                MethodSpec.of("rela", "byol", null), config, relaRun, false, device, Provenance.createdNode(0)), new CliProgress());
-        Output.note("coopt demo: 3/4 ... and BYOL from scratch on the raw images");
+        Output.note(String.format(Locale.ROOT, "coopt demo: 2/6 student: ReLA->BYOL on the fused dataset, %.1f min", minutes));
+        Training.Outcome rela = Training.run(new Training.Request(data, "train", limit, fused, ARCH,
+                MethodSpec.of("rela", "byol", null), config, relaRun, false, device, Provenance.createdNode(seed)), progress);
+        Output.note(String.format(Locale.ROOT, "coopt demo: 3/6 baseline: BYOL from scratch on the raw images, %.1f min", minutes));
         Training.Outcome byol = Training.run(new Training.Request(data, "train", limit, null, ARCH,
-                MethodSpec.of("byol", null, null), config, byolRun, false, device, Provenance.createdNode(0)), new CliProgress());
+                MethodSpec.of("byol", null, null), config, byolRun, false, device, Provenance.createdNode(seed)), progress);
 
-        Output.note("coopt demo: 4/4 linear probes (frozen features, train split -> test split)");
+        LinearProbe.Settings probe = LinearProbe.Settings.defaults();
+        int pointsLimit = curveLimit == 0 ? limit : limit == 0 ? curveLimit : Math.min(limit, curveLimit);
+        Output.note("coopt demo: 4/6 learning curves: a linear probe at every checkpoint ("
+                + (pointsLimit == 0 ? "all" : pointsLimit) + " images per split)");
+        List<LearningCurve> curves = List.of(
+                LearningCurve.of(relaRun, data, data, pointsLimit, probe, device, progress),
+                LearningCurve.of(byolRun, data, data, pointsLimit, probe, device, progress));
+
+        Output.note("coopt demo: 5/6 final linear probes (frozen features, train split -> test split)");
         ImageSet train = data.load("train", limit);
         ImageSet test = data.load("test", limit);
-        LinearEvaluation.Report random = LinearEvaluation.run(PRIOR, train, test, probe, device, new CliProgress());
-        LinearEvaluation.Report relaProbe = LinearEvaluation.run("model:" + relaRun, train, test, probe, device, new CliProgress());
-        LinearEvaluation.Report byolProbe = LinearEvaluation.run("model:" + byolRun, train, test, probe, device, new CliProgress());
+        LinearEvaluation.Report relaProbe = LinearEvaluation.run("model:" + relaRun, train, test, probe, device, progress);
+        LinearEvaluation.Report byolProbe = LinearEvaluation.run("model:" + byolRun, train, test, probe, device, progress);
+
+        Output.note("coopt demo: 6/6 t-SNE maps of the targets before and after alignment, and report.html");
+        TargetMap.BeforeAfter maps = TargetMap.of(OptimizedDataset.read(fused), mapPoints, seed);
+        DemoReport.Inputs inputs = new DemoReport.Inputs(collab, rela, byol, relaProbe, byolProbe, curves, maps, seconds,
+                pointsLimit, Main.commandLine());
+        Path report = DemoReport.write(inputs, out);
 
         ObjectNode o = Output.object();
-        o.set("optimized_dataset", OptimizeCommand.toJson(made));
+        o.set("collab", CollabCommand.toJson(collab, "ridge"));
         o.put("budget_seconds", seconds);
-        o.set("random_init", EvalCommand.Linear.toJson(random, probe));
-        o.set("rela", EvalCommand.Linear.toJson(relaProbe, probe));
-        o.set("byol", EvalCommand.Linear.toJson(byolProbe, probe));
-        o.put("rela_run", relaRun.toAbsolutePath().toString());
-        o.put("byol_run", byolRun.toAbsolutePath().toString());
-        o.put("not_built_yet", NOT_BUILT);
-        Output.print(common.json, o, String.format(Locale.ROOT,
-                "%nFashion-MNIST, %s students, %.0f s of training each; linear probe on frozen features (%d train / %d test):%n"
-                        + "  %-44s top-1 %6.2f%%%n"
-                        + "  %-44s top-1 %6.2f%%   (%d steps, ended in phase %s)%n"
-                        + "  %-44s top-1 %6.2f%%   (%d steps)%n"
-                        + "Optimized dataset: %s (%d targets of dim %d from %s, prior at %.0f img/s)%n"
-                        + "Runs (loss.png, metrics.jsonl, checkpoints/): %s, %s%n"
-                        + "Learning curves: ./coopt eval curve --run %s --run %s --train fashion-mnist --test fashion-mnist --limit 10000%n%s",
-                ARCH, seconds, relaProbe.probe().trainCount(), relaProbe.probe().testCount(),
-                "random initialisation (no training)", 100 * random.probe().top1(),
-                "ReLA->BYOL on data optimized by " + prior, 100 * relaProbe.probe().top1(), rela.result().steps(), rela.result().phase(),
-                "BYOL from scratch", 100 * byolProbe.probe().top1(), byol.result().steps(),
-                made.out(), made.count(), made.dim(), made.prior(), made.imagesPerSecond(),
-                relaRun, byolRun, relaRun, byolRun, NOT_BUILT));
+        o.set("rela", student(rela, relaProbe, probe));
+        o.set("byol", student(byol, byolProbe, probe));
+        o.put("overhead_seconds", DemoReport.overheadSeconds(collab));
+        o.put("overhead_fraction_of_training", DemoReport.overheadSeconds(collab) / rela.result().trainSeconds());
+        o.put("map_seconds", maps.seconds());
+        o.put("report", report.toAbsolutePath().toString());
+        Output.print(common.json, o, DemoReport.summary(inputs, report));
         return 0;
+    }
+
+    private static ObjectNode student(Training.Outcome run, LinearEvaluation.Report probe, LinearProbe.Settings settings) {
+        ObjectNode o = EvalCommand.Linear.toJson(probe, settings);
+        o.put("run", run.run().toAbsolutePath().toString());
+        o.put("steps", run.result().steps());
+        o.put("train_seconds", run.result().trainSeconds());
+        o.put("final_phase", run.result().phase());
+        return o;
     }
 
     /** A demo run directory from an earlier demo is replaced; anything else there is refused. */

@@ -1,0 +1,191 @@
+package ai.coopt.cli;
+
+import ai.coopt.collab.CollaborativeOptimization;
+import ai.coopt.eval.LearningCurve;
+import ai.coopt.eval.LinearEvaluation;
+import ai.coopt.report.HtmlReport;
+import ai.coopt.report.Plots;
+import ai.coopt.report.TargetMap;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.train.Training;
+import ai.coopt.util.ProjectHome;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The demo's results as a printed table and as a self-contained {@code report.html} with its charts. */
+final class DemoReport {
+    /** The recorded benchmark of the method (scripts/summarize_collab_bench.py writes it). */
+    static final String CHECKS_JSON = "docs/benchmarks/issue5-checks.json";
+
+    record Inputs(CollaborativeOptimization.Result collab, Training.Outcome rela, Training.Outcome byol,
+                  LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
+                  TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine) {}
+
+    private DemoReport() {}
+
+    /** CoOpt's overhead over plain optimization: uniformity on S plus the alignment phase. */
+    static double overheadSeconds(CollaborativeOptimization.Result r) {
+        return r.uniformitySeconds() + r.phaseSeconds().get("alignment");
+    }
+
+    /** Writes the charts and {@code report.html} into {@code out}; returns the report's path. */
+    static Path write(Inputs in, Path out) {
+        Path curves = out.resolve("curves.png");
+        Plots.curvesPlot(List.of(new Plots.Curve("ReLA->BYOL on the fused CoOpt dataset", in.curves().get(0).points()),
+                new Plots.Curve("BYOL from scratch", in.curves().get(1).points())), curves);
+        Path before = out.resolve("map-before.png");
+        Path after = out.resolve("map-after.png");
+        Plots.mapPlot(in.maps().before(), in.collab().priors(), before);
+        Plots.mapPlot(in.maps().after(), in.collab().priors(), after);
+
+        var c = in.collab();
+        HtmlReport html = new HtmlReport("CoOpt demo: collaborative data optimization on Fashion-MNIST");
+        html.paragraph(String.format(Locale.ROOT, "Three participants optimized disjoint shards of the %,d training images, each "
+                + "with its own prior; their targets were aligned into the most uniform prior's space on a shared subset of "
+                + "%d images and fused into one optimized dataset. A %s student trained on it with ReLA->BYOL, and a BYOL "
+                + "baseline trained from scratch, each for %.0f s of training.", c.count(), sharedCount(c), DemoCommand.ARCH,
+                in.budgetSeconds()));
+        html.note("Made " + Instant.now() + " by coopt " + Version.get() + ": " + String.join(" ", in.commandLine()));
+
+        html.heading("Results");
+        html.table(List.of("student", "training", "steps", "ended in phase", "linear-probe top-1"), List.of(
+                studentRow("ReLA->BYOL on the fused CoOpt dataset", in.rela(), in.relaProbe()),
+                studentRow("BYOL from scratch (baseline)", in.byol(), in.byolProbe())));
+        html.note(String.format(Locale.ROOT, "Linear probe on frozen features: fitted on %,d train images, scored on %,d test "
+                + "images; labels are used by the probe only.", in.relaProbe().probe().trainCount(), in.relaProbe().probe().testCount()));
+
+        html.heading("Learning curves");
+        html.image(curves, "linear-probe top-1 against training time for both students");
+        html.note("Each point probes a checkpoint (" + (in.curveLimit() == 0 ? "all" : String.format(Locale.ROOT, "%,d", in.curveLimit()))
+                + " images per split, so the values differ slightly from the final probes above).");
+
+        html.heading("Participants and the uniformity ranking");
+        html.table(List.of("rank", "participant", "prior", "output width", "shard", "uniformity on S",
+                "ridge penalty", "fit residual on S", "optimization"), participantRows(c));
+        html.note("Uniformity (Wang & Isola, t = 2) of each prior's L2-normalised outputs on S; lower is more uniform. "
+                + "The most uniform prior is the reference space; every other prior is mapped into it by ridge regression "
+                + "fitted on S, its penalty chosen by generalised cross-validation. The residual is the relative error of "
+                + "that fit on S.");
+
+        html.heading("Targets before and after alignment");
+        html.image(before, "t-SNE map of the targets before alignment, coloured by participant");
+        html.image(after, "t-SNE map of the fused targets after alignment, coloured by participant");
+        html.note(String.format(Locale.ROOT, "t-SNE (Smile) of %d samples per participant. Before: each prior's outputs "
+                + "post-processed in its own space, as --align none fuses them. After: the same samples' fused targets.",
+                in.maps().before().points().length / Math.max(1, in.maps().priors().size())));
+
+        html.heading("Time and overhead");
+        List<List<String>> phases = new ArrayList<>();
+        c.phaseSeconds().forEach((k, v) -> phases.add(List.of(k, seconds(v))));
+        phases.add(List.of("uniformity on S (inside optimization)", seconds(c.uniformitySeconds())));
+        phases.add(List.of("student training (ReLA->BYOL)", seconds(in.rela().result().trainSeconds())));
+        html.table(List.of("phase", "wall time"), phases);
+        html.paragraph(String.format(Locale.ROOT, "CoOpt's overhead (uniformity + alignment) was %.2f s, %.2f%% of the student's "
+                + "training time.", overheadSeconds(c), 100 * overheadSeconds(c) / in.rela().result().trainSeconds()));
+
+        checks(html);
+        html.heading("Files");
+        html.note("Fused dataset: " + c.out().toAbsolutePath() + "; students: " + in.rela().run().toAbsolutePath() + ", "
+                + in.byol().run().toAbsolutePath() + " (model directories with metrics.jsonl, loss.png, checkpoints/).");
+        Path report = out.resolve("report.html");
+        html.write(report);
+        return report;
+    }
+
+    /** The printed table. */
+    static String summary(Inputs in, Path report) {
+        var c = in.collab();
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+                "%nCoOpt on Fashion-MNIST: %d participants, %,d images, shared subset %d, fused to %d-dim targets%n",
+                c.priors().size(), c.count(), sharedCount(c), c.dim()));
+        s.append(String.format(Locale.ROOT, "  %-4s %-28s %12s %10s%n", "rank", "prior", "uniformity", "residual"));
+        int rank = 1;
+        for (int i : CollabCommand.ranking(c)) {
+            s.append(String.format(Locale.ROOT, "  %-4d %-28s %12.4f %10.3f%s%n", rank++, c.priors().get(i), c.uniformity().get(i),
+                    c.residuals().get(i), i == c.reference() ? "  (reference)" : ""));
+        }
+        s.append(String.format(Locale.ROOT, "%n%s students, %.0f s of training each; linear probe (%,d train / %,d test):%n",
+                DemoCommand.ARCH, in.budgetSeconds(), in.relaProbe().probe().trainCount(), in.relaProbe().probe().testCount()));
+        s.append(String.format(Locale.ROOT, "  %-40s %7d steps  top-1 %6.2f%%%n", "ReLA->BYOL on the fused CoOpt dataset",
+                in.rela().result().steps(), 100 * in.relaProbe().probe().top1()));
+        s.append(String.format(Locale.ROOT, "  %-40s %7d steps  top-1 %6.2f%%%n", "BYOL from scratch",
+                in.byol().result().steps(), 100 * in.byolProbe().probe().top1()));
+        s.append(String.format(Locale.ROOT, "%nOverhead: uniformity + alignment %.2f s = %.2f%% of the student's training.%n",
+                overheadSeconds(c), 100 * overheadSeconds(c) / in.rela().result().trainSeconds()));
+        return s.append("Report: ").append(report.toAbsolutePath()).toString();
+    }
+
+    private static List<String> studentRow(String name, Training.Outcome run, LinearEvaluation.Report probe) {
+        return List.of(name, seconds(run.result().trainSeconds()), String.valueOf(run.result().steps()), run.result().phase(),
+                String.format(Locale.ROOT, "%.2f%%", 100 * probe.probe().top1()));
+    }
+
+    private static List<List<String>> participantRows(CollaborativeOptimization.Result c) {
+        List<ManifestProvenance.Participant> described = OptimizedDataset.read(c.out()).provenance().participants();
+        List<List<String>> rows = new ArrayList<>();
+        int rank = 1;
+        for (int i : CollabCommand.ranking(c)) {
+            ManifestProvenance.Participant p = described.get(i);
+            rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " (reference)" : ""), c.priors().get(i),
+                    String.valueOf(p.outputDim()), String.format(Locale.ROOT, "%,d", p.shard().count()),
+                    String.format(Locale.ROOT, "%.4f", c.uniformity().get(i)),
+                    i == c.reference() ? "-" : String.format(Locale.ROOT, "%.3g", c.regularizations().get(i)),
+                    i == c.reference() ? "-" : String.format(Locale.ROOT, "%.3f", c.residuals().get(i)),
+                    seconds(c.participantSeconds().get(i))));
+        }
+        return rows;
+    }
+
+    private static int sharedCount(CollaborativeOptimization.Result c) {
+        try {
+            return OptimizedDataset.read(c.out()).provenance().alignment().sharedIds().size();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** The recorded benchmark tables, when the project's docs are at hand. */
+    private static void checks(HtmlReport html) {
+        html.heading("Checks of the method (recorded benchmark, not this run)");
+        var file = ProjectHome.resolve(CHECKS_JSON);
+        if (file.isEmpty()) {
+            html.note(CHECKS_JSON + " was not found next to this coopt, so the recorded benchmark is not shown; "
+                    + "see BENCHMARKS.md in the project.");
+            return;
+        }
+        JsonNode root;
+        try {
+            root = Output.JSON.readTree(file.get().toFile());
+        } catch (IOException e) {
+            html.note(file.get() + " could not be read: " + e.getMessage());
+            return;
+        }
+        html.note(root.path("setup").asText() + " Command: " + root.path("command").asText());
+        for (JsonNode check : root.path("checks")) {
+            html.paragraph(check.path("title").asText());
+            List<String> header = new ArrayList<>();
+            check.path("header").forEach(h -> header.add(h.asText()));
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode row : check.path("rows")) {
+                List<String> cells = new ArrayList<>();
+                row.forEach(x -> cells.add(x.asText()));
+                rows.add(cells);
+            }
+            html.table(header, rows);
+            if (check.hasNonNull("finding")) {
+                html.note(check.path("finding").asText());
+            }
+        }
+    }
+
+    private static String seconds(double s) {
+        return String.format(Locale.ROOT, "%.2f s", s);
+    }
+}

@@ -1,0 +1,85 @@
+package ai.coopt.cli;
+
+import ai.coopt.util.ProjectHome;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The main job on a slice of real Fashion-MNIST, and its report rendered by headless Chromium. */
+class DemoTest extends ConsoleCapture {
+    @Test
+    void demoRunsTheWholeStoryAndItsReportRendersInChromium(@TempDir Path tmp) throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path dir = tmp.resolve("demo");
+        assertEquals(0, Main.run("demo", "--limit", "1200", "--minutes", "0.1", "--curve-limit", "600", "--map-points", "40",
+                "--out", dir.toString(), "--json"), stderr());
+        JsonNode r = Output.JSON.readTree(stdout());
+        assertEquals(3, r.path("collab").path("participants").asInt());
+        assertEquals(1200, r.path("collab").path("count").asInt());
+        for (String student : new String[] {"rela", "byol"}) {
+            double top1 = r.path(student).path("top1").asDouble();
+            assertTrue(top1 > 0.3 && top1 <= 1, student + " top-1 " + top1);
+            assertTrue(r.path(student).path("steps").asInt() > 0);
+        }
+        assertTrue(r.path("overhead_fraction_of_training").asDouble() > 0);
+        Path report = Path.of(r.path("report").asText());
+        String html = Files.readString(report);
+        assertEquals(3, html.split("data:image/png;base64,", -1).length - 1, "three embedded charts");
+        assertTrue(html.contains("zoo:resnet-s-byol-90s") && html.contains("(reference)"));
+        assertTrue(!html.contains("src=\"http") && !html.contains("<script"), "self-contained, no script");
+
+        assumeTrue(hasChromium(), "chromium is not installed (apt-get install chromium)");
+        Path script = ProjectHome.resolve("scripts/check_report.sh").orElseThrow();
+        Path shot = tmp.resolve("shot.png");
+        Process p = new ProcessBuilder("bash", script.toString(), report.toString(), shot.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "chromium hung");
+        assertEquals(0, p.exitValue(), log);
+        BufferedImage image = ImageIO.read(shot.toFile());
+        assertEquals(1100, image.getWidth());
+        Set<Integer> colours = new HashSet<>();
+        long inked = 0;
+        for (int y = 0; y < image.getHeight(); y += 2) {
+            for (int x = 0; x < image.getWidth(); x += 2) {
+                int rgb = image.getRGB(x, y) & 0xffffff;
+                colours.add(rgb);
+                if (rgb != 0xffffff) {
+                    inked++;
+                }
+            }
+        }
+        assertTrue(colours.size() > 200, "the screenshot looks blank: " + colours.size() + " colours");
+        assertTrue(inked > 10_000, "the screenshot looks blank: " + inked + " inked pixels");
+    }
+
+    @Test
+    void impossibleDemoSettingsAreOneLineErrors(@TempDir Path tmp) {
+        for (String[] bad : new String[][] {{"--minutes", "0"}, {"--minutes", "-1"}, {"--map-points", "1"}}) {
+            String[] args = new String[] {"demo", "--out", tmp.resolve("d").toString(), bad[0], bad[1]};
+            assertEquals(2, Main.run(args));
+            assertEquals(1, stderr().strip().lines().count());
+            resetConsole();
+        }
+        assertTrue(Files.notExists(tmp.resolve("d")), "nothing written for refused settings");
+    }
+
+    private static boolean hasChromium() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", "-c", "command -v chromium || command -v chromium-browser").start();
+        return p.waitFor() == 0;
+    }
+}
