@@ -77,8 +77,9 @@ final class DemoReport {
         html.heading("Targets before and after alignment");
         html.image(before, "t-SNE map of the targets before alignment, coloured by participant");
         html.image(after, "t-SNE map of the fused targets after alignment, coloured by participant");
-        html.note(String.format(Locale.ROOT, "t-SNE (Smile) of %d samples per participant. Before: each prior's outputs "
-                + "post-processed in its own space, as --align none fuses them. After: the same samples' fused targets.",
+        html.note(String.format(Locale.ROOT, "t-SNE (Smile) of %d samples per participant. Before: what each participant "
+                + "uploaded, its prior's raw outputs (zero-padded to the widest prior). After: the same samples' fused "
+                + "targets, every prior mapped into the reference's space and post-processed once.",
                 in.maps().before().points().length / Math.max(1, in.maps().priors().size())));
 
         html.heading("Time and overhead");

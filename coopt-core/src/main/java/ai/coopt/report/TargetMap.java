@@ -3,8 +3,6 @@ package ai.coopt.report;
 import ai.coopt.UserException;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
-import ai.coopt.target.DataOptimization;
-import ai.coopt.target.Matrix;
 import smile.manifold.TSNE;
 import smile.math.MathEx;
 
@@ -14,18 +12,22 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A 2-D t-SNE map (Smile's implementation) of a fused optimized dataset's targets, coloured by
- * participant, before and after alignment. "Before" is every participant's own space: its raw prior
- * outputs post-processed on their own (PCA, standardisation), as {@code --align none} fuses them;
- * "after" is the fused targets the dataset holds. Separate islands per participant before and one
- * mixed cloud after show that alignment put the priors into one space.
+ * A 2-D t-SNE map (Smile's implementation) of a fused optimized dataset's samples, coloured by
+ * participant, before and after alignment. "Before" is what each participant uploaded: its prior's
+ * raw outputs (zero-padded to the widest prior), one space per prior; "after" is the fused targets
+ * the dataset holds for the same samples. Separate islands per participant before and one mixed
+ * cloud after show that alignment put the priors into one space.
  *
  * @param points {@code n × 2} coordinates
  * @param participant the participant of each point
  */
 public record TargetMap(String title, double[][] points, int[] participant) {
-    /** t-SNE works on at most this many leading (PCA-ordered) target columns. */
-    static final int MAX_COLUMNS = 50;
+    static {
+        // Smile logs every 100 t-SNE iterations at INFO; progress belongs to our own bars
+        if (System.getProperty("org.slf4j.simpleLogger.log.smile") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.smile", "warn");
+        }
+    }
 
     /** The two maps of one dataset, over the same sampled samples. */
     public record BeforeAfter(TargetMap before, TargetMap after, List<String> priors, double seconds) {}
@@ -40,41 +42,36 @@ public record TargetMap(String title, double[][] points, int[] participant) {
         int k = data.provenance().participants().size();
         long[] ids = data.ids();
         float[] targets = data.targets();
-        List<float[]> own = new ArrayList<>();
+        List<OptimizedDataset.RawOutputs.Participant> raws = new ArrayList<>();
+        int width = 0;
+        for (int p = 0; p < k; p++) {
+            raws.add(data.rawOutputs(p));
+            width = Math.max(width, (int) raws.get(p).outputs().shape()[1]);
+        }
+        List<float[]> uploaded = new ArrayList<>();
         List<float[]> fused = new ArrayList<>();
         List<Integer> who = new ArrayList<>();
-        int width = Integer.MAX_VALUE;
-        List<Matrix> ownSpaces = new ArrayList<>();
-        List<long[]> ownIds = new ArrayList<>();
-        for (int p = 0; p < k; p++) {
-            OptimizedDataset.RawOutputs.Participant raw = data.rawOutputs(p);
-            int rows = (int) raw.outputs().shape()[0];
-            int cols = (int) raw.outputs().shape()[1];
-            Matrix space = DataOptimization.postprocess(new Matrix(raw.outputs().data(), rows, cols), 0).targets();
-            ownSpaces.add(space);
-            ownIds.add(raw.ids().data());
-            width = Math.min(width, space.cols());
-        }
-        width = Math.min(Math.min(width, data.dim()), MAX_COLUMNS);
         Random random = new Random(seed);
         for (int p = 0; p < k; p++) {
-            Matrix space = ownSpaces.get(p);
-            int[] rows = sample(space.rows(), perParticipant, random);
-            for (int r : rows) {
-                own.add(Arrays.copyOfRange(space.values(), r * space.cols(), r * space.cols() + width));
-                int at = Arrays.binarySearch(ids, ownIds.get(p)[r]);
+            OptimizedDataset.RawOutputs.Participant raw = raws.get(p);
+            int cols = (int) raw.outputs().shape()[1];
+            for (int r : sample((int) raw.outputs().shape()[0], perParticipant, random)) {
+                float[] padded = new float[width];
+                System.arraycopy(raw.outputs().data(), r * cols, padded, 0, cols);
+                uploaded.add(padded);
+                int at = Arrays.binarySearch(ids, raw.ids().data()[r]);
                 if (at < 0) {
-                    throw new UserException(data.dir() + ": sample id " + ownIds.get(p)[r] + " of participant " + p
+                    throw new UserException(data.dir() + ": sample id " + raw.ids().data()[r] + " of participant " + p
                             + " is missing from the fused targets");
                 }
-                fused.add(Arrays.copyOfRange(targets, at * data.dim(), at * data.dim() + width));
+                fused.add(Arrays.copyOfRange(targets, at * data.dim(), (at + 1) * data.dim()));
                 who.add(p);
             }
         }
         int[] participant = who.stream().mapToInt(Integer::intValue).toArray();
         List<String> priors = data.provenance().participants().stream().map(ManifestProvenance.Participant::prior).toList();
         return new BeforeAfter(
-                new TargetMap("Before alignment: each prior's own space", tsne(own, seed), participant),
+                new TargetMap("Before alignment: each prior's raw outputs", tsne(uploaded, seed), participant),
                 new TargetMap("After alignment: the fused targets", tsne(fused, seed), participant),
                 priors, (System.nanoTime() - t0) / 1e9);
     }
