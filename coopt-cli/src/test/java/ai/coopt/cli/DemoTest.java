@@ -68,7 +68,7 @@ class DemoTest extends ConsoleCapture {
     }
 
     @Test
-    void impossibleDemoSettingsAreOneLineErrors(@TempDir Path tmp) {
+    void impossibleDemoSettingsAreOneLineErrors(@TempDir Path tmp) throws IOException {
         for (String[] bad : new String[][] {{"--minutes", "0"}, {"--minutes", "-1"}, {"--map-points", "1"}}) {
             String[] args = new String[] {"demo", "--out", tmp.resolve("d").toString(), bad[0], bad[1]};
             assertEquals(2, Main.run(args));
@@ -76,6 +76,11 @@ class DemoTest extends ConsoleCapture {
             resetConsole();
         }
         assertTrue(Files.notExists(tmp.resolve("d")), "nothing written for refused settings");
+        Path file = Files.writeString(tmp.resolve("a-file"), "keep me");
+        assertEquals(2, Main.run("demo", "--out", file.toString()));
+        // one line and nothing else: refused before the first status note or progress bar
+        assertTrue(stderr().strip().lines().count() == 1 && stderr().contains("is a file"), stderr());
+        assertEquals("keep me", Files.readString(file));
     }
 
     private static boolean hasChromium() throws IOException, InterruptedException {

@@ -158,6 +158,11 @@ public final class DataOptimization {
 
     /** Refuses, before any work, an output path that exists and is neither an optimized dataset nor empty. */
     public static void checkWritable(Path out) {
+        for (Path p = out.toAbsolutePath().normalize().getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new UserException(p + " is a file, so " + out + " cannot be created; choose another --out");
+            }
+        }
         if (!Files.exists(out) || OptimizedDataset.looksLikeOptimizedDataset(out)) {
             return;
         }
