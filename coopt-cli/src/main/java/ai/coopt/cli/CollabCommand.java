@@ -52,6 +52,10 @@ final class CollabCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "256", description = "Images per prior call (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--concurrency", defaultValue = "0", description = "Participants optimizing at once (default 0: as many as "
+            + "the cores allow, cores / --threads; with 2 cores and 2 engine threads, one at a time).")
+    int concurrency;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seeds the shards and S (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -67,7 +71,7 @@ final class CollabCommand implements Callable<Integer> {
         Check.atLeast("--dim", dim, 0);
         DatasetSpec spec = input.spec();
         var settings = new CollaborativeOptimization.Settings(participants, shared == null ? null : shared.fraction,
-                shared == null ? null : shared.count, align, dim, batch, seed);
+                shared == null ? null : shared.count, align, dim, batch, seed, concurrency);
         var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
         ObjectNode o = toJson(r, align);
@@ -100,6 +104,7 @@ final class CollabCommand implements Callable<Integer> {
         o.put("participants", r.priors().size());
         o.put("reference", r.reference());
         o.put("align", align);
+        o.put("concurrency", r.concurrency());
         ArrayNode ps = o.putArray("ranking");
         for (int i : ranking(r)) {
             ObjectNode p = ps.addObject();

@@ -79,7 +79,9 @@ final class DemoReport {
         html.image(after, "t-SNE map of the fused targets after alignment, coloured by participant");
         html.note(String.format(Locale.ROOT, "t-SNE (Smile) of %d samples per participant. Before: what each participant "
                 + "uploaded, its prior's raw outputs (zero-padded to the widest prior). After: the same samples' fused "
-                + "targets, every prior mapped into the reference's space and post-processed once.",
+                + "targets, every prior mapped into the reference's space and post-processed once. Mapped participants "
+                + "tend to sit nearer the centre: ridge predictions from a small S shrink towards the mean (smaller norm); "
+                + "the ReLA loss is a cosine distance, so the student sees only their directions.",
                 in.maps().before().points().length / Math.max(1, in.maps().priors().size())));
 
         html.heading("Time and overhead");

@@ -12,6 +12,8 @@ import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Tensor;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.target.Embedder;
+import ai.coopt.engine.Engines;
+import ai.coopt.util.CombinedProgress;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
@@ -21,6 +23,12 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 
 /**
  * CoOpt's five phases in one process: distribution (K disjoint shards and a shared subset S),
@@ -38,9 +46,17 @@ public final class CollaborativeOptimization {
      * @param sharedCount size of S in samples, or null
      * @param align {@code ridge} or {@code none}
      * @param dim target width after fusion (0 = default rule of {@link DataOptimization#postprocess})
+     * @param concurrency participants optimizing at once (0 = as many as the cores allow: cores divided by the
+     *                    engine's intra-op threads, so a 2-core machine with 2 engine threads runs one at a time)
      */
     public record Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
-                           int batchSize, long seed) {}
+                           int batchSize, long seed, int concurrency) {
+        /** Settings with the concurrency the cores allow. */
+        public Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
+                        int batchSize, long seed) {
+            this(participants, sharedFraction, sharedCount, align, dim, batchSize, seed, 0);
+        }
+    }
 
     /**
      * What was made; {@code phaseSeconds} keys: distribution, optimization, alignment, fusion.
@@ -48,10 +64,11 @@ public final class CollaborativeOptimization {
      * after another here; on separate machines the optimization phase would take the longest of them).
      * {@code uniformitySeconds}: computing every prior's uniformity on S, summed (inside the optimization
      * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
+     * {@code concurrency}: how many participants optimized at once.
      */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
                          List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
-                         double uniformitySeconds, Map<String, Double> phaseSeconds, double seconds) {}
+                         double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds) {}
 
     private CollaborativeOptimization() {}
 
@@ -67,6 +84,9 @@ public final class CollaborativeOptimization {
         }
         if (s.participants() < 0) {
             throw new UserException("--participants must be positive, not " + s.participants());
+        }
+        if (s.concurrency() < 0) {
+            throw new UserException("--concurrency must be 0 (as the cores allow) or positive, not " + s.concurrency());
         }
         DataOptimization.checkWritable(out);
         int k = s.participants() == 0 ? priors.size() : s.participants();
@@ -89,15 +109,12 @@ public final class CollaborativeOptimization {
         p = System.nanoTime();
         List<String> assigned = new ArrayList<>();
         for (int i = 0; i < k; i++) {
-            String prior = priors.get(i % priors.size());
-            assigned.add(prior);
-            int[] idx = plan.shard(i);
-            long[] ids = new long[idx.length];
-            for (int j = 0; j < idx.length; j++) {
-                ids[j] = idx[j];
-            }
-            Participant participant = new LocalParticipant(prior, device, s.batchSize(), progress);
-            platform.upload(participant.optimize(i, platform.shard(i), ids, shared));
+            assigned.add(priors.get(i % priors.size()));
+        }
+        int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
+        for (Contribution c : optimize(platform, plan, assigned, workers, device, s.batchSize(), progress)) {
+            platform.upload(c);
         }
         List<Contribution> uploads = platform.uploads();
         phases.put("optimization", (System.nanoTime() - p) / 1e9);
@@ -134,7 +151,87 @@ public final class CollaborativeOptimization {
         return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
                 fused.alignment().residuals(), fused.alignment().regularizations(),
                 uploads.stream().map(Contribution::seconds).toList(),
-                uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), phases, (System.nanoTime() - t0) / 1e9);
+                uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), workers, phases,
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Phase 2: every participant runs its prior on its shard and on S, {@code workers} at a time. One at a
+     * time, each draws its own progress bars; several at once share one bar.
+     */
+    private static List<Contribution> optimize(InProcessPlatform platform, ShardPlan plan, List<String> assigned, int workers,
+                                               Device device, int batchSize, ProgressListener progress) {
+        ImageSet shared = platform.shared();
+        List<Callable<Contribution>> tasks = new ArrayList<>();
+        CombinedProgress combined = workers > 1
+                ? new CombinedProgress(progress, "optimization (" + assigned.size() + " participants, " + workers + " at a time)",
+                        (long) plan.shared().length * assigned.size() + IntStream.range(0, assigned.size())
+                                .mapToLong(i -> plan.shard(i).length).sum(), "img")
+                : null;
+        for (int i = 0; i < assigned.size(); i++) {
+            int index = i;
+            int[] idx = plan.shard(i);
+            long[] ids = new long[idx.length];
+            for (int j = 0; j < idx.length; j++) {
+                ids[j] = idx[j];
+            }
+            Participant participant = new LocalParticipant(assigned.get(i), device, batchSize,
+                    combined == null ? progress : combined.part());
+            tasks.add(() -> participant.optimize(index, platform.shard(index), ids, shared));
+        }
+        if (workers == 1) {
+            List<Contribution> out = new ArrayList<>();
+            for (Callable<Contribution> t : tasks) {
+                out.add(call(t));
+            }
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "coopt-participant");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Contribution>> futures = new ArrayList<>();
+            for (Callable<Contribution> t : tasks) {
+                futures.add(pool.submit(t));
+            }
+            List<Contribution> out = new ArrayList<>();
+            for (Future<Contribution> f : futures) {
+                out.add(result(f));
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+            combined.finish();
+        }
+    }
+
+    private static Contribution call(Callable<Contribution> task) {
+        try {
+            return task.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Contribution result(Future<Contribution> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while participants were optimizing", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Opens every distinct prior and runs it on S, so a prior that fails is reported before any heavy work. */

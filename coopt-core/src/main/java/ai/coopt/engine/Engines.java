@@ -29,6 +29,12 @@ public final class Engines {
         configured = true;
     }
 
+    /** The engine's intra-op threads (what {@link #configure(int)} set, or one per core). */
+    public static int threads() {
+        configure(0);
+        return Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
+    }
+
     /** The engine, configured with defaults if {@link #configure(int)} was not called. */
     public static Engine get() {
         configure(0);

@@ -48,14 +48,20 @@ public final class Network implements AutoCloseable {
      */
     public static Network create(String arch, int channels, int height, int width, long seed, Device device) {
         Backbone backbone = Architectures.create(arch);
-        Engines.seed(seed);
         NDManager manager = NDManager.newBaseManager(device);
         Shape input = new Shape(1, channels, height, width);
         Block block = backbone.block();
         block.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
-        block.initialize(manager, DataType.FLOAT32, input);
+        // the engine has one global generator: seeding and drawing the weights must not interleave with
+        // another thread's (participants build their priors concurrently)
+        synchronized (INIT_LOCK) {
+            Engines.seed(seed);
+            block.initialize(manager, DataType.FLOAT32, input);
+        }
         return new Network(backbone.arch(), block, backbone.featureDim(), input, manager);
     }
+
+    private static final Object INIT_LOCK = new Object();
 
     public String arch() { return arch; }
     public int featureDim() { return featureDim; }

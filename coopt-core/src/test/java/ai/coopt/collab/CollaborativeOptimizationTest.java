@@ -63,6 +63,22 @@ class CollaborativeOptimizationTest {
     }
 
     @Test
+    void participantsOptimizingAtOnceMakeTheSameDatasetAsOneAtATime(@TempDir Path tmp) throws IOException {
+        DatasetSpec data = idx(tmp.resolve("idx"), 240);
+        List<String> priors = List.of("random:convnet-s:1", "random:resnet18:2", "random:convnet-s:3");
+        String[] sha = new String[2];
+        for (int workers = 1; workers <= 2; workers++) {
+            Path out = tmp.resolve("out" + workers);
+            var r = CollaborativeOptimization.run(data, "train", 0, priors, out,
+                    new CollaborativeOptimization.Settings(0, null, 30, "ridge", 0, 64, 3, workers), Device.cpu(),
+                    ProgressListener.NONE, CREATED);
+            assertEquals(workers, r.concurrency());
+            sha[workers - 1] = OptimizedDataset.read(out).targetsSha256();
+        }
+        assertEquals(sha[0], sha[1]);
+    }
+
+    @Test
     void withoutAlignmentShardsKeepTheirOwnSpaces(@TempDir Path tmp) throws IOException {
         DatasetSpec data = idx(tmp.resolve("idx"), 200);
         var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), 0, 0.1, null, "none");
