@@ -31,7 +31,7 @@ decoded=$( (grep -o 'data-decoded-width="[1-9][0-9]*"' "$tmp/dom.html" || true) 
 errors=$(grep -E 'CONSOLE|Uncaught|net::ERR_|Failed to load resource' "$tmp/dom.err" | grep -v 'probe.html' || true)
 
 # 2. a screenshot of the real page
-"$browser" "${flags[@]}" --window-size=1100,4400 --screenshot="$shot" "$url" > /dev/null 2> "$tmp/shot.err" || {
+"$browser" "${flags[@]}" --window-size=1100,6400 --screenshot="$shot" "$url" > /dev/null 2> "$tmp/shot.err" || {
   echo "check_report: chromium failed to take the screenshot" >&2; tail -5 "$tmp/shot.err" >&2; exit 1; }
 errors+=$(grep -E 'CONSOLE|Uncaught|net::ERR_|Failed to load resource' "$tmp/shot.err" || true)
 
