@@ -118,8 +118,9 @@ final class DemoCommand implements Callable<Integer> {
         LinearEvaluation.Report byolProbe = LinearEvaluation.run("model:" + byolRun, train, test, probe, device, progress);
 
         Output.note("coopt demo: 6/6 t-SNE maps of the targets before and after alignment, and report.html");
-        TargetMap.BeforeAfter maps = TargetMap.of(OptimizedDataset.read(fused), mapPoints, seed);
-        DemoReport.Inputs inputs = new DemoReport.Inputs(collab, rela, byol, relaProbe, byolProbe, curves, maps, seconds,
+        OptimizedDataset fusedDataset = OptimizedDataset.read(fused);
+        TargetMap.BeforeAfter maps = TargetMap.of(fusedDataset, mapPoints, seed);
+        DemoReport.Inputs inputs = new DemoReport.Inputs(collab, fusedDataset, rela, byol, relaProbe, byolProbe, curves, maps, seconds,
                 pointsLimit, Main.commandLine());
         Path report = DemoReport.write(inputs, out);
 
@@ -128,8 +129,9 @@ final class DemoCommand implements Callable<Integer> {
         o.put("budget_seconds", seconds);
         o.set("rela", student(rela, relaProbe, probe));
         o.set("byol", student(byol, byolProbe, probe));
-        o.put("overhead_seconds", DemoReport.overheadSeconds(collab));
-        o.put("overhead_fraction_of_training", DemoReport.overheadSeconds(collab) / rela.result().trainSeconds());
+        double overhead = DemoReport.overheadSeconds(collab);
+        o.put("overhead_seconds", overhead);
+        o.put("overhead_fraction_of_training", overhead / rela.result().trainSeconds());
         o.put("map_seconds", maps.seconds());
         o.put("report", report.toAbsolutePath().toString());
         Output.print(common.json, o, DemoReport.summary(inputs, report));

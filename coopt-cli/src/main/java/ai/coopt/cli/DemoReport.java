@@ -24,7 +24,8 @@ final class DemoReport {
     /** The recorded benchmark of the method (scripts/summarize_collab_bench.py writes it). */
     static final String CHECKS_JSON = "docs/benchmarks/issue5-checks.json";
 
-    record Inputs(CollaborativeOptimization.Result collab, Training.Outcome rela, Training.Outcome byol,
+    /** @param fused the dataset {@code collab} wrote, read (and verified) once */
+    record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
                   LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
                   TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine) {}
 
@@ -50,7 +51,7 @@ final class DemoReport {
         html.paragraph(String.format(Locale.ROOT, "Three participants optimized disjoint shards of the %,d training images, each "
                 + "with its own prior; their targets were aligned into the most uniform prior's space on a shared subset of "
                 + "%d images and fused into one optimized dataset. A %s student trained on it with ReLA->BYOL, and a BYOL "
-                + "baseline trained from scratch, each for %.0f s of training.", c.count(), sharedCount(c), DemoCommand.ARCH,
+                + "baseline trained from scratch, each for %.0f s of training.", c.count(), sharedCount(in), DemoCommand.ARCH,
                 in.budgetSeconds()));
         html.note("Made " + Instant.now() + " by coopt " + Version.get() + ": " + String.join(" ", in.commandLine()));
 
@@ -68,7 +69,7 @@ final class DemoReport {
 
         html.heading("Participants and the uniformity ranking");
         html.table(List.of("rank", "participant", "prior", "output width", "shard", "uniformity on S",
-                "ridge penalty", "fit residual on S", "optimization"), participantRows(c));
+                "ridge penalty", "fit residual on S", "optimization"), participantRows(c, in.fused()));
         html.note("Uniformity (Wang & Isola, t = 2) of each prior's L2-normalised outputs on S; lower is more uniform. "
                 + "The most uniform prior is the reference space; every other prior is mapped into it by ridge regression "
                 + "fitted on S, its penalty chosen by generalised cross-validation. The residual is the relative error of "
@@ -107,7 +108,7 @@ final class DemoReport {
         var c = in.collab();
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
                 "%nCoOpt on Fashion-MNIST: %d participants, %,d images, shared subset %d, fused to %d-dim targets%n",
-                c.priors().size(), c.count(), sharedCount(c), c.dim()));
+                c.priors().size(), c.count(), sharedCount(in), c.dim()));
         s.append(String.format(Locale.ROOT, "  %-4s %-28s %12s %10s%n", "rank", "prior", "uniformity", "residual"));
         int rank = 1;
         for (int i : CollabCommand.ranking(c)) {
@@ -130,8 +131,8 @@ final class DemoReport {
                 String.format(Locale.ROOT, "%.2f%%", 100 * probe.probe().top1()));
     }
 
-    private static List<List<String>> participantRows(CollaborativeOptimization.Result c) {
-        List<ManifestProvenance.Participant> described = OptimizedDataset.read(c.out()).provenance().participants();
+    private static List<List<String>> participantRows(CollaborativeOptimization.Result c, OptimizedDataset fused) {
+        List<ManifestProvenance.Participant> described = fused.provenance().participants();
         List<List<String>> rows = new ArrayList<>();
         int rank = 1;
         for (int i : CollabCommand.ranking(c)) {
@@ -146,12 +147,8 @@ final class DemoReport {
         return rows;
     }
 
-    private static int sharedCount(CollaborativeOptimization.Result c) {
-        try {
-            return OptimizedDataset.read(c.out()).provenance().alignment().sharedIds().size();
-        } catch (RuntimeException e) {
-            return 0;
-        }
+    private static int sharedCount(Inputs in) {
+        return in.fused().provenance().alignment().sharedIds().size();
     }
 
     /** The recorded benchmark tables, when the project's docs are at hand. */

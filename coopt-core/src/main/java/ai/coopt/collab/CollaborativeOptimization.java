@@ -5,6 +5,7 @@ import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.ShardPlan;
 import ai.coopt.data.Sharding;
+import ai.coopt.engine.Engines;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
@@ -12,18 +13,17 @@ import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Tensor;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.target.Embedder;
-import ai.coopt.engine.Engines;
 import ai.coopt.util.CombinedProgress;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -60,8 +60,8 @@ public final class CollaborativeOptimization {
 
     /**
      * What was made; {@code phaseSeconds} keys: distribution, optimization, alignment, fusion.
-     * {@code participantSeconds}: each participant's own optimization time (participants run one
-     * after another here; on separate machines the optimization phase would take the longest of them).
+     * {@code participantSeconds}: each participant's own optimization time (on separate machines the
+     * optimization phase would take the longest of them).
      * {@code uniformitySeconds}: computing every prior's uniformity on S, summed (inside the optimization
      * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
      * {@code concurrency}: how many participants optimized at once.
@@ -127,10 +127,7 @@ public final class CollaborativeOptimization {
                 reference = i;
             }
         }
-        long[] sharedIds = new long[plan.shared().length];
-        for (int j = 0; j < sharedIds.length; j++) {
-            sharedIds[j] = plan.shared()[j];
-        }
+        long[] sharedIds = longs(plan.shared());
         Fusion.Fused fused = s.align().equals("ridge") ? Fusion.ridge(uploads, sharedIds, reference)
                 : Fusion.none(uploads, sharedIds, reference);
         phases.put("alignment", (System.nanoTime() - p) / 1e9);
@@ -156,36 +153,18 @@ public final class CollaborativeOptimization {
     }
 
     /**
-     * Phase 2: every participant runs its prior on its shard and on S, {@code workers} at a time. One at a
-     * time, each draws its own progress bars; several at once share one bar.
+     * Phase 2: every participant runs its prior on its shard and on S, {@code workers} at a time (on a pool of
+     * that many threads). One at a time, each draws its own progress bars; several at once share one bar.
      */
     private static List<Contribution> optimize(InProcessPlatform platform, ShardPlan plan, List<String> assigned, int workers,
                                                Device device, int batchSize, ProgressListener progress) {
         ImageSet shared = platform.shared();
-        List<Callable<Contribution>> tasks = new ArrayList<>();
+        long images = (long) plan.shared().length * assigned.size()
+                + IntStream.range(0, assigned.size()).mapToLong(i -> plan.shard(i).length).sum();
         CombinedProgress combined = workers > 1
                 ? new CombinedProgress(progress, "optimization (" + assigned.size() + " participants, " + workers + " at a time)",
-                        (long) plan.shared().length * assigned.size() + IntStream.range(0, assigned.size())
-                                .mapToLong(i -> plan.shard(i).length).sum(), "img")
+                        images, "img")
                 : null;
-        for (int i = 0; i < assigned.size(); i++) {
-            int index = i;
-            int[] idx = plan.shard(i);
-            long[] ids = new long[idx.length];
-            for (int j = 0; j < idx.length; j++) {
-                ids[j] = idx[j];
-            }
-            Participant participant = new LocalParticipant(assigned.get(i), device, batchSize,
-                    combined == null ? progress : combined.part());
-            tasks.add(() -> participant.optimize(index, platform.shard(index), ids, shared));
-        }
-        if (workers == 1) {
-            List<Contribution> out = new ArrayList<>();
-            for (Callable<Contribution> t : tasks) {
-                out.add(call(t));
-            }
-            return out;
-        }
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "coopt-participant");
             t.setDaemon(true);
@@ -193,8 +172,12 @@ public final class CollaborativeOptimization {
         });
         try {
             List<Future<Contribution>> futures = new ArrayList<>();
-            for (Callable<Contribution> t : tasks) {
-                futures.add(pool.submit(t));
+            for (int i = 0; i < assigned.size(); i++) {
+                int index = i;
+                long[] ids = longs(plan.shard(i));
+                Participant participant = new LocalParticipant(assigned.get(i), device, batchSize,
+                        combined == null ? progress : combined.part());
+                futures.add(pool.submit(() -> participant.optimize(index, platform.shard(index), ids, shared)));
             }
             List<Contribution> out = new ArrayList<>();
             for (Future<Contribution> f : futures) {
@@ -203,18 +186,14 @@ public final class CollaborativeOptimization {
             return out;
         } finally {
             pool.shutdownNow();
-            combined.finish();
+            if (combined != null) {
+                combined.finish();
+            }
         }
     }
 
-    private static Contribution call(Callable<Contribution> task) {
-        try {
-            return task.call();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+    private static long[] longs(int[] ids) {
+        return Arrays.stream(ids).asLongStream().toArray();
     }
 
     private static Contribution result(Future<Contribution> f) {

@@ -3,13 +3,13 @@ package ai.coopt.report;
 import ai.coopt.UserException;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
+import ai.coopt.util.Subsets;
 import smile.manifold.TSNE;
 import smile.math.MathEx;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 /**
  * A 2-D t-SNE map (Smile's implementation) of a fused optimized dataset's samples, coloured by
@@ -51,11 +51,10 @@ public record TargetMap(String title, double[][] points, int[] participant) {
         List<float[]> uploaded = new ArrayList<>();
         List<float[]> fused = new ArrayList<>();
         List<Integer> who = new ArrayList<>();
-        Random random = new Random(seed);
         for (int p = 0; p < k; p++) {
             OptimizedDataset.RawOutputs.Participant raw = raws.get(p);
             int cols = (int) raw.outputs().shape()[1];
-            for (int r : sample((int) raw.outputs().shape()[0], perParticipant, random)) {
+            for (int r : Subsets.random((int) raw.outputs().shape()[0], perParticipant, seed + p)) {
                 float[] padded = new float[width];
                 System.arraycopy(raw.outputs().data(), r * cols, padded, 0, cols);
                 uploaded.add(padded);
@@ -92,18 +91,5 @@ public record TargetMap(String title, double[][] points, int[] participant) {
         MathEx.setSeed(seed);
         double perplexity = Math.min(30, (x.length - 1) / 3.0);
         return new TSNE(x, 2, perplexity, 200, 1000).coordinates;
-    }
-
-    private static int[] sample(int n, int k, Random random) {
-        int[] all = new int[n];
-        Arrays.setAll(all, i -> i);
-        int take = Math.min(k, n);
-        for (int i = 0; i < take; i++) {
-            int j = i + random.nextInt(n - i);
-            int t = all[i];
-            all[i] = all[j];
-            all[j] = t;
-        }
-        return Arrays.copyOf(all, take);
     }
 }

@@ -10,6 +10,7 @@ import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Tensor;
 import ai.coopt.util.ProgressListener;
+import ai.coopt.util.Subsets;
 import ai.djl.Device;
 
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -72,7 +72,7 @@ public final class DataOptimization {
         try (Prior prior = Priors.open(priorSpec, images, device)) {
             targetDim(settings.dim(), prior.outputDim(), images.count());
             Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress);
-            int[] subset = uniformitySubset(images.count(), settings.uniformitySubset(), settings.seed());
+            int[] subset = Subsets.random(images.count(), settings.uniformitySubset(), settings.seed());
             double uniformity = Uniformity.value(rows(raw.outputs(), raw.dim(), subset), subset.length, raw.dim(),
                     Uniformity.DEFAULT_T);
 
@@ -176,23 +176,6 @@ public final class DataOptimization {
         } catch (IOException e) {
             throw new UserException(out + ": cannot read: " + e.getMessage());
         }
-    }
-
-    /** A seeded random subset of {@code min(size, n)} indices, in increasing order. */
-    static int[] uniformitySubset(int n, int size, long seed) {
-        int m = Math.min(size, n);
-        int[] perm = new int[n];
-        Arrays.setAll(perm, i -> i);
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < m; i++) {
-            int j = i + rng.nextInt(n - i);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        int[] subset = Arrays.copyOf(perm, m);
-        Arrays.sort(subset);
-        return subset;
     }
 
     private static float[] rows(float[] x, int d, int[] rows) {

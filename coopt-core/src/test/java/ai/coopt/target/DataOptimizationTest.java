@@ -83,15 +83,4 @@ class DataOptimizationTest {
         assertFalse(Files.exists(tmp.resolve("wide")));
         assertFalse(Files.exists(tmp.resolve("many")));
     }
-
-    @Test
-    void uniformitySubsetIsSeededSortedAndCapped() {
-        int[] a = DataOptimization.uniformitySubset(100, 10, 1);
-        assertArrayEquals(a, DataOptimization.uniformitySubset(100, 10, 1));
-        assertEquals(10, a.length);
-        for (int i = 1; i < a.length; i++) {
-            assertTrue(a[i] > a[i - 1]);
-        }
-        assertEquals(5, DataOptimization.uniformitySubset(5, 1000, 1).length);
-    }
 }
