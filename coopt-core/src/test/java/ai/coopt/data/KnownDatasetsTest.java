@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -194,6 +195,20 @@ class KnownDatasetsTest {
         assertTrue(e.getMessage().startsWith("cannot download mnist from http://127.0.0.1:" + port), e.getMessage());
         assertTrue(e.getMessage().contains("$COOPT_DATA/mnist"), e.getMessage());
         assertEquals(Set.of(), names(dir.resolve("mnist")));
+    }
+
+    @Test
+    void aFailedDownloadLeavesNoDirectoryItCreated() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Map<String, String> sums = serveDataset();
+        Path fresh = dir.resolve("new");
+        assertThrows(UserException.class, () -> KnownDatasets.fetch(
+                new KnownDatasets.Source("mnist", URI.create("http://127.0.0.1:" + port + "/"), sums),
+                fresh.resolve("mnist"), List.of(noRoot()), KnownDatasets.Progress.silent()));
+        assertFalse(Files.exists(fresh), "the failed download left " + fresh);
     }
 
     @Test
