@@ -2,6 +2,7 @@ package ai.coopt.store;
 
 import ai.coopt.UserException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
@@ -97,8 +99,8 @@ public final class AtomicFiles {
 
     /**
      * Builds a directory in a hidden temporary sibling, then renames it to {@code directory}.
-     * An existing {@code directory} is replaced only when {@code replace} is set and it is empty or of the
-     * given kind: it is moved aside, the new one renamed in, and the old one deleted. When {@code content}
+     * An existing {@code directory} is replaced only when {@code replace} is set and it is empty or provably of
+     * the given kind (see {@link #checkWritable}): it is moved aside, the new one renamed in, and the old one deleted. When {@code content}
      * throws, the temporary directory is deleted and any existing directory is left as it was.
      *
      * @throws UserException when the target exists and may not be replaced, or on an I/O error
@@ -145,9 +147,27 @@ public final class AtomicFiles {
         deleteQuietly(old);
     }
 
+    /**
+     * Refuses, with one line, an output directory that {@link #writeDirectory} would not be allowed to write:
+     * a path under a file, a symbolic link, a file, or an existing directory that is not provably one this
+     * project wrote of {@code kind} (its marker names the kind's format and it holds only the kind's files).
+     * Commands call it before any work, so that a refusal does not come after minutes of computing.
+     */
+    public static void checkWritable(Path directory, DirectoryKind kind) {
+        checkReplaceable(directory, absolute(directory), kind, true);
+    }
+
     private static void checkReplaceable(Path shown, Path target, DirectoryKind kind, boolean replace) {
+        for (Path p = target.getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new UserException(p + " is a file, so " + shown + " cannot be created; choose another path");
+            }
+        }
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return;
+        }
+        if (Files.isSymbolicLink(target)) {
+            throw new UserException(shown + ": is a symbolic link; refusing to write through it (give the real path)");
         }
         if (!replace) {
             throw new UserException(shown + ": already exists; refusing to overwrite it");
@@ -156,15 +176,44 @@ public final class AtomicFiles {
             throw new UserException(shown + ": exists and is not a directory; refusing to replace it with a "
                     + kind.description());
         }
-        if (!Files.exists(target.resolve(kind.marker())) && !isEmpty(shown, target)) {
+        List<String> entries = entries(shown, target);
+        if (entries.isEmpty()) {
+            return;
+        }
+        if (!entries.contains(kind.marker())) {
             throw new UserException(shown + ": exists and is not a " + kind.description() + " (no " + kind.marker()
                     + "); refusing to replace it");
         }
+        String format = formatOf(target.resolve(kind.marker()));
+        if (!kind.format().equals(format)) {
+            throw new UserException(shown + ": its " + kind.marker() + " is not a " + kind.description() + "'s ("
+                    + (format == null ? "no format field" : "format '" + format + "'") + "); refusing to replace it");
+        }
+        List<String> foreign = entries.stream().filter(name -> !kind.files().contains(name)).sorted().toList();
+        if (!foreign.isEmpty()) {
+            String shownNames = String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
+                    + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "");
+            throw new UserException(shown + ": holds files CoOpt did not write (" + shownNames
+                    + "); refusing to replace it: move them out or choose another path");
+        }
     }
 
-    private static boolean isEmpty(Path shown, Path directory) {
+    /** The marker's {@code format} field, or null when it is not a JSON object with a text format. */
+    private static String formatOf(Path marker) {
+        if (!Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try {
+            JsonNode format = Json.read(marker).get("format");
+            return format != null && format.isTextual() ? format.asText() : null;
+        } catch (UserException e) {
+            return null;
+        }
+    }
+
+    private static List<String> entries(Path shown, Path directory) {
         try (Stream<Path> entries = Files.list(directory)) {
-            return entries.findAny().isEmpty();
+            return entries.map(p -> p.getFileName().toString()).toList();
         } catch (IOException e) {
             throw new UserException(shown + ": cannot list: " + IoErrors.reason(e), e);
         }

@@ -36,8 +36,13 @@ public final class ModelDirectory {
     public static final String MODEL_JSON = "model.json";
     /** The weights file this version writes. */
     public static final String WEIGHTS_FILE = "weights.safetensors";
-    /** Model directories, recognised by their {@value #MODEL_JSON}. */
-    public static final DirectoryKind KIND = new DirectoryKind("CoOpt model directory", MODEL_JSON);
+    /** In a training checkpoint (a model directory), the training state's tensors. */
+    public static final String STATE_TENSORS_FILE = "train-state.safetensors";
+    /** In a training checkpoint, the training state's position; written last, it marks the checkpoint whole. */
+    public static final String STATE_JSON_FILE = "train-state.json";
+    /** Model directories, recognised by their {@value #MODEL_JSON}; a training checkpoint also holds its state. */
+    public static final DirectoryKind KIND = new DirectoryKind("CoOpt model directory", MODEL_JSON, FORMAT,
+            java.util.Set.of(MODEL_JSON, WEIGHTS_FILE, STATE_TENSORS_FILE, STATE_JSON_FILE));
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 

@@ -36,7 +36,8 @@ public final class OptimizedDataset {
     /** The optional file of raw prior outputs, see {@link RawOutputs}. */
     public static final String RAW_FILE = "raw_outputs.safetensors";
     /** Optimized datasets, recognised by their {@value #MANIFEST_FILE}. */
-    public static final DirectoryKind KIND = new DirectoryKind("CoOpt optimized dataset", MANIFEST_FILE);
+    public static final DirectoryKind KIND = new DirectoryKind("CoOpt optimized dataset", MANIFEST_FILE, FORMAT,
+            java.util.Set.of(MANIFEST_FILE, TARGETS_FILE, RAW_FILE));
 
     private static final String TARGETS = "targets";
     private static final String IDS = "ids";

@@ -7,6 +7,7 @@ import ai.coopt.prior.InputSpec;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Tensor;
 import ai.coopt.util.ProgressListener;
@@ -156,26 +157,9 @@ public final class DataOptimization {
                 + "): the components beyond it carry no variance; use --dim " + rank + " or less");
     }
 
-    /** Refuses, before any work, an output path that exists and is neither an optimized dataset nor empty. */
+    /** Refuses, before any work, an output path that an optimized dataset may not be written to. */
     public static void checkWritable(Path out) {
-        for (Path p = out.toAbsolutePath().normalize().getParent(); p != null; p = p.getParent()) {
-            if (Files.exists(p) && !Files.isDirectory(p)) {
-                throw new UserException(p + " is a file, so " + out + " cannot be created; choose another --out");
-            }
-        }
-        if (!Files.exists(out) || OptimizedDataset.looksLikeOptimizedDataset(out)) {
-            return;
-        }
-        if (!Files.isDirectory(out)) {
-            throw new UserException(out + " exists and is not a directory; choose another --out");
-        }
-        try (Stream<Path> entries = Files.list(out)) {
-            if (entries.findAny().isPresent()) {
-                throw new UserException(out + " exists and is not an optimized dataset; refusing to replace it");
-            }
-        } catch (IOException e) {
-            throw new UserException(out + ": cannot read: " + e.getMessage());
-        }
+        AtomicFiles.checkWritable(out, OptimizedDataset.KIND);
     }
 
     private static float[] rows(float[] x, int d, int[] rows) {

@@ -2,6 +2,7 @@ package ai.coopt.train;
 
 import ai.coopt.UserException;
 import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.ModelDirectory;
 import ai.coopt.store.SafeTensors;
 import ai.coopt.store.Tensor;
 import ai.coopt.store.TensorFile;
@@ -25,8 +26,8 @@ import java.util.Map;
  * written last: its presence marks a complete checkpoint).
  */
 final class TrainState {
-    static final String TENSORS = "train-state.safetensors";
-    static final String JSON = "train-state.json";
+    static final String TENSORS = ModelDirectory.STATE_TENSORS_FILE;
+    static final String JSON = ModelDirectory.STATE_JSON_FILE;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** Where the loop stood. */

@@ -20,7 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AtomicFilesTest {
-    private static final DirectoryKind KIND = new DirectoryKind("test directory", "marker.txt");
+    private static final DirectoryKind KIND = new DirectoryKind("test directory", "marker.json", "test/1",
+            java.util.Set.of("marker.json", "data.bin"));
+
+    /** A marker of {@link #KIND} carrying {@code value}. */
+    private static String marker(String value) {
+        return "{\"format\": \"test/1\", \"value\": \"" + value + "\"}";
+    }
 
     @TempDir
     Path root;
@@ -64,8 +70,8 @@ class AtomicFilesTest {
     @Test
     void writesAFreshDirectory() throws IOException {
         Path out = root.resolve("nested/out");
-        AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new"));
-        assertEquals("new", Files.readString(out.resolve("marker.txt")));
+        AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new")));
+        assertEquals(marker("new"), Files.readString(out.resolve("marker.json")));
         assertEquals(List.of(out), entries(out.getParent()));
     }
 
@@ -74,7 +80,7 @@ class AtomicFilesTest {
         Path out = root.resolve("out");
         RuntimeException boom = new IllegalStateException("boom");
         RuntimeException thrown = assertThrows(IllegalStateException.class, () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> {
-            Files.writeString(tmp.resolve("marker.txt"), "half");
+            Files.writeString(tmp.resolve("marker.json"), marker("half"));
             Files.createDirectories(tmp.resolve("sub"));
             Files.writeString(tmp.resolve("sub/data"), "half");
             throw boom;
@@ -98,42 +104,42 @@ class AtomicFilesTest {
     void replacesADirectoryOfTheSameKind() throws IOException {
         Path out = root.resolve("out");
         AtomicFiles.writeDirectory(out, KIND, true, tmp -> {
-            Files.writeString(tmp.resolve("marker.txt"), "old");
-            Files.writeString(tmp.resolve("stale.txt"), "old");
+            Files.writeString(tmp.resolve("marker.json"), marker("old"));
+            Files.writeString(tmp.resolve("data.bin"), "old");
         });
-        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new"));
-        assertEquals("new", Files.readString(out.resolve("marker.txt")));
-        assertFalse(Files.exists(out.resolve("stale.txt")), "old content is gone, not merged");
+        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new")));
+        assertEquals(marker("new"), Files.readString(out.resolve("marker.json")));
+        assertFalse(Files.exists(out.resolve("data.bin")), "old content is gone, not merged");
         assertEquals(List.of(out), entries(root));
     }
 
     @Test
     void interruptedReplacementKeepsTheOldDirectory() throws IOException {
         Path out = root.resolve("out");
-        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.txt"), "old"));
+        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("old")));
         assertThrows(IllegalStateException.class, () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> {
-            Files.writeString(tmp.resolve("marker.txt"), "new");
+            Files.writeString(tmp.resolve("marker.json"), marker("new"));
             throw new IllegalStateException("boom");
         }));
-        assertEquals("old", Files.readString(out.resolve("marker.txt")));
+        assertEquals(marker("old"), Files.readString(out.resolve("marker.json")));
         assertEquals(List.of(out), entries(root));
     }
 
     @Test
     void replacesAnEmptyDirectory() throws IOException {
         Path out = Files.createDirectory(root.resolve("out"));
-        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new"));
-        assertEquals("new", Files.readString(out.resolve("marker.txt")));
+        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new")));
+        assertEquals(marker("new"), Files.readString(out.resolve("marker.json")));
     }
 
     @Test
     void refusesToReplaceWithoutPermission() throws IOException {
         Path out = root.resolve("out");
-        AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.txt"), "old"));
+        AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("old")));
         UserException e = assertThrows(UserException.class,
-                () -> AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new")));
+                () -> AtomicFiles.writeDirectory(out, KIND, false, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new"))));
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
-        assertEquals("old", Files.readString(out.resolve("marker.txt")));
+        assertEquals(marker("old"), Files.readString(out.resolve("marker.json")));
     }
 
     @Test
@@ -141,8 +147,8 @@ class AtomicFilesTest {
         Path out = Files.createDirectory(root.resolve("photos"));
         Files.writeString(out.resolve("holiday.jpg"), "precious");
         UserException e = assertThrows(UserException.class,
-                () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new")));
-        assertEquals(out + ": exists and is not a test directory (no marker.txt); refusing to replace it", e.getMessage());
+                () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new"))));
+        assertEquals(out + ": exists and is not a test directory (no marker.json); refusing to replace it", e.getMessage());
         assertEquals("precious", Files.readString(out.resolve("holiday.jpg")));
         assertEquals(List.of(out), entries(root));
     }
@@ -152,9 +158,53 @@ class AtomicFilesTest {
         Path out = root.resolve("file");
         Files.writeString(out, "precious");
         UserException e = assertThrows(UserException.class,
-                () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.txt"), "new")));
+                () -> AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new"))));
         assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
         assertEquals("precious", Files.readString(out));
+    }
+
+    @Test
+    void refusesADirectoryWhoseMarkerIsSomeoneElses() throws IOException {
+        Path out = Files.createDirectory(root.resolve("webapp"));
+        Files.writeString(out.resolve("marker.json"), "{\"name\": \"app\"}");
+        Files.writeString(out.resolve("index.html"), "precious");
+        UserException e = assertThrows(UserException.class, () -> AtomicFiles.checkWritable(out, KIND));
+        assertEquals(out + ": its marker.json is not a test directory's (no format field); refusing to replace it",
+                e.getMessage());
+        Files.writeString(out.resolve("marker.json"), "{\"format\": \"test/2\"}");
+        e = assertThrows(UserException.class, () -> AtomicFiles.writeDirectory(out, KIND, true,
+                tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new"))));
+        assertTrue(e.getMessage().contains("format 'test/2'"), e.getMessage());
+        assertEquals("precious", Files.readString(out.resolve("index.html")));
+    }
+
+    @Test
+    void refusesADirectoryOfOursThatHoldsOtherFiles() throws IOException {
+        Path out = root.resolve("out");
+        AtomicFiles.writeDirectory(out, KIND, true, tmp -> Files.writeString(tmp.resolve("marker.json"), marker("old")));
+        Files.writeString(out.resolve("NOTES.md"), "mine");
+        UserException e = assertThrows(UserException.class, () -> AtomicFiles.writeDirectory(out, KIND, true,
+                tmp -> Files.writeString(tmp.resolve("marker.json"), marker("new"))));
+        assertEquals(out + ": holds files CoOpt did not write (NOTES.md); refusing to replace it: move them out or "
+                + "choose another path", e.getMessage());
+        assertEquals("mine", Files.readString(out.resolve("NOTES.md")));
+        assertEquals(marker("old"), Files.readString(out.resolve("marker.json")));
+    }
+
+    @Test
+    void refusesToWriteThroughASymbolicLink() throws IOException {
+        Path real = Files.createDirectory(root.resolve("real"));
+        Path link = Files.createSymbolicLink(root.resolve("link"), real);
+        UserException e = assertThrows(UserException.class, () -> AtomicFiles.checkWritable(link, KIND));
+        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+        assertEquals(List.of(), entries(real));
+    }
+
+    @Test
+    void refusesAPathUnderAFile() throws IOException {
+        Path file = Files.writeString(root.resolve("file"), "precious");
+        UserException e = assertThrows(UserException.class, () -> AtomicFiles.checkWritable(file.resolve("out"), KIND));
+        assertTrue(e.getMessage().contains("is a file"), e.getMessage());
     }
 
     private static List<Path> entries(Path dir) throws IOException {
