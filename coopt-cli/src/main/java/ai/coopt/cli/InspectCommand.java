@@ -25,8 +25,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!Files.isDirectory(dir)) {
+        if (!Files.exists(dir)) {
             throw new UserException(dir + ": no such directory");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new UserException(dir + ": not a directory (inspect reads an optimized dataset or a model directory)");
         }
         ObjectNode o;
         String human;

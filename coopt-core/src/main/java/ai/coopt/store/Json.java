@@ -23,12 +23,16 @@ final class Json {
 
     private Json() {}
 
+    /** The largest JSON file read: descriptions and manifests are far smaller; anything larger is refused unread. */
+    static final long MAX_FILE_BYTES = 64L << 20;
+
     /** Parses {@code bytes}, the {@code what} part of {@code file}; bad JSON is a one-line user error. */
     static JsonNode parse(Path file, String what, byte[] bytes) {
         try {
             JsonNode node = MAPPER.readTree(bytes);
             if (node == null || node.isMissingNode()) {
-                throw new UserException(file + ": " + what + " is empty");
+                throw new UserException(file + ": " + what + (bytes.length == 0 ? " is empty"
+                        : " holds no JSON value (" + bytes.length + " bytes of white space)"));
             }
             return node;
         } catch (JsonProcessingException e) {
@@ -42,6 +46,11 @@ final class Json {
     static JsonNode read(Path file) {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new UserException(file + ": too large for a CoOpt JSON file (" + size + " bytes; at most "
+                        + MAX_FILE_BYTES + ")");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new UserException(file + ": no such file", e);
