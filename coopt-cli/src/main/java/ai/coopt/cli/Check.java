@@ -16,6 +16,19 @@ final class Check {
         }
     }
 
+    /**
+     * A thread count: at least {@code min} and at most this machine's cores (more threads than cores only slow
+     * the work down, and an absurd count would start thousands of threads).
+     */
+    static void threads(String option, int value, int min) {
+        atLeast(option, value, min);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (value > cores) {
+            throw new UserException(option + " " + value + " exceeds the " + cores + " cores of this machine; use at most "
+                    + cores + (min == 0 ? " (0 = one per core)" : ""));
+        }
+    }
+
     static void channels(int channels) {
         if (channels != 1 && channels != 3) {
             throw new UserException("--channels must be 1 or 3, not " + channels);

@@ -28,8 +28,8 @@ final class CollabCommand implements Callable<Integer> {
             description = "The participants' priors (assigned round-robin when --participants exceeds them).")
     List<String> priors;
 
-    @Option(names = "--participants", defaultValue = "0", description = "K participants (default: one per prior).")
-    int participants;
+    @Option(names = "--participants", description = "K participants, at least 1 (default: one per prior).")
+    Integer participants;
 
     /** Exactly one way of sizing S. */
     static final class Shared {
@@ -69,6 +69,7 @@ final class CollabCommand implements Callable<Integer> {
     public Integer call() {
         Check.positive("--batch", batch);
         Check.atLeast("--dim", dim, 0);
+        Check.threads("--concurrency", concurrency, 0);
         DatasetSpec spec = input.spec();
         var settings = new CollaborativeOptimization.Settings(participants, shared == null ? null : shared.fraction,
                 shared == null ? null : shared.count, align, dim, batch, seed, concurrency);

@@ -17,9 +17,7 @@ final class CommonOptions {
 
     /** Configures the engine and returns the chosen device. */
     Device engine() {
-        if (threads < 0) {
-            throw new ai.coopt.UserException("--threads must be 0 (all cores) or positive, not " + threads);
-        }
+        Check.threads("--threads", threads, 0);
         Engines.configure(threads);
         return Engines.device(device);
     }

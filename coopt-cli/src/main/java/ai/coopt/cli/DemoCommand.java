@@ -91,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
 
         Output.note("coopt demo: 1/6 collaborative optimization: 3 participants, shipped priors, ridge alignment");
         var collab = CollaborativeOptimization.run(data, "train", limit, PRIORS, fused,
-                new CollaborativeOptimization.Settings(0, null, null, "ridge", 0, 256, seed), device, progress,
+                new CollaborativeOptimization.Settings(null, null, null, "ridge", 0, 256, seed), device, progress,
                 Provenance.created(seed));
 
         TrainingConfig config = new TrainingConfig(0, seconds, 128, 1e-3f, 0.01f, seed, 1, seconds / CURVE_POINTS, 1.0,

@@ -54,6 +54,7 @@ final class TrainOptions {
     }
 
     TrainingConfig config() {
+        Check.threads("--workers", workers, 1);
         return new TrainingConfig(epochs, budgetSeconds, batch, lr, weightDecay, seed, workers, checkpointEverySeconds,
                 dataRatio, Augmentation.Params.defaults());
     }

@@ -41,7 +41,7 @@ public final class CollaborativeOptimization {
     public static final double DEFAULT_SHARED_FRACTION = 0.01;
 
     /**
-     * @param participants K; 0 = one per prior (priors are assigned round-robin when K exceeds them)
+     * @param participants K, at least 1; null = one per prior (priors are assigned round-robin when K exceeds them)
      * @param sharedFraction size of S as a share of the data, or null when {@code sharedCount} is given
      * @param sharedCount size of S in samples, or null
      * @param align {@code ridge} or {@code none}
@@ -49,10 +49,10 @@ public final class CollaborativeOptimization {
      * @param concurrency participants optimizing at once (0 = as many as the cores allow: cores divided by the
      *                    engine's intra-op threads, so a 2-core machine with 2 engine threads runs one at a time)
      */
-    public record Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
+    public record Settings(Integer participants, Double sharedFraction, Integer sharedCount, String align, int dim,
                            int batchSize, long seed, int concurrency) {
         /** Settings with the concurrency the cores allow. */
-        public Settings(int participants, Double sharedFraction, Integer sharedCount, String align, int dim,
+        public Settings(Integer participants, Double sharedFraction, Integer sharedCount, String align, int dim,
                         int batchSize, long seed) {
             this(participants, sharedFraction, sharedCount, align, dim, batchSize, seed, 0);
         }
@@ -82,14 +82,14 @@ public final class CollaborativeOptimization {
         if (!s.align().equals("ridge") && !s.align().equals("none")) {
             throw new UserException("--align must be ridge or none, not '" + s.align() + "'");
         }
-        if (s.participants() < 0) {
-            throw new UserException("--participants must be positive, not " + s.participants());
+        if (s.participants() != null && s.participants() < 1) {
+            throw new UserException("--participants must be at least 1, not " + s.participants());
         }
         if (s.concurrency() < 0) {
             throw new UserException("--concurrency must be 0 (as the cores allow) or positive, not " + s.concurrency());
         }
         DataOptimization.checkWritable(out);
-        int k = s.participants() == 0 ? priors.size() : s.participants();
+        int k = s.participants() == null ? priors.size() : s.participants();
         ImageSet images = data.load(split, limit);
         Map<String, Double> phases = new LinkedHashMap<>();
 

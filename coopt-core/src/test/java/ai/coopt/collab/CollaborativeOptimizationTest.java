@@ -30,7 +30,7 @@ class CollaborativeOptimizationTest {
         return SyntheticIdx.write(dir, n, 16, 5);
     }
 
-    private static CollaborativeOptimization.Result collab(DatasetSpec data, List<String> priors, Path out, int k,
+    private static CollaborativeOptimization.Result collab(DatasetSpec data, List<String> priors, Path out, Integer k,
                                                            Double fraction, Integer count, String align) {
         return CollaborativeOptimization.run(data, "train", 0, priors, out,
                 new CollaborativeOptimization.Settings(k, fraction, count, align, 0, 64, 3), Device.cpu(),
@@ -70,7 +70,7 @@ class CollaborativeOptimizationTest {
         for (int workers = 1; workers <= 2; workers++) {
             Path out = tmp.resolve("out" + workers);
             var r = CollaborativeOptimization.run(data, "train", 0, priors, out,
-                    new CollaborativeOptimization.Settings(0, null, 30, "ridge", 0, 64, 3, workers), Device.cpu(),
+                    new CollaborativeOptimization.Settings(null, null, 30, "ridge", 0, 64, 3, workers), Device.cpu(),
                     ProgressListener.NONE, CREATED);
             assertEquals(workers, r.concurrency());
             sha[workers - 1] = OptimizedDataset.read(out).targetsSha256();
@@ -81,7 +81,7 @@ class CollaborativeOptimizationTest {
     @Test
     void withoutAlignmentShardsKeepTheirOwnSpaces(@TempDir Path tmp) throws IOException {
         DatasetSpec data = idx(tmp.resolve("idx"), 200);
-        var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), 0, 0.1, null, "none");
+        var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), null, 0.1, null, "none");
         assertEquals(200, r.count());
         assertEquals("none", OptimizedDataset.read(tmp.resolve("out")).provenance().alignment().method());
     }
@@ -90,13 +90,14 @@ class CollaborativeOptimizationTest {
     void impossibleSettingsAreRefusedBeforeAnyWork(@TempDir Path tmp) throws IOException, URISyntaxException {
         DatasetSpec data = idx(tmp.resolve("idx"), 50);
         List<String> priors = List.of("random:convnet-s:1");
-        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("a"), 0, 0.0, null, "ridge"));
-        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("b"), 0, 1.0, null, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("a"), null, 0.0, null, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("b"), null, 1.0, null, "ridge"));
         assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("c"), 51, null, 10, "ridge"));
-        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("d"), 0, null, 10, "procrustes"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("f"), 0, null, 10, "ridge"));
+        assertThrows(UserException.class, () -> collab(data, priors, tmp.resolve("d"), null, null, 10, "procrustes"));
         Path bad = Path.of(getClass().getResource("/priors/tiny_cnn_bad.pt").toURI());
         UserException e = assertThrows(UserException.class,
-                () -> collab(data, List.of("random:convnet-s:1", "torchscript:" + bad), tmp.resolve("e"), 0, null, 10, "ridge"));
+                () -> collab(data, List.of("random:convnet-s:1", "torchscript:" + bad), tmp.resolve("e"), null, null, 10, "ridge"));
         assertTrue(e.getMessage().contains("fails on the shared subset"), e.getMessage());
         for (String dir : new String[] {"a", "b", "c", "d", "e"}) {
             assertFalse(Files.exists(tmp.resolve(dir)), dir);

@@ -55,7 +55,7 @@ class TargetMapTest {
     void mapsEveryParticipantsSampleBeforeAndAfterAlignment(@TempDir Path tmp) throws IOException {
         DatasetSpec data = SyntheticIdx.write(tmp.resolve("idx"), 240, 16, 5);
         CollaborativeOptimization.run(data, "train", 0, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("fused"),
-                new CollaborativeOptimization.Settings(0, null, 30, "ridge", 0, 64, 3), Device.cpu(), ProgressListener.NONE,
+                new CollaborativeOptimization.Settings(null, null, 30, "ridge", 0, 64, 3), Device.cpu(), ProgressListener.NONE,
                 new ManifestProvenance.Created(Instant.parse("2026-01-01T00:00:00Z"), "test", List.of("coopt"), 0));
         TargetMap.BeforeAfter maps = TargetMap.of(OptimizedDataset.read(tmp.resolve("fused")), 40, 5);
         assertEquals(List.of("random:convnet-s:1", "random:resnet18:2"), maps.priors());
