@@ -88,6 +88,10 @@ public final class CifarReader {
         for (String name : names) {
             Path file = home.resolve(name);
             long size = size(file, variant);
+            if (size == 0) {
+                throw new UserException(file + ": empty (0 bytes); a " + variant.title + " binary file holds "
+                        + variant.recordSize() + "-byte records");
+            }
             if (size % variant.recordSize() != 0) {
                 throw new UserException(file + ": truncated: " + size + " bytes is not a whole number of "
                         + variant.recordSize() + "-byte " + variant.title + " records");
@@ -96,7 +100,12 @@ public final class CifarReader {
             records.add((int) (size / variant.recordSize()));
             available += size / variant.recordSize();
         }
-        int count = (int) (limit <= 0 ? available : Math.min(limit, available));
+        long wanted = limit <= 0 ? available : Math.min(limit, available);
+        if (wanted * PIXELS > Integer.MAX_VALUE - 8) {
+            throw new UserException(home + ": " + wanted + " " + variant.title + " images do not fit in memory at once; "
+                    + "read fewer with --limit");
+        }
+        int count = (int) wanted;
         byte[] pixels = new byte[count * PIXELS];
         int[] labels = new int[count];
         int next = 0;
