@@ -145,26 +145,58 @@ public final class KnownDatasets {
         if (found != null) {
             return found;
         }
+        Path created = firstMissing(dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UserException("cannot create " + dir + " to download " + source.name() + " into (" + reason(e) + ")");
         }
-        Download download = new Download();
-        for (String base : FILES) {
-            if (IdxReader.find(dir, base) != null) {
-                continue;
+        boolean done = false;
+        try {
+            Download download = new Download();
+            for (String base : FILES) {
+                if (IdxReader.find(dir, base) != null) {
+                    continue;
+                }
+                String file = base + ".gz";
+                URI url = source.base().resolve(file);
+                try {
+                    download.fetch(url, dir.resolve(file), source.sha256().get(file), progress);
+                } catch (IOException e) {
+                    throw new UserException("cannot download " + source.name() + " from " + url + " ("
+                            + reason(e) + "); " + howToGet(source.name()));
+                }
             }
-            String file = base + ".gz";
-            URI url = source.base().resolve(file);
-            try {
-                download.fetch(url, dir.resolve(file), source.sha256().get(file), progress);
-            } catch (IOException e) {
-                throw new UserException("cannot download " + source.name() + " from " + url + " ("
-                        + reason(e) + "); " + howToGet(source.name()));
+            done = true;
+            return dir;
+        } finally {
+            if (!done && created != null) {
+                removeEmptyDirectories(dir, created);
             }
         }
-        return dir;
+    }
+
+    /** The outermost directory of {@code dir}'s path that does not exist yet, or null when {@code dir} exists. */
+    private static Path firstMissing(Path dir) {
+        Path missing = null;
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    /**
+     * After a failed download, removes the directories this call created, from {@code dir} up to {@code top},
+     * as long as they are empty: verified files already downloaded stay for the next try.
+     */
+    private static void removeEmptyDirectories(Path dir, Path top) {
+        for (Path p = dir; p != null && p.startsWith(top); p = p.getParent()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException notEmpty) {
+                return;
+            }
+        }
     }
 
     /** The source of {@code name}: the official one, with its base URL replaced by {@code coopt.mirror.NAME} when set. */
