@@ -44,7 +44,18 @@ public final class Main {
             return USER_ERROR;
         });
         cli.setErr(new PrintWriter(System.err, true));
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println(outOfMemory());
+            return USER_ERROR;
+        }
+    }
+
+    /** The one line for a Java heap too small for the input. */
+    private static String outOfMemory() {
+        return "coopt: out of memory: the data does not fit in the " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB Java heap; use fewer or smaller images (--limit), or give Java more with COOPT_JAVA_OPTS=-Xmx…";
     }
 
     private static int handle(Exception e, PrintWriter err) {
@@ -52,6 +63,12 @@ public final class Main {
         if (user != null) {
             err.println("coopt: " + user.getMessage());
             return USER_ERROR;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                err.println(outOfMemory());
+                return USER_ERROR;
+            }
         }
         err.println("coopt: internal error: " + e);
         if (System.getenv("COOPT_DEBUG") != null) {

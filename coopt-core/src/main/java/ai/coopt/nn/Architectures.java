@@ -1,14 +1,132 @@
 package ai.coopt.nn;
 
 import ai.coopt.UserException;
+import ai.coopt.engine.Engines;
+import ai.coopt.engine.MemoryBudget;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Backbones by name. Every backbone accepts 1- or 3-channel input; channels are fixed at initialisation. */
 public final class Architectures {
     private static final List<String> NAMES = List.of("convnet-s", "resnet-s", "resnet18", "resnet50", "mobilenetv2");
 
+    /** The largest input height or width any architecture is built for; larger declared inputs are refused unread. */
+    public static final int MAX_SIDE = 8192;
+
+    /** Inputs up to this side are measured directly; larger ones are extrapolated from it (see {@link #activationBytes}). */
+    private static final int REFERENCE_SIDE = 64;
+
+    private static final Map<String, Integer> MIN_SIDE = new ConcurrentHashMap<>();
+    private static final Map<String, Long> REFERENCE_ELEMENTS = new ConcurrentHashMap<>();
+
     private Architectures() {}
+
+    /**
+     * The smallest height and width {@code arch} takes: below it a stride or pooling leaves no pixel. Found once per
+     * architecture by inferring the output shapes of its layers for growing square inputs (no weights needed).
+     */
+    public static int minSide(String arch) {
+        return MIN_SIDE.computeIfAbsent(arch, a -> {
+            for (int side = 1; side <= REFERENCE_SIDE; side++) {
+                if (elements(a, side, side) > 0) {
+                    return side;
+                }
+            }
+            throw new IllegalStateException(a + " takes no input of up to " + REFERENCE_SIDE + " pixels");
+        });
+    }
+
+    /**
+     * An estimate of the bytes one image of {@code channels × height × width} makes {@code arch} hold in one forward
+     * pass: the float32 output of every layer (DJL keeps each until the batch's manager closes, and training keeps
+     * them for the backward pass). The architectures are convolutional with a global pooling, so beyond
+     * {@value #REFERENCE_SIDE} pixels the count grows with the area and is extrapolated from a
+     * {@value #REFERENCE_SIDE}-pixel square, which keeps the estimate free of any allocation.
+     */
+    public static long activationBytes(String arch, int channels, int height, int width) {
+        long elements;
+        if (height <= REFERENCE_SIDE && width <= REFERENCE_SIDE) {
+            elements = elements(arch, height, width);
+        } else {
+            long reference = REFERENCE_ELEMENTS.computeIfAbsent(arch, a -> elements(a, REFERENCE_SIDE, REFERENCE_SIDE));
+            elements = (long) Math.ceil(reference * ((double) height * width) / ((double) REFERENCE_SIDE * REFERENCE_SIDE));
+        }
+        return 4L * (elements + (long) channels * height * width);
+    }
+
+    /**
+     * Refuses, with one line, an input {@code arch} cannot take: smaller than {@link #minSide}, larger than
+     * {@link #MAX_SIDE}, or so large that one image's activations exceed the {@link MemoryBudget}.
+     */
+    public static void checkInput(String arch, int channels, int height, int width) {
+        String size = channels + "x" + height + "x" + width;
+        if (height > MAX_SIDE || width > MAX_SIDE) {
+            throw new UserException(arch + " cannot take " + size + " inputs: at most " + MAX_SIDE + " pixels a side");
+        }
+        int min = minSide(arch);
+        if (height < min || width < min) {
+            throw new UserException(arch + " needs inputs of at least " + min + "x" + min + " pixels, not " + height + "x"
+                    + width + "; use larger images");
+        }
+        long need = activationBytes(arch, channels, height, width);
+        long budget = MemoryBudget.bytes();
+        if (need > budget) {
+            throw new UserException("one " + size + " input needs about " + MemoryBudget.describe(need) + " in " + arch
+                    + ", more than the memory budget of " + MemoryBudget.describe(budget) + " (" + MemoryBudget.source()
+                    + "); use smaller images");
+        }
+    }
+
+    /** Elements of every layer's output for one 1-channel image, or 0 when the input is too small for a layer. */
+    private static long elements(String arch, int height, int width) {
+        Engines.get();
+        Block block = create(arch).block();
+        try {
+            Shape[] out = new Shape[1];
+            return elements(block, new Shape(1, 1, height, width), out);
+        } catch (RuntimeException tooSmall) {
+            // a pooling on an empty map fails in the engine ("Output size is too small")
+            return 0;
+        }
+    }
+
+    private static long elements(Block block, Shape in, Shape[] out) {
+        if (block instanceof SequentialBlock) {
+            Shape shape = in;
+            long total = 0;
+            for (Block child : block.getChildren().values()) {
+                total += elements(child, shape, out);
+                shape = out[0];
+            }
+            out[0] = shape;
+            return total;
+        }
+        if (block instanceof ParallelBlock) {
+            long total = 0;
+            for (Block child : block.getChildren().values()) {
+                total += elements(child, in, out);
+            }
+            out[0] = block.getOutputShapes(new Shape[] {in})[0];
+            return total + checked(out[0]);
+        }
+        out[0] = block.getOutputShapes(new Shape[] {in})[0];
+        return checked(out[0]);
+    }
+
+    private static long checked(Shape shape) {
+        for (long d : shape.getShape()) {
+            if (d <= 0) {
+                throw new IllegalArgumentException("empty output " + shape);
+            }
+        }
+        return shape.size();
+    }
 
     /** The architecture names {@link #create} accepts. */
     public static List<String> names() {

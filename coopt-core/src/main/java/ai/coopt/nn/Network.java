@@ -48,20 +48,32 @@ public final class Network implements AutoCloseable {
      */
     public static Network create(String arch, int channels, int height, int width, long seed, Device device) {
         Backbone backbone = Architectures.create(arch);
+        Architectures.checkInput(arch, channels, height, width);
         NDManager manager = NDManager.newBaseManager(device);
         Shape input = new Shape(1, channels, height, width);
         Block block = backbone.block();
         block.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
+        // Initialising infers every layer's shape by running its activations on zeros of the input's size; the
+        // weights' shapes do not depend on the height and width (convolutions, then a global pooling), so a
+        // large input is initialised at a small size instead of allocating its full activations here.
+        Shape initShape = new Shape(1, channels, Math.min(height, INIT_SIDE), Math.min(width, INIT_SIDE));
         // the engine has one global generator: seeding and drawing the weights must not interleave with
         // another thread's (participants build their priors concurrently)
         synchronized (INIT_LOCK) {
             Engines.seed(seed);
-            block.initialize(manager, DataType.FLOAT32, input);
+            block.initialize(manager, DataType.FLOAT32, initShape);
         }
         return new Network(backbone.arch(), block, backbone.featureDim(), input, manager);
     }
 
     private static final Object INIT_LOCK = new Object();
+    private static final int INIT_SIDE = 64;
+
+    /** An estimate of the engine memory one image takes in a forward pass, see {@link Architectures#activationBytes}. */
+    public long activationBytesPerImage() {
+        long[] s = inputShape.getShape();
+        return Architectures.activationBytes(arch, (int) s[1], (int) s[2], (int) s[3]);
+    }
 
     public String arch() { return arch; }
     public int featureDim() { return featureDim; }

@@ -90,6 +90,11 @@ final class NetworkPrior implements Prior {
     }
 
     @Override
+    public long activationBytesPerImage() {
+        return network.activationBytesPerImage();
+    }
+
+    @Override
     public void close() {
         network.close();
     }

@@ -31,6 +31,14 @@ public interface Prior extends AutoCloseable {
      */
     float[] embed(float[] images, int batch);
 
+    /**
+     * An estimate of the engine memory one image takes in {@link #embed}, so that batches can be sized to the
+     * {@link ai.coopt.engine.MemoryBudget}; 0 when unknown (a foreign model).
+     */
+    default long activationBytesPerImage() {
+        return 0;
+    }
+
     @Override
     void close();
 }

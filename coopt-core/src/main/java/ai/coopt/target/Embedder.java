@@ -1,8 +1,10 @@
 package ai.coopt.target;
 
+import ai.coopt.UserException;
 import ai.coopt.data.BatchLoader;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.ViewBatch;
+import ai.coopt.engine.MemoryBudget;
 import ai.coopt.prior.InputAdapter;
 import ai.coopt.prior.Prior;
 import ai.coopt.util.ProgressListener;
@@ -39,11 +41,15 @@ public final class Embedder {
         InputAdapter adapter = new InputAdapter(data, prior.input());
         int n = data.count();
         int dim = prior.outputDim();
+        if ((long) n * dim > Integer.MAX_VALUE - 8) {
+            throw new UserException(n + " outputs of width " + dim + " do not fit in memory at once; use fewer images");
+        }
         float[] out = new float[n * dim];
+        int batchSize = MemoryBudget.batchThatFits(this.batchSize, prior.activationBytesPerImage());
         int batches = (n + batchSize - 1) / batchSize;
         progress.start(task, n, "img");
         long t0 = System.nanoTime();
-        try (BatchLoader loader = BatchLoader.of(batches, workers, b -> adapted(data, adapter, b))) {
+        try (BatchLoader loader = BatchLoader.of(batches, workers, b -> adapted(data, adapter, b, batchSize))) {
             int done = 0;
             for (ViewBatch batch : loader) {
                 float[] y = prior.embed(batch.view1(), batch.size());
@@ -57,7 +63,7 @@ public final class Embedder {
         return new Result(out, n, dim, seconds, adapter.description());
     }
 
-    private ViewBatch adapted(ImageSet data, InputAdapter adapter, int b) {
+    private static ViewBatch adapted(ImageSet data, InputAdapter adapter, int b, int batchSize) {
         int start = b * batchSize;
         int size = Math.min(batchSize, data.count() - start);
         int[] idx = new int[size];
