@@ -45,6 +45,8 @@ final class InspectCommand implements Callable<Integer> {
                     d.provenance().participants().size());
         } else if (Files.isRegularFile(dir.resolve(ModelDirectory.MODEL_JSON))) {
             ModelDirectory m = ModelDirectory.read(dir);
+            common.engine();
+            m.verify();
             o = Output.object();
             o.put("kind", "model");
             o.put("path", dir.toAbsolutePath().toString());
@@ -54,8 +56,9 @@ final class InspectCommand implements Callable<Integer> {
             o.put("method", m.method());
             o.put("weights_sha256", m.weightsSha256());
             o.put("checksum", "ok");
+            o.put("weights", "ok");
             o.set("provenance", m.provenance());
-            human = String.format(Locale.ROOT, "%s: model directory, %s (%s), %d features, input %s; checksum ok",
+            human = String.format(Locale.ROOT, "%s: model directory, %s (%s), %d features, input %s; checksum ok, weights load (shapes match, all finite)",
                     dir, m.arch(), m.method(), m.featureDim(), o.get("input").asText());
         } else {
             throw new UserException(dir + ": neither an optimized dataset (no manifest.json) nor a model directory (no model.json)");

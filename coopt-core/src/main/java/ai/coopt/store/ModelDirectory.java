@@ -2,6 +2,7 @@ package ai.coopt.store;
 
 import ai.coopt.UserException;
 import ai.coopt.data.Normalization;
+import ai.coopt.engine.ArrayValues;
 import ai.coopt.nn.Architectures;
 import ai.coopt.nn.Network;
 import ai.djl.Device;
@@ -14,7 +15,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -69,6 +69,13 @@ public final class ModelDirectory {
         this.channels = fields.positiveInt("input.channels");
         this.height = fields.positiveInt("input.height");
         this.width = fields.positiveInt("input.width");
+        if (channels != 1 && channels != 3) {
+            throw fields.error("field 'input.channels' must be 1 or 3, found " + channels);
+        }
+        if (height > Architectures.MAX_SIDE || width > Architectures.MAX_SIDE) {
+            throw fields.error("input " + height + "x" + width + " is beyond the " + Architectures.MAX_SIDE
+                    + " pixels a side any architecture is built for");
+        }
         this.mean = fields.floats("normalization.mean", channels);
         this.std = fields.floats("normalization.std", channels);
         for (float s : std) {
@@ -205,6 +212,17 @@ public final class ModelDirectory {
         }
     }
 
+    /**
+     * Everything {@link #open} checks, without keeping the network: the architecture builds for the recorded
+     * input, its feature width matches, and the weights are exactly its parameters (names, shapes), all finite.
+     * This is what {@code coopt inspect} runs, so that it passes no directory that loading would refuse.
+     *
+     * @throws UserException naming what is wrong
+     */
+    public void verify() {
+        open(Device.cpu()).close();
+    }
+
     private void load(TensorFile file, Network net) {
         PairList<String, Parameter> parameters = net.block().getParameters();
         for (String name : file.tensors().keySet()) {
@@ -224,7 +242,14 @@ public final class ModelDirectory {
                 throw new UserException(weights + ": tensor '" + name + "' has shape " + Arrays.toString(tensor.shape())
                         + ", " + arch + " expects " + Arrays.toString(shape));
             }
-            array.set(FloatBuffer.wrap(tensor.data()));
+            float[] values = tensor.data();
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new UserException(weights + ": tensor '" + name + "' holds a value that is not finite ("
+                            + values[i] + " at index " + i + ")");
+                }
+            }
+            ArrayValues.assign(array, values);
         }
     }
 

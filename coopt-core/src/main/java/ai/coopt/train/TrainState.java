@@ -1,6 +1,7 @@
 package ai.coopt.train;
 
 import ai.coopt.UserException;
+import ai.coopt.engine.ArrayValues;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.store.SafeTensors;
@@ -12,7 +13,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -66,7 +66,7 @@ final class TrainState {
                 throw new UserException(checkpoint + ": '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
                         + ", the run expects " + e.getValue().getShape());
             }
-            e.getValue().set(FloatBuffer.wrap(t.data()));
+            ArrayValues.assign(e.getValue(), t.data());
         }
         if (file.tensors().size() != arrays.size()) {
             throw new UserException(checkpoint + ": the checkpoint holds " + file.tensors().size()
