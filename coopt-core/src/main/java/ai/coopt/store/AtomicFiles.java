@@ -242,6 +242,22 @@ public final class AtomicFiles {
     }
 
     /**
+     * Deletes {@code directory} and everything in it, or with {@code keepDirectory} only what it holds; best effort,
+     * for cleaning up output that a failed command made itself (never for a user's data).
+     */
+    public static void deleteTree(Path directory, boolean keepDirectory) {
+        if (!keepDirectory) {
+            deleteQuietly(directory);
+            return;
+        }
+        try (Stream<Path> entries = Files.list(directory)) {
+            entries.forEach(AtomicFiles::deleteQuietly);
+        } catch (IOException ignored) {
+            // best effort, see deleteQuietly
+        }
+    }
+
+    /**
      * Deletes a file or directory tree, best effort: it runs on cleanup paths, where the error that caused the
      * cleanup matters more than a leftover hidden file.
      */

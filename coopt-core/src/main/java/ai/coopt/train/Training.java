@@ -3,8 +3,10 @@ package ai.coopt.train;
 import ai.coopt.UserException;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.engine.MemoryBudget;
 import ai.coopt.nn.Network;
 import ai.coopt.report.Plots;
+import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.train.methods.MethodSpec;
 import ai.coopt.train.methods.Methods;
@@ -62,19 +64,45 @@ public final class Training {
         } else if (r.method().usesTargets()) {
             throw new UserException("--method rela trains on targets: give --targets DIR (made by coopt optimize or coopt collab)");
         }
+        boolean existed = Files.exists(r.out());
         try {
             Files.createDirectories(r.out());
         } catch (IOException e) {
             throw new UserException(r.out() + ": cannot create: " + e.getMessage());
         }
+        TrainingLoop loop = null;
+        boolean done = false;
         try (Network backbone = Network.create(r.arch(), images.channels(), images.height(), images.width(),
                 r.config().seed(), r.device());
              Method method = Methods.create(r.method(), backbone, dim)) {
+            checkMemory(r, backbone);
             ObjectNode provenance = provenance(r, images, targetsInfo, method);
-            TrainingLoop.Result result = new TrainingLoop(method, images, rows, dim, r.config(), r.out(), provenance)
-                    .run(r.resume(), progress);
+            loop = new TrainingLoop(method, images, rows, dim, r.config(), r.out(), provenance);
+            TrainingLoop.Result result = loop.run(r.resume(), progress);
             Plots.lossPlot(r.out().resolve(TrainingLoop.METRICS), r.out().resolve("loss.png"));
+            done = true;
             return new Outcome(r.out(), method.name(), images.count(), result);
+        } finally {
+            if (!done && !r.resume() && (loop == null || loop.steps() == 0)) {
+                // nothing was trained: leave --out as it was (absent or empty), so the corrected command runs as is
+                AtomicFiles.deleteTree(r.out(), existed);
+            }
+        }
+    }
+
+    /**
+     * Refuses a batch whose two views' activations alone exceed the {@link MemoryBudget}: a lower bound of what a
+     * step needs (gradients and a target network come on top), so a batch that could run is never refused.
+     */
+    private static void checkMemory(Request r, Network backbone) {
+        long need = 2L * r.config().batchSize() * backbone.activationBytesPerImage();
+        long budget = MemoryBudget.bytes();
+        if (need > budget) {
+            long[] s = backbone.inputShape().getShape();
+            throw new UserException("--batch " + r.config().batchSize() + " of " + s[1] + "x" + s[2] + "x" + s[3]
+                    + " images needs more than " + MemoryBudget.describe(need) + " to train " + r.arch()
+                    + " (two views' activations alone), beyond the memory budget of " + MemoryBudget.describe(budget)
+                    + " (" + MemoryBudget.source() + "); lower --batch");
         }
     }
 

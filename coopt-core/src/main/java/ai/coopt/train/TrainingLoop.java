@@ -92,11 +92,21 @@ public final class TrainingLoop {
         optimizer.state().forEach((name, a) -> stateArrays.put("opt." + name, a));
     }
 
+    /** Optimiser steps taken so far (including those of the run a resumed loop continues). */
+    public long steps() {
+        return step;
+    }
+
     /** Trains to the end of the budget; with {@code resume}, first continues from the newest complete checkpoint. */
     public Result run(boolean resume, ProgressListener progress) {
         int batchInEpoch = 0;
         boolean resumed = false;
         float lastLoss = Float.NaN;
+        int perEpoch = stepsPerEpoch();
+        if (perEpoch == 0) {
+            throw new UserException("--batch " + config.batchSize() + " is larger than the " + epochSize()
+                    + " images an epoch draws; lower --batch");
+        }
         if (resume) {
             Path latest = latestCheckpoint(run);
             TrainState.Position at = TrainState.load(latest, stateArrays);
@@ -113,11 +123,6 @@ public final class TrainingLoop {
             checkpoint(0);
         }
         nextCheckpoint = config.checkpointEverySeconds() > 0 ? trainSeconds + config.checkpointEverySeconds() : Double.MAX_VALUE;
-        int perEpoch = stepsPerEpoch();
-        if (perEpoch == 0) {
-            throw new UserException("--batch " + config.batchSize() + " is larger than the " + epochSize()
-                    + " images an epoch draws; lower --batch");
-        }
         progress.start("training (" + method.name() + ")", config.epochs() > 0 ? (long) config.epochs() * perEpoch
                 : (long) Math.ceil(config.budgetSeconds()), config.epochs() > 0 ? "steps" : "s");
         Augmentation augmentation = new Augmentation(config.augmentation());
