@@ -255,6 +255,9 @@ public final class KnownDatasets {
         if (e.getClass() == IOException.class && message != null) {
             return message;
         }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason().toLowerCase(java.util.Locale.ROOT);
+        }
         return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
