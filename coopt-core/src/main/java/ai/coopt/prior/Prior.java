@@ -33,11 +33,16 @@ public interface Prior extends AutoCloseable {
 
     /**
      * An estimate of the engine memory one image takes in {@link #embed}, so that batches can be sized to the
-     * {@link ai.coopt.engine.MemoryBudget}; 0 when unknown (a foreign model).
+     * {@link ai.coopt.engine.MemoryBudget}. A foreign model's layers are not known, so by default it is taken to hold
+     * {@value #FOREIGN_ACTIVATIONS_PER_INPUT} floats per input value, about what a ResNet-50 holds at 224x224.
      */
     default long activationBytesPerImage() {
-        return 0;
+        InputSpec in = input();
+        return 4L * FOREIGN_ACTIVATIONS_PER_INPUT * in.channels() * in.height() * in.width();
     }
+
+    /** See {@link #activationBytesPerImage()}. */
+    int FOREIGN_ACTIVATIONS_PER_INPUT = 256;
 
     @Override
     void close();

@@ -1,6 +1,7 @@
 package ai.coopt.prior;
 
 import ai.coopt.UserException;
+import ai.coopt.nn.Architectures;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -54,10 +55,13 @@ final class PriorSidecar {
      */
     static InputSpec inputFor(Path model, int channels, int height, int width) {
         Path file = pathFor(model);
-        if (!Files.exists(file)) {
-            return defaults(channels, height, width);
+        InputSpec spec = Files.exists(file) ? new PriorSidecar(file).read(channels, height, width)
+                : defaults(channels, height, width);
+        if (spec.height() > Architectures.MAX_SIDE || spec.width() > Architectures.MAX_SIDE) {
+            throw new UserException((Files.exists(file) ? file : model) + ": input " + spec.height() + "x" + spec.width()
+                    + " is beyond the " + Architectures.MAX_SIDE + " pixels a side coopt feeds a model");
         }
-        return new PriorSidecar(file).read(channels, height, width);
+        return spec;
     }
 
     /** The given size with ImageNet normalisation (averaged over the three channels for one channel). */

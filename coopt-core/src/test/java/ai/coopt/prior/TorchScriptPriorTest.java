@@ -112,6 +112,8 @@ class TorchScriptPriorTest {
         assertOneLine(assertThrows(UserException.class, () -> open(copy, null)), sidecar.toString(), "mean");
         Files.writeString(sidecar, "{\"input\": ");
         assertOneLine(assertThrows(UserException.class, () -> open(copy, null)), sidecar.toString(), "JSON");
+        Files.writeString(sidecar, "{\"input\": {\"channels\": 3, \"height\": 100000, \"width\": 224}}");
+        assertOneLine(assertThrows(UserException.class, () -> open(copy, null)), sidecar.toString(), "100000x224");
     }
 
     @Test
