@@ -105,6 +105,15 @@ class BadInputTest extends ConsoleCapture {
         Files.writeString(dir.resolve(ModelDirectory.MODEL_JSON), JSON.writeValueAsString(json));
     }
 
+    /** An optimized dataset of 200 Fashion-MNIST images in tmp/opt. */
+    private Path smallDataset() {
+        requireFashionMnist();
+        Path opt = tmp.resolve("opt");
+        assertEquals(0, Main.run("optimize", "--data", "fashion-mnist", "--limit", "200", "--prior", "random:convnet-s:1",
+                "--dim", "8", "--out", opt.toString()), stderr());
+        return opt;
+    }
+
     private static String firstTensor(Map<String, Tensor> tensors) {
         return tensors.keySet().iterator().next();
     }
@@ -128,10 +137,7 @@ class BadInputTest extends ConsoleCapture {
 
     @Test
     void filesAUserAddedToADatasetAreNeverDeleted() throws IOException {
-        requireFashionMnist();
-        Path opt = tmp.resolve("opt");
-        assertEquals(0, Main.run("optimize", "--data", "fashion-mnist", "--limit", "200", "--prior", "random:convnet-s:1",
-                "--dim", "8", "--out", opt.toString()), stderr());
+        Path opt = smallDataset();
         Files.writeString(opt.resolve("NOTES.md"), "my notes");
         Map<String, String> before = digests(opt);
         assertUserError("NOTES.md", "optimize", "--data", "fashion-mnist", "--limit", "200", "--prior",
@@ -370,10 +376,7 @@ class BadInputTest extends ConsoleCapture {
 
     @Test
     void existingDatasetIsUnchangedByARefusedRun() throws IOException {
-        requireFashionMnist();
-        Path opt = tmp.resolve("opt");
-        assertEquals(0, Main.run("optimize", "--data", "fashion-mnist", "--limit", "200", "--prior", "random:convnet-s:1",
-                "--dim", "8", "--out", opt.toString()), stderr());
+        Path opt = smallDataset();
         byte[] targets = Files.readAllBytes(opt.resolve("targets.safetensors"));
         assertUserError("--dim", "optimize", "--data", "fashion-mnist", "--limit", "200", "--prior", "random:convnet-s:1",
                 "--dim", "100000", "--out", opt.toString());

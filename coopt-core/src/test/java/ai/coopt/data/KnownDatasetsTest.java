@@ -95,6 +95,13 @@ class KnownDatasetsTest {
         }
     }
 
+    /** A loopback port nothing listens on (it was free a moment ago). */
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     private Path noRoot() {
         return dir.resolve("no-root");
     }
@@ -184,10 +191,7 @@ class KnownDatasetsTest {
 
     @Test
     void unreachableServerSaysHowToGetTheData() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = closedPort();
         Map<String, String> sums = serveDataset();
         UserException e = assertThrows(UserException.class, () -> KnownDatasets.fetch(
                 new KnownDatasets.Source("mnist", URI.create("http://127.0.0.1:" + port + "/"), sums),
@@ -199,10 +203,7 @@ class KnownDatasetsTest {
 
     @Test
     void aFailedDownloadLeavesNoDirectoryItCreated() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = closedPort();
         Map<String, String> sums = serveDataset();
         Path fresh = dir.resolve("new");
         assertThrows(UserException.class, () -> KnownDatasets.fetch(
