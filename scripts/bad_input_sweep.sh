@@ -171,7 +171,7 @@ case_ "train --targets corrupt" "checksum" train --method rela --targets keep/ds
 case_ "train --targets with byol" "--targets" train --method byol --targets keep/dataset "${fm[@]}" --arch convnet-s --epochs 1 --out t1
 case_ "train --targets of other images" "" train --method rela --targets keep/dataset --data mnist --limit 200 --arch convnet-s --epochs 1 --out t1
 case_ "train into a non-empty directory" "not empty" train --method byol "${fm[@]}" --arch convnet-s --epochs 1 --out keep/webapp
-case_ "train on 1x1 images" "1x1" train --method byol --data "folder:$fx/folders/one-pixel" --arch convnet-s --epochs 1 --batch 2 --out t1
+case_ "train on 1x1 images" "1x1" train --method byol --data "folder:$fx/folders/one-pixel" --image-size 1 --arch convnet-s --epochs 1 --batch 2 --out t1
 case_ "prior pretrain --method rela" "--method" prior pretrain --method rela "${fm[@]}" --arch convnet-s --epochs 1 --out t1
 case_ "prior pretrain --epochs 0" "--epochs" prior pretrain --method byol "${fm[@]}" --arch convnet-s --epochs 0 --out t1
 case_ "eval linear --model nope" "" eval linear --model nope:x --train fashion-mnist --test fashion-mnist --limit 100
@@ -214,9 +214,14 @@ for name in empty-batch ragged label-out-of-range missing-batch; do
   case_ "cifar10 $name" "" eval linear --model random:convnet-s --train "cifar10:$fx/cifar/$name" --test "cifar10:$fx/cifar/$name"
 done
 case_ "cifar10 missing folder" "" eval linear --model random:convnet-s --train cifar10:nowhere --test cifar10:nowhere
-for name in truncated-png text-as-png empty-jpeg no-images mixed empty-class one-pixel declared-huge; do
+for name in truncated-png text-as-png empty-jpeg no-images mixed empty-class declared-huge; do
   case_ "folder $name" "" optimize --data "folder:$fx/folders/$name" --prior random:convnet-s --out o3
 done
+case_ "folder of 1x1 images at --image-size 1" "1x1" optimize --data "folder:$fx/folders/one-pixel" --image-size 1 --prior random:convnet-s --out o3
+case_ "folder --image-size 0" "--image-size" optimize --data "folder:$fx/folders/one-pixel" --image-size 0 --prior random:convnet-s --out o3
+case_ "folder --image-size 100000" "--image-size" optimize --data "folder:$fx/folders/one-pixel" --image-size 100000 --prior random:convnet-s --out o3
+case_ "folder --image-size 3000 beyond the memory budget" "memory budget" optimize --data "folder:$fx/folders/one-pixel" --image-size 3000 --prior random:resnet50 --out o3
+case_ "--image-size on an IDX dataset" "--image-size" optimize --data fashion-mnist --limit 100 --image-size 32 --prior random:convnet-s --out o3
 case_ "folder missing" "" optimize --data folder:nowhere --prior random:convnet-s --out o3
 case_ "unknown dataset scheme" "" optimize --data tfrecord:x --prior random:convnet-s --out o3
 

@@ -100,6 +100,7 @@ final class CollabCommand implements Callable<Integer> {
     static ObjectNode toJson(CollaborativeOptimization.Result r, String align) {
         ObjectNode o = Output.object();
         o.put("out", r.out().toAbsolutePath().toString());
+        o.put("skipped_images", r.skippedImages());
         o.put("count", r.count());
         o.put("dim", r.dim());
         o.put("participants", r.priors().size());

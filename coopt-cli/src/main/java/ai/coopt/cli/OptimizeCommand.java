@@ -70,6 +70,7 @@ final class OptimizeCommand implements Callable<Integer> {
         o.put("uniformity", r.uniformity());
         o.put("uniformity_subset", r.uniformitySubset());
         o.put("adaptation", r.adaptation());
+        o.put("skipped_images", r.skippedImages());
         return o;
     }
 }

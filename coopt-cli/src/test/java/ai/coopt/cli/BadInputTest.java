@@ -181,8 +181,10 @@ class BadInputTest extends ConsoleCapture {
             png(folder.resolve("c-small-" + i + ".png"), 28, 28);
         }
         // a 10 GB address-space limit stands in for a smaller machine: the process must explain, not die
+        // (folder images are now resized to --image-size, 64 by default; asking for 3000 recreates the defect's case)
         CooptProcess.Result r = CooptProcess.run(300, "ulimit -v 10000000;", Map.of(), tmp, "optimize",
-                "--data", "folder:" + folder, "--prior", "random:convnet-s:1", "--out", tmp.resolve("o").toString());
+                "--data", "folder:" + folder, "--image-size", "3000", "--prior", "random:convnet-s:1",
+                "--out", tmp.resolve("o").toString());
         assertOneLineUserError(r, "coopt: ");
         assertFalse(Files.exists(tmp.resolve("o")));
     }
@@ -195,9 +197,9 @@ class BadInputTest extends ConsoleCapture {
         for (int i = 0; i < 3; i++) {
             png(folder.resolve("dot-" + i + ".png"), 1, 1);
         }
-        assertUserError("1x1", "optimize", "--data", "folder:" + folder, "--prior", "random:convnet-s:1",
-                "--out", tmp.resolve("o").toString());
-        assertUserError("1x1", "train", "--method", "byol", "--data", "folder:" + folder, "--arch", "convnet-s",
+        assertUserError("1x1", "optimize", "--data", "folder:" + folder, "--image-size", "1", "--prior",
+                "random:convnet-s:1", "--out", tmp.resolve("o").toString());
+        assertUserError("1x1", "train", "--method", "byol", "--data", "folder:" + folder, "--image-size", "1", "--arch", "convnet-s",
                 "--epochs", "1", "--batch", "2", "--out", tmp.resolve("t").toString());
         assertFalse(Files.exists(tmp.resolve("t")));
         assertUserError("1x1", "bench", "throughput", "--arch", "convnet-s", "--size", "1", "--batch", "2",

@@ -199,4 +199,32 @@ class MainTest extends ConsoleCapture {
         assertEquals(2, curve.get("runs").get(0).get("points").size());
         assertTrue(Files.isRegularFile(Path.of(curve.get("plot").asText())));
     }
+
+    @Test
+    void skippedImagesAreCountedInTheJsonAndTheManifest(@TempDir Path tmp) throws IOException {
+        Path photos = tmp.resolve("photos");
+        Files.createDirectories(photos);
+        for (int i = 0; i < 6; i++) {
+            java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(30 + 7 * i, 20 + 5 * i,
+                    java.awt.image.BufferedImage.TYPE_INT_RGB);
+            image.setRGB(i, i, 0xffffff);
+            javax.imageio.ImageIO.write(image, "png", photos.resolve("p" + i + ".png").toFile());
+        }
+        Files.write(photos.resolve("p9-broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 1, 2});
+        Path out = tmp.resolve("opt");
+        assertEquals(2, Main.run("optimize", "--data", "folder:" + photos, "--image-size", "16", "--prior",
+                "random:convnet-s", "--out", out.toString()));
+        assertTrue(stderr().contains("p9-broken.jpg"), stderr());
+        this.out.reset();
+        assertEquals(0, Main.run("optimize", "--data", "folder:" + photos, "--image-size", "16", "--skip-bad-images",
+                "--prior", "random:convnet-s", "--out", out.toString(), "--json"), stderr());
+        JsonNode j = new ObjectMapper().readTree(stdout());
+        assertEquals(6, j.get("count").asInt());
+        assertEquals(1, j.get("skipped_images").asInt());
+        assertTrue(j.get("adaptation").asText().startsWith("3x16x16"), j.toString());
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+        assertEquals(1, manifest.get("source").get("skipped_images").asInt());
+        this.out.reset();
+        assertEquals(0, Main.run("inspect", out.toString()), stderr());
+    }
 }

@@ -68,7 +68,8 @@ public final class CollaborativeOptimization {
      */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
                          List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
-                         double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds) {}
+                         double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
+                         int skippedImages) {}
 
     private CollaborativeOptimization() {}
 
@@ -135,7 +136,8 @@ public final class CollaborativeOptimization {
         p = System.nanoTime();
         DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), s.dim());
         ManifestProvenance provenance = new ManifestProvenance(
-                new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint()),
+                new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
+                        images.skipped()),
                 new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
                 uploads.stream().map(Contribution::prior).toList(), fused.alignment(),
                 new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), s.seed()));
@@ -149,7 +151,7 @@ public final class CollaborativeOptimization {
                 fused.alignment().residuals(), fused.alignment().regularizations(),
                 uploads.stream().map(Contribution::seconds).toList(),
                 uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), workers, phases,
-                (System.nanoTime() - t0) / 1e9);
+                (System.nanoTime() - t0) / 1e9, images.skipped());
     }
 
     /**

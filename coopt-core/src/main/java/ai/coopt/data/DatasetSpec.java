@@ -19,10 +19,33 @@ public final class DatasetSpec {
 
     private final String scheme;
     private final Path dir;
+    private final ImageFolderReader.Options folder;
 
-    private DatasetSpec(String scheme, Path dir) {
+    private DatasetSpec(String scheme, Path dir, ImageFolderReader.Options folder) {
         this.scheme = scheme;
         this.dir = dir;
+        this.folder = folder;
+    }
+
+    private DatasetSpec(String scheme, Path dir) {
+        this(scheme, dir, ImageFolderReader.Options.defaults());
+    }
+
+    /**
+     * This spec with how image files are read: the square side they are resized and cropped to (null keeps
+     * {@value ImageFolderReader#DEFAULT_IMAGE_SIZE}), and whether undecodable files are skipped.
+     *
+     * @throws UserException when an image size is given for a dataset whose images have a fixed size (IDX, CIFAR)
+     */
+    public DatasetSpec withImageOptions(Integer imageSize, boolean skipBadImages) {
+        if (!scheme.equals("folder")) {
+            if (imageSize != null) {
+                throw new UserException("--image-size applies to folder: datasets; " + spec() + " keeps its images' size");
+            }
+            return this;
+        }
+        return new DatasetSpec(scheme, dir, new ImageFolderReader.Options(
+                imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages));
     }
 
     /**
@@ -82,7 +105,7 @@ public final class DatasetSpec {
             case "idx" -> loadIdx(dir, split, limit, source);
             case "cifar10" -> CifarReader.readCifar10(dir, split, limit, source);
             case "cifar100" -> CifarReader.readCifar100(dir, split, limit, source);
-            default -> ImageFolderReader.read(dir, split, limit, source);
+            default -> ImageFolderReader.read(dir, split, limit, source, folder);
         };
     }
 

@@ -1,8 +1,20 @@
 package ai.coopt.data;
 
 import ai.coopt.UserException;
+import ai.coopt.nn.Architectures;
+import com.twelvemonkeys.imageio.metadata.CompoundDirectory;
+import com.twelvemonkeys.imageio.metadata.Directory;
+import com.twelvemonkeys.imageio.metadata.Entry;
+import com.twelvemonkeys.imageio.metadata.jpeg.JPEG;
+import com.twelvemonkeys.imageio.metadata.jpeg.JPEGSegment;
+import com.twelvemonkeys.imageio.metadata.jpeg.JPEGSegmentUtil;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFF;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFFReader;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.color.ColorSpace;
@@ -10,38 +22,71 @@ import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * Reads a folder of PNG/JPEG images. With one sub-folder per class the label of an image is
- * the index of its folder in sorted name order; a folder holding image files directly and no
- * sub-folders is unlabeled. Images are taken in sorted order (class, then file name), resized
- * (bilinear) to the size of the first one, and have 3 channels unless every image read is
- * grayscale, in which case they have 1.
+ * Reads a folder of PNG/JPEG images, as people have them: one sub-folder per class (searched to any depth; the
+ * label of an image is the index of its class folder in sorted name order) or loose image files (unlabeled), of
+ * any size and aspect ratio, grayscale, RGB, RGBA, indexed or CMYK, with EXIF orientation honoured. Each image is
+ * resized (bilinear) so that its shorter side is {@link Options#imageSize()} and centre-cropped to a square of that
+ * side. Images have 3 channels unless every image read is grayscale, in which case they have 1. Files are decoded
+ * in parallel and taken in sorted order (class, then path), so the result does not depend on the number of threads.
  *
- * <p>Splits: when the folder has {@code train/} and {@code test/} (or {@code val/}) sub-folders,
- * those are the splits; otherwise the whole folder is the only split, {@code train}.
- * Hidden entries and files of other types are ignored.
+ * <p>Splits: when the folder has {@code train/} and {@code test/} (or {@code val/}) sub-folders, those are the
+ * splits; otherwise the whole folder is the only split, {@code train}. Hidden entries and files of other types
+ * are ignored. A file that cannot be decoded completely (truncated, empty, not an image, a header declaring more
+ * than {@value #MAX_SOURCE_PIXELS} pixels) fails the read with one line naming it, unless
+ * {@link Options#skipBadImages()}, which skips and counts it.
  */
 public final class ImageFolderReader {
+    /** The side images are resized and cropped to when no size is asked for. */
+    public static final int DEFAULT_IMAGE_SIZE = 64;
+    /** The most pixels a source image may declare (a decompression-bomb guard): 16384 × 16384. */
+    public static final long MAX_SOURCE_PIXELS = 1L << 28;
+
+    /**
+     * @param imageSize the side of the square each image becomes
+     * @param skipBadImages skip (and count) files that cannot be decoded instead of failing
+     */
+    public record Options(int imageSize, boolean skipBadImages) {
+        public Options {
+            if (imageSize < 1 || imageSize > Architectures.MAX_SIDE) {
+                throw new UserException("--image-size must be between 1 and " + Architectures.MAX_SIDE + ", not " + imageSize);
+            }
+        }
+
+        /** {@value #DEFAULT_IMAGE_SIZE} pixels, failing on a bad file. */
+        public static Options defaults() {
+            return new Options(DEFAULT_IMAGE_SIZE, false);
+        }
+    }
+
     private ImageFolderReader() {
+    }
+
+    /** Reads one split with the {@link Options#defaults()}. */
+    public static ImageSet read(Path dir, String split, int limit, String source) {
+        return read(dir, split, limit, source, Options.defaults());
     }
 
     /**
      * Reads one split.
      *
      * @param split {@code train} or {@code test}
-     * @param limit read only the first {@code limit} images; ≤ 0 reads all
+     * @param limit read only the first {@code limit} images (before any is skipped); ≤ 0 reads all
      * @param source recorded as {@link ImageSet#source()}
-     * @throws UserException when the split does not exist, the folder holds no images, or an
-     *                       image cannot be decoded (naming the file)
+     * @throws UserException when the split does not exist, the folder holds no images, or an image cannot be
+     *     decoded (naming the file) and bad images are not skipped
      */
-    public static ImageSet read(Path dir, String split, int limit, String source) {
+    public static ImageSet read(Path dir, String split, int limit, String source, Options options) {
         DatasetSpec.checkSplit(split);
         Path root = splitDir(dir, split);
         List<Path> classes = new ArrayList<>();
@@ -63,7 +108,7 @@ public final class ImageFolderReader {
             files.addAll(loose);
         }
         for (int c = 0; c < classes.size(); c++) {
-            List<Path> images = list(classes.get(c)).stream().filter(ImageFolderReader::isImage).toList();
+            List<Path> images = imagesBelow(classes.get(c));
             if (images.isEmpty()) {
                 throw new UserException("class folder " + classes.get(c) + " holds no PNG or JPEG images");
             }
@@ -76,96 +121,221 @@ public final class ImageFolderReader {
             throw new UserException(root + " holds no PNG or JPEG images");
         }
         int count = limit <= 0 ? files.size() : Math.min(limit, files.size());
-        return assemble(files.subList(0, count), classes.isEmpty() ? null : labels.subList(0, count), source);
+        return assemble(files.subList(0, count), classes.isEmpty() ? null : labels.subList(0, count), source, options);
     }
 
-    private static ImageSet assemble(List<Path> files, List<Integer> labels, String source) {
-        List<BufferedImage> images = new ArrayList<>(files.size());
-        boolean allGray = true;
-        int width = 0;
-        int height = 0;
-        for (Path file : files) {
-            BufferedImage image = decode(file);
-            if (images.isEmpty()) {
-                width = image.getWidth();
-                height = image.getHeight();
-            }
-            allGray &= image.getType() == BufferedImage.TYPE_BYTE_GRAY;
-            images.add(resize(image, width, height));
+    private static ImageSet assemble(List<Path> files, List<Integer> labels, String source, Options options) {
+        int side = options.imageSize();
+        int plane = side * side;
+        int n = files.size();
+        if ((long) n * 3 * plane > Integer.MAX_VALUE - 8) {
+            throw new UserException(n + " images of " + side + "x" + side + " do not fit in memory at once (the "
+                    + "out-of-core data path is not built yet); read fewer with --limit or choose a smaller --image-size");
         }
+        byte[] rgb = new byte[n * 3 * plane];
+        boolean[] gray = new boolean[n];
+        String[] errors = new String[n];
+        IntStream.range(0, n).parallel().forEach(i -> {
+            try {
+                gray[i] = decodeInto(files.get(i), side, rgb, i * 3 * plane);
+            } catch (BadImage e) {
+                errors[i] = files.get(i) + ": " + e.getMessage();
+            }
+        });
+        List<Integer> kept = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (errors[i] == null) {
+                kept.add(i);
+            } else if (!options.skipBadImages()) {
+                throw new UserException(errors[i] + " (--skip-bad-images skips such files)");
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new UserException("none of the " + n + " image files could be decoded, e.g. " + errors[0]);
+        }
+        boolean allGray = kept.stream().allMatch(i -> gray[i]);
         int channels = allGray ? 1 : 3;
-        int plane = width * height;
-        if ((long) images.size() * channels * plane > Integer.MAX_VALUE - 8) {
-            throw new UserException(images.size() + " images of " + width + "x" + height
-                    + " do not fit in memory at once; read fewer with a limit");
-        }
-        byte[] pixels = new byte[images.size() * channels * plane];
-        int[] samples = new int[plane];
-        for (int i = 0; i < images.size(); i++) {
-            BufferedImage image = images.get(i);
-            Raster raster = image.getRaster();
-            int base = i * channels * plane;
-            for (int c = 0; c < channels; c++) {
-                int band = image.getType() == BufferedImage.TYPE_BYTE_GRAY ? 0 : c;
-                raster.getSamples(0, 0, width, height, band, samples);
-                for (int p = 0; p < plane; p++) {
-                    pixels[base + c * plane + p] = (byte) samples[p];
-                }
+        byte[] pixels = kept.size() == n && !allGray ? rgb : new byte[kept.size() * channels * plane];
+        if (pixels != rgb) {
+            for (int k = 0; k < kept.size(); k++) {
+                System.arraycopy(rgb, kept.get(k) * 3 * plane, pixels, k * channels * plane, channels * plane);
             }
         }
-        int[] labelArray = labels == null ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new ImageSet(source, pixels, images.size(), channels, height, width, labelArray);
+        int[] labelArray = labels == null ? null : kept.stream().mapToInt(labels::get).toArray();
+        return new ImageSet(source, pixels, kept.size(), channels, side, side, labelArray).withSkipped(n - kept.size());
+    }
+
+    /** A file that cannot be read as a whole image. */
+    private static final class BadImage extends Exception {
+        BadImage(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /**
-     * Decodes an image into 8-bit samples without colour management: a grayscale image becomes
-     * {@code TYPE_BYTE_GRAY} holding its own values, anything else {@code TYPE_INT_RGB}, whose
-     * raster bands are red, green and blue.
+     * Decodes {@code file}, turns it upright, resizes its shorter side to {@code side} and centre-crops it, then
+     * writes its three planes (R, G, B; equal for a grayscale image) at {@code offset}. Returns whether it is
+     * grayscale.
      */
-    private static BufferedImage decode(Path file) {
+    private static boolean decodeInto(Path file, int side, byte[] out, int offset) throws BadImage {
         BufferedImage image;
-        try {
-            image = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new UserException(file + ": cannot decode image: " + (e.getMessage() != null ? e.getMessage() : e));
-        }
-        if (image == null) {
-            throw new UserException(file + ": not a readable PNG or JPEG image");
-        }
-        int width = image.getWidth();
-        int height = image.getHeight();
-        boolean gray = image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
-                && !(image.getColorModel() instanceof IndexColorModel);
-        if (gray) {
-            BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
-            int bits = image.getColorModel().getComponentSize(0);
-            int max = (1 << bits) - 1;
-            int[] row = new int[width];
-            for (int y = 0; y < height; y++) {
-                image.getRaster().getSamples(0, y, width, 1, 0, row);
-                for (int x = 0; x < width; x++) {
-                    row[x] = bits == 8 ? row[x] : (row[x] * 255 + max / 2) / max;
-                }
-                out.getRaster().setSamples(0, y, width, 1, 0, row);
+        int orientation;
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new BadImage("cannot open");
             }
-            return out;
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new BadImage(Files.size(file) == 0 ? "empty file" : "not a readable PNG or JPEG image");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                int width = reader.getWidth(0);
+                int height = reader.getHeight(0);
+                if (width <= 0 || height <= 0 || (long) width * height > MAX_SOURCE_PIXELS) {
+                    throw new BadImage("declares " + width + "x" + height + " pixels; at most " + MAX_SOURCE_PIXELS
+                            + " are read");
+                }
+                ImageReadParam param = reader.getDefaultReadParam();
+                // decode no more than about twice the pixels the output needs: a 12-megapixel photo becomes a
+                // few hundred pixels a side while it is read, so memory stays small and decoding fast
+                int step = Math.max(1, Math.min(width, height) / (2 * side));
+                if (step > 1) {
+                    param.setSourceSubsampling(step, step, 0, 0);
+                }
+                image = reader.read(0, param);
+                if (!warnings.isEmpty()) {
+                    throw new BadImage("damaged: " + warnings.get(0));
+                }
+                orientation = "jpeg".equalsIgnoreCase(reader.getFormatName()) ? exifOrientation(file) : 1;
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new BadImage("cannot decode: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         }
-        BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        out.setRGB(0, 0, width, height, image.getRGB(0, 0, width, height, null, 0, width), 0, width);
+        boolean gray = isGray(image);
+        int[] argb = pixels(image, gray);
+        int w = image.getWidth();
+        int h = image.getHeight();
+        if (orientation >= 5) {
+            argb = orient(argb, w, h, orientation);
+            int t = w;
+            w = h;
+            h = t;
+        } else if (orientation > 1) {
+            argb = orient(argb, w, h, orientation);
+        }
+        BufferedImage upright = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        upright.setRGB(0, 0, w, h, argb, 0, w);
+        BufferedImage square = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+        double scale = side / (double) Math.min(w, h);
+        int dw = Math.max(side, (int) Math.round(w * scale));
+        int dh = Math.max(side, (int) Math.round(h * scale));
+        Graphics2D g = square.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(upright, (side - dw) / 2, (side - dh) / 2, dw, dh, null);
+        } finally {
+            g.dispose();
+        }
+        int plane = side * side;
+        int[] row = square.getRGB(0, 0, side, side, null, 0, side);
+        for (int p = 0; p < plane; p++) {
+            int v = row[p];
+            out[offset + p] = (byte) (v >> 16);
+            out[offset + plane + p] = (byte) (v >> 8);
+            out[offset + 2 * plane + p] = (byte) v;
+        }
+        return gray;
+    }
+
+    private static boolean isGray(BufferedImage image) {
+        return image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
+                && !(image.getColorModel() instanceof IndexColorModel);
+    }
+
+    /**
+     * The image as packed RGB. A grayscale image keeps its own values (scaled to 8 bits, no colour management);
+     * anything else is converted to sRGB by its colour model (CMYK, indexed), alpha dropped as PIL's RGB does.
+     */
+    private static int[] pixels(BufferedImage image, boolean gray) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        if (!gray) {
+            return image.getRGB(0, 0, w, h, null, 0, w);
+        }
+        Raster raster = image.getRaster();
+        int bits = image.getColorModel().getComponentSize(0);
+        int max = (1 << bits) - 1;
+        int[] out = new int[w * h];
+        int[] samples = new int[w];
+        for (int y = 0; y < h; y++) {
+            raster.getSamples(0, y, w, 1, 0, samples);
+            for (int x = 0; x < w; x++) {
+                int v = bits == 8 ? samples[x] : (int) (((long) samples[x] * 255 + max / 2) / max);
+                out[y * w + x] = (v << 16) | (v << 8) | v;
+            }
+        }
         return out;
     }
 
-    private static BufferedImage resize(BufferedImage image, int width, int height) {
-        if (image.getWidth() == width && image.getHeight() == height) {
-            return image;
+    /** The EXIF orientation (1-8) of a JPEG file; 1 when it has none or it cannot be read (as browsers do). */
+    private static int exifOrientation(Path file) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            List<JPEGSegment> segments = JPEGSegmentUtil.readSegments(in, JPEG.APP1, "Exif");
+            if (segments.isEmpty()) {
+                return 1;
+            }
+            try (InputStream data = segments.get(0).data()) {
+                if (data.read() < 0) { // the pad byte after "Exif\0"
+                    return 1;
+                }
+                try (ImageInputStream exif = ImageIO.createImageInputStream(data)) {
+                    Directory directory = new TIFFReader().read(exif);
+                    Entry entry = directory instanceof CompoundDirectory compound && compound.directoryCount() > 0
+                            ? compound.getDirectory(0).getEntryById(TIFF.TAG_ORIENTATION)
+                            : directory.getEntryById(TIFF.TAG_ORIENTATION);
+                    if (entry != null && entry.getValue() instanceof Number value && value.intValue() >= 1
+                            && value.intValue() <= 8) {
+                        return value.intValue();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 1;
         }
-        BufferedImage out = new BufferedImage(width, height, image.getType());
-        Graphics2D g = out.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-            g.drawImage(image, 0, 0, width, height, null);
-        } finally {
-            g.dispose();
+        return 1;
+    }
+
+    /**
+     * Applies EXIF orientation {@code o} (2-8) to a {@code w × h} image: the result is what the camera saw, upright;
+     * for 5-8 it is {@code h × w}.
+     */
+    static int[] orient(int[] src, int w, int h, int o) {
+        boolean swap = o >= 5;
+        int ow = swap ? h : w;
+        int oh = swap ? w : h;
+        int[] out = new int[src.length];
+        for (int y = 0; y < oh; y++) {
+            for (int x = 0; x < ow; x++) {
+                int sx;
+                int sy;
+                switch (o) {
+                    case 2 -> { sx = w - 1 - x; sy = y; }
+                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+                    case 4 -> { sx = x; sy = h - 1 - y; }
+                    case 5 -> { sx = y; sy = x; }
+                    case 6 -> { sx = y; sy = h - 1 - x; }
+                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+                    case 8 -> { sx = w - 1 - y; sy = x; }
+                    default -> { sx = x; sy = y; }
+                }
+                out[y * ow + x] = src[sy * w + sx];
+            }
         }
         return out;
     }
@@ -190,6 +360,26 @@ public final class ImageFolderReader {
         } catch (IOException e) {
             throw new UserException(dir + ": cannot list folder: " + e.getMessage());
         }
+    }
+
+    /** The images anywhere below {@code dir}, in sorted path order, hidden files and folders left out. */
+    private static List<Path> imagesBelow(Path dir) {
+        try (Stream<Path> entries = Files.walk(dir)) {
+            return entries.filter(p -> isImage(p) && !hidden(dir.relativize(p)))
+                    .sorted()
+                    .toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new UserException(dir + ": cannot list folder: " + e.getMessage());
+        }
+    }
+
+    private static boolean hidden(Path relative) {
+        for (Path part : relative) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isImage(Path file) {

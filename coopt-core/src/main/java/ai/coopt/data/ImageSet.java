@@ -17,12 +17,18 @@ public final class ImageSet {
     private final int height;
     private final int width;
     private final int[] labels;
+    private final int skipped;
 
     /**
      * @param source human-readable origin (dataset spec and split), recorded in provenance
      * @param labels one label per image, or {@code null} for unlabeled data
      */
     public ImageSet(String source, byte[] pixels, int count, int channels, int height, int width, int[] labels) {
+        this(source, pixels, count, channels, height, width, labels, 0);
+    }
+
+    private ImageSet(String source, byte[] pixels, int count, int channels, int height, int width, int[] labels,
+                     int skipped) {
         if (count < 0 || channels <= 0 || height <= 0 || width <= 0) {
             throw new IllegalArgumentException("bad image set shape " + count + "x" + channels + "x" + height + "x" + width);
         }
@@ -40,6 +46,17 @@ public final class ImageSet {
         this.height = height;
         this.width = width;
         this.labels = labels;
+        this.skipped = skipped;
+    }
+
+    /** The same images, recording that {@code n} unreadable files were skipped while reading them. */
+    public ImageSet withSkipped(int n) {
+        return new ImageSet(source, pixels, count, channels, height, width, labels, n);
+    }
+
+    /** How many unreadable files the reader skipped (see {@code --skip-bad-images}); 0 for most readers. */
+    public int skipped() {
+        return skipped;
     }
 
     public String source() { return source; }
@@ -78,7 +95,7 @@ public final class ImageSet {
                 outLabels[i] = labels[indices[i]];
             }
         }
-        return new ImageSet(source, out, indices.length, channels, height, width, outLabels);
+        return new ImageSet(source, out, indices.length, channels, height, width, outLabels, skipped);
     }
 
     /** The first {@code n} images (all of them when n ≥ count). */

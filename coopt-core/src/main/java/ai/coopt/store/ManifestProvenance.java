@@ -58,13 +58,21 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      * @param count the number of samples taken from the split (after {@code --limit}); every id is below it
      * @param fingerprint identifies the exact samples, e.g. {@code ImageSet.fingerprint()}
      */
-    public record Source(String spec, String split, int count, String fingerprint) {
-        /** @throws IllegalArgumentException for a blank string or a count that is not positive */
+    public record Source(String spec, String split, int count, String fingerprint, int skippedImages) {
+        /** @throws IllegalArgumentException for a blank string, a count that is not positive or a negative skip count */
         public Source {
             requireText("spec", spec);
             requireText("split", split);
             requirePositive("count", count);
             requireText("fingerprint", fingerprint);
+            if (skippedImages < 0) {
+                throw new IllegalArgumentException("skipped_images must not be negative, found " + skippedImages);
+            }
+        }
+
+        /** A source whose reader skipped no file. */
+        public Source(String spec, String split, int count, String fingerprint) {
+            this(spec, split, count, fingerprint, 0);
         }
     }
 
@@ -226,6 +234,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
         s.put("split", source.split());
         s.put("count", source.count());
         s.put("fingerprint", source.fingerprint());
+        s.put("skipped_images", source.skippedImages());
 
         ObjectNode p = manifest.putObject("postprocess");
         p.put("pca_dim", postprocess.pcaDim());
@@ -281,8 +290,9 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
     /** Reads what {@link #writeTo} wrote; a missing, ill-typed or out-of-range field is a user error. */
     static ManifestProvenance parse(ManifestNode root) {
         ManifestNode s = root.object("source");
+        Integer skipped = s.optionalInteger("skipped_images");
         Source source = s.build(() -> new Source(s.text("spec"), s.text("split"), s.integer("count"),
-                s.text("fingerprint")));
+                s.text("fingerprint"), skipped == null ? 0 : skipped));
 
         ManifestNode p = root.object("postprocess");
         Postprocess postprocess = p.build(() -> new Postprocess(p.optionalInteger("pca_dim"),

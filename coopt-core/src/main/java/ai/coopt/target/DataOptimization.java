@@ -48,7 +48,7 @@ public final class DataOptimization {
     /** What was made and how long it took. */
     public record Result(Path out, String prior, int count, int priorDim, int dim, double embedSeconds,
                          double imagesPerSecond, double pcaSeconds, double explainedVariance, double uniformity,
-                         int uniformitySubset, String adaptation, double seconds) {}
+                         int uniformitySubset, String adaptation, double seconds, int skippedImages) {}
 
     private DataOptimization() {}
 
@@ -86,7 +86,8 @@ public final class DataOptimization {
             long[] ids = new long[images.count()];
             Arrays.setAll(ids, i -> i);
             ManifestProvenance provenance = new ManifestProvenance(
-                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint()),
+                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
+                        images.skipped()),
                     new ManifestProvenance.Postprocess(dim, explained, true),
                     List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count(), 0,
                             images.count() - 1L)),
@@ -99,7 +100,7 @@ public final class DataOptimization {
             OptimizedDataset.write(out, targets.values(), images.count(), dim, ids, provenance, kept);
             return new Result(out, prior.spec(), images.count(), prior.outputDim(), dim, raw.seconds(),
                     raw.imagesPerSecond(), pcaSeconds, explained, uniformity, subset.length,
-                    raw.adaptation(), (System.nanoTime() - t0) / 1e9);
+                    raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped());
         }
     }
 

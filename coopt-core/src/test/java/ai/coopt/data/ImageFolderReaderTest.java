@@ -54,20 +54,24 @@ class ImageFolderReaderTest {
         return set.pixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
     }
 
+    private static ImageFolderReader.Options size(int side) {
+        return new ImageFolderReader.Options(side, false);
+    }
+
     @Test
-    void twoClassesWithLabelsAndResize() throws IOException {
+    void twoClassesWithLabelsResizedToTheAskedSquare() throws IOException {
         rgb(dir.resolve("cat/a.png"), 4, 3, 0xff0000);
         rgb(dir.resolve("dog/b.png"), 9, 7, 0x0000ff);
         gray(dir.resolve("dog/c.png"), 2, 2, 100);
         Files.writeString(dir.resolve("dog/notes.txt"), "ignored");
-        ImageSet set = ImageFolderReader.read(dir, "train", 0, "folder:x:train");
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "folder:x:train", size(4));
         assertEquals(3, set.count());
         assertEquals(3, set.channels());
-        assertEquals(3, set.height());
+        assertEquals(4, set.height());
         assertEquals(4, set.width());
         assertArrayEquals(new int[] {0, 1, 1}, set.labels());
         assertEquals("folder:x:train", set.source());
-        for (int y = 0; y < 3; y++) {
+        for (int y = 0; y < 4; y++) {
             for (int x = 0; x < 4; x++) {
                 assertEquals(255, pixel(set, 0, 0, y, x));
                 assertEquals(0, pixel(set, 0, 2, y, x));
@@ -84,7 +88,7 @@ class ImageFolderReaderTest {
     void allGrayGivesOneChannelWithValuesKept() throws IOException {
         gray(dir.resolve("a/1.png"), 3, 3, 37);
         gray(dir.resolve("b/2.png"), 6, 6, 200);
-        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s", size(3));
         assertEquals(1, set.channels());
         assertEquals(3, set.height());
         assertEquals(37, pixel(set, 0, 0, 1, 1));
@@ -98,7 +102,7 @@ class ImageFolderReaderTest {
         ramp.getRaster().setSample(1, 0, 0, 200);
         gray(dir.resolve("a.png"), 8, 1, 0);
         save(dir.resolve("b.png"), ramp);
-        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s");
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s", size(8));
         int previous = -1;
         boolean between = false;
         for (int x = 0; x < 8; x++) {

@@ -114,6 +114,16 @@ class OptimizedDatasetTest {
     }
 
     @Test
+    void aManifestWrittenBeforeSkippedImagesWereCountedStillReads() throws IOException {
+        Path dir = writeSingle("older");
+        ObjectNode json = (ObjectNode) JSON.readTree(dir.resolve("manifest.json").toFile());
+        ((ObjectNode) json.get("source")).remove("skipped_images");
+        Files.writeString(dir.resolve("manifest.json"), JSON.writeValueAsString(json));
+        assertEquals(0, OptimizedDataset.read(dir).provenance().source().skippedImages());
+        assertEquals(single(TIME), OptimizedDataset.read(dir).provenance());
+    }
+
+    @Test
     void filesFollowTheDocumentedFormat() throws IOException {
         Path dir = writeSingle("data");
         assertEquals(List.of("manifest.json", "targets.safetensors"), names(dir));
@@ -131,7 +141,7 @@ class OptimizedDatasetTest {
         assertEquals(COUNT, json.get("count").asInt());
         assertEquals(DIM, json.get("dim").asInt());
         assertEquals(Checksums.sha256(dir.resolve("targets.safetensors")), json.get("targets_sha256").asText());
-        assertEquals(List.of("spec", "split", "count", "fingerprint"), fieldNames(json.get("source")));
+        assertEquals(List.of("spec", "split", "count", "fingerprint", "skipped_images"), fieldNames(json.get("source")));
         assertEquals(List.of("pca_dim", "explained_variance", "standardized"), fieldNames(json.get("postprocess")));
         JsonNode participant = json.get("participants").get(0);
         assertEquals(List.of("prior", "kind", "weights_sha256", "input", "output_dim", "uniformity", "uniformity_subset",
