@@ -172,9 +172,9 @@ public final class Augmentation {
             colWeight[target] = (float) (sx - x0);
         }
         double scaleY = (double) cropHeight / height;
-        byte[] pixels = set.pixels();
+        byte[] pixels = set.image(index);
         int plane = height * width;
-        int base = index * set.imageSize();
+        int base = 0;
         for (int y = 0; y < height; y++) {
             double sy = Math.max(0, (y + 0.5) * scaleY - 0.5);
             int y0 = (int) sy;

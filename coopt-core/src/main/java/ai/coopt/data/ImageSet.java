@@ -6,52 +6,90 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Images held in memory as unsigned bytes in N×C×H×W order, with optional integer labels.
- * This is what every reader produces and what batching and augmentation consume.
+ * Images as unsigned bytes, each C×H×W, read by index, with optional integer labels: what every reader produces
+ * and what batching, augmentation and priors consume. Where the bytes live is a {@link Pixels} store: an array
+ * in memory, or files mapped from disk, so a set can be far larger than the heap. {@link #subset} is a view that
+ * copies no pixels.
  */
 public final class ImageSet {
+    /** Where the images' bytes live: image {@code i} is {@code imageSize} consecutive bytes, C×H×W. */
+    public interface Pixels {
+        /** Copies image {@code image} into {@code dst} at {@code offset}. Safe to call from several threads. */
+        void read(long image, byte[] dst, int offset, int imageSize);
+    }
+
+    /** Images in one array, N×C×H×W. */
+    record ArrayPixels(byte[] bytes) implements Pixels {
+        @Override
+        public void read(long image, byte[] dst, int offset, int imageSize) {
+            System.arraycopy(bytes, Math.toIntExact(image * imageSize), dst, offset, imageSize);
+        }
+    }
+
     private final String source;
-    private final byte[] pixels;
+    private final Pixels pixels;
+    private final int[] index;
     private final int count;
     private final int channels;
     private final int height;
     private final int width;
     private final int[] labels;
     private final int skipped;
+    private final String knownFingerprint;
 
     /**
+     * Images held in one array.
+     *
      * @param source human-readable origin (dataset spec and split), recorded in provenance
      * @param labels one label per image, or {@code null} for unlabeled data
      */
     public ImageSet(String source, byte[] pixels, int count, int channels, int height, int width, int[] labels) {
-        this(source, pixels, count, channels, height, width, labels, 0);
-    }
-
-    private ImageSet(String source, byte[] pixels, int count, int channels, int height, int width, int[] labels,
-                     int skipped) {
-        if (count < 0 || channels <= 0 || height <= 0 || width <= 0) {
-            throw new IllegalArgumentException("bad image set shape " + count + "x" + channels + "x" + height + "x" + width);
-        }
+        this(source, new ArrayPixels(pixels), null, count, channels, height, width, labels, 0, null);
         if ((long) count * channels * height * width != pixels.length) {
             throw new IllegalArgumentException("pixel buffer has " + pixels.length + " bytes, shape needs "
                     + ((long) count * channels * height * width));
+        }
+    }
+
+    /** Images in a store of at least {@code count} images (files mapped from disk, for example). */
+    public ImageSet(String source, Pixels pixels, int count, int channels, int height, int width, int[] labels) {
+        this(source, pixels, null, count, channels, height, width, labels, 0, null);
+    }
+
+    private ImageSet(String source, Pixels pixels, int[] index, int count, int channels, int height, int width,
+                     int[] labels, int skipped, String knownFingerprint) {
+        if (count < 0 || channels <= 0 || height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("bad image set shape " + count + "x" + channels + "x" + height + "x" + width);
+        }
+        if ((long) channels * height * width > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("one image of " + channels + "x" + height + "x" + width + " is too large");
         }
         if (labels != null && labels.length != count) {
             throw new IllegalArgumentException(labels.length + " labels for " + count + " images");
         }
         this.source = source;
         this.pixels = pixels;
+        this.index = index;
         this.count = count;
         this.channels = channels;
         this.height = height;
         this.width = width;
         this.labels = labels;
         this.skipped = skipped;
+        this.knownFingerprint = knownFingerprint;
     }
 
     /** The same images, recording that {@code n} unreadable files were skipped while reading them. */
     public ImageSet withSkipped(int n) {
-        return new ImageSet(source, pixels, count, channels, height, width, labels, n);
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, n, knownFingerprint);
+    }
+
+    /**
+     * The same images with their {@link #fingerprint()} already known (a pack records it, and its shards' checksums
+     * were verified), so that it is not computed again by reading every image.
+     */
+    public ImageSet withFingerprint(String fingerprint) {
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, skipped, fingerprint);
     }
 
     /** How many unreadable files the reader skipped (see {@code --skip-bad-images}); 0 for most readers. */
@@ -60,8 +98,6 @@ public final class ImageSet {
     }
 
     public String source() { return source; }
-    /** The backing array, not a copy: callers must not modify it. */
-    public byte[] pixels() { return pixels; }
     public int count() { return count; }
     public int channels() { return channels; }
     public int height() { return height; }
@@ -69,8 +105,33 @@ public final class ImageSet {
     /** Bytes per image: channels × height × width. */
     public int imageSize() { return channels * height * width; }
     public boolean hasLabels() { return labels != null; }
-    /** The backing array, or {@code null} when unlabeled. */
+    /** The labels (do not modify), or {@code null} when unlabeled. */
     public int[] labels() { return labels; }
+
+    /** Copies image {@code i} (C×H×W bytes) into {@code dst} at {@code offset}. Safe from several threads. */
+    public void readImage(int i, byte[] dst, int offset) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException("image " + i + " of " + count);
+        }
+        pixels.read(index == null ? i : index[i], dst, offset, imageSize());
+    }
+
+    /** Image {@code i} as a new array of C×H×W bytes. */
+    public byte[] image(int i) {
+        byte[] out = new byte[imageSize()];
+        readImage(i, out, 0);
+        return out;
+    }
+
+    /** All images in one new N×C×H×W array: for small sets (tests, reports), never for a whole dataset. */
+    public byte[] copyPixels() {
+        int size = imageSize();
+        byte[] out = new byte[Math.toIntExact((long) count * size)];
+        for (int i = 0; i < count; i++) {
+            readImage(i, out, i * size);
+        }
+        return out;
+    }
 
     /** The number of distinct classes (max label + 1), or 0 when unlabeled. */
     public int numClasses() {
@@ -84,18 +145,20 @@ public final class ImageSet {
         return max + 1;
     }
 
-    /** A copy holding the images at {@code indices}, in that order. */
+    /** The images at {@code indices}, in that order: a view of the same pixels (the labels are copied). */
     public ImageSet subset(int[] indices) {
-        int size = imageSize();
-        byte[] out = new byte[indices.length * size];
+        int[] composed = new int[indices.length];
         int[] outLabels = labels == null ? null : new int[indices.length];
         for (int i = 0; i < indices.length; i++) {
-            System.arraycopy(pixels, indices[i] * size, out, i * size, size);
+            if (indices[i] < 0 || indices[i] >= count) {
+                throw new IndexOutOfBoundsException("image " + indices[i] + " of " + count);
+            }
+            composed[i] = index == null ? indices[i] : index[indices[i]];
             if (outLabels != null) {
                 outLabels[i] = labels[indices[i]];
             }
         }
-        return new ImageSet(source, out, indices.length, channels, height, width, outLabels, skipped);
+        return new ImageSet(source, pixels, composed, indices.length, channels, height, width, outLabels, skipped, null);
     }
 
     /** The first {@code n} images (all of them when n ≥ count). */
@@ -110,12 +173,24 @@ public final class ImageSet {
         return subset(idx);
     }
 
-    /** SHA-256 over the shape, the pixels and the labels: identifies the exact samples. */
+    /** SHA-256 over the shape, the pixels and the labels, read image by image: identifies the exact samples. */
     public String fingerprint() {
+        if (knownFingerprint != null) {
+            return knownFingerprint;
+        }
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(ByteBuffer.allocate(16).putInt(count).putInt(channels).putInt(height).putInt(width).array());
-            md.update(pixels);
+            int size = imageSize();
+            int perChunk = Math.max(1, (1 << 20) / size);
+            byte[] chunk = new byte[perChunk * size];
+            for (int start = 0; start < count; start += perChunk) {
+                int n = Math.min(perChunk, count - start);
+                for (int k = 0; k < n; k++) {
+                    readImage(start + k, chunk, k * size);
+                }
+                md.update(chunk, 0, n * size);
+            }
             if (labels != null) {
                 ByteBuffer b = ByteBuffer.allocate(4 * labels.length);
                 for (int l : labels) {

@@ -58,9 +58,10 @@ public final class Normalization {
         int channels = set.channels();
         int plane = set.height() * set.width();
         long[][] histogram = new long[channels][256];
-        byte[] pixels = set.pixels();
-        int at = 0;
+        byte[] pixels = new byte[set.imageSize()];
         for (int i = 0; i < set.count(); i++) {
+            set.readImage(i, pixels, 0);
+            int at = 0;
             for (int c = 0; c < channels; c++) {
                 long[] h = histogram[c];
                 for (int end = at + plane; at < end; at++) {
@@ -115,10 +116,11 @@ public final class Normalization {
                     + indices.length + " images need " + ((long) indices.length * size));
         }
         int plane = set.height() * set.width();
-        byte[] pixels = set.pixels();
+        byte[] pixels = new byte[size];
         int o = 0;
         for (int index : indices) {
-            int at = index * size;
+            set.readImage(index, pixels, 0);
+            int at = 0;
             for (int c = 0; c < mean.length; c++) {
                 float[] t = table[c];
                 for (int end = at + plane; at < end; at++) {

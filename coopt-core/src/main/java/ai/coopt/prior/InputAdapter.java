@@ -46,8 +46,8 @@ public final class InputAdapter {
 
     /** Writes image {@code index} of {@code data}, adapted, into {@code out} at {@code offset} (C×H×W). */
     public void adapt(ImageSet data, int index, float[] out, int offset) {
-        byte[] px = data.pixels();
-        int base = index * srcC * srcH * srcW;
+        byte[] px = data.image(index);
+        int base = 0;
         int outH = target.height();
         int outW = target.width();
         int plane = outH * outW;

@@ -248,7 +248,7 @@ class AugmentationTest {
         int plane = gray.height() * gray.width();
         byte[] out = new byte[3 * plane];
         for (int c = 0; c < 3; c++) {
-            System.arraycopy(gray.pixels(), 0, out, c * plane, plane);
+            System.arraycopy(gray.copyPixels(), 0, out, c * plane, plane);
         }
         return new ImageSet("gray-rgb", out, 1, 3, gray.height(), gray.width(), null);
     }

@@ -53,7 +53,7 @@ class CifarReaderTest {
         assertEquals(32, set.height());
         assertEquals(32, set.width());
         assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, set.labels());
-        assertEquals(31, set.pixels()[7 * PIXELS + 100]);
+        assertEquals(31, set.copyPixels()[7 * PIXELS + 100]);
         assertEquals("cifar10:x:train", set.source());
     }
 
@@ -62,10 +62,10 @@ class CifarReaderTest {
         writeCifar10(dir);
         ImageSet test = CifarReader.readCifar10(dir, "test", 0, "s");
         assertArrayEquals(new int[] {9, 8, 7}, test.labels());
-        assertEquals(202, test.pixels()[2 * PIXELS] & 0xff);
+        assertEquals(202, test.copyPixels()[2 * PIXELS] & 0xff);
         ImageSet limited = CifarReader.readCifar10(dir, "train", 3, "s");
         assertArrayEquals(new int[] {0, 1, 2}, limited.labels());
-        assertEquals(10, limited.pixels()[2 * PIXELS + 5]);
+        assertEquals(10, limited.copyPixels()[2 * PIXELS + 5]);
     }
 
     @Test
@@ -82,7 +82,7 @@ class CifarReaderTest {
         Files.write(home.resolve("test.bin"), records(5, new int[] {0, 42}));
         ImageSet train = CifarReader.readCifar100(dir, "train", 0, "s");
         assertArrayEquals(new int[] {77, 99}, train.labels());
-        assertEquals(2, train.pixels()[PIXELS + 3071]);
+        assertEquals(2, train.copyPixels()[PIXELS + 3071]);
         assertArrayEquals(new int[] {42}, CifarReader.readCifar100(home, "test", 0, "s").labels());
     }
 

@@ -97,7 +97,7 @@ class IdxReaderTest {
         assertEquals(3, set.height());
         assertEquals(4, set.width());
         assertEquals("src", set.source());
-        assertArrayEquals(pixels(5, 3, 4), set.pixels());
+        assertArrayEquals(pixels(5, 3, 4), set.copyPixels());
         assertArrayEquals(labels(5), set.labels());
     }
 
@@ -107,9 +107,9 @@ class IdxReaderTest {
         byte[] labels = gzip(idxLabels(labels(4)));
         ImageSet named = IdxReader.read(file("i.gz", images), file("l.gz", labels), -1, "s");
         ImageSet unnamed = IdxReader.read(file("i-no-suffix", images), file("l-no-suffix", labels), -1, "s");
-        assertArrayEquals(pixels(4, 2, 2), named.pixels());
+        assertArrayEquals(pixels(4, 2, 2), named.copyPixels());
         assertArrayEquals(labels(4), named.labels());
-        assertArrayEquals(named.pixels(), unnamed.pixels());
+        assertArrayEquals(named.copyPixels(), unnamed.copyPixels());
         assertArrayEquals(named.labels(), unnamed.labels());
     }
 
@@ -119,7 +119,7 @@ class IdxReaderTest {
         Path labels = file("l.gz", gzip(idxLabels(labels(20))));
         ImageSet set = IdxReader.read(images, labels, 7, "s");
         assertEquals(7, set.count());
-        assertArrayEquals(Arrays.copyOf(pixels(20, 3, 3), 7 * 9), set.pixels());
+        assertArrayEquals(Arrays.copyOf(pixels(20, 3, 3), 7 * 9), set.copyPixels());
         assertArrayEquals(Arrays.copyOf(labels(20), 7), set.labels());
         assertEquals(20, IdxReader.read(images, labels, 1000, "s").count());
         assertArrayEquals(Arrays.copyOf(labels(20), 3), IdxReader.readLabels(labels, 3));

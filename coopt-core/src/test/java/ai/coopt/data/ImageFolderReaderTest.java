@@ -51,7 +51,7 @@ class ImageFolderReaderTest {
     /** The value of channel c of image i (constant over the image in these tests). */
     private static int pixel(ImageSet set, int i, int c, int y, int x) {
         int plane = set.height() * set.width();
-        return set.pixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
+        return set.copyPixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
     }
 
     private static ImageFolderReader.Options size(int side) {

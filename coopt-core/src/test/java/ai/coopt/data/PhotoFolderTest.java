@@ -31,7 +31,7 @@ class PhotoFolderTest {
 
     private static int pixel(ImageSet set, int i, int c, int y, int x) {
         int plane = set.height() * set.width();
-        return set.pixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
+        return set.copyPixels()[i * set.imageSize() + c * plane + y * set.width() + x] & 0xff;
     }
 
     private static byte[] encode(BufferedImage image, String format) throws IOException {
