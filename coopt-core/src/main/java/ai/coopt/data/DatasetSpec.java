@@ -9,13 +9,13 @@ import java.nio.file.Path;
 /**
  * A parsed {@code --data SPEC}: a known dataset ({@code fashion-mnist}, {@code mnist}) or a
  * reader and a directory ({@code idx:DIR}, {@code cifar10:DIR}, {@code cifar100:DIR},
- * {@code folder:DIR}). Parsing checks only the syntax, so a spec recorded on one machine can
+ * {@code folder:DIR}, {@code packed:DIR}). Parsing checks only the syntax, so a spec recorded on one machine can
  * be parsed on another; {@link #load} checks that the data is there.
  */
 public final class DatasetSpec {
     /** The accepted forms, for error messages. */
     public static final String ACCEPTED_FORMS =
-            "fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR";
+            "fashion-mnist, mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR, packed:DIR";
 
     private final String scheme;
     private final Path dir;
@@ -62,7 +62,7 @@ public final class DatasetSpec {
         int colon = text.indexOf(':');
         String scheme = colon < 0 ? text : text.substring(0, colon);
         if (colon < 0 || !(scheme.equals("idx") || scheme.equals("cifar10") || scheme.equals("cifar100")
-                || scheme.equals("folder"))) {
+                || scheme.equals("folder") || scheme.equals("packed"))) {
             throw new UserException("unknown dataset spec '" + text + "'; accepted forms: " + ACCEPTED_FORMS);
         }
         String dirText = text.substring(colon + 1);
@@ -105,6 +105,7 @@ public final class DatasetSpec {
             case "idx" -> loadIdx(dir, split, limit, source);
             case "cifar10" -> CifarReader.readCifar10(dir, split, limit, source);
             case "cifar100" -> CifarReader.readCifar100(dir, split, limit, source);
+            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, limit, source, ai.coopt.util.ProgressListener.NONE);
             default -> ImageFolderReader.read(dir, split, limit, source, folder);
         };
     }

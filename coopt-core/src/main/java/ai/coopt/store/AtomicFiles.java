@@ -189,7 +189,7 @@ public final class AtomicFiles {
             throw new UserException(shown + ": its " + kind.marker() + " is not a " + kind.description() + "'s ("
                     + (format == null ? "no format field" : "format '" + format + "'") + "); refusing to replace it");
         }
-        List<String> foreign = entries.stream().filter(name -> !kind.files().contains(name)).sorted().toList();
+        List<String> foreign = entries.stream().filter(name -> !kind.isOurs(name)).sorted().toList();
         if (!foreign.isEmpty()) {
             String shownNames = String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
                     + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "");

@@ -1,6 +1,7 @@
 package ai.coopt.store;
 
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What an output directory holds, so that replacing one never deletes anything but a directory of this kind
@@ -11,12 +12,23 @@ import java.util.Set;
  * @param format the value of the marker's {@code format} field, e.g. "coopt-model/1"
  * @param files every name this project writes directly inside such a directory; a directory holding any other
  *     entry (a user's notes) is never replaced
+ * @param pattern further names this project writes (numbered shards), or null
  */
-public record DirectoryKind(String description, String marker, String format, Set<String> files) {
+public record DirectoryKind(String description, String marker, String format, Set<String> files, Pattern pattern) {
     public DirectoryKind {
         files = Set.copyOf(files);
         if (!files.contains(marker)) {
             throw new IllegalArgumentException("the marker " + marker + " must be one of the kind's files");
         }
+    }
+
+    /** A kind whose directories hold exactly the named files. */
+    public DirectoryKind(String description, String marker, String format, Set<String> files) {
+        this(description, marker, format, files, null);
+    }
+
+    /** Whether {@code name} is an entry this project writes in such a directory. */
+    public boolean isOurs(String name) {
+        return files.contains(name) || (pattern != null && pattern.matcher(name).matches());
     }
 }

@@ -1,0 +1,387 @@
+package ai.coopt.store;
+
+import ai.coopt.UserException;
+import ai.coopt.data.FilePixels;
+import ai.coopt.data.ImageSet;
+import ai.coopt.util.ProgressListener;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Images packed into shards on disk, format {@value #FORMAT}: a directory of safetensors files
+ * {@code images-00001-of-000NN.safetensors}, each with {@code ids} int64 [n] (each image's index in the source
+ * split), {@code labels} int64 [n] when the images are labelled, and {@code images} uint8 [n, C, H, W], plus
+ * {@value #MANIFEST} (format, count, shape, the source with the fingerprint of its exact samples, each shard's file,
+ * count and sha256, and how it was made). Any safetensors reader (numpy alone) reads a shard.
+ *
+ * <p>{@link #write} streams: one image at a time is in memory. {@link #open} checks the manifest, every shard's
+ * header and sha256, and returns an {@link ImageSet} whose images are read from the shards on demand.
+ */
+public final class PackedImages {
+    public static final String FORMAT = "coopt-packed-images/1";
+    public static final String MANIFEST = "manifest.json";
+    /** Images per shard when not asked otherwise. */
+    public static final int DEFAULT_SHARD_IMAGES = 10_000;
+
+    private static final int MAX_HEADER = 1 << 20;
+    private static final Pattern SHARD_NAME = Pattern.compile("images-\\d{5}-of-\\d{5}\\.safetensors");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final ObjectMapper RECORDS = Json.MAPPER.copy()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+
+    /** The manifest, as written and read by Jackson. */
+    public record Manifest(String format, long count, int channels, int height, int width, boolean labelled,
+                           Source source, List<Shard> shards, Created created) {}
+
+    /** The images the pack was made from; {@code fingerprint} is {@link ImageSet#fingerprint()} of them. */
+    public record Source(String spec, String split, long count, String fingerprint, int skippedImages) {}
+
+    /** One shard file. */
+    public record Shard(String file, int count, String sha256) {}
+
+    /** When and by what command the pack was made. */
+    public record Created(String time, String toolVersion, List<String> commandLine) {}
+
+    /** Packed directories, recognised by their manifest. */
+    public static final DirectoryKind KIND = new DirectoryKind("CoOpt packed-image directory", MANIFEST, FORMAT,
+            Set.of(MANIFEST), SHARD_NAME);
+
+    private PackedImages() {}
+
+    /**
+     * Writes {@code images} as shards of at most {@code shardImages} images into {@code dir}, atomically (the
+     * directory appears complete or not at all; an existing pack may be replaced, nothing else).
+     *
+     * @param spec the dataset spec the images came from, recorded as the source
+     */
+    public static Manifest write(Path dir, ImageSet images, String spec, String split, int shardImages,
+                                 ManifestProvenance.Created created, ProgressListener progress) {
+        if (shardImages < 1) {
+            throw new UserException("--shard-images must be at least 1, not " + shardImages);
+        }
+        if (images.count() == 0) {
+            throw new UserException(images.source() + " holds no images to pack");
+        }
+        int n = images.count();
+        int shards = (n + shardImages - 1) / shardImages;
+        if (shards > 99_999) {
+            throw new UserException(n + " images in shards of " + shardImages + " would make " + shards
+                    + " files; at most 99999: raise --shard-images");
+        }
+        List<Shard> written = new ArrayList<>();
+        MessageDigest fingerprint = sha256();
+        fingerprint.update(ByteBuffer.allocate(16).putInt(n).putInt(images.channels()).putInt(images.height())
+                .putInt(images.width()).array());
+        progress.start("packing", n, "img");
+        AtomicFiles.writeDirectory(dir, KIND, true, tmp -> {
+            for (int s = 0; s < shards; s++) {
+                int first = s * shardImages;
+                int count = Math.min(shardImages, n - first);
+                String name = shardName(s, shards);
+                String sha = writeShard(tmp.resolve(name), images, first, count, fingerprint);
+                written.add(new Shard(name, count, sha));
+                progress.advance(first + count);
+            }
+            if (images.hasLabels()) {
+                ByteBuffer b = ByteBuffer.allocate(4 * n);
+                for (int l : images.labels()) {
+                    b.putInt(l);
+                }
+                fingerprint.update(b.array());
+            }
+            Manifest manifest = new Manifest(FORMAT, n, images.channels(), images.height(), images.width(),
+                    images.hasLabels(), new Source(spec, split, n, HexFormat.of().formatHex(fingerprint.digest()),
+                    images.skipped()), List.copyOf(written), new Created(created.time().toString(),
+                    created.toolVersion(), created.commandLine()));
+            AtomicFiles.writeBytes(tmp.resolve(MANIFEST), withNewline(RECORDS.writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(manifest)));
+        });
+        progress.finish();
+        return read(dir.resolve(MANIFEST));
+    }
+
+    /** {@code images-00001-of-00012.safetensors} for shard index 0 of 12. */
+    public static String shardName(int index, int shards) {
+        return String.format(Locale.ROOT, "images-%05d-of-%05d.safetensors", index + 1, shards);
+    }
+
+    private static String writeShard(Path file, ImageSet images, int first, int count, MessageDigest fingerprint)
+            throws IOException {
+        int size = images.imageSize();
+        long idsBytes = 8L * count;
+        long labelsBytes = images.hasLabels() ? 8L * count : 0;
+        long imageBytes = (long) count * size;
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("ids", Map.of("dtype", "I64", "shape", List.of(count), "data_offsets", List.of(0, idsBytes)));
+        if (images.hasLabels()) {
+            header.put("labels", Map.of("dtype", "I64", "shape", List.of(count),
+                    "data_offsets", List.of(idsBytes, idsBytes + labelsBytes)));
+        }
+        header.put("images", Map.of("dtype", "U8", "shape", List.of(count, images.channels(), images.height(),
+                images.width()), "data_offsets", List.of(idsBytes + labelsBytes, idsBytes + labelsBytes + imageBytes)));
+        header.put("__metadata__", Map.of("format", FORMAT));
+        byte[] json = Json.MAPPER.writeValueAsBytes(header);
+        int padded = (json.length + 7) / 8 * 8;
+        MessageDigest sha = sha256();
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.hasRemaining()) {
+                head.put((byte) ' ');
+            }
+            write(out, head.flip(), sha);
+            ByteBuffer numbers = ByteBuffer.allocate((int) (idsBytes + labelsBytes)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) {
+                numbers.putLong(first + i);
+            }
+            if (images.hasLabels()) {
+                for (int i = 0; i < count; i++) {
+                    numbers.putLong(images.labels()[first + i]);
+                }
+            }
+            write(out, numbers.flip(), sha);
+            int perChunk = Math.max(1, (1 << 22) / size);
+            byte[] chunk = new byte[perChunk * size];
+            for (int start = 0; start < count; start += perChunk) {
+                int k = Math.min(perChunk, count - start);
+                for (int j = 0; j < k; j++) {
+                    images.readImage(first + start + j, chunk, j * size);
+                }
+                fingerprint.update(chunk, 0, k * size);
+                write(out, ByteBuffer.wrap(chunk, 0, k * size), sha);
+            }
+            out.force(true);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static void write(FileChannel out, ByteBuffer buffer, MessageDigest sha) throws IOException {
+        sha.update(buffer.duplicate());
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
+    }
+
+    /**
+     * Opens a pack as images read from its shards on demand, after checking the manifest, each shard's header
+     * against it and each shard's sha256.
+     *
+     * @param split the split asked for: a pack holds the one it was made from
+     * @param limit the first {@code limit} images; ≤ 0 for all
+     * @param source recorded as the set's {@link ImageSet#source()}
+     * @throws UserException for anything missing, malformed, inconsistent or modified, naming the file
+     */
+    public static ImageSet open(Path dir, String split, int limit, String source, ProgressListener progress) {
+        if (!Files.isDirectory(dir)) {
+            throw new UserException(dir + ": not a directory (expected a " + KIND.description() + ")");
+        }
+        Manifest m = read(dir.resolve(MANIFEST));
+        if (!m.source().split().equals(split)) {
+            throw new UserException(dir + " holds the " + m.source().split() + " split of " + m.source().spec()
+                    + ", not " + split);
+        }
+        int imageSize = m.channels() * m.height() * m.width();
+        List<FilePixels.Segment> segments = new ArrayList<>();
+        int[] labels = m.labelled() ? new int[Math.toIntExact(m.count())] : null;
+        long total = 0;
+        progress.start("verifying " + dir.getFileName(), m.count(), "img");
+        for (Shard shard : m.shards()) {
+            Path file = dir.resolve(shard.file());
+            long dataStart = checkShard(file, shard, m, total, labels);
+            segments.add(new FilePixels.Segment(file, dataStart + 8L * shard.count() * (m.labelled() ? 2 : 1),
+                    shard.count(), imageSize));
+            total += shard.count();
+            progress.advance(total);
+        }
+        progress.finish();
+        FilePixels pixels = FilePixels.open(segments, imageSize);
+        int count = Math.toIntExact(m.count());
+        ImageSet set = new ImageSet(source, pixels, count, m.channels(), m.height(), m.width(), labels)
+                .withSkipped(m.source().skippedImages()).withFingerprint(m.source().fingerprint());
+        return limit > 0 && limit < count ? set.limit(limit) : set;
+    }
+
+    /** Reads and checks a manifest. */
+    public static Manifest read(Path file) {
+        JsonNode tree = Json.read(file);
+        JsonNode format = tree.get("format");
+        if (format == null || !FORMAT.equals(format.asText())) {
+            throw new UserException(file + ": not a " + KIND.description() + " manifest (format "
+                    + (format == null ? "missing" : format.toString()) + ", this version reads \"" + FORMAT + "\")");
+        }
+        Manifest m;
+        try {
+            m = RECORDS.treeToValue(tree, Manifest.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new UserException(file + ": " + IoErrors.oneLine(e.getMessage()), e);
+        }
+        String problem = problem(m);
+        if (problem != null) {
+            throw new UserException(file + ": " + problem);
+        }
+        return m;
+    }
+
+    private static String problem(Manifest m) {
+        if (m.source() == null || m.shards() == null || m.created() == null) {
+            return "source, shards and created are required";
+        }
+        if (m.count() < 1 || m.count() > Integer.MAX_VALUE - 8) {
+            return "count must be between 1 and " + (Integer.MAX_VALUE - 8) + ", found " + m.count();
+        }
+        if ((m.channels() != 1 && m.channels() != 3) || m.height() < 1 || m.width() < 1
+                || m.height() > ai.coopt.nn.Architectures.MAX_SIDE || m.width() > ai.coopt.nn.Architectures.MAX_SIDE) {
+            return "image shape " + m.channels() + "x" + m.height() + "x" + m.width() + " is not 1 or 3 channels of at most "
+                    + ai.coopt.nn.Architectures.MAX_SIDE + " pixels a side";
+        }
+        if (!"train".equals(m.source().split()) && !"test".equals(m.source().split())) {
+            return "source.split must be train or test";
+        }
+        if (m.source().fingerprint() == null || !SHA256.matcher(m.source().fingerprint()).matches()) {
+            return "source.fingerprint must be 64 lower-case hex digits";
+        }
+        long sum = 0;
+        for (int s = 0; s < m.shards().size(); s++) {
+            Shard shard = m.shards().get(s);
+            if (shard.file() == null || !SHARD_NAME.matcher(shard.file()).matches()
+                    || !shard.file().equals(shardName(s, m.shards().size()))) {
+                return "shard " + (s + 1) + " must be named " + shardName(s, m.shards().size()) + ", found " + shard.file();
+            }
+            if (shard.count() < 1 || shard.sha256() == null || !SHA256.matcher(shard.sha256()).matches()) {
+                return "shard " + shard.file() + " needs a positive count and a sha256 of 64 lower-case hex digits";
+            }
+            sum += shard.count();
+        }
+        if (sum != m.count()) {
+            return "the shards hold " + sum + " images, count says " + m.count();
+        }
+        return null;
+    }
+
+    /**
+     * Checks a shard's sha256 and its header against the manifest, reads its labels into {@code labels} at
+     * {@code first}, and returns where its data starts.
+     */
+    private static long checkShard(Path file, Shard shard, Manifest m, long first, int[] labels) {
+        if (!Files.isRegularFile(file)) {
+            throw new UserException(file + ": missing (" + MANIFEST + " lists it)");
+        }
+        String actual = Checksums.sha256(file);
+        if (!actual.equals(shard.sha256())) {
+            throw new UserException(file + ": checksum mismatch: the shard was modified or is corrupt (sha256 " + actual
+                    + ", " + MANIFEST + " records " + shard.sha256() + ")");
+        }
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(in, length, 0, file);
+            long headerLength = length.flip().getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > in.size()) {
+                throw new UserException(file + ": not a safetensors file (header length " + headerLength + ")");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(in, headerBytes, 8, file);
+            JsonNode header = Json.parse(file, "the header", headerBytes.array());
+            long dataStart = 8 + headerLength;
+            long n = shard.count();
+            long numbers = 8 * n * (m.labelled() ? 2 : 1);
+            long imageBytes = n * m.channels() * m.height() * m.width();
+            expect(file, header, "ids", "I64", List.of(n), 0, 8 * n);
+            if (m.labelled()) {
+                expect(file, header, "labels", "I64", List.of(n), 8 * n, 16 * n);
+            } else if (header.has("labels")) {
+                throw new UserException(file + ": holds labels, but " + MANIFEST + " says the images are unlabelled");
+            }
+            expect(file, header, "images", "U8", List.of(n, (long) m.channels(), (long) m.height(), (long) m.width()),
+                    numbers, numbers + imageBytes);
+            if (in.size() != dataStart + numbers + imageBytes) {
+                throw new UserException(file + ": " + in.size() + " bytes, its header describes "
+                        + (dataStart + numbers + imageBytes));
+            }
+            ByteBuffer ids = ByteBuffer.allocate((int) numbers).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(in, ids, dataStart, file);
+            ids.flip();
+            for (long i = 0; i < n; i++) {
+                long id = ids.getLong();
+                if (id != first + i) {
+                    throw new UserException(file + ": image " + i + " has id " + id + ", expected " + (first + i)
+                            + " (the shards hold the source's images in order)");
+                }
+            }
+            if (labels != null) {
+                for (int i = 0; i < n; i++) {
+                    long label = ids.getLong();
+                    if (label < 0 || label > Integer.MAX_VALUE) {
+                        throw new UserException(file + ": image " + i + " has label " + label);
+                    }
+                    labels[(int) first + i] = (int) label;
+                }
+            }
+            return dataStart;
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
+        }
+    }
+
+    private static void expect(Path file, JsonNode header, String name, String dtype, List<Long> shape, long begin,
+                               long end) {
+        JsonNode t = header.get(name);
+        if (t == null) {
+            throw new UserException(file + ": no tensor '" + name + "'");
+        }
+        List<Long> actualShape = new ArrayList<>();
+        t.path("shape").forEach(d -> actualShape.add(d.asLong()));
+        JsonNode offsets = t.path("data_offsets");
+        if (!dtype.equals(t.path("dtype").asText()) || !shape.equals(actualShape) || offsets.size() != 2
+                || offsets.get(0).asLong() != begin || offsets.get(1).asLong() != end) {
+            throw new UserException(file + ": tensor '" + name + "' is " + t.path("dtype").asText() + " " + actualShape
+                    + " at " + offsets + "; the manifest calls for " + dtype + " " + shape + " at [" + begin + "," + end + "]");
+        }
+    }
+
+    private static void readFully(FileChannel in, ByteBuffer buffer, long position, Path file) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (in.read(buffer, position + buffer.position()) < 0) {
+                throw new UserException(file + ": truncated");
+            }
+        }
+    }
+
+    private static byte[] withNewline(byte[] json) {
+        byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
+        out[json.length] = '\n';
+        return out;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
