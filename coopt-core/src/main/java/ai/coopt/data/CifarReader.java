@@ -100,21 +100,18 @@ public final class CifarReader {
             records.add((int) (size / variant.recordSize()));
             available += size / variant.recordSize();
         }
-        long wanted = limit <= 0 ? available : Math.min(limit, available);
-        if (wanted * PIXELS > Integer.MAX_VALUE - 8) {
-            throw new UserException(home + ": " + wanted + " " + variant.title + " images do not fit in memory at once; "
-                    + "read fewer with --limit");
-        }
-        int count = (int) wanted;
-        byte[] pixels = new byte[count * PIXELS];
+        int count = (int) Math.min(limit <= 0 ? available : Math.min(limit, available), Integer.MAX_VALUE - 8);
         int[] labels = new int[count];
+        List<FilePixels.Segment> segments = new ArrayList<>();
         int next = 0;
         for (int f = 0; f < files.size() && next < count; f++) {
             int take = Math.min(records.get(f), count - next);
-            readRecords(variant, files.get(f), take, next, pixels, labels);
+            readLabels(variant, files.get(f), take, next, labels);
+            segments.add(new FilePixels.Segment(files.get(f), variant.labelBytes, take, variant.recordSize()));
             next += take;
         }
-        return new ImageSet(source, pixels, count, 3, SIDE, SIDE, labels);
+        // the pixels stay in the files and are read image by image
+        return new ImageSet(source, FilePixels.open(segments, PIXELS), count, 3, SIDE, SIDE, labels);
     }
 
     /** The folder holding the {@code .bin} files: {@code dir} itself, or the archive's folder inside it. */
@@ -140,27 +137,30 @@ public final class CifarReader {
         }
         try {
             return Files.size(file);
+        } catch (java.io.EOFException e) {
+            throw new UserException(file + ": truncated: the file ended inside a record");
         } catch (IOException e) {
             throw new UserException(file + ": cannot read: " + e.getMessage());
         }
     }
 
-    private static void readRecords(Variant variant, Path file, int take, int first, byte[] pixels, int[] labels) {
+    private static void readLabels(Variant variant, Path file, int take, int first, int[] labels) {
         byte[] head = new byte[variant.labelBytes];
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             for (int r = 0; r < take; r++) {
-                int i = first + r;
-                if (in.readNBytes(head, 0, head.length) < head.length
-                        || in.readNBytes(pixels, i * PIXELS, PIXELS) < PIXELS) {
+                if (in.readNBytes(head, 0, head.length) < head.length) {
                     throw new UserException(file + ": truncated: the file ended inside record " + r);
                 }
+                in.skipNBytes(PIXELS);
                 int label = head[variant.labelBytes - 1] & 0xff;
                 if (label >= variant.classes) {
                     throw new UserException(file + ": record " + r + " has label " + label + ", but "
                             + variant.title + " labels are 0.." + (variant.classes - 1));
                 }
-                labels[i] = label;
+                labels[first + r] = label;
             }
+        } catch (java.io.EOFException e) {
+            throw new UserException(file + ": truncated: the file ended inside a record");
         } catch (IOException e) {
             throw new UserException(file + ": cannot read: " + e.getMessage());
         }

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -58,12 +59,19 @@ public final class IdxReader {
             int count = take(images.dims[0], limit);
             int height = images.dims[1];
             int width = images.dims[2];
+            int[] labelValues = labels == null ? null : readLabelValues(labels, count);
+            if (!images.compressed) {
+                // a raw file is read from disk image by image, whatever its size
+                FilePixels pixels = FilePixels.open(List.of(new FilePixels.Segment(imagesFile, images.position, count,
+                        (long) height * width)), height * width);
+                return new ImageSet(source, pixels, count, 1, height, width, labelValues);
+            }
             if ((long) count * height * width > Integer.MAX_VALUE - 8) {
                 throw new UserException(imagesFile + ": " + count + " images of " + height + "x" + width
-                        + " do not fit in memory at once; read fewer with a limit");
+                        + " do not fit in memory at once from a .gz file; decompress it (gunzip) to read it from disk, "
+                        + "or read fewer with --limit");
             }
             byte[] pixels = images.readBody(count * height * width);
-            int[] labelValues = labels == null ? null : readLabelValues(labels, count);
             return new ImageSet(source, pixels, count, 1, height, width, labelValues);
         }
     }

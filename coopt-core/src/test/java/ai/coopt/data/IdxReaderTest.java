@@ -205,4 +205,25 @@ class IdxReaderTest {
         file("a", new byte[1]);
         assertEquals(dir.resolve("a"), IdxReader.find(dir, "a"));
     }
+
+    @Test
+    void aRawFileLargerThanTwoGibibytesIsReadFromDisk(@TempDir Path tmp) throws IOException {
+        // 3,000 images of 1000x1000 (3 GB) in a sparse file: only the header and the last image are written
+        int n = 3000;
+        int side = 1000;
+        Path images = tmp.resolve("big-images-idx3-ubyte");
+        try (var channel = java.nio.channels.FileChannel.open(images, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.allocate(16).putInt(0x803).putInt(n).putInt(side).putInt(side).flip(), 0);
+            byte[] last = new byte[side * side];
+            java.util.Arrays.fill(last, (byte) 7);
+            channel.write(java.nio.ByteBuffer.wrap(last), 16 + (long) (n - 1) * side * side);
+        }
+        ImageSet set = IdxReader.read(images, null, 0, "big");
+        assertEquals(n, set.count());
+        byte[] image = set.image(n - 1);
+        assertEquals(7, image[0]);
+        assertEquals(7, image[side * side - 1]);
+        assertEquals(0, set.image(n - 2)[12345]);
+    }
 }
