@@ -113,6 +113,36 @@ import hashlib,json,struct,sys; p,m=sys.argv[1:]; b=bytearray(open(p,'rb').read(
 h=json.loads(b[8:8+n]); o=8+n+h["ids"]["data_offsets"][0]; b[o+8:o+16]=b[o:o+8]
 open(p,'wb').write(b); j=json.load(open(m)); j["targets_sha256"]=hashlib.sha256(b).hexdigest(); json.dump(j,open(m,'w'))
 PY
+# packed images with one thing wrong each
+"${coopt[@]}" data pack --data fashion-mnist --limit 300 --shard-images 100 --out keep/pack >/dev/null 2>&1 \
+  || { echo "sweep: could not write the reference pack" >&2; exit 1; }
+bad_pack() {
+  cp -r keep/pack "keep/pk-$1"
+  echo "keep/pk-$1"
+}
+shard2=images-00002-of-00003.safetensors
+d=$(bad_pack flipped-byte); python3 - "$d/$shard2" <<'PY'
+import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-1]^=1; open(p,'wb').write(b)
+PY
+d=$(bad_pack missing-shard); rm "$d/$shard2"
+d=$(bad_pack truncated-shard); truncate -s 5000 "$d/$shard2"
+d=$(bad_pack shape-mismatch); python3 - "$d/$shard2" "$d/manifest.json" <<'PY'
+import hashlib,json,sys; p,m=sys.argv[1:]; b=open(p,'rb').read().replace(b'[100,1,28,28]', b'[100,1,14,56]', 1)
+open(p,'wb').write(b); j=json.load(open(m)); j["shards"][1]["sha256"]=hashlib.sha256(b).hexdigest(); json.dump(j,open(m,'w'))
+PY
+d=$(bad_pack count-mismatch); python3 - "$d/manifest.json" <<'PY'
+import json,sys; m=sys.argv[1]; j=json.load(open(m)); j["count"]=301; json.dump(j,open(m,'w'))
+PY
+d=$(bad_pack path-traversal); python3 - "$d/manifest.json" <<'PY'
+import json,sys; m=sys.argv[1]; j=json.load(open(m)); j["shards"][0]["file"]="../../../etc/passwd"; json.dump(j,open(m,'w'))
+PY
+d=$(bad_pack unknown-field); python3 - "$d/manifest.json" <<'PY'
+import json,sys; m=sys.argv[1]; j=json.load(open(m)); j["extra"]=1; json.dump(j,open(m,'w'))
+PY
+d=$(bad_pack size-100000); python3 - "$d/manifest.json" <<'PY'
+import json,sys; m=sys.argv[1]; j=json.load(open(m)); j["height"]=100000; json.dump(j,open(m,'w'))
+PY
+d=$(bad_pack manifest-not-json); echo '{"format": "coopt-packed-images/1", ' > "$d/manifest.json"
 before="$(digest)"
 
 fm=(--data fashion-mnist --limit 200)
@@ -224,6 +254,17 @@ case_ "folder --image-size 3000 beyond the memory budget" "memory budget" optimi
 case_ "--image-size on an IDX dataset" "--image-size" optimize --data fashion-mnist --limit 100 --image-size 32 --prior random:convnet-s --out o3
 case_ "folder missing" "" optimize --data folder:nowhere --prior random:convnet-s --out o3
 case_ "unknown dataset scheme" "" optimize --data tfrecord:x --prior random:convnet-s --out o3
+
+# --- corrupt packed images ---
+for d in keep/pk-*; do
+  case_ "packed ${d#keep/}" "" optimize --data "packed:$d" --prior random:convnet-s --out o5
+done
+case_ "packed: the other split" "split" optimize --data packed:keep/pack --split test --prior random:convnet-s --out o5
+case_ "packed: not a directory" "" optimize --data packed:keep/a-file --prior random:convnet-s --out o5
+case_ "data pack --shard-images 0" "--shard-images" data pack --data fashion-mnist --limit 100 --shard-images 0 --out o6
+case_ "data pack into a web app's folder" "refusing to replace" data pack --data fashion-mnist --limit 100 --out keep/webapp
+case_ "data pack over a dataset" "refusing to replace" data pack --data fashion-mnist --limit 100 --out keep/dataset
+case_ "data pack through a symlink" "symbolic link" data pack --data fashion-mnist --limit 100 --out keep/link
 
 # --- corrupt optimized datasets ---
 for d in keep/ds-*; do
