@@ -117,7 +117,11 @@ class NumpyReadTest {
     private record Result(int exit, String stdout, String stderr) {}
 
     private Result runScript(Path dir) throws IOException, InterruptedException {
-        Path script = repositoryRoot().resolve("scripts/read_optimized_dataset.py");
+        return runScript("scripts/read_optimized_dataset.py", dir);
+    }
+
+    private Result runScript(String relative, Path dir) throws IOException, InterruptedException {
+        Path script = repositoryRoot().resolve(relative);
         Path out = root.resolve("stdout.txt");
         Path err = root.resolve("stderr.txt");
         Process p = new ProcessBuilder(python, script.toString(), dir.toString())
@@ -129,6 +133,37 @@ class NumpyReadTest {
             fail(script + " did not finish within 120 s");
         }
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void numpyReadsAPackWithoutProjectCode() throws IOException, InterruptedException {
+        Random random = new Random(3);
+        int n = 37;
+        byte[] pixels = new byte[n * 3 * 6 * 5];
+        random.nextBytes(pixels);
+        int[] labels = new int[n];
+        long pixelSum = 0;
+        long labelSum = 0;
+        for (byte b : pixels) {
+            pixelSum += b & 0xff;
+        }
+        for (int i = 0; i < n; i++) {
+            labels[i] = random.nextInt(10);
+            labelSum += labels[i];
+        }
+        Path dir = root.resolve("pack");
+        PackedImages.write(dir, new ai.coopt.data.ImageSet("synthetic:train", pixels, n, 3, 6, 5, labels), "synthetic",
+                "train", 10, new Created(Instant.parse("2025-01-31T12:00:00Z"), "test", List.of("coopt"), 0),
+                ai.coopt.util.ProgressListener.NONE);
+        Result r = runScript("scripts/read_packed_images.py", dir);
+        assertEquals(0, r.exit(), r.stderr());
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.stdout());
+        assertEquals(n, j.get("count").asInt());
+        assertEquals(4, j.get("shards").asInt());
+        assertEquals(pixelSum, j.get("pixel_sum").asLong());
+        assertEquals(labelSum, j.get("label_sum").asLong());
+        assertTrue(j.get("sha256_ok").asBoolean());
+        assertTrue(j.get("ids_in_order").asBoolean());
     }
 
     /** The nearest folder above the working directory that holds the script. */
