@@ -25,6 +25,6 @@ final class DataOptions {
     /** The parsed spec; checks {@code --limit}. */
     DatasetSpec spec() {
         Check.atLeast("--limit", limit, 0);
-        return DatasetSpec.parse(data).withImageOptions(imageSize, skipBadImages);
+        return DatasetSpec.parse(data).withImageOptions(imageSize, skipBadImages).withProgress(new CliProgress());
     }
 }

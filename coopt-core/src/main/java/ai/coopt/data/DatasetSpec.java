@@ -20,15 +20,22 @@ public final class DatasetSpec {
     private final String scheme;
     private final Path dir;
     private final ImageFolderReader.Options folder;
+    private final ai.coopt.util.ProgressListener progress;
 
-    private DatasetSpec(String scheme, Path dir, ImageFolderReader.Options folder) {
+    private DatasetSpec(String scheme, Path dir, ImageFolderReader.Options folder, ai.coopt.util.ProgressListener progress) {
         this.scheme = scheme;
         this.dir = dir;
         this.folder = folder;
+        this.progress = progress;
     }
 
     private DatasetSpec(String scheme, Path dir) {
-        this(scheme, dir, ImageFolderReader.Options.defaults());
+        this(scheme, dir, ImageFolderReader.Options.defaults(), ai.coopt.util.ProgressListener.NONE);
+    }
+
+    /** This spec, telling {@code progress} about long reads (verifying a pack's shards). */
+    public DatasetSpec withProgress(ai.coopt.util.ProgressListener progress) {
+        return new DatasetSpec(scheme, dir, folder, progress);
     }
 
     /**
@@ -45,7 +52,7 @@ public final class DatasetSpec {
             return this;
         }
         return new DatasetSpec(scheme, dir, new ImageFolderReader.Options(
-                imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages));
+                imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages), progress);
     }
 
     /**
@@ -105,7 +112,7 @@ public final class DatasetSpec {
             case "idx" -> loadIdx(dir, split, limit, source);
             case "cifar10" -> CifarReader.readCifar10(dir, split, limit, source);
             case "cifar100" -> CifarReader.readCifar100(dir, split, limit, source);
-            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, limit, source, ai.coopt.util.ProgressListener.NONE);
+            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, limit, source, progress);
             default -> ImageFolderReader.read(dir, split, limit, source, folder);
         };
     }

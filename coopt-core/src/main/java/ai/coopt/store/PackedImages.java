@@ -209,16 +209,18 @@ public final class PackedImages {
         List<FilePixels.Segment> segments = new ArrayList<>();
         int[] labels = m.labelled() ? new int[Math.toIntExact(m.count())] : null;
         long total = 0;
-        progress.start("verifying " + dir.getFileName(), m.count(), "img");
+        // only a large pack shows progress: a small one is checked at once, and a bad one fails in one line
+        ProgressListener shown = m.count() * imageSize > (256L << 20) ? progress : ProgressListener.NONE;
+        shown.start("verifying " + dir.getFileName(), m.count(), "img");
         for (Shard shard : m.shards()) {
             Path file = dir.resolve(shard.file());
             long dataStart = checkShard(file, shard, m, total, labels);
             segments.add(new FilePixels.Segment(file, dataStart + 8L * shard.count() * (m.labelled() ? 2 : 1),
                     shard.count(), imageSize));
             total += shard.count();
-            progress.advance(total);
+            shown.advance(total);
         }
-        progress.finish();
+        shown.finish();
         FilePixels pixels = FilePixels.open(segments, imageSize);
         int count = Math.toIntExact(m.count());
         ImageSet set = new ImageSet(source, pixels, count, m.channels(), m.height(), m.width(), labels)
