@@ -1,6 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.data.DatasetSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Which images a command reads: {@code --data SPEC [--split S] [--limit N]}. */
@@ -15,16 +16,12 @@ final class DataOptions {
     @Option(names = "--limit", defaultValue = "0", description = "Use the first N samples (0 = all).")
     int limit;
 
-    @Option(names = "--image-size", paramLabel = "S", description = "folder: images are resized by the shorter side and "
-            + "centre-cropped to SxS (default: 64).")
-    Integer imageSize;
-
-    @Option(names = "--skip-bad-images", description = "folder: skip (and count) files that cannot be decoded instead of failing.")
-    boolean skipBadImages;
+    @Mixin
+    ImageOptions image;
 
     /** The parsed spec; checks {@code --limit}. */
     DatasetSpec spec() {
         Check.atLeast("--limit", limit, 0);
-        return DatasetSpec.parse(data).withImageOptions(imageSize, skipBadImages).withProgress(new CliProgress());
+        return image.apply(DatasetSpec.parse(data)).withProgress(new CliProgress());
     }
 }

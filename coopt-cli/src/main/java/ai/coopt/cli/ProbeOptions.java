@@ -2,6 +2,7 @@ package ai.coopt.cli;
 
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.eval.LinearProbe;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How a linear probe is fitted and scored: {@code --train SPEC --test SPEC [--limit N] [--epochs E] [--batch B] [--seed S]}. */
@@ -24,12 +25,15 @@ final class ProbeOptions {
     @Option(names = "--seed", defaultValue = "0", description = "Probe initialisation and shuffling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Mixin
+    ImageOptions image;
+
     DatasetSpec trainSpec() {
-        return DatasetSpec.parse(train);
+        return image.apply(DatasetSpec.parse(train));
     }
 
     DatasetSpec testSpec() {
-        return DatasetSpec.parse(test);
+        return image.apply(DatasetSpec.parse(test));
     }
 
     /** The probe settings (Adam, lr 3e-4 as in the ReLA protocol); checks the numbers. */
