@@ -1,6 +1,10 @@
 package ai.coopt.cli;
 
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
 import ai.coopt.data.KnownDatasets;
+import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.PackedImages;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -8,6 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code coopt data …}: dataset management. */
@@ -61,11 +66,11 @@ final class DataCommand {
         @Override
         public Integer call() {
             Check.positive("--shard-images", shardImages);
-            ai.coopt.data.DatasetSpec spec = input.spec();
-            ai.coopt.store.AtomicFiles.checkWritable(out, ai.coopt.store.PackedImages.KIND);
+            DatasetSpec spec = input.spec();
+            AtomicFiles.checkWritable(out, PackedImages.KIND);
             long t0 = System.nanoTime();
-            ai.coopt.data.ImageSet images = spec.load(input.split, input.limit);
-            var m = ai.coopt.store.PackedImages.write(out, images, spec.spec(), input.split, shardImages,
+            ImageSet images = spec.load(input.split, input.limit);
+            var m = PackedImages.write(out, images, spec.spec(), input.split, shardImages,
                     Provenance.created(0), new CliProgress());
             double seconds = (System.nanoTime() - t0) / 1e9;
             ObjectNode result = Output.object();
@@ -77,7 +82,7 @@ final class DataCommand {
             result.put("fingerprint", m.source().fingerprint());
             result.put("skipped_images", m.source().skippedImages());
             result.put("seconds", seconds);
-            Output.print(common.json, result, String.format(java.util.Locale.ROOT,
+            Output.print(common.json, result, String.format(Locale.ROOT,
                     "wrote %s: %d images of %s in %d shard(s); %.1f s", out, m.count(), result.get("shape").asText(),
                     m.shards().size(), seconds));
             return 0;

@@ -1,6 +1,5 @@
 package ai.coopt.bench;
 
-import ai.coopt.UserException;
 import ai.coopt.engine.MemoryBudget;
 import ai.coopt.nn.Network;
 import ai.coopt.train.AdamW;
@@ -31,13 +30,8 @@ public final class Throughput {
     public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, Device device) {
         try (Network net = Network.create(arch, channels, size, size, 0, device);
              NDManager data = NDManager.newBaseManager(device)) {
-            long need = (long) batch * net.activationBytesPerImage();
-            if (need > MemoryBudget.bytes()) {
-                throw new UserException("--batch " + batch + " of " + channels + "x" + size + "x" + size
-                        + " inputs needs more than " + MemoryBudget.describe(need) + " in " + arch + ", beyond the memory "
-                        + "budget of " + MemoryBudget.describe(MemoryBudget.bytes()) + " (" + MemoryBudget.source()
-                        + "); lower --batch or --size");
-            }
+            MemoryBudget.require((long) batch * net.activationBytesPerImage(), "--batch " + batch + " of " + channels
+                    + "x" + size + "x" + size + " inputs in " + arch, "lower --batch or --size");
             NDArray x = data.randomNormal(new Shape(batch, channels, size, size));
             NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);

@@ -133,11 +133,19 @@ public final class Augmentation {
      * @param rng the source of every random choice; consumed in a fixed order
      */
     public void augment(ImageSet set, int index, Normalization norm, SplittableRandom rng, float[] out, int offset) {
-        int channels = set.channels();
-        int height = set.height();
-        int width = set.width();
+        augment(set.image(index), set.channels(), set.height(), set.width(), norm, rng, out, offset);
+    }
+
+    /**
+     * Writes one augmented, normalised view of {@code image} (C×H×W bytes, read once by the caller for all its
+     * views) into {@code out[offset .. offset + C×H×W)}.
+     *
+     * @param rng the source of every random choice; consumed in a fixed order
+     */
+    public void augment(byte[] image, int channels, int height, int width, Normalization norm, SplittableRandom rng,
+                        float[] out, int offset) {
         int plane = height * width;
-        cropResizeFlip(set, index, rng, out, offset);
+        cropResizeFlip(image, channels, height, width, rng, out, offset);
         if (rng.nextDouble() < params.jitterProb) {
             jitter(out, offset, channels, plane, rng);
         }
@@ -148,10 +156,8 @@ public final class Augmentation {
     }
 
     /** Crops a random region, resizes it bilinearly to the full size and maybe flips it, into [0, 1] floats. */
-    private void cropResizeFlip(ImageSet set, int index, SplittableRandom rng, float[] out, int offset) {
-        int channels = set.channels();
-        int height = set.height();
-        int width = set.width();
+    private void cropResizeFlip(byte[] pixels, int channels, int height, int width, SplittableRandom rng, float[] out,
+                                int offset) {
         int[] box = cropBox(height, width, rng);
         int top = box[0];
         int left = box[1];
@@ -172,9 +178,7 @@ public final class Augmentation {
             colWeight[target] = (float) (sx - x0);
         }
         double scaleY = (double) cropHeight / height;
-        byte[] pixels = set.image(index);
         int plane = height * width;
-        int base = 0;
         for (int y = 0; y < height; y++) {
             double sy = Math.max(0, (y + 0.5) * scaleY - 0.5);
             int y0 = (int) sy;
@@ -182,8 +186,8 @@ public final class Augmentation {
             float wy = (float) (sy - y0);
             float wy0 = 1f - wy;
             for (int c = 0; c < channels; c++) {
-                int row0 = base + c * plane + (top + y0) * width;
-                int row1 = base + c * plane + (top + y1) * width;
+                int row0 = c * plane + (top + y0) * width;
+                int row1 = c * plane + (top + y1) * width;
                 int o = offset + c * plane + y * width;
                 for (int x = 0; x < width; x++) {
                     float wx = colWeight[x];

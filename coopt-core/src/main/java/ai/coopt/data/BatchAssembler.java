@@ -53,14 +53,17 @@ final class BatchAssembler {
                 System.arraycopy(view1, 0, view2, 0, view1.length);
             }
         } else {
+            byte[] image = new byte[size];
             for (int i = 0; i < indices.length; i++) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
                 SplittableRandom rng = new SplittableRandom(Randomness.mix(seed, Randomness.AUGMENT, epoch, start + i));
-                augmentation.augment(set, indices[i], normalization, rng, view1, i * size);
+                set.readImage(indices[i], image, 0);
+                augmentation.augment(image, set.channels(), set.height(), set.width(), normalization, rng, view1, i * size);
                 if (view2 != null) {
-                    augmentation.augment(set, indices[i], normalization, rng, view2, i * size);
+                    augmentation.augment(image, set.channels(), set.height(), set.width(), normalization, rng, view2,
+                            i * size);
                 }
             }
         }

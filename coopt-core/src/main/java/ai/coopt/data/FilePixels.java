@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -47,7 +46,9 @@ public final class FilePixels implements ImageSet.Pixels {
      * @param imageSize bytes per image, at most the stride
      * @throws UserException when a file cannot be opened or is shorter than its segment
      */
-    public static FilePixels open(List<Segment> segments, int imageSize) {
+    public static FilePixels open(List<Segment> given, int imageSize) {
+        // empty segments hold no image: leaving them out keeps the image-to-segment search unambiguous
+        List<Segment> segments = given.stream().filter(seg -> seg.count() > 0).toList();
         FileChannel[] channels = new FileChannel[segments.size()];
         long[] starts = new long[segments.size()];
         long total = 0;
@@ -58,7 +59,7 @@ public final class FilePixels implements ImageSet.Pixels {
                     throw new IllegalArgumentException("images of " + imageSize + " bytes every " + seg.stride());
                 }
                 channels[s] = FileChannel.open(seg.file(), StandardOpenOption.READ);
-                long needed = seg.count() == 0 ? 0 : seg.offset() + (seg.count() - 1) * seg.stride() + imageSize;
+                long needed = seg.offset() + (seg.count() - 1) * seg.stride() + imageSize;
                 long size = channels[s].size();
                 if (size < needed) {
                     throw new UserException(seg.file() + ": truncated: " + size + " bytes, its " + seg.count()
@@ -74,7 +75,7 @@ public final class FilePixels implements ImageSet.Pixels {
             closeQuietly(channels);
             throw e;
         }
-        return new FilePixels(List.copyOf(segments), channels, starts, total);
+        return new FilePixels(segments, channels, starts, total);
     }
 
     /** The number of images in all segments. */
@@ -90,9 +91,6 @@ public final class FilePixels implements ImageSet.Pixels {
         int s = Arrays.binarySearch(starts, image);
         if (s < 0) {
             s = -s - 2;
-        }
-        while (s + 1 < starts.length && starts[s + 1] == image && segments.get(s).count() == 0) {
-            s++;
         }
         Segment seg = segments.get(s);
         long position = seg.offset() + (image - starts[s]) * seg.stride();

@@ -178,19 +178,43 @@ public final class ImageSet {
         if (knownFingerprint != null) {
             return knownFingerprint;
         }
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(ByteBuffer.allocate(16).putInt(count).putInt(channels).putInt(height).putInt(width).array());
-            int size = imageSize();
-            int perChunk = Math.max(1, (1 << 20) / size);
-            byte[] chunk = new byte[perChunk * size];
-            for (int start = 0; start < count; start += perChunk) {
-                int n = Math.min(perChunk, count - start);
-                for (int k = 0; k < n; k++) {
-                    readImage(start + k, chunk, k * size);
-                }
-                md.update(chunk, 0, n * size);
+        Fingerprint f = new Fingerprint(count, channels, height, width);
+        int size = imageSize();
+        int perChunk = Math.max(1, (1 << 20) / size);
+        byte[] chunk = new byte[perChunk * size];
+        for (int start = 0; start < count; start += perChunk) {
+            int n = Math.min(perChunk, count - start);
+            for (int k = 0; k < n; k++) {
+                readImage(start + k, chunk, k * size);
             }
+            f.images(chunk, 0, n * size);
+        }
+        return f.finish(labels);
+    }
+
+    /**
+     * The {@link #fingerprint()} computed incrementally, for a writer that streams a set's images in order (so that
+     * what it writes carries the same fingerprint as the set it read).
+     */
+    public static final class Fingerprint {
+        private final MessageDigest md;
+
+        public Fingerprint(int count, int channels, int height, int width) {
+            try {
+                md = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            md.update(ByteBuffer.allocate(16).putInt(count).putInt(channels).putInt(height).putInt(width).array());
+        }
+
+        /** The next images' bytes, in order. */
+        public void images(byte[] bytes, int offset, int length) {
+            md.update(bytes, offset, length);
+        }
+
+        /** The fingerprint, given the labels (null when unlabeled). */
+        public String finish(int[] labels) {
             if (labels != null) {
                 ByteBuffer b = ByteBuffer.allocate(4 * labels.length);
                 for (int l : labels) {
@@ -199,8 +223,6 @@ public final class ImageSet {
                 md.update(b.array());
             }
             return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

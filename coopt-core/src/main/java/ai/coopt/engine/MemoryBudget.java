@@ -46,6 +46,18 @@ public final class MemoryBudget {
         return (int) Math.max(1, Math.min(wanted, bytes() / bytesPerItem));
     }
 
+    /**
+     * Refuses, with one line, work that needs more than the budget: "{@code what} needs about X, more than the memory
+     * budget of Y (where Y comes from); {@code remedy}".
+     */
+    public static void require(long bytes, String what, String remedy) {
+        long budget = bytes();
+        if (bytes > budget) {
+            throw new UserException(what + " needs about " + describe(bytes) + ", more than the memory budget of "
+                    + describe(budget) + " (" + source() + "); " + remedy);
+        }
+    }
+
     /** Where the budget comes from, for messages. */
     public static String source() {
         String set = System.getProperty(PROPERTY);

@@ -20,10 +20,11 @@ public final class Architectures {
     public static final int MAX_SIDE = 8192;
 
     /** Inputs up to this side are measured directly; larger ones are extrapolated from it (see {@link #activationBytes}). */
-    private static final int REFERENCE_SIDE = 64;
+    static final int REFERENCE_SIDE = 64;
 
     private static final Map<String, Integer> MIN_SIDE = new ConcurrentHashMap<>();
-    private static final Map<String, Long> REFERENCE_ELEMENTS = new ConcurrentHashMap<>();
+    /** Layer-output elements by "arch HxW", measured once: every network built goes through {@link #checkInput}. */
+    private static final Map<String, Long> ELEMENTS = new ConcurrentHashMap<>();
 
     private Architectures() {}
 
@@ -34,7 +35,7 @@ public final class Architectures {
     public static int minSide(String arch) {
         return MIN_SIDE.computeIfAbsent(arch, a -> {
             for (int side = 1; side <= REFERENCE_SIDE; side++) {
-                if (elements(a, side, side) > 0) {
+                if (cachedElements(a, side, side) > 0) {
                     return side;
                 }
             }
@@ -52,9 +53,9 @@ public final class Architectures {
     public static long activationBytes(String arch, int channels, int height, int width) {
         long elements;
         if (height <= REFERENCE_SIDE && width <= REFERENCE_SIDE) {
-            elements = elements(arch, height, width);
+            elements = cachedElements(arch, height, width);
         } else {
-            long reference = REFERENCE_ELEMENTS.computeIfAbsent(arch, a -> elements(a, REFERENCE_SIDE, REFERENCE_SIDE));
+            long reference = cachedElements(arch, REFERENCE_SIDE, REFERENCE_SIDE);
             elements = (long) Math.ceil(reference * ((double) height * width) / ((double) REFERENCE_SIDE * REFERENCE_SIDE));
         }
         return 4L * (elements + (long) channels * height * width);
@@ -74,13 +75,12 @@ public final class Architectures {
             throw new UserException(arch + " needs inputs of at least " + min + "x" + min + " pixels, not " + height + "x"
                     + width + "; use larger images");
         }
-        long need = activationBytes(arch, channels, height, width);
-        long budget = MemoryBudget.bytes();
-        if (need > budget) {
-            throw new UserException("one " + size + " input needs about " + MemoryBudget.describe(need) + " in " + arch
-                    + ", more than the memory budget of " + MemoryBudget.describe(budget) + " (" + MemoryBudget.source()
-                    + "); use smaller images");
-        }
+        MemoryBudget.require(activationBytes(arch, channels, height, width), "one " + size + " input",
+                "use smaller images for " + arch);
+    }
+
+    private static long cachedElements(String arch, int height, int width) {
+        return ELEMENTS.computeIfAbsent(arch + " " + height + "x" + width, key -> elements(arch, height, width));
     }
 
     /** Elements of every layer's output for one 1-channel image, or 0 when the input is too small for a layer. */

@@ -56,7 +56,8 @@ public final class Network implements AutoCloseable {
         // Initialising infers every layer's shape by running its activations on zeros of the input's size; the
         // weights' shapes do not depend on the height and width (convolutions, then a global pooling), so a
         // large input is initialised at a small size instead of allocating its full activations here.
-        Shape initShape = new Shape(1, channels, Math.min(height, INIT_SIDE), Math.min(width, INIT_SIDE));
+        Shape initShape = new Shape(1, channels, Math.min(height, Architectures.REFERENCE_SIDE),
+                Math.min(width, Architectures.REFERENCE_SIDE));
         // the engine has one global generator: seeding and drawing the weights must not interleave with
         // another thread's (participants build their priors concurrently)
         synchronized (INIT_LOCK) {
@@ -67,8 +68,6 @@ public final class Network implements AutoCloseable {
     }
 
     private static final Object INIT_LOCK = new Object();
-    private static final int INIT_SIDE = 64;
-
     /** An estimate of the engine memory one image takes in a forward pass, see {@link Architectures#activationBytes}. */
     public long activationBytesPerImage() {
         long[] s = inputShape.getShape();

@@ -46,8 +46,11 @@ public final class InputAdapter {
 
     /** Writes image {@code index} of {@code data}, adapted, into {@code out} at {@code offset} (C×H×W). */
     public void adapt(ImageSet data, int index, float[] out, int offset) {
-        byte[] px = data.image(index);
-        int base = 0;
+        adapt(data.image(index), out, offset);
+    }
+
+    /** Writes {@code px}, one source image (C×H×W bytes), adapted, into {@code out} at {@code offset}. */
+    public void adapt(byte[] px, float[] out, int offset) {
         int outH = target.height();
         int outW = target.width();
         int plane = outH * outW;
@@ -58,14 +61,14 @@ public final class InputAdapter {
             int o = offset + c * plane;
             for (int y = 0; y < outH; y++) {
                 for (int x = 0; x < outW; x++) {
-                    float v = resize ? bilinear(px, base, y, x, scaleY, scaleX, c) : source(px, base, y * srcW + x, c);
+                    float v = resize ? bilinear(px, y, x, scaleY, scaleX, c) : source(px, y * srcW + x, c);
                     out[o + y * outW + x] = (v / 255f - mean[c]) / std[c];
                 }
             }
         }
     }
 
-    private float bilinear(byte[] px, int base, int y, int x, float scaleY, float scaleX, int c) {
+    private float bilinear(byte[] px, int y, int x, float scaleY, float scaleX, int c) {
         float sy = Math.max(0f, (y + 0.5f) * scaleY - 0.5f);
         float sx = Math.max(0f, (x + 0.5f) * scaleX - 0.5f);
         int y0 = Math.min((int) sy, srcH - 1);
@@ -74,21 +77,21 @@ public final class InputAdapter {
         int x1 = Math.min(x0 + 1, srcW - 1);
         float fy = sy - y0;
         float fx = sx - x0;
-        float top = source(px, base, y0 * srcW + x0, c) * (1 - fx) + source(px, base, y0 * srcW + x1, c) * fx;
-        float bottom = source(px, base, y1 * srcW + x0, c) * (1 - fx) + source(px, base, y1 * srcW + x1, c) * fx;
+        float top = source(px, y0 * srcW + x0, c) * (1 - fx) + source(px, y0 * srcW + x1, c) * fx;
+        float bottom = source(px, y1 * srcW + x0, c) * (1 - fx) + source(px, y1 * srcW + x1, c) * fx;
         return top * (1 - fy) + bottom * fy;
     }
 
     /** Pixel at {@code pos} (y·W + x) of the source image, in the target's channel {@code c}. */
-    private float source(byte[] px, int base, int pos, int c) {
+    private float source(byte[] px, int pos, int c) {
         int plane = srcH * srcW;
         if (srcC == target.channels()) {
-            return px[base + c * plane + pos] & 0xFF;
+            return px[c * plane + pos] & 0xFF;
         }
         if (srcC == 1) {
-            return px[base + pos] & 0xFF;
+            return px[pos] & 0xFF;
         }
-        return 0.299f * (px[base + pos] & 0xFF) + 0.587f * (px[base + plane + pos] & 0xFF)
-                + 0.114f * (px[base + 2 * plane + pos] & 0xFF);
+        return 0.299f * (px[pos] & 0xFF) + 0.587f * (px[plane + pos] & 0xFF)
+                + 0.114f * (px[2 * plane + pos] & 0xFF);
     }
 }

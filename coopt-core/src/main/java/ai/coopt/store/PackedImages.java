@@ -94,9 +94,8 @@ public final class PackedImages {
                     + " files; at most 99999: raise --shard-images");
         }
         List<Shard> written = new ArrayList<>();
-        MessageDigest fingerprint = sha256();
-        fingerprint.update(ByteBuffer.allocate(16).putInt(n).putInt(images.channels()).putInt(images.height())
-                .putInt(images.width()).array());
+        ImageSet.Fingerprint fingerprint = new ImageSet.Fingerprint(n, images.channels(), images.height(), images.width());
+        Manifest[] manifest = new Manifest[1];
         progress.start("packing", n, "img");
         AtomicFiles.writeDirectory(dir, KIND, true, tmp -> {
             for (int s = 0; s < shards; s++) {
@@ -107,22 +106,15 @@ public final class PackedImages {
                 written.add(new Shard(name, count, sha));
                 progress.advance(first + count);
             }
-            if (images.hasLabels()) {
-                ByteBuffer b = ByteBuffer.allocate(4 * n);
-                for (int l : images.labels()) {
-                    b.putInt(l);
-                }
-                fingerprint.update(b.array());
-            }
-            Manifest manifest = new Manifest(FORMAT, n, images.channels(), images.height(), images.width(),
-                    images.hasLabels(), new Source(spec, split, n, HexFormat.of().formatHex(fingerprint.digest()),
-                    images.skipped()), List.copyOf(written), new Created(created.time().toString(),
-                    created.toolVersion(), created.commandLine()));
+            manifest[0] = new Manifest(FORMAT, n, images.channels(), images.height(), images.width(),
+                    images.hasLabels(), new Source(spec, split, n, fingerprint.finish(images.labels()), images.skipped()),
+                    List.copyOf(written), new Created(created.time().toString(), created.toolVersion(),
+                    created.commandLine()));
             AtomicFiles.writeBytes(tmp.resolve(MANIFEST), withNewline(RECORDS.writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(manifest)));
+                    .writeValueAsBytes(manifest[0])));
         });
         progress.finish();
-        return read(dir.resolve(MANIFEST));
+        return manifest[0];
     }
 
     /** {@code images-00001-of-00012.safetensors} for shard index 0 of 12. */
@@ -130,7 +122,7 @@ public final class PackedImages {
         return String.format(Locale.ROOT, "images-%05d-of-%05d.safetensors", index + 1, shards);
     }
 
-    private static String writeShard(Path file, ImageSet images, int first, int count, MessageDigest fingerprint)
+    private static String writeShard(Path file, ImageSet images, int first, int count, ImageSet.Fingerprint fingerprint)
             throws IOException {
         int size = images.imageSize();
         long idsBytes = 8L * count;
@@ -172,7 +164,7 @@ public final class PackedImages {
                 for (int j = 0; j < k; j++) {
                     images.readImage(first + start + j, chunk, j * size);
                 }
-                fingerprint.update(chunk, 0, k * size);
+                fingerprint.images(chunk, 0, k * size);
                 write(out, ByteBuffer.wrap(chunk, 0, k * size), sha);
             }
             out.force(true);

@@ -45,11 +45,11 @@ public final class Embedder {
             throw new UserException(n + " outputs of width " + dim + " do not fit in memory at once; use fewer images");
         }
         float[] out = new float[n * dim];
-        int batchSize = MemoryBudget.batchThatFits(this.batchSize, prior.activationBytesPerImage());
-        int batches = (n + batchSize - 1) / batchSize;
+        int perCall = MemoryBudget.batchThatFits(batchSize, prior.activationBytesPerImage());
+        int batches = (n + perCall - 1) / perCall;
         progress.start(task, n, "img");
         long t0 = System.nanoTime();
-        try (BatchLoader loader = BatchLoader.of(batches, workers, b -> adapted(data, adapter, b, batchSize))) {
+        try (BatchLoader loader = BatchLoader.of(batches, workers, b -> adapted(data, adapter, b, perCall))) {
             int done = 0;
             for (ViewBatch batch : loader) {
                 float[] y = prior.embed(batch.view1(), batch.size());
@@ -63,14 +63,16 @@ public final class Embedder {
         return new Result(out, n, dim, seconds, adapter.description());
     }
 
-    private static ViewBatch adapted(ImageSet data, InputAdapter adapter, int b, int batchSize) {
-        int start = b * batchSize;
-        int size = Math.min(batchSize, data.count() - start);
+    private static ViewBatch adapted(ImageSet data, InputAdapter adapter, int b, int batch) {
+        int start = b * batch;
+        int size = Math.min(batch, data.count() - start);
         int[] idx = new int[size];
         float[] x = new float[size * adapter.size()];
+        byte[] image = new byte[data.imageSize()];
         for (int i = 0; i < size; i++) {
             idx[i] = start + i;
-            adapter.adapt(data, start + i, x, i * adapter.size());
+            data.readImage(start + i, image, 0);
+            adapter.adapt(image, x, i * adapter.size());
         }
         return new ViewBatch(idx, x, null, null, 0, 0, 0);
     }

@@ -95,15 +95,10 @@ public final class Training {
      * step needs (gradients and a target network come on top), so a batch that could run is never refused.
      */
     private static void checkMemory(Request r, Network backbone) {
-        long need = 2L * r.config().batchSize() * backbone.activationBytesPerImage();
-        long budget = MemoryBudget.bytes();
-        if (need > budget) {
-            long[] s = backbone.inputShape().getShape();
-            throw new UserException("--batch " + r.config().batchSize() + " of " + s[1] + "x" + s[2] + "x" + s[3]
-                    + " images needs more than " + MemoryBudget.describe(need) + " to train " + r.arch()
-                    + " (two views' activations alone), beyond the memory budget of " + MemoryBudget.describe(budget)
-                    + " (" + MemoryBudget.source() + "); lower --batch");
-        }
+        long[] s = backbone.inputShape().getShape();
+        MemoryBudget.require(2L * r.config().batchSize() * backbone.activationBytesPerImage(), "training " + r.arch()
+                + " on --batch " + r.config().batchSize() + " of " + s[1] + "x" + s[2] + "x" + s[3]
+                + " images (two views' activations alone)", "lower --batch");
     }
 
     /** The dataset's ids as indices into {@code images}, refusing targets made from other images. */
