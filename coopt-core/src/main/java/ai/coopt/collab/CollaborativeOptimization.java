@@ -10,7 +10,7 @@ import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
-import ai.coopt.store.Tensor;
+import ai.coopt.store.Scratch;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.target.Embedder;
 import ai.coopt.util.CombinedProgress;
@@ -107,51 +107,53 @@ public final class CollaborativeOptimization {
         preflight(new LinkedHashSet<>(priors), shared, device);
         phases.put("distribution", (System.nanoTime() - p) / 1e9);
 
-        p = System.nanoTime();
-        List<String> assigned = new ArrayList<>();
-        for (int i = 0; i < k; i++) {
-            assigned.add(priors.get(i % priors.size()));
-        }
-        int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
-        for (Contribution c : optimize(platform, plan, assigned, workers, device, s.batchSize(), progress)) {
-            platform.upload(c);
-        }
-        List<Contribution> uploads = platform.uploads();
-        phases.put("optimization", (System.nanoTime() - p) / 1e9);
-
-        p = System.nanoTime();
-        List<Double> uniformity = uploads.stream().map(c -> c.prior().uniformity()).toList();
-        int reference = 0;
-        for (int i = 1; i < uniformity.size(); i++) {
-            if (uniformity.get(i) < uniformity.get(reference)) {
-                reference = i;
+        try (Scratch scratch = Scratch.beside(out)) {
+            p = System.nanoTime();
+            List<String> assigned = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                assigned.add(priors.get(i % priors.size()));
             }
+            int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
+                    : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
+            for (Contribution c : optimize(platform, plan, assigned, workers, device, s.batchSize(), progress, scratch)) {
+                platform.upload(c);
+            }
+            List<Contribution> uploads = platform.uploads();
+            phases.put("optimization", (System.nanoTime() - p) / 1e9);
+
+            p = System.nanoTime();
+            List<Double> uniformity = uploads.stream().map(c -> c.prior().uniformity()).toList();
+            int reference = 0;
+            for (int i = 1; i < uniformity.size(); i++) {
+                if (uniformity.get(i) < uniformity.get(reference)) {
+                    reference = i;
+                }
+            }
+            long[] sharedIds = longs(plan.shared());
+            Fusion.Fused fused = s.align().equals("ridge") ? Fusion.ridge(uploads, sharedIds, reference, scratch)
+                    : Fusion.none(uploads, sharedIds, reference, scratch);
+            phases.put("alignment", (System.nanoTime() - p) / 1e9);
+
+            p = System.nanoTime();
+            DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), s.dim(), scratch, progress);
+            ManifestProvenance provenance = new ManifestProvenance(
+                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
+                            images.skipped()),
+                    new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
+                    uploads.stream().map(Contribution::prior).toList(), fused.alignment(),
+                    new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), s.seed()));
+            OptimizedDataset.RawOutputs raw = new OptimizedDataset.RawOutputs(
+                    uploads.stream().map(Contribution::shardOutputs).toList(),
+                    uploads.stream().map(Contribution::shardIds).toList());
+            OptimizedDataset.write(out, post.targets(), fused.ids(), provenance, raw);
+            phases.put("fusion", (System.nanoTime() - p) / 1e9);
+
+            return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
+                    fused.alignment().residuals(), fused.alignment().regularizations(),
+                    uploads.stream().map(Contribution::seconds).toList(),
+                    uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), workers, phases,
+                    (System.nanoTime() - t0) / 1e9, images.skipped());
         }
-        long[] sharedIds = longs(plan.shared());
-        Fusion.Fused fused = s.align().equals("ridge") ? Fusion.ridge(uploads, sharedIds, reference)
-                : Fusion.none(uploads, sharedIds, reference);
-        phases.put("alignment", (System.nanoTime() - p) / 1e9);
-
-        p = System.nanoTime();
-        DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), s.dim());
-        ManifestProvenance provenance = new ManifestProvenance(
-                new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
-                        images.skipped()),
-                new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
-                uploads.stream().map(Contribution::prior).toList(), fused.alignment(),
-                new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), s.seed()));
-        OptimizedDataset.RawOutputs raw = new OptimizedDataset.RawOutputs(
-                uploads.stream().map(c -> new Tensor.F32(new long[] {c.shardIds().length, c.outputDim()}, c.shardOutputs())).toList(),
-                uploads.stream().map(c -> new Tensor.I64(new long[] {c.shardIds().length}, c.shardIds())).toList());
-        OptimizedDataset.write(out, post.targets().values(), fused.ids().length, post.dim(), fused.ids(), provenance, raw);
-        phases.put("fusion", (System.nanoTime() - p) / 1e9);
-
-        return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
-                fused.alignment().residuals(), fused.alignment().regularizations(),
-                uploads.stream().map(Contribution::seconds).toList(),
-                uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), workers, phases,
-                (System.nanoTime() - t0) / 1e9, images.skipped());
     }
 
     /**
@@ -159,7 +161,8 @@ public final class CollaborativeOptimization {
      * that many threads). One at a time, each draws its own progress bars; several at once share one bar.
      */
     private static List<Contribution> optimize(InProcessPlatform platform, ShardPlan plan, List<String> assigned, int workers,
-                                               Device device, int batchSize, ProgressListener progress) {
+                                               Device device, int batchSize, ProgressListener progress,
+                                               Scratch scratch) {
         ImageSet shared = platform.shared();
         long images = (long) plan.shared().length * assigned.size()
                 + IntStream.range(0, assigned.size()).mapToLong(i -> plan.shard(i).length).sum();
@@ -178,7 +181,7 @@ public final class CollaborativeOptimization {
                 int index = i;
                 long[] ids = longs(plan.shard(i));
                 Participant participant = new LocalParticipant(assigned.get(i), device, batchSize,
-                        combined == null ? progress : combined.part());
+                        combined == null ? progress : combined.part(), scratch);
                 futures.add(pool.submit(() -> participant.optimize(index, platform.shard(index), ids, shared)));
             }
             List<Contribution> out = new ArrayList<>();

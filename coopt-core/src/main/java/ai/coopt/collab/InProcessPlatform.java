@@ -1,7 +1,9 @@
 package ai.coopt.collab;
 
+import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.ShardPlan;
+import ai.coopt.store.Rows;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,19 +37,33 @@ public final class InProcessPlatform implements Platform {
     @Override
     public void upload(Contribution c) {
         int rows = plan.shard(c.participant()).length;
-        if (c.shardIds().length != rows || c.shardOutputs().length != (long) rows * c.outputDim()
+        if (c.shardIds().length != rows || c.shardOutputs().count() != rows || c.shardOutputs().dim() != c.outputDim()
                 || c.sharedOutputs().length != (long) plan.shared().length * c.outputDim()) {
             throw new IllegalArgumentException("participant " + c.participant() + " uploaded outputs of the wrong shape");
         }
-        for (float[] values : new float[][] {c.shardOutputs(), c.sharedOutputs()}) {
-            for (float v : values) {
-                if (!Float.isFinite(v)) {
-                    throw new ai.coopt.UserException("participant " + c.participant() + " (" + c.prior().prior()
-                            + ") uploaded a non-finite output; its prior is unusable on this data");
-                }
+        if (!allFinite(c.sharedOutputs(), c.sharedOutputs().length)) {
+            throw nonFinite(c);
+        }
+        c.shardOutputs().forEachBlock(Rows.blockRows(c.outputDim()), (first, n, values) -> {
+            if (!allFinite(values, n * c.outputDim())) {
+                throw nonFinite(c);
+            }
+        });
+        uploads.add(c);
+    }
+
+    private static boolean allFinite(float[] values, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(values[i])) {
+                return false;
             }
         }
-        uploads.add(c);
+        return true;
+    }
+
+    private static UserException nonFinite(Contribution c) {
+        return new UserException("participant " + c.participant() + " (" + c.prior().prior()
+                + ") uploaded a non-finite output; its prior is unusable on this data");
     }
 
     /** What was uploaded, in participant order. */

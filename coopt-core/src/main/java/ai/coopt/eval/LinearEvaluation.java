@@ -45,8 +45,8 @@ public final class LinearEvaluation {
             Embedder.Result testOut = embedder.embed(prior, test, "features (test)", progress);
             progress.start("linear probe", settings.epochs(), "epochs");
             LinearProbe.Result result = new LinearProbe(settings).fit(
-                    new Features(trainOut.outputs(), trainOut.count(), trainOut.dim(), train.labels()),
-                    new Features(testOut.outputs(), testOut.count(), testOut.dim(), test.labels()),
+                    new Features(trainOut.values(), trainOut.count(), trainOut.dim(), train.labels()),
+                    new Features(testOut.values(), testOut.count(), testOut.dim(), test.labels()),
                     device, progress::advance);
             progress.finish();
             return new Report(prior.spec(), train.source(), test.source(), result, trainOut.seconds() + testOut.seconds());

@@ -3,6 +3,7 @@ package ai.coopt.report;
 import ai.coopt.UserException;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.RowFile;
 import ai.coopt.util.Subsets;
 import smile.manifold.TSNE;
 import smile.math.MathEx;
@@ -41,30 +42,33 @@ public record TargetMap(String title, double[][] points, int[] participant) {
         long t0 = System.nanoTime();
         int k = data.provenance().participants().size();
         long[] ids = data.ids();
-        float[] targets = data.targets();
-        List<OptimizedDataset.RawOutputs.Participant> raws = new ArrayList<>();
-        int width = 0;
-        for (int p = 0; p < k; p++) {
-            raws.add(data.rawOutputs(p));
-            width = Math.max(width, (int) raws.get(p).outputs().shape()[1]);
-        }
         List<float[]> uploaded = new ArrayList<>();
         List<float[]> fused = new ArrayList<>();
         List<Integer> who = new ArrayList<>();
+        int width = 0;
         for (int p = 0; p < k; p++) {
-            OptimizedDataset.RawOutputs.Participant raw = raws.get(p);
-            int cols = (int) raw.outputs().shape()[1];
-            for (int r : Subsets.random((int) raw.outputs().shape()[0], perParticipant, seed + p)) {
-                float[] padded = new float[width];
-                System.arraycopy(raw.outputs().data(), r * cols, padded, 0, cols);
-                uploaded.add(padded);
-                int at = Arrays.binarySearch(ids, raw.ids().data()[r]);
-                if (at < 0) {
-                    throw new UserException(data.dir() + ": sample id " + raw.ids().data()[r] + " of participant " + p
-                            + " is missing from the fused targets");
+            try (OptimizedDataset.RawOutputs.Participant raw = data.rawOutputs(p)) {
+                width = Math.max(width, raw.outputs().dim());
+            }
+        }
+        try (RowFile targets = data.targets()) {
+            for (int p = 0; p < k; p++) {
+                try (OptimizedDataset.RawOutputs.Participant raw = data.rawOutputs(p)) {
+                    for (int r : Subsets.random(raw.outputs().count(), perParticipant, seed + p)) {
+                        float[] padded = new float[width];
+                        raw.outputs().read(r, 1, padded, 0);
+                        uploaded.add(padded);
+                        int at = Arrays.binarySearch(ids, raw.ids()[r]);
+                        if (at < 0) {
+                            throw new UserException(data.dir() + ": sample id " + raw.ids()[r] + " of participant " + p
+                                    + " is missing from the fused targets");
+                        }
+                        float[] target = new float[data.dim()];
+                        targets.read(at, 1, target, 0);
+                        fused.add(target);
+                        who.add(p);
+                    }
                 }
-                fused.add(Arrays.copyOfRange(targets, at * data.dim(), (at + 1) * data.dim()));
-                who.add(p);
             }
         }
         int[] participant = who.stream().mapToInt(Integer::intValue).toArray();

@@ -4,12 +4,17 @@ import ai.coopt.UserException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -49,18 +54,18 @@ public final class OptimizedDataset {
     private final String targetsSha256;
     private final ManifestProvenance provenance;
     private final ObjectNode manifest;
-    private final float[] targets;
+    private final SafeTensors.Layout layout;
     private final long[] ids;
 
     private OptimizedDataset(Path dir, int count, int dim, String targetsSha256, ManifestProvenance provenance,
-                             ObjectNode manifest, float[] targets, long[] ids) {
+                             ObjectNode manifest, SafeTensors.Layout layout, long[] ids) {
         this.dir = dir;
         this.count = count;
         this.dim = dim;
         this.targetsSha256 = targetsSha256;
         this.provenance = provenance;
         this.manifest = manifest;
-        this.targets = targets;
+        this.layout = layout;
         this.ids = ids;
     }
 
@@ -68,15 +73,14 @@ public final class OptimizedDataset {
      * Writes an optimized dataset, atomically: the directory appears complete or not at all. An existing
      * optimized dataset (or empty directory) at {@code dir} is replaced; anything else is refused.
      *
-     * @param targets {@code count × dim} finite floats, row-major; row i belongs to sample {@code ids[i]}
-     * @param ids each row's index in the source split: {@code count} distinct values in
-     *     [0, {@code provenance.source().count()})
+     * @param targets finite rows, read block by block (they may live on disk); row i belongs to sample {@code ids[i]}
+     * @param ids each row's index in the source split: one per row, distinct, in [0, {@code provenance.source().count()})
      * @throws IllegalArgumentException when the shapes disagree, a target is NaN or infinite, or an id is
      *     negative, repeated or beyond the source (a bug in the producer, not a user error)
      * @throws UserException when {@code dir} may not be replaced or cannot be written
      */
-    public static void write(Path dir, float[] targets, int count, int dim, long[] ids, ManifestProvenance provenance) {
-        write(dir, targets, count, dim, ids, provenance, null);
+    public static void write(Path dir, Rows targets, long[] ids, ManifestProvenance provenance) {
+        write(dir, targets, ids, provenance, null);
     }
 
     /**
@@ -84,45 +88,57 @@ public final class OptimizedDataset {
      * {@value #RAW_FILE} as tensors {@code outputs_K} F32 [n_K, P_K] and {@code ids_K} I64 [n_K], so the
      * targets can be post-processed again (another PCA width, another alignment) without re-running priors.
      */
-    public record RawOutputs(List<Tensor.F32> outputs, List<Tensor.I64> ids) {
+    public record RawOutputs(List<Rows> outputs, List<long[]> ids) {
         public RawOutputs {
             outputs = List.copyOf(outputs);
             ids = List.copyOf(ids);
             if (outputs.size() != ids.size()) {
                 throw new IllegalArgumentException(outputs.size() + " output tensors for " + ids.size() + " id tensors");
             }
+            for (int k = 0; k < outputs.size(); k++) {
+                if (outputs.get(k).count() != ids.get(k).length) {
+                    throw new IllegalArgumentException("participant " + k + ": " + outputs.get(k).count() + " rows for "
+                            + ids.get(k).length + " ids");
+                }
+            }
         }
 
-        /** One participant's raw outputs. */
-        public record Participant(Tensor.F32 outputs, Tensor.I64 ids) {}
+        /** One participant's raw outputs, read from the file on demand (close it when done). */
+        public record Participant(RowFile outputs, long[] ids) implements AutoCloseable {
+            @Override
+            public void close() {
+                outputs.close();
+            }
+        }
     }
 
-    /** Like {@link #write(Path, float[], int, int, long[], ManifestProvenance)}, also keeping {@code raw} (nullable). */
-    public static void write(Path dir, float[] targets, int count, int dim, long[] ids, ManifestProvenance provenance,
-                             RawOutputs raw) {
+    /** Like {@link #write(Path, Rows, long[], ManifestProvenance)}, also keeping {@code raw} (nullable). */
+    public static void write(Path dir, Rows targets, long[] ids, ManifestProvenance provenance, RawOutputs raw) {
         if (raw != null && raw.outputs().size() != provenance.participants().size()) {
             throw new IllegalArgumentException("raw outputs for " + raw.outputs().size() + " participants, manifest lists "
                     + provenance.participants().size());
         }
+        int count = targets.count();
+        int dim = targets.dim();
         if (count <= 0 || dim <= 0) {
             throw new IllegalArgumentException("an optimized dataset needs count and dim > 0, got " + count + " × " + dim);
-        }
-        if (targets.length != (long) count * dim) {
-            throw new IllegalArgumentException("targets hold " + targets.length + " floats, not " + count + " × " + dim);
         }
         if (ids.length != count) {
             throw new IllegalArgumentException("ids hold " + ids.length + " values for " + count + " rows");
         }
-        String problem = dataProblem(targets, dim, ids, provenance.source().count());
+        String problem = idsProblem(ids, provenance.source().count());
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
-        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
-        tensors.put(TARGETS, new Tensor.F32(new long[] {count, dim}, targets));
-        tensors.put(IDS, new Tensor.I64(new long[] {count}, ids));
+        LinkedHashMap<String, SafeTensors.Spec> tensors = new LinkedHashMap<>();
+        tensors.put(TARGETS, new SafeTensors.Spec(DType.F32, new long[] {count, dim}));
+        tensors.put(IDS, new SafeTensors.Spec(DType.I64, new long[] {count}));
         AtomicFiles.writeDirectory(dir, KIND, true, tmp -> {
             Path targetsFile = tmp.resolve(TARGETS_FILE);
-            SafeTensors.write(targetsFile, tensors, Map.of());
+            SafeTensors.write(targetsFile, tensors, Map.of(), out -> {
+                out.rows(finite(targets, ids, IllegalArgumentException::new));
+                out.longs(ids, 0, ids.length);
+            });
             ObjectNode json = Json.MAPPER.createObjectNode();
             json.put("format", FORMAT);
             json.put("count", count);
@@ -132,12 +148,18 @@ public final class OptimizedDataset {
                 json.putNull("raw_outputs");
             } else {
                 Path rawFile = tmp.resolve(RAW_FILE);
-                LinkedHashMap<String, Tensor> rawTensors = new LinkedHashMap<>();
+                LinkedHashMap<String, SafeTensors.Spec> rawTensors = new LinkedHashMap<>();
                 for (int k = 0; k < raw.outputs().size(); k++) {
-                    rawTensors.put("outputs_" + k, raw.outputs().get(k));
-                    rawTensors.put("ids_" + k, raw.ids().get(k));
+                    Rows rows = raw.outputs().get(k);
+                    rawTensors.put("outputs_" + k, new SafeTensors.Spec(DType.F32, new long[] {rows.count(), rows.dim()}));
+                    rawTensors.put("ids_" + k, new SafeTensors.Spec(DType.I64, new long[] {rows.count()}));
                 }
-                SafeTensors.write(rawFile, rawTensors, Map.of());
+                SafeTensors.write(rawFile, rawTensors, Map.of(), out -> {
+                    for (int k = 0; k < raw.outputs().size(); k++) {
+                        out.rows(raw.outputs().get(k));
+                        out.longs(raw.ids().get(k), 0, raw.ids().get(k).length);
+                    }
+                });
                 ObjectNode r = json.putObject("raw_outputs");
                 r.put("file", RAW_FILE);
                 r.put("sha256", Checksums.sha256(rawFile));
@@ -216,50 +238,98 @@ public final class OptimizedDataset {
             throw new UserException(dir + ": checksum mismatch: " + TARGETS_FILE + " was modified or is corrupt (sha256 "
                     + actual + ", " + MANIFEST_FILE + " records " + expected + ")");
         }
-        TensorFile file = SafeTensors.read(targetsFile);
-        for (String name : file.tensors().keySet()) {
+        SafeTensors.Layout layout = SafeTensors.layout(targetsFile);
+        for (String name : layout.entries().keySet()) {
             if (!name.equals(TARGETS) && !name.equals(IDS)) {
                 throw new UserException(targetsFile + ": unexpected tensor '" + name + "' (an optimized dataset holds"
                         + " exactly '" + TARGETS + "' and '" + IDS + "')");
             }
         }
-        Tensor.F32 targets = file.f32(TARGETS);
-        Tensor.I64 ids = file.i64(IDS);
+        SafeTensors.Entry targets = layout.entry(TARGETS, DType.F32, 2, "[count, dim]");
+        SafeTensors.Entry idsEntry = layout.entry(IDS, DType.I64, 1, "[count]");
         long[] shape = targets.shape();
-        if (shape.length != 2) {
-            throw new UserException(targetsFile + ": tensor '" + TARGETS + "' has shape " + Arrays.toString(shape)
-                    + ", expected [count, dim]");
-        }
-        if (ids.shape().length != 1) {
-            throw new UserException(targetsFile + ": tensor '" + IDS + "' has shape " + Arrays.toString(ids.shape())
-                    + ", expected [count]");
-        }
         if (shape[0] != count || shape[1] != dim) {
             throw new UserException(targetsFile + ": tensor '" + TARGETS + "' has shape " + Arrays.toString(shape)
                     + " but " + MANIFEST_FILE + " records count " + count + " and dim " + dim);
         }
-        if (ids.shape()[0] != count) {
-            throw new UserException(targetsFile + ": tensor '" + IDS + "' holds " + ids.shape()[0] + " ids but "
+        if (idsEntry.shape()[0] != count) {
+            throw new UserException(targetsFile + ": tensor '" + IDS + "' holds " + idsEntry.shape()[0] + " ids but "
                     + MANIFEST_FILE + " records count " + count);
         }
-        String problem = dataProblem(targets.data(), dim, ids.data(), provenance.source().count());
+        long[] ids = readIds(layout, idsEntry);
+        String problem = idsProblem(ids, provenance.source().count());
         if (problem != null) {
             throw new UserException(targetsFile + ": " + problem);
         }
-        return new OptimizedDataset(dir, count, dim, actual, provenance, (ObjectNode) json, targets.data(), ids.data());
+        try (RowFile rows = layout.rows(targets)) {
+            finite(rows, ids, message -> new UserException(targetsFile + ": " + message)).forEachBlock(
+                    Rows.blockRows(dim), (first, n, values) -> { });
+        }
+        return new OptimizedDataset(dir, count, dim, actual, provenance, (ObjectNode) json, layout, ids);
+    }
+
+    /** The int64 tensor {@code entry} of {@code layout}'s file, whole (ids: one long per sample). */
+    private static long[] readIds(SafeTensors.Layout layout, SafeTensors.Entry entry) {
+        if (entry.size() > Integer.MAX_VALUE - 8) {
+            throw new UserException(layout.file() + ": tensor '" + entry.name() + "' holds " + entry.size() + " ids, too many");
+        }
+        long[] ids = new long[(int) entry.size()];
+        try (FileChannel channel = FileChannel.open(layout.file())) {
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            long position = layout.dataStart() + entry.begin();
+            for (int at = 0; at < ids.length; ) {
+                int n = Math.min(chunk.capacity() / Long.BYTES, ids.length - at);
+                chunk.clear().limit(n * Long.BYTES);
+                while (chunk.hasRemaining()) {
+                    if (channel.read(chunk, position + (long) at * Long.BYTES + chunk.position()) < 0) {
+                        throw new UserException(layout.file() + ": ends unexpectedly (was it modified while being read?)");
+                    }
+                }
+                chunk.flip().asLongBuffer().get(ids, at, n);
+                at += n;
+            }
+        } catch (IOException e) {
+            throw new UserException(layout.file() + ": cannot read: " + IoErrors.reason(e), e);
+        }
+        return ids;
     }
 
     /**
-     * The first thing wrong with the values, or null: a non-finite target, or an id that is negative, not below
-     * {@code sourceCount}, or repeated.
+     * {@code rows} as they are read, checked: the first non-finite target fails with {@code error} of a message
+     * naming its row, id and column.
      */
-    private static String dataProblem(float[] targets, int dim, long[] ids, int sourceCount) {
-        for (int i = 0; i < targets.length; i++) {
-            if (!Float.isFinite(targets[i])) {
-                int row = i / dim;
-                return "targets row " + row + " (id " + ids[row] + "), column " + i % dim + " is " + targets[i];
+    private static Rows finite(Rows rows, long[] ids, Function<String, RuntimeException> error) {
+        int dim = rows.dim();
+        return new Rows() {
+            @Override
+            public int count() {
+                return rows.count();
             }
-        }
+
+            @Override
+            public int dim() {
+                return dim;
+            }
+
+            @Override
+            public void read(int first, int n, float[] dst, int offset) {
+                rows.read(first, n, dst, offset);
+                for (int i = 0; i < n * dim; i++) {
+                    float v = dst[offset + i];
+                    if (!Float.isFinite(v)) {
+                        int row = first + i / dim;
+                        throw error.apply("targets row " + row + " (id " + ids[row] + "), column " + i % dim + " is " + v);
+                    }
+                }
+            }
+        };
+    }
+
+    /**
+     * The first thing wrong with the ids, or null: an id that is negative, not below {@code sourceCount}, or
+     * repeated.
+     */
+    private static String idsProblem(long[] ids, int sourceCount) {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= sourceCount) {
                 return "ids[" + i + "] is " + ids[i] + ", outside the source's " + sourceCount + " samples";
@@ -298,11 +368,17 @@ public final class OptimizedDataset {
         if (manifest.path("raw_outputs").isNull() || manifest.path("raw_outputs").isMissingNode()) {
             throw new UserException(dir + ": this dataset keeps no raw prior outputs");
         }
-        TensorFile file = SafeTensors.read(dir.resolve(RAW_FILE));
-        if (!file.tensors().containsKey("outputs_" + k)) {
+        SafeTensors.Layout raw = SafeTensors.layout(dir.resolve(RAW_FILE));
+        if (!raw.entries().containsKey("outputs_" + k)) {
             throw new UserException(dir.resolve(RAW_FILE) + ": no raw outputs for participant " + k);
         }
-        return new RawOutputs.Participant(file.f32("outputs_" + k), file.i64("ids_" + k));
+        SafeTensors.Entry outputs = raw.entry("outputs_" + k, DType.F32, 2, "[rows, width]");
+        long[] ids = readIds(raw, raw.entry("ids_" + k, DType.I64, 1, "[rows]"));
+        if (ids.length != outputs.shape()[0]) {
+            throw new UserException(dir.resolve(RAW_FILE) + ": participant " + k + " has " + outputs.shape()[0]
+                    + " rows of outputs but " + ids.length + " ids");
+        }
+        return new RawOutputs.Participant(raw.rows(outputs), ids);
     }
 
     /** The directory it was read from. */
@@ -311,8 +387,11 @@ public final class OptimizedDataset {
     public int count() { return count; }
     /** The width D of each target. */
     public int dim() { return dim; }
-    /** A copy of the targets: N × D floats, row-major, row i for sample {@code ids()[i]}. */
-    public float[] targets() { return targets.clone(); }
+    /**
+     * The targets, N rows of D floats, row i for sample {@code ids()[i]}, read from {@value #TARGETS_FILE} on demand
+     * (any N: nothing is held in memory); close them when done.
+     */
+    public RowFile targets() { return layout.rows(layout.entries().get(TARGETS)); }
     /** A copy of the ids: each row's index in the source split. */
     public long[] ids() { return ids.clone(); }
     /** The verified SHA-256 of {@value #TARGETS_FILE}, 64 lower-case hex digits. */

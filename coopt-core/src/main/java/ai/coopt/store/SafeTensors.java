@@ -46,16 +46,186 @@ public final class SafeTensors {
      * @throws UserException when the file cannot be written
      */
     public static void write(Path file, LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
-        byte[] header = header(tensors, metadata);
-        AtomicFiles.write(file, channel -> {
-            ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            chunk.putLong(header.length).flip();
-            writeFully(channel, chunk);
-            writeFully(channel, ByteBuffer.wrap(header));
+        LinkedHashMap<String, Spec> specs = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> specs.put(name, new Spec(t.dtype(), t.shape())));
+        write(file, specs, metadata, out -> {
             for (Tensor tensor : tensors.values()) {
-                writeData(channel, tensor, chunk);
+                if (tensor instanceof Tensor.F32 t) {
+                    out.floats(t.data(), 0, t.data().length);
+                } else if (tensor instanceof Tensor.I64 t) {
+                    out.longs(t.data(), 0, t.data().length);
+                } else if (tensor instanceof Tensor.I32 t) {
+                    out.ints(t.data(), 0, t.data().length);
+                }
             }
         });
+    }
+
+    /** A tensor's element type and shape, declared before its data is streamed. */
+    public record Spec(DType dtype, long[] shape) {
+        public Spec {
+            shape = shape.clone();
+            long n = 1;
+            for (long d : shape) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+                }
+                n = Math.multiplyExact(n, d);
+            }
+        }
+
+        /** The number of elements. */
+        public long size() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        /** The data's length in bytes. */
+        public long bytes() {
+            return size() * dtype.bytes();
+        }
+    }
+
+    /** Produces the data of the declared tensors, in their order, through a {@link Writer}. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(Writer out) throws IOException;
+    }
+
+    /**
+     * Writes a file whose tensors are declared up front ({@code specs}, in order) and whose data {@code content}
+     * streams, so a tensor larger than the heap (or than a Java array) is written from a source read block by block.
+     * The file is written to a temporary sibling and renamed when {@code content} has produced exactly the declared
+     * bytes.
+     *
+     * @throws IllegalStateException when {@code content} writes more or fewer bytes than declared, or the wrong type
+     * @throws UserException when the file cannot be written
+     */
+    public static void write(Path file, LinkedHashMap<String, Spec> specs, Map<String, String> metadata, Content content) {
+        byte[] header = header(specs, metadata);
+        AtomicFiles.write(file, channel -> {
+            Writer out = new Writer(channel, List.copyOf(specs.values()));
+            out.buffer.putLong(header.length);
+            out.put(ByteBuffer.wrap(header));
+            content.writeTo(out);
+            out.finish();
+        });
+    }
+
+    /** Streams tensor data into a file being written, checking it against the declared specs. */
+    public static final class Writer {
+        private final FileChannel channel;
+        private final List<Spec> specs;
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private int tensor;
+        private long left;
+
+        private Writer(FileChannel channel, List<Spec> specs) {
+            this.channel = channel;
+            this.specs = specs;
+            this.tensor = -1;
+            next();
+        }
+
+        /** Appends float32 values to the current tensor. */
+        public void floats(float[] values, int offset, int n) throws IOException {
+            take(DType.F32, n);
+            for (int done = 0; done < n; ) {
+                int m = Math.min(room(4), n - done);
+                buffer.asFloatBuffer().put(values, offset + done, m);
+                buffer.position(buffer.position() + m * 4);
+                done += m;
+            }
+        }
+
+        /** Appends int64 values to the current tensor. */
+        public void longs(long[] values, int offset, int n) throws IOException {
+            take(DType.I64, n);
+            for (int done = 0; done < n; ) {
+                int m = Math.min(room(8), n - done);
+                buffer.asLongBuffer().put(values, offset + done, m);
+                buffer.position(buffer.position() + m * 8);
+                done += m;
+            }
+        }
+
+        /** Appends int32 values to the current tensor. */
+        public void ints(int[] values, int offset, int n) throws IOException {
+            take(DType.I32, n);
+            for (int done = 0; done < n; ) {
+                int m = Math.min(room(4), n - done);
+                buffer.asIntBuffer().put(values, offset + done, m);
+                buffer.position(buffer.position() + m * 4);
+                done += m;
+            }
+        }
+
+        /** Appends every row of {@code rows} (float32) to the current tensor, block by block. */
+        public void rows(Rows rows) throws IOException {
+            int block = Rows.blockRows(rows.dim());
+            float[] values = new float[Math.multiplyExact(Math.min(block, Math.max(1, rows.count())), rows.dim())];
+            for (int first = 0; first < rows.count(); first += block) {
+                int n = Math.min(block, rows.count() - first);
+                rows.read(first, n, values, 0);
+                floats(values, 0, n * rows.dim());
+            }
+        }
+
+        private void take(DType dtype, long n) {
+            if (n == 0) {
+                return;
+            }
+            while (left == 0 && tensor < specs.size()) {
+                next();
+            }
+            if (tensor >= specs.size()) {
+                throw new IllegalStateException("more data than the declared tensors hold");
+            }
+            if (specs.get(tensor).dtype() != dtype) {
+                throw new IllegalStateException("tensor " + tensor + " is " + specs.get(tensor).dtype() + ", not " + dtype);
+            }
+            if (n > left) {
+                throw new IllegalStateException(n + " values for tensor " + tensor + ", which has " + left + " left");
+            }
+            left -= n;
+        }
+
+        private void next() {
+            tensor++;
+            left = tensor < specs.size() ? specs.get(tensor).size() : 0;
+        }
+
+        /** Elements of {@code bytes} each that fit in the buffer, after flushing it when full. */
+        private int room(int bytes) throws IOException {
+            if (buffer.remaining() < bytes) {
+                flush();
+            }
+            return buffer.remaining() / bytes;
+        }
+
+        private void put(ByteBuffer bytes) throws IOException {
+            flush();
+            writeFully(channel, bytes);
+        }
+
+        private void flush() throws IOException {
+            buffer.flip();
+            writeFully(channel, buffer);
+            buffer.clear();
+        }
+
+        private void finish() throws IOException {
+            while (left == 0 && tensor < specs.size()) {
+                next();
+            }
+            if (tensor < specs.size()) {
+                throw new IllegalStateException("tensor " + tensor + " is missing " + left + " values");
+            }
+            flush();
+        }
     }
 
     /**
@@ -65,6 +235,67 @@ public final class SafeTensors {
      *     dtype, shape) or tensor byte ranges that are out of range, overlap, or do not cover the data exactly
      */
     public static TensorFile read(Path file) {
+        Layout layout = layout(file);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Entry entry : layout.entries().values()) {
+                tensors.put(entry.name(), readData(file, channel, layout.dataStart(), entry));
+            }
+            return new TensorFile(file, Collections.unmodifiableMap(tensors), layout.metadata());
+        } catch (NoSuchFileException e) {
+            throw new UserException(file + ": no such file", e);
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
+        }
+    }
+
+    /**
+     * A file's validated header, without its data: where each tensor's bytes lie, so that a tensor of any size
+     * can be read in parts (see {@link RowFile}).
+     *
+     * @param dataStart the byte where the data section begins
+     * @param entries the tensors by name, in the order of their data
+     */
+    public record Layout(Path file, long dataStart, Map<String, Entry> entries, Map<String, String> metadata) {
+        /**
+         * The tensor {@code name}, which must have {@code dtype} and {@code rank} dimensions ({@code shape} names
+         * them for the message, e.g. {@code [count, dim]}).
+         *
+         * @throws UserException naming the file otherwise
+         */
+        public Entry entry(String name, DType dtype, int rank, String shape) {
+            Entry e = entries.get(name);
+            if (e == null) {
+                throw new UserException(file + ": no tensor named '" + name + "'");
+            }
+            if (e.dtype() != dtype) {
+                throw new UserException(file + ": tensor '" + name + "' is " + e.dtype() + ", expected " + dtype);
+            }
+            if (e.shape().length != rank) {
+                throw new UserException(file + ": tensor '" + name + "' has shape " + Arrays.toString(e.shape())
+                        + ", expected " + shape);
+            }
+            return e;
+        }
+
+        /** The rows of a float32 matrix tensor, read from the file on demand (close it when done). */
+        public RowFile rows(Entry e) {
+            if (e.dtype() != DType.F32 || e.shape().length != 2 || e.shape()[0] > Integer.MAX_VALUE
+                    || e.shape()[1] > Integer.MAX_VALUE || e.shape()[1] == 0) {
+                throw new UserException(file + ": tensor '" + e.name() + "' (" + e.dtype() + " " + Arrays.toString(e.shape())
+                        + ") is not a matrix of float32 rows");
+            }
+            return RowFile.open(file, dataStart + e.begin(), (int) e.shape()[0], (int) e.shape()[1]);
+        }
+    }
+
+    /**
+     * Reads and validates a file's header (length, JSON, dtypes, shapes, byte ranges that cover the data exactly),
+     * but not its data.
+     *
+     * @throws UserException naming the file for anything missing or malformed
+     */
+    public static Layout layout(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
@@ -85,11 +316,9 @@ public final class SafeTensors {
             readFully(file, channel, headerBytes, 8);
             long dataStart = 8 + headerLength;
             Header header = parseHeader(file, headerBytes.array(), size - dataStart);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Entry entry : header.entries()) {
-                tensors.put(entry.name(), readData(file, channel, dataStart, entry));
-            }
-            return new TensorFile(file, Collections.unmodifiableMap(tensors), header.metadata());
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            header.entries().forEach(e -> entries.put(e.name(), e));
+            return new Layout(file, dataStart, Collections.unmodifiableMap(entries), header.metadata());
         } catch (NoSuchFileException e) {
             throw new UserException(file + ": no such file", e);
         } catch (IOException e) {
@@ -98,20 +327,20 @@ public final class SafeTensors {
     }
 
     /** The JSON header, padded with spaces to a multiple of 8 bytes. */
-    private static byte[] header(LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {
+    private static byte[] header(LinkedHashMap<String, Spec> tensors, Map<String, String> metadata) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(METADATA_KEY);
             new TreeMap<>(metadata).forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Spec> e : tensors.entrySet()) {
             String name = e.getKey();
             if (name.isEmpty() || name.equals(METADATA_KEY)) {
                 throw new IllegalArgumentException("invalid tensor name '" + name + "'");
             }
-            Tensor tensor = e.getValue();
-            long end = offset + (long) tensor.size() * tensor.dtype().bytes();
+            Spec tensor = e.getValue();
+            long end = offset + tensor.bytes();
             ObjectNode node = root.putObject(name);
             node.put("dtype", tensor.dtype().name());
             ArrayNode shape = node.putArray("shape");
@@ -132,31 +361,19 @@ public final class SafeTensors {
         return padded;
     }
 
-    private static void writeData(FileChannel channel, Tensor tensor, ByteBuffer chunk) throws IOException {
-        int perChunk = CHUNK_BYTES / tensor.dtype().bytes();
-        for (int at = 0; at < tensor.size(); at += perChunk) {
-            int n = Math.min(perChunk, tensor.size() - at);
-            chunk.clear();
-            if (tensor instanceof Tensor.F32 t) {
-                chunk.asFloatBuffer().put(t.data(), at, n);
-            } else if (tensor instanceof Tensor.I64 t) {
-                chunk.asLongBuffer().put(t.data(), at, n);
-            } else if (tensor instanceof Tensor.I32 t) {
-                chunk.asIntBuffer().put(t.data(), at, n);
-            }
-            chunk.limit(n * tensor.dtype().bytes());
-            writeFully(channel, chunk);
-        }
-    }
-
     private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }
     }
 
-    /** A tensor's description in the header. */
-    private record Entry(String name, DType dtype, long[] shape, int size, long begin, long end) {}
+    /**
+     * A tensor's description in the header.
+     *
+     * @param begin where its data starts, in bytes from the start of the data section
+     * @param end where it ends (exclusive)
+     */
+    public record Entry(String name, DType dtype, long[] shape, long size, long begin, long end) {}
 
     /** The validated header: entries sorted by offset, and the metadata. */
     private record Header(List<Entry> entries, Map<String, String> metadata) {}
@@ -249,10 +466,7 @@ public final class SafeTensors {
         } catch (ArithmeticException e) {
             throw corrupt(file, where + " shape " + Arrays.toString(shape) + " is impossibly large");
         }
-        if (size > Integer.MAX_VALUE - 8) {
-            throw corrupt(file, where + " has " + size + " elements, more than one Java array can hold");
-        }
-        return new Entry(name, dtype, shape, (int) size, offsets[0], offsets[1]);
+        return new Entry(name, dtype, shape, size, offsets[0], offsets[1]);
     }
 
     /** A JSON array of non-negative integers, of {@code length} elements unless it is negative. */
@@ -273,7 +487,11 @@ public final class SafeTensors {
     }
 
     private static Tensor readData(Path file, FileChannel channel, long dataStart, Entry entry) throws IOException {
-        int n = entry.size();
+        if (entry.size() > Integer.MAX_VALUE - 8) {
+            throw corrupt(file, "tensor '" + entry.name() + "' has " + entry.size()
+                    + " elements, more than one Java array can hold (read it in parts)");
+        }
+        int n = (int) entry.size();
         long position = dataStart + entry.begin();
         return switch (entry.dtype()) {
             case F32 -> {

@@ -9,7 +9,9 @@ import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
-import ai.coopt.store.Tensor;
+import ai.coopt.store.RowFile;
+import ai.coopt.store.Rows;
+import ai.coopt.store.Scratch;
 import ai.coopt.util.ProgressListener;
 import ai.coopt.util.Subsets;
 import ai.djl.Device;
@@ -70,56 +72,102 @@ public final class DataOptimization {
         if (images.count() < 2) {
             throw new UserException(images.source() + " has " + images.count() + " image(s); optimization needs at least 2");
         }
-        try (Prior prior = Priors.open(priorSpec, images, device)) {
+        try (Prior prior = Priors.open(priorSpec, images, device); Scratch scratch = Scratch.beside(out)) {
             targetDim(settings.dim(), prior.outputDim(), images.count());
-            Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress);
+            Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress,
+                    scratch, "outputs");
             int[] subset = Subsets.random(images.count(), settings.uniformitySubset(), settings.seed());
-            double uniformity = Uniformity.value(rows(raw.outputs(), raw.dim(), subset), subset.length, raw.dim(),
-                    Uniformity.DEFAULT_T);
+            double uniformity = Uniformity.value(raw.outputs(), subset, Uniformity.DEFAULT_T);
 
-            Postprocessed post = postprocess(new Matrix(raw.outputs(), raw.count(), raw.dim()), settings.dim());
-            int dim = post.dim();
-            double explained = post.explainedVariance();
-            double pcaSeconds = post.seconds();
-            Matrix targets = post.targets();
+            Postprocessed post = postprocess(raw.outputs(), settings.dim(), scratch, progress);
 
             long[] ids = new long[images.count()];
             Arrays.setAll(ids, i -> i);
             ManifestProvenance provenance = new ManifestProvenance(
                     new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
                         images.skipped()),
-                    new ManifestProvenance.Postprocess(dim, explained, true),
+                    new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
                     List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count(), 0,
                             images.count() - 1L)),
                     null,
                     new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
                             settings.seed()));
-            OptimizedDataset.RawOutputs kept = new OptimizedDataset.RawOutputs(
-                    List.of(new Tensor.F32(new long[] {raw.count(), raw.dim()}, raw.outputs())),
-                    List.of(new Tensor.I64(new long[] {ids.length}, ids)));
-            OptimizedDataset.write(out, targets.values(), images.count(), dim, ids, provenance, kept);
-            return new Result(out, prior.spec(), images.count(), prior.outputDim(), dim, raw.seconds(),
-                    raw.imagesPerSecond(), pcaSeconds, explained, uniformity, subset.length,
+            OptimizedDataset.RawOutputs kept = new OptimizedDataset.RawOutputs(List.of(raw.outputs()), List.of(ids));
+            OptimizedDataset.write(out, post.targets(), ids, provenance, kept);
+            return new Result(out, prior.spec(), images.count(), prior.outputDim(), post.dim(), raw.seconds(),
+                    raw.imagesPerSecond(), post.seconds(), post.explainedVariance(), uniformity, subset.length,
                     raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped());
         }
     }
 
     /** Targets made from raw outputs: their width, the share of variance kept, and the time it took. */
-    public record Postprocessed(Matrix targets, int dim, double explainedVariance, double seconds) {}
+    public record Postprocessed(Rows targets, int dim, double explainedVariance, double seconds) {}
 
     /**
-     * ReLA's post-processing: PCA to {@code requestedDim} (0 = the outputs' width capped at
-     * {@value #DEFAULT_MAX_DIM}, the number of rows and the numerical rank) then per-dimension standardisation.
+     * ReLA's post-processing in memory: PCA to {@code requestedDim} (0 = the outputs' width capped at
+     * {@value #DEFAULT_MAX_DIM}, the number of rows and the numerical rank) then per-dimension standardisation. The
+     * targets are a {@link Matrix}.
      */
     public static Postprocessed postprocess(Matrix outputs, int requestedDim) {
         long t0 = System.nanoTime();
-        targetDim(requestedDim, outputs.cols(), outputs.rows());
-        Pca full = Pca.fit(outputs, Math.min(outputs.cols(), outputs.rows()));
-        int dim = withinRank(targetDim(requestedDim, outputs.cols(), outputs.rows()), requestedDim, full.rank());
-        Pca pca = full.first(dim);
+        Pca pca = fitPca(outputs, requestedDim);
         Matrix targets = pca.transform(outputs);
         Standardization.standardize(targets);
-        return new Postprocessed(targets, dim, Math.min(1.0, pca.explainedVarianceRatioSum()), (System.nanoTime() - t0) / 1e9);
+        return new Postprocessed(targets, pca.k(), Math.min(1.0, pca.explainedVarianceRatioSum()),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The same post-processing for rows of any number, in streaming passes: the mean and the float64 covariance
+     * are accumulated block by block, the projection is written to a file of {@code scratch}, and the standardisation
+     * is applied as the targets are read. Gives the same bits as {@link #postprocess(Matrix, int)}. {@code progress}
+     * hears the rows read by the three passes (mean, covariance, projection).
+     */
+    public static Postprocessed postprocess(Rows outputs, int requestedDim, Scratch scratch, ProgressListener progress) {
+        long t0 = System.nanoTime();
+        progress.start("PCA to targets", 3L * outputs.count(), "rows");
+        Rows counted = counted(outputs, progress);
+        Pca pca = fitPca(counted, requestedDim);
+        RowFile scores;
+        try (RowFile.Writer w = scratch.rows("pca", pca.k())) {
+            pca.transform(counted, w);
+            scores = scratch.keep(w.finish());
+        }
+        progress.finish();
+        Rows targets = Standardization.fit(scores).view(scores);
+        return new Postprocessed(targets, pca.k(), Math.min(1.0, pca.explainedVarianceRatioSum()),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** {@code rows} telling {@code progress} how many rows have been read through it so far. */
+    private static Rows counted(Rows rows, ProgressListener progress) {
+        long[] read = new long[1];
+        return new Rows() {
+            @Override
+            public int count() {
+                return rows.count();
+            }
+
+            @Override
+            public int dim() {
+                return rows.dim();
+            }
+
+            @Override
+            public void read(int first, int n, float[] dst, int offset) {
+                rows.read(first, n, dst, offset);
+                read[0] += n;
+                progress.advance(read[0]);
+            }
+        };
+    }
+
+    /** PCA fitted on {@code outputs}, cut to the target width (see {@link #postprocess(Matrix, int)}). */
+    private static Pca fitPca(Rows outputs, int requestedDim) {
+        targetDim(requestedDim, outputs.dim(), outputs.count());
+        Pca full = Pca.fit(outputs, Math.min(outputs.dim(), outputs.count()));
+        int dim = withinRank(targetDim(requestedDim, outputs.dim(), outputs.count()), requestedDim, full.rank());
+        return full.first(dim);
     }
 
     /** The manifest entry for one participant's prior and the shard of {@code count} ids it labelled. */
@@ -161,14 +209,6 @@ public final class DataOptimization {
     /** Refuses, before any work, an output path that an optimized dataset may not be written to. */
     public static void checkWritable(Path out) {
         AtomicFiles.checkWritable(out, OptimizedDataset.KIND);
-    }
-
-    private static float[] rows(float[] x, int d, int[] rows) {
-        float[] out = new float[rows.length * d];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(x, rows[i] * d, out, i * d, d);
-        }
-        return out;
     }
 
     private static List<Double> doubles(float[] v) {

@@ -7,6 +7,10 @@ import ai.coopt.data.ViewBatch;
 import ai.coopt.engine.MemoryBudget;
 import ai.coopt.prior.InputAdapter;
 import ai.coopt.prior.Prior;
+import ai.coopt.store.RowFile;
+import ai.coopt.store.RowSink;
+import ai.coopt.store.Rows;
+import ai.coopt.store.Scratch;
 import ai.coopt.util.ProgressListener;
 
 /**
@@ -14,10 +18,26 @@ import ai.coopt.util.ProgressListener;
  * input (resize, channels, normalisation) ahead of the engine, which embeds them on this thread.
  */
 public final class Embedder {
-    /** The outputs, {@code count × dim} row-major, with how fast they came. */
-    public record Result(float[] outputs, int count, int dim, double seconds, String adaptation) {
+    /**
+     * The outputs, one row per image in order (in memory, or in a file the caller closes and deletes), with how
+     * fast they came and how the images were adapted to the prior.
+     */
+    public record Result(Rows outputs, double seconds, String adaptation) {
+        public int count() {
+            return outputs.count();
+        }
+
+        public int dim() {
+            return outputs.dim();
+        }
+
         public double imagesPerSecond() {
-            return count / seconds;
+            return count() / seconds;
+        }
+
+        /** The outputs as one array, row-major (no copy when they are in memory). */
+        public float[] values() {
+            return outputs instanceof Matrix m ? m.values() : outputs.toArray();
         }
     }
 
@@ -36,15 +56,38 @@ public final class Embedder {
         this.workers = workers;
     }
 
-    /** Embeds all of {@code data}; {@code progress} hears the number of images done. */
+    /**
+     * Embeds all of {@code data} into memory, for sets known to be small (the shared subset, a probe's features);
+     * {@code progress} hears the number of images done.
+     */
     public Result embed(Prior prior, ImageSet data, String task, ProgressListener progress) {
-        InputAdapter adapter = new InputAdapter(data, prior.input());
         int n = data.count();
         int dim = prior.outputDim();
         if ((long) n * dim > Integer.MAX_VALUE - 8) {
             throw new UserException(n + " outputs of width " + dim + " do not fit in memory at once; use fewer images");
         }
-        float[] out = new float[n * dim];
+        Matrix.Filler out = Matrix.filler(n, dim);
+        Run run = run(prior, data, task, progress, out);
+        return new Result(out.matrix(), run.seconds(), run.adaptation());
+    }
+
+    /**
+     * Embeds all of {@code data} into the new file {@code name} of {@code scratch}, batch by batch, so the outputs of
+     * any number of images pass through memory one batch at a time. The result's rows are that file, open for
+     * reading until {@code scratch} closes.
+     */
+    public Result embed(Prior prior, ImageSet data, String task, ProgressListener progress, Scratch scratch, String name) {
+        try (RowFile.Writer out = scratch.rows(name, prior.outputDim())) {
+            Run run = run(prior, data, task, progress, out);
+            return new Result(scratch.keep(out.finish()), run.seconds(), run.adaptation());
+        }
+    }
+
+    private record Run(double seconds, String adaptation) {}
+
+    private Run run(Prior prior, ImageSet data, String task, ProgressListener progress, RowSink out) {
+        InputAdapter adapter = new InputAdapter(data, prior.input());
+        int n = data.count();
         int perCall = MemoryBudget.batchThatFits(batchSize, prior.activationBytesPerImage());
         int batches = (n + perCall - 1) / perCall;
         progress.start(task, n, "img");
@@ -53,14 +96,14 @@ public final class Embedder {
             int done = 0;
             for (ViewBatch batch : loader) {
                 float[] y = prior.embed(batch.view1(), batch.size());
-                System.arraycopy(y, 0, out, done * dim, batch.size() * dim);
+                out.write(y, 0, batch.size());
                 done += batch.size();
                 progress.advance(done);
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         progress.finish();
-        return new Result(out, n, dim, seconds, adapter.description());
+        return new Run(seconds, adapter.description());
     }
 
     private static ViewBatch adapted(ImageSet data, InputAdapter adapter, int b, int batch) {

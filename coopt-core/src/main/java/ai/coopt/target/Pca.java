@@ -4,6 +4,8 @@ import java.util.Arrays;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.store.RowSink;
+import ai.coopt.store.Rows;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -57,10 +59,10 @@ public final class Pca {
      * @throws IllegalArgumentException if the shape or {@code k} is out of range
      * @throws UserException if {@code x} holds a NaN or an infinity
      */
-    public static Pca fit(Matrix x, int k) {
+    public static Pca fit(Rows x, int k) {
         requireFittable(x, k);
         double[] mean = mean(x);
-        return fromCovariance(mean, covariance(x, mean, blockRows(x.cols())), k);
+        return fromCovariance(mean, covariance(x, mean, blockRows(x.dim())), k);
     }
 
     /**
@@ -72,6 +74,21 @@ public final class Pca {
      */
     public Matrix transform(Matrix x) {
         return transform(x, blockRows(x.cols()));
+    }
+
+    /** The in-memory transform, in blocks of {@code blockRows} rows. */
+    Matrix transform(Matrix x, int blockRows) {
+        Matrix.Filler out = Matrix.filler(x.rows(), k);
+        transform(x, blockRows, out);
+        return out.matrix();
+    }
+
+    /**
+     * Projects the rows of {@code x} into {@code out}, block by block, in order: any number of rows passes through
+     * memory one block at a time.
+     */
+    public void transform(Rows x, RowSink out) {
+        transform(x, blockRows(x.dim()), out);
     }
 
     /** Relative eigenvalue below which a component counts as carrying no variance (float32 outputs' noise floor). */
@@ -142,13 +159,13 @@ public final class Pca {
     }
 
     /** Checks what {@link #fit} needs of its arguments. */
-    static void requireFittable(Matrix x, int k) {
-        if (x.rows() < 2 || x.cols() < 1) {
-            throw new IllegalArgumentException("PCA needs at least 2 rows and 1 column, not " + x.rows() + " × " + x.cols());
+    static void requireFittable(Rows x, int k) {
+        if (x.count() < 2 || x.dim() < 1) {
+            throw new IllegalArgumentException("PCA needs at least 2 rows and 1 column, not " + x.count() + " × " + x.dim());
         }
-        if (k < 1 || k > Math.min(x.rows(), x.cols())) {
+        if (k < 1 || k > Math.min(x.count(), x.dim())) {
             throw new IllegalArgumentException(
-                    "PCA components must be between 1 and min(rows, dims) = " + Math.min(x.rows(), x.cols()) + ", not " + k);
+                    "PCA components must be between 1 and min(rows, dims) = " + Math.min(x.count(), x.dim()) + ", not " + k);
         }
     }
 
@@ -158,17 +175,18 @@ public final class Pca {
     }
 
     /** Column means, summed in double in row order; rejects non-finite values. */
-    static double[] mean(Matrix x) {
-        int n = x.rows();
-        int d = x.cols();
-        float[] v = x.values();
+    static double[] mean(Rows x) {
+        int n = x.count();
+        int d = x.dim();
         double[] sum = new double[d];
-        for (int i = 0; i < n; i++) {
-            int row = i * d;
-            for (int j = 0; j < d; j++) {
-                sum[j] += v[row + j];
+        x.forEachBlock(blockRows(d), (first, rows, v) -> {
+            for (int i = 0; i < rows; i++) {
+                int row = i * d;
+                for (int j = 0; j < d; j++) {
+                    sum[j] += v[row + j];
+                }
             }
-        }
+        });
         for (int j = 0; j < d; j++) {
             if (!Double.isFinite(sum[j])) {
                 throw nonFinite(x);
@@ -182,19 +200,19 @@ public final class Pca {
      * The sample covariance (divisor N − 1), D × D row-major and exactly symmetric: Σ (x − mean)ᵀ(x − mean)
      * accumulated in float64 over consecutive blocks of {@code blockRows} rows.
      */
-    static double[] covariance(Matrix x, double[] mean, int blockRows) {
-        int n = x.rows();
-        int d = x.cols();
+    static double[] covariance(Rows x, double[] mean, int blockRows) {
+        int n = x.count();
+        int d = x.dim();
         double[] s;
         try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
             NDArray mu = manager.create(mean);
             NDArray sum = manager.zeros(new Shape(d, d), DataType.FLOAT64);
-            for (int start = 0; start < n; start += blockRows) {
+            x.forEachBlock(blockRows, (first, rows, values) -> {
                 try (NDManager block = manager.newSubManager()) {
-                    NDArray c = centred(block, x, start, Math.min(blockRows, n - start), mu);
+                    NDArray c = centred(block, values, rows, d, mu);
                     sum.addi(c.transpose().matMul(c));
                 }
-            }
+            });
             s = sum.toDoubleArray();
         }
         for (int i = 0; i < d; i++) {
@@ -236,37 +254,32 @@ public final class Pca {
     }
 
     /** The transform, in blocks of {@code blockRows} rows. */
-    Matrix transform(Matrix x, int blockRows) {
+    void transform(Rows x, int blockRows, RowSink out) {
         int d = inputDim();
-        if (x.cols() != d) {
-            throw new IllegalArgumentException("PCA was fitted on " + d + "-dimensional rows, not " + x.cols());
+        if (x.dim() != d) {
+            throw new IllegalArgumentException("PCA was fitted on " + d + "-dimensional rows, not " + x.dim());
         }
-        int n = x.rows();
         double[] wt = new double[d * k];
         for (int c = 0; c < k; c++) {
             for (int j = 0; j < d; j++) {
                 wt[j * k + c] = components[c * d + j];
             }
         }
-        float[] out = new float[n * k];
         try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
             NDArray mu = manager.create(mean);
             NDArray w = manager.create(wt, new Shape(d, k));
-            for (int start = 0; start < n; start += blockRows) {
-                int rows = Math.min(blockRows, n - start);
+            x.forEachBlock(blockRows, (first, rows, values) -> {
                 try (NDManager block = manager.newSubManager()) {
-                    NDArray y = centred(block, x, start, rows, mu).matMul(w).toType(DataType.FLOAT32, false);
-                    System.arraycopy(y.toFloatArray(), 0, out, start * k, rows * k);
+                    NDArray y = centred(block, values, rows, d, mu).matMul(w).toType(DataType.FLOAT32, false);
+                    out.write(y.toFloatArray(), 0, rows);
                 }
-            }
+            });
         }
-        return new Matrix(out, n, k);
     }
 
-    /** Rows {@code start .. start + rows} of {@code x} as float64, minus {@code mu}, in {@code manager}. */
-    private static NDArray centred(NDManager manager, Matrix x, int start, int rows, NDArray mu) {
-        int d = x.cols();
-        FloatBuffer slice = FloatBuffer.wrap(x.values(), start * d, rows * d).slice();
+    /** The first {@code rows} rows of {@code values} as float64, minus {@code mu}, in {@code manager}. */
+    private static NDArray centred(NDManager manager, float[] values, int rows, int d, NDArray mu) {
+        FloatBuffer slice = FloatBuffer.wrap(values, 0, rows * d).slice();
         return manager.create(slice, new Shape(rows, d)).toType(DataType.FLOAT64, false).sub(mu);
     }
 
@@ -296,13 +309,17 @@ public final class Pca {
     }
 
     /** The error for the first non-finite value of {@code x}, which must hold one. */
-    private static UserException nonFinite(Matrix x) {
-        float[] v = x.values();
-        int i = 0;
-        while (Float.isFinite(v[i])) {
-            i++;
-        }
-        return new UserException("PCA input row " + i / x.cols() + ", dimension " + i % x.cols() + " is " + v[i]
-                + ": the prior produced a non-finite output");
+    private static UserException nonFinite(Rows x) {
+        int d = x.dim();
+        UserException[] found = new UserException[1];
+        x.forEachBlock(blockRows(d), (first, rows, v) -> {
+            for (int i = 0; i < rows * d && found[0] == null; i++) {
+                if (!Float.isFinite(v[i])) {
+                    found[0] = new UserException("PCA input row " + (first + i / d) + ", dimension " + i % d + " is "
+                            + v[i] + ": the prior produced a non-finite output");
+                }
+            }
+        });
+        return found[0] != null ? found[0] : new UserException("PCA input sums overflowed: the prior's outputs are too large");
     }
 }

@@ -1,5 +1,8 @@
 package ai.coopt.target;
 
+import ai.coopt.store.RowSink;
+import ai.coopt.store.Rows;
+
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -102,28 +105,36 @@ public final class RidgeAlignment {
      * @return n × q rows in the reference space
      */
     public Matrix apply(Matrix x) {
+        Matrix.Filler out = Matrix.filler(x.rows(), targetDim());
+        apply(x, out);
+        return out.matrix();
+    }
+
+    /** Maps the rows of {@code x} into {@code out}, block by block: any number of rows passes through memory. */
+    public void apply(Rows x, RowSink out) {
         int p = sourceDim();
         int q = targetDim();
-        if (x.cols() != p) {
-            throw new IllegalArgumentException("the alignment maps " + p + "-dimensional rows, not " + x.cols());
+        if (x.dim() != p) {
+            throw new IllegalArgumentException("the alignment maps " + p + "-dimensional rows, not " + x.dim());
         }
-        int n = x.rows();
-        float[] in = x.values();
-        float[] out = new float[n * q];
+        int block = Rows.blockRows(Math.max(p, q));
+        float[] mapped = new float[Math.multiplyExact(Math.min(block, Math.max(1, x.count())), q)];
         double[] row = new double[q];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(targetMean, 0, row, 0, q);
-            for (int k = 0; k < p; k++) {
-                double centred = in[i * p + k] - sourceMean[k];
+        x.forEachBlock(block, (first, n, in) -> {
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(targetMean, 0, row, 0, q);
+                for (int k = 0; k < p; k++) {
+                    double centred = in[i * p + k] - sourceMean[k];
+                    for (int j = 0; j < q; j++) {
+                        row[j] += centred * weights[k * q + j];
+                    }
+                }
                 for (int j = 0; j < q; j++) {
-                    row[j] += centred * weights[k * q + j];
+                    mapped[i * q + j] = (float) row[j];
                 }
             }
-            for (int j = 0; j < q; j++) {
-                out[i * q + j] = (float) row[j];
-            }
-        }
-        return new Matrix(out, n, q);
+            out.write(mapped, 0, n);
+        });
     }
 
     /** The ridge λ the map was fitted with. */

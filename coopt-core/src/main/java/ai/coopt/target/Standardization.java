@@ -1,5 +1,7 @@
 package ai.coopt.target;
 
+import ai.coopt.store.Rows;
+
 /**
  * Per-dimension standardisation of targets to zero mean and unit variance over the whole
  * dataset, as ReLA does after PCA. Means and population standard deviations (divisor N) are
@@ -19,30 +21,37 @@ public final class Standardization {
         this.std = std;
     }
 
-    /** Computes the statistics of the columns of {@code x}, which must have at least one row. */
-    public static Standardization fit(Matrix x) {
-        int n = x.rows();
-        int d = x.cols();
+    /**
+     * Computes the statistics of the columns of {@code x}, which must have at least one row, in two passes over
+     * it (in memory or on disk, a block at a time).
+     */
+    public static Standardization fit(Rows x) {
+        int n = x.count();
+        int d = x.dim();
         if (n < 1) {
             throw new IllegalArgumentException("standardisation needs at least one row");
         }
-        float[] v = x.values();
+        int block = Rows.blockRows(d);
         double[] mean = new double[d];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < d; j++) {
-                mean[j] += v[i * d + j];
+        x.forEachBlock(block, (first, rows, v) -> {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < d; j++) {
+                    mean[j] += v[i * d + j];
+                }
             }
-        }
+        });
         for (int j = 0; j < d; j++) {
             mean[j] /= n;
         }
         double[] squares = new double[d];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < d; j++) {
-                double c = v[i * d + j] - mean[j];
-                squares[j] += c * c;
+        x.forEachBlock(block, (first, rows, v) -> {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < d; j++) {
+                    double c = v[i * d + j] - mean[j];
+                    squares[j] += c * c;
+                }
             }
-        }
+        });
         double[] std = new double[d];
         for (int j = 0; j < d; j++) {
             double s = Math.sqrt(squares[j] / n);
@@ -60,15 +69,46 @@ public final class Standardization {
 
     /** Replaces every element of {@code x} by (x − mean) / std of its column, in place. */
     public void apply(Matrix x) {
+        checkDim(x.cols());
+        apply(x.values(), 0, x.rows());
+    }
+
+    /** Standardises {@code rows} rows of {@code v} from index {@code offset}, in place. */
+    private void apply(float[] v, int offset, int rows) {
         int d = mean.length;
-        if (x.cols() != d) {
-            throw new IllegalArgumentException("standardisation was fitted on " + d + " dimensions, not " + x.cols());
-        }
-        float[] v = x.values();
-        for (int i = 0; i < x.rows(); i++) {
+        for (int i = 0; i < rows; i++) {
+            int at = offset + i * d;
             for (int j = 0; j < d; j++) {
-                v[i * d + j] = (float) ((v[i * d + j] - mean[j]) / std[j]);
+                v[at + j] = (float) ((v[at + j] - mean[j]) / std[j]);
             }
+        }
+    }
+
+    /** {@code x} standardised as it is read: nothing is copied, and any number of rows works. */
+    public Rows view(Rows x) {
+        checkDim(x.dim());
+        return new Rows() {
+            @Override
+            public int count() {
+                return x.count();
+            }
+
+            @Override
+            public int dim() {
+                return x.dim();
+            }
+
+            @Override
+            public void read(int first, int n, float[] dst, int offset) {
+                x.read(first, n, dst, offset);
+                apply(dst, offset, n);
+            }
+        };
+    }
+
+    private void checkDim(int d) {
+        if (d != mean.length) {
+            throw new IllegalArgumentException("standardisation was fitted on " + mean.length + " dimensions, not " + d);
         }
     }
 

@@ -1,6 +1,7 @@
 package ai.coopt.target;
 
 import ai.coopt.UserException;
+import ai.coopt.store.Rows;
 import java.util.stream.IntStream;
 
 /**
@@ -22,6 +23,13 @@ public final class Uniformity {
     public static final double DEFAULT_T = 2;
 
     private Uniformity() {
+    }
+
+    /** The uniformity value of the rows {@code subset} of {@code x} (read from disk when {@code x} lives there). */
+    public static double value(Rows x, int[] subset, double t) {
+        float[] rows = new float[Math.multiplyExact(subset.length, x.dim())];
+        x.gather(subset, rows);
+        return value(rows, subset.length, x.dim(), t);
     }
 
     /**

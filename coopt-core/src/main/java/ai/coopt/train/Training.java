@@ -8,6 +8,7 @@ import ai.coopt.nn.Network;
 import ai.coopt.report.Plots;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.RowFile;
 import ai.coopt.train.methods.MethodSpec;
 import ai.coopt.train.methods.Methods;
 import ai.coopt.util.ProgressListener;
@@ -46,7 +47,7 @@ public final class Training {
             throw new UserException("--targets is only used by --method rela, not " + r.method().name());
         }
         ImageSet images = r.data().load(r.split(), r.limit());
-        float[] rows = null;
+        RowFile rows = null;
         int dim = 0;
         ObjectNode targetsInfo = null;
         if (r.targets() != null) {
@@ -72,7 +73,8 @@ public final class Training {
         }
         TrainingLoop loop = null;
         boolean done = false;
-        try (Network backbone = Network.create(r.arch(), images.channels(), images.height(), images.width(),
+        try (RowFile targetRows = rows;
+             Network backbone = Network.create(r.arch(), images.channels(), images.height(), images.width(),
                 r.config().seed(), r.device());
              Method method = Methods.create(r.method(), backbone, dim)) {
             checkMemory(r, backbone);

@@ -9,6 +9,7 @@ import ai.coopt.data.ViewBatch;
 import ai.coopt.engine.Engines;
 import ai.coopt.nn.Network;
 import ai.coopt.report.MetricsLog;
+import ai.coopt.store.Rows;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.util.ProgressListener;
 import ai.djl.ndarray.NDArray;
@@ -46,7 +47,7 @@ public final class TrainingLoop {
 
     private final Method method;
     private final ImageSet data;
-    private final float[] targets;
+    private final Rows targets;
     private final int targetDim;
     private final TrainingConfig config;
     private final Path run;
@@ -63,11 +64,11 @@ public final class TrainingLoop {
     private int checkpoints;
 
     /**
-     * @param targets one row of {@code targetDim} floats per image of {@code data} (row i for image i),
-     *     or null for methods without targets
+     * @param targets one row of {@code targetDim} floats per image of {@code data} (row i for image i; read
+     *     by index, from disk for an optimized dataset), or null for methods without targets
      * @param provenance recorded in every model directory the run writes (data, targets, hyper-parameters, seed…)
      */
-    public TrainingLoop(Method method, ImageSet data, float[] targets, int targetDim, TrainingConfig config, Path run,
+    public TrainingLoop(Method method, ImageSet data, Rows targets, int targetDim, TrainingConfig config, Path run,
                         ObjectNode provenance) {
         if (method.needsTargets() && targets == null) {
             throw new UserException("method " + method.name() + " trains on targets: give --targets DIR (an optimized dataset)");
@@ -191,9 +192,7 @@ public final class TrainingLoop {
 
     private float[] rows(int[] indices) {
         float[] out = new float[indices.length * targetDim];
-        for (int i = 0; i < indices.length; i++) {
-            System.arraycopy(targets, indices[i] * targetDim, out, i * targetDim, targetDim);
-        }
+        targets.gather(indices, out);
         return out;
     }
 

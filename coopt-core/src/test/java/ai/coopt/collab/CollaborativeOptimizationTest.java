@@ -59,7 +59,9 @@ class CollaborativeOptimizationTest {
         assertEquals(300, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
         assertEquals(40, d.provenance().alignment().sharedIds().size());
         assertEquals("ridge-gcv", d.provenance().alignment().method());
-        assertEquals(512, d.rawOutputs(1).outputs().shape()[1]);
+        try (var raw = d.rawOutputs(1)) {
+            assertEquals(512, raw.outputs().dim());
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package ai.coopt.store;
 
 import ai.coopt.store.ManifestProvenance.Created;
+import ai.coopt.target.Matrix;
 import ai.coopt.store.ManifestProvenance.Input;
 import ai.coopt.store.ManifestProvenance.Participant;
 import ai.coopt.store.ManifestProvenance.Postprocess;
@@ -109,7 +110,7 @@ class NumpyReadTest {
                 null,
                 new Created(Instant.parse("2025-01-31T12:00:00Z"), "test", List.of("coopt", "optimize"), 0));
         Path dir = root.resolve("data");
-        OptimizedDataset.write(dir, standardised(), COUNT, DIM, ids, provenance);
+        OptimizedDataset.write(dir, new Matrix(standardised(), COUNT, DIM), ids, provenance);
         return dir;
     }
 

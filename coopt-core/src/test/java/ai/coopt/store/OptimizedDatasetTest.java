@@ -1,6 +1,7 @@
 package ai.coopt.store;
 
 import ai.coopt.UserException;
+import ai.coopt.target.Matrix;
 import ai.coopt.store.ManifestProvenance.Alignment;
 import ai.coopt.store.ManifestProvenance.Created;
 import ai.coopt.store.ManifestProvenance.Input;
@@ -43,6 +44,13 @@ class OptimizedDatasetTest {
 
     @TempDir
     Path root;
+
+    /** Every target of a small dataset, read from its file. */
+    static float[] allTargets(OptimizedDataset d) {
+        try (RowFile rows = d.targets()) {
+            return rows.toArray();
+        }
+    }
 
     private static float[] targets() {
         Random random = new Random(42);
@@ -90,20 +98,20 @@ class OptimizedDatasetTest {
 
     private Path writeSingle(String name) {
         Path dir = root.resolve(name);
-        OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), single(TIME));
+        OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), single(TIME));
         return dir;
     }
 
     @Test
     void roundTrip() {
         Path dir = root.resolve("collab");
-        OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), collaborative());
+        OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), collaborative());
 
         OptimizedDataset data = OptimizedDataset.read(dir);
         assertEquals(dir, data.dir());
         assertEquals(COUNT, data.count());
         assertEquals(DIM, data.dim());
-        assertArrayEquals(targets(), data.targets());
+        assertArrayEquals(targets(), allTargets(data));
         assertArrayEquals(ids(), data.ids());
         assertEquals(collaborative(), data.provenance());
         assertEquals(Checksums.sha256(dir.resolve("targets.safetensors")), data.targetsSha256());
@@ -159,7 +167,7 @@ class OptimizedDatasetTest {
     void sameDataGivesTheSameBytesExceptTheTime() throws IOException {
         Path first = writeSingle("first");
         Path second = root.resolve("second");
-        OptimizedDataset.write(second, targets(), COUNT, DIM, ids(), single(TIME.plusSeconds(3600)));
+        OptimizedDataset.write(second, new Matrix(targets(), COUNT, DIM), ids(), single(TIME.plusSeconds(3600)));
 
         assertArrayEquals(Files.readAllBytes(first.resolve("targets.safetensors")),
                 Files.readAllBytes(second.resolve("targets.safetensors")));
@@ -178,7 +186,7 @@ class OptimizedDatasetTest {
     @Test
     void summaryForInspect() {
         Path dir = root.resolve("collab");
-        OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), collaborative());
+        OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), collaborative());
         ObjectNode summary = OptimizedDataset.read(dir).summary();
         assertEquals("ok", summary.get("checksum").asText());
         assertEquals("coopt-optimized-dataset/1", summary.get("format").asText());
@@ -218,7 +226,6 @@ class OptimizedDatasetTest {
         long[] beyond = ids();
         beyond[4] = SOURCE_COUNT;
         assertRefused(targets(), COUNT, DIM, beyond, "ids[4] is 60, outside the source's 60 samples");
-        assertRefused(targets(), COUNT, DIM + 1, ids(), "targets hold 80 floats, not 20 × 5");
         assertRefused(targets(), COUNT, DIM, Arrays.copyOf(ids(), COUNT - 1), "ids hold 19 values for 20 rows");
         assertRefused(new float[0], 0, DIM, new long[0], "an optimized dataset needs count and dim > 0");
     }
@@ -226,7 +233,7 @@ class OptimizedDatasetTest {
     private void assertRefused(float[] targets, int count, int dim, long[] ids, String message) {
         Path dir = root.resolve("refused");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OptimizedDataset.write(dir, targets, count, dim, ids, single(TIME)));
+                () -> OptimizedDataset.write(dir, new Matrix(targets, count, dim), ids, single(TIME)));
         assertTrue(e.getMessage().startsWith(message), e.getMessage());
         assertFalse(Files.exists(dir));
     }
@@ -250,8 +257,8 @@ class OptimizedDatasetTest {
         Path dir = writeSingle("data");
         float[] other = targets();
         other[0] = 123f;
-        OptimizedDataset.write(dir, other, COUNT, DIM, ids(), single(TIME));
-        assertEquals(123f, OptimizedDataset.read(dir).targets()[0]);
+        OptimizedDataset.write(dir, new Matrix(other, COUNT, DIM), ids(), single(TIME));
+        assertEquals(123f, allTargets(OptimizedDataset.read(dir))[0]);
         assertEquals(List.of("data"), names(root));
     }
 
@@ -260,7 +267,7 @@ class OptimizedDatasetTest {
         Path dir = Files.createDirectory(root.resolve("precious"));
         Files.writeString(dir.resolve("notes.txt"), "keep me");
         UserException e = assertThrows(UserException.class,
-                () -> OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), single(TIME)));
+                () -> OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), single(TIME)));
         assertEquals(dir + ": exists and is not a CoOpt optimized dataset (no manifest.json); refusing to replace it",
                 e.getMessage());
         assertEquals(List.of("notes.txt"), names(dir));
@@ -282,7 +289,7 @@ class OptimizedDatasetTest {
         byte[] before = Files.readAllBytes(dir.resolve("targets.safetensors"));
         assertThrows(UserException.class, () -> writeInterrupted(dir));
         assertArrayEquals(before, Files.readAllBytes(dir.resolve("targets.safetensors")));
-        assertArrayEquals(targets(), OptimizedDataset.read(dir).targets());
+        assertArrayEquals(targets(), allTargets(OptimizedDataset.read(dir)));
         assertEquals(List.of("data"), names(root));
     }
 
@@ -292,7 +299,7 @@ class OptimizedDatasetTest {
         other[0] = 123f;
         Thread.currentThread().interrupt();
         try {
-            OptimizedDataset.write(dir, other, COUNT, DIM, ids(), single(TIME));
+            OptimizedDataset.write(dir, new Matrix(other, COUNT, DIM), ids(), single(TIME));
         } finally {
             Thread.interrupted();
         }
@@ -510,12 +517,13 @@ class OptimizedDatasetTest {
             outputs[i] = i * 0.5f;
         }
         OptimizedDataset.RawOutputs raw = new OptimizedDataset.RawOutputs(
-                List.of(new Tensor.F32(new long[] {COUNT, 3}, outputs)),
-                List.of(new Tensor.I64(new long[] {COUNT}, ids())));
-        OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), single(TIME), raw);
+                List.of(new Matrix(outputs, COUNT, 3)), List.of(ids()));
+        OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), single(TIME), raw);
         OptimizedDataset d = OptimizedDataset.read(dir);
-        assertArrayEquals(outputs, d.rawOutputs(0).outputs().data());
-        assertArrayEquals(ids(), d.rawOutputs(0).ids().data());
+        try (OptimizedDataset.RawOutputs.Participant p = d.rawOutputs(0)) {
+            assertArrayEquals(outputs, p.outputs().toArray());
+            assertArrayEquals(ids(), p.ids());
+        }
         assertThrows(UserException.class, () -> d.rawOutputs(1));
 
         Path rawFile = dir.resolve(OptimizedDataset.RAW_FILE);

@@ -5,6 +5,8 @@ import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.SyntheticIdx;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.RowFile;
+import ai.coopt.store.Scratch;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +49,10 @@ class DataOptimizationTest {
         assertTrue(r.uniformity() <= 0 && r.uniformity() >= -4 * 2, "uniformity " + r.uniformity());
 
         OptimizedDataset d = OptimizedDataset.read(tmp.resolve("out"));
-        float[] t = d.targets();
+        float[] t;
+        try (var rows = d.targets()) {
+            t = rows.toArray();
+        }
         for (int j = 0; j < 8; j++) {
             double sum = 0;
             double sq = 0;
@@ -61,9 +67,11 @@ class DataOptimizationTest {
         assertEquals("random:convnet-s:2", participant.prior());
         assertEquals(128, participant.outputDim());
         assertEquals(8, d.provenance().postprocess().pcaDim());
-        var raw = d.rawOutputs(0);
-        assertArrayEquals(new long[] {80, 128}, raw.outputs().shape());
-        assertEquals(80, raw.ids().data().length);
+        try (var raw = d.rawOutputs(0)) {
+            assertEquals(80, raw.outputs().count());
+            assertEquals(128, raw.outputs().dim());
+            assertEquals(80, raw.ids().length);
+        }
     }
 
     @Test
@@ -82,5 +90,34 @@ class DataOptimizationTest {
         assertThrows(UserException.class, () -> optimize(data, tmp.resolve("many"), 21));
         assertFalse(Files.exists(tmp.resolve("wide")));
         assertFalse(Files.exists(tmp.resolve("many")));
+    }
+
+    @Test
+    void streamingPostprocessingGivesTheSameBitsAsInMemory(@TempDir Path tmp) {
+        // 40,000 x 128 outputs: more than one 4 Mi-float block, so the passes really stream block by block
+        int n = 40_000;
+        int d = 128;
+        SplittableRandom random = new SplittableRandom(7);
+        float[] v = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            double shared = random.nextGaussian();
+            for (int j = 0; j < d; j++) {
+                v[i * d + j] = (float) (shared * (j % 5) + random.nextGaussian() / (1 + j));
+            }
+        }
+        Matrix outputs = new Matrix(v, n, d);
+        DataOptimization.Postprocessed inMemory = DataOptimization.postprocess(outputs, 16);
+        try (Scratch scratch = Scratch.beside(tmp.resolve("out"))) {
+            RowFile onDisk;
+            try (RowFile.Writer w = scratch.rows("outputs", d)) {
+                w.write(v, 0, n);
+                onDisk = scratch.keep(w.finish());
+            }
+            DataOptimization.Postprocessed streamed = DataOptimization.postprocess(onDisk, 16, scratch,
+                    ProgressListener.NONE);
+            assertEquals(16, streamed.dim());
+            assertEquals(inMemory.explainedVariance(), streamed.explainedVariance());
+            assertArrayEquals(((Matrix) inMemory.targets()).values(), streamed.targets().toArray());
+        }
     }
 }
