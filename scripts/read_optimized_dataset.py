@@ -3,7 +3,8 @@
 format needs no code from this project (and no safetensors package).
 
 Parses targets.safetensors by hand (8-byte little-endian header length, JSON header, raw little-endian
-data), checks its SHA-256 against manifest.json, and prints one JSON line:
+data) and maps its tensors with numpy.memmap, so a file larger than memory is read a block of rows at a
+time; checks its SHA-256 against manifest.json (streamed), and prints one JSON line:
   {"count", "dim", "ids_dtype", "targets_dtype", "finite", "mean_abs_max", "std_min", "std_max",
    "ids_first", "ids_last", "sha256_ok"}
 mean_abs_max is the largest |mean| of a target column; std_min/std_max bound the columns' (population)
@@ -28,19 +29,20 @@ class DatasetError(Exception):
 
 
 def read_safetensors(path):
-    """Returns {name: array} for the tensors of a safetensors file."""
+    """Returns {name: array} for the tensors of a safetensors file, memory-mapped (nothing is read yet)."""
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise DatasetError(f"{path}: too short for a safetensors file ({len(data)} bytes)")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > len(data) - 8:
-        raise DatasetError(f"{path}: header length {header_len} exceeds the file size {len(data)}")
-    try:
-        header = json.loads(data[8:8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DatasetError(f"{path}: header is not valid JSON ({e})")
-    body = memoryview(data)[8 + header_len:]
+        start = f.read(8)
+        if len(start) < 8:
+            raise DatasetError(f"{path}: too short for a safetensors file ({size} bytes)")
+        (header_len,) = struct.unpack("<Q", start)
+        if header_len > size - 8 or header_len > 100 << 20:
+            raise DatasetError(f"{path}: header length {header_len} is impossible for a file of {size} bytes")
+        try:
+            header = json.loads(f.read(header_len).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise DatasetError(f"{path}: header is not valid JSON ({e})")
+    body = size - 8 - header_len
     tensors = {}
     for name, info in header.items():
         if name == "__metadata__":
@@ -51,10 +53,39 @@ def read_safetensors(path):
             shape = tuple(int(d) for d in info["shape"])
         except (KeyError, TypeError, ValueError):
             raise DatasetError(f"{path}: tensor '{name}' has a malformed or unsupported header entry: {info!r}")
-        if not 0 <= begin <= end <= len(body) or end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        if not 0 <= begin <= end <= body or end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
             raise DatasetError(f"{path}: tensor '{name}' data_offsets [{begin}, {end}] do not fit the data")
-        tensors[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape)
-    return tensors, data
+        if end == begin:
+            tensors[name] = np.zeros(shape, dtype=dtype)
+        else:
+            tensors[name] = np.memmap(path, dtype=dtype, mode="r", offset=8 + header_len + begin, shape=shape)
+    return tensors
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def column_stats(targets, rows_per_block=65536):
+    """Column means and population standard deviations in float64, and whether every value is finite,
+    over blocks of rows (two passes), so memory stays at one block whatever the file's size."""
+    n, d = targets.shape
+    total = np.zeros(d)
+    finite = True
+    for start in range(0, n, rows_per_block):
+        block = np.asarray(targets[start:start + rows_per_block], dtype=np.float64)
+        finite = finite and bool(np.isfinite(block).all())
+        total += block.sum(axis=0)
+    mean = total / n
+    squares = np.zeros(d)
+    for start in range(0, n, rows_per_block):
+        block = np.asarray(targets[start:start + rows_per_block], dtype=np.float64) - mean
+        squares += (block * block).sum(axis=0)
+    return mean, np.sqrt(squares / n), finite
 
 
 def summarise(directory):
@@ -66,7 +97,7 @@ def summarise(directory):
     except (OSError, json.JSONDecodeError) as e:
         raise DatasetError(f"{manifest_path}: cannot read: {e}")
     try:
-        tensors, raw = read_safetensors(targets_path)
+        tensors = read_safetensors(targets_path)
     except OSError as e:
         raise DatasetError(f"{targets_path}: cannot read: {e}")
     for name in ("targets", "ids"):
@@ -75,20 +106,19 @@ def summarise(directory):
     targets, ids = tensors["targets"], tensors["ids"]
     if targets.ndim != 2 or ids.ndim != 1 or ids.shape[0] != targets.shape[0] or targets.size == 0:
         raise DatasetError(f"{targets_path}: shapes {targets.shape} and {ids.shape} are not [N, D] and [N], N, D > 0")
-    columns = targets.astype(np.float64)
-    std = columns.std(axis=0)
+    mean, std, finite = column_stats(targets)
     return {
         "count": int(targets.shape[0]),
         "dim": int(targets.shape[1]),
         "ids_dtype": str(ids.dtype),
         "targets_dtype": str(targets.dtype),
-        "finite": bool(np.isfinite(targets).all()),
-        "mean_abs_max": float(np.abs(columns.mean(axis=0)).max()),
+        "finite": finite,
+        "mean_abs_max": float(np.abs(mean).max()),
         "std_min": float(std.min()),
         "std_max": float(std.max()),
         "ids_first": int(ids[0]),
         "ids_last": int(ids[-1]),
-        "sha256_ok": hashlib.sha256(raw).hexdigest() == manifest.get("targets_sha256"),
+        "sha256_ok": sha256_of(targets_path) == manifest.get("targets_sha256"),
     }
 
 
