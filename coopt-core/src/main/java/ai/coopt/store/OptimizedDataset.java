@@ -300,29 +300,15 @@ public final class OptimizedDataset {
      */
     private static Rows finite(Rows rows, long[] ids, Function<String, RuntimeException> error) {
         int dim = rows.dim();
-        return new Rows() {
-            @Override
-            public int count() {
-                return rows.count();
-            }
-
-            @Override
-            public int dim() {
-                return dim;
-            }
-
-            @Override
-            public void read(int first, int n, float[] dst, int offset) {
-                rows.read(first, n, dst, offset);
-                for (int i = 0; i < n * dim; i++) {
-                    float v = dst[offset + i];
-                    if (!Float.isFinite(v)) {
-                        int row = first + i / dim;
-                        throw error.apply("targets row " + row + " (id " + ids[row] + "), column " + i % dim + " is " + v);
-                    }
+        return rows.onRead((first, n, dst, offset) -> {
+            for (int i = 0; i < n * dim; i++) {
+                float v = dst[offset + i];
+                if (!Float.isFinite(v)) {
+                    int row = first + i / dim;
+                    throw error.apply("targets row " + row + " (id " + ids[row] + "), column " + i % dim + " is " + v);
                 }
             }
-        };
+        });
     }
 
     /**

@@ -33,6 +33,37 @@ public interface Rows {
         void accept(int first, int n, float[] values);
     }
 
+    /** Works on rows just read: rows {@code first .. first + n}, found in {@code dst} from {@code offset}. */
+    @FunctionalInterface
+    interface OnRead {
+        void apply(int first, int n, float[] dst, int offset);
+    }
+
+    /**
+     * These rows as they are read, handed to {@code onRead} first, which may change them in place (standardise) or
+     * only look (check, count): a view, nothing is copied.
+     */
+    default Rows onRead(OnRead onRead) {
+        Rows source = this;
+        return new Rows() {
+            @Override
+            public int count() {
+                return source.count();
+            }
+
+            @Override
+            public int dim() {
+                return source.dim();
+            }
+
+            @Override
+            public void read(int first, int n, float[] dst, int offset) {
+                source.read(first, n, dst, offset);
+                onRead.apply(first, n, dst, offset);
+            }
+        };
+    }
+
     /** Rows per block for rows of width {@code dim}: {@value #BLOCK_ELEMENTS} floats, at least one row. */
     static int blockRows(int dim) {
         return Math.max(1, BLOCK_ELEMENTS / Math.max(1, dim));

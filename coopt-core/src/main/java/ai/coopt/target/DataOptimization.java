@@ -142,24 +142,10 @@ public final class DataOptimization {
     /** {@code rows} telling {@code progress} how many rows have been read through it so far. */
     private static Rows counted(Rows rows, ProgressListener progress) {
         long[] read = new long[1];
-        return new Rows() {
-            @Override
-            public int count() {
-                return rows.count();
-            }
-
-            @Override
-            public int dim() {
-                return rows.dim();
-            }
-
-            @Override
-            public void read(int first, int n, float[] dst, int offset) {
-                rows.read(first, n, dst, offset);
-                read[0] += n;
-                progress.advance(read[0]);
-            }
-        };
+        return rows.onRead((first, n, dst, offset) -> {
+            read[0] += n;
+            progress.advance(read[0]);
+        });
     }
 
     /** PCA fitted on {@code outputs}, cut to the target width (see {@link #postprocess(Matrix, int)}). */

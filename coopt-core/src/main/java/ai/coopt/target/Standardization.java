@@ -87,23 +87,7 @@ public final class Standardization {
     /** {@code x} standardised as it is read: nothing is copied, and any number of rows works. */
     public Rows view(Rows x) {
         checkDim(x.dim());
-        return new Rows() {
-            @Override
-            public int count() {
-                return x.count();
-            }
-
-            @Override
-            public int dim() {
-                return x.dim();
-            }
-
-            @Override
-            public void read(int first, int n, float[] dst, int offset) {
-                x.read(first, n, dst, offset);
-                apply(dst, offset, n);
-            }
-        };
+        return x.onRead((first, n, dst, offset) -> apply(dst, offset, n));
     }
 
     private void checkDim(int d) {
