@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -88,6 +89,21 @@ class OptimizedDatasetTest {
                 new Created(TIME, "0.1.0-test", List.of("coopt", "collab"), 7));
     }
 
+    /** {@code participants} sets of raw outputs, each of {@link #COUNT} rows of 3. */
+    private static OptimizedDataset.RawOutputs rawOutputs(int participants) {
+        List<Tensor.F32> outputs = new ArrayList<>();
+        List<Tensor.I64> ids = new ArrayList<>();
+        for (int k = 0; k < participants; k++) {
+            float[] values = new float[COUNT * 3];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = i * 0.5f + k;
+            }
+            outputs.add(new Tensor.F32(new long[] {COUNT, 3}, values));
+            ids.add(new Tensor.I64(new long[] {COUNT}, ids()));
+        }
+        return new OptimizedDataset.RawOutputs(outputs, ids);
+    }
+
     private Path writeSingle(String name) {
         Path dir = root.resolve(name);
         OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), single(TIME));
@@ -121,6 +137,46 @@ class OptimizedDatasetTest {
         Files.writeString(dir.resolve("manifest.json"), JSON.writeValueAsString(json));
         assertEquals(0, OptimizedDataset.read(dir).provenance().source().skippedImages());
         assertEquals(single(TIME), OptimizedDataset.read(dir).provenance());
+    }
+
+    /**
+     * The manifest of {@link #collaborative()} with raw outputs, as the hand-written writer of commit acfd806 wrote
+     * it: today's writer gives the same bytes (but for checksums of the tensor files, should their bytes change),
+     * and the old bytes read back.
+     */
+    @Test
+    void manifestsAreTheBytesEarlierVersionsWroteAndReadBack() throws IOException, URISyntaxException {
+        Path dir = root.resolve("collab");
+        OptimizedDataset.write(dir, targets(), COUNT, DIM, ids(), collaborative(), rawOutputs(2));
+        String old = Files.readString(Path.of(getClass().getResource("/formats/optimized-dataset-manifest.json").toURI()));
+        JsonNode oldJson = JSON.readTree(old);
+        String targetsSha = Checksums.sha256(dir.resolve("targets.safetensors"));
+        String rawSha = Checksums.sha256(dir.resolve("raw_outputs.safetensors"));
+        String written = Files.readString(dir.resolve("manifest.json"));
+        assertEquals(old, written.replace(targetsSha, oldJson.get("targets_sha256").asText())
+                .replace(rawSha, oldJson.at("/raw_outputs/sha256").asText()));
+
+        Files.writeString(dir.resolve("manifest.json"), old.replace(oldJson.get("targets_sha256").asText(), targetsSha)
+                .replace(oldJson.at("/raw_outputs/sha256").asText(), rawSha));
+        OptimizedDataset read = OptimizedDataset.read(dir);
+        assertEquals(collaborative(), read.provenance());
+        assertArrayEquals(rawOutputs(2).outputs().get(1).data(), read.rawOutputs(1).outputs().data());
+    }
+
+    /** What the hand-written reader took as absent: nulls and left-out optional fields. */
+    @Test
+    void optionalFieldsMayBeLeftOutOrNull() throws IOException {
+        Path dir = writeSingle("older");
+        ObjectNode json = (ObjectNode) JSON.readTree(dir.resolve("manifest.json").toFile());
+        json.remove(List.of("raw_outputs", "alignment"));
+        json.withObjectProperty("postprocess").remove(List.of("pca_dim", "explained_variance"));
+        json.withObjectProperty("source").putNull("skipped_images");
+        writeManifest(dir, json);
+        ManifestProvenance read = OptimizedDataset.read(dir).provenance();
+        assertEquals(0, read.source().skippedImages());
+        assertEquals(new Postprocess(null, null, true), read.postprocess());
+        assertEquals(null, read.alignment());
+        assertThrows(UserException.class, () -> OptimizedDataset.read(dir).rawOutputs(0));
     }
 
     @Test
@@ -371,7 +427,8 @@ class OptimizedDatasetTest {
         json = good.deepCopy();
         ((ObjectNode) json.get("participants").get(0)).put("weights_sha256", "XYZ");
         writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": participants[0]: weights_sha256 must be 64 lower-case hex digits");
+        assertUnreadable(dir, manifest + ": field 'participants[0].weights_sha256' must be 64 lower-case hex digits,"
+                + " found 'XYZ'");
 
         json = good.deepCopy();
         ((ObjectNode) json.get("participants").get(0)).withObjectProperty("input").put("height", "28");
@@ -384,9 +441,38 @@ class OptimizedDatasetTest {
         assertUnreadable(dir, manifest + ": participants must list at least one participant");
 
         json = good.deepCopy();
+        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("shard").put("colour", "red");
+        writeManifest(dir, json);
+        assertUnreadable(dir, manifest + ": unknown field 'participants[0].shard.colour' (expected count, max_id, min_id)");
+
+        Files.writeString(manifest, good.toString().replace("\"standardized\":true", "\"standardized\":true,\"pca_dim\":2"));
+        assertUnreadable(dir, manifest + ": the file is not valid JSON (duplicate field 'postprocess.pca_dim' at line 1");
+
+        json = good.deepCopy();
+        json.withObjectProperty("postprocess").put("standardized", "true");
+        writeManifest(dir, json);
+        assertUnreadable(dir, manifest + ": field 'postprocess.standardized' must be true or false, found \"true\"");
+
+        json = good.deepCopy();
+        json.put("count", 20.0);
+        writeManifest(dir, json);
+        assertUnreadable(dir, manifest + ": field 'count' must be an integer, found 20.0");
+
+        json = good.deepCopy();
+        json.withObjectProperty("source").putNull("spec");
+        writeManifest(dir, json);
+        assertUnreadable(dir, manifest + ": field 'source.spec' must be a string, found null");
+
+        json = good.deepCopy();
+        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("input").putArray("mean").add("NaN");
+        writeManifest(dir, json);
+        assertUnreadable(dir, manifest + ": field 'participants[0].input.mean[0]' must be a finite number, found NaN");
+
+        json = good.deepCopy();
         json.withObjectProperty("created").put("time", "yesterday");
         writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": created: time must be an ISO-8601 instant");
+        assertUnreadable(dir, manifest + ": field 'created.time' must be an ISO-8601 instant such as"
+                + " 2025-01-31T12:00:00Z, found \"yesterday\"");
 
         writeManifest(dir, good);
         OptimizedDataset.read(dir);
