@@ -198,6 +198,58 @@ class ModelDirectoryTest {
         json = good.deepCopy();
         json.withObjectProperty("weights").put("file", "../elsewhere");
         assertInvalid(dir, json.toString(), "must be a file name inside the directory");
+        json = good.deepCopy();
+        json.withObjectProperty("weights").remove("sha256");
+        assertInvalid(dir, json.toString(), ": missing field 'weights.sha256'");
+        json = good.deepCopy();
+        json.withObjectProperty("input").put("depth", 1);
+        assertInvalid(dir, json.toString(), ": unknown field 'input.depth' (expected channels, height, width)");
+        json = good.deepCopy();
+        json.put("feature_dim", "128");
+        assertInvalid(dir, json.toString(), ": field 'feature_dim' must be an integer, found \"128\"");
+        json = good.deepCopy();
+        json.withObjectProperty("normalization").putArray("mean").add("NaN");
+        assertInvalid(dir, json.toString(), ": field 'normalization.mean' must hold finite numbers, found NaN");
+        json = good.deepCopy();
+        json.withObjectProperty("normalization").putArray("mean").add(0.5).add(0.5);
+        assertInvalid(dir, json.toString(), ": field 'normalization.mean' must be an array of 1 numbers");
+        json = good.deepCopy();
+        json.putNull("provenance");
+        assertInvalid(dir, json.toString(), ": field 'provenance' must be a JSON object, found null");
+        json = good.deepCopy();
+        json.putArray("provenance");
+        assertInvalid(dir, json.toString(), ": field 'provenance' must be a JSON object, found []");
+        assertInvalid(dir, good.toString().replace("\"method\":", "\"method\":\"x\",\"method\":"),
+                "is not valid JSON (duplicate field 'method' at line 1");
+    }
+
+    /** The priors shipped in priors/, written by the hand-written writer of commit acfd806. */
+    private static final List<String> SHIPPED = List.of("convnet-s-byol-300s", "convnet-s-simclr-20s", "resnet-s-byol-90s");
+
+    @Test
+    void shippedPriorsStillLoad() {
+        for (String name : SHIPPED) {
+            ModelDirectory model = ModelDirectory.read(Path.of("..", "priors", name));
+            assertEquals(name.substring(0, name.indexOf("-", name.indexOf("-") + 1)), model.arch(), name);
+            assertEquals(List.of(1, 28, 28), List.of(model.channels(), model.height(), model.width()), name);
+            // free-form provenance is kept as written: camelCase settings and nulls included
+            assertTrue(model.provenance().get("targets").isNull(), name);
+            assertTrue(model.provenance().at("/hyper_parameters/augmentation/scaleMin").isNumber(), name);
+            model.verify();
+        }
+    }
+
+    @Test
+    void rewritingAShippedPriorGivesItsModelJsonByteForByte() throws IOException {
+        Path shipped = Path.of("..", "priors", SHIPPED.get(0));
+        ModelDirectory model = ModelDirectory.read(shipped);
+        Path copy = root.resolve("copy");
+        try (Network net = model.open(Device.cpu())) {
+            ModelDirectory.write(copy, net, model.mean(), model.std(), model.method(), model.provenance());
+        }
+        String written = Files.readString(copy.resolve("model.json"))
+                .replace(ModelDirectory.read(copy).weightsSha256(), model.weightsSha256());
+        assertEquals(Files.readString(shipped.resolve("model.json")), written);
     }
 
     @Test
