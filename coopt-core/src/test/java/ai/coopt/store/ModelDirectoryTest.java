@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -177,48 +178,26 @@ class ModelDirectoryTest {
         ObjectNode good = (ObjectNode) JSON.readTree(file.toFile());
 
         assertInvalid(dir, "{ not json", "not valid JSON");
-        ObjectNode json = good.deepCopy();
-        json.put("format", "coopt-model/2");
-        assertInvalid(dir, json.toString(), "unsupported format");
-        json = good.deepCopy();
-        json.remove("format");
-        assertInvalid(dir, json.toString(), "no \"format\" field");
-        json = good.deepCopy();
-        json.remove("arch");
-        assertInvalid(dir, json.toString(), "missing field 'arch'");
-        json = good.deepCopy();
-        json.put("arch", "vgg");
-        assertInvalid(dir, json.toString(), "unknown architecture 'vgg'");
-        json = good.deepCopy();
-        json.withObjectProperty("input").put("height", -28);
-        assertInvalid(dir, json.toString(), "field 'input.height' must be a positive integer");
-        json = good.deepCopy();
-        json.withObjectProperty("normalization").putArray("std").add(0);
-        assertInvalid(dir, json.toString(), "'normalization.std' must hold positive numbers");
-        json = good.deepCopy();
-        json.withObjectProperty("weights").put("file", "../elsewhere");
-        assertInvalid(dir, json.toString(), "must be a file name inside the directory");
-        json = good.deepCopy();
-        json.withObjectProperty("weights").remove("sha256");
-        assertInvalid(dir, json.toString(), ": missing field 'weights.sha256'");
-        json = good.deepCopy();
-        json.withObjectProperty("input").put("depth", 1);
-        assertInvalid(dir, json.toString(), ": unknown field 'input.depth' (expected channels, height, width)");
-        json = good.deepCopy();
-        json.put("feature_dim", "128");
-        assertInvalid(dir, json.toString(), ": field 'feature_dim' must be an integer, found \"128\"");
-        json = good.deepCopy();
-        json.withObjectProperty("normalization").putArray("mean").add("NaN");
-        assertInvalid(dir, json.toString(), ": field 'normalization.mean' must hold finite numbers, found NaN");
-        json = good.deepCopy();
-        json.withObjectProperty("normalization").putArray("mean").add(0.5).add(0.5);
-        assertInvalid(dir, json.toString(), ": field 'normalization.mean' must be an array of 1 numbers");
-        json = good.deepCopy();
-        json.putNull("provenance");
-        assertInvalid(dir, json.toString(), ": field 'provenance' must be a JSON object, found null");
-        json = good.deepCopy();
-        json.putArray("provenance");
-        assertInvalid(dir, json.toString(), ": field 'provenance' must be a JSON object, found []");
+        assertEditInvalid(dir, good, j -> j.put("format", "coopt-model/2"), "unsupported format");
+        assertEditInvalid(dir, good, j -> j.remove("format"), "no \"format\" field");
+        assertEditInvalid(dir, good, j -> j.remove("arch"), "missing field 'arch'");
+        assertEditInvalid(dir, good, j -> j.put("arch", "vgg"), "unknown architecture 'vgg'");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("input").put("height", -28),
+                "field 'input.height' must be a positive integer");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("std").add(0),
+                "'normalization.std' must hold positive numbers");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("weights").put("file", "../elsewhere"),
+                "must be a file name inside the directory");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("weights").remove("sha256"), ": missing field 'weights.sha256'");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("input").put("depth", 1),
+                ": unknown field 'input.depth' (expected channels, height, width)");
+        assertEditInvalid(dir, good, j -> j.put("feature_dim", "128"), ": field 'feature_dim' must be an integer, found \"128\"");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("mean").add("NaN"),
+                ": field 'normalization.mean' must hold finite numbers, found NaN");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("mean").add(0.5).add(0.5),
+                ": field 'normalization.mean' must be an array of 1 numbers");
+        assertEditInvalid(dir, good, j -> j.putNull("provenance"), ": field 'provenance' must be a JSON object, found null");
+        assertEditInvalid(dir, good, j -> j.putArray("provenance"), ": field 'provenance' must be a JSON object, found []");
         assertInvalid(dir, good.toString().replace("\"method\":", "\"method\":\"x\",\"method\":"),
                 "is not valid JSON (duplicate field 'method' at line 1");
     }
@@ -293,6 +272,13 @@ class ModelDirectoryTest {
             assertThrows(IllegalArgumentException.class, () -> ModelDirectory.write(root.resolve("m"), net,
                     new float[] {0.5f, 0.5f, 0.5f}, new float[] {1f, 1f, 1f}, "random-init", provenance()));
         }
+    }
+
+    private static void assertEditInvalid(Path dir, ObjectNode good, Consumer<ObjectNode> edit, String expected)
+            throws IOException {
+        ObjectNode json = good.deepCopy();
+        edit.accept(json);
+        assertInvalid(dir, json.toString(), expected);
     }
 
     private static void assertInvalid(Path dir, String modelJson, String expected) throws IOException {

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -400,79 +401,34 @@ class OptimizedDatasetTest {
         Files.writeString(manifest, "[1, 2]");
         assertUnreadable(dir, manifest + ": not a JSON object");
 
-        ObjectNode json = good.deepCopy();
-        json.put("format", "coopt-optimized-dataset/2");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": unsupported format \"coopt-optimized-dataset/2\""
-                + " (this version reads \"coopt-optimized-dataset/1\")");
-        json.remove("format");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": not a CoOpt optimized dataset manifest (no \"format\" field)");
-
-        json = good.deepCopy();
-        json.remove("dim");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": missing field 'dim'");
-
-        json = good.deepCopy();
-        json.withObjectProperty("source").remove("fingerprint");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": missing field 'source.fingerprint'");
-
-        json = good.deepCopy();
-        json.put("targets_sha256", "abc");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'targets_sha256' must be 64 lower-case hex digits");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).put("weights_sha256", "XYZ");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'participants[0].weights_sha256' must be 64 lower-case hex digits,"
-                + " found 'XYZ'");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("input").put("height", "28");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'participants[0].input.height' must be an integer, found \"28\"");
-
-        json = good.deepCopy();
-        json.putArray("participants");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": participants must list at least one participant");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("shard").put("colour", "red");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": unknown field 'participants[0].shard.colour' (expected count, max_id, min_id)");
-
+        assertEditRefused(dir, good, j -> j.put("format", "coopt-optimized-dataset/2"), manifest
+                + ": unsupported format \"coopt-optimized-dataset/2\" (this version reads \"coopt-optimized-dataset/1\")");
+        assertEditRefused(dir, good, j -> j.remove("format"),
+                manifest + ": not a CoOpt optimized dataset manifest (no \"format\" field)");
+        assertEditRefused(dir, good, j -> j.remove("dim"), manifest + ": missing field 'dim'");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("source").remove("fingerprint"),
+                manifest + ": missing field 'source.fingerprint'");
+        assertEditRefused(dir, good, j -> j.put("targets_sha256", "abc"),
+                manifest + ": field 'targets_sha256' must be 64 lower-case hex digits");
+        assertEditRefused(dir, good, j -> participant(j).put("weights_sha256", "XYZ"),
+                manifest + ": field 'participants[0].weights_sha256' must be 64 lower-case hex digits, found 'XYZ'");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("input").put("height", "28"),
+                manifest + ": field 'participants[0].input.height' must be an integer, found \"28\"");
+        assertEditRefused(dir, good, j -> j.putArray("participants"),
+                manifest + ": participants must list at least one participant");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("shard").put("colour", "red"),
+                manifest + ": unknown field 'participants[0].shard.colour' (expected count, max_id, min_id)");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("postprocess").put("standardized", "true"),
+                manifest + ": field 'postprocess.standardized' must be true or false, found \"true\"");
+        assertEditRefused(dir, good, j -> j.put("count", 20.0), manifest + ": field 'count' must be an integer, found 20.0");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("source").putNull("spec"),
+                manifest + ": field 'source.spec' must be a string, found null");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("input").putArray("mean").add("NaN"),
+                manifest + ": field 'participants[0].input.mean[0]' must be a finite number, found NaN");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("created").put("time", "yesterday"), manifest
+                + ": field 'created.time' must be an ISO-8601 instant such as 2025-01-31T12:00:00Z, found \"yesterday\"");
         Files.writeString(manifest, good.toString().replace("\"standardized\":true", "\"standardized\":true,\"pca_dim\":2"));
         assertUnreadable(dir, manifest + ": the file is not valid JSON (duplicate field 'postprocess.pca_dim' at line 1");
-
-        json = good.deepCopy();
-        json.withObjectProperty("postprocess").put("standardized", "true");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'postprocess.standardized' must be true or false, found \"true\"");
-
-        json = good.deepCopy();
-        json.put("count", 20.0);
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'count' must be an integer, found 20.0");
-
-        json = good.deepCopy();
-        json.withObjectProperty("source").putNull("spec");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'source.spec' must be a string, found null");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("input").putArray("mean").add("NaN");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'participants[0].input.mean[0]' must be a finite number, found NaN");
-
-        json = good.deepCopy();
-        json.withObjectProperty("created").put("time", "yesterday");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'created.time' must be an ISO-8601 instant such as"
-                + " 2025-01-31T12:00:00Z, found \"yesterday\"");
 
         writeManifest(dir, good);
         OptimizedDataset.read(dir);
@@ -564,6 +520,19 @@ class OptimizedDatasetTest {
 
     private static void writeManifest(Path dir, JsonNode json) throws IOException {
         Files.writeString(dir.resolve("manifest.json"), json.toPrettyString());
+    }
+
+    private static ObjectNode participant(ObjectNode manifest) {
+        return (ObjectNode) manifest.get("participants").get(0);
+    }
+
+    /** Reading fails as {@link #assertUnreadable} says once {@code edit} is made to a copy of {@code good}. */
+    private static void assertEditRefused(Path dir, ObjectNode good, Consumer<ObjectNode> edit, String fragment)
+            throws IOException {
+        ObjectNode json = good.deepCopy();
+        edit.accept(json);
+        writeManifest(dir, json);
+        assertUnreadable(dir, fragment);
     }
 
     /** Reading fails with a one-line user error that contains {@code fragment}. */
