@@ -114,7 +114,7 @@ public final class Json {
     }
 
     /** Reads and parses a whole JSON file. */
-    public static JsonNode read(Path file) {
+    static JsonNode read(Path file) {
         byte[] bytes;
         try {
             long size = Files.size(file);
@@ -167,7 +167,7 @@ public final class Json {
      *     {@code @JsonSetter(nulls = Nulls.SET)}
      * @throws UserException one line naming the file and the field, for anything the records refuse
      */
-    public static <T> T convert(Path file, JsonNode tree, Class<T> type, Map<String, JsonNode> optional) {
+    static <T> T convert(Path file, JsonNode tree, Class<T> type, Map<String, JsonNode> optional) {
         JsonNode filled = tree;
         for (Map.Entry<String, JsonNode> e : optional.entrySet()) {
             JsonPointer pointer = JsonPointer.compile(e.getKey());
