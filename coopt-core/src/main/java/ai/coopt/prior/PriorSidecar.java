@@ -2,20 +2,17 @@ package ai.coopt.prior;
 
 import ai.coopt.UserException;
 import ai.coopt.nn.Architectures;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import ai.coopt.store.Json;
+import ai.coopt.store.ModelDirectory;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * The optional JSON file that says what input a model file takes, since model files carry no
@@ -29,18 +26,17 @@ import java.util.Set;
  * {@code normalization}, ImageNet's statistics (for one channel, the average of ImageNet's three).
  */
 final class PriorSidecar {
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
     private static final float GRAY_MEAN = (0.485f + 0.456f + 0.406f) / 3;
     private static final float GRAY_STD = (0.229f + 0.224f + 0.225f) / 3;
+    /** Both parts may be left out (or null). */
+    private static final Map<String, JsonNode> OPTIONAL = Map.of(
+            "/input", NullNode.getInstance(), "/normalization", NullNode.getInstance());
 
-    private final Path file;
+    /** The file, field for field: the same {@code input} and {@code normalization} objects as a model.json's. */
+    private record Sidecar(@JsonSetter(nulls = Nulls.SET) ModelDirectory.Input input,
+                           @JsonSetter(nulls = Nulls.SET) ModelDirectory.InputNormalization normalization) {}
 
-    private PriorSidecar(Path file) {
-        this.file = file;
-    }
+    private PriorSidecar() {}
 
     /** Where the sidecar of {@code model} lies, whether or not it exists. */
     static Path pathFor(Path model) {
@@ -55,8 +51,7 @@ final class PriorSidecar {
      */
     static InputSpec inputFor(Path model, int channels, int height, int width) {
         Path file = pathFor(model);
-        InputSpec spec = Files.exists(file) ? new PriorSidecar(file).read(channels, height, width)
-                : defaults(channels, height, width);
+        InputSpec spec = Files.exists(file) ? read(file, channels, height, width) : defaults(channels, height, width);
         if (spec.height() > Architectures.MAX_SIDE || spec.width() > Architectures.MAX_SIDE) {
             throw new UserException((Files.exists(file) ? file : model) + ": input " + spec.height() + "x" + spec.width()
                     + " is beyond the " + Architectures.MAX_SIDE + " pixels a side coopt feeds a model");
@@ -72,95 +67,23 @@ final class PriorSidecar {
         return new InputSpec(channels, height, width, filled(channels, GRAY_MEAN), filled(channels, GRAY_STD));
     }
 
-    private InputSpec read(int channels, int height, int width) {
-        JsonNode root = parse();
-        requireOnly(root, "the file", Set.of("input", "normalization"));
-        JsonNode input = root.get("input");
-        if (input != null) {
-            requireObject(input, "input");
-            requireOnly(input, "'input'", Set.of("channels", "height", "width"));
-            channels = positiveInt(input, "channels");
-            height = positiveInt(input, "height");
-            width = positiveInt(input, "width");
-            if (channels != 1 && channels != 3) {
-                throw error("'input.channels' must be 1 or 3, found " + channels);
-            }
+    private static InputSpec read(Path file, int channels, int height, int width) {
+        Sidecar sidecar = Json.read(file, Sidecar.class, OPTIONAL);
+        if (sidecar.input() != null) {
+            channels = sidecar.input().channels();
+            height = sidecar.input().height();
+            width = sidecar.input().width();
         }
-        JsonNode normalization = root.get("normalization");
-        if (normalization == null) {
+        if (sidecar.normalization() == null) {
             return defaults(channels, height, width);
         }
-        requireObject(normalization, "normalization");
-        requireOnly(normalization, "'normalization'", Set.of("mean", "std"));
-        float[] mean = floats(normalization, "mean", channels);
-        float[] std = floats(normalization, "std", channels);
-        for (float s : std) {
-            if (!(s > 0)) {
-                throw error("'normalization.std' must hold positive numbers, found " + s);
-            }
+        float[] mean = sidecar.normalization().mean();
+        float[] std = sidecar.normalization().std();
+        if (mean.length != channels || std.length != channels) {
+            throw new UserException(file + ": field 'normalization." + (mean.length != channels ? "mean" : "std")
+                    + "' must be an array of " + channels + " numbers (one per channel)");
         }
         return new InputSpec(channels, height, width, mean, std);
-    }
-
-    private JsonNode parse() {
-        try {
-            JsonNode root = MAPPER.readTree(Files.readAllBytes(file));
-            if (root == null || !root.isObject()) {
-                throw error("must hold a JSON object");
-            }
-            return root;
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
-            throw new UserException(file + ": not valid JSON (" + e.getOriginalMessage().replaceAll("\\s+", " ")
-                    + where + ")", e);
-        } catch (IOException e) {
-            String reason = e instanceof AccessDeniedException ? "permission denied" : PriorFiles.reason(e);
-            throw new UserException(file + ": cannot read: " + reason, e);
-        }
-    }
-
-    private void requireOnly(JsonNode node, String where, Set<String> allowed) {
-        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!allowed.contains(name)) {
-                throw error("unknown field '" + name + "' in " + where + " (expected "
-                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
-            }
-        }
-    }
-
-    private void requireObject(JsonNode node, String name) {
-        if (!node.isObject()) {
-            throw error("'" + name + "' must be a JSON object");
-        }
-    }
-
-    private int positiveInt(JsonNode parent, String name) {
-        JsonNode node = parent.get(name);
-        if (node == null || !node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() <= 0) {
-            throw error("'input." + name + "' must be a positive integer, found " + node);
-        }
-        return node.intValue();
-    }
-
-    private float[] floats(JsonNode parent, String name, int length) {
-        JsonNode node = parent.get(name);
-        if (node == null || !node.isArray() || node.size() != length) {
-            throw error("'normalization." + name + "' must be an array of " + length + " numbers (one per channel)");
-        }
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            JsonNode v = node.get(i);
-            if (!v.isNumber() || !Float.isFinite(v.floatValue())) {
-                throw error("'normalization." + name + "' must hold finite numbers, found " + v);
-            }
-            values[i] = v.floatValue();
-        }
-        return values;
-    }
-
-    private UserException error(String message) {
-        return new UserException(file + ": " + message);
     }
 
     private static float[] filled(int length, float value) {

@@ -1,19 +1,25 @@
 package ai.coopt.store;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 
+import java.nio.file.Path;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
  * What an optimized dataset was made from and how: the parts of its {@code manifest.json} that the producer
- * supplies ({@link OptimizedDataset} adds {@code format}, {@code count}, {@code dim} and {@code targets_sha256}).
- * Every record checks its values and throws {@link IllegalArgumentException} for a value out of range, so a
- * manifest that was written is also one that reads back.
+ * supplies ({@link OptimizedDataset} adds {@code format}, {@code count}, {@code dim}, {@code targets_sha256} and
+ * {@code raw_outputs}, see {@link Manifest}). The records are the JSON objects, field for field, with snake_case
+ * names. Every record checks its values and throws {@link IllegalArgumentException} (a {@link Json.BadField} when
+ * one field is at fault) for a value out of range, so a manifest that was written is also one that reads back.
  *
  * @param source the samples the targets belong to
  * @param postprocess what was done to the priors' outputs
@@ -23,7 +29,7 @@ import java.util.regex.Pattern;
  * @param created when and by which command the dataset was written
  */
 public record ManifestProvenance(Source source, Postprocess postprocess, List<Participant> participants,
-                                 Alignment alignment, Created created) {
+                                 @JsonSetter(nulls = Nulls.SET) Alignment alignment, Created created) {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     /**
@@ -66,7 +72,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
             requirePositive("count", count);
             requireText("fingerprint", fingerprint);
             if (skippedImages < 0) {
-                throw new IllegalArgumentException("skipped_images must not be negative, found " + skippedImages);
+                throw new Json.BadField("skipped_images", "must not be negative, found " + skippedImages);
             }
         }
 
@@ -83,14 +89,15 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      * @param explainedVariance the fraction of the raw outputs' variance those components keep, or null
      * @param standardized whether each dimension was shifted and scaled to zero mean and unit variance
      */
-    public record Postprocess(Integer pcaDim, Double explainedVariance, boolean standardized) {
+    public record Postprocess(@JsonSetter(nulls = Nulls.SET) Integer pcaDim,
+                              @JsonSetter(nulls = Nulls.SET) Double explainedVariance, boolean standardized) {
         /** @throws IllegalArgumentException when pcaDim is not positive or the fraction is outside [0, 1] */
         public Postprocess {
             if (pcaDim != null) {
                 requirePositive("pca_dim", pcaDim);
             }
             if (explainedVariance != null && !(explainedVariance >= 0 && explainedVariance <= 1 + 1e-9)) {
-                throw new IllegalArgumentException("explained_variance must be in [0, 1], found " + explainedVariance);
+                throw new Json.BadField("explained_variance", "must be in [0, 1], found " + explainedVariance);
             }
         }
     }
@@ -114,7 +121,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
             requireText("prior", prior);
             requireText("kind", kind);
             if (weightsSha256 == null || !SHA256.matcher(weightsSha256).matches()) {
-                throw new IllegalArgumentException("weights_sha256 must be 64 lower-case hex digits, found "
+                throw new Json.BadField("weights_sha256", "must be 64 lower-case hex digits, found "
                         + (weightsSha256 == null ? "nothing" : "'" + weightsSha256 + "'"));
             }
             Objects.requireNonNull(input, "input");
@@ -132,15 +139,19 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
     public record Input(int channels, int height, int width, List<Double> mean, List<Double> std, String adaptation) {
         /** @throws IllegalArgumentException when a size is not positive or the statistics do not match the channels */
         public Input {
-            requirePositive("input.channels", channels);
-            requirePositive("input.height", height);
-            requirePositive("input.width", width);
+            requirePositive("channels", channels);
+            requirePositive("height", height);
+            requirePositive("width", width);
             mean = List.copyOf(mean);
             std = List.copyOf(std);
             if (mean.size() != channels || std.size() != channels) {
-                throw new IllegalArgumentException("input.mean and input.std need one value per channel");
+                throw new IllegalArgumentException("mean and std need one value per channel");
             }
-            requireText("input.adaptation", adaptation);
+            for (int c = 0; c < channels; c++) {
+                requireFinite("mean[" + c + "]", mean.get(c));
+                requireFinite("std[" + c + "]", std.get(c));
+            }
+            requireText("adaptation", adaptation);
         }
     }
 
@@ -154,12 +165,12 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
     public record Shard(int count, long minId, long maxId) {
         /** @throws IllegalArgumentException when the count does not fit the range */
         public Shard {
-            requirePositive("shard.count", count);
+            requirePositive("count", count);
             if (minId < 0 || maxId < minId) {
-                throw new IllegalArgumentException("shard ids range [" + minId + ", " + maxId + "] is impossible");
+                throw new IllegalArgumentException("ids range [" + minId + ", " + maxId + "] is impossible");
             }
             if (count - 1L > maxId - minId) {
-                throw new IllegalArgumentException("shard.count " + count + " does not fit in ids range ["
+                throw new IllegalArgumentException("count " + count + " does not fit in ids range ["
                         + minId + ", " + maxId + "]");
             }
         }
@@ -175,28 +186,29 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      * @param regularizations each participant's ridge penalty (0 for the reference and when none)
      * @param residuals the fit's residual for each participant, in the order of {@code participants}
      */
+    @JsonPropertyOrder({"reference", "method", "regularizations", "residuals", "shared_ids"})
     public record Alignment(int reference, List<Long> sharedIds, String method, List<Double> regularizations,
                             List<Double> residuals) {
         /** @throws IllegalArgumentException for a negative or repeated id, or a negative or non-finite number */
         public Alignment {
             if (reference < 0) {
-                throw new IllegalArgumentException("reference must be a participant index, found " + reference);
+                throw new Json.BadField("reference", "must be a participant index, found " + reference);
             }
             sharedIds = List.copyOf(sharedIds);
             residuals = List.copyOf(residuals);
             if (sharedIds.isEmpty()) {
-                throw new IllegalArgumentException("shared_ids is empty");
+                throw new Json.BadField("shared_ids", "is empty");
             }
             long[] sorted = sharedIds.stream().mapToLong(Long::longValue).sorted().toArray();
             if (sorted[0] < 0) {
-                throw new IllegalArgumentException("shared_ids holds the negative id " + sorted[0]);
+                throw new Json.BadField("shared_ids", "holds the negative id " + sorted[0]);
             }
             for (int i = 1; i < sorted.length; i++) {
                 if (sorted[i] == sorted[i - 1]) {
-                    throw new IllegalArgumentException("shared_ids holds id " + sorted[i] + " more than once");
+                    throw new Json.BadField("shared_ids", "holds id " + sorted[i] + " more than once");
                 }
             }
-            requireText("alignment.method", method);
+            requireText("method", method);
             regularizations = List.copyOf(regularizations);
             if (regularizations.size() != residuals.size()) {
                 throw new IllegalArgumentException(regularizations.size() + " regularizations for " + residuals.size() + " residuals");
@@ -227,128 +239,83 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
         }
     }
 
-    /** Adds {@code source}, {@code postprocess}, {@code participants}, {@code alignment}, {@code created}. */
-    void writeTo(ObjectNode manifest) {
-        ObjectNode s = manifest.putObject("source");
-        s.put("spec", source.spec());
-        s.put("split", source.split());
-        s.put("count", source.count());
-        s.put("fingerprint", source.fingerprint());
-        s.put("skipped_images", source.skippedImages());
+    /**
+     * The whole {@code manifest.json} of an optimized dataset, field for field: {@link OptimizedDataset}'s fields,
+     * then the provenance's. Building one builds the provenance, so that its checks apply when reading.
+     *
+     * @param rawOutputs {@value OptimizedDataset#RAW_FILE} and its SHA-256, or null when the dataset keeps no raw
+     *     outputs
+     */
+    record Manifest(String format, int count, int dim, String targetsSha256,
+                    @JsonSetter(nulls = Nulls.SET) RawFile rawOutputs, Source source, Postprocess postprocess,
+                    List<Participant> participants, @JsonSetter(nulls = Nulls.SET) Alignment alignment,
+                    Created created) {
+        /**
+         * The fields a manifest may leave out or set to null, and what stands for them: manifests written before
+         * skipped images were counted have no {@code source.skipped_images}.
+         */
+        private static final Map<String, JsonNode> OPTIONAL = Map.of(
+                "/raw_outputs", NullNode.getInstance(),
+                "/alignment", NullNode.getInstance(),
+                "/source/skipped_images", IntNode.valueOf(0),
+                "/postprocess/pca_dim", NullNode.getInstance(),
+                "/postprocess/explained_variance", NullNode.getInstance());
 
-        ObjectNode p = manifest.putObject("postprocess");
-        p.put("pca_dim", postprocess.pcaDim());
-        p.put("explained_variance", postprocess.explainedVariance());
-        p.put("standardized", postprocess.standardized());
-
-        ArrayNode list = manifest.putArray("participants");
-        for (Participant participant : participants) {
-            ObjectNode q = list.addObject();
-            q.put("prior", participant.prior());
-            q.put("kind", participant.kind());
-            q.put("weights_sha256", participant.weightsSha256());
-            ObjectNode input = q.putObject("input");
-            input.put("channels", participant.input().channels());
-            input.put("height", participant.input().height());
-            input.put("width", participant.input().width());
-            ArrayNode mean = input.putArray("mean");
-            participant.input().mean().forEach(mean::add);
-            ArrayNode std = input.putArray("std");
-            participant.input().std().forEach(std::add);
-            input.put("adaptation", participant.input().adaptation());
-            q.put("output_dim", participant.outputDim());
-            q.put("uniformity", participant.uniformity());
-            q.put("uniformity_subset", participant.uniformitySubset());
-            ObjectNode shard = q.putObject("shard");
-            shard.put("count", participant.shard().count());
-            shard.put("min_id", participant.shard().minId());
-            shard.put("max_id", participant.shard().maxId());
+        Manifest {
+            if (count <= 0 || dim <= 0) {
+                throw new IllegalArgumentException("count and dim must be positive, found " + count + " and " + dim);
+            }
+            if (targetsSha256 == null || !SHA256.matcher(targetsSha256).matches()) {
+                throw new Json.BadField("targets_sha256", "must be 64 lower-case hex digits");
+            }
+            new ManifestProvenance(source, postprocess, participants, alignment, created);
         }
 
-        if (alignment == null) {
-            manifest.putNull("alignment");
-        } else {
-            ObjectNode a = manifest.putObject("alignment");
-            a.put("reference", alignment.reference());
-            a.put("method", alignment.method());
-            ArrayNode lambdas = a.putArray("regularizations");
-            alignment.regularizations().forEach(lambdas::add);
-            ArrayNode residuals = a.putArray("residuals");
-            alignment.residuals().forEach(residuals::add);
-            ArrayNode shared = a.putArray("shared_ids");
-            alignment.sharedIds().forEach(shared::add);
+        Manifest(String format, int count, int dim, String targetsSha256, RawFile rawOutputs,
+                 ManifestProvenance provenance) {
+            this(format, count, dim, targetsSha256, rawOutputs, provenance.source(), provenance.postprocess(),
+                    provenance.participants(), provenance.alignment(), provenance.created());
         }
 
-        ObjectNode c = manifest.putObject("created");
-        c.put("time", created.time().toString());
-        c.put("tool_version", created.toolVersion());
-        ArrayNode args = c.putArray("command_line");
-        created.commandLine().forEach(args::add);
-        c.put("seed", created.seed());
+        /** Reads the manifest {@code json} of {@code file}, whose format was checked. */
+        static Manifest read(Path file, JsonNode json) {
+            return Json.convert(file, json, Manifest.class, OPTIONAL);
+        }
+
+        ManifestProvenance provenance() {
+            return new ManifestProvenance(source, postprocess, participants, alignment, created);
+        }
     }
 
-    /** Reads what {@link #writeTo} wrote; a missing, ill-typed or out-of-range field is a user error. */
-    static ManifestProvenance parse(ManifestNode root) {
-        ManifestNode s = root.object("source");
-        Integer skipped = s.optionalInteger("skipped_images");
-        Source source = s.build(() -> new Source(s.text("spec"), s.text("split"), s.integer("count"),
-                s.text("fingerprint"), skipped == null ? 0 : skipped));
-
-        ManifestNode p = root.object("postprocess");
-        Postprocess postprocess = p.build(() -> new Postprocess(p.optionalInteger("pca_dim"),
-                p.optionalNumber("explained_variance"), p.bool("standardized")));
-
-        List<Participant> participants = root.objects("participants").stream().map(q -> {
-            ManifestNode input = q.object("input");
-            ManifestNode shard = q.object("shard");
-            return q.build(() -> new Participant(q.text("prior"), q.text("kind"), q.text("weights_sha256"),
-                    new Input(input.integer("channels"), input.integer("height"), input.integer("width"),
-                            input.numbers("mean"), input.numbers("std"), input.text("adaptation")),
-                    q.integer("output_dim"), q.number("uniformity"), q.integer("uniformity_subset"),
-                    new Shard(shard.integer("count"), shard.integer64("min_id"), shard.integer64("max_id"))));
-        }).toList();
-
-        ManifestNode a = root.optionalObject("alignment");
-        Alignment alignment = a == null ? null : a.build(() -> new Alignment(a.integer("reference"),
-                a.integers64("shared_ids"), a.text("method"), a.numbers("regularizations"), a.numbers("residuals")));
-
-        ManifestNode c = root.object("created");
-        Created created = c.build(() -> new Created(time(c), c.text("tool_version"), c.texts("command_line"),
-                c.integer64("seed")));
-
-        return root.build(() -> new ManifestProvenance(source, postprocess, participants, alignment, created));
-    }
-
-    private static Instant time(ManifestNode created) {
-        String text = created.text("time");
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw created.error("time must be an ISO-8601 instant such as 2025-01-31T12:00:00Z, found '" + text + "'");
+    /** A file of the dataset that the manifest refers to, with its SHA-256. */
+    record RawFile(String file, String sha256) {
+        RawFile {
+            requireText("file", file);
+            requireText("sha256", sha256);
         }
     }
 
     private static void requireText(String name, String value) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(name + " must be a non-empty string");
+            throw new Json.BadField(name, "must be a non-empty string");
         }
     }
 
     private static void requirePositive(String name, int value) {
         if (value <= 0) {
-            throw new IllegalArgumentException(name + " must be positive, found " + value);
+            throw new Json.BadField(name, "must be positive, found " + value);
         }
     }
 
     private static void requireFinite(String name, double value) {
         if (!Double.isFinite(value)) {
-            throw new IllegalArgumentException(name + " must be a finite number, found " + value);
+            throw new Json.BadField(name, "must be a finite number, found " + value);
         }
     }
 
     private static void requireNonNegative(String name, double value) {
         if (!(value >= 0) || Double.isInfinite(value)) {
-            throw new IllegalArgumentException(name + " must be a finite, non-negative number, found " + value);
+            throw new Json.BadField(name, "must be a finite, non-negative number, found " + value);
         }
     }
 }

@@ -11,8 +11,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Files;
@@ -47,46 +45,107 @@ public final class ModelDirectory {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     private final Path dir;
-    private final String arch;
-    private final int featureDim;
-    private final int channels;
-    private final int height;
-    private final int width;
-    private final float[] mean;
-    private final float[] std;
-    private final String method;
-    private final ObjectNode provenance;
+    private final Description description;
     private final Path weights;
-    private final String weightsSha256;
 
-    private ModelDirectory(Path dir, JsonFields fields, Path weights, String weightsSha256) {
+    private ModelDirectory(Path dir, Description description, Path weights) {
         this.dir = dir;
-        this.arch = fields.text("arch");
-        if (!Architectures.names().contains(arch)) {
-            throw fields.error("unknown architecture '" + arch + "' (known: " + String.join(", ", Architectures.names()) + ")");
-        }
-        this.featureDim = fields.positiveInt("feature_dim");
-        this.channels = fields.positiveInt("input.channels");
-        this.height = fields.positiveInt("input.height");
-        this.width = fields.positiveInt("input.width");
-        if (channels != 1 && channels != 3) {
-            throw fields.error("field 'input.channels' must be 1 or 3, found " + channels);
-        }
-        if (height > Architectures.MAX_SIDE || width > Architectures.MAX_SIDE) {
-            throw fields.error("input " + height + "x" + width + " is beyond the " + Architectures.MAX_SIDE
-                    + " pixels a side any architecture is built for");
-        }
-        this.mean = fields.floats("normalization.mean", channels);
-        this.std = fields.floats("normalization.std", channels);
-        for (float s : std) {
-            if (!(s > 0)) {
-                throw fields.error("field 'normalization.std' must hold positive numbers, found " + s);
+        this.description = description;
+        this.weights = weights;
+    }
+
+    /**
+     * The images a model takes: the {@code input} object of {@value #MODEL_JSON}, and of a prior's sidecar.
+     *
+     * @throws IllegalArgumentException when a size is not positive or the channels are not 1 or 3
+     */
+    public record Input(int channels, int height, int width) {
+        public Input {
+            positive("channels", channels);
+            positive("height", height);
+            positive("width", width);
+            if (channels != 1 && channels != 3) {
+                throw new Json.BadField("channels", "must be 1 or 3, found " + channels);
             }
         }
-        this.method = fields.text("method");
-        this.provenance = fields.object("provenance").deepCopy();
-        this.weights = weights;
-        this.weightsSha256 = weightsSha256;
+
+        private static void positive(String name, int value) {
+            if (value <= 0) {
+                throw new Json.BadField(name, "must be a positive integer, found " + value);
+            }
+        }
+    }
+
+    /**
+     * The per-channel mean and standard deviation of pixel/255 that inputs are normalised with: the
+     * {@code normalization} object of {@value #MODEL_JSON}, and of a prior's sidecar.
+     *
+     * @throws IllegalArgumentException when a value is not finite or a standard deviation is not positive
+     */
+    public record InputNormalization(float[] mean, float[] std) {
+        public InputNormalization {
+            finite("mean", mean);
+            finite("std", std);
+            for (float s : std) {
+                if (!(s > 0)) {
+                    throw new Json.BadField("std", "must hold positive numbers, found " + s);
+                }
+            }
+            mean = mean.clone();
+            std = std.clone();
+        }
+
+        private static void finite(String name, float[] values) {
+            for (float v : values) {
+                if (!Float.isFinite(v)) {
+                    throw new Json.BadField(name, "must hold finite numbers, found " + v);
+                }
+            }
+        }
+
+        /** @throws Json.BadField when mean or std does not hold one value per channel */
+        void requireChannels(int channels) {
+            if (mean.length != channels) {
+                throw new Json.BadField("normalization.mean", "must be an array of " + channels + " numbers");
+            }
+            if (std.length != channels) {
+                throw new Json.BadField("normalization.std", "must be an array of " + channels + " numbers");
+            }
+        }
+    }
+
+    /** The weights file's name inside the directory, and its SHA-256. */
+    record Weights(String file, String sha256) {
+        Weights {
+            if (file.isBlank() || file.contains("/") || file.contains("\\") || file.equals(".") || file.equals("..")) {
+                throw new Json.BadField("file", "must be a file name inside the directory, found '" + file + "'");
+            }
+            if (!SHA256.matcher(sha256).matches()) {
+                throw new Json.BadField("sha256", "must be 64 lower-case hex digits");
+            }
+        }
+    }
+
+    /** {@value #MODEL_JSON}, field for field. */
+    record Description(String format, String arch, int featureDim, Input input, InputNormalization normalization,
+                       String method, ObjectNode provenance, Weights weights) {
+        Description {
+            if (!Architectures.names().contains(arch)) {
+                throw new IllegalArgumentException("unknown architecture '" + arch + "' (known: "
+                        + String.join(", ", Architectures.names()) + ")");
+            }
+            if (featureDim <= 0) {
+                throw new Json.BadField("feature_dim", "must be a positive integer, found " + featureDim);
+            }
+            if (input.height() > Architectures.MAX_SIDE || input.width() > Architectures.MAX_SIDE) {
+                throw new IllegalArgumentException("input " + input.height() + "x" + input.width() + " is beyond the "
+                        + Architectures.MAX_SIDE + " pixels a side any architecture is built for");
+            }
+            normalization.requireChannels(input.channels());
+            if (method.isBlank()) {
+                throw new Json.BadField("method", "must be a non-empty string");
+            }
+        }
     }
 
     /**
@@ -114,27 +173,10 @@ public final class ModelDirectory {
         AtomicFiles.writeDirectory(dir, KIND, true, tmp -> {
             Path weightsFile = tmp.resolve(WEIGHTS_FILE);
             SafeTensors.write(weightsFile, tensors, Map.of("arch", net.arch()));
-            ObjectNode json = Json.MAPPER.createObjectNode();
-            json.put("format", FORMAT);
-            json.put("arch", net.arch());
-            json.put("feature_dim", net.featureDim());
-            ObjectNode size = json.putObject("input");
-            size.put("channels", input[1]);
-            size.put("height", input[2]);
-            size.put("width", input[3]);
-            ObjectNode normalization = json.putObject("normalization");
-            ArrayNode means = normalization.putArray("mean");
-            ArrayNode stds = normalization.putArray("std");
-            for (int c = 0; c < mean.length; c++) {
-                means.add(mean[c]);
-                stds.add(std[c]);
-            }
-            json.put("method", method);
-            json.set("provenance", provenance == null ? Json.MAPPER.createObjectNode() : provenance.deepCopy());
-            ObjectNode weights = json.putObject("weights");
-            weights.put("file", WEIGHTS_FILE);
-            weights.put("sha256", Checksums.sha256(weightsFile));
-            AtomicFiles.writeJson(tmp.resolve(MODEL_JSON), json);
+            AtomicFiles.writeJson(tmp.resolve(MODEL_JSON), new Description(FORMAT, net.arch(), net.featureDim(),
+                    new Input(input[1], input[2], input[3]), new InputNormalization(mean, std), method,
+                    provenance == null ? Json.MAPPER.createObjectNode() : provenance.deepCopy(),
+                    new Weights(WEIGHTS_FILE, Checksums.sha256(weightsFile))));
         });
     }
 
@@ -154,31 +196,15 @@ public final class ModelDirectory {
         if (!Files.exists(jsonFile)) {
             throw new UserException(dir + ": not a " + KIND.description() + " (no " + MODEL_JSON + ")");
         }
-        JsonNode root = Json.read(jsonFile);
-        JsonFields fields = new JsonFields(jsonFile, root);
-        if (!root.isObject()) {
-            throw fields.error("not a JSON object");
-        }
-        JsonNode format = root.get("format");
-        if (format == null) {
-            throw fields.error("not a " + KIND.description() + " description (no \"format\" field)");
-        }
-        if (!FORMAT.equals(format.asText())) {
-            throw fields.error("unsupported format " + format + " (this version reads \"" + FORMAT + "\")");
-        }
-        String name = fields.text("weights.file");
-        if (name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")) {
-            throw fields.error("field 'weights.file' must be a file name inside the directory, found '" + name + "'");
-        }
-        String expected = fields.text("weights.sha256");
-        if (!SHA256.matcher(expected).matches()) {
-            throw fields.error("field 'weights.sha256' must be 64 lower-case hex digits");
-        }
+        Description description = Json.convert(jsonFile, Json.readFormatted(jsonFile, KIND, "description"),
+                Description.class, Map.of());
+        String name = description.weights().file();
+        String expected = description.weights().sha256();
         Path weights = dir.resolve(name);
         if (!Files.isRegularFile(weights)) {
             throw new UserException(weights + ": missing (" + MODEL_JSON + " refers to it)");
         }
-        ModelDirectory model = new ModelDirectory(dir, fields, weights, expected);
+        ModelDirectory model = new ModelDirectory(dir, description, weights);
         String actual = Checksums.sha256(weights);
         if (!actual.equals(expected)) {
             throw new UserException(dir + ": checksum mismatch: " + name + " was modified or is corrupt (sha256 "
@@ -195,12 +221,12 @@ public final class ModelDirectory {
      */
     public Network open(Device device) {
         TensorFile file = SafeTensors.read(weights);
-        Network net = Network.create(arch, channels, height, width, 0, device);
+        Network net = Network.create(arch(), channels(), height(), width(), 0, device);
         boolean loaded = false;
         try {
-            if (net.featureDim() != featureDim) {
-                throw new UserException(dir.resolve(MODEL_JSON) + ": feature_dim " + featureDim + " does not match "
-                        + arch + " (" + net.featureDim() + ")");
+            if (net.featureDim() != featureDim()) {
+                throw new UserException(dir.resolve(MODEL_JSON) + ": feature_dim " + featureDim() + " does not match "
+                        + arch() + " (" + net.featureDim() + ")");
             }
             load(file, net);
             loaded = true;
@@ -227,20 +253,20 @@ public final class ModelDirectory {
         PairList<String, Parameter> parameters = net.block().getParameters();
         for (String name : file.tensors().keySet()) {
             if (!parameters.contains(name)) {
-                throw new UserException(weights + ": tensor '" + name + "' is not a parameter of " + arch);
+                throw new UserException(weights + ": tensor '" + name + "' is not a parameter of " + arch());
             }
         }
         for (Pair<String, Parameter> p : parameters) {
             String name = p.getKey();
             if (!file.tensors().containsKey(name)) {
-                throw new UserException(weights + ": missing tensor '" + name + "' that " + arch + " needs");
+                throw new UserException(weights + ": missing tensor '" + name + "' that " + arch() + " needs");
             }
             Tensor.F32 tensor = file.f32(name);
             NDArray array = p.getValue().getArray();
             long[] shape = array.getShape().getShape();
             if (!Arrays.equals(shape, tensor.shape())) {
                 throw new UserException(weights + ": tensor '" + name + "' has shape " + Arrays.toString(tensor.shape())
-                        + ", " + arch + " expects " + Arrays.toString(shape));
+                        + ", " + arch() + " expects " + Arrays.toString(shape));
             }
             float[] values = tensor.data();
             for (int i = 0; i < values.length; i++) {
@@ -272,27 +298,27 @@ public final class ModelDirectory {
     /** The directory it was read from. */
     public Path dir() { return dir; }
     /** The architecture name, one of {@link Architectures#names()}. */
-    public String arch() { return arch; }
+    public String arch() { return description.arch(); }
     /** The width of the feature vector. */
-    public int featureDim() { return featureDim; }
+    public int featureDim() { return description.featureDim(); }
     /** Input channels. */
-    public int channels() { return channels; }
+    public int channels() { return description.input().channels(); }
     /** Input height in pixels. */
-    public int height() { return height; }
+    public int height() { return description.input().height(); }
     /** Input width in pixels. */
-    public int width() { return width; }
+    public int width() { return description.input().width(); }
     /** A copy of the per-channel mean of pixel/255 that inputs are normalised with. */
-    public float[] mean() { return mean.clone(); }
+    public float[] mean() { return description.normalization().mean().clone(); }
     /** A copy of the per-channel standard deviation of pixel/255 that inputs are normalised with. */
-    public float[] std() { return std.clone(); }
+    public float[] std() { return description.normalization().std().clone(); }
     /** The input normalisation as the data package applies it. */
-    public Normalization normalization() { return Normalization.of(mean, std); }
+    public Normalization normalization() { return Normalization.of(mean(), std()); }
     /** How the weights were obtained, e.g. {@code random-init}. */
-    public String method() { return method; }
+    public String method() { return description.method(); }
     /** A copy of the provenance object. */
-    public ObjectNode provenance() { return provenance.deepCopy(); }
+    public ObjectNode provenance() { return description.provenance().deepCopy(); }
     /** The weights file. */
     public Path weightsFile() { return weights; }
     /** The verified SHA-256 of the weights file, 64 lower-case hex digits. */
-    public String weightsSha256() { return weightsSha256; }
+    public String weightsSha256() { return description.weights().sha256(); }
 }

@@ -1,7 +1,6 @@
 package ai.coopt.store;
 
 import ai.coopt.UserException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Optimized data: representation targets for the samples of a dataset, in a directory that any safetensors
@@ -46,7 +44,6 @@ public final class OptimizedDataset {
 
     private static final String TARGETS = "targets";
     private static final String IDS = "ids";
-    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     private final Path dir;
     private final int count;
@@ -139,14 +136,8 @@ public final class OptimizedDataset {
                 out.rows(finite(targets, ids, IllegalArgumentException::new));
                 out.longs(ids, 0, ids.length);
             });
-            ObjectNode json = Json.MAPPER.createObjectNode();
-            json.put("format", FORMAT);
-            json.put("count", count);
-            json.put("dim", dim);
-            json.put("targets_sha256", Checksums.sha256(targetsFile));
-            if (raw == null) {
-                json.putNull("raw_outputs");
-            } else {
+            ManifestProvenance.RawFile rawOutputs = null;
+            if (raw != null) {
                 Path rawFile = tmp.resolve(RAW_FILE);
                 LinkedHashMap<String, SafeTensors.Spec> rawTensors = new LinkedHashMap<>();
                 for (int k = 0; k < raw.outputs().size(); k++) {
@@ -160,12 +151,10 @@ public final class OptimizedDataset {
                         out.longs(raw.ids().get(k), 0, raw.ids().get(k).length);
                     }
                 });
-                ObjectNode r = json.putObject("raw_outputs");
-                r.put("file", RAW_FILE);
-                r.put("sha256", Checksums.sha256(rawFile));
+                rawOutputs = new ManifestProvenance.RawFile(RAW_FILE, Checksums.sha256(rawFile));
             }
-            provenance.writeTo(json);
-            AtomicFiles.writeJson(tmp.resolve(MANIFEST_FILE), json);
+            AtomicFiles.writeJson(tmp.resolve(MANIFEST_FILE), new ManifestProvenance.Manifest(FORMAT, count, dim,
+                    Checksums.sha256(targetsFile), rawOutputs, provenance));
         });
     }
 
@@ -196,29 +185,15 @@ public final class OptimizedDataset {
         if (!Files.exists(manifestFile)) {
             throw new UserException(dir + ": not a " + KIND.description() + " (no " + MANIFEST_FILE + ")");
         }
-        JsonNode json = Json.read(manifestFile);
-        ManifestNode root = ManifestNode.root(manifestFile, json);
-        JsonNode format = root.raw("format");
-        if (format == null) {
-            throw root.error("not a " + KIND.description() + " manifest (no \"format\" field)");
-        }
-        if (!FORMAT.equals(format.asText())) {
-            throw root.error("unsupported format " + format + " (this version reads \"" + FORMAT + "\")");
-        }
-        int count = root.integer("count");
-        int dim = root.integer("dim");
-        if (count <= 0 || dim <= 0) {
-            throw root.error("count and dim must be positive, found " + count + " and " + dim);
-        }
-        String expected = root.text("targets_sha256");
-        if (!SHA256.matcher(expected).matches()) {
-            throw root.error("field 'targets_sha256' must be 64 lower-case hex digits");
-        }
-        ManifestProvenance provenance = ManifestProvenance.parse(root);
-        ManifestNode raw = root.optionalObject("raw_outputs");
-        if (raw != null) {
+        ObjectNode json = Json.readFormatted(manifestFile, KIND, "manifest");
+        ManifestProvenance.Manifest fields = ManifestProvenance.Manifest.read(manifestFile, json);
+        int count = fields.count();
+        int dim = fields.dim();
+        String expected = fields.targetsSha256();
+        ManifestProvenance provenance = fields.provenance();
+        if (fields.rawOutputs() != null) {
             Path rawFile = dir.resolve(RAW_FILE);
-            String recorded = raw.text("sha256");
+            String recorded = fields.rawOutputs().sha256();
             if (!Files.isRegularFile(rawFile)) {
                 throw new UserException(rawFile + ": missing (" + MANIFEST_FILE + " refers to it)");
             }

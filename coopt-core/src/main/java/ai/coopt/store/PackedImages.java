@@ -4,11 +4,7 @@ import ai.coopt.UserException;
 import ai.coopt.data.FilePixels;
 import ai.coopt.data.ImageSet;
 import ai.coopt.util.ProgressListener;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -48,13 +44,8 @@ public final class PackedImages {
     private static final int MAX_HEADER = 1 << 20;
     private static final Pattern SHARD_NAME = Pattern.compile("images-\\d{5}-of-\\d{5}\\.safetensors");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final ObjectMapper RECORDS = Json.MAPPER.copy()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
 
-    /** The manifest, as written and read by Jackson. */
+    /** The manifest, as written and read by {@link Json}. */
     public record Manifest(String format, long count, int channels, int height, int width, boolean labelled,
                            Source source, List<Shard> shards, Created created) {}
 
@@ -110,8 +101,7 @@ public final class PackedImages {
                     images.hasLabels(), new Source(spec, split, n, fingerprint.finish(images.labels()), images.skipped()),
                     List.copyOf(written), new Created(created.time().toString(), created.toolVersion(),
                     created.commandLine()));
-            AtomicFiles.writeBytes(tmp.resolve(MANIFEST), withNewline(RECORDS.writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(manifest[0])));
+            AtomicFiles.writeJson(tmp.resolve(MANIFEST), manifest[0]);
         });
         progress.finish();
         return manifest[0];
@@ -222,18 +212,7 @@ public final class PackedImages {
 
     /** Reads and checks a manifest. */
     public static Manifest read(Path file) {
-        JsonNode tree = Json.read(file);
-        JsonNode format = tree.get("format");
-        if (format == null || !FORMAT.equals(format.asText())) {
-            throw new UserException(file + ": not a " + KIND.description() + " manifest (format "
-                    + (format == null ? "missing" : format.toString()) + ", this version reads \"" + FORMAT + "\")");
-        }
-        Manifest m;
-        try {
-            m = RECORDS.treeToValue(tree, Manifest.class);
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw new UserException(file + ": " + IoErrors.oneLine(e.getMessage()), e);
-        }
+        Manifest m = Json.convert(file, Json.readFormatted(file, KIND, "manifest"), Manifest.class, Map.of());
         String problem = problem(m);
         if (problem != null) {
             throw new UserException(file + ": " + problem);
@@ -242,9 +221,6 @@ public final class PackedImages {
     }
 
     private static String problem(Manifest m) {
-        if (m.source() == null || m.shards() == null || m.created() == null) {
-            return "source, shards and created are required";
-        }
         if (m.count() < 1 || m.count() > Integer.MAX_VALUE - 8) {
             return "count must be between 1 and " + (Integer.MAX_VALUE - 8) + ", found " + m.count();
         }
@@ -256,17 +232,17 @@ public final class PackedImages {
         if (!"train".equals(m.source().split()) && !"test".equals(m.source().split())) {
             return "source.split must be train or test";
         }
-        if (m.source().fingerprint() == null || !SHA256.matcher(m.source().fingerprint()).matches()) {
+        if (!SHA256.matcher(m.source().fingerprint()).matches()) {
             return "source.fingerprint must be 64 lower-case hex digits";
         }
         long sum = 0;
         for (int s = 0; s < m.shards().size(); s++) {
             Shard shard = m.shards().get(s);
-            if (shard.file() == null || !SHARD_NAME.matcher(shard.file()).matches()
+            if (!SHARD_NAME.matcher(shard.file()).matches()
                     || !shard.file().equals(shardName(s, m.shards().size()))) {
                 return "shard " + (s + 1) + " must be named " + shardName(s, m.shards().size()) + ", found " + shard.file();
             }
-            if (shard.count() < 1 || shard.sha256() == null || !SHA256.matcher(shard.sha256()).matches()) {
+            if (shard.count() < 1 || !SHA256.matcher(shard.sha256()).matches()) {
                 return "shard " + shard.file() + " needs a positive count and a sha256 of 64 lower-case hex digits";
             }
             sum += shard.count();
@@ -363,12 +339,6 @@ public final class PackedImages {
                 throw new UserException(file + ": truncated");
             }
         }
-    }
-
-    private static byte[] withNewline(byte[] json) {
-        byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
-        out[json.length] = '\n';
-        return out;
     }
 
     private static MessageDigest sha256() {

@@ -3,16 +3,13 @@ package ai.coopt.train;
 import ai.coopt.UserException;
 import ai.coopt.engine.ArrayValues;
 import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.Json;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.store.SafeTensors;
 import ai.coopt.store.Tensor;
 import ai.coopt.store.TensorFile;
 import ai.djl.ndarray.NDArray;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,9 +25,8 @@ import java.util.Map;
 final class TrainState {
     static final String TENSORS = ModelDirectory.STATE_TENSORS_FILE;
     static final String JSON = ModelDirectory.STATE_JSON_FILE;
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** Where the loop stood. */
+    /** Where the loop stood; {@value #JSON} holds it field for field. */
     record Position(long step, int epoch, int batchInEpoch, double trainSeconds, Map<String, Double> scalars) {}
 
     private TrainState() {}
@@ -39,14 +35,7 @@ final class TrainState {
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
         arrays.forEach((name, a) -> tensors.put(name, new Tensor.F32(a.getShape().getShape(), a.toFloatArray())));
         SafeTensors.write(checkpoint.resolve(TENSORS), tensors, Map.of());
-        ObjectNode json = MAPPER.createObjectNode();
-        json.put("step", position.step());
-        json.put("epoch", position.epoch());
-        json.put("batch_in_epoch", position.batchInEpoch());
-        json.put("train_seconds", position.trainSeconds());
-        ObjectNode scalars = json.putObject("scalars");
-        position.scalars().forEach(scalars::put);
-        AtomicFiles.writeJson(checkpoint.resolve(JSON), json);
+        AtomicFiles.writeJson(checkpoint.resolve(JSON), position);
     }
 
     static boolean isComplete(Path checkpoint) {
@@ -72,14 +61,6 @@ final class TrainState {
             throw new UserException(checkpoint + ": the checkpoint holds " + file.tensors().size()
                     + " arrays, the run has " + arrays.size() + ": it was written by a different method or architecture");
         }
-        try {
-            JsonNode json = MAPPER.readTree(checkpoint.resolve(JSON).toFile());
-            Map<String, Double> scalars = new LinkedHashMap<>();
-            json.path("scalars").fields().forEachRemaining(f -> scalars.put(f.getKey(), f.getValue().asDouble()));
-            return new Position(json.get("step").asLong(), json.get("epoch").asInt(), json.get("batch_in_epoch").asInt(),
-                    json.get("train_seconds").asDouble(), scalars);
-        } catch (IOException | NullPointerException e) {
-            throw new UserException(checkpoint.resolve(JSON) + ": unreadable training state: " + e.getMessage());
-        }
+        return Json.read(checkpoint.resolve(JSON), Position.class, Map.of());
     }
 }

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -177,27 +178,57 @@ class ModelDirectoryTest {
         ObjectNode good = (ObjectNode) JSON.readTree(file.toFile());
 
         assertInvalid(dir, "{ not json", "not valid JSON");
-        ObjectNode json = good.deepCopy();
-        json.put("format", "coopt-model/2");
-        assertInvalid(dir, json.toString(), "unsupported format");
-        json = good.deepCopy();
-        json.remove("format");
-        assertInvalid(dir, json.toString(), "no \"format\" field");
-        json = good.deepCopy();
-        json.remove("arch");
-        assertInvalid(dir, json.toString(), "missing field 'arch'");
-        json = good.deepCopy();
-        json.put("arch", "vgg");
-        assertInvalid(dir, json.toString(), "unknown architecture 'vgg'");
-        json = good.deepCopy();
-        json.withObjectProperty("input").put("height", -28);
-        assertInvalid(dir, json.toString(), "field 'input.height' must be a positive integer");
-        json = good.deepCopy();
-        json.withObjectProperty("normalization").putArray("std").add(0);
-        assertInvalid(dir, json.toString(), "'normalization.std' must hold positive numbers");
-        json = good.deepCopy();
-        json.withObjectProperty("weights").put("file", "../elsewhere");
-        assertInvalid(dir, json.toString(), "must be a file name inside the directory");
+        assertEditInvalid(dir, good, j -> j.put("format", "coopt-model/2"), "unsupported format");
+        assertEditInvalid(dir, good, j -> j.remove("format"), "no \"format\" field");
+        assertEditInvalid(dir, good, j -> j.remove("arch"), "missing field 'arch'");
+        assertEditInvalid(dir, good, j -> j.put("arch", "vgg"), "unknown architecture 'vgg'");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("input").put("height", -28),
+                "field 'input.height' must be a positive integer");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("std").add(0),
+                "'normalization.std' must hold positive numbers");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("weights").put("file", "../elsewhere"),
+                "must be a file name inside the directory");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("weights").remove("sha256"), ": missing field 'weights.sha256'");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("input").put("depth", 1),
+                ": unknown field 'input.depth' (expected channels, height, width)");
+        assertEditInvalid(dir, good, j -> j.put("feature_dim", "128"), ": field 'feature_dim' must be an integer, found \"128\"");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("mean").add("NaN"),
+                ": field 'normalization.mean' must hold finite numbers, found NaN");
+        assertEditInvalid(dir, good, j -> j.withObjectProperty("normalization").putArray("mean").add(0.5).add(0.5),
+                ": field 'normalization.mean' must be an array of 1 numbers");
+        assertEditInvalid(dir, good, j -> j.putNull("provenance"), ": field 'provenance' must be a JSON object, found null");
+        assertEditInvalid(dir, good, j -> j.putArray("provenance"), ": field 'provenance' must be a JSON object, found []");
+        assertInvalid(dir, good.toString().replace("\"method\":", "\"method\":\"x\",\"method\":"),
+                "is not valid JSON (duplicate field 'method' at line 1");
+    }
+
+    /** The priors shipped in priors/, written by the hand-written writer of commit acfd806. */
+    private static final List<String> SHIPPED = List.of("convnet-s-byol-300s", "convnet-s-simclr-20s", "resnet-s-byol-90s");
+
+    @Test
+    void shippedPriorsStillLoad() {
+        for (String name : SHIPPED) {
+            ModelDirectory model = ModelDirectory.read(Path.of("..", "priors", name));
+            assertEquals(name.substring(0, name.indexOf("-", name.indexOf("-") + 1)), model.arch(), name);
+            assertEquals(List.of(1, 28, 28), List.of(model.channels(), model.height(), model.width()), name);
+            // free-form provenance is kept as written: camelCase settings and nulls included
+            assertTrue(model.provenance().get("targets").isNull(), name);
+            assertTrue(model.provenance().at("/hyper_parameters/augmentation/scaleMin").isNumber(), name);
+            model.verify();
+        }
+    }
+
+    @Test
+    void rewritingAShippedPriorGivesItsModelJsonByteForByte() throws IOException {
+        Path shipped = Path.of("..", "priors", SHIPPED.get(0));
+        ModelDirectory model = ModelDirectory.read(shipped);
+        Path copy = root.resolve("copy");
+        try (Network net = model.open(Device.cpu())) {
+            ModelDirectory.write(copy, net, model.mean(), model.std(), model.method(), model.provenance());
+        }
+        String written = Files.readString(copy.resolve("model.json"))
+                .replace(ModelDirectory.read(copy).weightsSha256(), model.weightsSha256());
+        assertEquals(Files.readString(shipped.resolve("model.json")), written);
     }
 
     @Test
@@ -241,6 +272,13 @@ class ModelDirectoryTest {
             assertThrows(IllegalArgumentException.class, () -> ModelDirectory.write(root.resolve("m"), net,
                     new float[] {0.5f, 0.5f, 0.5f}, new float[] {1f, 1f, 1f}, "random-init", provenance()));
         }
+    }
+
+    private static void assertEditInvalid(Path dir, ObjectNode good, Consumer<ObjectNode> edit, String expected)
+            throws IOException {
+        ObjectNode json = good.deepCopy();
+        edit.accept(json);
+        assertInvalid(dir, json.toString(), expected);
     }
 
     private static void assertInvalid(Path dir, String modelJson, String expected) throws IOException {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -96,6 +98,21 @@ class OptimizedDatasetTest {
                 new Created(TIME, "0.1.0-test", List.of("coopt", "collab"), 7));
     }
 
+    /** {@code participants} sets of raw outputs, each of {@link #COUNT} rows of 3. */
+    private static OptimizedDataset.RawOutputs rawOutputs(int participants) {
+        List<Rows> outputs = new ArrayList<>();
+        List<long[]> ids = new ArrayList<>();
+        for (int k = 0; k < participants; k++) {
+            float[] values = new float[COUNT * 3];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = i * 0.5f + k;
+            }
+            outputs.add(new Matrix(values, COUNT, 3));
+            ids.add(ids());
+        }
+        return new OptimizedDataset.RawOutputs(outputs, ids);
+    }
+
     private Path writeSingle(String name) {
         Path dir = root.resolve(name);
         OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), single(TIME));
@@ -129,6 +146,48 @@ class OptimizedDatasetTest {
         Files.writeString(dir.resolve("manifest.json"), JSON.writeValueAsString(json));
         assertEquals(0, OptimizedDataset.read(dir).provenance().source().skippedImages());
         assertEquals(single(TIME), OptimizedDataset.read(dir).provenance());
+    }
+
+    /**
+     * The manifest of {@link #collaborative()} with raw outputs, as the hand-written writer of commit acfd806 wrote
+     * it: today's writer gives the same bytes (but for checksums of the tensor files, should their bytes change),
+     * and the old bytes read back.
+     */
+    @Test
+    void manifestsAreTheBytesEarlierVersionsWroteAndReadBack() throws IOException, URISyntaxException {
+        Path dir = root.resolve("collab");
+        OptimizedDataset.write(dir, new Matrix(targets(), COUNT, DIM), ids(), collaborative(), rawOutputs(2));
+        String old = Files.readString(Path.of(getClass().getResource("/formats/optimized-dataset-manifest.json").toURI()));
+        JsonNode oldJson = JSON.readTree(old);
+        String targetsSha = Checksums.sha256(dir.resolve("targets.safetensors"));
+        String rawSha = Checksums.sha256(dir.resolve("raw_outputs.safetensors"));
+        String written = Files.readString(dir.resolve("manifest.json"));
+        assertEquals(old, written.replace(targetsSha, oldJson.get("targets_sha256").asText())
+                .replace(rawSha, oldJson.at("/raw_outputs/sha256").asText()));
+
+        Files.writeString(dir.resolve("manifest.json"), old.replace(oldJson.get("targets_sha256").asText(), targetsSha)
+                .replace(oldJson.at("/raw_outputs/sha256").asText(), rawSha));
+        OptimizedDataset read = OptimizedDataset.read(dir);
+        assertEquals(collaborative(), read.provenance());
+        try (OptimizedDataset.RawOutputs.Participant p = read.rawOutputs(1)) {
+            assertArrayEquals(rawOutputs(2).outputs().get(1).toArray(), p.outputs().toArray());
+        }
+    }
+
+    /** What the hand-written reader took as absent: nulls and left-out optional fields. */
+    @Test
+    void optionalFieldsMayBeLeftOutOrNull() throws IOException {
+        Path dir = writeSingle("older");
+        ObjectNode json = (ObjectNode) JSON.readTree(dir.resolve("manifest.json").toFile());
+        json.remove(List.of("raw_outputs", "alignment"));
+        json.withObjectProperty("postprocess").remove(List.of("pca_dim", "explained_variance"));
+        json.withObjectProperty("source").putNull("skipped_images");
+        writeManifest(dir, json);
+        ManifestProvenance read = OptimizedDataset.read(dir).provenance();
+        assertEquals(0, read.source().skippedImages());
+        assertEquals(new Postprocess(null, null, true), read.postprocess());
+        assertEquals(null, read.alignment());
+        assertThrows(UserException.class, () -> OptimizedDataset.read(dir).rawOutputs(0));
     }
 
     @Test
@@ -351,49 +410,34 @@ class OptimizedDatasetTest {
         Files.writeString(manifest, "[1, 2]");
         assertUnreadable(dir, manifest + ": not a JSON object");
 
-        ObjectNode json = good.deepCopy();
-        json.put("format", "coopt-optimized-dataset/2");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": unsupported format \"coopt-optimized-dataset/2\""
-                + " (this version reads \"coopt-optimized-dataset/1\")");
-        json.remove("format");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": not a CoOpt optimized dataset manifest (no \"format\" field)");
-
-        json = good.deepCopy();
-        json.remove("dim");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": missing field 'dim'");
-
-        json = good.deepCopy();
-        json.withObjectProperty("source").remove("fingerprint");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": missing field 'source.fingerprint'");
-
-        json = good.deepCopy();
-        json.put("targets_sha256", "abc");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'targets_sha256' must be 64 lower-case hex digits");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).put("weights_sha256", "XYZ");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": participants[0]: weights_sha256 must be 64 lower-case hex digits");
-
-        json = good.deepCopy();
-        ((ObjectNode) json.get("participants").get(0)).withObjectProperty("input").put("height", "28");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": field 'participants[0].input.height' must be an integer, found \"28\"");
-
-        json = good.deepCopy();
-        json.putArray("participants");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": participants must list at least one participant");
-
-        json = good.deepCopy();
-        json.withObjectProperty("created").put("time", "yesterday");
-        writeManifest(dir, json);
-        assertUnreadable(dir, manifest + ": created: time must be an ISO-8601 instant");
+        assertEditRefused(dir, good, j -> j.put("format", "coopt-optimized-dataset/2"), manifest
+                + ": unsupported format \"coopt-optimized-dataset/2\" (this version reads \"coopt-optimized-dataset/1\")");
+        assertEditRefused(dir, good, j -> j.remove("format"),
+                manifest + ": not a CoOpt optimized dataset manifest (no \"format\" field)");
+        assertEditRefused(dir, good, j -> j.remove("dim"), manifest + ": missing field 'dim'");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("source").remove("fingerprint"),
+                manifest + ": missing field 'source.fingerprint'");
+        assertEditRefused(dir, good, j -> j.put("targets_sha256", "abc"),
+                manifest + ": field 'targets_sha256' must be 64 lower-case hex digits");
+        assertEditRefused(dir, good, j -> participant(j).put("weights_sha256", "XYZ"),
+                manifest + ": field 'participants[0].weights_sha256' must be 64 lower-case hex digits, found 'XYZ'");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("input").put("height", "28"),
+                manifest + ": field 'participants[0].input.height' must be an integer, found \"28\"");
+        assertEditRefused(dir, good, j -> j.putArray("participants"),
+                manifest + ": participants must list at least one participant");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("shard").put("colour", "red"),
+                manifest + ": unknown field 'participants[0].shard.colour' (expected count, max_id, min_id)");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("postprocess").put("standardized", "true"),
+                manifest + ": field 'postprocess.standardized' must be true or false, found \"true\"");
+        assertEditRefused(dir, good, j -> j.put("count", 20.0), manifest + ": field 'count' must be an integer, found 20.0");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("source").putNull("spec"),
+                manifest + ": field 'source.spec' must be a string, found null");
+        assertEditRefused(dir, good, j -> participant(j).withObjectProperty("input").putArray("mean").add("NaN"),
+                manifest + ": field 'participants[0].input.mean[0]' must be a finite number, found NaN");
+        assertEditRefused(dir, good, j -> j.withObjectProperty("created").put("time", "yesterday"), manifest
+                + ": field 'created.time' must be an ISO-8601 instant such as 2025-01-31T12:00:00Z, found \"yesterday\"");
+        Files.writeString(manifest, good.toString().replace("\"standardized\":true", "\"standardized\":true,\"pca_dim\":2"));
+        assertUnreadable(dir, manifest + ": the file is not valid JSON (duplicate field 'postprocess.pca_dim' at line 1");
 
         writeManifest(dir, good);
         OptimizedDataset.read(dir);
@@ -485,6 +529,19 @@ class OptimizedDatasetTest {
 
     private static void writeManifest(Path dir, JsonNode json) throws IOException {
         Files.writeString(dir.resolve("manifest.json"), json.toPrettyString());
+    }
+
+    private static ObjectNode participant(ObjectNode manifest) {
+        return (ObjectNode) manifest.get("participants").get(0);
+    }
+
+    /** Reading fails as {@link #assertUnreadable} says once {@code edit} is made to a copy of {@code good}. */
+    private static void assertEditRefused(Path dir, ObjectNode good, Consumer<ObjectNode> edit, String fragment)
+            throws IOException {
+        ObjectNode json = good.deepCopy();
+        edit.accept(json);
+        writeManifest(dir, json);
+        assertUnreadable(dir, fragment);
     }
 
     /** Reading fails with a one-line user error that contains {@code fragment}. */
