@@ -2,6 +2,7 @@ package ai.coopt.prior;
 
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
+import ai.coopt.engine.Staging;
 import ai.coopt.nn.Network;
 import ai.coopt.store.ModelDirectory;
 import ai.djl.Device;
@@ -9,7 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 
 /**
@@ -22,6 +22,7 @@ final class NetworkPrior implements Prior {
     private final Network network;
     private final InputSpec input;
     private final String weightsSha256;
+    private final Staging staging = new Staging();
 
     private NetworkPrior(String spec, String kind, Network network, InputSpec input, String weightsSha256) {
         this.spec = spec;
@@ -81,10 +82,9 @@ final class NetworkPrior implements Prior {
     }
 
     @Override
-    public float[] embed(float[] images, int batch) {
+    public synchronized float[] embed(float[] images, int batch) {
         try (NDManager step = network.manager().newSubManager()) {
-            NDArray x = step.create(FloatBuffer.wrap(images, 0, batch * input.channels() * input.height() * input.width()),
-                    new Shape(batch, input.channels(), input.height(), input.width()));
+            NDArray x = staging.create(step, images, 0, new Shape(batch, input.channels(), input.height(), input.width()));
             return network.forward(x, false).toFloatArray();
         }
     }

@@ -1,5 +1,7 @@
 package ai.coopt.prior;
 
+import ai.coopt.engine.Staging;
+
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
 import ai.coopt.store.Checksums;
@@ -40,6 +42,7 @@ public final class TorchScriptPrior implements Prior {
     private final InputSpec input;
     private final int outputDim;
     private final String sha256;
+    private final Staging staging = new Staging();
 
     private TorchScriptPrior(Path file, String method, Model model, InputSpec input) {
         this.file = file;
@@ -114,14 +117,14 @@ public final class TorchScriptPrior implements Prior {
     }
 
     @Override
-    public float[] embed(float[] images, int batch) {
+    public synchronized float[] embed(float[] images, int batch) {
         return run(images, batch);
     }
 
     private float[] run(float[] images, int batch) {
         Shape shape = PriorFiles.batchShape(input, images, batch);
         try (PtNDManager scope = (PtNDManager) model.getNDManager().newSubManager()) {
-            PtNDArray x = (PtNDArray) scope.create(images, shape);
+            PtNDArray x = (PtNDArray) staging.create(scope, images, 0, shape);
             try (IValue argument = IValue.from(x);
                     IValue result = IValueUtils.runMethod(block, method, argument)) {
                 if (!result.isTensor()) {

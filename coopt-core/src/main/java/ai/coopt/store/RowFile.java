@@ -17,7 +17,8 @@ import java.nio.file.StandardOpenOption;
  * comes into the heap (the operating system's page cache holds the rest, outside the process).
  */
 public final class RowFile implements Rows, Closeable {
-    private static final int CHUNK_BYTES = 1 << 20;
+    /** Bytes read per call: below the garbage collector's large-object size, so reading makes ordinary garbage. */
+    private static final int CHUNK_BYTES = 1 << 18;
 
     private final Path file;
     private final FileChannel channel;

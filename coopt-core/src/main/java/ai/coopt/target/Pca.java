@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Staging;
 import ai.coopt.store.RowSink;
 import ai.coopt.store.Rows;
 import ai.djl.Device;
@@ -11,7 +12,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
@@ -207,9 +207,10 @@ public final class Pca {
         try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
             NDArray mu = manager.create(mean);
             NDArray sum = manager.zeros(new Shape(d, d), DataType.FLOAT64);
+            Staging staging = new Staging();
             x.forEachBlock(blockRows, (first, rows, values) -> {
                 try (NDManager block = manager.newSubManager()) {
-                    NDArray c = centred(block, values, rows, d, mu);
+                    NDArray c = centred(block, staging, values, rows, d, mu);
                     sum.addi(c.transpose().matMul(c));
                 }
             });
@@ -268,19 +269,22 @@ public final class Pca {
         try (NDManager manager = Engines.get().newBaseManager(Device.cpu())) {
             NDArray mu = manager.create(mean);
             NDArray w = manager.create(wt, new Shape(d, k));
+            Staging staging = new Staging();
+            float[] scores = new float[Math.multiplyExact(Math.min(blockRows, Math.max(1, x.count())), k)];
             x.forEachBlock(blockRows, (first, rows, values) -> {
                 try (NDManager block = manager.newSubManager()) {
-                    NDArray y = centred(block, values, rows, d, mu).matMul(w).toType(DataType.FLOAT32, false);
-                    out.write(y.toFloatArray(), 0, rows);
+                    NDArray y = centred(block, staging, values, rows, d, mu).matMul(w).toType(DataType.FLOAT32, false);
+                    // a view of the engine's result, copied into one reused array (no new array per block)
+                    y.toByteBuffer().asFloatBuffer().get(scores, 0, rows * k);
+                    out.write(scores, 0, rows);
                 }
             });
         }
     }
 
     /** The first {@code rows} rows of {@code values} as float64, minus {@code mu}, in {@code manager}. */
-    private static NDArray centred(NDManager manager, float[] values, int rows, int d, NDArray mu) {
-        FloatBuffer slice = FloatBuffer.wrap(values, 0, rows * d).slice();
-        return manager.create(slice, new Shape(rows, d)).toType(DataType.FLOAT64, false).sub(mu);
+    private static NDArray centred(NDManager manager, Staging staging, float[] values, int rows, int d, NDArray mu) {
+        return staging.create(manager, values, 0, new Shape(rows, d)).toType(DataType.FLOAT64, false).sub(mu);
     }
 
     /** Indices of {@code values} from largest to smallest value; equal values keep index order. */

@@ -7,6 +7,7 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
 import ai.coopt.data.ViewBatch;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Staging;
 import ai.coopt.nn.Network;
 import ai.coopt.report.MetricsLog;
 import ai.coopt.store.Rows;
@@ -19,7 +20,6 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -55,6 +55,10 @@ public final class TrainingLoop {
     private final ObjectNode provenance;
     private final AdamW optimizer;
     private final Map<String, NDArray> stateArrays = new LinkedHashMap<>();
+    /** The native buffers a step's inputs pass through (one each: the step's arrays are closed before the next). */
+    private final Staging stagedView1 = new Staging();
+    private final Staging stagedView2 = new Staging();
+    private final Staging stagedTargets = new Staging();
 
     private long step;
     private int epoch;
@@ -172,9 +176,9 @@ public final class TrainingLoop {
         Network backbone = method.backbone();
         Shape shape = new Shape(batch.shape());
         try (NDManager m = backbone.manager().newSubManager()) {
-            NDArray v1 = m.create(FloatBuffer.wrap(batch.view1()), shape);
-            NDArray v2 = m.create(FloatBuffer.wrap(batch.view2()), shape);
-            NDArray y = targets == null ? null : m.create(FloatBuffer.wrap(rows(batch.indices())),
+            NDArray v1 = stagedView1.create(m, batch.view1(), 0, shape);
+            NDArray v2 = stagedView2.create(m, batch.view2(), 0, shape);
+            NDArray y = targets == null ? null : stagedTargets.create(m, rows(batch.indices()), 0,
                     new Shape(batch.size(), targetDim));
             float value;
             try (GradientCollector gc = Engines.get().newGradientCollector()) {
