@@ -55,8 +55,11 @@ case_() {
   check_case "$1" "$2" "$dir" "${@:3}" > "$work/results/$cases" &
 }
 
+# Every file under keep/, but for the hidden working directories (.NAME.work-*) that optimize and collab write
+# beside their output: a SIGKILL cannot be caught, so one may stay behind (the next run on that output removes it,
+# see RowFileTest); it holds no user data.
 digest() {
-  find "$work/keep" -type f -print0 | sort -z | xargs -0 sha256sum
+  find "$work/keep" -type f -not -path '*/.*.work-*/*' -print0 | sort -z | xargs -0 sha256sum
 }
 
 echo "sweep: preparing fixtures in $work" >&2
@@ -312,6 +315,12 @@ signal_case() {
   fi > "$work/results/$cases"
 }
 signal_case "SIGTERM during optimize over a dataset" TERM 143
+cases=$((cases + 1))
+if compgen -G "$work/keep/.dataset.work-*" > /dev/null; then
+  echo "FAIL  SIGTERM left a working directory: $(ls -d "$work"/keep/.dataset.work-*)"
+else
+  echo "PASS  SIGTERM removes the working directory"
+fi > "$work/results/$cases"
 signal_case "SIGKILL during optimize over a dataset" KILL 137
 
 cases=$((cases + 1))

@@ -177,6 +177,33 @@ class RowFileTest {
         assertFalse(Files.exists(out));
     }
 
+    @Test
+    void workingDirectoriesOfKilledProcessesAreRemovedByTheNextRun() throws Exception {
+        Process finished = new ProcessBuilder("true").start();
+        finished.waitFor();
+        long deadPid = finished.pid();
+        Path dead = tmp.resolve(".out.work-dead");
+        Files.createDirectories(dead);
+        Files.writeString(dead.resolve(Scratch.OWNER), deadPid + " 12345\n");
+        Files.write(dead.resolve("outputs-1.f32"), new byte[64]);
+        Path live = tmp.resolve(".out.work-live");
+        Files.createDirectories(live);
+        Files.writeString(live.resolve(Scratch.OWNER), Scratch.owner(ProcessHandle.current()));
+        Path other = tmp.resolve(".other.work-dead");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve(Scratch.OWNER), deadPid + " 12345\n");
+        Path fresh = tmp.resolve(".out.work-fresh");
+        Files.createDirectories(fresh);
+
+        try (Scratch scratch = Scratch.beside(tmp.resolve("out"))) {
+            assertFalse(Files.exists(dead), "a dead process's directory is removed");
+            assertTrue(Files.exists(live), "a running process's directory is kept");
+            assertTrue(Files.exists(other), "another output's directory is not touched");
+            assertTrue(Files.exists(fresh), "a directory without an owner yet is kept for a while");
+            assertTrue(Files.readString(scratch.dir().resolve(Scratch.OWNER)).startsWith(ProcessHandle.current().pid() + " "));
+        }
+    }
+
     private static List<String> list(Path dir) {
         try (var entries = Files.list(dir)) {
             return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList();
