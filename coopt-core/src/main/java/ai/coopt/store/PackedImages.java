@@ -112,6 +112,12 @@ public final class PackedImages {
         return String.format(Locale.ROOT, "images-%05d-of-%05d.safetensors", index + 1, shards);
     }
 
+    /**
+     * A tensor's entry in a shard's header, its fields always in this order (a {@code Map.of} would order them
+     * differently from one JVM to the next, and the same images would pack to different bytes and checksums).
+     */
+    private record HeaderEntry(String dtype, List<Long> shape, List<Long> dataOffsets) {}
+
     private static String writeShard(Path file, ImageSet images, int first, int count, ImageSet.Fingerprint fingerprint)
             throws IOException {
         int size = images.imageSize();
@@ -119,13 +125,12 @@ public final class PackedImages {
         long labelsBytes = images.hasLabels() ? 8L * count : 0;
         long imageBytes = (long) count * size;
         Map<String, Object> header = new LinkedHashMap<>();
-        header.put("ids", Map.of("dtype", "I64", "shape", List.of(count), "data_offsets", List.of(0, idsBytes)));
+        header.put("ids", new HeaderEntry("I64", List.of((long) count), List.of(0L, idsBytes)));
         if (images.hasLabels()) {
-            header.put("labels", Map.of("dtype", "I64", "shape", List.of(count),
-                    "data_offsets", List.of(idsBytes, idsBytes + labelsBytes)));
+            header.put("labels", new HeaderEntry("I64", List.of((long) count), List.of(idsBytes, idsBytes + labelsBytes)));
         }
-        header.put("images", Map.of("dtype", "U8", "shape", List.of(count, images.channels(), images.height(),
-                images.width()), "data_offsets", List.of(idsBytes + labelsBytes, idsBytes + labelsBytes + imageBytes)));
+        header.put("images", new HeaderEntry("U8", List.of((long) count, (long) images.channels(), (long) images.height(),
+                (long) images.width()), List.of(idsBytes + labelsBytes, idsBytes + labelsBytes + imageBytes)));
         header.put("__metadata__", Map.of("format", FORMAT));
         byte[] json = Json.MAPPER.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;

@@ -70,6 +70,18 @@ class PackedImagesTest {
     }
 
     @Test
+    void shardHeadersListEachTensorsFieldsInOneOrderSoPacksAreReproducible() throws IOException {
+        Path dir = pack(images(6, 1, 4, true), 6);
+        byte[] bytes = Files.readAllBytes(dir.resolve(PackedImages.shardName(0, 1)));
+        long length = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(bytes, 8, (int) length, java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertEquals("{\"ids\":{\"dtype\":\"I64\",\"shape\":[6],\"data_offsets\":[0,48]},"
+                + "\"labels\":{\"dtype\":\"I64\",\"shape\":[6],\"data_offsets\":[48,96]},"
+                + "\"images\":{\"dtype\":\"U8\",\"shape\":[6,1,4,4],\"data_offsets\":[96,192]},"
+                + "\"__metadata__\":{\"format\":\"coopt-packed-images/1\"}}", header);
+    }
+
+    @Test
     void unlabelledImagesRoundTrip() {
         ImageSet source = images(4, 1, 7, false);
         ImageSet back = PackedImages.open(pack(source, 100), "train", 0, "s", ProgressListener.NONE);
