@@ -177,6 +177,15 @@ public final class ImageFolderReader {
      * writes its three planes (R, G, B; equal for a grayscale image) at {@code offset}. Returns whether it is
      * grayscale.
      */
+    /**
+     * Whether a reader's warning concerns colour management (a CMYK JPEG without an ICC profile, a profile that is
+     * ignored), which leaves every pixel decoded, rather than damage (a truncated or corrupt stream).
+     */
+    static boolean aboutColourProfile(String warning) {
+        String w = warning.toLowerCase(java.util.Locale.ROOT);
+        return w.contains("icc") || w.contains("color profile") || w.contains("colour profile");
+    }
+
     private static boolean decodeInto(Path file, int side, byte[] out, int offset) throws BadImage {
         BufferedImage image;
         int orientation;
@@ -192,7 +201,11 @@ public final class ImageFolderReader {
             try {
                 reader.setInput(in, true, true);
                 List<String> warnings = new ArrayList<>();
-                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                reader.addIIOReadWarningListener((source, warning) -> {
+                    if (!aboutColourProfile(warning)) {
+                        warnings.add(warning);
+                    }
+                });
                 int width = reader.getWidth(0);
                 int height = reader.getHeight(0);
                 if (width <= 0 || height <= 0 || (long) width * height > MAX_SOURCE_PIXELS) {

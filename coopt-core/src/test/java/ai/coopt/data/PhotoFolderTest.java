@@ -76,6 +76,33 @@ class PhotoFolderTest {
         return out;
     }
 
+    /**
+     * A real Adobe CMYK JPEG (16 × 16: the top half rgb(200, 40, 10), the bottom rgb(20, 60, 220)), made with
+     * {@code convert -size 16x8 xc:'rgb(200,40,10)' ( -size 16x8 xc:'rgb(20,60,220)' ) -append -colorspace CMYK
+     * -quality 100 -sampling-factor 1x1 adobe-cmyk.jpg} (ImageMagick 6.9.11). It carries the Adobe APP14 marker and
+     * inverted CMYK samples, as Photoshop writes them, and no ICC profile, so the RGB it decodes to depends on the
+     * reader's default CMYK conversion: the test asks for the colours within 40 levels and in the right order.
+     */
+    @Test
+    void anAdobeCmykJpegDecodesToItsColours() throws IOException, java.net.URISyntaxException {
+        Path source = Path.of(getClass().getResource("/photos/adobe-cmyk.jpg").toURI());
+        write(dir.resolve("train/a/cmyk.jpg"), Files.readAllBytes(source));
+        ImageSet set = ImageFolderReader.read(dir, "train", 0, "s", size(16));
+        assertEquals(1, set.count());
+        assertEquals(3, set.channels());
+        int[][] expected = {{200, 40, 10}, {20, 60, 220}};
+        for (int half = 0; half < 2; half++) {
+            int y = half == 0 ? 3 : 12;
+            int[] rgb = new int[3];
+            for (int c = 0; c < 3; c++) {
+                rgb[c] = pixel(set, 0, c, y, 8);
+                assertEquals(expected[half][c], rgb[c], 40, "half " + half + " channel " + c + ": " + Arrays.toString(rgb));
+            }
+        }
+        assertTrue(pixel(set, 0, 0, 3, 8) > pixel(set, 0, 1, 3, 8) && pixel(set, 0, 1, 3, 8) > pixel(set, 0, 2, 3, 8));
+        assertTrue(pixel(set, 0, 2, 12, 8) > pixel(set, 0, 1, 12, 8) && pixel(set, 0, 1, 12, 8) > pixel(set, 0, 0, 12, 8));
+    }
+
     @Test
     void shorterSideIsResizedAndTheCentreKept() throws IOException {
         // 40 x 20: red quarter, green half, blue quarter; the centre 20 x 20 square is the green half
