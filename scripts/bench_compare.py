@@ -1,43 +1,40 @@
 #!/usr/bin/env python3
-"""Side-by-side throughput: `coopt bench throughput --arch convnet-s` against PyTorch from Python.
+"""Side-by-side throughput: `coopt bench throughput` against PyTorch from Python, per architecture.
 
-Runs both in alternation (so load changes hit both alike), ROUNDS times each, and reports the
-median images/s, the ratio coopt / PyTorch, and GFLOP/s against this machine's measured
-single-precision matrix-multiply peak, as `coopt bench throughput` measures it with the project's
-engine (2048x2048, same thread count; Debian's torch links the generic reference BLAS, so its
-own matmul rate would understate the machine).
+For each architecture, runs every side in alternation (so load changes hit all alike), ROUNDS times
+each, and reports the median training and inference images/s and the ratios coopt / PyTorch, as a
+Markdown table on stdout (`--json FILE` keeps every run). PyTorch is scripts/bench_pytorch.py, which
+builds the same networks as coopt-core/src/main/java/ai/coopt/nn/ (the parameter counts of both
+sides are checked to be equal).
 
-PyTorch is measured twice: as a user runs it (default allocator settings) and with the same
-glibc allocator variables that ./coopt sets, so the effect of the engine and of the allocator
-can be told apart.
+PyTorch is measured twice: as a user runs it (default allocator settings, `pytorch`) and with the
+same glibc allocator variables that ./coopt sets (`pytorch_alloc`), so the effect of the engine and
+of the allocator can be told apart. The 1-minute load average is recorded before every round.
 
-Usage: /usr/bin/python3 scripts/bench_compare.py [--rounds 5] [--threads 2] [--batch 256]
+Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
+(repeatable; PATH is a ./coopt launcher, EXTRA ARGS go after `bench throughput ...`), e.g.
+`--coopt before=/tmp/coopt-base/coopt --coopt after=./coopt`.
+
+Usage: /usr/bin/python3 scripts/bench_compare.py [--arch convnet-s,resnet-s,resnet18,mobilenetv2]
+       [--size 32] [--channels 3] [--rounds 5] [--threads 2] [--batch 256] [--steps N] [--warmup N]
+       [--coopt LABEL=PATH ...] [--json FILE]
 Needs Debian's python3-torch.
 """
 import argparse
+import datetime
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALLOC = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "17179869184",
-         "MALLOC_TOP_PAD_": "268435456"}
-
-
-def convnet_s_forward_flops(size=28, channels=1):
-    """Multiply-adds x 2 of one forward pass of convnet-s (convolutions and the linear layer)."""
-    macs = 0
-    h = size
-    cin = channels
-    for i, cout in enumerate((32, 64, 128)):
-        macs += h * h * cout * cin * 9
-        cin = cout
-        if i < 2:
-            h //= 2
-    macs += 128 * 128
-    return 2 * macs
+         "MALLOC_TOP_PAD_": "268435456", "MALLOC_ARENA_MAX": "1"}
+# timed steps and warm-up steps per architecture at batch 256 on 2 cores: roughly 5-20 s of timed work per run
+STEPS = {"convnet-s": (40, 10), "resnet-s": (20, 5), "resnet18": (5, 2), "mobilenetv2": (8, 3)}
 
 
 def run_json(cmd, env):
@@ -45,42 +42,140 @@ def run_json(cmd, env):
     return json.loads(out)
 
 
+def load1():
+    return round(os.getloadavg()[0], 2)
+
+
+class ForeignCpu:
+    """CPU time used by processes other than the benchmark's own runs, in cores, over an interval: all busy time
+    in /proc/stat (user, nice, system, irq, softirq) minus the CPU time of this script's finished children."""
+
+    def __init__(self):
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.start = self._sample()
+
+    def _sample(self):
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / self.hz
+        steal = v[7] / self.hz if len(v) > 7 else 0.0
+        ru = os.times()
+        return time.monotonic(), busy, steal, ru.children_user + ru.children_system
+
+    def cores(self):
+        t1, busy1, steal1, own1 = self._sample()
+        t0, busy0, steal0, own0 = self.start
+        wall = t1 - t0
+        return round(max(0.0, (busy1 - busy0) - (own1 - own0)) / wall, 2), round((steal1 - steal0) / wall, 2)
+
+
+def parse_coopt(specs):
+    builds = {}
+    for spec in specs or ["coopt=./coopt"]:
+        label, _, command = spec.partition("=")
+        words = shlex.split(command)
+        if not label or not words:
+            sys.exit(f"--coopt wants LABEL=PATH [ARGS], not {spec!r}")
+        builds[label] = (words[0], words[1:])
+    return builds
+
+
+def measure(arch, a, builds, plain, tuned, log):
+    steps, warmup = STEPS.get(arch, (20, 5))
+    steps = a.steps or steps
+    warmup = a.warmup if a.warmup is not None else warmup
+    common = ["--batch", str(a.batch), "--size", str(a.size), "--channels", str(a.channels),
+              "--steps", str(steps), "--warmup", str(warmup), "--threads", str(a.threads), "--json"]
+    py = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch] + common
+    runs = {label: [] for label in builds}
+    runs["pytorch"] = []
+    runs["pytorch_alloc"] = []
+    loads = []
+    foreign = []
+    for r in range(a.rounds):
+        loads.append(load1())
+        meter = ForeignCpu()
+        for label, (path, extra) in builds.items():
+            runs[label].append(run_json([path, "bench", "throughput", "--arch", arch] + common + extra, plain))
+        runs["pytorch"].append(run_json(py, plain))
+        runs["pytorch_alloc"].append(run_json(py, tuned))
+        foreign.append(meter.cores())
+        print(f"{arch} round {r + 1}/{a.rounds} (load {loads[-1]}, other processes {foreign[-1][0]} cores, "
+              f"steal {foreign[-1][1]}): " + ", ".join(
+            f"{k} {v[-1]['train_img_per_s']:.0f}/{v[-1]['infer_img_per_s']:.0f}" for k, v in runs.items()),
+            file=sys.stderr)
+    # builds from before the count was reported have none to compare
+    params = {k: v[0]["parameters"] for k, v in runs.items() if "parameters" in v[0]}
+    if len(set(params.values())) != 1:
+        sys.exit(f"{arch}: the sides build different networks, trainable parameters {params}")
+    result = {"arch": arch, "parameters": params["pytorch"], "steps": steps, "warmup": warmup,
+              "load1_before_rounds": loads, "foreign_cores": [f[0] for f in foreign],
+              "steal_cores": [f[1] for f in foreign], "runs": runs}
+    for k, v in runs.items():
+        result[k] = {"train_img_per_s": statistics.median(x["train_img_per_s"] for x in v),
+                     "infer_img_per_s": statistics.median(x["infer_img_per_s"] for x in v)}
+    for label in builds:
+        c = result[label]
+        for base in ("pytorch", "pytorch_alloc"):
+            result[f"{label}_vs_{base}"] = {
+                "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
+                "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
+    first = next(iter(builds))
+    result["matmul_peak_gflops"] = max(x["matmul_peak_gflops"] for x in runs[first])
+    return result
+
+
+def table(results, builds):
+    head = ["arch", "params"]
+    for k in list(builds) + ["pytorch", "pytorch_alloc"]:
+        head += [f"{k} train", f"{k} infer"]
+    for label in builds:
+        head += [f"{label}/pytorch train / infer", f"{label}/pytorch_alloc train / infer"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        row = [r["arch"], f"{r['parameters']:,}"]
+        for k in list(builds) + ["pytorch", "pytorch_alloc"]:
+            row += [f"{r[k]['train_img_per_s']:,.0f}", f"{r[k]['infer_img_per_s']:,.0f}"]
+        for label in builds:
+            for base in ("pytorch", "pytorch_alloc"):
+                q = r[f"{label}_vs_{base}"]
+                row.append(f"{q['train']:.2f} / {q['infer']:.2f}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--arch", default="convnet-s,resnet-s,resnet18,mobilenetv2",
+                   help="comma-separated architectures")
+    p.add_argument("--size", type=int, default=32)
+    p.add_argument("--channels", type=int, default=3)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--steps", type=int, default=0, help="timed steps (default: per architecture)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: per architecture)")
+    p.add_argument("--coopt", action="append", metavar="LABEL=PATH [ARGS]", help="a coopt build to measure")
+    p.add_argument("--json", metavar="FILE", help="write every run and the medians here")
     a = p.parse_args()
+    builds = parse_coopt(a.coopt)
     plain = {k: v for k, v in os.environ.items() if k not in ALLOC}
     tuned = dict(plain, **ALLOC)
-    common = ["--batch", str(a.batch), "--steps", str(a.steps), "--threads", str(a.threads), "--json"]
-    runs = {"coopt": [], "pytorch": [], "pytorch_alloc": []}
-    for r in range(a.rounds):
-        runs["coopt"].append(run_json(["./coopt", "bench", "throughput", "--arch", "convnet-s"] + common, plain))
-        py = [sys.executable, "scripts/bench_pytorch.py"] + common
-        runs["pytorch"].append(run_json(py, plain))
-        runs["pytorch_alloc"].append(run_json(py, tuned))
-        print(f"round {r + 1}/{a.rounds}: " + ", ".join(
-            f"{k} {v[-1]['train_img_per_s']:.0f}/{v[-1]['infer_img_per_s']:.0f}" for k, v in runs.items()),
-            file=sys.stderr)
-    peak = max(x["matmul_peak_gflops"] for x in runs["coopt"])
-    fwd = convnet_s_forward_flops()
-    result = {"threads": a.threads, "batch": a.batch, "rounds": a.rounds, "matmul_peak_gflops": round(peak, 1),
-              "forward_mflop_per_img": round(fwd / 1e6, 2)}
-    for k, v in runs.items():
-        train = statistics.median(x["train_img_per_s"] for x in v)
-        infer = statistics.median(x["infer_img_per_s"] for x in v)
-        result[k] = {"train_img_per_s": train, "infer_img_per_s": infer,
-                     "train_gflops": round(train * 3 * fwd / 1e9, 1), "infer_gflops": round(infer * fwd / 1e9, 1)}
-    c = result["coopt"]
-    for base in ("pytorch", "pytorch_alloc"):
-        result[f"ratio_vs_{base}"] = {
-            "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
-            "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
-    result["coopt_system_cpu_s_median"] = statistics.median(x["train_cpu_system_s"] for x in runs["coopt"])
-    result["coopt_user_cpu_s_median"] = statistics.median(x["train_cpu_user_s"] for x in runs["coopt"])
-    print(json.dumps(result, indent=2))
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    results = [measure(arch, a, builds, plain, tuned, sys.stderr) for arch in a.arch.split(",")]
+    finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M UTC")
+    loads = [x for r in results for x in r["load1_before_rounds"]]
+    other = [x for r in results for x in r["foreign_cores"]]
+    print(f"{started} - {finished}; batch {a.batch}, input {a.channels}x{a.size}x{a.size}, {a.threads} threads, "
+          f"{a.rounds} alternating rounds, medians in img/s; 1-min load average before rounds "
+          f"{min(loads)}-{max(loads)}; CPU used by other processes during rounds {min(other)}-{max(other)} cores "
+          f"(median {statistics.median(other)})\n")
+    print(table(results, builds))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"started": started, "finished": finished, "batch": a.batch, "size": a.size,
+                       "channels": a.channels, "threads": a.threads, "rounds": a.rounds,
+                       "coopt": {k: [v[0]] + v[1] for k, v in builds.items()}, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -39,6 +40,15 @@ final class BenchCommand {
         @Option(names = "--warmup", defaultValue = "10", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
         int warmup;
 
+        @Option(names = "--unfolded", description = "Infer through the training network's blocks in evaluation mode "
+                + "instead of the folded inference form that priors use.")
+        boolean unfolded;
+
+        @Option(names = "--trace", paramLabel = "PREFIX", description = "After the timed steps, profile three more "
+                + "training and inference steps with PyTorch's profiler into PREFIX-train.json and PREFIX-infer.json "
+                + "(Chrome trace format; scripts/summarize_op_profile.py sums them by operator).")
+        Path trace;
+
         @Mixin
         CommonOptions common;
 
@@ -50,13 +60,16 @@ final class BenchCommand {
             Check.positive("--steps", steps);
             Check.atLeast("--warmup", warmup, 0);
             Check.channels(channels);
-            Throughput.Result r = Throughput.measure(arch, batch, channels, size, warmup, steps, common.engine());
+            Throughput.Result r = Throughput.measure(arch, batch, channels, size, warmup, steps, !unfolded,
+                    trace, common.engine());
             ObjectNode o = Output.object();
             o.put("arch", r.arch());
+            o.put("parameters", r.parameters());
             o.put("batch", r.batch());
             o.put("input", r.channels() + "x" + r.size() + "x" + r.size());
             o.put("threads", r.threads());
             o.put("steps", r.steps());
+            o.put("inference", r.folded() ? "folded" : "unfolded");
             o.put("train_img_per_s", round(r.trainImgPerS()));
             o.put("infer_img_per_s", round(r.inferImgPerS()));
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));

@@ -1,6 +1,8 @@
 package ai.coopt.bench;
 
 import ai.coopt.engine.MemoryBudget;
+import ai.coopt.engine.NoGrad;
+import ai.coopt.nn.InferenceNetwork;
 import ai.coopt.nn.Network;
 import ai.coopt.train.AdamW;
 import ai.coopt.train.Losses;
@@ -9,25 +11,36 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+
+import java.nio.file.Path;
 
 /**
  * Training and inference throughput of an architecture on synthetic input, measured the way
  * {@code scripts/bench_pytorch.py} measures PyTorch from Python: the same loss (1 − cos to a fixed
  * random target), AdamW, warm-up steps, then timed steps. Every step's arrays live in a
- * sub-manager closed at the end of the step.
+ * sub-manager closed at the end of the step. Inference runs the trained weights as priors run them, folded into an
+ * {@link InferenceNetwork} (folding is done once, before the warm-up, and not timed), or with {@code unfolded}
+ * through the training network's blocks in evaluation mode.
  */
 public final class Throughput {
     /** The measured figures. */
-    public record Result(String arch, int batch, int channels, int size, int threads, int steps,
-                         double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
+    public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
+                         boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
                          double matmulPeakGflops) {}
 
     private static final int MATMUL_SIZE = 2048;
+    private static final int TRACED_STEPS = 3;
 
     private Throughput() {}
 
-    public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, Device device) {
+    /**
+     * @param trace when not null, after the timed steps a few more training and inference steps run under PyTorch's
+     *     profiler, written as Chrome traces to {@code trace + "-train.json"} and {@code trace + "-infer.json"}
+     */
+    public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
+                                 Path trace, Device device) {
         try (Network net = Network.create(arch, channels, size, size, 0, device);
              NDManager data = NDManager.newBaseManager(device)) {
             MemoryBudget.require((long) batch * net.activationBytesPerImage(), "--batch " + batch + " of " + channels
@@ -46,16 +59,36 @@ public final class Throughput {
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             CpuTimes trainCpu = CpuTimes.now().minus(before);
 
-            for (int i = 0; i < warmup; i++) {
-                inferStep(net, x);
+            double inferSeconds;
+            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net) : null) {
+                for (int i = 0; i < warmup; i++) {
+                    inferStep(net, inference, x);
+                }
+                t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    inferStep(net, inference, x);
+                }
+                inferSeconds = (System.nanoTime() - t0) / 1e9;
+                if (trace != null) {
+                    int traced = Math.min(steps, TRACED_STEPS);
+                    JniUtils.startProfile(false, true, false);
+                    for (int i = 0; i < traced; i++) {
+                        trainStep(net, optimizer, x, y);
+                    }
+                    JniUtils.stopProfile(trace + "-train.json");
+                    JniUtils.startProfile(false, true, false);
+                    for (int i = 0; i < traced; i++) {
+                        inferStep(net, inference, x);
+                    }
+                    JniUtils.stopProfile(trace + "-infer.json");
+                }
             }
-            t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                inferStep(net, x);
+            long parameters = 0;
+            for (var p : net.trainableParameters()) {
+                parameters += p.getArray().size();
             }
-            double inferSeconds = (System.nanoTime() - t0) / 1e9;
             int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
-            return new Result(arch, batch, channels, size, threads, steps,
+            return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
                     trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data));
         }
@@ -91,10 +124,16 @@ public final class Throughput {
         }
     }
 
-    private static void inferStep(Network net, NDArray x) {
+    private static void inferStep(Network net, InferenceNetwork inference, NDArray x) {
         try (NDManager step = x.getManager().newSubManager()) {
             x.tempAttach(step);
-            net.forward(x, false).toFloatArray();
+            if (inference != null) {
+                inference.forward(x).toFloatArray();
+            } else {
+                try (NoGrad ignored = NoGrad.enter()) {
+                    net.forward(x, false).toFloatArray();
+                }
+            }
         }
     }
 }

@@ -10,10 +10,22 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /** Building blocks shared by the architectures: convolution + batch norm (+ activation), residual sums. */
 final class Layers {
+    /** Batch norm's ε (DJL's default, written out because {@link InferenceNetwork} folds it into the convolutions). */
+    static final float BN_EPSILON = 1e-5f;
+
+    /**
+     * The blocks {@link #residual} made: {@link InferenceNetwork} recognises a residual sum by identity here (a DJL
+     * {@code ParallelBlock} does not say how it joins its branches).
+     */
+    private static final Set<Block> RESIDUALS = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
     private Layers() {}
 
     /** A bias-free k×k convolution with "same" padding for odd k. */
@@ -29,7 +41,7 @@ final class Layers {
     }
 
     static Block batchNorm() {
-        return BatchNorm.builder().build();
+        return BatchNorm.builder().optEpsilon(BN_EPSILON).build();
     }
 
     /** Convolution → batch norm, no activation. */
@@ -56,7 +68,13 @@ final class Layers {
         } else {
             sum.add(shortcut);
         }
+        RESIDUALS.add(sum);
         return sum;
+    }
+
+    /** Whether {@code block} is a sum made by {@link #residual}. */
+    static boolean isResidual(Block block) {
+        return RESIDUALS.contains(block);
     }
 
     private static NDList addAll(List<NDList> branches) {

@@ -1,6 +1,7 @@
 package ai.coopt.nn;
 
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Layouts;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -64,6 +65,9 @@ public final class Network implements AutoCloseable {
             Engines.seed(seed);
             block.initialize(manager, DataType.FLOAT32, initShape);
         }
+        // convolution weights channels-last: the engine's convolutions, batch norm and pooling then run without
+        // layout reorders (same values; see Layouts)
+        Layouts.toChannelsLast(block);
         return new Network(backbone.arch(), block, backbone.featureDim(), input, manager);
     }
 

@@ -3,6 +3,7 @@ package ai.coopt.prior;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
 import ai.coopt.engine.Staging;
+import ai.coopt.nn.InferenceNetwork;
 import ai.coopt.nn.Network;
 import ai.coopt.store.ModelDirectory;
 import ai.djl.Device;
@@ -14,12 +15,15 @@ import java.nio.file.Path;
 
 /**
  * A prior that is one of this project's networks: a randomly initialised backbone
- * ({@code random:ARCH[:SEED]}) or a model directory ({@code model:DIR}). Runs in inference mode.
+ * ({@code random:ARCH[:SEED]}) or a model directory ({@code model:DIR}). Runs in inference mode, as an
+ * {@link InferenceNetwork} (batch norm folded into the convolutions, autograd off); the network it was folded
+ * from is closed once folded.
  */
 final class NetworkPrior implements Prior {
     private final String spec;
     private final String kind;
-    private final Network network;
+    private final InferenceNetwork network;
+    private final long activationBytesPerImage;
     private final InputSpec input;
     private final String weightsSha256;
     private final Staging staging = new Staging();
@@ -27,9 +31,12 @@ final class NetworkPrior implements Prior {
     private NetworkPrior(String spec, String kind, Network network, InputSpec input, String weightsSha256) {
         this.spec = spec;
         this.kind = kind;
-        this.network = network;
         this.input = input;
         this.weightsSha256 = weightsSha256;
+        try (network) {
+            this.activationBytesPerImage = network.activationBytesPerImage();
+            this.network = InferenceNetwork.of(network);
+        }
     }
 
     /**
@@ -85,13 +92,13 @@ final class NetworkPrior implements Prior {
     public synchronized float[] embed(float[] images, int batch) {
         try (NDManager step = network.manager().newSubManager()) {
             NDArray x = staging.create(step, images, 0, new Shape(batch, input.channels(), input.height(), input.width()));
-            return network.forward(x, false).toFloatArray();
+            return network.forward(x).toFloatArray();
         }
     }
 
     @Override
     public long activationBytesPerImage() {
-        return network.activationBytesPerImage();
+        return activationBytesPerImage;
     }
 
     @Override

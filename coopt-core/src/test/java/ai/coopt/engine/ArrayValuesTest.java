@@ -43,6 +43,21 @@ class ArrayValuesTest {
     }
 
     @Test
+    void fourDimensionalArraysGetExactValuesInChannelsLastLayout() {
+        try (NDManager m = Engines.get().newBaseManager()) {
+            NDArray target = m.zeros(new Shape(2, 3, 2, 1));
+            float[] values = {-0.0f, 1.5f, Float.MIN_VALUE, -3f, 1e30f, 0.1f, 7f, -8f, 9f, 0f, 11f, -12f};
+            ArrayValues.assign(target, values);
+            System.gc();
+            float[] back = target.toFloatArray();
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(Float.floatToRawIntBits(values[i]), Float.floatToRawIntBits(back[i]), "element " + i);
+            }
+            assertTrue(LayoutsTest.isChannelsLast(target));
+        }
+    }
+
+    @Test
     void gradientRecordingIsKept() {
         try (NDManager m = Engines.get().newBaseManager()) {
             NDArray withGrad = m.ones(new Shape(3));

@@ -1,5 +1,6 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.engine.Layouts;
 import ai.coopt.nn.Architectures;
 import ai.coopt.nn.Network;
 import ai.djl.ndarray.NDArray;
@@ -52,6 +53,7 @@ final class MomentumEncoder {
         Block backbone = Architectures.create(online.arch()).block();
         backbone.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
         backbone.initialize(manager, DataType.FLOAT32, online.inputShape());
+        Layouts.toChannelsLast(backbone);
         backbone.freezeParameters(true);
         Head projector = Head.create(onlineProjector.name(), freshProjector, projectorInput, manager, Initializer.ZEROS);
         projector.block().freezeParameters(true);

@@ -1,0 +1,254 @@
+package ai.coopt.nn;
+
+import ai.coopt.engine.Layouts;
+import ai.coopt.engine.NoGrad;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.training.ParameterStore;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A network's weights prepared for inference only: computes what {@link Network#forward Network.forward(x, false)}
+ * computes (batch norm with its running statistics), to float32 rounding, with less work per batch.
+ * <ul>
+ *   <li>Each convolution followed by batch norm becomes one convolution with a bias: the normalisation is folded
+ *       into its weights and bias in float64, then rounded to float32, which removes one pass over every
+ *       activation.</li>
+ *   <li>Convolution weights are kept channels-last (NHWC strides), so the engine's oneDNN convolutions read and
+ *       write channels-last activations directly instead of reordering them to and from NCHW for every layer;
+ *       the rest of the network follows that layout.</li>
+ *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place.</li>
+ *   <li>Every intermediate activation is freed as soon as the next layer has read it, so a batch holds two or
+ *       three activations at a time instead of all of them, and freed blocks are reused while still in cache.</li>
+ *   <li>Autograd is off in the calling thread for the whole pass ({@link NoGrad}).</li>
+ * </ul>
+ * It is built from the network's weights at one moment and owns copies of them: it does not follow later
+ * training, and it never changes the network or what is saved from it.
+ */
+public final class InferenceNetwork implements AutoCloseable {
+    private final String arch;
+    private final int featureDim;
+    private final NDManager manager;
+    private final Op body;
+
+    private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body) {
+        this.arch = arch;
+        this.featureDim = featureDim;
+        this.manager = manager;
+        this.body = body;
+    }
+
+    /** Folds {@code net}'s current weights (channels-last convolutions). */
+    public static InferenceNetwork of(Network net) {
+        return of(net, true);
+    }
+
+    /** Folds {@code net}'s current weights; {@code channelsLast} false keeps the convolutions' NCHW layout. */
+    public static InferenceNetwork of(Network net, boolean channelsLast) {
+        NDManager manager = NDManager.newBaseManager(net.device());
+        try {
+            Compiler compiler = new Compiler(manager, channelsLast);
+            Op body = compiler.compile(net.block());
+            return new InferenceNetwork(net.arch(), net.featureDim(), manager, body);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public String arch() { return arch; }
+    public int featureDim() { return featureDim; }
+    /** Owns the folded weights; a sub-manager of it is a good home for a batch. */
+    public NDManager manager() { return manager; }
+
+    /**
+     * Features of a batch of images; the result lives in {@code images}' manager, intermediates are freed on the
+     * way. {@code images} itself is left open.
+     */
+    public NDArray forward(NDArray images) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return body.apply(images);
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** One step of the pass: reads its input, leaves it open, returns a new array. */
+    private interface Op {
+        NDArray apply(NDArray x);
+    }
+
+    /** Steps in order; each intermediate is closed once the next step has read it. */
+    private record Sequence(List<Op> ops) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            NDArray current = x;
+            for (Op op : ops) {
+                NDArray next = op.apply(current);
+                if (current != x && next != current) {
+                    current.close();
+                }
+                current = next;
+            }
+            return current;
+        }
+    }
+
+    /** {@code main(x) + shortcut(x)}, the sum written into main's output; a null shortcut is the identity. */
+    private record Residual(Op main, Op shortcut) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            NDArray out = main.apply(x);
+            NDArray skip = shortcut == null ? x : shortcut.apply(x);
+            out.addi(skip);
+            if (skip != x) {
+                skip.close();
+            }
+            return out;
+        }
+    }
+
+    private record Convolution(NDArray weight, NDArray bias, Shape stride, Shape padding, Shape dilation, int groups)
+            implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            return x.getNDArrayInternal().convolution(x, weight, bias, stride, padding, dilation, groups)
+                    .singletonOrThrow();
+        }
+    }
+
+    private record FullyConnected(NDArray weight, NDArray bias) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        }
+    }
+
+    private static final Op RELU = x -> x.getNDArrayInternal().relu();
+    private static final Op RELU6 = x -> x.clip(0f, 6f);
+
+    /** A block without parameters (pooling, flattening), run as DJL runs it. */
+    private record Stateless(Block block, ParameterStore store) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            return block.forward(store, new NDList(x), false).singletonOrThrow();
+        }
+    }
+
+    /** Turns a block tree made by {@link Architectures} into {@link Op}s with weights copied into one manager. */
+    private static final class Compiler {
+        private final NDManager manager;
+        private final boolean channelsLast;
+        private final ParameterStore emptyStore;
+
+        Compiler(NDManager manager, boolean channelsLast) {
+            this.manager = manager;
+            this.channelsLast = channelsLast;
+            this.emptyStore = new ParameterStore(manager, false);
+        }
+
+        Op compile(Block block) {
+            if (block instanceof SequentialBlock) {
+                List<Op> ops = new ArrayList<>();
+                List<Block> children = block.getChildren().values();
+                for (int i = 0; i < children.size(); i++) {
+                    Block child = children.get(i);
+                    if (child instanceof Conv2d conv && i + 1 < children.size()
+                            && children.get(i + 1) instanceof BatchNorm bn) {
+                        ops.add(foldedConvolution(conv, bn));
+                        i++;
+                    } else {
+                        ops.add(compile(child));
+                    }
+                }
+                return ops.size() == 1 ? ops.get(0) : new Sequence(List.copyOf(ops));
+            }
+            if (block instanceof ParallelBlock && Layers.isResidual(block)) {
+                List<Block> branches = block.getChildren().values();
+                if (branches.size() != 2) {
+                    throw new IllegalStateException("a residual sum has " + branches.size() + " branches");
+                }
+                Block shortcut = branches.get(1);
+                return new Residual(compile(branches.get(0)), shortcut instanceof LambdaBlock ? null : compile(shortcut));
+            }
+            if (block instanceof Conv2d conv) {
+                return foldedConvolution(conv, null);
+            }
+            if (block instanceof Linear) {
+                NDArray bias = block.getParameters().contains("bias") ? copy(block.getParameters().get("bias")) : null;
+                return new FullyConnected(copy(block.getParameters().get("weight")), bias);
+            }
+            if (block instanceof LambdaBlock lambda && block.getParameters().isEmpty()) {
+                return switch (lambda.getName()) {
+                    case "ReLU" -> RELU;
+                    case "ReLU6" -> RELU6;
+                    default -> new Stateless(block, emptyStore);
+                };
+            }
+            throw new IllegalStateException("no inference form for " + block.getClass().getSimpleName());
+        }
+
+        private NDArray copy(Parameter p) {
+            NDArray a = p.getArray();
+            return manager.create(a.toFloatArray(), a.getShape());
+        }
+
+        /**
+         * {@code conv} with {@code bn} (or null) folded in: per output channel o, with
+         * s = γ / sqrt(running variance + ε), the weights W[o] · s and the bias β + (b − running mean) · s,
+         * computed in float64 and rounded once.
+         */
+        private Op foldedConvolution(Conv2d conv, BatchNorm bn) {
+            float[] w = conv.getParameters().get("weight").getArray().toFloatArray();
+            Shape shape = conv.getParameters().get("weight").getArray().getShape();
+            int out = (int) shape.get(0);
+            int perOut = w.length / out;
+            float[] b = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray().toFloatArray() : new float[out];
+            float[] weight = w;
+            float[] bias = b;
+            if (bn != null) {
+                float[] gamma = values(bn, "gamma");
+                float[] beta = values(bn, "beta");
+                float[] mean = values(bn, "runningMean");
+                float[] var = values(bn, "runningVar");
+                weight = new float[w.length];
+                bias = new float[out];
+                for (int o = 0; o < out; o++) {
+                    double s = gamma[o] / Math.sqrt((double) var[o] + Layers.BN_EPSILON);
+                    for (int j = o * perOut; j < (o + 1) * perOut; j++) {
+                        weight[j] = (float) (w[j] * s);
+                    }
+                    bias[o] = (float) (beta[o] + ((double) b[o] - mean[o]) * s);
+                }
+            }
+            NDArray weightArray = manager.create(weight, shape);
+            if (channelsLast) {
+                try (NDArray nchw = weightArray) {
+                    weightArray = Layouts.channelsLast(nchw);
+                }
+            }
+            NDArray biasArray = bn == null && !conv.isIncludeBias() ? null : manager.create(bias);
+            return new Convolution(weightArray, biasArray, conv.getStride(), conv.getPadding(), conv.getDilation(),
+                    conv.getGroups());
+        }
+
+        private static float[] values(BatchNorm bn, String name) {
+            return bn.getParameters().get(name).getArray().toFloatArray();
+        }
+    }
+}

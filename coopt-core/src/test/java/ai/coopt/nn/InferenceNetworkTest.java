@@ -1,0 +1,126 @@
+package ai.coopt.nn;
+
+import ai.coopt.engine.NoGrad;
+import ai.djl.Device;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.FloatBuffer;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The folded inference form computes what the network computes in evaluation mode, and changes nothing in it. */
+class InferenceNetworkTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "convnet-s, 1, 28", "convnet-s, 3, 32",
+        "resnet-s, 3, 32", "resnet18, 3, 32", "resnet50, 3, 32",
+        "mobilenetv2, 1, 28", "mobilenetv2, 3, 32",
+    })
+    void foldedOutputsMatchTheUnfoldedNetworkAndTheNetworkIsUnchanged(String arch, int channels, int size) {
+        try (Network net = Network.create(arch, channels, size, size, 3, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            giveBatchNormsNonTrivialValues(net, m, channels, size);
+            String weights = net.weightsSha256();
+            NDArray x = m.randomNormal(new Shape(3, channels, size, size));
+            float[] expected = net.forward(x, false).toFloatArray();
+            for (boolean channelsLast : new boolean[] {true, false}) {
+                try (InferenceNetwork folded = InferenceNetwork.of(net, channelsLast)) {
+                    assertEquals(net.featureDim(), folded.featureDim());
+                    NDArray y = folded.forward(x);
+                    assertEquals(new Shape(3, net.featureDim()), y.getShape());
+                    assertClose(expected, y.toFloatArray(), arch + (channelsLast ? " channels-last" : " NCHW"));
+                }
+            }
+            assertEquals(weights, net.weightsSha256(), "folding changed the network's weights");
+            assertFalse(x.isReleased(), "the input was closed");
+        }
+    }
+
+    /**
+     * Running statistics from a few training-mode passes over shifted, scaled inputs, and γ, β drawn at random, so
+     * that folding has something to fold.
+     */
+    private static void giveBatchNormsNonTrivialValues(Network net, NDManager m, int channels, int size) {
+        for (int i = 0; i < 3; i++) {
+            net.forward(m.randomNormal(new Shape(4, channels, size, size)).mul(2f).add(0.5f), true);
+        }
+        Random random = new Random(5);
+        for (var e : net.block().getParameters()) {
+            Parameter p = e.getValue();
+            if (p.getType() == Parameter.Type.GAMMA || p.getType() == Parameter.Type.BETA) {
+                float[] v = new float[(int) p.getArray().size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = p.getType() == Parameter.Type.GAMMA ? 0.5f + random.nextFloat() : random.nextFloat() - 0.5f;
+                }
+                p.getArray().set(FloatBuffer.wrap(v));
+            }
+        }
+    }
+
+    /** Within 1e-5 of the largest magnitude of the expected output, element by element. */
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double scale = 0;
+        for (float v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        assertTrue(scale > 0, what + ": all outputs are zero");
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]) / scale);
+        }
+        assertTrue(worst <= 1e-5, what + ": largest difference " + worst + " of the largest output");
+    }
+
+    @Test
+    void inferenceInAnotherThreadRecordsNoAutogradGraph() throws Exception {
+        try (Network net = Network.create("convnet-s", 1, 28, 28, 0, Device.cpu());
+             InferenceNetwork folded = InferenceNetwork.of(net)) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread worker = new Thread(() -> {
+                try (NDManager m = folded.manager().newSubManager()) {
+                    // PyTorch's grad mode is per thread and on by default outside the thread that loaded the engine
+                    assertTrue(JniUtils.isGradMode());
+                    NDArray x = m.randomNormal(new Shape(2, 1, 28, 28));
+                    NDArray recorded = net.forward(x, false).sum();
+                    backward(recorded);
+                    NDArray y = folded.forward(x).sum();
+                    assertThrows(EngineException.class, () -> backward(y), "the folded pass recorded a graph");
+                    assertTrue(JniUtils.isGradMode(), "grad mode was not restored");
+                    try (NoGrad ignored = NoGrad.enter()) {
+                        assertFalse(JniUtils.isGradMode());
+                        NDArray z = net.forward(x, false).sum();
+                        assertThrows(EngineException.class, () -> backward(z));
+                    }
+                    assertTrue(JniUtils.isGradMode());
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "worker");
+            worker.start();
+            worker.join();
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+        }
+    }
+
+    private static void backward(NDArray scalar) {
+        JniUtils.backward((PtNDArray) scalar, (PtNDArray) scalar.onesLike(), false, false);
+    }
+}
