@@ -162,8 +162,20 @@ def main():
     plain = {k: v for k, v in os.environ.items() if k not in ALLOC}
     tuned = dict(plain, **ALLOC)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    results = [measure(arch, a, builds, plain, tuned, sys.stderr) for arch in a.arch.split(",")]
+    results = []
+
+    def save(finished):
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"started": started, "finished": finished, "batch": a.batch, "size": a.size,
+                           "channels": a.channels, "threads": a.threads, "rounds": a.rounds,
+                           "coopt": {k: [v[0]] + v[1] for k, v in builds.items()}, "results": results}, f, indent=1)
+
+    for arch in a.arch.split(","):
+        results.append(measure(arch, a, builds, plain, tuned, sys.stderr))
+        save(None)  # what is measured so far survives an interrupted sitting
     finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M UTC")
+    save(finished)
     loads = [x for r in results for x in r["load1_before_rounds"]]
     other = [x for r in results for x in r["foreign_cores"]]
     print(f"{started} - {finished}; batch {a.batch}, input {a.channels}x{a.size}x{a.size}, {a.threads} threads, "
@@ -171,11 +183,6 @@ def main():
           f"{min(loads)}-{max(loads)}; CPU used by other processes during rounds {min(other)}-{max(other)} cores "
           f"(median {statistics.median(other)})\n")
     print(table(results, builds))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"started": started, "finished": finished, "batch": a.batch, "size": a.size,
-                       "channels": a.channels, "threads": a.threads, "rounds": a.rounds,
-                       "coopt": {k: [v[0]] + v[1] for k, v in builds.items()}, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":
