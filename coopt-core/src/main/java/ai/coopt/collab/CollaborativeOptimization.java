@@ -102,67 +102,84 @@ public final class CollaborativeOptimization {
             throw new UserException("the shared subset has " + plan.shared().length + " samples; alignment needs at least 3 "
                     + "(raise --shared-fraction or set --shared-count)");
         }
-        InProcessPlatform platform = new InProcessPlatform(images, plan);
+        List<String> assigned = new ArrayList<>();
+        Map<String, Integer> preferred = new LinkedHashMap<>();
+        for (int i = 0; i < k; i++) {
+            assigned.add(priors.get(i % priors.size()));
+            preferred.put(participantId(i), i);
+        }
+        InProcessPlatform platform = new InProcessPlatform(images, plan, preferred);
         ImageSet shared = platform.shared();
         preflight(new LinkedHashSet<>(priors), shared, device);
         phases.put("distribution", (System.nanoTime() - p) / 1e9);
 
         try (Scratch scratch = Scratch.beside(out)) {
             p = System.nanoTime();
-            List<String> assigned = new ArrayList<>();
-            for (int i = 0; i < k; i++) {
-                assigned.add(priors.get(i % priors.size()));
-            }
             int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
-            for (Contribution c : optimize(platform, plan, assigned, workers, device, s.batchSize(), progress, scratch)) {
-                platform.upload(c);
-            }
-            List<Contribution> uploads = platform.uploads();
+            List<ParticipantLoop.Summary> summaries = optimize(platform, plan, assigned, workers, device, s.batchSize(),
+                    progress, scratch);
             phases.put("optimization", (System.nanoTime() - p) / 1e9);
 
-            p = System.nanoTime();
-            List<Double> uniformity = uploads.stream().map(c -> c.prior().uniformity()).toList();
-            int reference = 0;
-            for (int i = 1; i < uniformity.size(); i++) {
-                if (uniformity.get(i) < uniformity.get(reference)) {
-                    reference = i;
-                }
-            }
-            long[] sharedIds = longs(plan.shared());
-            Fusion.Fused fused = s.align().equals("ridge") ? Fusion.ridge(uploads, sharedIds, reference, scratch)
-                    : Fusion.none(uploads, sharedIds, reference, scratch);
-            phases.put("alignment", (System.nanoTime() - p) / 1e9);
-
-            p = System.nanoTime();
-            DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), s.dim(), scratch, progress);
-            ManifestProvenance provenance = new ManifestProvenance(
-                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
-                            images.skipped()),
-                    new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
-                    uploads.stream().map(Contribution::prior).toList(), fused.alignment(),
-                    new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), s.seed()));
-            OptimizedDataset.RawOutputs raw = new OptimizedDataset.RawOutputs(
-                    uploads.stream().map(Contribution::shardOutputs).toList(),
-                    uploads.stream().map(Contribution::shardIds).toList());
-            OptimizedDataset.write(out, post.targets(), fused.ids(), provenance, raw);
-            phases.put("fusion", (System.nanoTime() - p) / 1e9);
-
-            return new Result(out, fused.ids().length, post.dim(), assigned, uniformity, reference,
-                    fused.alignment().residuals(), fused.alignment().regularizations(),
-                    uploads.stream().map(Contribution::seconds).toList(),
-                    uploads.stream().mapToDouble(Contribution::uniformitySeconds).sum(), workers, phases,
+            Written written = fuseAndWrite(platform.sharedOutputs(), platform.shards(), longs(plan.shared()), s.align(),
+                    s.dim(), new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
+                            images.skipped()), created, s.seed(), out, scratch, progress);
+            phases.put("alignment", written.alignmentSeconds());
+            phases.put("fusion", written.fusionSeconds());
+            List<SharedOutputs> byParticipant = platform.sharedOutputs();
+            return new Result(out, written.count(), written.dim(), assigned,
+                    byParticipant.stream().map(o -> o.prior().uniformity()).toList(), written.reference(),
+                    written.alignment().residuals(), written.alignment().regularizations(),
+                    summaries.stream().map(ParticipantLoop.Summary::seconds).toList(),
+                    summaries.stream().mapToDouble(ParticipantLoop.Summary::uniformitySeconds).sum(), workers, phases,
                     (System.nanoTime() - t0) / 1e9, images.skipped());
         }
     }
 
+    /** The id of the i-th participant of an in-process run. */
+    static String participantId(int i) {
+        return "participant-" + i;
+    }
+
     /**
-     * Phase 2: every participant runs its prior on its shard and on S, {@code workers} at a time (on a pool of
-     * that many threads). One at a time, each draws its own progress bars; several at once share one bar.
+     * What {@link #fuseAndWrite} made.
+     *
+     * @param reference the reference participant's position in the manifest's list
      */
-    private static List<Contribution> optimize(InProcessPlatform platform, ShardPlan plan, List<String> assigned, int workers,
-                                               Device device, int batchSize, ProgressListener progress,
-                                               Scratch scratch) {
+    public record Written(int count, int dim, int reference, ManifestProvenance.Alignment alignment,
+                          List<String> participantIds, double alignmentSeconds, double fusionSeconds) {}
+
+    /**
+     * Phases 3 and 5 over accepted outputs, wherever they came from (this process or the networked platform):
+     * align onto the most uniform prior, merge by id, post-process once, write the optimized dataset to {@code out}
+     * (with every participant's raw outputs).
+     */
+    public static Written fuseAndWrite(List<SharedOutputs> shared, List<ShardOutputs> shards, long[] sharedIds,
+                                       String align, int dim, ManifestProvenance.Source source,
+                                       ManifestProvenance.Created created, long seed, Path out, Scratch scratch,
+                                       ProgressListener progress) {
+        long p = System.nanoTime();
+        Fusion.Fused fused = Fusion.fuse(shared, shards, sharedIds, align, scratch);
+        double alignmentSeconds = (System.nanoTime() - p) / 1e9;
+        p = System.nanoTime();
+        DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), dim, scratch, progress);
+        ManifestProvenance provenance = new ManifestProvenance(source,
+                new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
+                fused.participants(), fused.alignment(),
+                new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), seed));
+        OptimizedDataset.write(out, post.targets(), fused.ids(), provenance, fused.raw());
+        return new Written(fused.ids().length, post.dim(), fused.alignment().reference(), fused.alignment(),
+                fused.participantIds(), alignmentSeconds, (System.nanoTime() - p) / 1e9);
+    }
+
+    /**
+     * Phase 2: every participant runs its prior on S and on one shard, {@code workers} at a time (on a pool of
+     * that many threads), each through the same {@link ParticipantLoop} a networked participant runs. One at a time,
+     * each draws its own progress bars; several at once share one bar.
+     */
+    private static List<ParticipantLoop.Summary> optimize(InProcessPlatform platform, ShardPlan plan,
+                                                          List<String> assigned, int workers, Device device,
+                                                          int batchSize, ProgressListener progress, Scratch scratch) {
         ImageSet shared = platform.shared();
         long images = (long) plan.shared().length * assigned.size()
                 + IntStream.range(0, assigned.size()).mapToLong(i -> plan.shard(i).length).sum();
@@ -176,16 +193,19 @@ public final class CollaborativeOptimization {
             return t;
         });
         try {
-            List<Future<Contribution>> futures = new ArrayList<>();
+            List<Future<ParticipantLoop.Summary>> futures = new ArrayList<>();
             for (int i = 0; i < assigned.size(); i++) {
-                int index = i;
-                long[] ids = longs(plan.shard(i));
-                Participant participant = new LocalParticipant(assigned.get(i), device, batchSize,
-                        combined == null ? progress : combined.part(), scratch);
-                futures.add(pool.submit(() -> participant.optimize(index, platform.shard(index), ids, shared)));
+                String id = participantId(i);
+                String spec = assigned.get(i);
+                ProgressListener own = combined == null ? progress : combined.part();
+                futures.add(pool.submit(() -> {
+                    try (Participant participant = new LocalParticipant(id, spec, shared, device, batchSize, own, scratch)) {
+                        return ParticipantLoop.run(platform, participant, 1, Thread::sleep);
+                    }
+                }));
             }
-            List<Contribution> out = new ArrayList<>();
-            for (Future<Contribution> f : futures) {
+            List<ParticipantLoop.Summary> out = new ArrayList<>();
+            for (Future<ParticipantLoop.Summary> f : futures) {
                 out.add(result(f));
             }
             return out;
@@ -198,10 +218,10 @@ public final class CollaborativeOptimization {
     }
 
     private static long[] longs(int[] ids) {
-        return Arrays.stream(ids).asLongStream().toArray();
+        return InProcessPlatform.longs(ids);
     }
 
-    private static Contribution result(Future<Contribution> f) {
+    private static <T> T result(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package ai.coopt.collab;
 
 import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
 import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
@@ -17,43 +18,106 @@ import java.util.List;
  * Phases 3 and 5: map every participant's outputs into the reference participant's space and
  * merge them, in id order, into one matrix of raw outputs. Shard rows stream from disk to disk a block
  * at a time (files of the run's scratch directory), so the fused data may be far larger than memory.
+ * Participants are told apart by id, never by list position: a participant may have optimized any number of
+ * shards (one participant that optimized none takes no part).
  */
-final class Fusion {
+public final class Fusion {
     /** Rows each participant's merge cursor reads at a time. */
     private static final int CURSOR_ROWS = 4096;
 
-    /** The merged outputs (a scratch file) and how they were aligned. */
-    record Fused(Rows outputs, long[] ids, ManifestProvenance.Alignment alignment) {}
+    /**
+     * The merged outputs (a scratch file) and how they were aligned.
+     *
+     * @param participants the manifest's entries, in the order of {@code raw} and of the alignment's lists
+     * @param raw each participant's own rows (all its shards, ascending ids), before alignment
+     */
+    public record Fused(Rows outputs, long[] ids, ManifestProvenance.Alignment alignment,
+                        List<ManifestProvenance.Participant> participants, List<String> participantIds,
+                        OptimizedDataset.RawOutputs raw) {}
+
+    /** One participant's outputs: on S, and on all its shards merged by id. */
+    private record Part(SharedOutputs shared, long[] ids, Rows rows) {}
 
     private Fusion() {}
 
     /**
-     * Ridge alignment (λ by generalised cross-validation) of each participant's outputs onto the
-     * reference's, fitted on the shared subset S.
+     * Aligns and merges.
+     *
+     * @param shared each participant's outputs on S, in the order the manifest will list them
+     * @param shards every accepted shard, each by a participant of {@code shared}; together disjoint
+     * @param align {@code ridge} (λ by generalised cross-validation, fitted on S) or {@code none}
      */
-    static Fused ridge(List<Contribution> cs, long[] sharedIds, int reference, Scratch scratch) {
-        Contribution ref = cs.get(reference);
+    public static Fused fuse(List<SharedOutputs> shared, List<ShardOutputs> shards, long[] sharedIds, String align,
+                             Scratch scratch) {
+        List<Part> parts = new ArrayList<>();
+        for (SharedOutputs s : shared) {
+            List<ShardOutputs> own = shards.stream().filter(o -> o.participant().equals(s.participant())).toList();
+            if (!own.isEmpty()) {
+                parts.add(part(s, own, scratch));
+            }
+        }
+        for (ShardOutputs o : shards) {
+            if (shared.stream().noneMatch(s -> s.participant().equals(o.participant()))) {
+                throw new IllegalArgumentException("shard " + o.shard() + " comes from " + o.participant()
+                        + ", who sent no outputs on the shared subset");
+            }
+        }
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("no shard to fuse");
+        }
+        int reference = 0;
+        for (int i = 1; i < parts.size(); i++) {
+            if (parts.get(i).shared().prior().uniformity() < parts.get(reference).shared().prior().uniformity()) {
+                reference = i;
+            }
+        }
+        return switch (align) {
+            case "ridge" -> ridge(parts, sharedIds, reference, scratch);
+            case "none" -> none(parts, sharedIds, reference, scratch);
+            default -> throw new IllegalArgumentException("alignment must be ridge or none, not " + align);
+        };
+    }
+
+    /** A participant's shards as one id-ordered set of rows (the shard itself when it has one). */
+    private static Part part(SharedOutputs s, List<ShardOutputs> own, Scratch scratch) {
+        for (ShardOutputs o : own) {
+            if (o.rows().dim() != s.dim() || o.rows().count() != o.ids().length) {
+                throw new IllegalArgumentException(s.participant() + "'s shard " + o.shard() + " has " + o.rows().count()
+                        + " rows of " + o.rows().dim() + " for " + o.ids().length + " ids of width " + s.dim());
+            }
+        }
+        if (own.size() == 1) {
+            return new Part(s, own.get(0).ids(), own.get(0).rows());
+        }
+        Merged m = merge(own.stream().map(ShardOutputs::ids).toList(), own.stream().map(ShardOutputs::rows).toList(),
+                s.dim(), "participant", scratch);
+        return new Part(s, m.ids(), m.rows());
+    }
+
+    private static Fused ridge(List<Part> parts, long[] sharedIds, int reference, Scratch scratch) {
+        Part ref = parts.get(reference);
         int m = sharedIds.length;
-        Matrix refShared = new Matrix(ref.sharedOutputs(), m, ref.outputDim());
+        Matrix refShared = new Matrix(ref.shared().values(), m, ref.shared().dim());
         List<Rows> mapped = new ArrayList<>();
         List<Double> lambdas = new ArrayList<>();
         List<Double> residuals = new ArrayList<>();
-        for (Contribution c : cs) {
-            if (c.participant() == reference) {
-                mapped.add(c.shardOutputs());
+        for (int i = 0; i < parts.size(); i++) {
+            Part c = parts.get(i);
+            if (i == reference) {
+                mapped.add(c.rows());
                 lambdas.add(0.0);
                 residuals.add(0.0);
                 continue;
             }
-            RidgeAlignment map = RidgeAlignment.fit(new Matrix(c.sharedOutputs(), m, c.outputDim()), refShared);
-            try (RowFile.Writer out = scratch.rows("aligned", ref.outputDim())) {
-                map.apply(c.shardOutputs(), out);
+            RidgeAlignment map = RidgeAlignment.fit(new Matrix(c.shared().values(), m, c.shared().dim()), refShared);
+            try (RowFile.Writer out = scratch.rows("aligned", ref.shared().dim())) {
+                map.apply(c.rows(), out);
                 mapped.add(scratch.keep(out.finish()));
             }
             lambdas.add(map.lambda());
             residuals.add(map.relativeResidual());
         }
-        return merge(cs, mapped, ref.outputDim(), new ManifestProvenance.Alignment(reference, boxed(sharedIds),
+        return fused(parts, mapped, ref.shared().dim(), new ManifestProvenance.Alignment(reference, boxed(sharedIds),
                 "ridge-gcv", lambdas, residuals), scratch);
     }
 
@@ -62,16 +126,27 @@ final class Fusion {
      * (PCA to the narrowest participant's width, standardised) and stacked, so every shard keeps
      * its own prior's space.
      */
-    static Fused none(List<Contribution> cs, long[] sharedIds, int reference, Scratch scratch) {
-        int dim = cs.stream().mapToInt(c -> Math.min(c.outputDim(), c.shardIds().length)).min().orElseThrow();
+    private static Fused none(List<Part> parts, long[] sharedIds, int reference, Scratch scratch) {
+        int dim = parts.stream().mapToInt(c -> Math.min(c.shared().dim(), c.ids().length)).min().orElseThrow();
         List<Rows> own = new ArrayList<>();
-        for (Contribution c : cs) {
-            Rows t = DataOptimization.postprocess(c.shardOutputs(), 0, scratch, ProgressListener.NONE).targets();
+        for (Part c : parts) {
+            Rows t = DataOptimization.postprocess(c.rows(), 0, scratch, ProgressListener.NONE).targets();
             own.add(t.dim() == dim ? t : padded(t, dim));
         }
-        List<Double> zeros = cs.stream().map(c -> 0.0).toList();
-        return merge(cs, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds), "none", zeros, zeros),
+        List<Double> zeros = parts.stream().map(c -> 0.0).toList();
+        return fused(parts, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds), "none", zeros, zeros),
                 scratch);
+    }
+
+    private static Fused fused(List<Part> parts, List<Rows> rows, int dim, ManifestProvenance.Alignment alignment,
+                               Scratch scratch) {
+        Merged all = merge(parts.stream().map(Part::ids).toList(), rows, dim, "fused", scratch);
+        List<ManifestProvenance.Participant> described = parts.stream().map(p -> p.shared().prior().participant(
+                new ManifestProvenance.Shard(p.ids().length, p.ids()[0], p.ids()[p.ids().length - 1]))).toList();
+        return new Fused(all.rows(), all.ids(), alignment, described,
+                parts.stream().map(p -> p.shared().participant()).toList(),
+                new OptimizedDataset.RawOutputs(parts.stream().map(Part::rows).toList(),
+                        parts.stream().map(Part::ids).toList()));
     }
 
     /** {@code rows} cut or padded with zeros to width {@code dim}. */
@@ -100,21 +175,22 @@ final class Fusion {
         };
     }
 
+    private record Merged(Rows rows, long[] ids) {}
+
     /**
-     * All participants' rows in ascending id order, written to one scratch file by a K-way merge of the shards
-     * (each sorted by id): every row is read once, sequentially, through one small buffer per participant.
+     * Several id-sorted sets of rows as one, in ascending id order, written to one scratch file by a K-way merge:
+     * every row is read once, sequentially, through one small buffer per set. Ids must not repeat across sets.
      */
-    private static Fused merge(List<Contribution> cs, List<Rows> rows, int dim, ManifestProvenance.Alignment alignment,
-                               Scratch scratch) {
-        int total = cs.stream().mapToInt(c -> c.shardIds().length).sum();
+    private static Merged merge(List<long[]> idSets, List<Rows> rows, int dim, String name, Scratch scratch) {
+        int total = Math.toIntExact(idSets.stream().mapToLong(ids -> ids.length).sum());
         List<Cursor> cursors = new ArrayList<>();
-        for (int k = 0; k < cs.size(); k++) {
-            cursors.add(new Cursor(cs.get(k).shardIds(), rows.get(k)));
+        for (int k = 0; k < idSets.size(); k++) {
+            cursors.add(new Cursor(idSets.get(k), rows.get(k)));
         }
         long[] ids = new long[total];
         int block = Rows.blockRows(dim);
         float[] out = new float[Math.multiplyExact(Math.min(block, Math.max(1, total)), dim)];
-        try (RowFile.Writer w = scratch.rows("fused", dim)) {
+        try (RowFile.Writer w = scratch.rows(name, dim)) {
             int buffered = 0;
             for (int j = 0; j < total; j++) {
                 Cursor next = null;
@@ -124,6 +200,9 @@ final class Fusion {
                     }
                 }
                 ids[j] = next.id();
+                if (j > 0 && ids[j] == ids[j - 1]) {
+                    throw new IllegalArgumentException("sample " + ids[j] + " is in two shards");
+                }
                 next.take(out, buffered * dim);
                 if (++buffered == block) {
                     w.write(out, 0, buffered);
@@ -131,7 +210,7 @@ final class Fusion {
                 }
             }
             w.write(out, 0, buffered);
-            return new Fused(scratch.keep(w.finish()), ids, alignment);
+            return new Merged(scratch.keep(w.finish()), ids);
         }
     }
 

@@ -6,27 +6,40 @@ import ai.coopt.data.ShardPlan;
 import ai.coopt.store.Rows;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
-/** The platform inside this process: it holds the split's images and the uploads. */
+/**
+ * The platform inside this process ({@code coopt collab}): it holds the split's images, leases shards (a lease never
+ * expires: everyone here finishes or the run fails) and keeps the accepted outputs in memory (the shard rows stay in
+ * their scratch files). A participant may be given a preferred shard, so that K participants with one shard each
+ * always pair up the same way, whatever order their threads ask in.
+ */
 public final class InProcessPlatform implements Platform {
     private final ImageSet data;
     private final ShardPlan plan;
-    private final List<Contribution> uploads = new ArrayList<>();
+    private final Map<String, Integer> preferred;
+    private final Map<String, SharedOutputs> shared = new LinkedHashMap<>();
+    private final ShardOutputs[] accepted;
+    private final String[] holders;
+    private final Map<Integer, String> tokens = new HashMap<>();
 
-    public InProcessPlatform(ImageSet data, ShardPlan plan) {
+    /** @param preferred participant id → the shard it is offered first (may be empty) */
+    public InProcessPlatform(ImageSet data, ShardPlan plan, Map<String, Integer> preferred) {
         this.data = data;
         this.plan = plan;
+        this.preferred = Map.copyOf(preferred);
+        this.accepted = new ShardOutputs[plan.participants()];
+        this.holders = new String[plan.participants()];
     }
 
     @Override
-    public ShardPlan plan() {
-        return plan;
-    }
-
-    @Override
-    public ImageSet shard(int k) {
-        return data.subset(plan.shard(k));
+    public RoundInfo round() {
+        return new RoundInfo(plan.participants(), longs(plan.shared()), plan.seed(), data.fingerprint());
     }
 
     @Override
@@ -35,21 +48,89 @@ public final class InProcessPlatform implements Platform {
     }
 
     @Override
-    public void upload(Contribution c) {
-        int rows = plan.shard(c.participant()).length;
-        if (c.shardIds().length != rows || c.shardOutputs().count() != rows || c.shardOutputs().dim() != c.outputDim()
-                || c.sharedOutputs().length != (long) plan.shared().length * c.outputDim()) {
-            throw new IllegalArgumentException("participant " + c.participant() + " uploaded outputs of the wrong shape");
+    public synchronized boolean hasShared(String participant) {
+        return shared.containsKey(participant);
+    }
+
+    @Override
+    public synchronized void submitShared(SharedOutputs s) {
+        if (s.values().length != (long) plan.shared().length * s.dim()) {
+            throw new IllegalArgumentException(s.participant() + " uploaded " + s.values().length
+                    + " values on the shared subset, not " + plan.shared().length + " rows of " + s.dim());
         }
-        if (!allFinite(c.sharedOutputs(), c.sharedOutputs().length)) {
-            throw nonFinite(c);
+        if (!allFinite(s.values(), s.values().length)) {
+            throw nonFinite(s.participant(), s.prior().prior());
         }
-        c.shardOutputs().forEachBlock(Rows.blockRows(c.outputDim()), (first, n, values) -> {
-            if (!allFinite(values, n * c.outputDim())) {
-                throw nonFinite(c);
+        shared.putIfAbsent(s.participant(), s);
+    }
+
+    @Override
+    public synchronized Lease lease(String participant) {
+        for (int k = 0; k < holders.length; k++) {
+            if (participant.equals(holders[k]) && accepted[k] == null) {
+                return granted(k);
+            }
+        }
+        Integer first = preferred.get(participant);
+        if (first != null && first >= 0 && first < holders.length && holders[first] == null) {
+            return take(first, participant);
+        }
+        for (int k = 0; k < holders.length; k++) {
+            if (holders[k] == null) {
+                return take(k, participant);
+            }
+        }
+        return Arrays.stream(accepted).allMatch(a -> a != null) ? new Lease.Done() : new Lease.Wait(100);
+    }
+
+    private Lease.Granted take(int k, String participant) {
+        holders[k] = participant;
+        tokens.put(k, UUID.randomUUID().toString());
+        return granted(k);
+    }
+
+    private Lease.Granted granted(int k) {
+        return new Lease.Granted(k, longs(plan.shard(k)), tokens.get(k), Long.MAX_VALUE);
+    }
+
+    @Override
+    public synchronized Lease.Granted renew(String participant, Lease.Granted lease) {
+        check(participant, lease);
+        return lease;
+    }
+
+    @Override
+    public ImageSet shard(Lease.Granted lease) {
+        return data.subset(plan.shard(lease.shard()));
+    }
+
+    @Override
+    public synchronized void upload(Lease.Granted lease, ShardOutputs c) {
+        check(c.participant(), lease);
+        SharedOutputs s = shared.get(c.participant());
+        if (s == null) {
+            throw new IllegalStateException(c.participant() + " uploaded a shard before its outputs on the shared subset");
+        }
+        int rows = plan.shard(lease.shard()).length;
+        if (c.shard() != lease.shard() || !Arrays.equals(c.ids(), lease.ids()) || c.rows().count() != rows
+                || c.rows().dim() != s.dim()) {
+            throw new IllegalArgumentException(c.participant() + " uploaded outputs of the wrong shape for shard "
+                    + lease.shard());
+        }
+        c.rows().forEachBlock(Rows.blockRows(s.dim()), (first, n, values) -> {
+            if (!allFinite(values, n * s.dim())) {
+                throw nonFinite(c.participant(), s.prior().prior());
             }
         });
-        uploads.add(c);
+        if (accepted[lease.shard()] == null) {
+            accepted[lease.shard()] = c;
+        }
+    }
+
+    private void check(String participant, Lease.Granted lease) {
+        if (!participant.equals(holders[lease.shard()]) || !lease.token().equals(tokens.get(lease.shard()))) {
+            throw new IllegalStateException(participant + " does not hold shard " + lease.shard());
+        }
     }
 
     private static boolean allFinite(float[] values, int n) {
@@ -61,15 +142,28 @@ public final class InProcessPlatform implements Platform {
         return true;
     }
 
-    private static UserException nonFinite(Contribution c) {
-        return new UserException("participant " + c.participant() + " (" + c.prior().prior()
-                + ") uploaded a non-finite output; its prior is unusable on this data");
+    private static UserException nonFinite(String participant, String prior) {
+        return new UserException(participant + " (" + prior + ") uploaded a non-finite output; its prior is unusable on this data");
     }
 
-    /** What was uploaded, in participant order. */
-    List<Contribution> uploads() {
-        List<Contribution> sorted = new ArrayList<>(uploads);
-        sorted.sort((a, b) -> Integer.compare(a.participant(), b.participant()));
-        return sorted;
+    /** The accepted outputs on S: participants with a preferred shard first, in that order, then by arrival. */
+    synchronized List<SharedOutputs> sharedOutputs() {
+        List<SharedOutputs> out = new ArrayList<>();
+        preferred.entrySet().stream().sorted(Map.Entry.comparingByValue())
+                .map(e -> shared.get(e.getKey())).filter(o -> o != null).forEach(out::add);
+        shared.values().stream().filter(o -> !preferred.containsKey(o.participant())).forEach(out::add);
+        return out;
+    }
+
+    /** The accepted shards, in shard order. */
+    synchronized List<ShardOutputs> shards() {
+        if (Arrays.stream(accepted).anyMatch(a -> a == null)) {
+            throw new IllegalStateException("not every shard was accepted");
+        }
+        return List.of(accepted);
+    }
+
+    static long[] longs(int[] ids) {
+        return Arrays.stream(ids).asLongStream().toArray();
     }
 }

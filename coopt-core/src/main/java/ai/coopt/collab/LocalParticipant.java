@@ -11,44 +11,73 @@ import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
 /**
- * A participant in this process: opens its prior, embeds its shard (into a file of the run's scratch directory,
- * batch by batch) and S (in memory), closes the prior.
+ * A participant whose prior runs in this process: embeds S in memory and each shard batch by batch into a file of
+ * the scratch directory. Used by {@code coopt collab} (one per prior) and by {@code coopt participant run}.
  */
 public final class LocalParticipant implements Participant {
-    private final String prior;
-    private final Device device;
-    private final int batchSize;
+    private final String id;
+    private final Prior prior;
+    private final Embedder embedder;
     private final ProgressListener progress;
     private final Scratch scratch;
+    private String adaptation;
 
-    public LocalParticipant(String prior, Device device, int batchSize, ProgressListener progress, Scratch scratch) {
-        this.prior = prior;
-        this.device = device;
-        this.batchSize = batchSize;
+    /**
+     * Opens the prior for the data of {@code shared} (the shards have the same image shape).
+     *
+     * @param scratch where shard outputs are written (the caller's; the files live as long as it does)
+     */
+    public LocalParticipant(String id, String priorSpec, ImageSet shared, Device device, int batchSize,
+                            ProgressListener progress, Scratch scratch) {
+        this.id = id;
+        this.prior = Priors.open(priorSpec, shared, device);
+        this.embedder = new Embedder(batchSize, 1);
         this.progress = progress;
         this.scratch = scratch;
     }
 
     @Override
+    public String id() {
+        return id;
+    }
+
+    /** The opened prior's weights checksum. */
+    public String weightsSha256() {
+        return prior.weightsSha256();
+    }
+
+    /** The opened prior's spec. */
     public String prior() {
-        return prior;
+        return prior.spec();
     }
 
     @Override
-    public Contribution optimize(int index, ImageSet shard, long[] shardIds, ImageSet shared) {
+    public SharedOutputs embedShared(ImageSet shared) {
         long t0 = System.nanoTime();
-        try (Prior p = Priors.open(prior, shard, device)) {
-            Embedder embedder = new Embedder(batchSize, 1);
-            Embedder.Result onShard = embedder.embed(p, shard, "participant " + index + " (" + p.spec() + ") shard", progress,
-                    scratch, "participant" + index);
-            Embedder.Result onShared = embedder.embed(p, shared, "participant " + index + " shared subset", progress);
-            long u = System.nanoTime();
-            double uniformity = Uniformity.value(onShared.values(), onShared.count(), onShared.dim(), Uniformity.DEFAULT_T);
-            double uniformitySeconds = (System.nanoTime() - u) / 1e9;
-            var description = DataOptimization.participant(p, onShard.adaptation(), uniformity, shared.count(),
-                    shardIds.length, shardIds[0], shardIds[shardIds.length - 1]);
-            return new Contribution(index, description, p.outputDim(), shardIds, onShard.outputs(), onShared.values(),
-                    (System.nanoTime() - t0) / 1e9, uniformitySeconds);
+        Embedder.Result onShared = embedder.embed(prior, shared, id + " (" + prior.spec() + ") shared subset", progress);
+        long u = System.nanoTime();
+        double uniformity = Uniformity.value(onShared.values(), onShared.count(), onShared.dim(), Uniformity.DEFAULT_T);
+        double uniformitySeconds = (System.nanoTime() - u) / 1e9;
+        adaptation = onShared.adaptation();
+        var d = DataOptimization.participant(prior, adaptation, uniformity, shared.count(), 1, 0, 0);
+        PriorReport report = new PriorReport(d.prior(), d.kind(), d.weightsSha256(), d.input(), d.outputDim(),
+                d.uniformity(), d.uniformitySubset());
+        return new SharedOutputs(id, report, onShared.values(), (System.nanoTime() - t0) / 1e9, uniformitySeconds);
+    }
+
+    @Override
+    public ShardOutputs embedShard(int shard, ImageSet images, long[] ids) {
+        if (images.count() != ids.length) {
+            throw new IllegalArgumentException(images.count() + " images for " + ids.length + " ids");
         }
+        long t0 = System.nanoTime();
+        Embedder.Result out = embedder.embed(prior, images, id + " (" + prior.spec() + ") shard " + shard, progress,
+                scratch, id + "-shard" + shard);
+        return new ShardOutputs(id, shard, ids, out.outputs(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Override
+    public void close() {
+        prior.close();
     }
 }

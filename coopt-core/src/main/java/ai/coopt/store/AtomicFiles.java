@@ -70,6 +70,18 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Flushes a directory's entries (a rename into it) to disk, so a rename survives a power loss; a file system
+     * that cannot open directories for this (not Linux) is left to its own guarantees.
+     */
+    public static void syncDirectory(Path directory) {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // opening a directory is not supported everywhere; the rename itself already happened atomically
+        }
+    }
+
     /** Writes {@code bytes} to {@code file} atomically; see {@link #write(Path, FileContent)}. */
     public static void writeBytes(Path file, byte[] bytes) {
         write(file, channel -> {
@@ -261,7 +273,7 @@ public final class AtomicFiles {
      * Deletes a file or directory tree, best effort: it runs on cleanup paths, where the error that caused the
      * cleanup matters more than a leftover hidden file.
      */
-    private static void deleteQuietly(Path path) {
+    public static void deleteQuietly(Path path) {
         try {
             if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
                 return;

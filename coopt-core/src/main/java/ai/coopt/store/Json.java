@@ -74,6 +74,11 @@ public final class Json {
             .build();
 
     /** The largest JSON file read: descriptions and manifests are far smaller; anything larger is refused unread. */
+    /** The one strict mapper, for the platform's requests and responses too; never reconfigure it. */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
     static final long MAX_FILE_BYTES = 64L << 20;
 
     private static final String INSTANT = "an ISO-8601 instant such as 2025-01-31T12:00:00Z";

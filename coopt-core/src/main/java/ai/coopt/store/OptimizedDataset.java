@@ -4,9 +4,6 @@ import ai.coopt.UserException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -231,7 +228,7 @@ public final class OptimizedDataset {
             throw new UserException(targetsFile + ": tensor '" + IDS + "' holds " + idsEntry.shape()[0] + " ids but "
                     + MANIFEST_FILE + " records count " + count);
         }
-        long[] ids = readIds(layout, idsEntry);
+        long[] ids = layout.longs(idsEntry);
         String problem = idsProblem(ids, provenance.source().count());
         if (problem != null) {
             throw new UserException(targetsFile + ": " + problem);
@@ -241,32 +238,6 @@ public final class OptimizedDataset {
                     Rows.blockRows(dim), (first, n, values) -> { });
         }
         return new OptimizedDataset(dir, count, dim, actual, provenance, (ObjectNode) json, layout, ids);
-    }
-
-    /** The int64 tensor {@code entry} of {@code layout}'s file, whole (ids: one long per sample). */
-    private static long[] readIds(SafeTensors.Layout layout, SafeTensors.Entry entry) {
-        if (entry.size() > Integer.MAX_VALUE - 8) {
-            throw new UserException(layout.file() + ": tensor '" + entry.name() + "' holds " + entry.size() + " ids, too many");
-        }
-        long[] ids = new long[(int) entry.size()];
-        try (FileChannel channel = FileChannel.open(layout.file())) {
-            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long position = layout.dataStart() + entry.begin();
-            for (int at = 0; at < ids.length; ) {
-                int n = Math.min(chunk.capacity() / Long.BYTES, ids.length - at);
-                chunk.clear().limit(n * Long.BYTES);
-                while (chunk.hasRemaining()) {
-                    if (channel.read(chunk, position + (long) at * Long.BYTES + chunk.position()) < 0) {
-                        throw new UserException(layout.file() + ": ends unexpectedly (was it modified while being read?)");
-                    }
-                }
-                chunk.flip().asLongBuffer().get(ids, at, n);
-                at += n;
-            }
-        } catch (IOException e) {
-            throw new UserException(layout.file() + ": cannot read: " + IoErrors.reason(e), e);
-        }
-        return ids;
     }
 
     /**
@@ -334,7 +305,7 @@ public final class OptimizedDataset {
             throw new UserException(dir.resolve(RAW_FILE) + ": no raw outputs for participant " + k);
         }
         SafeTensors.Entry outputs = raw.entry("outputs_" + k, DType.F32, 2, "[rows, width]");
-        long[] ids = readIds(raw, raw.entry("ids_" + k, DType.I64, 1, "[rows]"));
+        long[] ids = raw.longs(raw.entry("ids_" + k, DType.I64, 1, "[rows]"));
         if (ids.length != outputs.shape()[0]) {
             throw new UserException(dir.resolve(RAW_FILE) + ": participant " + k + " has " + outputs.shape()[0]
                     + " rows of outputs but " + ids.length + " ids");

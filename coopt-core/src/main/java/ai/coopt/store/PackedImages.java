@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntToLongFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -93,7 +94,8 @@ public final class PackedImages {
                 int first = s * shardImages;
                 int count = Math.min(shardImages, n - first);
                 String name = shardName(s, shards);
-                String sha = writeShard(tmp.resolve(name), images, first, count, fingerprint);
+                String sha = writeShard(tmp.resolve(name), images, first, count, i -> first + i, images.hasLabels(),
+                        fingerprint);
                 written.add(new Shard(name, count, sha));
                 progress.advance(first + count);
             }
@@ -118,15 +120,107 @@ public final class PackedImages {
      */
     private record HeaderEntry(String dtype, List<Long> shape, List<Long> dataOffsets) {}
 
-    private static String writeShard(Path file, ImageSet images, int first, int count, ImageSet.Fingerprint fingerprint)
+    /**
+     * Writes {@code images} (in order, without labels) as one shard file whose i-th image has id {@code ids[i]}: how
+     * the platform serves a participant the images of its shard. Written to a temporary sibling, made durable and
+     * renamed into place.
+     *
+     * @return the file's sha256
+     */
+    public static String writeFile(Path file, ImageSet images, long[] ids) {
+        if (images.count() != ids.length || ids.length == 0) {
+            throw new IllegalArgumentException(images.count() + " images for " + ids.length + " ids");
+        }
+        String[] sha = new String[1];
+        AtomicFiles.write(file, out -> sha[0] = writeShard(out, images, 0, ids.length, i -> ids[i], false,
+                new ImageSet.Fingerprint(ids.length, images.channels(), images.height(), images.width())));
+        return sha[0];
+    }
+
+    /**
+     * Opens a file written by {@link #writeFile} after checking its sha256, its header and that it holds exactly
+     * {@code ids}, in order; the images are read from the file on demand.
+     *
+     * @throws UserException for anything missing, malformed, or not what was expected, naming the file
+     */
+    public static ImageSet openFile(Path file, String sha256, long[] ids, String source) {
+        if (!Files.isRegularFile(file)) {
+            throw new UserException(file + ": missing");
+        }
+        String actual = Checksums.sha256(file);
+        if (!actual.equals(sha256)) {
+            throw new UserException(file + ": checksum mismatch (sha256 " + actual + ", expected " + sha256 + ")");
+        }
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header head = header(in, file);
+            JsonNode header = head.json();
+            JsonNode shape = header.path("images").path("shape");
+            if (shape.size() != 4) {
+                throw new UserException(file + ": no images tensor of rank 4");
+            }
+            int c = shape.get(1).asInt();
+            int h = shape.get(2).asInt();
+            int w = shape.get(3).asInt();
+            if ((c != 1 && c != 3) || h < 1 || w < 1 || h > ai.coopt.nn.Architectures.MAX_SIDE
+                    || w > ai.coopt.nn.Architectures.MAX_SIDE) {
+                throw new UserException(file + ": image shape " + c + "x" + h + "x" + w + " is not 1 or 3 channels of at most "
+                        + ai.coopt.nn.Architectures.MAX_SIDE + " pixels a side");
+            }
+            long n = ids.length;
+            long imageBytes = n * c * h * w;
+            expect(file, header, "ids", "I64", List.of(n), 0, 8 * n);
+            expect(file, header, "images", "U8", List.of(n, (long) c, (long) h, (long) w), 8 * n, 8 * n + imageBytes);
+            long dataStart = head.dataStart();
+            if (header.has("labels") || in.size() != dataStart + 8 * n + imageBytes) {
+                throw new UserException(file + ": " + in.size() + " bytes and tensors " + header.size()
+                        + "; expected ids and images only, " + (dataStart + 8 * n + imageBytes) + " bytes");
+            }
+            checkIds(in, file, dataStart, ids.length, i -> ids[i]);
+            FilePixels pixels = FilePixels.open(List.of(new FilePixels.Segment(file, dataStart + 8 * n, ids.length,
+                    c * h * w)), c * h * w);
+            return new ImageSet(source, pixels, ids.length, c, h, w, null);
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
+        }
+    }
+
+    /** Reads a shard's ids (the first tensor of its data) and checks the i-th is {@code expected(i)}. */
+    private static void checkIds(FileChannel in, Path file, long dataStart, int n, IntToLongFunction expected)
             throws IOException {
+        ByteBuffer ids = ByteBuffer.allocate(8 * Math.min(n, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int first = 0; first < n; first += 1 << 16) {
+            int k = Math.min(1 << 16, n - first);
+            ids.clear().limit(8 * k);
+            readFully(in, ids, dataStart + 8L * first, file);
+            ids.flip();
+            for (int i = first; i < first + k; i++) {
+                long id = ids.getLong();
+                if (id != expected.applyAsLong(i)) {
+                    throw new UserException(file + ": image " + i + " has id " + id + ", expected "
+                            + expected.applyAsLong(i));
+                }
+            }
+        }
+    }
+
+    private static String writeShard(Path file, ImageSet images, int first, int count, IntToLongFunction id,
+                                     boolean withLabels, ImageSet.Fingerprint fingerprint) throws IOException {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            String sha = writeShard(out, images, first, count, id, withLabels, fingerprint);
+            out.force(true);
+            return sha;
+        }
+    }
+
+    private static String writeShard(FileChannel out, ImageSet images, int first, int count, IntToLongFunction id,
+                                     boolean withLabels, ImageSet.Fingerprint fingerprint) throws IOException {
         int size = images.imageSize();
         long idsBytes = 8L * count;
-        long labelsBytes = images.hasLabels() ? 8L * count : 0;
+        long labelsBytes = withLabels ? 8L * count : 0;
         long imageBytes = (long) count * size;
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("ids", new HeaderEntry("I64", List.of((long) count), List.of(0L, idsBytes)));
-        if (images.hasLabels()) {
+        if (withLabels) {
             header.put("labels", new HeaderEntry("I64", List.of((long) count), List.of(idsBytes, idsBytes + labelsBytes)));
         }
         header.put("images", new HeaderEntry("U8", List.of((long) count, (long) images.channels(), (long) images.height(),
@@ -135,34 +229,31 @@ public final class PackedImages {
         byte[] json = Json.MAPPER.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;
         MessageDigest sha = sha256();
-        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-            head.putLong(padded).put(json);
-            while (head.hasRemaining()) {
-                head.put((byte) ' ');
-            }
-            write(out, head.flip(), sha);
-            ByteBuffer numbers = ByteBuffer.allocate((int) (idsBytes + labelsBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        write(out, head.flip(), sha);
+        ByteBuffer numbers = ByteBuffer.allocate((int) (idsBytes + labelsBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
+            numbers.putLong(id.applyAsLong(i));
+        }
+        if (withLabels) {
             for (int i = 0; i < count; i++) {
-                numbers.putLong(first + i);
+                numbers.putLong(images.labels()[first + i]);
             }
-            if (images.hasLabels()) {
-                for (int i = 0; i < count; i++) {
-                    numbers.putLong(images.labels()[first + i]);
-                }
+        }
+        write(out, numbers.flip(), sha);
+        int perChunk = Math.max(1, (1 << 22) / size);
+        byte[] chunk = new byte[perChunk * size];
+        for (int start = 0; start < count; start += perChunk) {
+            int k = Math.min(perChunk, count - start);
+            for (int j = 0; j < k; j++) {
+                images.readImage(first + start + j, chunk, j * size);
             }
-            write(out, numbers.flip(), sha);
-            int perChunk = Math.max(1, (1 << 22) / size);
-            byte[] chunk = new byte[perChunk * size];
-            for (int start = 0; start < count; start += perChunk) {
-                int k = Math.min(perChunk, count - start);
-                for (int j = 0; j < k; j++) {
-                    images.readImage(first + start + j, chunk, j * size);
-                }
-                fingerprint.images(chunk, 0, k * size);
-                write(out, ByteBuffer.wrap(chunk, 0, k * size), sha);
-            }
-            out.force(true);
+            fingerprint.images(chunk, 0, k * size);
+            write(out, ByteBuffer.wrap(chunk, 0, k * size), sha);
         }
         return HexFormat.of().formatHex(sha.digest());
     }
@@ -272,16 +363,9 @@ public final class PackedImages {
                     + ", " + MANIFEST + " records " + shard.sha256() + ")");
         }
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(in, length, 0, file);
-            long headerLength = length.flip().getLong();
-            if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > in.size()) {
-                throw new UserException(file + ": not a safetensors file (header length " + headerLength + ")");
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(in, headerBytes, 8, file);
-            JsonNode header = Json.parse(file, "the header", headerBytes.array());
-            long dataStart = 8 + headerLength;
+            Header head = header(in, file);
+            JsonNode header = head.json();
+            long dataStart = head.dataStart();
             long n = shard.count();
             long numbers = 8 * n * (m.labelled() ? 2 : 1);
             long imageBytes = n * m.channels() * m.height() * m.width();
@@ -320,6 +404,21 @@ public final class PackedImages {
         } catch (IOException e) {
             throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
+    }
+
+    private record Header(JsonNode json, long dataStart) {}
+
+    /** A shard's header, its length checked before anything is allocated. */
+    private static Header header(FileChannel in, Path file) throws IOException {
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(in, length, 0, file);
+        long headerLength = length.flip().getLong();
+        if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > in.size()) {
+            throw new UserException(file + ": not a safetensors file (header length " + headerLength + ")");
+        }
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+        readFully(in, headerBytes, 8, file);
+        return new Header(Json.parse(file, "the header", headerBytes.array()), 8 + headerLength);
     }
 
     private static void expect(Path file, JsonNode header, String name, String dtype, List<Long> shape, long begin,

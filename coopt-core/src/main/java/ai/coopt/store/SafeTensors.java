@@ -287,6 +287,33 @@ public final class SafeTensors {
             }
             return RowFile.open(file, dataStart + e.begin(), (int) e.shape()[0], (int) e.shape()[1]);
         }
+
+        /** An int64 tensor, whole (ids: one long per sample). */
+        public long[] longs(Entry e) {
+            if (e.dtype() != DType.I64 || e.size() > Integer.MAX_VALUE - 8) {
+                throw new UserException(file + ": tensor '" + e.name() + "' (" + e.dtype() + ", " + e.size()
+                        + " values) is not an int64 tensor that fits in memory");
+            }
+            long[] values = new long[(int) e.size()];
+            try (FileChannel channel = FileChannel.open(file)) {
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                long position = dataStart + e.begin();
+                for (int at = 0; at < values.length; ) {
+                    int n = Math.min(chunk.capacity() / Long.BYTES, values.length - at);
+                    chunk.clear().limit(n * Long.BYTES);
+                    while (chunk.hasRemaining()) {
+                        if (channel.read(chunk, position + (long) at * Long.BYTES + chunk.position()) < 0) {
+                            throw new UserException(file + ": ends unexpectedly (was it modified while being read?)");
+                        }
+                    }
+                    chunk.flip().asLongBuffer().get(values, at, n);
+                    at += n;
+                }
+            } catch (IOException ex) {
+                throw new UserException(file + ": cannot read: " + IoErrors.reason(ex), ex);
+            }
+            return values;
+        }
     }
 
     /**

@@ -174,6 +174,25 @@ class PackedImagesTest {
         assertArrayEquals(new byte[] {1, 2, 3, 4}, set.image(1));
     }
 
+    @Test
+    void aSingleShardFileHoldsAnySubsetWithItsIdsAndIsCheckedWhenOpened(@TempDir Path tmp) throws IOException {
+        ImageSet all = images(50, 3, 5, true);
+        int[] rows = {3, 7, 8, 20, 49};
+        long[] ids = {3, 7, 8, 20, 49};
+        Path file = tmp.resolve("shard.safetensors");
+        String sha = PackedImages.writeFile(file, all.subset(rows), ids);
+        assertEquals(sha, PackedImages.writeFile(tmp.resolve("again.safetensors"), all.subset(rows), ids),
+                "the same images pack to the same bytes");
+        ImageSet back = PackedImages.openFile(file, sha, ids, "shard");
+        assertEquals(5, back.count());
+        for (int i = 0; i < rows.length; i++) {
+            assertArrayEquals(all.image(rows[i]), back.image(i));
+        }
+        assertThrows(UserException.class, () -> PackedImages.openFile(file, "0".repeat(64), ids, "shard"));
+        assertThrows(UserException.class, () -> PackedImages.openFile(file, sha, new long[] {3, 7, 9, 20, 49}, "shard"));
+        assertThrows(UserException.class, () -> PackedImages.openFile(file, sha, new long[] {3, 7}, "shard"));
+    }
+
     private static List<String> names(Path dir) {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
