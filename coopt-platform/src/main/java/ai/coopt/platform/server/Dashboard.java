@@ -1,0 +1,539 @@
+package ai.coopt.platform.server;
+
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The platform's {@code GET /} page: one server-rendered HTML5 document built from a {@link Status}, readable without
+ * JavaScript (it carries none, and its Content-Security-Policy forbids any), reloading itself every
+ * {@value #REFRESH_SECONDS} s, with its style inline and no external resource.
+ *
+ * <p>Every string that came from a participant or from the data spec (names, priors, reasons, details, ids) is
+ * HTML-escaped. Times are UTC ISO-8601 to the second; lease expiries are also shown relative to {@link Status#now()}.
+ *
+ * <p>Sections, each a {@code <section>} with a stable id: {@code round}, {@code participants}, {@code shards},
+ * {@code uploads}, {@code uniformity}, {@code residuals}, {@code fusion}, {@code timeline}. Shards are drawn as a grid
+ * of one coloured cell each (state and holder in its title); the shard table lists every shard of a round of at most
+ * {@value #FULL_SHARD_TABLE}, otherwise the leased shards (soonest expiry first, at most {@value #SHARD_ROWS}) and the
+ * next {@value #OPEN_ROWS} open ones. Uploads and events are limited to the newest {@value #UPLOAD_ROWS} and
+ * {@value #EVENT_ROWS}.
+ */
+public final class Dashboard {
+
+    /** The page reloads itself this often. */
+    public static final int REFRESH_SECONDS = 5;
+    /** Up to this many shards, the shard table lists each one. */
+    static final int FULL_SHARD_TABLE = 50;
+    /** Beyond {@link #FULL_SHARD_TABLE} shards, the table lists at most this many leased shards... */
+    static final int SHARD_ROWS = 500;
+    /** ...and this many open ones. */
+    static final int OPEN_ROWS = 20;
+    static final int UPLOAD_ROWS = 200;
+    static final int EVENT_ROWS = 100;
+
+    private static final DateTimeFormatter UTC = DateTimeFormatter.ISO_INSTANT;
+    private static final List<String> STATE_ORDER = List.of("open", "leased", "accepted");
+
+    private static final String STYLE = """
+            :root{color-scheme:light}
+            body{font-family:system-ui,-apple-system,"Segoe UI","DejaVu Sans",sans-serif;margin:1.2em auto;\
+            max-width:1180px;padding:0 1em;color:#1b1b1b;line-height:1.4}
+            h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd}
+            nav a{margin-right:.8em}.note{color:#555;font-size:.92em}
+            table{border-collapse:collapse;margin:.5em 0;font-size:.93em}
+            td,th{border:1px solid #ccc;padding:.22em .5em;text-align:left;vertical-align:top}
+            th{background:#f3f3f3}td{overflow-wrap:anywhere}td.n,td.t{white-space:nowrap}
+            td.n{text-align:right;font-variant-numeric:tabular-nums}
+            dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.4em 0}
+            dt{color:#555}dd{margin:0}
+            code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.9em}code.h{white-space:nowrap}
+            pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
+            tr.refused td{background:#fde7e7}tr.refused td.st{color:#a10000;font-weight:bold}
+            tr.ref td{background:#e8f3ff}.tag{font-weight:bold;color:#0b4f9c}
+            .counts span{display:inline-block;margin-right:1.2em}
+            .grid{display:flex;flex-wrap:wrap;gap:1px;margin:.5em 0;max-width:100%}
+            .grid span{width:9px;height:9px;display:block}
+            .o{background:#c9c9c9}.l{background:#f0a202}.a{background:#2e9e44}
+            .x{background:#7b3fb0}.e{background:#d9480f}
+            .key span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
+            .state-done{color:#1d7a33;font-weight:bold}.state-failed{color:#a10000;font-weight:bold}
+            .state-running{color:#9a6400;font-weight:bold}
+            """;
+
+    private Dashboard() {}
+
+    /** The whole page for this status. */
+    public static String render(Status s) {
+        Objects.requireNonNull(s, "status");
+        Map<String, String> names = new HashMap<>();
+        for (Status.ParticipantView p : list(s.participants())) {
+            if (p.id() != null && p.name() != null) {
+                names.put(p.id(), p.name());
+            }
+        }
+        Page page = new Page(s.now(), names, 32 * 1024 + 64 * list(s.shards()).size());
+        head(page, s);
+        round(page, s.round());
+        participants(page, s);
+        shards(page, s);
+        uploads(page, s);
+        uniformity(page, s);
+        residuals(page, s);
+        fusion(page, s);
+        timeline(page, s);
+        page.out.append("</body>\n</html>\n");
+        return page.out.toString();
+    }
+
+    private static void head(Page p, Status s) {
+        Status.Round r = s.round();
+        String title = "CoOpt platform" + (r != null && r.data() != null ? " · " + r.data() : "");
+        p.out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+                .append("<meta http-equiv=\"refresh\" content=\"").append(REFRESH_SECONDS).append("\">\n")
+                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
+                .append("style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'\">\n")
+                .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+                .append("<link rel=\"icon\" href=\"data:,\">\n")
+                .append("<title>").append(esc(title)).append("</title>\n<style>\n").append(STYLE)
+                .append("</style>\n</head>\n<body>\n<header>\n<h1>").append(esc(title)).append("</h1>\n")
+                .append("<p class=\"note\">Version ").append(text(s.version())).append(" · status at ")
+                .append(utc(s.now())).append(" UTC · this page reloads itself every ").append(REFRESH_SECONDS)
+                .append(" s</p>\n<nav>");
+        for (String id : List.of("round", "participants", "shards", "uploads", "uniformity", "residuals", "fusion",
+                "timeline")) {
+            p.out.append("<a href=\"#").append(id).append("\">").append(id).append("</a>");
+        }
+        p.out.append("</nav>\n</header>\n");
+    }
+
+    private static void round(Page p, Status.Round r) {
+        p.open("round", "Round");
+        if (r == null) {
+            p.out.append("<p class=\"note\">The round is not planned yet.</p>\n");
+        } else {
+            String fingerprint = r.fingerprint();
+            p.out.append("<dl>\n");
+            p.pair("data", "<code>" + text(r.data()) + "</code>");
+            p.pair("split", text(r.split()));
+            p.pair("images", String.valueOf(r.count()));
+            p.pair("shards", String.valueOf(r.shards()));
+            p.pair("shared subset", r.sharedCount() + " images");
+            p.pair("seed", String.valueOf(r.seed()));
+            p.pair("lease", r.leaseSeconds() + " s");
+            p.pair("alignment", text(r.align()));
+            p.pair("planned", utc(r.createdAt()));
+            p.pair("fingerprint", fingerprint == null ? "—"
+                    : "<code title=\"" + esc(fingerprint) + "\">" + esc(shortHash(fingerprint)) + "</code>");
+            p.out.append("</dl>\n");
+        }
+        p.close();
+    }
+
+    private static void participants(Page p, Status s) {
+        List<Status.ParticipantView> all = list(s.participants());
+        p.open("participants", "Participants (" + all.size() + ")");
+        if (all.isEmpty()) {
+            p.out.append("<p class=\"note\">No participant has enrolled yet.</p>\n");
+        } else {
+            p.out.append("<table>\n<thead><tr><th>name</th><th>id</th><th>prior</th><th>shards accepted</th>")
+                    .append("<th>enrolled (UTC)</th></tr></thead>\n<tbody>\n");
+            for (Status.ParticipantView v : all) {
+                p.out.append("<tr data-participant=\"").append(esc(v.id())).append("\"><td>").append(text(v.name()))
+                        .append("</td><td><code>").append(text(v.id())).append("</code></td><td>")
+                        .append(v.prior() == null ? "<span class=\"note\">not reported yet</span>"
+                                : "<code>" + esc(v.prior()) + "</code>")
+                        .append("</td><td class=\"n\">").append(v.shardsAccepted())
+                        .append("</td><td class=\"t\">").append(utc(v.enrolledAt())).append("</td></tr>\n");
+            }
+            p.out.append("</tbody>\n</table>\n");
+        }
+        p.close();
+    }
+
+    private static void shards(Page p, Status s) {
+        List<Status.ShardView> all = new ArrayList<>(list(s.shards()));
+        all.sort(Comparator.comparingInt(Status.ShardView::shard));
+        p.open("shards", "Shards (" + all.size() + ")");
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        if (s.shardsByState() != null) {
+            STATE_ORDER.forEach(state -> counts.put(state, s.shardsByState().getOrDefault(state, 0)));
+            s.shardsByState().keySet().stream().filter(k -> !counts.containsKey(k)).sorted()
+                    .forEach(k -> counts.put(k, s.shardsByState().get(k)));
+        } else {
+            STATE_ORDER.forEach(state -> counts.put(state, 0));
+            all.forEach(v -> counts.merge(String.valueOf(v.state()), 1, Integer::sum));
+        }
+        p.out.append("<p class=\"counts\">");
+        counts.forEach((state, n) -> p.out.append("<span data-state=\"").append(esc(state)).append("\"><strong>")
+                .append(n == null ? 0 : n).append("</strong> ").append(esc(state)).append("</span>"));
+        p.out.append("</p>\n");
+        if (all.isEmpty()) {
+            p.out.append("<p class=\"note\">No shard is planned yet.</p>\n");
+            p.close();
+            return;
+        }
+        p.out.append("<p class=\"key note\">One cell a shard, in order; hover for details:")
+                .append("<span class=\"o\"></span>open<span class=\"l\"></span>leased")
+                .append("<span class=\"e\"></span>lease expired<span class=\"a\"></span>accepted</p>\n")
+                .append("<div class=\"grid\">");
+        for (Status.ShardView v : all) {
+            String cls = cellClass(v, p.now);
+            StringBuilder title = new StringBuilder("shard ").append(v.shard()).append(": ").append(v.state());
+            if (v.leaseHolder() != null) {
+                title.append(" by ").append(p.name(v.leaseHolder()));
+                if (v.leaseExpires() != null) {
+                    title.append(", ").append(leaseTime(v.leaseExpires(), p.now));
+                }
+            } else if (v.acceptedFrom() != null) {
+                title.append(" from ").append(p.name(v.acceptedFrom()));
+            }
+            p.out.append("<span class=\"").append(cls).append("\" title=\"").append(esc(title.toString()))
+                    .append("\"></span>");
+        }
+        p.out.append("</div>\n");
+
+        List<Status.ShardView> rows;
+        if (all.size() <= FULL_SHARD_TABLE) {
+            rows = all;
+            p.out.append("<p class=\"note\">Every shard:</p>\n");
+        } else {
+            List<Status.ShardView> leased = new ArrayList<>();
+            List<Status.ShardView> others = new ArrayList<>();
+            for (Status.ShardView v : all) {
+                if (!"accepted".equals(v.state())) {
+                    ("leased".equals(v.state()) ? leased : others).add(v);
+                }
+            }
+            leased.sort(Comparator.comparingLong(v -> v.leaseExpires() == null ? Long.MAX_VALUE : v.leaseExpires()));
+            rows = new ArrayList<>(leased.subList(0, Math.min(SHARD_ROWS, leased.size())));
+            rows.addAll(others.subList(0, Math.min(OPEN_ROWS, others.size())));
+            p.out.append("<p class=\"note\">Leased shards, soonest expiry first");
+            if (leased.size() > SHARD_ROWS) {
+                p.out.append(" (the first ").append(SHARD_ROWS).append(" of ").append(leased.size()).append(')');
+            }
+            p.out.append(", then the next open ones");
+            if (others.size() > OPEN_ROWS) {
+                p.out.append(" (").append(OPEN_ROWS).append(" of ").append(others.size()).append(')');
+            }
+            p.out.append("; accepted shards are in the grid only.</p>\n");
+        }
+        if (rows.isEmpty()) {
+            p.out.append("<p class=\"note\">Every shard is accepted.</p>\n");
+            p.close();
+            return;
+        }
+        p.out.append("<table>\n<thead><tr><th>shard</th><th>images</th><th>state</th><th>lease holder</th>")
+                .append("<th>lease expires</th><th>accepted from</th><th>sha256</th></tr></thead>\n<tbody>\n");
+        for (Status.ShardView v : rows) {
+            p.out.append("<tr data-shard=\"").append(v.shard()).append("\"><td class=\"n\">").append(v.shard())
+                    .append("</td><td class=\"n\">").append(v.count()).append("</td><td>").append(text(v.state()))
+                    .append("</td><td>").append(p.who(v.leaseHolder())).append("</td><td>");
+            if (v.leaseExpires() != null) {
+                p.out.append("<span title=\"").append(utc(v.leaseExpires())).append(" UTC\">")
+                        .append(leaseTime(v.leaseExpires(), p.now)).append("</span>");
+            } else {
+                p.out.append("—");
+            }
+            p.out.append("</td><td>").append(p.who(v.acceptedFrom())).append("</td><td>").append(hash(v.sha256()))
+                    .append("</td></tr>\n");
+        }
+        p.out.append("</tbody>\n</table>\n");
+        p.close();
+    }
+
+    private static void uploads(Page p, Status s) {
+        List<Status.UploadView> all = new ArrayList<>(list(s.uploads()));
+        long accepted = all.stream().filter(u -> "accepted".equals(u.status())).count();
+        long refused = all.stream().filter(u -> "refused".equals(u.status())).count();
+        p.open("uploads", "Uploads (" + accepted + " accepted, " + refused + " refused)");
+        if (all.isEmpty()) {
+            p.out.append("<p class=\"note\">Nothing has been uploaded yet.</p>\n");
+            p.close();
+            return;
+        }
+        all.sort(Comparator.comparingLong(Status.UploadView::at).thenComparingLong(Status.UploadView::id).reversed());
+        List<Status.UploadView> rows = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
+        p.out.append("<p class=\"note\">Newest first");
+        if (rows.size() < all.size()) {
+            p.out.append(", the latest ").append(rows.size()).append(" of ").append(all.size());
+        }
+        p.out.append(".</p>\n<table>\n<thead><tr><th>at (UTC)</th><th>participant</th><th>of</th><th>result</th>")
+                .append("<th>rows × dim</th><th>size</th><th>sha256</th><th>reason</th></tr></thead>\n<tbody>\n");
+        for (Status.UploadView u : rows) {
+            boolean isRefused = "refused".equals(u.status());
+            p.out.append(isRefused ? "<tr class=\"refused\">" : "<tr>").append("<td class=\"t\">")
+                    .append(utc(u.at()))
+                    .append("</td><td>").append(p.who(u.participant())).append("</td><td>")
+                    .append(u.shard() == null ? "shared subset" : "shard " + u.shard()).append("</td><td class=\"st\">")
+                    .append(isRefused ? "✗ refused" : text(u.status())).append("</td><td class=\"n\">")
+                    .append(u.rows() == null ? "—" : u.rows() + " × " + (u.dim() == null ? "?" : u.dim()))
+                    .append("</td><td class=\"n\" title=\"").append(u.bytes()).append(" bytes\">")
+                    .append(bytes(u.bytes())).append("</td><td>").append(hash(u.sha256())).append("</td><td>")
+                    .append(u.reason() == null ? "" : esc(u.reason())).append("</td></tr>\n");
+        }
+        p.out.append("</tbody>\n</table>\n");
+        p.close();
+    }
+
+    private static void uniformity(Page p, Status s) {
+        List<Status.Rank> ranks = new ArrayList<>(list(s.uniformity()));
+        ranks.sort(Comparator.comparingInt(Status.Rank::rank));
+        p.open("uniformity", "Uniformity on the shared subset");
+        if (ranks.isEmpty()) {
+            p.out.append("<p class=\"note\">No participant has sent its outputs on the shared subset yet.</p>\n");
+        } else {
+            p.out.append("<p class=\"note\">Most uniform first; the reference space is the one the others are ")
+                    .append("aligned to.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
+                    .append("<th>uniformity</th><th>role</th></tr></thead>\n<tbody>\n");
+            for (Status.Rank r : ranks) {
+                p.out.append(r.reference() ? "<tr class=\"ref\">" : "<tr>").append("<td class=\"n\">").append(r.rank())
+                        .append("</td><td>").append(p.who(r.participant())).append("</td><td><code>")
+                        .append(text(r.prior())).append("</code></td><td class=\"n\">").append(decimal(r.uniformity()))
+                        .append("</td><td>").append(r.reference() ? "<span class=\"tag\">reference</span>" : "aligned")
+                        .append("</td></tr>\n");
+            }
+            p.out.append("</tbody>\n</table>\n");
+        }
+        p.close();
+    }
+
+    private static void residuals(Page p, Status s) {
+        Map<String, Double> residuals = s.fusion() == null ? null : s.fusion().residuals();
+        p.open("residuals", "Alignment residuals");
+        if (residuals == null || residuals.isEmpty()) {
+            p.out.append("<p class=\"note\">Residuals are known after fusion.</p>\n");
+        } else {
+            String reference = list(s.uniformity()).stream().filter(Status.Rank::reference)
+                    .map(Status.Rank::participant).findFirst().orElse(null);
+            p.out.append("<p class=\"note\">Relative residual of each participant's alignment to the reference ")
+                    .append("space, on the shared subset.</p>\n<table>\n<thead><tr><th>participant</th>")
+                    .append("<th>relative residual</th></tr></thead>\n<tbody>\n");
+            Comparator<Map.Entry<String, Double>> byName = Comparator.comparing(e -> p.name(e.getKey()));
+            residuals.entrySet().stream().sorted(byName).forEach(e -> {
+                boolean ref = e.getKey().equals(reference);
+                p.out.append(ref ? "<tr class=\"ref\">" : "<tr>").append("<td>").append(p.who(e.getKey()))
+                        .append(ref ? " <span class=\"tag\">reference</span>" : "").append("</td><td class=\"n\">")
+                        .append(e.getValue() == null ? "—" : decimal(e.getValue())).append("</td></tr>\n");
+            });
+            p.out.append("</tbody>\n</table>\n");
+        }
+        p.close();
+    }
+
+    private static void fusion(Page p, Status s) {
+        Status.Fusion f = s.fusion();
+        p.open("fusion", "Fusion");
+        if (f == null) {
+            p.out.append("<p class=\"note\">Fusion has not been planned.</p>\n");
+            p.close();
+            return;
+        }
+        String state = f.state() == null ? "unknown" : f.state();
+        p.out.append("<dl>\n");
+        p.pair("state", "<span class=\"state-" + esc(state) + "\">" + esc(state) + "</span>");
+        p.pair("forced", f.forced() ? "yes: started with the shards accepted at the time" : "no");
+        p.pair("started", f.startedAt() == null ? "—" : utc(f.startedAt()) + " UTC");
+        p.pair("finished", f.finishedAt() == null ? "—" : utc(f.finishedAt()) + " UTC");
+        if (f.startedAt() != null && f.finishedAt() != null) {
+            p.pair("took", span(f.finishedAt() - f.startedAt()));
+        }
+        p.pair("rows", f.count() == null ? "—" : String.valueOf(f.count()));
+        p.pair("dimension", f.dim() == null ? "—" : String.valueOf(f.dim()));
+        if (f.error() != null) {
+            p.pair("error", "<span class=\"state-failed\">" + esc(f.error()) + "</span>");
+        }
+        p.out.append("</dl>\n");
+        if ("done".equals(state)) {
+            p.out.append("<p><a id=\"download\" href=\"/v1/dataset\">The fused dataset</a> (its files, as JSON). ")
+                    .append("To download it all and verify it:</p>\n")
+                    .append("<pre><code>coopt platform download --platform URL --out DIR</code></pre>\n")
+                    .append("<p class=\"note\">where URL is this platform's URL (the address of this page without ")
+                    .append("its path) and DIR a new directory.</p>\n");
+        }
+        p.close();
+    }
+
+    private static void timeline(Page p, Status s) {
+        List<Status.Event> events = new ArrayList<>(list(s.events()));
+        p.open("timeline", "Timeline");
+        if (events.isEmpty()) {
+            p.out.append("<p class=\"note\">Nothing has happened yet.</p>\n");
+            p.close();
+            return;
+        }
+        // newest last in the status; a stable sort keeps that order among equal times before reversing
+        events.sort(Comparator.comparingLong(Status.Event::at));
+        List<Status.Event> rows = new ArrayList<>(events.subList(Math.max(0, events.size() - EVENT_ROWS),
+                events.size()));
+        Collections.reverse(rows);
+        p.out.append("<p class=\"note\">Newest first");
+        if (rows.size() < events.size()) {
+            p.out.append(", the latest ").append(rows.size()).append(" of ").append(events.size());
+        }
+        p.out.append(".</p>\n<table>\n<thead><tr><th>at (UTC)</th><th>event</th><th>participant</th><th>shard</th>")
+                .append("<th>detail</th></tr></thead>\n<tbody>\n");
+        for (Status.Event e : rows) {
+            p.out.append("<tr><td class=\"t\">").append(utc(e.at())).append("</td><td>").append(text(e.kind()))
+                    .append("</td><td>")
+                    .append(p.who(e.participant())).append("</td><td class=\"n\">")
+                    .append(e.shard() == null ? "" : String.valueOf(e.shard())).append("</td><td>")
+                    .append(e.detail() == null ? "" : esc(e.detail())).append("</td></tr>\n");
+        }
+        p.out.append("</tbody>\n</table>\n");
+        p.close();
+    }
+
+    /** The page being written, with what every section needs to resolve names and relative times. */
+    private static final class Page {
+        final StringBuilder out;
+        final long now;
+        final Map<String, String> names;
+
+        Page(long now, Map<String, String> names, int capacity) {
+            this.out = new StringBuilder(capacity);
+            this.now = now;
+            this.names = names;
+        }
+
+        void open(String id, String heading) {
+            out.append("<section id=\"").append(id).append("\">\n<h2>").append(esc(heading)).append("</h2>\n");
+        }
+
+        void close() {
+            out.append("</section>\n");
+        }
+
+        /** A definition list entry; {@code html} is already escaped. */
+        void pair(String term, String html) {
+            out.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>\n");
+        }
+
+        /** A participant's name (raw, for a title attribute that is escaped as a whole), or its id when unknown. */
+        String name(String id) {
+            return names.getOrDefault(id, id);
+        }
+
+        /** A participant shown by name, its id in the title; escaped. */
+        String who(String id) {
+            if (id == null) {
+                return "—";
+            }
+            String name = names.get(id);
+            return name == null ? "<code>" + esc(id) + "</code>"
+                    : "<span title=\"" + esc(id) + "\">" + esc(name) + "</span>";
+        }
+    }
+
+    private static String cellClass(Status.ShardView v, long now) {
+        String state = v.state() == null ? "" : v.state();
+        return switch (state) {
+            case "open" -> "o";
+            case "accepted" -> "a";
+            case "leased" -> v.leaseExpires() != null && v.leaseExpires() < now ? "e" : "l";
+            default -> "x";
+        };
+    }
+
+    /** "in 42 s" or "expired 3 s ago". */
+    static String leaseTime(long expires, long now) {
+        long delta = expires - now;
+        return delta >= 0 ? "in " + span(delta) : "expired " + span(-delta) + " ago";
+    }
+
+    /** A duration, whole seconds below two minutes, then minutes, then hours. */
+    static String span(long millis) {
+        long seconds = Math.max(0, millis) / 1000;
+        if (seconds < 120) {
+            return seconds + " s";
+        }
+        if (seconds < 2 * 3600) {
+            return seconds / 60 + " min " + seconds % 60 + " s";
+        }
+        return seconds / 3600 + " h " + seconds % 3600 / 60 + " min";
+    }
+
+    /** Epoch milliseconds as UTC ISO-8601 to the second, e.g. 2026-11-28T06:09:42Z. */
+    static String utc(long millis) {
+        return UTC.format(Instant.ofEpochMilli(millis).truncatedTo(ChronoUnit.SECONDS));
+    }
+
+    private static String shortHash(String hex) {
+        return hex.length() > 12 ? hex.substring(0, 12) + "…" : hex;
+    }
+
+    private static String hash(String hex) {
+        return hex == null ? "—" : "<code class=\"h\" title=\"" + esc(hex) + "\">" + esc(shortHash(hex)) + "</code>";
+    }
+
+    private static String decimal(double value) {
+        return String.format(Locale.ROOT, "%.4f", value);
+    }
+
+    private static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    private static <T> List<T> list(List<T> l) {
+        return l == null ? List.of() : l;
+    }
+
+    /** Escaped text, or a dash for null. */
+    private static String text(Object value) {
+        return value == null ? "—" : esc(String.valueOf(value));
+    }
+
+    /**
+     * HTML-escapes text for element content and quoted attribute values: the five markup characters become
+     * references, and control characters that HTML does not allow (all C0 but tab, line feed and carriage return,
+     * DEL, C1) become U+FFFD.
+     */
+    static String esc(String raw) {
+        if (raw == null) {
+            return "";
+        }
+        StringBuilder b = null;
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            String replacement = switch (c) {
+                case '<' -> "&lt;";
+                case '>' -> "&gt;";
+                case '&' -> "&amp;";
+                case '"' -> "&quot;";
+                case '\'' -> "&#39;";
+                default -> (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7f && c <= 0x9f)
+                        ? "\uFFFD" : null;
+            };
+            if (replacement != null && b == null) {
+                b = new StringBuilder(raw.length() + 16).append(raw, 0, i);
+            }
+            if (b != null) {
+                if (replacement != null) {
+                    b.append(replacement);
+                } else {
+                    b.append(c);
+                }
+            }
+        }
+        return b == null ? raw : b.toString();
+    }
+}

@@ -1,0 +1,56 @@
+package ai.coopt.platform.server;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the platform shows about its round, with no secret in it (no key, no invite, no lease token): the body
+ * of {@code GET /v1/status}, what {@code coopt platform status} prints, and what the dashboard renders. Times are
+ * epoch milliseconds; a field that does not apply yet is null.
+ *
+ * @param now the platform's clock when the status was taken
+ * @param shardsByState how many shards are open, leased, accepted
+ * @param uniformity participants that sent their outputs on S, most uniform (the reference) first
+ * @param events the latest events, newest last (at most a few hundred)
+ */
+public record Status(String version, long now, Round round, List<ParticipantView> participants,
+                     Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
+                     List<Rank> uniformity, Fusion fusion, List<Event> events) {
+
+    /** The round's data and plan. */
+    public record Round(String data, String split, int count, String fingerprint, int shards, int sharedCount,
+                        long seed, int leaseSeconds, String align, long createdAt) {}
+
+    /**
+     * @param prior the prior spec it reported with its outputs on S (null before)
+     * @param shardsAccepted shards of this participant accepted so far
+     */
+    public record ParticipantView(String id, String name, long enrolledAt, String prior, int shardsAccepted) {}
+
+    /** @param state open, leased or accepted; the holder and expiry only while leased */
+    public record ShardView(int shard, int count, String sha256, String state, String leaseHolder, Long leaseExpires,
+                            String acceptedFrom) {}
+
+    /**
+     * @param shard null for the outputs on the shared subset
+     * @param status accepted or refused
+     * @param reason why it was refused (null when accepted)
+     */
+    public record UploadView(long id, String participant, Integer shard, String status, String reason, long bytes,
+                             Integer rows, Integer dim, String sha256, long at) {}
+
+    /** @param reference whether this participant's space is the one the others are aligned to */
+    public record Rank(int rank, String participant, String prior, double uniformity, boolean reference) {}
+
+    /**
+     * @param state waiting, running, done or failed
+     * @param forced whether {@code coopt platform fuse} started it before every shard was accepted
+     * @param residuals participant id → relative residual of its alignment on S (after fusion)
+     * @param download where the fused dataset's files are listed, once done
+     */
+    public record Fusion(String state, boolean forced, Long startedAt, Long finishedAt, Integer count, Integer dim,
+                         Map<String, Double> residuals, String download, String error) {}
+
+    /** A lease, an upload, a fusion step: the timeline. */
+    public record Event(long at, String kind, String participant, Integer shard, String detail) {}
+}

@@ -1,0 +1,279 @@
+package ai.coopt.platform.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The hand-written {@code openapi.json}: every route with its methods, resolvable references, and the schemas. */
+class OpenApiTest {
+
+    private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
+            "trace");
+    private static final List<String> SIGNING = List.of("X-CoOpt-Timestamp", "X-CoOpt-Content-SHA256",
+            "X-CoOpt-Signature");
+    private static JsonNode doc;
+
+    @BeforeAll
+    static void load() throws IOException {
+        try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
+            assertNotNull(in, "openapi.json is not on the class path");
+            doc = new ObjectMapper().readTree(in);
+        }
+    }
+
+    /** Every route the platform serves, with its methods. */
+    private static Map<String, Set<String>> routes() {
+        Map<String, Set<String>> r = new LinkedHashMap<>();
+        for (String get : List.of("/", "/health", "/openapi.json", "/v1/status", "/v1/round", "/v1/shared/images",
+                "/v1/shards/{shard}/images", "/v1/dataset", "/v1/dataset/{file}")) {
+            r.put(get, Set.of("get"));
+        }
+        for (String post : List.of("/v1/enroll", "/v1/shared", "/v1/lease", "/v1/lease/renew",
+                "/v1/shards/{shard}/upload")) {
+            r.put(post, Set.of("post"));
+        }
+        return r;
+    }
+
+    private static Set<String> signed() {
+        return Set.of("/v1/enroll", "/v1/shared/images", "/v1/shared", "/v1/lease", "/v1/lease/renew",
+                "/v1/shards/{shard}/images", "/v1/shards/{shard}/upload");
+    }
+
+    @Test
+    void isOpenApi303() {
+        assertEquals("3.0.3", doc.path("openapi").asText());
+        assertFalse(doc.path("info").path("title").asText().isBlank());
+        assertFalse(doc.path("info").path("version").asText().isBlank());
+    }
+
+    @Test
+    void everyRouteWithItsMethodsAndNoOther() {
+        Map<String, Set<String>> documented = new LinkedHashMap<>();
+        doc.path("paths").fields().forEachRemaining(e -> {
+            Set<String> methods = new TreeSet<>();
+            e.getValue().fieldNames().forEachRemaining(m -> {
+                if (METHODS.contains(m)) {
+                    methods.add(m);
+                }
+            });
+            documented.put(e.getKey(), methods);
+        });
+        assertEquals(new TreeSet<>(routes().keySet()), new TreeSet<>(documented.keySet()));
+        routes().forEach((path, methods) -> assertEquals(new TreeSet<>(methods), documented.get(path), path));
+    }
+
+    @Test
+    void everyOperationHasASummaryAUniqueIdAndResponses() {
+        Set<String> ids = new HashSet<>();
+        forEachOperation((where, op) -> {
+            assertFalse(op.path("summary").asText().isBlank(), where + " has no summary");
+            assertTrue(ids.add(op.path("operationId").asText()), where + ": operationId missing or repeated");
+            assertTrue(op.path("responses").size() > 0, where + " has no response");
+            op.path("responses").fields().forEachRemaining(r -> {
+                assertTrue(r.getKey().matches("[1-5][0-9][0-9]"), where + ": response code " + r.getKey());
+                JsonNode response = resolve(r.getValue());
+                assertFalse(response.path("description").asText().isBlank(), where + " " + r.getKey());
+            });
+        });
+    }
+
+    @Test
+    void everyRefusalIsAJsonError() {
+        JsonNode error = doc.path("components").path("schemas").path("Error");
+        assertEquals("string", error.path("properties").path("error").path("type").asText());
+        assertEquals("error", error.path("required").path(0).asText());
+        int refusals = 0;
+        for (Map.Entry<String, JsonNode> r : responses()) {
+            if (r.getKey().contains(" 4")) {
+                JsonNode schema = resolve(r.getValue()).path("content").path("application/json").path("schema");
+                assertEquals("#/components/schemas/Error", schema.path("$ref").asText(), r.getKey());
+                refusals++;
+            }
+        }
+        assertTrue(refusals >= 30, "only " + refusals + " refusals documented");
+    }
+
+    @Test
+    void signedRoutesDocumentTheSignatureHeadersAnd401() {
+        forEachOperation((where, op) -> {
+            String path = where.substring(where.indexOf(' ') + 1);
+            Set<String> headers = new HashSet<>();
+            for (JsonNode p : op.path("parameters")) {
+                JsonNode param = resolve(p);
+                if ("header".equals(param.path("in").asText())) {
+                    headers.add(param.path("name").asText());
+                }
+            }
+            if (signed().contains(path)) {
+                assertTrue(headers.containsAll(SIGNING), where + " lacks the signature headers: " + headers);
+                // enrolment is signed by the key being registered; every other signed route names its participant
+                assertEquals(!path.equals("/v1/enroll"), headers.contains("X-CoOpt-Participant"), where);
+                assertTrue(op.path("responses").has("401"), where + " has no 401");
+            } else {
+                assertTrue(headers.isEmpty(), where + " is public but asks for headers " + headers);
+            }
+        });
+        for (String path : List.of("/v1/lease/renew", "/v1/shards/{shard}/images", "/v1/shards/{shard}/upload")) {
+            JsonNode op = doc.path("paths").path(path).fields().next().getValue();
+            assertTrue(op.path("responses").has("403"), path + ": another participant's lease is 403");
+        }
+    }
+
+    @Test
+    void uploadsAreSafetensorsWithTheirCodes() {
+        for (String path : List.of("/v1/shared", "/v1/shards/{shard}/upload")) {
+            JsonNode op = doc.path("paths").path(path).path("post");
+            assertTrue(op.path("requestBody").path("content").has("application/octet-stream"), path);
+            for (String code : List.of("200", "201", "400", "401", "409", "411", "413", "422")) {
+                assertTrue(op.path("responses").has(code), path + " " + code);
+            }
+        }
+        JsonNode upload = doc.path("paths").path("/v1/shards/{shard}/upload").path("post");
+        assertTrue(upload.path("responses").has("403"));
+        List<String> params = new ArrayList<>();
+        upload.path("parameters").forEach(p -> params.add(resolve(p).path("in").asText() + ":"
+                + resolve(p).path("name").asText()));
+        assertTrue(params.contains("query:token") && params.contains("path:shard"), params.toString());
+        assertTrue(doc.path("paths").path("/v1/enroll").path("post").path("requestBody").path("content")
+                .has("application/json"));
+        assertTrue(doc.path("paths").path("/").path("get").path("responses").path("200").path("content")
+                .has("text/html"));
+        assertTrue(doc.path("paths").path("/v1/dataset").path("get").path("responses").has("404"));
+    }
+
+    @Test
+    void everyPathTemplateHasItsPathParameter() {
+        Pattern template = Pattern.compile("\\{([a-z]+)}");
+        forEachOperation((where, op) -> {
+            Set<String> declared = new HashSet<>();
+            for (JsonNode p : op.path("parameters")) {
+                JsonNode param = resolve(p);
+                if ("path".equals(param.path("in").asText())) {
+                    assertTrue(param.path("required").asBoolean(), where + ": path parameters are required");
+                    declared.add(param.path("name").asText());
+                }
+            }
+            Set<String> inPath = new HashSet<>();
+            Matcher m = template.matcher(where);
+            while (m.find()) {
+                inPath.add(m.group(1));
+            }
+            assertEquals(inPath, declared, where);
+        });
+    }
+
+    @Test
+    void everyReferenceResolves() {
+        List<String> refs = new ArrayList<>();
+        collectRefs(doc, refs);
+        assertTrue(refs.size() > 50, "references: " + refs.size());
+        for (String ref : refs) {
+            assertTrue(ref.startsWith("#/"), ref);
+            assertFalse(doc.at(ref.substring(1)).isMissingNode(), "unresolved " + ref);
+        }
+    }
+
+    /** The Status schema follows the record, field for field, in the JSON's snake_case. */
+    @Test
+    void statusSchemaMatchesTheRecord() {
+        Map<Class<?>, String> schemas = new LinkedHashMap<>();
+        schemas.put(Status.class, "Status");
+        schemas.put(Status.Round.class, "Round");
+        schemas.put(Status.ParticipantView.class, "Participant");
+        schemas.put(Status.ShardView.class, "Shard");
+        schemas.put(Status.UploadView.class, "Upload");
+        schemas.put(Status.Rank.class, "Rank");
+        schemas.put(Status.Fusion.class, "Fusion");
+        schemas.put(Status.Event.class, "Event");
+        schemas.forEach((type, name) -> {
+            JsonNode schema = doc.path("components").path("schemas").path(name);
+            Set<String> expected = new TreeSet<>();
+            for (RecordComponent c : type.getRecordComponents()) {
+                expected.add(snake(c.getName()));
+            }
+            Set<String> properties = new TreeSet<>();
+            schema.path("properties").fieldNames().forEachRemaining(properties::add);
+            assertEquals(expected, properties, name);
+            Set<String> required = new TreeSet<>();
+            schema.path("required").forEach(r -> required.add(r.asText()));
+            assertEquals(expected, required, name + ": every field is written, null or not");
+        });
+        assertTrue(doc.at("/components/schemas/Status/properties/shards_by_state/additionalProperties").isObject());
+        assertTrue(doc.at("/components/schemas/Shard/properties/lease_holder/nullable").asBoolean());
+    }
+
+    @Test
+    void snakeCaseLikeJackson() {
+        assertEquals("shards_by_state", snake("shardsByState"));
+        assertEquals("lease_holder", snake("leaseHolder"));
+        assertEquals("version", snake("version"));
+    }
+
+    private static String snake(String camel) {
+        return camel.replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT);
+    }
+
+    private interface OperationCheck {
+        void check(String where, JsonNode operation);
+    }
+
+    private static void forEachOperation(OperationCheck check) {
+        doc.path("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
+            if (METHODS.contains(op.getKey())) {
+                check.check(op.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey(), op.getValue());
+            }
+        }));
+    }
+
+    /** "METHOD path code" → the response object, for every operation. */
+    private static List<Map.Entry<String, JsonNode>> responses() {
+        List<Map.Entry<String, JsonNode>> all = new ArrayList<>();
+        forEachOperation((where, op) -> op.path("responses").fields().forEachRemaining(
+                r -> all.add(Map.entry(where + " " + r.getKey(), r.getValue()))));
+        return all;
+    }
+
+    private static JsonNode resolve(JsonNode node) {
+        String ref = node.path("$ref").asText("");
+        if (ref.isEmpty()) {
+            return node;
+        }
+        JsonNode target = doc.at(ref.substring(1));
+        assertFalse(target.isMissingNode(), "unresolved " + ref);
+        return target;
+    }
+
+    private static void collectRefs(JsonNode node, List<String> refs) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                if (e.getKey().equals("$ref")) {
+                    refs.add(e.getValue().asText());
+                } else {
+                    collectRefs(e.getValue(), refs);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(n -> collectRefs(n, refs));
+        }
+    }
+}
