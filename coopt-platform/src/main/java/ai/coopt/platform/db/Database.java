@@ -1,0 +1,321 @@
+package ai.coopt.platform.db;
+
+import ai.coopt.UserException;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+import javax.sql.DataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The platform's database: opened from a {@link DatabaseUrl}, migrated to the current schema on open
+ * (Flyway: versioned SQL under {@code ai/coopt/platform/db/migration/}, one script for both vendors with
+ * placeholders where their types differ).
+ *
+ * <p>Every piece of work runs through {@link #transaction}: one transaction on one connection that this
+ * object keeps, with a lock around it, so the process's request threads take turns (readers too: a
+ * platform has a handful of threads and short transactions). Across processes the database itself
+ * serializes: SQLite transactions begin IMMEDIATE (the write lock is taken at BEGIN, other processes wait
+ * up to the busy timeout); PostgreSQL transactions are SERIALIZABLE and retried when the server reports
+ * a serialization failure.
+ *
+ * <p>SQLite runs with the WAL journal, {@code synchronous=FULL} (each commit is on disk before it
+ * returns: a committed transaction survives {@code kill -9} and power loss) and foreign keys on.
+ */
+public final class Database implements AutoCloseable {
+
+    /** A piece of work inside one transaction; it may run more than once (PostgreSQL retries). */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** How long a SQLite transaction waits for another process's write lock. */
+    static final int SQLITE_BUSY_TIMEOUT_MS = 10_000;
+    private static final int POSTGRESQL_CONNECT_TIMEOUT_S = 10;
+    private static final int SERIALIZATION_RETRIES = 8;
+    /** The newest schema version this code knows (the highest V{n}__*.sql). */
+    public static final int SCHEMA_VERSION = 1;
+
+    private final DatabaseUrl url;
+    private final DataSource dataSource;
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private Connection connection;
+    private boolean closed;
+
+    private Database(DatabaseUrl url, DataSource dataSource) {
+        this.url = url;
+        this.dataSource = dataSource;
+    }
+
+    /** Parses the URL (see {@link DatabaseUrl}), connects and migrates; user errors are {@link UserException}s. */
+    public static Database open(String url) {
+        return open(DatabaseUrl.parse(url));
+    }
+
+    /** Connects to the database and brings its schema to {@link #SCHEMA_VERSION}. */
+    public static Database open(DatabaseUrl url) {
+        Database db = new Database(url, dataSource(url));
+        try {
+            db.probe();
+            db.migrate();
+            return db;
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    private static DataSource dataSource(DatabaseUrl url) {
+        if (url.vendor() == DatabaseUrl.Vendor.SQLITE) {
+            Path file = url.sqliteFile();
+            Path parent = file.getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new UserException("cannot open " + url + ": directory " + parent + " does not exist");
+            }
+            if (Files.isDirectory(file)) {
+                throw new UserException("cannot open " + url + ": it is a directory");
+            }
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            config.enforceForeignKeys(true);
+            config.setBusyTimeout(SQLITE_BUSY_TIMEOUT_MS);
+            SQLiteDataSource ds = new SQLiteDataSource(config);
+            ds.setUrl(url.jdbcUrl());
+            return ds;
+        }
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(url.jdbcUrl());
+        ds.setUser(url.user());
+        if (url.password() != null) {
+            ds.setPassword(url.password());
+        }
+        if (url.schema() != null) {
+            ds.setCurrentSchema(url.schema());
+        }
+        ds.setApplicationName("coopt-platform");
+        ds.setConnectTimeout(POSTGRESQL_CONNECT_TIMEOUT_S);
+        ds.setLoginTimeout(POSTGRESQL_CONNECT_TIMEOUT_S);
+        ds.setTcpKeepAlive(true);
+        return ds;
+    }
+
+    /** Opens one connection first, so that a wrong address, password or file is told in one line. */
+    private void probe() {
+        try (Connection c = dataSource.getConnection()) {
+            c.getMetaData();
+        } catch (SQLException e) {
+            throw new UserException("cannot open " + url + ": " + oneLine(e));
+        }
+    }
+
+    private void migrate() {
+        var config = Flyway.configure(Database.class.getClassLoader())
+                .dataSource(dataSource)
+                .locations("classpath:ai/coopt/platform/db/migration")
+                .placeholders(typePlaceholders(url.vendor()))
+                .validateMigrationNaming(true);
+        if (url.schema() != null) {
+            config = config.schemas(url.schema()).createSchemas(true);
+        }
+        Flyway flyway = config.load();
+        try {
+            for (MigrationInfo applied : flyway.info().applied()) {
+                if (applied.getState() == MigrationState.FUTURE_SUCCESS || applied.getState() == MigrationState.FUTURE_FAILED) {
+                    throw new UserException("the database " + url + " has schema version " + applied.getVersion()
+                            + ", newer than this coopt knows (" + SCHEMA_VERSION + "): use a newer coopt");
+                }
+            }
+            MigrateResult result = flyway.migrate();
+            if (!result.success) {
+                throw new UserException("cannot migrate the database " + url + ": Flyway reported failure");
+            }
+        } catch (FlywayException e) {
+            throw new UserException("cannot prepare the database " + url + ": " + oneLine(e));
+        }
+    }
+
+    /** The migrations' per-vendor type names (see the head of V1__init.sql). */
+    static Map<String, String> typePlaceholders(DatabaseUrl.Vendor vendor) {
+        return switch (vendor) {
+            case SQLITE -> Map.of("id", "INTEGER PRIMARY KEY AUTOINCREMENT", "int64", "INTEGER",
+                    "float64", "REAL", "strict", "STRICT");
+            case POSTGRESQL -> Map.of("id", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "int64", "BIGINT",
+                    "float64", "DOUBLE PRECISION", "strict", "");
+        };
+    }
+
+    /** Which database this is. */
+    public DatabaseUrl.Vendor vendor() {
+        return url.vendor();
+    }
+
+    /** Where it is (never with the password). */
+    public DatabaseUrl url() {
+        return url;
+    }
+
+    /**
+     * Runs {@code work} in one transaction and commits it; on any exception the transaction is rolled back
+     * and nothing of it is kept. SQL errors come out as {@link DatabaseException}. Transactions do not nest.
+     */
+    public <T> T transaction(Work<T> work) {
+        lock.lock();
+        try {
+            if (lock.getHoldCount() > 1) {
+                throw new IllegalStateException("transactions do not nest: the work of one called transaction() again");
+            }
+            for (int attempt = 1; ; attempt++) {
+                Connection c = connection();
+                try {
+                    begin(c);
+                    T result = work.run(c);
+                    commit(c);
+                    return result;
+                } catch (SQLException e) {
+                    rollback(c);
+                    if (serializationFailure(e) && attempt < SERIALIZATION_RETRIES) {
+                        continue;
+                    }
+                    if (connectionLost(e)) {
+                        discardConnection();
+                    }
+                    throw new DatabaseException(url + ": " + oneLine(e), e);
+                } catch (RuntimeException | Error e) {
+                    rollback(c);
+                    throw e;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Connection connection() {
+        if (closed) {
+            throw new IllegalStateException("the database " + url + " is closed");
+        }
+        try {
+            if (connection != null && connection.isClosed()) {
+                connection = null;
+            }
+            if (connection == null) {
+                Connection c = dataSource.getConnection();
+                if (url.vendor() == DatabaseUrl.Vendor.POSTGRESQL) {
+                    c.setAutoCommit(false);
+                    c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+                }
+                connection = c;
+            }
+            return connection;
+        } catch (SQLException e) {
+            connection = null;
+            throw new DatabaseException("cannot connect to " + url + ": " + oneLine(e), e);
+        }
+    }
+
+    /*
+     * SQLite: the connection stays in auto-commit mode and each transaction is an explicit BEGIN IMMEDIATE ..
+     * COMMIT, so the write lock is held only inside a transaction (the driver's own non-auto-commit mode
+     * would open the next transaction right after each commit). PostgreSQL: the driver's transactions,
+     * begun by the first statement.
+     */
+    private void begin(Connection c) throws SQLException {
+        if (url.vendor() == DatabaseUrl.Vendor.SQLITE) {
+            try (Statement s = c.createStatement()) {
+                s.execute("BEGIN IMMEDIATE");
+            }
+        }
+    }
+
+    private void commit(Connection c) throws SQLException {
+        if (url.vendor() == DatabaseUrl.Vendor.SQLITE) {
+            try (Statement s = c.createStatement()) {
+                s.execute("COMMIT");
+            }
+        } else {
+            c.commit();
+        }
+    }
+
+    private void rollback(Connection c) {
+        try {
+            if (url.vendor() == DatabaseUrl.Vendor.SQLITE) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("ROLLBACK");
+                }
+            } else {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            // SQLite: no transaction was open (BEGIN itself failed) or it ended already; either way the
+            // connection is in doubt, so it is replaced before the next transaction
+            discardConnection();
+        }
+    }
+
+    private void discardConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // the connection is being dropped because it failed: nothing more to do with it
+            }
+            connection = null;
+        }
+    }
+
+    private boolean serializationFailure(SQLException e) {
+        if (url.vendor() != DatabaseUrl.Vendor.POSTGRESQL) {
+            return false;
+        }
+        String state = e.getSQLState();
+        return "40001".equals(state) || "40P01".equals(state);
+    }
+
+    private boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        if (state != null && state.startsWith("08")) {
+            return true;
+        }
+        return e instanceof SQLiteException s && s.getResultCode() == SQLiteErrorCode.SQLITE_IOERR;
+    }
+
+    static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Throwable cause = e.getCause();
+        if (message.contains("Unable to obtain connection") && cause != null && cause.getMessage() != null) {
+            message = cause.getMessage();
+        }
+        message = message.strip();
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline).strip();
+    }
+
+    /** Closes the connection; later transactions fail. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            discardConnection();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package ai.coopt.platform.db;
+
+/** What an {@link Event} of the platform's timeline records. */
+public enum EventKind {
+    PARTICIPANT_ENROLLED,
+    /** a shard leased to a participant for the first time */
+    LEASE_TAKEN,
+    /** a lease extended by its holder (also by asking for a lease again) */
+    LEASE_RENEWED,
+    /** a shard whose lease had expired leased to another participant (detail: the previous holder) */
+    LEASE_RETAKEN,
+    UPLOAD_ACCEPTED,
+    UPLOAD_REFUSED,
+    SHARED_ACCEPTED,
+    FUSION_STARTED,
+    FUSION_FINISHED,
+    FUSION_FAILED
+}

@@ -1,0 +1,12 @@
+package ai.coopt.platform.db;
+
+/**
+ * An enrolled participant.
+ *
+ * @param id         {@code p-} + the first 16 hex digits of sha256(raw public key)
+ * @param name       unique, from its invite
+ * @param publicKey  base64 of the raw 32-byte Ed25519 public key
+ * @param enrolledAt epoch millis
+ */
+public record Participant(String id, String name, String publicKey, long enrolledAt) {
+}

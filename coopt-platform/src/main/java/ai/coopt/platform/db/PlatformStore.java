@@ -1,0 +1,680 @@
+package ai.coopt.platform.db;
+
+import ai.coopt.UserException;
+import ai.coopt.platform.auth.Ed25519Keys;
+import ai.coopt.platform.auth.Sha256;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The state of one platform, in its {@link Database}: the round and its shards, participants and their
+ * invites, leases, uploads, the shared outputs, replay protection, the timeline of events and the
+ * fusion state. The HTTP server is its only user.
+ *
+ * <p>Every method is one transaction (see {@link Database#transaction}): it is thread-safe, and a process
+ * killed between two calls leaves the database consistent. Times are epoch milliseconds passed in by the
+ * caller. Operations act on the current (newest) round; there is one until rounds can be added.
+ *
+ * <p>Arguments that come from a participant's request (tokens, keys, shard numbers, lease ids) are checked
+ * here and refused with a reason; arguments the platform computes itself (hashes, sizes) must be well
+ * formed, else {@link IllegalArgumentException}.
+ */
+public final class PlatformStore {
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final int TOKEN_BYTES = 32;
+    private static final int LEASE_ID_BYTES = 24;
+    private static final int MAX_TOKEN_LENGTH = 128;
+    private static final int MAX_LEASE_ID_LENGTH = 128;
+    private static final int MAX_REASON_LENGTH = 2000;
+
+    private final Database db;
+    private final SecureRandom random = new SecureRandom();
+
+    public PlatformStore(Database db) {
+        this.db = db;
+    }
+
+    /** The database this store works in. */
+    public Database database() {
+        return db;
+    }
+
+    /** Thrown inside a transaction to roll it back and answer {@code result} instead. */
+    private static final class Rollback extends RuntimeException {
+        final transient Object result;
+
+        Rollback(Object result) {
+            super(null, null, false, false);
+            this.result = result;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T transaction(Database.Work<T> work) {
+        try {
+            return db.transaction(work);
+        } catch (Rollback r) {
+            return (T) r.result;
+        }
+    }
+
+    // ---------------------------------------------------------------- round and shards
+
+    /**
+     * Creates round 1 with its configuration, shards (numbered 0..K-1, all open) and fusion state (waiting), in
+     * one transaction; when a round exists already nothing changes. Returns the stored round, whose config the
+     * caller compares with its own when resuming.
+     */
+    public Round initRound(String configJson, List<NewShard> shards, long now) {
+        if (configJson == null) {
+            throw new IllegalArgumentException("no round configuration");
+        }
+        if (shards.isEmpty()) {
+            throw new IllegalArgumentException("a round needs at least one shard");
+        }
+        Set<Integer> numbers = new HashSet<>();
+        for (NewShard s : shards) {
+            if (s.shard() < 0 || s.shard() >= shards.size() || !numbers.add(s.shard())) {
+                throw new IllegalArgumentException("shards must be numbered 0.." + (shards.size() - 1) + " once each; got " + s.shard());
+            }
+            if (s.images() < 0) {
+                throw new IllegalArgumentException("shard " + s.shard() + " has a negative image count");
+            }
+            checkSha256(s.sha256());
+        }
+        return transaction(c -> {
+            Optional<Round> existing = currentRound(c);
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            int round = 1;
+            update(c, "INSERT INTO rounds (id, config_json, created_at) VALUES (?, ?, ?)", round, configJson, now);
+            for (NewShard s : shards) {
+                update(c, "INSERT INTO shards (round_id, shard, images, sha256, state) VALUES (?, ?, ?, ?, 'open')",
+                        round, s.shard(), s.images(), s.sha256());
+            }
+            update(c, "INSERT INTO fusion (round_id, state, forced, updated_at) VALUES (?, 'waiting', 0, ?)", round, now);
+            return new Round(round, configJson, now);
+        });
+    }
+
+    /** The current round, or empty before {@link #initRound}. */
+    public Optional<Round> round() {
+        return transaction(PlatformStore::currentRound);
+    }
+
+    private static Optional<Round> currentRound(Connection c) throws SQLException {
+        return one(query(c, "SELECT id, config_json, created_at FROM rounds ORDER BY id DESC LIMIT 1",
+                rs -> new Round(rs.getInt(1), rs.getString(2), rs.getLong(3))));
+    }
+
+    private static int roundId(Connection c) throws SQLException {
+        return currentRound(c).orElseThrow(() -> new IllegalStateException("the platform has no round yet")).id();
+    }
+
+    /** The current round's shards by number. */
+    public List<Shard> shards() {
+        return transaction(c -> shards(c, roundId(c)));
+    }
+
+    /** One shard of the current round, or empty when there is no such shard. */
+    public Optional<Shard> shard(int shard) {
+        return transaction(c -> one(query(c, SHARD_SELECT + " WHERE round_id = ? AND shard = ?", PlatformStore::shardRow,
+                roundId(c), shard)));
+    }
+
+    private static final String SHARD_SELECT =
+            "SELECT shard, images, sha256, state, lease_holder, lease_expires, accepted_upload FROM shards";
+
+    private static List<Shard> shards(Connection c, int round) throws SQLException {
+        return query(c, SHARD_SELECT + " WHERE round_id = ? ORDER BY shard", PlatformStore::shardRow, round);
+    }
+
+    private static Shard shardRow(ResultSet rs) throws SQLException {
+        return new Shard(rs.getInt(1), rs.getInt(2), rs.getString(3), parse(ShardState.class, rs.getString(4)),
+                rs.getString(5), nullableLong(rs, 6), nullableLong(rs, 7));
+    }
+
+    // ---------------------------------------------------------------- participants and invites
+
+    /**
+     * Creates a one-time invite for a participant called {@code name}, valid for {@code ttlMillis}; returns the
+     * token (32 random bytes, base64url), which is not stored (only its sha256 is) and cannot be shown again.
+     * A malformed name, a name already enrolled or a non-positive lifetime is a {@link UserException}.
+     */
+    public String createInvite(String name, long now, long ttlMillis) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new UserException("participant name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        if (ttlMillis <= 0) {
+            throw new UserException("an invite must be valid for a positive time");
+        }
+        byte[] bytes = new byte[TOKEN_BYTES];
+        random.nextBytes(bytes);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        transaction(c -> {
+            if (!query(c, "SELECT id FROM participants WHERE name = ?", rs -> rs.getString(1), name).isEmpty()) {
+                throw new UserException("a participant named '" + name + "' is already enrolled");
+            }
+            update(c, "INSERT INTO invites (token_sha256, name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                    Sha256.hex(token), name, now, Math.addExact(now, ttlMillis));
+            return null;
+        });
+        return token;
+    }
+
+    /**
+     * Redeems an invite token for the raw Ed25519 public key given in base64: enrolls the participant (id from
+     * {@link Ed25519Keys#participantId}, name from the invite) and uses the invite up, or refuses with a
+     * reason and stores nothing. An invite is redeemed once, also when requests race.
+     */
+    public Redemption redeemInvite(String token, String publicKeyBase64, long now) {
+        if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
+            return new Redemption.Refused(Redemption.Reason.UNKNOWN);
+        }
+        String tokenHash = Sha256.hex(token);
+        byte[] raw = Ed25519Keys.decodeRawPublicKey(publicKeyBase64);
+        return transaction(c -> {
+            record Invite(long id, String name, long expires, Long used) {
+            }
+            Optional<Invite> found = one(query(c, "SELECT id, name, expires_at, used_at FROM invites WHERE token_sha256 = ?",
+                    rs -> new Invite(rs.getLong(1), rs.getString(2), rs.getLong(3), nullableLong(rs, 4)), tokenHash));
+            if (found.isEmpty()) {
+                return refused(Redemption.Reason.UNKNOWN);
+            }
+            Invite invite = found.get();
+            if (invite.used() != null) {
+                return refused(Redemption.Reason.ALREADY_USED);
+            }
+            if (now >= invite.expires()) {
+                return refused(Redemption.Reason.EXPIRED);
+            }
+            if (raw == null) {
+                return refused(Redemption.Reason.MALFORMED_KEY);
+            }
+            String key = Ed25519Keys.base64(raw);
+            String id = Ed25519Keys.participantId(raw);
+            if (!query(c, "SELECT id FROM participants WHERE public_key = ? OR id = ?", rs -> rs.getString(1), key, id).isEmpty()) {
+                return refused(Redemption.Reason.KEY_REGISTERED);
+            }
+            if (!query(c, "SELECT id FROM participants WHERE name = ?", rs -> rs.getString(1), invite.name()).isEmpty()) {
+                return refused(Redemption.Reason.NAME_TAKEN);
+            }
+            update(c, "INSERT INTO participants (id, name, public_key, enrolled_at) VALUES (?, ?, ?, ?)", id, invite.name(), key, now);
+            if (update(c, "UPDATE invites SET used_at = ?, participant_id = ? WHERE id = ? AND used_at IS NULL", now, id, invite.id()) != 1) {
+                throw new Rollback(new Redemption.Refused(Redemption.Reason.ALREADY_USED));
+            }
+            event(c, null, now, EventKind.PARTICIPANT_ENROLLED, id, null, null, invite.name());
+            return (Redemption) new Redemption.Enrolled(new Participant(id, invite.name(), key, now));
+        });
+    }
+
+    private static Redemption refused(Redemption.Reason reason) {
+        return new Redemption.Refused(reason);
+    }
+
+    /** The enrolled participants, in order of enrolment. */
+    public List<Participant> participants() {
+        return transaction(PlatformStore::participants);
+    }
+
+    private static List<Participant> participants(Connection c) throws SQLException {
+        return query(c, "SELECT id, name, public_key, enrolled_at FROM participants ORDER BY enrolled_at, id",
+                PlatformStore::participantRow);
+    }
+
+    /** One participant by id, or empty when no such participant is enrolled. */
+    public Optional<Participant> participant(String id) {
+        if (id == null || id.length() > 64) {
+            return Optional.empty();
+        }
+        return transaction(c -> one(query(c, "SELECT id, name, public_key, enrolled_at FROM participants WHERE id = ?",
+                PlatformStore::participantRow, id)));
+    }
+
+    private static Participant participantRow(ResultSet rs) throws SQLException {
+        return new Participant(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
+    }
+
+    private static void requireParticipant(Connection c, String participantId) throws SQLException {
+        if (participantId == null
+                || query(c, "SELECT id FROM participants WHERE id = ?", rs -> rs.getString(1), participantId).isEmpty()) {
+            throw new IllegalArgumentException("no enrolled participant " + participantId);
+        }
+    }
+
+    // ---------------------------------------------------------------- leases
+
+    /**
+     * Gives the participant a shard to work on, in one transaction: the shard it already holds a lease on
+     * (renewed, even if it had expired, as long as nobody took it over); else {@code preferredShard} (may be
+     * null) when it is open or its lease has expired; else the lowest-numbered open-or-expired shard. When
+     * none is free: {@link LeaseResult.Wait} until the earliest expiry of the others' leases, or
+     * {@link LeaseResult.Done} when every shard is accepted. A lease has expired when {@code now >= expires}.
+     */
+    public LeaseResult lease(String participantId, long now, long leaseMillis, Integer preferredShard) {
+        checkLeaseMillis(leaseMillis);
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            int round = roundId(c);
+            long expires = Math.addExact(now, leaseMillis);
+            record Held(int shard, String leaseId) {
+            }
+            Optional<Held> held = one(query(c, "SELECT shard, lease_id FROM shards WHERE round_id = ? AND lease_holder = ?",
+                    rs -> new Held(rs.getInt(1), rs.getString(2)), round, participantId));
+            if (held.isPresent()) {
+                update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ?", expires, round, held.get().shard());
+                event(c, round, now, EventKind.LEASE_RENEWED, participantId, held.get().shard(), null, null);
+                return new LeaseResult.Leased(held.get().shard(), held.get().leaseId(), expires, true);
+            }
+            record Free(int shard, String previousHolder) {
+            }
+            List<Free> free = query(c, "SELECT shard, lease_holder FROM shards WHERE round_id = ?"
+                            + " AND (state = 'open' OR (state = 'leased' AND lease_expires <= ?)) ORDER BY shard",
+                    rs -> new Free(rs.getInt(1), rs.getString(2)), round, now);
+            if (free.isEmpty()) {
+                Optional<Long> until = one(query(c, "SELECT MIN(lease_expires) FROM shards WHERE round_id = ? AND state = 'leased'",
+                        rs -> nullableLong(rs, 1), round)).filter(v -> v != null);
+                return until.<LeaseResult>map(LeaseResult.Wait::new).orElseGet(LeaseResult.Done::new);
+            }
+            Free chosen = free.stream().filter(f -> preferredShard != null && f.shard() == preferredShard)
+                    .findFirst().orElse(free.get(0));
+            String leaseId = randomId(LEASE_ID_BYTES);
+            int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_id = ?, lease_expires = ?"
+                            + " WHERE round_id = ? AND shard = ? AND (state = 'open' OR (state = 'leased' AND lease_expires <= ?))",
+                    participantId, leaseId, expires, round, chosen.shard(), now);
+            if (updated != 1) {
+                throw new IllegalStateException("shard " + chosen.shard() + " changed inside a transaction");
+            }
+            if (chosen.previousHolder() == null) {
+                event(c, round, now, EventKind.LEASE_TAKEN, participantId, chosen.shard(), null, null);
+            } else {
+                event(c, round, now, EventKind.LEASE_RETAKEN, participantId, chosen.shard(), null,
+                        "lease of " + chosen.previousHolder() + " had expired");
+            }
+            return new LeaseResult.Leased(chosen.shard(), leaseId, expires, false);
+        });
+    }
+
+    /**
+     * Extends the participant's lease on {@code shard} to {@code now + leaseMillis}; refused (with a reason)
+     * when the shard is accepted, leased to someone else, not leased, or the lease id is not the current one.
+     * An expired lease that nobody took over is renewed.
+     */
+    public Renewal renew(String participantId, int shard, String leaseId, long now, long leaseMillis) {
+        checkLeaseMillis(leaseMillis);
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            int round = roundId(c);
+            Optional<String> refusal = leaseRefusal(c, round, participantId, shard, leaseId);
+            if (refusal.isPresent()) {
+                return new Renewal.Refused(refusal.get());
+            }
+            long expires = Math.addExact(now, leaseMillis);
+            update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ?", expires, round, shard);
+            event(c, round, now, EventKind.LEASE_RENEWED, participantId, shard, null, null);
+            return (Renewal) new Renewal.Renewed(expires);
+        });
+    }
+
+    /** Why this participant's lease id does not hold {@code shard} now, or empty when it does. */
+    private static Optional<String> leaseRefusal(Connection c, int round, String participantId, int shard, String leaseId)
+            throws SQLException {
+        record Lease(ShardState state, String holder, String leaseId) {
+        }
+        Optional<Lease> found = one(query(c, "SELECT state, lease_holder, lease_id FROM shards WHERE round_id = ? AND shard = ?",
+                rs -> new Lease(parse(ShardState.class, rs.getString(1)), rs.getString(2), rs.getString(3)), round, shard));
+        if (found.isEmpty()) {
+            return Optional.of("there is no shard " + shard);
+        }
+        Lease lease = found.get();
+        if (lease.state() == ShardState.ACCEPTED) {
+            return Optional.of("shard " + shard + " is already accepted");
+        }
+        if (lease.state() == ShardState.OPEN) {
+            return Optional.of("shard " + shard + " is not leased to you");
+        }
+        if (!participantId.equals(lease.holder())) {
+            return Optional.of("shard " + shard + " is leased to another participant (your lease expired and it was taken over)");
+        }
+        if (leaseId == null || leaseId.length() > MAX_LEASE_ID_LENGTH
+                || !MessageDigest.isEqual(leaseId.getBytes(StandardCharsets.UTF_8), lease.leaseId().getBytes(StandardCharsets.UTF_8))) {
+            return Optional.of("the lease id does not match your current lease of shard " + shard);
+        }
+        return Optional.empty();
+    }
+
+    private static void checkLeaseMillis(long leaseMillis) {
+        if (leaseMillis <= 0) {
+            throw new IllegalArgumentException("a lease must last a positive time");
+        }
+    }
+
+    // ---------------------------------------------------------------- uploads
+
+    /**
+     * Records the participant's outputs on the shared subset (once per participant and round): ACCEPTED,
+     * ALREADY when the same sha256 was accepted before (idempotent), CONFLICT when different content was.
+     */
+    public SharedResult acceptShared(String participantId, String file, String sha256, int dim, String priorJson,
+                                     double uniformity, long now) {
+        checkSha256(sha256);
+        if (file == null || priorJson == null || dim <= 0 || !Double.isFinite(uniformity)) {
+            throw new IllegalArgumentException("shared outputs need a file, a prior description, dim > 0 and a finite uniformity");
+        }
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            int round = roundId(c);
+            Optional<String> existing = one(query(c, "SELECT sha256 FROM shared_outputs WHERE round_id = ? AND participant_id = ?",
+                    rs -> rs.getString(1), round, participantId));
+            if (existing.isPresent()) {
+                return existing.get().equals(sha256) ? SharedResult.ALREADY : SharedResult.CONFLICT;
+            }
+            update(c, "INSERT INTO shared_outputs (round_id, participant_id, file, sha256, dim, prior_json, uniformity, accepted_at)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", round, participantId, file, sha256, dim, priorJson, uniformity, now);
+            event(c, round, now, EventKind.SHARED_ACCEPTED, participantId, null, null, null);
+            return SharedResult.ACCEPTED;
+        });
+    }
+
+    /** The accepted shared outputs of the current round, by participant id. */
+    public List<SharedOutput> sharedOutputs() {
+        return transaction(c -> sharedOutputs(c, roundId(c)));
+    }
+
+    private static List<SharedOutput> sharedOutputs(Connection c, int round) throws SQLException {
+        return query(c, "SELECT participant_id, file, sha256, dim, prior_json, uniformity, accepted_at FROM shared_outputs"
+                        + " WHERE round_id = ? ORDER BY participant_id",
+                rs -> new SharedOutput(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                        rs.getDouble(6), rs.getLong(7)), round);
+    }
+
+    /**
+     * Accepts the participant's validated, durably stored upload for {@code shard} in one transaction: the
+     * upload is recorded and the shard becomes accepted from it. ALREADY when this participant's upload with
+     * the same sha256 was accepted for the shard before (a retry). REFUSED, recorded in the audit trail with
+     * its reason, when the shard is accepted from another upload, leased to someone else, not leased, or the
+     * lease id is not the current one; an expired lease that nobody took over still counts.
+     */
+    public UploadResult acceptShardUpload(String participantId, int shard, String leaseId, String file, String sha256,
+                                          long bytes, int rows, int dim, long now) {
+        checkSha256(sha256);
+        if (file == null || bytes < 0 || rows <= 0 || dim <= 0) {
+            throw new IllegalArgumentException("an upload needs a file, bytes >= 0, rows > 0 and dim > 0");
+        }
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            int round = roundId(c);
+            record Accepted(long id, String participant, String sha256) {
+            }
+            Optional<Accepted> accepted = one(query(c, "SELECT u.id, u.participant_id, u.sha256 FROM shards s"
+                            + " JOIN uploads u ON u.id = s.accepted_upload WHERE s.round_id = ? AND s.shard = ?",
+                    rs -> new Accepted(rs.getLong(1), rs.getString(2), rs.getString(3)), round, shard));
+            if (accepted.isPresent() && accepted.get().participant().equals(participantId) && accepted.get().sha256().equals(sha256)) {
+                return new UploadResult.Already(accepted.get().id());
+            }
+            Optional<String> refusal = accepted.isPresent()
+                    ? Optional.of("shard " + shard + " is already accepted from another upload")
+                    : leaseRefusal(c, round, participantId, shard, leaseId);
+            if (refusal.isPresent()) {
+                Integer knownShard = query(c, "SELECT shard FROM shards WHERE round_id = ? AND shard = ?", rs -> rs.getInt(1), round, shard)
+                        .isEmpty() ? null : shard;
+                insertRefused(c, round, participantId, knownShard, refusal.get(), sha256, bytes, now);
+                return new UploadResult.Refused(refusal.get());
+            }
+            long id = insertReturningId(c, "INSERT INTO uploads (round_id, shard, participant_id, status, file, sha256, bytes,"
+                    + " row_count, dim, received_at) VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?) RETURNING id",
+                    round, shard, participantId, file, sha256, bytes, rows, dim, now);
+            int updated = update(c, "UPDATE shards SET state = 'accepted', accepted_upload = ?, lease_holder = NULL, lease_id = NULL,"
+                    + " lease_expires = NULL WHERE round_id = ? AND shard = ? AND state = 'leased' AND lease_holder = ?",
+                    id, round, shard, participantId);
+            if (updated != 1) {
+                throw new IllegalStateException("shard " + shard + " changed inside a transaction");
+            }
+            event(c, round, now, EventKind.UPLOAD_ACCEPTED, participantId, shard, id, null);
+            return (UploadResult) new UploadResult.Accepted(id);
+        });
+    }
+
+    /**
+     * Records an upload refused before it reached {@link #acceptShardUpload} (bad signature, size, format,
+     * values) in the audit trail, with an UPLOAD_REFUSED event; returns its id. {@code participantId} is an
+     * enrolled participant or null (unauthenticated); {@code shard} is null when unknown.
+     */
+    public long recordRefusedUpload(String participantId, Integer shard, String reason, long bytes, long now) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a refusal needs a reason");
+        }
+        return transaction(c -> {
+            if (participantId != null) {
+                requireParticipant(c, participantId);
+            }
+            return insertRefused(c, roundId(c), participantId, shard, reason, null, Math.max(0, bytes), now);
+        });
+    }
+
+    private static long insertRefused(Connection c, int round, String participantId, Integer shard, String reason,
+                                      String sha256, long bytes, long now) throws SQLException {
+        String line = reason.replaceAll("[\\r\\n]+", " ");
+        if (line.length() > MAX_REASON_LENGTH) {
+            line = line.substring(0, MAX_REASON_LENGTH);
+        }
+        long id = insertReturningId(c, "INSERT INTO uploads (round_id, shard, participant_id, status, reason, sha256, bytes, received_at)"
+                + " VALUES (?, ?, ?, 'refused', ?, ?, ?, ?) RETURNING id", round, shard, participantId, line, sha256, bytes, now);
+        event(c, round, now, EventKind.UPLOAD_REFUSED, participantId, shard, id, line);
+        return id;
+    }
+
+    /** Every upload of the current round, accepted and refused, in the order received. */
+    public List<Upload> uploads() {
+        return transaction(c -> uploads(c, roundId(c)));
+    }
+
+    private static List<Upload> uploads(Connection c, int round) throws SQLException {
+        return query(c, "SELECT id, round_id, shard, participant_id, status, reason, file, sha256, bytes, row_count, dim, received_at"
+                        + " FROM uploads WHERE round_id = ? ORDER BY id",
+                rs -> new Upload(rs.getLong(1), rs.getInt(2), nullableInt(rs, 3), rs.getString(4), "accepted".equals(rs.getString(5)),
+                        rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), nullableInt(rs, 10), nullableInt(rs, 11),
+                        rs.getLong(12)), round);
+    }
+
+    // ---------------------------------------------------------------- replay protection
+
+    /**
+     * Remembers a verified signed request by its replay key ({@code RequestSignature.SignedHeaders.replayKey});
+     * false when it was seen before: a replay. Requests whose timestamp lies more than {@code windowMillis}
+     * before {@code now} are forgotten, so the caller must refuse such timestamps before asking (as
+     * {@code RequestSignature.verify} does) and use the same window.
+     */
+    public boolean recordSignature(String participantId, String requestSha256, long timestamp, long now, long windowMillis) {
+        checkSha256(requestSha256);
+        if (windowMillis <= 0) {
+            throw new IllegalArgumentException("the window must be positive");
+        }
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            update(c, "DELETE FROM seen_requests WHERE request_time < ?", now - windowMillis);
+            return update(c, "INSERT INTO seen_requests (request_sha256, participant_id, request_time, seen_at) VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (request_sha256) DO NOTHING", requestSha256, participantId, timestamp, now) == 1;
+        });
+    }
+
+    // ---------------------------------------------------------------- events and fusion
+
+    /** The whole timeline, oldest first. */
+    public List<Event> events() {
+        return events(0, Integer.MAX_VALUE);
+    }
+
+    /** At most {@code limit} events with an id above {@code afterId}, oldest first (for paging). */
+    public List<Event> events(long afterId, int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("limit must be positive");
+        }
+        return transaction(c -> query(c, "SELECT id, round_id, happened_at, kind, participant_id, shard, upload_id, detail FROM events"
+                        + " WHERE id > ? ORDER BY id LIMIT ?",
+                rs -> new Event(rs.getLong(1), nullableInt(rs, 2), rs.getLong(3), parse(EventKind.class, rs.getString(4)),
+                        rs.getString(5), nullableInt(rs, 6), nullableLong(rs, 7), rs.getString(8)), afterId, limit));
+    }
+
+    /** The current round's fusion state. */
+    public Fusion fusionState() {
+        return transaction(c -> fusion(c, roundId(c)));
+    }
+
+    private static Fusion fusion(Connection c, int round) throws SQLException {
+        return one(query(c, "SELECT state, forced, detail_json, updated_at FROM fusion WHERE round_id = ?",
+                rs -> new Fusion(parse(FusionState.class, rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), rs.getLong(4)), round))
+                .orElseThrow(() -> new IllegalStateException("round " + round + " has no fusion state"));
+    }
+
+    /**
+     * Moves the fusion state: WAITING or FAILED to RUNNING (recording {@code forced}: started with what was
+     * there rather than every shard), RUNNING to DONE or FAILED (also to mark a run that a restart
+     * interrupted). Returns false and changes nothing for any other move, so that a second RUNNING while one
+     * runs is refused.
+     */
+    public boolean setFusion(FusionState to, boolean forced, String detailJson, long now) {
+        return transaction(c -> {
+            int round = roundId(c);
+            Fusion current = fusion(c, round);
+            boolean allowed = switch (to) {
+                case RUNNING -> current.state() == FusionState.WAITING || current.state() == FusionState.FAILED;
+                case DONE, FAILED -> current.state() == FusionState.RUNNING;
+                case WAITING -> false;
+            };
+            if (!allowed) {
+                return false;
+            }
+            boolean recordForced = to == FusionState.RUNNING ? forced : current.forced();
+            update(c, "UPDATE fusion SET state = ?, forced = ?, detail_json = ?, updated_at = ? WHERE round_id = ?",
+                    lower(to), recordForced ? 1 : 0, detailJson, now, round);
+            EventKind kind = switch (to) {
+                case RUNNING -> EventKind.FUSION_STARTED;
+                case DONE -> EventKind.FUSION_FINISHED;
+                default -> EventKind.FUSION_FAILED;
+            };
+            event(c, round, now, kind, null, null, null, to == FusionState.RUNNING && forced ? "forced" : null);
+            return true;
+        });
+    }
+
+    /** Round, shards, participants, uploads, shared outputs and fusion state, read in one transaction. */
+    public Snapshot snapshot() {
+        return transaction(c -> {
+            Round round = currentRound(c).orElseThrow(() -> new IllegalStateException("the platform has no round yet"));
+            return new Snapshot(round, shards(c, round.id()), participants(c), uploads(c, round.id()),
+                    sharedOutputs(c, round.id()), fusion(c, round.id()));
+        });
+    }
+
+    private static void event(Connection c, Integer round, long now, EventKind kind, String participantId, Integer shard,
+                              Long uploadId, String detail) throws SQLException {
+        update(c, "INSERT INTO events (round_id, happened_at, kind, participant_id, shard, upload_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                round, now, lower(kind), participantId, shard, uploadId, detail);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private String randomId(int bytes) {
+        byte[] b = new byte[bytes];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    private static void checkSha256(String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a lowercase hex sha256: " + sha256);
+        }
+    }
+
+    private static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static <E extends Enum<E>> E parse(Class<E> type, String sql) {
+        return Enum.valueOf(type, sql.toUpperCase(Locale.ROOT));
+    }
+
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                ps.setNull(i + 1, Types.NULL);
+            } else if (a instanceof Integer v) {
+                ps.setInt(i + 1, v);
+            } else if (a instanceof Long v) {
+                ps.setLong(i + 1, v);
+            } else if (a instanceof Double v) {
+                ps.setDouble(i + 1, v);
+            } else if (a instanceof String v) {
+                ps.setString(i + 1, v);
+            } else {
+                throw new IllegalArgumentException("cannot bind " + a.getClass());
+            }
+        }
+    }
+
+    private static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            return ps.executeUpdate();
+        }
+    }
+
+    private static long insertReturningId(Connection c, String sql, Object... args) throws SQLException {
+        return one(query(c, sql, rs -> rs.getLong(1), args)).orElseThrow(() -> new SQLException("INSERT returned no id"));
+    }
+
+    private static <T> List<T> query(Connection c, String sql, RowMapper<T> mapper, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> rows = new ArrayList<>();
+                while (rs.next()) {
+                    rows.add(mapper.map(rs));
+                }
+                return rows;
+            }
+        }
+    }
+
+    private static <T> Optional<T> one(List<T> rows) {
+        if (rows.size() > 1) {
+            throw new IllegalStateException("expected at most one row, got " + rows.size());
+        }
+        return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
+    }
+
+    private static Long nullableLong(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    private static Integer nullableInt(ResultSet rs, int column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? null : v;
+    }
+}

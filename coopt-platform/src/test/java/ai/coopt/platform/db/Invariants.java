@@ -1,0 +1,68 @@
+package ai.coopt.platform.db;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Consistency rules the platform's database must keep whatever happened (a crash between any two operations). */
+final class Invariants {
+
+    private Invariants() {
+    }
+
+    /** Each rule, and a query that counts what breaks it. */
+    private static final String[][] RULES = {
+        {"an accepted shard without exactly one accepted upload of its own",
+            "SELECT COUNT(*) FROM shards s WHERE s.state = 'accepted' AND 1 <> (SELECT COUNT(*) FROM uploads u"
+                + " WHERE u.round_id = s.round_id AND u.shard = s.shard AND u.status = 'accepted' AND u.id = s.accepted_upload)"},
+        {"an accepted upload whose shard is not accepted from it",
+            "SELECT COUNT(*) FROM uploads u WHERE u.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM shards s"
+                + " WHERE s.round_id = u.round_id AND s.shard = u.shard AND s.state = 'accepted' AND s.accepted_upload = u.id)"},
+        {"a shard with two accepted uploads",
+            "SELECT COUNT(*) FROM (SELECT round_id, shard FROM uploads WHERE status = 'accepted' GROUP BY round_id, shard HAVING COUNT(*) > 1) x"},
+        {"a leased shard without holder, lease id or expiry, or a lease on a shard that is not leased",
+            "SELECT COUNT(*) FROM shards WHERE (state = 'leased') <> (lease_holder IS NOT NULL AND lease_id IS NOT NULL AND lease_expires IS NOT NULL)"
+                + " OR (state <> 'leased' AND (lease_holder IS NOT NULL OR lease_id IS NOT NULL OR lease_expires IS NOT NULL))"},
+        {"a participant holding two leases",
+            "SELECT COUNT(*) FROM (SELECT round_id, lease_holder FROM shards WHERE lease_holder IS NOT NULL GROUP BY round_id, lease_holder HAVING COUNT(*) > 1) x"},
+        {"a lease held by a participant that is not enrolled",
+            "SELECT COUNT(*) FROM shards s WHERE s.lease_holder IS NOT NULL AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = s.lease_holder)"},
+        {"accepted uploads and upload_accepted events differ in number",
+            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'accepted') - (SELECT COUNT(*) FROM events WHERE kind = 'upload_accepted'))"},
+        {"refused uploads and upload_refused events differ in number",
+            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'refused') - (SELECT COUNT(*) FROM events WHERE kind = 'upload_refused'))"},
+        {"a refused upload without a reason or an accepted one with a reason",
+            "SELECT COUNT(*) FROM uploads WHERE (status = 'refused') <> (reason IS NOT NULL)"},
+        {"a participant not enrolled by exactly one used invite",
+            "SELECT COUNT(*) FROM participants p WHERE 1 <> (SELECT COUNT(*) FROM invites i WHERE i.participant_id = p.id AND i.used_at IS NOT NULL)"},
+        {"participants and enrolment events differ in number",
+            "SELECT ABS((SELECT COUNT(*) FROM participants) - (SELECT COUNT(*) FROM events WHERE kind = 'participant_enrolled'))"},
+        {"a round without its shards or fusion state",
+            "SELECT COUNT(*) FROM rounds r WHERE NOT EXISTS (SELECT 1 FROM shards s WHERE s.round_id = r.id)"
+                + " OR NOT EXISTS (SELECT 1 FROM fusion f WHERE f.round_id = r.id)"},
+    };
+
+    /** Every violated rule, as one line each (empty when the database is consistent). */
+    static List<String> violations(Database db) {
+        return db.transaction(c -> {
+            List<String> found = new ArrayList<>();
+            for (String[] rule : RULES) {
+                violation(found, c, rule[0], rule[1]);
+            }
+            return found;
+        });
+    }
+
+    private static void violation(List<String> found, Connection c, String rule, String countSql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(countSql)) {
+            rs.next();
+            long n = rs.getLong(1);
+            if (n != 0) {
+                found.add(rule + " (" + n + ")");
+            }
+        }
+    }
+}

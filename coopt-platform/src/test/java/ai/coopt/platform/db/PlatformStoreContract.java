@@ -1,0 +1,602 @@
+package ai.coopt.platform.db;
+
+import ai.coopt.UserException;
+import ai.coopt.platform.auth.Ed25519Keys;
+import ai.coopt.platform.auth.Sha256;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The {@link PlatformStore} suite, run against each database by a subclass (SQLite, PostgreSQL). Each test
+ * gets a new, empty database from {@link #newDatabaseUrl}.
+ */
+abstract class PlatformStoreContract {
+
+    private static final long T0 = 1_700_000_000_000L;
+    private static final long LEASE = 10_000;
+
+    /** A URL of a new, empty database. */
+    abstract String newDatabaseUrl() throws Exception;
+
+    /** Removes what {@link #newDatabaseUrl} made (if anything outlives the test). */
+    abstract void dropDatabase(String url);
+
+    private String url;
+    private Database db;
+    private PlatformStore store;
+
+    @BeforeEach
+    void open() throws Exception {
+        url = newDatabaseUrl();
+        db = Database.open(url);
+        store = new PlatformStore(db);
+    }
+
+    /** Every test ends with the database consistent, as seen by a fresh connection. */
+    @AfterEach
+    void close() {
+        if (db != null) {
+            db.close();
+        }
+        if (url != null) {
+            List<String> violations;
+            try (Database reopened = Database.open(url)) {
+                violations = Invariants.violations(reopened);
+            } finally {
+                dropDatabase(url);
+            }
+            assertEquals(List.of(), violations, "database invariants after the test");
+        }
+    }
+
+    private static List<NewShard> shards(int n) {
+        List<NewShard> shards = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            shards.add(new NewShard(i, 1000 + i, Sha256.hex("shard " + i)));
+        }
+        return shards;
+    }
+
+    private static byte[] key(String name) {
+        return Sha256.digest(("key of " + name).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String enroll(String name) {
+        String token = store.createInvite(name, T0, 60_000);
+        Redemption r = store.redeemInvite(token, Ed25519Keys.base64(key(name)), T0 + 1);
+        return assertInstanceOf(Redemption.Enrolled.class, r).participant().id();
+    }
+
+    /** Creates the round with {@code shards} shards and enrolls the named participants; returns their ids. */
+    private List<String> round(int shards, String... names) {
+        store.initRound("{}", shards(shards), T0);
+        List<String> ids = new ArrayList<>();
+        for (String name : names) {
+            ids.add(enroll(name));
+        }
+        return ids;
+    }
+
+    /** A lease the participant must get, without a preferred shard. */
+    private LeaseResult.Leased leased(String participant, long now) {
+        return assertInstanceOf(LeaseResult.Leased.class, store.lease(participant, now, LEASE, null));
+    }
+
+    private static String sha(String text) {
+        return Sha256.hex(text);
+    }
+
+    // ------------------------------------------------------------------ round
+
+    @Test
+    void roundIsCreatedOnceWithItsShardsAndFusionState() {
+        assertTrue(store.round().isEmpty());
+        Round round = store.initRound("{\"seed\":1}", shards(3), T0);
+        assertEquals(new Round(1, "{\"seed\":1}", T0), round);
+        assertEquals(round, store.initRound("{\"seed\":2}", shards(5), T0 + 5), "a second init changes nothing");
+        List<Shard> shards = store.shards();
+        assertEquals(3, shards.size());
+        assertEquals(new Shard(2, 1002, sha("shard 2"), ShardState.OPEN, null, null, null), shards.get(2));
+        assertEquals(new Fusion(FusionState.WAITING, false, null, T0), store.fusionState());
+        assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(1, 1, sha("x"))), T0));
+        assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(0, 1, "ABC")), T0));
+    }
+
+    @Test
+    void reopeningKeepsEverythingAndDoesNotMigrateAgain() {
+        List<String> ids = round(2, "alice");
+        String p = ids.get(0);
+        db.close();
+        db = Database.open(url);
+        store = new PlatformStore(db);
+        assertEquals(1, store.round().orElseThrow().id());
+        assertEquals(p, store.participants().get(0).id());
+        int migrations = db.transaction(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM flyway_schema_history WHERE type = 'SQL'")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+        assertEquals(Database.SCHEMA_VERSION, migrations);
+    }
+
+    // ------------------------------------------------------------------ invites
+
+    @Test
+    void inviteIsRedeemedOnceAndOnlyItsHashIsStored() {
+        String token = store.createInvite("alice", T0, 60_000);
+        assertTrue(token.matches("[A-Za-z0-9_-]{43}"), token);
+        String stored = db.transaction(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT token_sha256 FROM invites")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
+        assertEquals(sha(token), stored);
+
+        Redemption first = store.redeemInvite(token, Ed25519Keys.base64(key("alice")), T0 + 10);
+        Participant alice = assertInstanceOf(Redemption.Enrolled.class, first).participant();
+        assertEquals(new Participant(Ed25519Keys.participantId(key("alice")), "alice", Ed25519Keys.base64(key("alice")), T0 + 10), alice);
+        assertEquals(List.of(alice), store.participants());
+        assertEquals(alice, store.participant(alice.id()).orElseThrow());
+
+        assertEquals(new Redemption.Refused(Redemption.Reason.ALREADY_USED),
+                store.redeemInvite(token, Ed25519Keys.base64(key("mallory")), T0 + 11));
+        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN),
+                store.redeemInvite(token + "x", Ed25519Keys.base64(key("mallory")), T0 + 11));
+        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.redeemInvite("", "AAAA", T0));
+        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.redeemInvite("x".repeat(100_000), "AAAA", T0));
+        assertEquals(1, store.events().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_ENROLLED).count());
+    }
+
+    @Test
+    void inviteRefusalsStoreNothing() {
+        String expired = store.createInvite("bob", T0, 1000);
+        assertEquals(new Redemption.Refused(Redemption.Reason.EXPIRED), store.redeemInvite(expired, Ed25519Keys.base64(key("bob")), T0 + 1000));
+
+        String badKey = store.createInvite("carol", T0, 60_000);
+        for (String key : new String[]{"not base64!", Ed25519Keys.base64(new byte[31]), Ed25519Keys.base64(new byte[33]), "", "A".repeat(5000)}) {
+            assertEquals(new Redemption.Refused(Redemption.Reason.MALFORMED_KEY), store.redeemInvite(badKey, key, T0 + 1), key);
+        }
+        assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(badKey, Ed25519Keys.base64(key("carol")), T0 + 2));
+
+        String sameKey = store.createInvite("dave", T0, 60_000);
+        assertEquals(new Redemption.Refused(Redemption.Reason.KEY_REGISTERED), store.redeemInvite(sameKey, Ed25519Keys.base64(key("carol")), T0 + 3));
+
+        String first = store.createInvite("erin", T0, 60_000);
+        String second = store.createInvite("erin", T0, 60_000);
+        assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(first, Ed25519Keys.base64(key("erin")), T0 + 4));
+        assertEquals(new Redemption.Refused(Redemption.Reason.NAME_TAKEN), store.redeemInvite(second, Ed25519Keys.base64(key("erin2")), T0 + 5));
+
+        assertEquals(List.of("carol", "erin"), store.participants().stream().map(Participant::name).toList());
+        UserException taken = assertThrows(UserException.class, () -> store.createInvite("carol", T0, 60_000));
+        assertTrue(taken.getMessage().contains("already enrolled"), taken.getMessage());
+        assertThrows(UserException.class, () -> store.createInvite("no spaces", T0, 60_000));
+        assertThrows(UserException.class, () -> store.createInvite("", T0, 60_000));
+        assertThrows(UserException.class, () -> store.createInvite("x".repeat(65), T0, 60_000));
+        assertThrows(UserException.class, () -> store.createInvite("frank", T0, 0));
+    }
+
+    /** Runs {@code task(i)} for i = 0..n-1 on n threads that start together; returns the results in order. */
+    private static <T> List<T> race(int n, java.util.function.IntFunction<T> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return task.apply(index);
+                }));
+            }
+            start.countDown();
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get(60, TimeUnit.SECONDS));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentRedemptionsOfOneInviteEnrollOnce() throws Exception {
+        String token = store.createInvite("racer", T0, 60_000);
+        List<Redemption> results = race(8, i -> store.redeemInvite(token, Ed25519Keys.base64(key("racer " + i)), T0 + 1));
+        assertEquals(1, results.stream().filter(r -> r instanceof Redemption.Enrolled).count(), results.toString());
+        assertTrue(results.stream().filter(r -> !(r instanceof Redemption.Enrolled))
+                .allMatch(r -> r.equals(new Redemption.Refused(Redemption.Reason.ALREADY_USED))), results.toString());
+        assertEquals(1, store.participants().size());
+    }
+
+    // ------------------------------------------------------------------ leases
+
+    @Test
+    void leasesGoToTheLowestFreeShardOrThePreferredOneAndAreRenewedForTheirHolder() {
+        List<String> ids = round(3, "a", "b", "c", "d");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        String c = ids.get(2);
+        String d = ids.get(3);
+
+        LeaseResult.Leased la = leased(a, T0);
+        assertEquals(0, la.shard());
+        assertEquals(T0 + LEASE, la.expires());
+        assertFalse(la.renewed());
+        assertTrue(la.leaseId().length() >= 32, "lease ids are long random strings");
+
+        LeaseResult.Leased lb = assertInstanceOf(LeaseResult.Leased.class, store.lease(b, T0 + 1, LEASE, 2));
+        assertEquals(2, lb.shard(), "preferred shard when free");
+        assertNotEquals(la.leaseId(), lb.leaseId());
+
+        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, store.lease(a, T0 + 5, LEASE, 1));
+        assertEquals(new LeaseResult.Leased(0, la.leaseId(), T0 + 5 + LEASE, true), again, "a holder gets its own lease back, renewed");
+
+        LeaseResult.Leased lc = assertInstanceOf(LeaseResult.Leased.class, store.lease(c, T0 + 6, LEASE, 0));
+        assertEquals(1, lc.shard(), "a preferred shard leased to someone else is not given");
+
+        assertEquals(new LeaseResult.Wait(T0 + 1 + LEASE), store.lease(d, T0 + 7, LEASE, null), "wait for the earliest expiry");
+
+        Shard s0 = store.shard(0).orElseThrow();
+        assertEquals(new Shard(0, 1000, sha("shard 0"), ShardState.LEASED, a, T0 + 5 + LEASE, null), s0);
+        assertTrue(store.shard(7).isEmpty());
+    }
+
+    @Test
+    void anExpiredLeaseIsRetakenAndItsOldHolderIsRefused() {
+        List<String> ids = round(1, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        LeaseResult.Leased la = leased(a, T0);
+        assertInstanceOf(LeaseResult.Wait.class, store.lease(b, T0 + LEASE - 1, LEASE, null));
+
+        // expired but not taken over: the holder may still renew and upload
+        assertEquals(new Renewal.Renewed(T0 + LEASE + 5 + LEASE), store.renew(a, 0, la.leaseId(), T0 + LEASE + 5, LEASE));
+
+        LeaseResult.Leased lb = leased(b, T0 + 2 * LEASE + 5);
+        assertEquals(0, lb.shard());
+        assertFalse(lb.renewed());
+        Event retaken = store.events().get(store.events().size() - 1);
+        assertEquals(EventKind.LEASE_RETAKEN, retaken.kind());
+        assertEquals(b, retaken.participantId());
+        assertTrue(retaken.detail().contains(a), retaken.detail());
+
+        Renewal refused = store.renew(a, 0, la.leaseId(), T0 + 2 * LEASE + 6, LEASE);
+        assertTrue(assertInstanceOf(Renewal.Refused.class, refused).reason().contains("another participant"), refused.toString());
+        UploadResult late = store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2 * LEASE + 7);
+        assertInstanceOf(UploadResult.Refused.class, late);
+
+        assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 2 * LEASE + 8, LEASE, null), "the only shard is b's now");
+    }
+
+    @Test
+    void renewalRefusals() {
+        List<String> ids = round(2, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        LeaseResult.Leased la = leased(a, T0);
+        assertTrue(reason(store.renew(a, 0, "wrong", T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.renew(a, 0, "x".repeat(10_000), T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.renew(a, 0, null, T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.renew(b, 0, la.leaseId(), T0 + 1, LEASE)).contains("another participant"));
+        assertTrue(reason(store.renew(a, 1, la.leaseId(), T0 + 1, LEASE)).contains("not leased to you"));
+        assertTrue(reason(store.renew(a, 99, la.leaseId(), T0 + 1, LEASE)).contains("no shard 99"));
+        assertTrue(reason(store.renew(a, -1, la.leaseId(), T0 + 1, LEASE)).contains("no shard -1"));
+        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2));
+        assertTrue(reason(store.renew(a, 0, la.leaseId(), T0 + 3, LEASE)).contains("already accepted"));
+        assertThrows(IllegalArgumentException.class, () -> store.renew("p-0000000000000000", 0, "x", T0, LEASE));
+        assertThrows(IllegalArgumentException.class, () -> store.lease(a, T0, 0, null));
+    }
+
+    private static String reason(Renewal r) {
+        return assertInstanceOf(Renewal.Refused.class, r).reason();
+    }
+
+    @Test
+    void concurrentLeasesNeverGiveOneShardToTwo() throws Exception {
+        int shardCount = 6;
+        int participants = 10;
+        store.initRound("{}", shards(shardCount), T0);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < participants; i++) {
+            ids.add(enroll("p" + i));
+        }
+        List<LeaseResult> results = race(participants, i -> store.lease(ids.get(i), T0 + 10, LEASE, 0));
+        Map<Integer, Integer> holders = new HashMap<>();
+        for (LeaseResult r : results) {
+            if (r instanceof LeaseResult.Leased l) {
+                holders.merge(l.shard(), 1, Integer::sum);
+            } else {
+                assertInstanceOf(LeaseResult.Wait.class, r);
+            }
+        }
+        assertEquals(shardCount, holders.size());
+        assertTrue(holders.values().stream().allMatch(n -> n == 1), holders.toString());
+    }
+
+    @Test
+    void leaseSaysDoneWhenEveryShardIsAccepted() {
+        List<String> ids = round(2, "a");
+        String a = ids.get(0);
+        for (int i = 0; i < 2; i++) {
+            LeaseResult.Leased l = leased(a, T0 + i);
+            assertEquals(i, l.shard());
+            assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(), l.leaseId(), "f" + i, sha("a" + i), 10, 5, 3, T0 + i));
+        }
+        assertEquals(new LeaseResult.Done(), store.lease(a, T0 + 5, LEASE, null));
+        assertEquals(new LeaseResult.Done(), store.lease(enroll("b"), T0 + 5, LEASE, 1));
+    }
+
+    // ------------------------------------------------------------------ uploads
+
+    @Test
+    void anUploadIsAcceptedOnceAndItsRetryIsIdempotent() {
+        List<String> ids = round(2, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        LeaseResult.Leased la = leased(a, T0);
+
+        // an expired lease that nobody took over still counts
+        UploadResult first = store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 1);
+        long id = assertInstanceOf(UploadResult.Accepted.class, first).uploadId();
+        assertEquals(new UploadResult.Already(id), store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
+        assertEquals(new UploadResult.Already(id), store.acceptShardUpload(a, 0, "any", "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
+        assertTrue(refusal(store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0b", sha("a0b"), 4096, 1000, 64, T0 + LEASE + 3))
+                .contains("already accepted"));
+        assertTrue(refusal(store.acceptShardUpload(b, 0, la.leaseId(), "uploads/b0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 3))
+                .contains("already accepted"));
+
+        Shard s0 = store.shard(0).orElseThrow();
+        assertEquals(new Shard(0, 1000, sha("shard 0"), ShardState.ACCEPTED, null, null, id), s0);
+        List<Upload> uploads = store.uploads();
+        assertEquals(3, uploads.size());
+        assertEquals(new Upload(id, 1, 0, a, true, null, "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 1), uploads.get(0));
+        assertFalse(uploads.get(1).accepted());
+        assertFalse(uploads.get(2).accepted());
+        assertEquals(b, uploads.get(2).participantId());
+    }
+
+    @Test
+    void uploadsWithoutTheLeaseAreRefusedAndAudited() {
+        List<String> ids = round(2, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        LeaseResult.Leased la = leased(a, T0);
+        assertTrue(refusal(store.acceptShardUpload(b, 0, la.leaseId(), "f", sha("b0"), 1, 1, 1, T0 + 1)).contains("another participant"));
+        assertTrue(refusal(store.acceptShardUpload(a, 0, "forged", "f", sha("a0"), 1, 1, 1, T0 + 2)).contains("lease id"));
+        assertTrue(refusal(store.acceptShardUpload(a, 1, la.leaseId(), "f", sha("a1"), 1, 1, 1, T0 + 3)).contains("not leased to you"));
+        assertTrue(refusal(store.acceptShardUpload(a, 5, la.leaseId(), "f", sha("a5"), 1, 1, 1, T0 + 4)).contains("no shard 5"));
+        long refusedId = store.recordRefusedUpload(null, null, "unsigned request:\nheader missing", 77, T0 + 5);
+        store.recordRefusedUpload(a, 0, "NaN in row 3", 99, T0 + 6);
+        assertThrows(IllegalArgumentException.class, () -> store.recordRefusedUpload("p-ffffffffffffffff", 0, "x", 1, T0));
+        assertThrows(IllegalArgumentException.class, () -> store.acceptShardUpload(a, 0, la.leaseId(), "f", "not a sha", 1, 1, 1, T0));
+
+        List<Upload> uploads = store.uploads();
+        assertEquals(6, uploads.size());
+        assertTrue(uploads.stream().noneMatch(Upload::accepted));
+        assertNull(uploads.get(3).shard(), "an unknown shard number is not recorded as a shard");
+        Upload unsigned = uploads.get(4);
+        assertEquals(new Upload(refusedId, 1, null, null, false, "unsigned request: header missing", null, null, 77, null, null, T0 + 5), unsigned);
+        assertEquals(6, store.events().stream().filter(e -> e.kind() == EventKind.UPLOAD_REFUSED).count());
+        assertEquals(ShardState.LEASED, store.shard(0).orElseThrow().state(), "refusals change no shard");
+        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 7));
+    }
+
+    private static String refusal(UploadResult r) {
+        return assertInstanceOf(UploadResult.Refused.class, r).reason();
+    }
+
+    @Test
+    void sharedOutputsAreAcceptedOncePerParticipant() {
+        List<String> ids = round(1, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0));
+        assertEquals(SharedResult.ALREADY, store.acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0 + 1));
+        assertEquals(SharedResult.CONFLICT, store.acceptShared(a, "shared/a2", sha("sa2"), 64, "{}", 0.5, T0 + 2));
+        assertEquals(SharedResult.ACCEPTED, store.acceptShared(b, "shared/b", sha("sb"), 32, "{}", -1.5, T0 + 3));
+        assertThrows(IllegalArgumentException.class, () -> store.acceptShared(b, "f", sha("x"), 32, "{}", Double.NaN, T0));
+        List<SharedOutput> expected = new ArrayList<>(List.of(new SharedOutput(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0),
+                new SharedOutput(b, "shared/b", sha("sb"), 32, "{}", -1.5, T0 + 3)));
+        expected.sort(java.util.Comparator.comparing(SharedOutput::participantId));
+        assertEquals(expected, store.sharedOutputs(), "by participant id");
+        assertEquals(2, store.events().stream().filter(e -> e.kind() == EventKind.SHARED_ACCEPTED).count());
+    }
+
+    // ------------------------------------------------------------------ replay protection
+
+    @Test
+    void aSignedRequestIsAcceptedOnceWithinTheWindow() {
+        String a = enroll("a");
+        String request = sha("POST /lease 1");
+        assertTrue(store.recordSignature(a, request, T0, T0, 60_000));
+        assertFalse(store.recordSignature(a, request, T0, T0 + 59_000, 60_000), "a replay");
+        assertTrue(store.recordSignature(a, sha("other"), T0 + 1, T0 + 59_000, 60_000));
+        // once the request's time has left the window it is forgotten (its timestamp is refused anyway)
+        assertTrue(store.recordSignature(a, request, T0, T0 + 60_001, 60_000));
+        long remembered = db.transaction(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM seen_requests")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+        assertEquals(2, remembered, "rows older than the window are purged");
+    }
+
+    // ------------------------------------------------------------------ events and fusion
+
+    @Test
+    void theTimelineRecordsLeasesUploadsAndFusion() {
+        List<String> ids = round(1, "a");
+        String a = ids.get(0);
+        LeaseResult.Leased l = leased(a, T0 + 10);
+        store.renew(a, 0, l.leaseId(), T0 + 11, LEASE);
+        long upload = assertInstanceOf(UploadResult.Accepted.class,
+                store.acceptShardUpload(a, 0, l.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 12)).uploadId();
+        store.acceptShared(a, "s", sha("s"), 4, "{}", 0.1, T0 + 13);
+        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 14));
+        assertTrue(store.setFusion(FusionState.DONE, false, "{\"rows\":1000}", T0 + 15));
+
+        List<Event> events = store.events();
+        assertEquals(List.of(EventKind.PARTICIPANT_ENROLLED, EventKind.LEASE_TAKEN, EventKind.LEASE_RENEWED, EventKind.UPLOAD_ACCEPTED,
+                EventKind.SHARED_ACCEPTED, EventKind.FUSION_STARTED, EventKind.FUSION_FINISHED), events.stream().map(Event::kind).toList());
+        Event accepted = events.get(3);
+        assertEquals(new Event(accepted.id(), 1, T0 + 12, EventKind.UPLOAD_ACCEPTED, a, 0, upload, null), accepted);
+        assertNull(events.get(0).round(), "enrolment belongs to no round");
+        for (int i = 1; i < events.size(); i++) {
+            assertTrue(events.get(i).id() > events.get(i - 1).id());
+        }
+        assertEquals(events.subList(2, 4), store.events(events.get(1).id(), 2));
+    }
+
+    @Test
+    void fusionMovesWaitingRunningDoneOrFailed() {
+        store.initRound("{}", shards(1), T0);
+        assertFalse(store.setFusion(FusionState.DONE, false, null, T0 + 1), "not running");
+        assertFalse(store.setFusion(FusionState.WAITING, false, null, T0 + 1));
+        assertTrue(store.setFusion(FusionState.RUNNING, true, null, T0 + 2));
+        assertFalse(store.setFusion(FusionState.RUNNING, false, null, T0 + 3), "a second run while one runs");
+        assertEquals(new Fusion(FusionState.RUNNING, true, null, T0 + 2), store.fusionState());
+        assertTrue(store.setFusion(FusionState.FAILED, false, "{\"error\":\"interrupted by a restart\"}", T0 + 4));
+        assertEquals(new Fusion(FusionState.FAILED, true, "{\"error\":\"interrupted by a restart\"}", T0 + 4), store.fusionState());
+        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 5));
+        assertTrue(store.setFusion(FusionState.DONE, true, "{}", T0 + 6));
+        assertEquals(new Fusion(FusionState.DONE, false, "{}", T0 + 6), store.fusionState());
+        assertFalse(store.setFusion(FusionState.RUNNING, false, null, T0 + 7), "done is final");
+        Event started = store.events().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).findFirst().orElseThrow();
+        assertEquals("forced", started.detail());
+    }
+
+    @Test
+    void snapshotHasEverythingAndNoSecret() {
+        store.initRound("{\"k\":2}", shards(2), T0);
+        String a = enroll("a");
+        LeaseResult.Leased l = leased(a, T0);
+        Snapshot snapshot = store.snapshot();
+        assertEquals(store.round().orElseThrow(), snapshot.round());
+        assertEquals(store.shards(), snapshot.shards());
+        assertEquals(store.participants(), snapshot.participants());
+        assertEquals(store.fusionState(), snapshot.fusion());
+        assertFalse(snapshot.toString().contains(l.leaseId()), "the lease id is the holder's alone");
+    }
+
+    @Test
+    void operationsBeforeTheRoundExistAreErrors() {
+        String a = enroll("a");
+        assertThrows(IllegalStateException.class, () -> store.lease(a, T0, LEASE, null));
+        assertThrows(IllegalStateException.class, () -> store.shards());
+        assertThrows(IllegalStateException.class, () -> store.snapshot());
+    }
+
+    // ------------------------------------------------------------------ crash safety
+
+    /**
+     * A child JVM runs {@link CrashWorker} and is killed (SIGKILL) at a random moment: once while it starts,
+     * then five times while it works (a random time after it says it is ready). After each kill the database
+     * must be consistent; a last run finishes every shard, each exactly once.
+     */
+    @Test
+    void killingTheProcessAtAnyMomentLeavesTheDatabaseConsistent(@org.junit.jupiter.api.io.TempDir Path logs) throws Exception {
+        db.close();
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        int kills = 6;
+        boolean partial = false;
+        for (int run = 0; run <= kills; run++) {
+            boolean last = run == kills;
+            Path log = logs.resolve("worker-" + run + ".log");
+            Process child = new ProcessBuilder(javaCommand(), "-cp", testClassPath(), CrashWorker.class.getName(), url,
+                    Long.toString(seed + run), "100000")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            String what;
+            if (last) {
+                if (!child.waitFor(240, TimeUnit.SECONDS)) {
+                    child.destroyForcibly();
+                    fail("the last worker run did not finish: " + read(log));
+                }
+                assertEquals(0, child.exitValue(), () -> "worker failed: " + read(log));
+                assertTrue(read(log).contains("done=true"), () -> read(log));
+                what = "ran to the end";
+            } else {
+                long delay;
+                if (run == 0) {
+                    delay = 100 + random.nextInt(800);
+                    what = "killed " + delay + " ms after its start";
+                } else {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (!read(log).contains("ready") && child.isAlive() && System.nanoTime() < deadline) {
+                        Thread.sleep(5);
+                    }
+                    assertTrue(child.isAlive(), () -> "the worker ended before it was killed: " + read(log));
+                    delay = 20 + random.nextInt(700);
+                    what = "killed " + delay + " ms into its work";
+                }
+                assertFalse(child.waitFor(delay, TimeUnit.MILLISECONDS), () -> "the worker ended before it was killed: " + read(log));
+                child.destroyForcibly();
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed worker is gone");
+            }
+            try (Database after = Database.open(url)) {
+                assertEquals(List.of(), Invariants.violations(after), () -> "after run " + (last ? "to the end" : "killed") + ", seed " + seed + ": " + read(log));
+                PlatformStore check = new PlatformStore(after);
+                long accepted = check.round().isEmpty() ? 0 : check.shards().stream().filter(s -> s.state() == ShardState.ACCEPTED).count();
+                partial |= !last && accepted > 0 && accepted < CrashWorker.SHARDS;
+                System.out.printf("crash test (%s) run %d: %s; %d of %d shards accepted, consistent%n",
+                        after.vendor(), run, what, accepted, CrashWorker.SHARDS);
+            }
+        }
+        assertTrue(partial, "some kill must leave the work half done (seed " + seed + ")");
+        db = Database.open(url);
+        store = new PlatformStore(db);
+        List<Shard> shards = store.shards();
+        assertEquals(CrashWorker.SHARDS, shards.size());
+        assertTrue(shards.stream().allMatch(s -> s.state() == ShardState.ACCEPTED), shards.toString());
+        long accepted = store.uploads().stream().filter(Upload::accepted).count();
+        assertEquals(CrashWorker.SHARDS, accepted, "each shard accepted exactly once");
+        assertEquals(CrashWorker.PARTICIPANTS, store.participants().size());
+    }
+
+    private static String javaCommand() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String testClassPath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "(no output)";
+        } catch (java.io.IOException e) {
+            return "(cannot read " + log + ": " + e.getMessage() + ")";
+        }
+    }
+}
