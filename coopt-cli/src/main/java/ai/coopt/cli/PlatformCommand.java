@@ -1,0 +1,346 @@
+package ai.coopt.cli;
+
+import ai.coopt.UserException;
+import ai.coopt.collab.CollaborativeOptimization;
+import ai.coopt.data.ImageSet;
+import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.client.DatasetDownload;
+import ai.coopt.platform.client.PlatformClient;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.Fusion;
+import ai.coopt.platform.db.FusionState;
+import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.server.PlatformConfig;
+import ai.coopt.platform.server.PlatformServer;
+import ai.coopt.platform.server.PlatformService;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code coopt platform …}: the open data platform as a networked service, and the commands that talk to one. */
+@Command(name = "platform", mixinStandardHelpOptions = true,
+        description = "The open data platform: serve a round to participants on other machines, invite them, watch it, "
+                + "fuse and download the optimized dataset.",
+        subcommands = {PlatformCommand.Serve.class, PlatformCommand.Invite.class, PlatformCommand.Status.class,
+                PlatformCommand.Download.class, PlatformCommand.Fuse.class})
+final class PlatformCommand {
+    private PlatformCommand() {}
+
+    /** {@code --db}: where the platform's state lives (default: SQLite in the directory). */
+    static final class DbOption {
+        @Option(names = "--db", paramLabel = "URL", description = "sqlite:FILE or postgresql://HOST:PORT/DB?user=U "
+                + "(default: the one the platform directory was started with; SQLite platform.db in it for a new one).")
+        String db;
+
+        String resolve(Path dir) {
+            return PlatformHome.database(dir, db);
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = "Start a platform round in --dir (or resume the one there): plan shards and the shared subset, "
+                    + "write each shard's images once, and serve them to enrolled participants over HTTP(S) until stopped.")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory (state, shards, uploads, the fused dataset).")
+        Path dir;
+
+        @Mixin
+        DataOptions input;
+
+        @Option(names = "--shards", description = "Shards the data is split into (default: 8); a faster participant takes more of them.")
+        Integer shards;
+
+        @ArgGroup(exclusive = true)
+        CollabCommand.Shared shared = new CollabCommand.Shared();
+
+        @Mixin
+        DbOption db;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}; "
+                + "anything but loopback needs --tls-keystore or --insecure-http).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8470", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).")
+        int port;
+
+        @Option(names = "--tls-keystore", paramLabel = "FILE.p12", description = "PKCS#12 keystore with the server's key and certificate: serve HTTPS.")
+        Path keystore;
+
+        @Option(names = "--tls-password-file", paramLabel = "FILE", description = "File holding the keystore's password (first line).")
+        Path passwordFile;
+
+        @Option(names = "--insecure-http", description = "Serve plain HTTP on a non-loopback address (requests are still signed, but not private).")
+        boolean insecure;
+
+        @Option(names = "--lease-seconds", defaultValue = "600", description = "A lease expires unless renewed within this many seconds (default: ${DEFAULT-VALUE}).")
+        int leaseSeconds;
+
+        @Option(names = "--align", defaultValue = "ridge", description = "ridge or none (default: ${DEFAULT-VALUE}).")
+        String align;
+
+        @Option(names = "--dim", defaultValue = "0", description = "Target width after fusion (default: the reference's width, at most 512).")
+        int dim;
+
+        @Option(names = "--seed", description = "Seeds the shards and S (default: 0).")
+        Long seed;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() throws Exception {
+            if (shards != null) {
+                Check.positive("--shards", shards);
+            }
+            Check.positive("--lease-seconds", leaseSeconds);
+            Check.atLeast("--dim", dim, 0);
+            if (port < 0 || port > 65535) {
+                throw new UserException("--port must be between 0 and 65535, not " + port);
+            }
+            if (!align.equals("ridge") && !align.equals("none")) {
+                throw new UserException("--align must be ridge or none, not '" + align + "'");
+            }
+            PlatformServer.Tls tls = tls();
+            boolean loopback = loopback(host);
+            if (tls == null && !loopback) {
+                if (!insecure) {
+                    throw new UserException("--host " + host + " is not loopback: serve with --tls-keystore FILE.p12 "
+                            + "--tls-password-file F (or, knowingly, --insecure-http)");
+                }
+                Output.note("coopt platform: WARNING: serving plain HTTP on " + host + " (--insecure-http): requests are "
+                        + "signed but anyone on the network can read them and the data");
+            }
+            common.engine();
+            PlatformHome.create(dir);
+            String dbUrl = db.resolve(dir);
+            Database database = Database.open(dbUrl);
+            PlatformStore store = new PlatformStore(database);
+            boolean resume = store.round().isPresent();
+            Double fraction = shared == null ? null : shared.fraction;
+            Integer count = shared == null ? null : shared.count;
+            if (!resume && fraction == null && count == null) {
+                fraction = CollaborativeOptimization.DEFAULT_SHARED_FRACTION;
+            }
+            ImageSet images = null;
+            PlatformConfig asked;
+            if (resume) {
+                PlatformConfig stored = PlatformConfig.fromJson(store.round().get().configJson());
+                asked = new PlatformConfig(PlatformConfig.FORMAT, input.data, input.split, input.limit,
+                        input.image.imageSize, stored.count(), stored.fingerprint(), stored.skippedImages(),
+                        shards == null ? stored.shards() : shards,
+                        fraction == null && count == null ? stored.sharedFraction() : fraction,
+                        fraction == null && count == null ? stored.sharedCount() : count,
+                        seed == null ? stored.seed() : seed, leaseSeconds, align, dim,
+                        stored.createdAt(), stored.toolVersion(), stored.commandLine());
+                Output.note("coopt platform: resuming the round in " + dir);
+            } else {
+                images = input.spec().load(input.split, input.limit);
+                asked = new PlatformConfig(PlatformConfig.FORMAT, input.data, input.split, input.limit,
+                        input.image.imageSize, images.count(), images.fingerprint(), images.skipped(),
+                        shards == null ? 8 : shards, fraction, count, seed == null ? 0 : seed, leaseSeconds, align, dim,
+                        Instant.now().toString(), Version.get(), Main.commandLine());
+            }
+            PlatformHome.recordDatabase(dir, dbUrl);
+            PlatformService service = PlatformService.open(dir, store, asked, images, System::currentTimeMillis,
+                    new CliProgress());
+            service.recover();
+            PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls);
+            String url = server.url(host);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                service.close();
+                database.close();
+                stopped.countDown();
+            }, "coopt-platform-stop"));
+            Output.note("coopt platform: serving " + service.config().data() + " (" + service.config().count() + " images, "
+                    + service.config().shards() + " shards) at " + url + " — dashboard " + url + "/ ; Ctrl-C stops");
+            if (common.json) {
+                ObjectNode o = Output.object();
+                o.put("url", url);
+                o.put("dir", dir.toAbsolutePath().toString());
+                o.put("db", PlatformHome.redacted(dbUrl));
+                o.put("resumed", resume);
+                System.out.println(Output.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(o));
+                System.out.flush();
+            }
+            stopped.await();
+            return 0;
+        }
+
+        private PlatformServer.Tls tls() {
+            if (keystore == null && passwordFile == null) {
+                return null;
+            }
+            if (keystore == null || passwordFile == null) {
+                throw new UserException("--tls-keystore and --tls-password-file go together");
+            }
+            if (!Files.isRegularFile(keystore)) {
+                throw new UserException(keystore + ": no such keystore");
+            }
+            try {
+                List<String> lines = Files.readAllLines(passwordFile, StandardCharsets.UTF_8);
+                if (lines.isEmpty()) {
+                    throw new UserException(passwordFile + ": empty; the first line must be the keystore's password");
+                }
+                char[] password = lines.get(0).toCharArray();
+                PlatformHome.checkKeystore(keystore, password);
+                return new PlatformServer.Tls(keystore, password);
+            } catch (IOException e) {
+                throw new UserException(passwordFile + ": cannot read: " + e.getMessage());
+            }
+        }
+
+        private static boolean loopback(String host) {
+            try {
+                return InetAddress.getByName(host).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                throw new UserException("--host " + host + ": unknown host");
+            }
+        }
+    }
+
+    @Command(name = "invite", mixinStandardHelpOptions = true,
+            description = "Make a one-time enrolment token for a participant (stored hashed; shown once).")
+    static final class Invite implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory.")
+        Path dir;
+
+        @Option(names = "--name", required = true, description = "The participant's name, as the dashboard shows it (unique).")
+        String name;
+
+        @Option(names = "--expires-hours", defaultValue = "24", description = "The token expires after this many hours (default: ${DEFAULT-VALUE}).")
+        int hours;
+
+        @Mixin
+        DbOption db;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            Check.positive("--expires-hours", hours);
+            if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
+                throw new UserException("--name must be 1 to 100 printable characters");
+            }
+            PlatformHome.requireExisting(dir);
+            try (Database database = Database.open(db.resolve(dir))) {
+                PlatformStore store = new PlatformStore(database);
+                long now = System.currentTimeMillis();
+                String token = store.createInvite(name, now, Duration.ofHours(hours).toMillis());
+                ObjectNode o = Output.object();
+                o.put("name", name);
+                o.put("invite", token);
+                o.put("expires_at", Instant.ofEpochMilli(now + Duration.ofHours(hours).toMillis()).toString());
+                Output.print(common.json, o, token);
+                Output.note("coopt platform: invite for " + name + " (single use, expires in " + hours + " h): "
+                        + "coopt participant enroll --platform URL --invite " + token + " --key KEYFILE");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "A platform's state as JSON: shards by state, participants, uploads, uniformity ranking, residuals, fusion.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        PlatformOptions remote;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() throws IOException {
+            PlatformClient client = remote.client(null, Duration.ofSeconds(30));
+            JsonNode status = client.get("/v1/status");
+            System.out.println(common.json ? Output.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(status)
+                    : Output.JSON.writeValueAsString(status));
+            return 0;
+        }
+    }
+
+    @Command(name = "download", mixinStandardHelpOptions = true,
+            description = "Download the fused optimized dataset (the same format coopt collab writes), verified file by file.")
+    static final class Download implements Callable<Integer> {
+        @Mixin
+        PlatformOptions remote;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the optimized dataset.")
+        Path out;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            PlatformClient client = remote.client(null, Duration.ofMinutes(5));
+            DatasetDownload.Result r = DatasetDownload.fetch(client, out);
+            ObjectNode o = Output.object();
+            o.put("out", out.toAbsolutePath().toString());
+            o.put("count", r.count());
+            o.put("dim", r.dim());
+            o.put("files", r.files());
+            o.put("bytes", r.bytes());
+            Output.print(common.json, o, String.format(Locale.ROOT, "downloaded %s: %d targets of dim %d (%d files, %.1f MB), verified",
+                    out, r.count(), r.dim(), r.files(), r.bytes() / 1e6));
+            return 0;
+        }
+    }
+
+    @Command(name = "fuse", mixinStandardHelpOptions = true,
+            description = "Fuse now with the shards accepted so far (recorded as forced in the dataset and the status).")
+    static final class Fuse implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory.")
+        Path dir;
+
+        @Mixin
+        DbOption db;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() throws IOException {
+            PlatformHome.requireExisting(dir);
+            common.engine();
+            try (Database database = Database.open(db.resolve(dir))) {
+                PlatformStore store = new PlatformStore(database);
+                try (PlatformService service = PlatformService.existing(dir, store, System::currentTimeMillis)) {
+                    if (!store.setFusion(FusionState.RUNNING, true, null, System.currentTimeMillis())) {
+                        throw new UserException("fusion is " + store.fusionState().state().name().toLowerCase(Locale.ROOT)
+                                + " already");
+                    }
+                    service.fuse(true);
+                    Fusion f = store.fusionState();
+                    if (f.state() != FusionState.DONE) {
+                        throw new UserException("fusion failed: " + f.detailJson());
+                    }
+                    ObjectNode o = Output.object();
+                    o.put("out", dir.resolve("fused").toAbsolutePath().toString());
+                    o.put("state", "done");
+                    o.put("forced", true);
+                    o.set("detail", Output.JSON.readTree(f.detailJson()));
+                    Output.print(common.json, o, "fused into " + dir.resolve("fused"));
+                }
+            }
+            return 0;
+        }
+    }
+}

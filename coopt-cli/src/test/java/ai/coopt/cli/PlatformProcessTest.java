@@ -1,0 +1,208 @@
+package ai.coopt.cli;
+
+import ai.coopt.store.Json;
+import ai.coopt.store.OptimizedDataset;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import ai.coopt.platform.db.TestDatabases;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The networked platform as users run it: separate processes on loopback, killed with SIGKILL at awkward moments.
+ * A participant killed while it holds a lease, and the platform killed twice during the round and restarted on the
+ * same directory: the round still completes, every shard accepted exactly once, and the fused dataset verifies.
+ */
+class PlatformProcessTest {
+    private static final String PRIOR = "zoo:convnet-s-byol-300s";
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+    }
+
+    private Process start(Path dir, String name, String... args) throws IOException {
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        java.addAll(List.of(args));
+        Process p = new ProcessBuilder(java).redirectOutput(dir.resolve(name + ".out").toFile())
+                .redirectError(dir.resolve(name + ".err").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        started.add(p);
+        return p;
+    }
+
+    private Process serve(Path tmp, String name, int port, String db) throws Exception {
+        Process p = start(tmp, name, "platform", "serve", "--dir", tmp.resolve("platform").toString(), "--db", db, "--data",
+                "fashion-mnist", "--limit", "1500", "--shards", "4", "--shared-count", "60", "--seed", "3", "--port",
+                Integer.toString(port), "--lease-seconds", "4", "--threads", "1", "--json");
+        Path out = tmp.resolve(name + ".out");
+        for (int i = 0; i < 1200; i++) {
+            if (Files.exists(out) && Files.readString(out).contains("\"url\"")) {
+                return p;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("the platform exited: " + Files.readString(tmp.resolve(name + ".err")));
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the platform did not start in 2 minutes");
+    }
+
+    private static JsonNode status(String url) throws Exception {
+        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/v1/status"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode());
+        return Json.mapper().readTree(r.body());
+    }
+
+    private static JsonNode await(String url, Predicate<JsonNode> condition, String what) throws Exception {
+        for (int i = 0; i < 1800; i++) {
+            try {
+                JsonNode s = status(url);
+                if (condition.test(s)) {
+                    return s;
+                }
+            } catch (IOException e) {
+                // the platform is restarting
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("timed out waiting for " + what);
+    }
+
+    private static boolean hasChromium() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(dir, "chromium")) || Files.isExecutable(Path.of(dir, "chromium-browser"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String dashboardHtml(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static String enroll(Path tmp, String name, String url) throws Exception {
+        var invite = CooptProcess.run(60, null, Map.of(), tmp, "platform", "invite", "--dir",
+                tmp.resolve("platform").toString(), "--name", name, "--json");
+        assertEquals(0, invite.exit(), invite.stderr());
+        String token = Json.mapper().readTree(invite.stdout()).path("invite").asText();
+        var enrolled = CooptProcess.run(60, null, Map.of(), tmp, "participant", "enroll", "--platform", url, "--invite",
+                token, "--key", tmp.resolve(name + ".key").toString(), "--json");
+        assertEquals(0, enrolled.exit(), enrolled.stderr());
+        return Json.mapper().readTree(enrolled.stdout()).path("participant_id").asText();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void killedParticipantAndKilledPlatformStillCompleteTheRound(String vendor, @TempDir Path tmp) throws Exception {
+        String db = vendor.equals("sqlite") ? TestDatabases.sqlite(tmp) : TestDatabases.postgresqlFreshSchema();
+        try {
+            round(tmp, db);
+        } finally {
+            if (vendor.equals("postgresql")) {
+                killLeftovers();
+                TestDatabases.dropSchema(db);
+            }
+        }
+    }
+
+    private void round(Path tmp, String db) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + port;
+        Process platform = serve(tmp, "serve1", port, db);
+        String alice = enroll(tmp, "alice", url);
+        String bob = enroll(tmp, "bob", url);
+
+        // alice takes a shard and is killed while she holds it
+        Process a = start(tmp, "alice-run", "participant", "run", "--platform", url, "--key",
+                tmp.resolve("alice.key").toString(), "--prior", PRIOR, "--threads", "1");
+        await(url, s -> {
+            for (JsonNode shard : s.path("shards")) {
+                if (alice.equals(shard.path("lease_holder").asText(null))) {
+                    return true;
+                }
+            }
+            return false;
+        }, "alice to hold a lease");
+        a.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+        // the platform is killed and restarted on the same directory
+        platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        platform = serve(tmp, "serve2", port, db);
+
+        // bob does the whole round, waiting out alice's lease; the platform is killed once more under him
+        Process b = start(tmp, "bob-run", "participant", "run", "--platform", url, "--key",
+                tmp.resolve("bob.key").toString(), "--prior", PRIOR, "--threads", "1", "--json");
+        await(url, s -> s.path("shards_by_state").path("accepted").asInt() >= 1, "a first accepted shard");
+        platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        platform = serve(tmp, "serve3", port, db);
+        assertTrue(b.waitFor(5, TimeUnit.MINUTES), "bob finishes");
+        assertEquals(0, b.exitValue(), Files.readString(tmp.resolve("bob-run.err")));
+
+        JsonNode s = await(url, x -> "done".equals(x.path("fusion").path("state").asText()), "fusion");
+        assertEquals(4, s.path("shards_by_state").path("accepted").asInt());
+        int accepted = 0;
+        for (JsonNode u : s.path("uploads")) {
+            if (u.path("status").asText().equals("accepted") && !u.path("shard").isNull()) {
+                accepted++;
+                assertEquals(bob, u.path("participant").asText());
+            }
+        }
+        assertEquals(4, accepted, "each shard accepted exactly once");
+
+        var download = CooptProcess.run(120, null, Map.of(), tmp, "platform", "download", "--platform", url, "--out",
+                tmp.resolve("fused").toString(), "--json");
+        assertEquals(0, download.exit(), download.stderr());
+        OptimizedDataset d = OptimizedDataset.read(tmp.resolve("fused"));
+        assertEquals(1500, d.count());
+        var inspect = CooptProcess.run(120, null, Map.of(), tmp, "inspect", tmp.resolve("fused").toString());
+        assertEquals(0, inspect.exit(), inspect.stderr());
+
+        // the dashboard of the running platform, in a real browser (CI installs chromium)
+        if (System.getenv("CI") == null) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(hasChromium(), "chromium is not installed");
+        }
+        Path script = ai.coopt.util.ProjectHome.resolve("scripts/check_dashboard.sh").orElseThrow();
+        Process check = new ProcessBuilder("bash", script.toString(), "--participants", "2", url,
+                tmp.resolve("dashboard.png").toString()).redirectErrorStream(true).start();
+        String log = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(check.waitFor(120, TimeUnit.SECONDS), "chromium hung");
+        assertEquals(0, check.exitValue(), log);
+        String dom = dashboardHtml(url);
+        assertTrue(dom.contains("alice") && dom.contains("bob") && dom.contains("/v1/dataset"), "names and the download link");
+        platform.destroy();
+        platform.waitFor(30, TimeUnit.SECONDS);
+        assertTrue(Files.readString(tmp.resolve("serve3.err"), StandardCharsets.UTF_8).contains("serving"));
+    }
+}

@@ -1,0 +1,282 @@
+package ai.coopt.platform.client;
+
+import ai.coopt.UserException;
+import ai.coopt.platform.auth.KeyFile;
+import ai.coopt.platform.auth.RequestSignature;
+import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.Checksums;
+import ai.coopt.store.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * HTTP to a platform: JSON and file transfers, each request signed with the participant's key (a fresh timestamp
+ * on every attempt), and retried with exponential backoff while the platform is unreachable or answers 5xx — for at
+ * most {@code retryFor}, so a platform that restarts after a crash finds its participants still there. A 4xx is the
+ * platform's answer, not an outage: it is raised at once as a {@link Refusal}.
+ */
+public final class PlatformClient {
+    /** The platform refused a request; {@code status} is the HTTP status, the message its reason. */
+    public static final class Refusal extends RuntimeException {
+        private final int status;
+
+        public Refusal(int status, String reason) {
+            super(reason);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    private final URI base;
+    private final HttpClient http;
+    private final KeyFile keys;
+    private final Duration retryFor;
+    private final Consumer<String> log;
+
+    /**
+     * @param caCert a PEM certificate (or chain) to trust for an https platform with a self-signed certificate; null =
+     *               the JVM's default trust store
+     * @param keys the participant's keys; null for the unsigned, read-only routes
+     * @param log where retries are reported (stderr in the CLI)
+     */
+    public PlatformClient(String platformUrl, Path caCert, KeyFile keys, Duration retryFor, Consumer<String> log) {
+        this.base = parse(platformUrl);
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER);
+        if (caCert != null) {
+            b.sslContext(trusting(caCert));
+        }
+        this.http = b.build();
+        this.keys = keys;
+        this.retryFor = retryFor;
+        this.log = log;
+    }
+
+    private static URI parse(String url) {
+        try {
+            URI u = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--platform must be an http:// or https:// URL, not '" + url + "'");
+        }
+    }
+
+    private static SSLContext trusting(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certs.isEmpty()) {
+                throw new UserException(pem + ": no certificate in it");
+            }
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certs) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException e) {
+            throw new UserException(pem + ": cannot read the CA certificate: " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            throw new UserException(pem + ": not a PEM certificate: " + e.getMessage());
+        }
+    }
+
+    public String url() {
+        return base.toString();
+    }
+
+    /** GET a JSON document (unsigned). */
+    public JsonNode get(String path) {
+        HttpResponse<byte[]> r = send(path, () -> HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+                .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        return parseJson(r.body());
+    }
+
+    /** POST a JSON body, signed with {@code signer} (the participant's keys unless given). */
+    public JsonNode post(String path, Object body) {
+        return post(path, body, keys);
+    }
+
+    /** POST a JSON body signed with {@code signer}: enrolment signs with the key being registered. */
+    public JsonNode post(String path, Object body, KeyFile signer) {
+        byte[] bytes = toJson(body);
+        String sha = sha256(bytes);
+        HttpResponse<byte[]> r = send(path, () -> signed(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(bytes)),
+                "POST", path, sha, signer), HttpResponse.BodyHandlers.ofByteArray());
+        return parseJson(r.body());
+    }
+
+    /** POST a file as the body (an upload), signed; returns the platform's JSON answer. */
+    public JsonNode upload(String path, Path file) {
+        String sha = Checksums.sha256(file);
+        HttpResponse<byte[]> r = send(path, () -> {
+            try {
+                return signed(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/octet-stream")
+                        .POST(HttpRequest.BodyPublishers.ofFile(file)), "POST", path, sha, keys);
+            } catch (IOException e) {
+                throw new UserException(file + ": cannot read: " + e.getMessage());
+            }
+        }, HttpResponse.BodyHandlers.ofByteArray());
+        return parseJson(r.body());
+    }
+
+    /**
+     * GET a file (signed) into {@code file}, unless it is already there with {@code sha256}; the download goes to a
+     * temporary sibling and is renamed only when its checksum matches.
+     */
+    public void download(String path, Path file, String sha256, boolean sign) {
+        if (Files.isRegularFile(file) && Checksums.sha256(file).equals(sha256)) {
+            return;
+        }
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new UserException(file.getParent() + ": cannot create: " + e.getMessage());
+        }
+        Path temp = file.resolveSibling("." + file.getFileName() + ".download");
+        try {
+            send(path, () -> {
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
+                return sign ? signed(b, "GET", path, sha256(new byte[0]), keys) : b.build();
+            }, HttpResponse.BodyHandlers.ofFile(temp));
+            String actual = Checksums.sha256(temp);
+            if (!actual.equals(sha256)) {
+                throw new UserException(path + ": the download's sha256 is " + actual + ", the platform announced " + sha256);
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot write: " + e.getMessage());
+        } finally {
+            AtomicFiles.deleteQuietly(temp);
+        }
+    }
+
+    private interface RequestMaker {
+        HttpRequest make();
+    }
+
+    private <T> HttpResponse<T> send(String path, RequestMaker request, HttpResponse.BodyHandler<T> handler) {
+        long deadline = System.nanoTime() + retryFor.toNanos();
+        long backoff = 500;
+        while (true) {
+            String problem;
+            try {
+                HttpResponse<T> r = http.send(request.make(), handler);
+                if (r.statusCode() < 300) {
+                    return r;
+                }
+                if (r.statusCode() < 500) {
+                    throw new Refusal(r.statusCode(), reason(r));
+                }
+                problem = "HTTP " + r.statusCode();
+            } catch (ConnectException e) {
+                problem = "cannot connect";
+            } catch (IOException e) {
+                problem = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserException("interrupted while talking to the platform");
+            }
+            if (System.nanoTime() + backoff * 1_000_000 > deadline) {
+                throw new UserException("the platform at " + base + " did not answer " + path + " (" + problem
+                        + ") for " + retryFor.toSeconds() + " s; giving up");
+            }
+            log.accept("platform " + path + ": " + problem + "; retrying in " + backoff / 1000.0 + " s");
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserException("interrupted while waiting to retry");
+            }
+            backoff = Math.min(backoff * 2, 15_000);
+        }
+    }
+
+    private static String reason(HttpResponse<?> r) {
+        Object body = r.body();
+        if (body instanceof byte[] bytes) {
+            try {
+                JsonNode n = Json.mapper().readTree(bytes);
+                if (n != null && n.hasNonNull("error")) {
+                    return n.get("error").asText();
+                }
+            } catch (IOException ignored) {
+                // not JSON: fall through to the status
+            }
+        }
+        return "HTTP " + r.statusCode();
+    }
+
+    private HttpRequest signed(HttpRequest.Builder b, String method, String path, String bodySha, KeyFile signer) {
+        if (signer == null) {
+            throw new IllegalStateException("a signed request needs the participant's key");
+        }
+        for (Map.Entry<String, String> h : RequestSignature.sign(signer.participantId(), signer.privateKey(), method,
+                path, System.currentTimeMillis(), bodySha).entrySet()) {
+            b.header(h.getKey(), h.getValue());
+        }
+        return b.build();
+    }
+
+    private URI uri(String path) {
+        return URI.create(base + path);
+    }
+
+    private static JsonNode parseJson(byte[] body) {
+        try {
+            return Json.mapper().readTree(body);
+        } catch (IOException e) {
+            throw new UserException("the platform answered with malformed JSON");
+        }
+    }
+
+    private static byte[] toJson(Object body) {
+        try {
+            return Json.mapper().writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package ai.coopt.platform.client;
+
+import ai.coopt.UserException;
+import ai.coopt.collab.Lease;
+import ai.coopt.collab.Platform;
+import ai.coopt.collab.RoundInfo;
+import ai.coopt.collab.ShardOutputs;
+import ai.coopt.collab.SharedOutputs;
+import ai.coopt.data.ImageSet;
+import ai.coopt.platform.Uploads;
+import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.Checksums;
+import ai.coopt.store.PackedImages;
+import ai.coopt.target.Matrix;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A networked platform seen from a participant: the {@link Platform} interface over {@link PlatformClient}. Images
+ * come as packed-images files downloaded into the work directory (checked against the sha256 the platform
+ * announces), or, with a local copy of the data, cut from it and checked byte for byte against the same checksum.
+ * Uploads are files of the work directory too, so a participant killed at any point resumes where it was.
+ */
+public final class RemotePlatform implements Platform {
+    private final PlatformClient client;
+    private final String participant;
+    private final Path work;
+    private final ImageSet local;
+    private final RoundInfo round;
+    private final String sharedSha256;
+    private final Map<Integer, String> shardSha = new HashMap<>();
+
+    /**
+     * @param local the participant's own copy of the platform's data (same spec, split, limit, image size), or null
+     *              to download the images
+     */
+    public RemotePlatform(PlatformClient client, String participant, Path work, ImageSet local) {
+        this.client = client;
+        this.participant = participant;
+        this.work = work;
+        this.local = local;
+        JsonNode r = client.get("/v1/round");
+        long[] shared = longs(r.path("shared_ids"));
+        this.round = new RoundInfo(r.path("shards").asInt(), shared, r.path("seed").asLong(), r.path("fingerprint").asText());
+        this.sharedSha256 = r.path("shared_sha256").asText();
+        if (local != null && !local.fingerprint().equals(round.fingerprint())) {
+            throw new UserException("--data is not the platform's data: its fingerprint is " + local.fingerprint()
+                    + ", the platform's " + round.fingerprint() + " (same spec, --split, --limit and --image-size?)");
+        }
+    }
+
+    @Override
+    public RoundInfo round() {
+        return round;
+    }
+
+    /** Where this participant's files for shard {@code k} live: its images and its outputs. */
+    public Path imagesFile(int k) {
+        return work.resolve(String.format(Locale.ROOT, "shard-%05d.images.safetensors", k + 1));
+    }
+
+    public Path outputsFile(int k) {
+        return work.resolve(String.format(Locale.ROOT, "shard-%05d.outputs.safetensors", k + 1));
+    }
+
+    @Override
+    public ImageSet shared() {
+        return images(work.resolve("shared.images.safetensors"), "/v1/shared/images", sharedSha256, round.sharedIds(),
+                "the platform's shared subset");
+    }
+
+    private ImageSet images(Path file, String path, String sha, long[] ids, String source) {
+        if (local != null) {
+            if (!(Files.isRegularFile(file) && Checksums.sha256(file).equals(sha))) {
+                int[] rows = new int[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    rows[i] = Math.toIntExact(ids[i]);
+                }
+                String made = PackedImages.writeFile(file, local.subset(rows), ids);
+                if (!made.equals(sha)) {
+                    AtomicFiles.deleteQuietly(file);
+                    throw new UserException("--data differs from the platform's data: " + source + " packs to sha256 "
+                            + made + ", the platform's is " + sha);
+                }
+            }
+        } else {
+            client.download(path, file, sha, true);
+        }
+        return PackedImages.openFile(file, sha, ids, source);
+    }
+
+    @Override
+    public boolean hasShared(String participant) {
+        for (JsonNode p : client.get("/v1/status").path("participants")) {
+            if (p.path("id").asText().equals(participant)) {
+                return p.hasNonNull("prior");
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void submitShared(SharedOutputs s) {
+        Path file = work.resolve("shared.outputs.safetensors");
+        Uploads.write(file, round.sharedIds(), new Matrix(s.values(), s.count(), s.dim()), Uploads.priorMetadata(s.prior()));
+        try {
+            client.upload("/v1/shared", file);
+        } catch (PlatformClient.Refusal e) {
+            throw new UserException("the platform refused the outputs on the shared subset: " + e.getMessage());
+        }
+        AtomicFiles.deleteQuietly(file);
+    }
+
+    @Override
+    public Lease lease(String participant) {
+        return lease(client.post("/v1/lease", Map.of()));
+    }
+
+    private Lease lease(JsonNode r) {
+        return switch (r.path("state").asText()) {
+            case "granted" -> {
+                int shard = r.path("shard").asInt();
+                shardSha.put(shard, r.path("sha256").asText());
+                yield new Lease.Granted(shard, longs(r.path("ids")), r.path("token").asText(),
+                        r.path("expires_at").asLong());
+            }
+            case "wait" -> new Lease.Wait(r.path("wait_ms").asLong(1000));
+            case "done" -> new Lease.Done();
+            default -> throw new UserException("the platform answered a lease with state '" + r.path("state").asText() + "'");
+        };
+    }
+
+    @Override
+    public Lease.Granted renew(String participant, Lease.Granted held) {
+        Lease l = lease(client.post("/v1/lease/renew", Map.of("shard", held.shard(), "token", held.token())));
+        if (!(l instanceof Lease.Granted g)) {
+            throw new UserException("the platform did not renew the lease on shard " + held.shard());
+        }
+        return g;
+    }
+
+    @Override
+    public ImageSet shard(Lease.Granted lease) {
+        String sha = shardSha.get(lease.shard());
+        return images(imagesFile(lease.shard()), "/v1/shards/" + lease.shard() + "/images", sha, lease.ids(),
+                "shard " + lease.shard() + " of the platform");
+    }
+
+    /** Uploads the shard's outputs file (written by {@link CachingParticipant}), then removes the shard's files. */
+    @Override
+    public void upload(Lease.Granted lease, ShardOutputs outputs) {
+        Path file = outputsFile(lease.shard());
+        if (!Files.isRegularFile(file)) {
+            Uploads.write(file, outputs.ids(), outputs.rows(), Map.of());
+        }
+        try {
+            client.upload("/v1/shards/" + lease.shard() + "/upload?token=" + lease.token(), file);
+        } catch (PlatformClient.Refusal e) {
+            if (e.status() == 409 || e.status() == 403) {
+                // someone else's upload of this shard was accepted (our lease had expired): the work is done anyway
+                System.err.println("coopt participant: shard " + lease.shard() + " not taken: " + e.getMessage());
+            } else {
+                throw new UserException("the platform refused shard " + lease.shard() + ": " + e.getMessage());
+            }
+        }
+        AtomicFiles.deleteQuietly(file);
+        AtomicFiles.deleteQuietly(imagesFile(lease.shard()));
+    }
+
+    private static long[] longs(JsonNode array) {
+        long[] out = new long[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asLong();
+        }
+        return out;
+    }
+}

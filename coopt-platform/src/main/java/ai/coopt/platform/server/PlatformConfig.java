@@ -1,0 +1,79 @@
+package ai.coopt.platform.server;
+
+import ai.coopt.UserException;
+import ai.coopt.store.Json;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A platform's round as it was started: the data (spec and options, and the fingerprint of the exact samples), the
+ * plan's parameters (the plan itself is recomputed from them) and the fusion settings. Stored once in the database;
+ * a restart with the same directory reads it back and refuses options that contradict it.
+ *
+ * @param imageSize the {@code --image-size} given, or null
+ * @param sharedFraction the share of the data in S, or null when {@code sharedCount} is set
+ * @param align ridge or none
+ * @param dim target width after fusion (0 = the default rule)
+ */
+public record PlatformConfig(String format, String data, String split, int limit,
+                             @JsonSetter(nulls = Nulls.SET) Integer imageSize, int count, String fingerprint,
+                             int skippedImages, int shards, @JsonSetter(nulls = Nulls.SET) Double sharedFraction,
+                             @JsonSetter(nulls = Nulls.SET) Integer sharedCount, long seed, int leaseSeconds, String align, int dim, String createdAt,
+                             String toolVersion, List<String> commandLine) {
+    public static final String FORMAT = "coopt-platform/1";
+
+    public PlatformConfig {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(split, "split");
+        commandLine = List.copyOf(commandLine);
+    }
+
+    public String toJson() {
+        try {
+            return Json.mapper().writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static PlatformConfig fromJson(String json) {
+        try {
+            PlatformConfig c = Json.mapper().readValue(json, PlatformConfig.class);
+            if (!FORMAT.equals(c.format())) {
+                throw new UserException("the platform's database holds a round of format " + c.format() + ", not " + FORMAT);
+            }
+            return c;
+        } catch (IOException e) {
+            throw new UserException("the platform's database holds an unreadable round: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The differences between this (stored) round and the options of a restart; empty when they agree. An option
+     * left at its default on the restart is not a difference.
+     */
+    public List<String> conflicts(PlatformConfig asked) {
+        List<String> out = new ArrayList<>();
+        differ(out, "--data", data, asked.data);
+        differ(out, "--split", split, asked.split);
+        differ(out, "--limit", limit, asked.limit);
+        differ(out, "--image-size", imageSize, asked.imageSize);
+        differ(out, "--shards", shards, asked.shards);
+        differ(out, "--shared-fraction", sharedFraction, asked.sharedFraction);
+        differ(out, "--shared-count", sharedCount, asked.sharedCount);
+        differ(out, "--seed", seed, asked.seed);
+        differ(out, "data fingerprint", fingerprint, asked.fingerprint);
+        return out;
+    }
+
+    private static void differ(List<String> out, String what, Object stored, Object asked) {
+        if (!Objects.equals(stored, asked)) {
+            out.add(what + " " + asked + " (the round has " + stored + ")");
+        }
+    }
+}

@@ -1,0 +1,335 @@
+package ai.coopt.platform.server;
+
+import ai.coopt.UserException;
+import ai.coopt.platform.auth.RequestSignature;
+import ai.coopt.platform.auth.Ed25519Keys;
+import ai.coopt.platform.db.Participant;
+import ai.coopt.platform.db.Redemption;
+import ai.coopt.store.Json;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * The platform's HTTP service (Javalin on Jetty): the read-only pages and JSON anyone may fetch, and the routes a
+ * registered participant calls with requests signed by its Ed25519 key. Every refusal is a 4xx with
+ * {@code {"error": reason}}; nothing a request sends is trusted before it is checked.
+ */
+public final class PlatformServer implements AutoCloseable {
+    /** The largest JSON body a route reads (enrolment, renewals). */
+    private static final int MAX_JSON = 64 << 10;
+    /** How far a request's timestamp may be from the platform's clock. */
+    public static final long WINDOW_MILLIS = 60_000;
+
+    private final PlatformService service;
+    private final RequestSignature signatures = new RequestSignature(WINDOW_MILLIS);
+    private final LongSupplier clock;
+    private final String version;
+    private final Javalin app;
+    private final String scheme;
+
+    /** TLS settings: a PKCS#12 keystore and its password. */
+    public record Tls(Path keystore, char[] password) {}
+
+    private PlatformServer(PlatformService service, LongSupplier clock, String version, String host, int port, Tls tls) {
+        this.service = service;
+        this.clock = clock;
+        this.version = version;
+        this.scheme = tls == null ? "http" : "https";
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.http.maxRequestSize = MAX_JSON;
+            cfg.jetty.host = host;
+            cfg.jetty.port = port;
+            if (tls != null) {
+                cfg.jetty.addConnector((server, http) -> tlsConnector(server, http, host, port, tls));
+                cfg.jetty.port = -1;
+            }
+            cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
+            cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
+            cfg.routes.get("/openapi.json", this::openApi);
+            cfg.routes.get("/v1/status", ctx -> json(ctx, 200, service.status(version)));
+            cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
+            cfg.routes.post("/v1/enroll", this::enroll);
+            cfg.routes.get("/v1/shared/images", ctx -> {
+                authenticate(ctx, false);
+                file(ctx, service.sharedImages());
+            });
+            cfg.routes.post("/v1/shared", ctx -> {
+                String who = authenticate(ctx, true);
+                PlatformService.Accepted a = service.uploadShared(who, ctx.req().getInputStream(), contentLength(ctx),
+                        ctx.header(RequestSignature.CONTENT_SHA256));
+                json(ctx, a.created() ? 201 : 200, a);
+            });
+            cfg.routes.post("/v1/lease", ctx -> {
+                String who = authenticate(ctx, false);
+                json(ctx, 200, service.lease(who));
+            });
+            cfg.routes.post("/v1/lease/renew", ctx -> {
+                String who = authenticate(ctx, false);
+                RenewRequest r = body(ctx, RenewRequest.class);
+                json(ctx, 200, service.renew(who, r.shard(), r.token()));
+            });
+            cfg.routes.get("/v1/shards/{shard}/images", ctx -> {
+                String who = authenticate(ctx, false);
+                file(ctx, service.shardImages(who, shard(ctx)));
+            });
+            cfg.routes.post("/v1/shards/{shard}/upload", ctx -> {
+                String who = authenticate(ctx, true);
+                String token = ctx.queryParam("token");
+                if (token == null || token.isBlank() || token.length() > 200) {
+                    throw new UploadCheck.Refused(400, "the upload needs ?token=LEASE_TOKEN");
+                }
+                PlatformService.Accepted a = service.uploadShard(who, shard(ctx), token, ctx.req().getInputStream(),
+                        contentLength(ctx), ctx.header(RequestSignature.CONTENT_SHA256));
+                json(ctx, a.created() ? 201 : 200, a);
+            });
+            cfg.routes.get("/v1/dataset", ctx -> {
+                Optional<?> files = service.dataset();
+                if (files.isEmpty()) {
+                    throw new UploadCheck.Refused(404, "the fused dataset is not ready (fusion: "
+                            + service.store().fusionState().state().name().toLowerCase() + ")");
+                }
+                json(ctx, 200, Map.of("files", files.get()));
+            });
+            cfg.routes.get("/v1/dataset/{file}", ctx -> {
+                Optional<Path> f = service.datasetFile(ctx.pathParam("file"));
+                if (f.isEmpty()) {
+                    throw new UploadCheck.Refused(404, "no such file in the fused dataset");
+                }
+                file(ctx, f.get());
+            });
+            cfg.routes.exception(UploadCheck.Refused.class, (e, ctx) -> json(ctx, e.status(), error(e.getMessage())));
+            cfg.routes.exception(RefusedUnchecked.class, (e, ctx) -> json(ctx, e.status, error(e.getMessage())));
+            cfg.routes.exception(UserException.class, (e, ctx) -> json(ctx, 400, error(e.getMessage())));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                System.err.println("coopt platform: " + ctx.method() + " " + ctx.path() + " failed: " + e);
+                json(ctx, 500, error("internal error"));
+            });
+            cfg.routes.error(404, ctx -> {
+                if (ctx.result() == null) {
+                    json(ctx, 404, error("no route " + ctx.method() + " " + ctx.path()));
+                }
+            });
+            cfg.routes.error(405, ctx -> json(ctx, 405, error("method not allowed")));
+        });
+    }
+
+    /** Starts serving; returns when it accepts requests. */
+    public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
+                                       int port, Tls tls) {
+        PlatformServer s = new PlatformServer(service, clock, version, host, port, tls);
+        s.app.start();
+        return s;
+    }
+
+    /** The URL it serves on (the bound port, even when 0 was asked for). */
+    public String url(String host) {
+        String h = host.contains(":") ? "[" + host + "]" : host;
+        return scheme + "://" + h + ":" + app.port();
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    private static Connector tlsConnector(org.eclipse.jetty.server.Server server, HttpConfiguration http, String host,
+                                          int port, Tls tls) {
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setKeyStorePath(tls.keystore().toAbsolutePath().toString());
+        ssl.setKeyStoreType("PKCS12");
+        ssl.setKeyStorePassword(new String(tls.password()));
+        ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        HttpConfiguration https = new HttpConfiguration(http);
+        SecureRequestCustomizer src = new SecureRequestCustomizer();
+        src.setSniHostCheck(false);
+        https.addCustomizer(src);
+        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                new HttpConnectionFactory(https));
+        connector.setHost(host);
+        connector.setPort(port);
+        return connector;
+    }
+
+    private record EnrollRequest(String invite, String publicKey) {}
+
+    private record RenewRequest(int shard, String token) {}
+
+    private void enroll(Context ctx) throws UploadCheck.Refused {
+        byte[] body = bodyBytes(ctx);
+        EnrollRequest r = parse(body, EnrollRequest.class);
+        if (r.invite() == null || r.publicKey() == null || r.invite().length() > 200) {
+            throw new UploadCheck.Refused(400, "enrolment needs invite and public_key");
+        }
+        byte[] key = Ed25519Keys.decodeRawPublicKey(r.publicKey());
+        if (key == null) {
+            throw new UploadCheck.Refused(400, "public_key is not a base64 Ed25519 public key of 32 bytes");
+        }
+        // the request must be signed by the key being registered: proof that the caller holds its private half
+        RequestSignature.SignedHeaders h = signedHeaders(ctx);
+        if (!h.participantId().equals(Ed25519Keys.participantId(key))) {
+            throw new UploadCheck.Refused(401, RequestSignature.PARTICIPANT + " is not the id of public_key");
+        }
+        RequestSignature.checkBody(h, sha256(body)).ifPresent(reason -> {
+            throw new RefusedUnchecked(400, reason);
+        });
+        Optional<String> bad = signatures.verify(key, h, "POST", pathWithQuery(ctx), clock.getAsLong());
+        if (bad.isPresent()) {
+            throw new UploadCheck.Refused(401, bad.get());
+        }
+        Redemption result = service.store().redeemInvite(r.invite(), r.publicKey(), clock.getAsLong());
+        if (result instanceof Redemption.Refused refused) {
+            Redemption.Reason reason = refused.reason();
+            int status = reason == Redemption.Reason.KEY_REGISTERED || reason == Redemption.Reason.NAME_TAKEN ? 409
+                    : reason == Redemption.Reason.MALFORMED_KEY ? 400 : 401;
+            throw new UploadCheck.Refused(status, reason.message);
+        }
+        Participant p = ((Redemption.Enrolled) result).participant();
+        json(ctx, 201, Map.of("participant_id", p.id(), "name", p.name()));
+    }
+
+    /** A refusal thrown where a checked exception cannot be (inside a lambda). */
+    private static final class RefusedUnchecked extends RuntimeException {
+        private final int status;
+
+        RefusedUnchecked(int status, String reason) {
+            super(reason);
+            this.status = status;
+        }
+    }
+
+    private static RequestSignature.SignedHeaders signedHeaders(Context ctx) throws UploadCheck.Refused {
+        RequestSignature.Parsed parsed = RequestSignature.parse(ctx::header);
+        if (parsed instanceof RequestSignature.Refused r) {
+            throw new UploadCheck.Refused(401, r.reason());
+        }
+        return (RequestSignature.SignedHeaders) parsed;
+    }
+
+    /**
+     * Checks a signed request: a registered participant, a fresh timestamp, a valid signature, not seen before;
+     * for a body read here (not streamed), its sha256 too. Returns the participant's id.
+     *
+     * @param streamedBody whether the route reads the body itself (and checks its sha256 against the signed one)
+     */
+    private String authenticate(Context ctx, boolean streamedBody) throws UploadCheck.Refused {
+        RequestSignature.SignedHeaders h = signedHeaders(ctx);
+        Optional<Participant> p = service.store().participant(h.participantId());
+        if (p.isEmpty()) {
+            throw new UploadCheck.Refused(401, "unknown participant " + h.participantId() + " (enrol with an invite first)");
+        }
+        if (!streamedBody) {
+            Optional<String> bad = RequestSignature.checkBody(h, sha256(bodyBytes(ctx)));
+            if (bad.isPresent()) {
+                throw new UploadCheck.Refused(400, bad.get());
+            }
+        }
+        long now = clock.getAsLong();
+        String method = ctx.method().name();
+        String path = pathWithQuery(ctx);
+        Optional<String> bad = signatures.verify(Ed25519Keys.decodeRawPublicKey(p.get().publicKey()), h, method, path, now);
+        if (bad.isPresent()) {
+            throw new UploadCheck.Refused(401, bad.get());
+        }
+        if (!service.store().recordSignature(h.participantId(), h.replayKey(method, path), h.timestamp(), now,
+                signatures.windowMillis())) {
+            throw new UploadCheck.Refused(401, "replayed request: this request was already received");
+        }
+        return h.participantId();
+    }
+
+    private static String pathWithQuery(Context ctx) {
+        String q = ctx.queryString();
+        return q == null || q.isEmpty() ? ctx.path() : ctx.path() + "?" + q;
+    }
+
+    private static int shard(Context ctx) throws UploadCheck.Refused {
+        String s = ctx.pathParam("shard");
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new UploadCheck.Refused(404, "no shard " + (s.length() > 20 ? s.substring(0, 20) : s));
+        }
+    }
+
+    private static long contentLength(Context ctx) {
+        return ctx.req().getContentLengthLong();
+    }
+
+    private static byte[] bodyBytes(Context ctx) throws UploadCheck.Refused {
+        long length = ctx.req().getContentLengthLong();
+        if (length > MAX_JSON) {
+            throw new UploadCheck.Refused(413, "a JSON body of at most " + MAX_JSON + " bytes");
+        }
+        // Javalin caches the body, so the signature check and the route read the same bytes; its own limit
+        // (http.maxRequestSize) refuses a longer body sent without a Content-Length
+        return ctx.bodyAsBytes();
+    }
+
+    private static <T> T body(Context ctx, Class<T> type) throws UploadCheck.Refused {
+        return parse(bodyBytes(ctx), type);
+    }
+
+    private static <T> T parse(byte[] body, Class<T> type) throws UploadCheck.Refused {
+        try {
+            return Json.mapper().readValue(body, type);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UploadCheck.Refused(400, "malformed JSON body for " + type.getSimpleName().replace("Request", "")
+                    .toLowerCase() + " request");
+        }
+    }
+
+    private void openApi(Context ctx) throws IOException {
+        try (InputStream in = PlatformServer.class.getResourceAsStream("/openapi.json")) {
+            ctx.contentType("application/json").result(in.readAllBytes());
+        }
+    }
+
+    private static void file(Context ctx, Path file) throws IOException {
+        ctx.contentType("application/octet-stream");
+        ctx.header("Content-Length", Long.toString(Files.size(file)));
+        ctx.result(Files.newInputStream(file));
+    }
+
+    private static void json(Context ctx, int status, Object value) {
+        try {
+            ctx.status(status).contentType("application/json").result(Json.mapper().writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> error(String reason) {
+        return Map.of("error", reason == null ? "refused" : reason);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

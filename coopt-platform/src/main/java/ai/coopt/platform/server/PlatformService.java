@@ -1,0 +1,579 @@
+package ai.coopt.platform.server;
+
+import ai.coopt.UserException;
+import ai.coopt.collab.CollaborativeOptimization;
+import ai.coopt.collab.PriorReport;
+import ai.coopt.collab.ShardOutputs;
+import ai.coopt.collab.SharedOutputs;
+import ai.coopt.data.ImageSet;
+import ai.coopt.data.ShardPlan;
+import ai.coopt.data.Sharding;
+import ai.coopt.platform.Uploads;
+import ai.coopt.platform.db.Event;
+import ai.coopt.platform.db.EventKind;
+import ai.coopt.platform.db.Fusion;
+import ai.coopt.platform.db.FusionState;
+import ai.coopt.platform.db.LeaseResult;
+import ai.coopt.platform.db.NewShard;
+import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.db.Renewal;
+import ai.coopt.platform.db.Round;
+import ai.coopt.platform.db.Shard;
+import ai.coopt.platform.db.ShardState;
+import ai.coopt.platform.db.SharedOutput;
+import ai.coopt.platform.db.SharedResult;
+import ai.coopt.platform.db.Upload;
+import ai.coopt.platform.db.UploadResult;
+import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.Checksums;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.PackedImages;
+import ai.coopt.store.Scratch;
+import ai.coopt.util.ProgressListener;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+
+/**
+ * The platform's state and rules, behind the HTTP routes: the round's plan and shard files in the platform
+ * directory, the database (participants, leases, uploads, events), uploads checked and committed crash-safely, and
+ * fusion over what was accepted.
+ *
+ * <p>Directory layout: {@code shards/} (one packed-images file per shard and {@code shared.safetensors}, written
+ * once), {@code uploads/} (accepted uploads, named by shard, participant and checksum), {@code staging/} (uploads
+ * being received; emptied at start), {@code fused/} (the optimized dataset once fused).
+ *
+ * <p>An upload is staged, checked, flushed, renamed into {@code uploads/} and only then committed to the database in
+ * one transaction; a crash before the commit leaves a file no row names, removed at the next start. So whatever the
+ * database says is accepted is on disk, and nothing half-written is ever counted.
+ */
+public final class PlatformService implements AutoCloseable {
+    private final Path dir;
+    private final PlatformStore store;
+    private final PlatformConfig config;
+    private final ShardPlan plan;
+    private final long[] sharedIds;
+    private final String sharedSha256;
+    private final LongSupplier clock;
+    private final ExecutorService fusion = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "coopt-fusion");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
+                            LongSupplier clock) {
+        this.dir = dir;
+        this.store = store;
+        this.config = config;
+        this.plan = plan;
+        this.sharedIds = Arrays.stream(plan.shared()).asLongStream().toArray();
+        this.sharedSha256 = sharedSha256;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts a new round in {@code dir} (plan, shard files, database rows) or resumes the one there.
+     *
+     * @param asked the round the options describe; on resume it must agree with the stored one
+     * @param images the data (only read when the round is new: its shards are written once)
+     */
+    public static PlatformService open(Path dir, PlatformStore store, PlatformConfig asked, ImageSet images,
+                                       LongSupplier clock, ProgressListener progress) {
+        Optional<String> stored = store.round().map(Round::configJson);
+        PlatformConfig config;
+        String sharedSha;
+        if (stored.isPresent()) {
+            config = PlatformConfig.fromJson(stored.get());
+            if (asked != null) {
+                List<String> conflicts = config.conflicts(asked);
+                if (!conflicts.isEmpty()) {
+                    throw new UserException(dir + " holds a round started differently: " + String.join("; ", conflicts)
+                            + " — drop the option or use a new --dir");
+                }
+            }
+            sharedSha = Checksums.sha256(dir.resolve("shards").resolve(SHARED_FILE));
+        } else {
+            if (asked == null || images == null) {
+                throw new UserException(dir + " holds no platform round (start one with coopt platform serve)");
+            }
+            config = asked;
+            ShardPlan plan = plan(config);
+            sharedSha = writeShards(dir, images, plan, progress);
+            List<NewShard> shards = new ArrayList<>();
+            for (int k = 0; k < plan.participants(); k++) {
+                Path file = dir.resolve("shards").resolve(shardFile(k));
+                shards.add(new NewShard(k, plan.shard(k).length, Checksums.sha256(file)));
+            }
+            store.initRound(config.toJson(), shards, clock.getAsLong());
+        }
+        PlatformService service = new PlatformService(dir, store, config, plan(config), sharedSha, clock);
+        service.cleanUp();
+        return service;
+    }
+
+    /** Opens an existing platform directory for the administrative commands (invite, fuse). */
+    public static PlatformService existing(Path dir, PlatformStore store, LongSupplier clock) {
+        return open(dir, store, null, null, clock, ProgressListener.NONE);
+    }
+
+    static final String SHARED_FILE = "shared.safetensors";
+
+    static String shardFile(int k) {
+        return String.format(Locale.ROOT, "shard-%05d.safetensors", k + 1);
+    }
+
+    private static ShardPlan plan(PlatformConfig c) {
+        if (c.shards() < 1 || c.shards() > c.count()) {
+            throw new UserException("--shards must be between 1 and the number of images (" + c.count() + "), not "
+                    + c.shards());
+        }
+        ShardPlan plan = c.sharedCount() != null ? Sharding.plan(c.count(), c.shards(), c.sharedCount(), c.seed())
+                : Sharding.plan(c.count(), c.shards(), c.sharedFraction(), c.seed());
+        if (plan.shared().length < 3) {
+            throw new UserException("the shared subset has " + plan.shared().length + " samples; alignment needs at least 3 "
+                    + "(raise --shared-fraction or set --shared-count)");
+        }
+        return plan;
+    }
+
+    /** Writes every shard's images and S's into {@code dir/shards} (each file atomically); returns S's sha256. */
+    private static String writeShards(Path dir, ImageSet images, ShardPlan plan, ProgressListener progress) {
+        Path shards = dir.resolve("shards");
+        progress.start("writing shards", images.count(), "img");
+        long done = 0;
+        for (int k = 0; k < plan.participants(); k++) {
+            int[] ids = plan.shard(k);
+            PackedImages.writeFile(shards.resolve(shardFile(k)), images.subset(ids),
+                    Arrays.stream(ids).asLongStream().toArray());
+            done += ids.length;
+            progress.advance(done);
+        }
+        progress.finish();
+        return PackedImages.writeFile(shards.resolve(SHARED_FILE), images.subset(plan.shared()),
+                Arrays.stream(plan.shared()).asLongStream().toArray());
+    }
+
+    /** Empties {@code staging/} and removes upload files no accepted row names (left by a crash before a commit). */
+    private void cleanUp() {
+        AtomicFiles.deleteTree(dir.resolve("staging"), false);
+        Set<String> kept = new HashSet<>();
+        store.uploads().stream().filter(Upload::accepted).forEach(u -> kept.add(u.file()));
+        store.sharedOutputs().forEach(s -> kept.add(s.file()));
+        Path uploads = dir.resolve("uploads");
+        if (Files.isDirectory(uploads)) {
+            try (Stream<Path> files = Files.list(uploads)) {
+                for (Path f : files.toList()) {
+                    if (!kept.contains(f.getFileName().toString())) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    public PlatformConfig config() {
+        return config;
+    }
+
+    public PlatformStore store() {
+        return store;
+    }
+
+    /** What {@code GET /v1/round} answers. */
+    public record RoundView(String data, String split, int limit, Integer imageSize, int count, int shards,
+                            long[] sharedIds, long seed, String fingerprint, String sharedSha256, int sharedCount) {}
+
+    public RoundView round() {
+        return new RoundView(config.data(), config.split(), config.limit(), config.imageSize(), config.count(),
+                plan.participants(), sharedIds, config.seed(), config.fingerprint(), sharedSha256, sharedIds.length);
+    }
+
+    public Path sharedImages() {
+        return dir.resolve("shards").resolve(SHARED_FILE);
+    }
+
+    /** The images of a shard, for its lease holder only. */
+    public Path shardImages(String participant, int shard) throws UploadCheck.Refused {
+        if (shard < 0 || shard >= plan.participants()) {
+            throw new UploadCheck.Refused(404, "no shard " + shard);
+        }
+        Shard row = shardRow(shard);
+        if (!participant.equals(row.leaseHolder())) {
+            throw new UploadCheck.Refused(403, "shard " + shard + " is not leased to you");
+        }
+        return dir.resolve("shards").resolve(shardFile(shard));
+    }
+
+    /**
+     * What {@code POST /v1/lease} answers.
+     *
+     * @param state granted, wait or done
+     */
+    public record LeaseView(String state, Integer shard, long[] ids, String token, Long expiresAt, String sha256,
+                            Integer count, Long waitMs) {}
+
+    public LeaseView lease(String participant) throws UploadCheck.Refused {
+        if (store.sharedOutputs().stream().noneMatch(s -> s.participantId().equals(participant))) {
+            throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
+        }
+        return view(store.lease(participant, clock.getAsLong(), config.leaseSeconds() * 1000L, null));
+    }
+
+    public LeaseView renew(String participant, int shard, String token) throws UploadCheck.Refused {
+        if (shard < 0 || shard >= plan.participants()) {
+            throw new UploadCheck.Refused(404, "no shard " + shard);
+        }
+        Renewal r = store.renew(participant, shard, token, clock.getAsLong(), config.leaseSeconds() * 1000L);
+        if (r instanceof Renewal.Refused refused) {
+            throw new UploadCheck.Refused(403, refused.reason());
+        }
+        return view(new LeaseResult.Leased(shard, token, ((Renewal.Renewed) r).expires(), true));
+    }
+
+    private LeaseView view(LeaseResult r) {
+        if (r instanceof LeaseResult.Leased l) {
+            Shard row = shardRow(l.shard());
+            return new LeaseView("granted", l.shard(), Arrays.stream(plan.shard(l.shard())).asLongStream().toArray(),
+                    l.leaseId(), l.expires(), row.sha256(), row.images(), null);
+        }
+        if (r instanceof LeaseResult.Wait w) {
+            return new LeaseView("wait", null, null, null, null, null, null,
+                    Math.max(100, Math.min(30_000, w.until() - clock.getAsLong())));
+        }
+        return new LeaseView("done", null, null, null, null, null, null, null);
+    }
+
+    private Shard shardRow(int shard) {
+        return store.shard(shard).orElseThrow(() -> new IllegalArgumentException("no shard " + shard));
+    }
+
+    /** The result of an upload: {@code created} when newly accepted, false for an idempotent repeat. */
+    public record Accepted(boolean created, long id, String sha256) {}
+
+    /** A participant's outputs on the shared subset (with its prior's report in the metadata). */
+    public Accepted uploadShared(String participant, InputStream body, long length, String declaredSha)
+            throws UploadCheck.Refused, IOException {
+        UploadCheck.Checked c = stage(participant, null, body, length, sharedIds, declaredSha);
+        PriorReport prior = Uploads.prior(c.metadata());
+        if (prior == null || prior.outputDim() != c.dim() || prior.uniformitySubset() != sharedIds.length) {
+            Files.deleteIfExists(c.file());
+            return refuse(participant, null, length, 422, "the metadata's 'prior' must be the prior's report (JSON) with"
+                    + " output_dim " + c.dim() + " and uniformity_subset " + sharedIds.length);
+        }
+        String name = "shared-" + participant + "-" + c.sha256().substring(0, 16) + ".safetensors";
+        Path file = commitFile(c.file(), name);
+        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
+                .get(Uploads.PRIOR), prior.uniformity(), clock.getAsLong());
+        if (o == SharedResult.CONFLICT) {
+            Files.deleteIfExists(file);
+            return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
+        }
+        return new Accepted(o == SharedResult.ACCEPTED, 0, c.sha256());
+    }
+
+    /** A participant's outputs on a shard it leased. */
+    public Accepted uploadShard(String participant, int shard, String token, InputStream body, long length,
+                                String declaredSha) throws UploadCheck.Refused, IOException {
+        if (shard < 0 || shard >= plan.participants()) {
+            throw new UploadCheck.Refused(404, "no shard " + shard);
+        }
+        Shard row = shardRow(shard);
+        if (!participant.equals(row.leaseHolder()) && !participant.equals(acceptedFrom(row))) {
+            return refuse(participant, shard, length, 403, "shard " + shard + " is leased to another participant");
+        }
+        Optional<SharedOutput> shared = store.sharedOutputs().stream()
+                .filter(s -> s.participantId().equals(participant)).findFirst();
+        if (shared.isEmpty()) {
+            return refuse(participant, shard, length, 409, "send your outputs on the shared subset first");
+        }
+        long[] ids = Arrays.stream(plan.shard(shard)).asLongStream().toArray();
+        UploadCheck.Checked c = stage(participant, shard, body, length, ids, declaredSha);
+        if (c.dim() != shared.get().dim()) {
+            Files.deleteIfExists(c.file());
+            return refuse(participant, shard, length, 422, "outputs are " + c.dim() + " wide; your prior's outputs on the"
+                    + " shared subset are " + shared.get().dim());
+        }
+        String name = shardFile(shard).replace(".safetensors", "") + "-" + participant + "-" + c.sha256().substring(0, 16)
+                + ".safetensors";
+        Path file = commitFile(c.file(), name);
+        UploadResult o = store.acceptShardUpload(participant, shard, token, name, c.sha256(), length, c.rows(),
+                c.dim(), clock.getAsLong());
+        if (o instanceof UploadResult.Refused refused) {
+            if (store.uploads().stream().noneMatch(u -> u.accepted() && name.equals(u.file()))) {
+                Files.deleteIfExists(file);
+            }
+            // the store put this refusal on the audit trail in the same transaction
+            throw new UploadCheck.Refused(409, refused.reason());
+        }
+        boolean created = o instanceof UploadResult.Accepted;
+        long id = o instanceof UploadResult.Accepted a ? a.uploadId() : ((UploadResult.Already) o).uploadId();
+        if (created && store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)) {
+            startFusion(false);
+        }
+        return new Accepted(created, id, c.sha256());
+    }
+
+    private UploadCheck.Checked stage(String participant, Integer shard, InputStream body, long length, long[] ids,
+                                      String declaredSha) throws UploadCheck.Refused, IOException {
+        Path staging = dir.resolve("staging");
+        Files.createDirectories(staging);
+        try {
+            return UploadCheck.check(body, length, ids, declaredSha, staging.resolve("upload-" + UUID.randomUUID() + ".tmp"));
+        } catch (UploadCheck.Refused e) {
+            store.recordRefusedUpload(participant, shard, e.getMessage(), Math.max(0, length), clock.getAsLong());
+            throw e;
+        }
+    }
+
+    private Accepted refuse(String participant, Integer shard, long length, int status, String reason)
+            throws UploadCheck.Refused {
+        store.recordRefusedUpload(participant, shard, reason, Math.max(0, length), clock.getAsLong());
+        throw new UploadCheck.Refused(status, reason);
+    }
+
+    /** Renames a checked staging file into {@code uploads/} and makes the rename durable. */
+    private Path commitFile(Path staged, String name) throws IOException {
+        Path uploads = dir.resolve("uploads");
+        Files.createDirectories(uploads);
+        Path target = uploads.resolve(name);
+        try {
+            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        AtomicFiles.syncDirectory(uploads);
+        return target;
+    }
+
+    /** The participant whose upload of this shard was accepted, or null. */
+    private String acceptedFrom(Shard row) {
+        if (row.acceptedUpload() == null) {
+            return null;
+        }
+        return store.uploads().stream().filter(u -> u.id() == row.acceptedUpload()).map(Upload::participantId)
+                .findFirst().orElse(null);
+    }
+
+    /**
+     * What a (re)starting server does before it serves: a fusion left running by a killed process is recorded as
+     * failed, and fusion starts again when every shard is accepted but it is not done (the kill came between the
+     * last acceptance and the end of fusion). Only the serving process calls this: {@code platform fuse} runs
+     * beside it and must not take its fusion for a dead one.
+     */
+    public void recover() {
+        if (store.fusionState().state() == FusionState.RUNNING) {
+            store.setFusion(FusionState.FAILED, store.fusionState().forced(), fusionDetail(null, null, Map.of(), 0, 0,
+                    "interrupted: the platform stopped while fusing"), clock.getAsLong());
+        }
+        if (store.fusionState().state() != FusionState.DONE
+                && store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)) {
+            startFusion(false);
+        }
+    }
+
+    /** Starts fusion in the background unless it is running or done; {@code forced} fuses what is there. */
+    public synchronized boolean startFusion(boolean forced) {
+        if (!store.setFusion(FusionState.RUNNING, forced, null, clock.getAsLong())) {
+            return false;
+        }
+        fusion.submit(() -> fuse(forced));
+        return true;
+    }
+
+    /** Runs fusion in this thread (the claim must have been made); records the outcome. */
+    public void fuse(boolean forced) {
+        long t0 = clock.getAsLong();
+        try (Scratch scratch = Scratch.beside(dir.resolve("fused"))) {
+            List<SharedOutputs> shared = new ArrayList<>();
+            for (SharedOutput s : store.sharedOutputs()) {
+                try (Uploads.Opened o = Uploads.open(dir.resolve("uploads").resolve(s.file()))) {
+                    float[] values = new float[Math.multiplyExact(o.rows().count(), o.rows().dim())];
+                    o.rows().read(0, o.rows().count(), values, 0);
+                    shared.add(new SharedOutputs(s.participantId(), Uploads.prior(o.metadata()), values, 0, 0));
+                }
+            }
+            List<Uploads.Opened> opened = new ArrayList<>();
+            List<ShardOutputs> shards = new ArrayList<>();
+            try {
+                for (Upload u : store.uploads()) {
+                    if (u.accepted() && u.shard() != null) {
+                        Uploads.Opened o = Uploads.open(dir.resolve("uploads").resolve(u.file()));
+                        opened.add(o);
+                        shards.add(new ShardOutputs(u.participantId(), u.shard(), o.ids(), o.rows(), 0));
+                    }
+                }
+                if (shards.isEmpty()) {
+                    throw new UserException("no shard is accepted yet: nothing to fuse");
+                }
+                List<String> command = new ArrayList<>(config.commandLine());
+                if (forced) {
+                    command.add("(fused by coopt platform fuse with " + shards.size() + " of " + plan.participants()
+                            + " shards)");
+                }
+                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(shared, shards, sharedIds,
+                        config.align(), config.dim(), new ManifestProvenance.Source(config.data(), config.split(),
+                                config.count(), config.fingerprint(), config.skippedImages()),
+                        new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
+                                command, config.seed()), config.seed(), dir.resolve("fused"), scratch,
+                        ProgressListener.NONE);
+                Map<String, Double> residuals = new LinkedHashMap<>();
+                for (int i = 0; i < w.participantIds().size(); i++) {
+                    residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
+                }
+                store.setFusion(FusionState.DONE, forced, fusionDetail(w.count(), w.dim(), residuals,
+                        w.alignmentSeconds(), w.fusionSeconds(), null), clock.getAsLong());
+            } finally {
+                opened.forEach(Uploads.Opened::close);
+            }
+        } catch (RuntimeException e) {
+            store.setFusion(FusionState.FAILED, forced, fusionDetail(null, null, Map.of(), 0, 0,
+                    e.getMessage() == null ? e.toString() : e.getMessage()), clock.getAsLong());
+            if (!(e instanceof UserException)) {
+                throw e;
+            }
+        }
+    }
+
+    /** What fusion made, kept in the database as JSON. */
+    public record FusionDetail(@JsonSetter(nulls = Nulls.SET) Integer count, @JsonSetter(nulls = Nulls.SET) Integer dim,
+                               Map<String, Double> residuals, double alignmentSeconds, double fusionSeconds,
+                               @JsonSetter(nulls = Nulls.SET) String error) {}
+
+    private static String fusionDetail(Integer count, Integer dim, Map<String, Double> residuals, double alignment,
+                                       double fusion, String error) {
+        try {
+            return ai.coopt.store.Json.mapper().writeValueAsString(new FusionDetail(count, dim, residuals, alignment,
+                    fusion, error));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Everything the dashboard and {@code GET /v1/status} show; no secret is in it. */
+    public Status status(String version) {
+        long now = clock.getAsLong();
+        List<SharedOutput> shared = store.sharedOutputs();
+        Map<String, String> priors = new LinkedHashMap<>();
+        for (SharedOutput s : shared) {
+            PriorReport p = Uploads.prior(Map.of(Uploads.PRIOR, s.priorJson()));
+            priors.put(s.participantId(), p == null ? "?" : p.prior());
+        }
+        List<Upload> uploads = store.uploads();
+        Map<Long, String> uploader = new LinkedHashMap<>();
+        uploads.forEach(u -> uploader.put(u.id(), u.participantId()));
+        List<Status.ParticipantView> participants = store.participants().stream().map(p -> new Status.ParticipantView(
+                p.id(), p.name(), p.enrolledAt(), priors.get(p.id()),
+                (int) uploads.stream().filter(u -> u.accepted() && u.shard() != null && u.participantId().equals(p.id()))
+                        .count())).toList();
+        Map<String, Integer> byState = new LinkedHashMap<>();
+        byState.put("open", 0);
+        byState.put("leased", 0);
+        byState.put("accepted", 0);
+        List<Status.ShardView> shards = new ArrayList<>();
+        for (Shard r : store.shards()) {
+            String state = r.state().name().toLowerCase(Locale.ROOT);
+            byState.merge(state, 1, Integer::sum);
+            boolean leased = r.state() == ShardState.LEASED;
+            shards.add(new Status.ShardView(r.shard(), r.images(), r.sha256(), state, leased ? r.leaseHolder() : null,
+                    leased ? r.leaseExpires() : null, r.acceptedUpload() == null ? null : uploader.get(r.acceptedUpload())));
+        }
+        List<Status.UploadView> uploadViews = uploads.stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
+                u.shard(), u.accepted() ? "accepted" : "refused", u.reason(), u.bytes(), u.rows(), u.dim(), u.sha256(),
+                u.receivedAt())).toList();
+        List<SharedOutput> ranked = new ArrayList<>(shared);
+        ranked.sort((a, b) -> Double.compare(a.uniformity(), b.uniformity()));
+        List<Status.Rank> ranking = new ArrayList<>();
+        for (int i = 0; i < ranked.size(); i++) {
+            SharedOutput r = ranked.get(i);
+            ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(), i == 0));
+        }
+        Fusion f = store.fusionState();
+        FusionDetail d = f.detailJson() == null ? null : parseDetail(f.detailJson());
+        List<Event> all = store.events();
+        List<Event> recent = all.subList(Math.max(0, all.size() - 300), all.size());
+        Long started = null;
+        for (Event e : all) {
+            if (e.kind() == EventKind.FUSION_STARTED) {
+                started = e.at();
+            }
+        }
+        boolean finished = f.state() == FusionState.DONE || f.state() == FusionState.FAILED;
+        Status.Fusion fusionView = new Status.Fusion(f.state().name().toLowerCase(Locale.ROOT), f.forced(),
+                f.state() == FusionState.WAITING ? null : started, finished ? f.updatedAt() : null,
+                d == null ? null : d.count(), d == null ? null : d.dim(),
+                d == null || d.residuals() == null ? Map.of() : d.residuals(),
+                f.state() == FusionState.DONE ? "/v1/dataset" : null, d == null ? null : d.error());
+        List<Status.Event> events = recent.stream().map(e -> new Status.Event(e.at(),
+                e.kind().name().toLowerCase(Locale.ROOT), e.participantId(), e.shard(), e.detail())).toList();
+        return new Status(version, now, new Status.Round(config.data(), config.split(), config.count(),
+                config.fingerprint(), config.shards(), sharedIds.length, config.seed(), config.leaseSeconds(),
+                config.align(), store.round().map(Round::createdAt).orElse(0L)), participants, byState, shards,
+                uploadViews, ranking, fusionView, events);
+    }
+
+    private static FusionDetail parseDetail(String json) {
+        try {
+            return ai.coopt.store.Json.mapper().readValue(json, FusionDetail.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The fused dataset's files (name, bytes, sha256), once fusion is done. */
+    public record DatasetFile(String name, long bytes, String sha256) {}
+
+    public Optional<List<DatasetFile>> dataset() {
+        Path fused = dir.resolve("fused");
+        if (store.fusionState().state() != FusionState.DONE || !OptimizedDataset.looksLikeOptimizedDataset(fused)) {
+            return Optional.empty();
+        }
+        List<DatasetFile> files = new ArrayList<>();
+        try (Stream<Path> list = Files.list(fused)) {
+            for (Path f : list.sorted().toList()) {
+                if (Files.isRegularFile(f)) {
+                    files.add(new DatasetFile(f.getFileName().toString(), Files.size(f), Checksums.sha256(f)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Optional.of(files);
+    }
+
+    /** A file of the fused dataset, by a name {@link #dataset} listed. */
+    public Optional<Path> datasetFile(String name) {
+        return dataset().flatMap(files -> files.stream().filter(f -> f.name().equals(name)).findFirst())
+                .map(f -> dir.resolve("fused").resolve(f.name()));
+    }
+
+    @Override
+    public void close() {
+        fusion.shutdownNow();
+    }
+}

@@ -1,0 +1,296 @@
+package ai.coopt.platform;
+
+import ai.coopt.collab.PriorReport;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.platform.auth.KeyFile;
+import ai.coopt.platform.auth.RequestSignature;
+import ai.coopt.platform.client.PlatformClient;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.db.ShardState;
+import ai.coopt.platform.server.PlatformConfig;
+import ai.coopt.platform.server.PlatformServer;
+import ai.coopt.platform.server.PlatformService;
+import ai.coopt.store.Json;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.target.Matrix;
+import ai.coopt.util.ProgressListener;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a careless or malicious client can send: unsigned, foreign-keyed, stale or replayed requests, another
+ * participant's shard, and uploads that are not what they claim (truncated, a 2^60-byte header, wrong dtype or shape,
+ * NaN/Inf, missing, repeated or foreign ids, an oversized body, pickle or TorchScript bytes). Each gets a 4xx with a
+ * reason, and nothing is stored: no accepted row, no file in uploads/ or staging/.
+ */
+class HostileRequestsTest {
+    private static final int DIM = 8;
+    @TempDir
+    Path tmp;
+    private Database db;
+    private PlatformStore store;
+    private PlatformService service;
+    private PlatformServer server;
+    private String url;
+    private KeyFile alice;
+    private KeyFile bob;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() throws Exception {
+        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
+        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
+                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
+        db = Database.open("sqlite:" + tmp.resolve("platform.db"));
+        store = new PlatformStore(db);
+        service = PlatformService.open(tmp.resolve("platform"), store, c, images, System::currentTimeMillis,
+                ProgressListener.NONE);
+        server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null);
+        url = server.url("127.0.0.1");
+        alice = enroll("alice");
+        bob = enroll("bob");
+        for (KeyFile k : List.of(alice, bob)) {
+            Path f = tmp.resolve(k.participantId() + "-shared.safetensors");
+            Uploads.write(f, sharedIds(), new Matrix(random(20 * DIM, 1), 20, DIM), Uploads.priorMetadata(report()));
+            assertEquals(201, send(k, "POST", "/v1/shared", Files.readAllBytes(f)).statusCode());
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        service.close();
+        db.close();
+    }
+
+    private KeyFile enroll(String name) {
+        KeyFile k = KeyFile.create(tmp.resolve(name + ".key"));
+        String invite = store.createInvite(name, System.currentTimeMillis(), 60_000);
+        new PlatformClient(url, null, k, Duration.ofSeconds(5), m -> { })
+                .post("/v1/enroll", Map.of("invite", invite, "public_key", k.publicKeyBase64()), k);
+        return k;
+    }
+
+    private long[] sharedIds() throws Exception {
+        JsonNode r = Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create(url + "/v1/round")).build(),
+                HttpResponse.BodyHandlers.ofByteArray()).body());
+        long[] ids = new long[r.path("shared_ids").size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.path("shared_ids").get(i).asLong();
+        }
+        return ids;
+    }
+
+    private static PriorReport report() {
+        return new PriorReport("random:convnet-s:9", "random", "0".repeat(64),
+                new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), DIM, -1.5, 20);
+    }
+
+    private static float[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private HttpResponse<String> send(KeyFile signer, String method, String path, byte[] body) throws Exception {
+        return send(signer, signer.participantId(), method, path, body, System.currentTimeMillis());
+    }
+
+    private HttpResponse<String> send(KeyFile signer, String claimed, String method, String path, byte[] body, long time)
+            throws Exception {
+        Map<String, String> h = new LinkedHashMap<>(RequestSignature.sign(signer.participantId(), signer.privateKey(),
+                method, path, time, sha256(body)));
+        h.put(RequestSignature.PARTICIPANT, claimed);
+        return send(h, method, path, body);
+    }
+
+    private HttpResponse<String> send(Map<String, String> headers, String method, String path, byte[] body)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).method(method,
+                HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(b::header);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String sha256(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    private JsonNode lease(KeyFile k) throws Exception {
+        HttpResponse<String> r = send(k, "POST", "/v1/lease", "{}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, r.statusCode(), r.body());
+        return Json.mapper().readTree(r.body());
+    }
+
+    private static long[] ids(JsonNode lease) {
+        long[] ids = new long[lease.path("ids").size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = lease.path("ids").get(i).asLong();
+        }
+        return ids;
+    }
+
+    /** A safetensors upload built by hand, so that any part of it can be wrong. */
+    private static byte[] upload(String outputsDtype, long rows, long dim, long[] ids, float[] values) throws Exception {
+        long idBytes = 8L * ids.length;
+        long outBytes = 4L * values.length;
+        String header = "{\"ids\":{\"dtype\":\"I64\",\"shape\":[" + ids.length + "],\"data_offsets\":[0," + idBytes + "]},"
+                + "\"outputs\":{\"dtype\":\"" + outputsDtype + "\",\"shape\":[" + rows + "," + dim + "],\"data_offsets\":["
+                + idBytes + "," + (idBytes + outBytes) + "]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate((int) (8 + h.length + idBytes + outBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        for (long id : ids) {
+            b.putLong(id);
+        }
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        return b.array();
+    }
+
+    private void refused(int status, KeyFile k, String path, byte[] body, String reasonPart) throws Exception {
+        HttpResponse<String> r = send(k, "POST", path, body);
+        assertEquals(status, r.statusCode(), r.body());
+        String reason = Json.mapper().readTree(r.body()).path("error").asText();
+        assertTrue(reason.contains(reasonPart), "reason '" + reason + "' should mention '" + reasonPart + "'");
+    }
+
+    @Test
+    void forgedStaleAndReplayedRequestsAreRefused() throws Exception {
+        byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+        assertEquals(401, send(Map.of(), "POST", "/v1/lease", body).statusCode(), "unsigned");
+        KeyFile stranger = KeyFile.create(tmp.resolve("stranger.key"));
+        assertEquals(401, send(stranger, "POST", "/v1/lease", body).statusCode(), "unknown key");
+        assertEquals(401, send(bob, alice.participantId(), "POST", "/v1/lease", body, System.currentTimeMillis())
+                .statusCode(), "alice's id signed with bob's key");
+        assertEquals(401, send(alice, alice.participantId(), "POST", "/v1/lease", body,
+                System.currentTimeMillis() - 5 * 60_000).statusCode(), "a timestamp five minutes old");
+        Map<String, String> once = RequestSignature.sign(alice.participantId(), alice.privateKey(), "POST", "/v1/lease",
+                System.currentTimeMillis(), sha256(body));
+        assertEquals(200, send(once, "POST", "/v1/lease", body).statusCode());
+        HttpResponse<String> replay = send(once, "POST", "/v1/lease", body);
+        assertEquals(401, replay.statusCode());
+        assertTrue(replay.body().contains("replay"), replay.body());
+        assertEquals(400, send(once, "POST", "/v1/lease", "{ }".getBytes(StandardCharsets.UTF_8)).statusCode(),
+                "a body other than the signed one");
+    }
+
+    @Test
+    void malformedUploadsAreRefusedAndNothingIsStored() throws Exception {
+        JsonNode lease = lease(alice);
+        int shard = lease.path("shard").asInt();
+        long[] ids = ids(lease);
+        int n = ids.length;
+        String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
+        float[] good = random(n * DIM, 2);
+
+        assertEquals(403, send(bob, "POST", path, upload("F32", n, DIM, ids, good)).statusCode(), "bob on alice's shard");
+        byte[] whole = upload("F32", n, DIM, ids, good);
+        refused(400, alice, path, java.util.Arrays.copyOf(whole, whole.length - 100), "header describes");
+        byte[] huge = whole.clone();
+        ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 60);
+        refused(400, alice, path, huge, "header length");
+        refused(422, alice, path, upload("F16", n, DIM, ids, good), "F32");
+        refused(422, alice, path, upload("F32", n - 1, DIM, java.util.Arrays.copyOf(ids, n - 1),
+                java.util.Arrays.copyOf(good, (n - 1) * DIM)), "rows");
+        float[] nan = good.clone();
+        nan[7] = Float.NaN;
+        refused(422, alice, path, upload("F32", n, DIM, ids, nan), "finite");
+        float[] inf = good.clone();
+        inf[n * DIM - 1] = Float.POSITIVE_INFINITY;
+        refused(422, alice, path, upload("F32", n, DIM, ids, inf), "finite");
+        long[] repeated = ids.clone();
+        repeated[1] = repeated[0];
+        refused(422, alice, path, upload("F32", n, DIM, repeated, good), "ids");
+        long[] foreign = ids.clone();
+        foreign[n - 1] = 299_999;
+        refused(422, alice, path, upload("F32", n, DIM, foreign, good), "ids");
+        byte[] pickle = new byte[200];
+        pickle[0] = (byte) 0x80;
+        pickle[1] = 4;
+        pickle[2] = (byte) 0x95;
+        refused(400, alice, path, pickle, "safetensors");
+        byte[] torchscript = new byte[200];
+        System.arraycopy("PK\u0003\u0004archive/data.pkl".getBytes(StandardCharsets.ISO_8859_1), 0, torchscript, 0, 20);
+        refused(400, alice, path, torchscript, "safetensors");
+        assertEquals(413, oversized(path), "a body declared larger than any upload of this shard");
+
+        assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "nothing accepted");
+        assertTrue(store.uploads().stream().filter(u -> !u.accepted()).count() >= 12, "each refusal is on record");
+        try (Stream<Path> files = Files.list(tmp.resolve("platform").resolve("uploads"))) {
+            assertEquals(2, files.count(), "only the two shared-subset uploads are stored");
+        }
+        try (Stream<Path> files = Files.list(tmp.resolve("platform").resolve("staging"))) {
+            assertEquals(0, files.count(), "no staged leftovers");
+        }
+        assertEquals(ShardState.LEASED, store.shard(shard).orElseThrow().state());
+
+        HttpResponse<String> ok = send(alice, "POST", path, whole);
+        assertEquals(201, ok.statusCode(), ok.body());
+        HttpResponse<String> again = send(alice, "POST", path, whole);
+        assertEquals(200, again.statusCode(), "a repeat of an accepted upload is idempotent: " + again.body());
+        assertEquals(1, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
+    }
+
+    /** A request whose Content-Length is a terabyte, over a raw socket: refused from the headers alone. */
+    private int oversized(String path) throws Exception {
+        byte[] body = new byte[0];
+        Map<String, String> h = RequestSignature.sign(alice.participantId(), alice.privateKey(), "POST", path,
+                System.currentTimeMillis(), sha256(body));
+        URI u = URI.create(url);
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            StringBuilder req = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/octet-stream\r\nContent-Length: 1000000000000\r\n");
+            h.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
+            req.append("\r\n");
+            OutputStream out = s.getOutputStream();
+            out.write(req.toString().getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[4096]);
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int c;
+            while ((c = in.read()) != -1 && c != '\n') {
+                line.write(c);
+            }
+            String status = line.toString(StandardCharsets.US_ASCII);
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+    }
+}

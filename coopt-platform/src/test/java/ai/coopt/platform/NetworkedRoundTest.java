@@ -1,0 +1,222 @@
+package ai.coopt.platform;
+
+import ai.coopt.collab.CollaborativeOptimization;
+import ai.coopt.collab.LocalParticipant;
+import ai.coopt.collab.ParticipantLoop;
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.platform.auth.KeyFile;
+import ai.coopt.platform.client.CachingParticipant;
+import ai.coopt.platform.client.DatasetDownload;
+import ai.coopt.platform.client.PlatformClient;
+import ai.coopt.platform.client.RemotePlatform;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.server.PlatformConfig;
+import ai.coopt.platform.server.PlatformServer;
+import ai.coopt.platform.server.PlatformService;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.RowFile;
+import ai.coopt.store.Scratch;
+import ai.coopt.util.ProgressListener;
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import ai.coopt.platform.db.TestDatabases;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A whole round over loopback HTTP, in one JVM: a platform on real Fashion-MNIST images, participants enrolled with
+ * invites and signed requests, shards leased, embedded, uploaded and checked, fusion, and the download.
+ */
+class NetworkedRoundTest {
+    private static final int N = 1200;
+    private static final String ZOO = "zoo:convnet-s-byol-300s";
+
+    private static ImageSet fashion() {
+        return DatasetSpec.parse("fashion-mnist").load("train", N);
+    }
+
+    private static PlatformConfig config(ImageSet images, int shards) {
+        return new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", N, null, images.count(),
+                images.fingerprint(), 0, shards, null, 60, 5, 60, "ridge", 0, Instant.now().toString(), "test",
+                List.of("coopt", "platform", "serve"));
+    }
+
+    /** One participant doing every shard makes the same targets as the in-process pipeline with that one prior. */
+    @Test
+    void oneParticipantOverHttpMatchesTheInProcessRun(@TempDir Path tmp) throws Exception {
+        ImageSet images = fashion();
+        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
+            PlatformStore store = new PlatformStore(db);
+            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 3), images,
+                    System::currentTimeMillis, ProgressListener.NONE);
+                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
+                String url = server.url("127.0.0.1");
+                runParticipant(url, store, tmp.resolve("alice.key"), "alice", ZOO, 0);
+                awaitFusion(url);
+                DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(url, null, null, Duration.ofSeconds(10),
+                        System.err::println), tmp.resolve("downloaded"));
+                assertEquals(N, r.count());
+            }
+        }
+        CollaborativeOptimization.run(DatasetSpec.parse("fashion-mnist"), "train", N, List.of(ZOO), tmp.resolve("local"),
+                new CollaborativeOptimization.Settings(1, null, 60, "ridge", 0, 256, 5), Device.cpu(), ProgressListener.NONE,
+                new ManifestProvenance.Created(Instant.now(), "test", List.of("coopt", "collab"), 5));
+        OptimizedDataset net = OptimizedDataset.read(tmp.resolve("downloaded"));
+        OptimizedDataset local = OptimizedDataset.read(tmp.resolve("local"));
+        assertArrayEquals(local.ids(), net.ids());
+        assertEquals(local.dim(), net.dim());
+        try (RowFile a = local.targets(); RowFile b = net.targets()) {
+            float[] x = new float[N * a.dim()];
+            float[] y = new float[N * b.dim()];
+            a.read(0, N, x, 0);
+            b.read(0, N, y, 0);
+            double worst = 0;
+            for (int i = 0; i < x.length; i++) {
+                worst = Math.max(worst, Math.abs(x[i] - y[i]));
+            }
+            assertTrue(worst < 1e-3, "largest difference " + worst);
+        }
+    }
+
+    /**
+     * Three participants with different priors share the shards; every shard is accepted once and fused. The same
+     * round against SQLite and against PostgreSQL (a fresh schema of the test database, which CI starts).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void threeParticipantsShareTheShardsAndFuse(String vendor, @TempDir Path tmp) throws Exception {
+        ImageSet images = fashion();
+        String url = vendor.equals("sqlite") ? TestDatabases.sqlite(tmp) : TestDatabases.postgresqlFreshSchema();
+        try (Database db = Database.open(url)) {
+            PlatformStore store = new PlatformStore(db);
+            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 6), images,
+                    System::currentTimeMillis, ProgressListener.NONE);
+                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
+                String platform = server.url("127.0.0.1");
+                List<String> priors = List.of(ZOO, "zoo:resnet-s-byol-90s", "random:convnet-s:3");
+                ExecutorService pool = Executors.newFixedThreadPool(3);
+                List<Future<ParticipantLoop.Summary>> runs = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    int k = i;
+                    runs.add(pool.submit(() -> runParticipant(platform, store, tmp.resolve("p" + k + ".key"), "p" + k,
+                            priors.get(k), 0)));
+                }
+                int shards = 0;
+                for (Future<ParticipantLoop.Summary> f : runs) {
+                    shards += f.get(10, TimeUnit.MINUTES).shards();
+                }
+                pool.shutdown();
+                assertEquals(6, shards, "every shard is accepted exactly once");
+                JsonNode status = awaitFusion(platform);
+                assertEquals(6, status.path("shards_by_state").path("accepted").asInt());
+                assertEquals(3, status.path("uniformity").size());
+                DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(platform, null, null, Duration.ofSeconds(10),
+                        System.err::println), tmp.resolve("downloaded"));
+                assertEquals(N, r.count());
+                OptimizedDataset d = OptimizedDataset.read(tmp.resolve("downloaded"));
+                assertEquals(N, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
+            }
+        } finally {
+            if (vendor.equals("postgresql")) {
+                TestDatabases.dropSchema(url);
+            }
+        }
+    }
+
+    /** Over TLS with a self-signed certificate the participant trusts by --ca-cert; plain HTTP to it fails. */
+    @Test
+    void tlsWithASelfSignedCertificate(@TempDir Path tmp) throws Exception {
+        Path keystore = tmp.resolve("platform.p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        run(keytool, "-genkeypair", "-alias", "coopt", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", "s3cret-pass", "-dname",
+                "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost");
+        Path pem = tmp.resolve("platform.pem");
+        run(keytool, "-exportcert", "-rfc", "-alias", "coopt", "-keystore", keystore.toString(), "-storepass",
+                "s3cret-pass", "-file", pem.toString());
+        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
+        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
+                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
+        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
+            PlatformStore store = new PlatformStore(db);
+            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, c, images,
+                    System::currentTimeMillis, ProgressListener.NONE);
+                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0,
+                         new PlatformServer.Tls(keystore, "s3cret-pass".toCharArray()))) {
+                String url = server.url("127.0.0.1");
+                assertTrue(url.startsWith("https://"), url);
+                PlatformClient trusting = new PlatformClient(url, pem, null, Duration.ofSeconds(5), System.err::println);
+                assertEquals("ok", trusting.get("/health").path("status").asText());
+                PlatformClient untrusting = new PlatformClient(url, null, null, Duration.ofSeconds(2), m -> { });
+                assertThrows(RuntimeException.class, () -> untrusting.get("/health"),
+                        "a certificate nobody vouched for is refused");
+                String invite = store.createInvite("tls", System.currentTimeMillis(), 60_000);
+                KeyFile keys = KeyFile.create(tmp.resolve("tls.key"));
+                PlatformClient signed = new PlatformClient(url, pem, keys, Duration.ofSeconds(5), System.err::println);
+                assertEquals(keys.participantId(), signed.post("/v1/enroll", Map.of("invite", invite, "public_key",
+                        keys.publicKeyBase64()), keys).path("participant_id").asText());
+            }
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    static ParticipantLoop.Summary runParticipant(String url, PlatformStore store, Path keyFile, String name,
+                                                  String prior, int maxShards) {
+        String invite = store.createInvite(name, System.currentTimeMillis(), 60_000);
+        KeyFile keys = KeyFile.create(keyFile);
+        PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
+        client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
+        Path work = keyFile.resolveSibling(name + ".work");
+        RemotePlatform remote = new RemotePlatform(client, keys.participantId(), work, null);
+        ImageSet shared = remote.shared();
+        try (Scratch scratch = Scratch.beside(work.resolve("embed"));
+             LocalParticipant inner = new LocalParticipant(keys.participantId(), prior, shared, Device.cpu(), 128,
+                     ProgressListener.NONE, scratch);
+             CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
+            return ParticipantLoop.run(remote, p, maxShards, Thread::sleep);
+        }
+    }
+
+    static JsonNode awaitFusion(String url) throws InterruptedException {
+        PlatformClient client = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
+        for (int i = 0; i < 600; i++) {
+            JsonNode s = client.get("/v1/status");
+            String state = s.path("fusion").path("state").asText();
+            if (state.equals("done")) {
+                return s;
+            }
+            if (state.equals("failed")) {
+                throw new AssertionError("fusion failed: " + s.path("fusion"));
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("fusion did not finish in 2 minutes");
+    }
+}
