@@ -15,6 +15,7 @@ import ai.coopt.target.DataOptimization;
 import ai.coopt.train.Training;
 import ai.coopt.train.TrainingConfig;
 import ai.coopt.train.methods.MethodSpec;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,6 +43,8 @@ final class DemoCommand implements Callable<Integer> {
     /** The participants' priors: well, briefly and barely pre-trained, two architectures (priors/README.md). */
     static final List<String> PRIORS = List.of("zoo:convnet-s-byol-300s", "zoo:resnet-s-byol-90s", "zoo:convnet-s-simclr-20s");
     static final String ARCH = "convnet-s";
+    /** Shards of the networked round: more than participants, so a faster participant takes more of them. */
+    static final int SHARDS = 6;
     /** Checkpoints per student, each a point of the learning curves. */
     private static final int CURVE_POINTS = 6;
 
@@ -64,6 +67,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0", description = "Seeds the shards, the students and the maps (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--in-process", description = "Run the collaboration inside this process (coopt collab's path) instead of "
+            + "a platform and participant processes on loopback.")
+    boolean inProcess;
 
     @Mixin
     CommonOptions common;
@@ -89,10 +96,27 @@ final class DemoCommand implements Callable<Integer> {
         DatasetSpec data = DatasetSpec.parse("fashion-mnist");
         CliProgress progress = new CliProgress();
 
-        Output.note("coopt demo: 1/6 collaborative optimization: 3 participants, shipped priors, ridge alignment");
-        var collab = CollaborativeOptimization.run(data, "train", limit, PRIORS, fused,
-                new CollaborativeOptimization.Settings(null, null, null, "ridge", 0, 256, seed), device, progress,
-                Provenance.created(seed));
+        CollaborativeOptimization.Result collab;
+        JsonNode platform = null;
+        if (inProcess) {
+            Output.note("coopt demo: 1/6 collaborative optimization in this process: 3 participants, shipped priors, ridge alignment");
+            collab = CollaborativeOptimization.run(data, "train", limit, PRIORS, fused,
+                    new CollaborativeOptimization.Settings(null, null, null, "ridge", 0, 256, seed), device, progress,
+                    Provenance.created(seed));
+        } else {
+            Output.note("coopt demo: 1/6 collaborative optimization over the network: a platform and 3 participant "
+                    + "processes on loopback, shipped priors, ridge alignment");
+            try {
+                NetworkedRound.Outcome round = NetworkedRound.run(out, fused, limit, PRIORS, SHARDS, seed, progress);
+                collab = round.result();
+                platform = round.status();
+            } catch (IOException e) {
+                throw new UserException("the networked round failed: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserException("interrupted during the networked round");
+            }
+        }
 
         TrainingConfig config = new TrainingConfig(0, seconds, 128, 1e-3f, 0.01f, seed, 1, seconds / CURVE_POINTS, 1.0,
                 Augmentation.Params.defaults());
@@ -121,11 +145,19 @@ final class DemoCommand implements Callable<Integer> {
         OptimizedDataset fusedDataset = OptimizedDataset.read(fused);
         TargetMap.BeforeAfter maps = TargetMap.of(fusedDataset, mapPoints, seed);
         DemoReport.Inputs inputs = new DemoReport.Inputs(collab, fusedDataset, rela, byol, relaProbe, byolProbe, curves, maps, seconds,
-                pointsLimit, Main.commandLine());
+                pointsLimit, Main.commandLine(), platform);
         Path report = DemoReport.write(inputs, out);
 
         ObjectNode o = Output.object();
         o.set("collab", CollabCommand.toJson(collab, "ridge"));
+        if (platform != null) {
+            ObjectNode pl = o.putObject("platform");
+            pl.put("shards", platform.path("shards").size());
+            pl.put("shards_accepted", platform.path("shards_by_state").path("accepted").asInt());
+            pl.put("participants", platform.path("participants").size());
+            pl.put("events", platform.path("events").size());
+            pl.put("dir", out.resolve("platform").toAbsolutePath().toString());
+        }
         o.put("budget_seconds", seconds);
         o.set("rela", student(rela, relaProbe, probe));
         o.set("byol", student(byol, byolProbe, probe));

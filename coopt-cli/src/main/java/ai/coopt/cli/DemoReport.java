@@ -16,7 +16,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /** The demo's results as a printed table and as a self-contained {@code report.html} with its charts. */
@@ -27,7 +29,8 @@ final class DemoReport {
     /** @param fused the dataset {@code collab} wrote, read (and verified) once */
     record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
                   LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
-                  TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine) {}
+                  TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine,
+                  JsonNode platform) {}
 
     private DemoReport() {}
 
@@ -85,6 +88,10 @@ final class DemoReport {
                 + "the ReLA loss is a cosine distance, so the student sees only their directions.",
                 in.maps().before().points().length / Math.max(1, in.maps().priors().size())));
 
+        if (in.platform() != null) {
+            platform(html, in.platform(), out);
+        }
+
         html.heading("Time and overhead");
         List<List<String>> phases = new ArrayList<>();
         c.phaseSeconds().forEach((k, v) -> phases.add(List.of(k, seconds(v))));
@@ -101,6 +108,57 @@ final class DemoReport {
         Path report = out.resolve("report.html");
         html.write(report);
         return report;
+    }
+
+    /** The networked round: who did which shard, and the timeline of leases and uploads from the platform's events. */
+    private static void platform(HtmlReport html, JsonNode status, Path out) {
+        html.heading("The platform: a networked round on loopback");
+        Map<String, String> names = new LinkedHashMap<>();
+        List<List<String>> people = new ArrayList<>();
+        for (JsonNode p : status.path("participants")) {
+            names.put(p.path("id").asText(), p.path("name").asText());
+            people.add(List.of(p.path("name").asText(), p.path("id").asText(), p.path("prior").asText("-"),
+                    String.valueOf(p.path("shards_accepted").asInt())));
+        }
+        html.paragraph(String.format(Locale.ROOT, "The platform served %d shards of the data and the shared subset over "
+                + "HTTP; each participant ran in its own process, enrolled with a one-time invite and an Ed25519 key, "
+                + "signed every request, leased shards until none was left and uploaded its prior's outputs, which the "
+                + "platform checked (shape, ids, finite values) before accepting. Fusion started when the last shard was "
+                + "accepted; the fused dataset was then downloaded and verified.", status.path("shards").size()));
+        html.table(List.of("participant", "id", "prior", "shards accepted"), people);
+        List<List<String>> shards = new ArrayList<>();
+        for (JsonNode sh : status.path("shards")) {
+            shards.add(List.of(String.valueOf(sh.path("shard").asInt()), String.format(Locale.ROOT, "%,d", sh.path("count").asInt()),
+                    sh.path("state").asText(), names.getOrDefault(sh.path("accepted_from").asText(), "-")));
+        }
+        html.table(List.of("shard", "images", "state", "accepted from"), shards);
+        long start = Long.MAX_VALUE;
+        for (JsonNode e : status.path("events")) {
+            start = Math.min(start, e.path("at").asLong());
+        }
+        List<String> lanes = new ArrayList<>(names.values());
+        Map<String, List<double[]>> byKind = new LinkedHashMap<>();
+        for (String kind : List.of("lease_taken", "lease_retaken", "upload_accepted", "upload_refused", "shared_accepted")) {
+            byKind.put(kind, new ArrayList<>());
+        }
+        int refused = 0;
+        for (JsonNode e : status.path("events")) {
+            String kind = e.path("kind").asText();
+            String who = names.get(e.path("participant").asText(""));
+            refused += kind.equals("upload_refused") ? 1 : 0;
+            if (who != null && byKind.containsKey(kind)) {
+                byKind.get(kind).add(new double[] {(e.path("at").asLong() - start) / 1000.0, lanes.indexOf(who)});
+            }
+        }
+        Path png = out.resolve("platform-timeline.png");
+        Plots.timelinePlot("Leases and uploads on the platform", lanes,
+                byKind.entrySet().stream().map(k -> new Plots.Events(k.getKey().replace('_', ' '), k.getValue())).toList(),
+                png);
+        html.image(png, "timeline of leases and uploads by participant");
+        JsonNode f = status.path("fusion");
+        html.note(String.format(Locale.ROOT, "%d events; %d uploads refused. Fusion %s, %.1f s after its start.",
+                status.path("events").size(), refused, f.path("state").asText(),
+                (f.path("finished_at").asLong() - f.path("started_at").asLong()) / 1000.0));
     }
 
     /** The printed table. */

@@ -38,7 +38,9 @@ class DemoTest extends ConsoleCapture {
         assertTrue(r.path("overhead_fraction_of_training").asDouble() > 0);
         Path report = Path.of(r.path("report").asText());
         String html = Files.readString(report);
-        assertEquals(3, html.split("data:image/png;base64,", -1).length - 1, "three embedded charts");
+        assertEquals(4, html.split("data:image/png;base64,", -1).length - 1, "four embedded charts");
+        assertTrue(html.contains("The platform: a networked round on loopback"), "the platform section");
+        assertEquals(6, r.path("platform").path("shards_accepted").asInt(), "every shard of the networked round accepted");
         assertTrue(html.contains("zoo:resnet-s-byol-90s") && html.contains("(reference)"));
         assertTrue(!html.contains("src=\"http") && !html.contains("<script"), "self-contained, no script");
 

@@ -137,6 +137,35 @@ public final class Plots {
         save(chart, png);
     }
 
+    /** One kind of event on a timeline: its points are (seconds, lane index). */
+    public record Events(String kind, List<double[]> points) {}
+
+    /**
+     * A timeline: one horizontal lane per participant (y), events as markers at their time (x), one series per kind
+     * of event (lease taken, upload accepted, …).
+     */
+    public static void timelinePlot(String title, List<String> lanes, List<Events> events, Path png) {
+        StringBuilder axis = new StringBuilder("lane: ");
+        for (int i = 0; i < lanes.size(); i++) {
+            axis.append(i == 0 ? "" : ", ").append(i).append(" = ").append(lanes.get(i));
+        }
+        XYChart chart = chart(title, "seconds since the round started", axis.toString());
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        chart.getStyler().setMarkerSize(9);
+        chart.getStyler().setYAxisMin(-0.5).setYAxisMax(lanes.size() - 0.5);
+        chart.setCustomYAxisTickLabelsFormatter(y -> {
+            long lane = Math.round(y);
+            return Math.abs(y - lane) < 0.01 && lane >= 0 && lane < lanes.size() ? Long.toString(lane) : " ";
+        });
+        Set<String> used = new HashSet<>();
+        for (Events e : events) {
+            if (!e.points().isEmpty()) {
+                chart.addSeries(unique(e.kind(), used), column(e.points(), 0), column(e.points(), 1));
+            }
+        }
+        save(chart, png);
+    }
+
     private static XYChart chart(String title, String xTitle, String yTitle) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
