@@ -4,12 +4,23 @@ import ai.coopt.store.Json;
 import ai.coopt.store.OptimizedDataset;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
+import ai.coopt.collab.PriorReport;
+import ai.coopt.platform.Uploads;
+import ai.coopt.platform.auth.KeyFile;
+import ai.coopt.platform.auth.RequestSignature;
+import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.TestDatabases;
+import ai.coopt.store.Checksums;
+import ai.coopt.store.ManifestProvenance;
+import ai.coopt.target.Matrix;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,6 +104,92 @@ class PlatformProcessTest {
             Thread.sleep(100);
         }
         throw new AssertionError("timed out waiting for " + what);
+    }
+
+    /**
+     * The platform SIGKILLed in the middle of an upload's body: after the restart nothing of it is stored or counted,
+     * and the participant's retry (a new signature, the same bytes) is accepted once.
+     */
+    @Test
+    void platformKilledMidUploadKeepsNothingAndTheRetryIsAcceptedOnce(@TempDir Path tmp) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + port;
+        String db = TestDatabases.sqlite(tmp);
+        Process platform = serve(tmp, "serve1", port, db);
+        enroll(tmp, "alice", url);
+        KeyFile alice = KeyFile.read(tmp.resolve("alice.key"));
+        PlatformClient client = new PlatformClient(url, null, alice, Duration.ofSeconds(60), m -> { });
+        JsonNode round = client.get("/v1/round");
+        long[] shared = longs(round.path("shared_ids"));
+        int dim = 8;
+        Path sharedFile = tmp.resolve("shared.safetensors");
+        Uploads.write(sharedFile, shared, new Matrix(new float[shared.length * dim], shared.length, dim),
+                Uploads.priorMetadata(new PriorReport("random:convnet-s:1", "random", "0".repeat(64),
+                        new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), dim, -1.0,
+                        shared.length)));
+        client.upload("/v1/shared", sharedFile);
+        JsonNode lease = client.post("/v1/lease", Map.of());
+        int shard = lease.path("shard").asInt();
+        long[] ids = longs(lease.path("ids"));
+        Path upload = tmp.resolve("shard.safetensors");
+        Uploads.write(upload, ids, new Matrix(new float[ids.length * dim], ids.length, dim), Map.of());
+        byte[] body = Files.readAllBytes(upload);
+        String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
+
+        // half the body, then the platform dies while it waits for the rest
+        Map<String, String> h = RequestSignature.sign(alice.participantId(), alice.privateKey(), "POST", path,
+                System.currentTimeMillis(), Checksums.sha256(upload));
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            StringBuilder req = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/octet-stream\r\nContent-Length: " + body.length + "\r\n");
+            h.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
+            OutputStream out = socket.getOutputStream();
+            out.write(req.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, body.length / 2);
+            out.flush();
+            Path receiving = tmp.resolve("platform").resolve("staging");
+            for (int i = 0; i < 100 && !(Files.isDirectory(receiving) && Files.list(receiving).findAny().isPresent()); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue(Files.list(receiving).findAny().isPresent(), "the upload is being staged");
+            platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        platform = serve(tmp, "serve2", port, db);
+        Path staging = tmp.resolve("platform").resolve("staging");
+        if (Files.exists(staging)) {
+            try (var staged = Files.list(staging)) {
+                assertEquals(0, staged.count(), "the half-received upload is gone");
+            }
+        }
+        JsonNode before = status(url);
+        assertEquals(0, before.path("shards_by_state").path("accepted").asInt(), "nothing half-written is counted");
+
+        JsonNode accepted = client.upload(path, upload);
+        assertTrue(accepted.path("created").asBoolean(), "the retry is a new acceptance: " + accepted);
+        JsonNode after = status(url);
+        assertEquals(1, after.path("shards_by_state").path("accepted").asInt());
+        long count = 0;
+        for (JsonNode u : after.path("uploads")) {
+            if (u.path("status").asText().equals("accepted") && u.path("shard").asInt(-1) == shard) {
+                count++;
+            }
+        }
+        assertEquals(1, count, "accepted exactly once");
+        assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/health")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode());
+        client.upload(path, upload);
+        assertEquals(1, status(url).path("shards_by_state").path("accepted").asInt(), "a repeat changes nothing");
+    }
+
+    private static long[] longs(JsonNode array) {
+        long[] out = new long[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asLong();
+        }
+        return out;
     }
 
     private static boolean hasChromium() {

@@ -153,10 +153,6 @@ public final class Plots {
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setMarkerSize(9);
         chart.getStyler().setYAxisMin(-0.5).setYAxisMax(lanes.size() - 0.5);
-        chart.setCustomYAxisTickLabelsFormatter(y -> {
-            long lane = Math.round(y);
-            return Math.abs(y - lane) < 0.01 && lane >= 0 && lane < lanes.size() ? Long.toString(lane) : " ";
-        });
         Set<String> used = new HashSet<>();
         for (Events e : events) {
             if (!e.points().isEmpty()) {
