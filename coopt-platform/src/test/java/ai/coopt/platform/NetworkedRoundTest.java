@@ -1,5 +1,6 @@
 package ai.coopt.platform;
 
+import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.LocalParticipant;
 import ai.coopt.collab.ParticipantLoop;
@@ -140,6 +141,41 @@ class NetworkedRoundTest {
         } finally {
             if (vendor.equals("postgresql")) {
                 TestDatabases.dropSchema(url);
+            }
+        }
+    }
+
+    /**
+     * A participant with its own copy of the data cuts its shards from it instead of downloading them, checked byte
+     * for byte against the platform's checksums; a copy that is not the platform's data is refused before any work.
+     */
+    @Test
+    void aLocalCopyOfTheDataIsUsedAndCheckedAgainstThePlatforms(@TempDir Path tmp) throws Exception {
+        ImageSet images = fashion();
+        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
+            PlatformStore store = new PlatformStore(db);
+            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 2), images,
+                    System::currentTimeMillis, ProgressListener.NONE);
+                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
+                String url = server.url("127.0.0.1");
+                String invite = store.createInvite("local", System.currentTimeMillis(), 60_000);
+                KeyFile keys = KeyFile.create(tmp.resolve("local.key"));
+                PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
+                client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
+                UserException wrong = assertThrows(UserException.class, () -> new RemotePlatform(client,
+                        keys.participantId(), tmp.resolve("w0"), DatasetSpec.parse("fashion-mnist").load("train", N - 1)));
+                assertTrue(wrong.getMessage().contains("fingerprint"), wrong.getMessage());
+                Path work = tmp.resolve("work");
+                RemotePlatform remote = new RemotePlatform(client, keys.participantId(), work, fashion());
+                ImageSet shared = remote.shared();
+                try (Scratch scratch = Scratch.beside(work.resolve("embed"));
+                     LocalParticipant inner = new LocalParticipant(keys.participantId(), ZOO, shared, Device.cpu(), 128,
+                             ProgressListener.NONE, scratch);
+                     CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
+                    assertEquals(2, ParticipantLoop.run(remote, p, 0, Thread::sleep).shards());
+                }
+                awaitFusion(url);
+                assertEquals(0, store.events().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
             }
         }
     }
