@@ -2,6 +2,10 @@ package ai.coopt.cli;
 
 import ai.coopt.bench.Throughput;
 import ai.coopt.nn.Architectures;
+import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.bench.LoadBenchmark;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.PlatformStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /** {@code coopt bench …}: performance measurements. */
 @Command(name = "bench", description = "Measure performance.", mixinStandardHelpOptions = true,
-        subcommands = {BenchCommand.ThroughputCommand.class, BenchCommand.PcaCommand.class})
+        subcommands = {BenchCommand.ThroughputCommand.class, BenchCommand.PcaCommand.class, BenchCommand.PlatformLoadCommand.class})
 final class BenchCommand {
 
     /** {@code coopt bench throughput --arch A [--batch B]}. */
@@ -125,6 +129,51 @@ final class BenchCommand {
                     "PCA of %d x %d to %d: covariance %.2f s, eigen %.2f s, projection %.2f s, total %.2f s",
                     rows, dims, k, t.centerCovarianceSeconds(), t.eigenSeconds(), t.projectionSeconds(), t.totalSeconds()));
             return 0;
+        }
+    }
+
+    @Command(name = "platform-load", mixinStandardHelpOptions = true,
+            description = "Load on a running platform: N simulated participants (precomputed outputs of the right shape) "
+                    + "enrol, lease and upload until the round is done; latency percentiles of lease and upload, and a "
+                    + "check that every shard was accepted exactly once.")
+    static final class PlatformLoadCommand implements Callable<Integer> {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The running platform's directory (for the invites).")
+        Path dir;
+
+        @Option(names = "--platform", required = true, paramLabel = "URL", description = "The running platform's URL (loopback).")
+        String platform;
+
+        @Option(names = "--participants", defaultValue = "50", description = "Simulated participants at once (default: ${DEFAULT-VALUE}).")
+        int participants;
+
+        @Option(names = "--dim", defaultValue = "8", description = "Width of the simulated outputs (default: ${DEFAULT-VALUE}).")
+        int dim;
+
+        @Option(names = "--work", required = true, paramLabel = "DIR", description = "Where the simulated participants' keys and files go.")
+        Path work;
+
+        @Mixin
+        PlatformCommand.DbOption db;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() throws Exception {
+            Check.positive("--participants", participants);
+            Check.positive("--dim", dim);
+            PlatformHome.requireExisting(dir);
+            try (Database database = Database.open(db.resolve(dir))) {
+                LoadBenchmark.Result r = LoadBenchmark.run(platform, new PlatformStore(database),
+                        participants, dim, work, line -> { });
+                ObjectNode o = ai.coopt.store.Json.mapper().valueToTree(r);
+                Output.print(common.json, o, String.format(Locale.ROOT,
+                        "%d participants, %d shards in %.1f s; lease p50 %.1f ms p99 %.1f ms; upload p50 %.1f ms p99 %.1f ms;"
+                                + " %d waits, %d refusals; every shard accepted exactly once: %s",
+                        r.participants(), r.shards(), r.seconds(), r.lease().p50(), r.lease().p99(), r.upload().p50(),
+                        r.upload().p99(), r.waits(), r.refusals(), r.acceptedOnce()));
+                return r.acceptedOnce() ? 0 : 1;
+            }
         }
     }
 }

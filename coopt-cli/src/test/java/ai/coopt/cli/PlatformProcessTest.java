@@ -123,7 +123,7 @@ class PlatformProcessTest {
         KeyFile alice = KeyFile.read(tmp.resolve("alice.key"));
         PlatformClient client = new PlatformClient(url, null, alice, Duration.ofSeconds(60), m -> { });
         JsonNode round = client.get("/v1/round");
-        long[] shared = longs(round.path("shared_ids"));
+        long[] shared = PlatformClient.longs(round.path("shared_ids"));
         int dim = 8;
         Path sharedFile = tmp.resolve("shared.safetensors");
         Uploads.write(sharedFile, shared, new Matrix(new float[shared.length * dim], shared.length, dim),
@@ -133,7 +133,7 @@ class PlatformProcessTest {
         client.upload("/v1/shared", sharedFile);
         JsonNode lease = client.post("/v1/lease", Map.of());
         int shard = lease.path("shard").asInt();
-        long[] ids = longs(lease.path("ids"));
+        long[] ids = PlatformClient.longs(lease.path("ids"));
         Path upload = tmp.resolve("shard.safetensors");
         Uploads.write(upload, ids, new Matrix(new float[ids.length * dim], ids.length, dim), Map.of());
         byte[] body = Files.readAllBytes(upload);
@@ -182,14 +182,6 @@ class PlatformProcessTest {
                 HttpResponse.BodyHandlers.discarding()).statusCode());
         client.upload(path, upload);
         assertEquals(1, status(url).path("shards_by_state").path("accepted").asInt(), "a repeat changes nothing");
-    }
-
-    private static long[] longs(JsonNode array) {
-        long[] out = new long[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asLong();
-        }
-        return out;
     }
 
     private static boolean hasChromium() {

@@ -45,7 +45,7 @@ public final class RemotePlatform implements Platform {
         this.work = work;
         this.local = local;
         JsonNode r = client.get("/v1/round");
-        long[] shared = longs(r.path("shared_ids"));
+        long[] shared = PlatformClient.longs(r.path("shared_ids"));
         this.round = new RoundInfo(r.path("shards").asInt(), shared, r.path("seed").asLong(), r.path("fingerprint").asText());
         this.sharedSha256 = r.path("shared_sha256").asText();
         if (local != null && !local.fingerprint().equals(round.fingerprint())) {
@@ -126,7 +126,7 @@ public final class RemotePlatform implements Platform {
             case "granted" -> {
                 int shard = r.path("shard").asInt();
                 shardSha.put(shard, r.path("sha256").asText());
-                yield new Lease.Granted(shard, longs(r.path("ids")), r.path("token").asText(),
+                yield new Lease.Granted(shard, PlatformClient.longs(r.path("ids")), r.path("token").asText(),
                         r.path("expires_at").asLong());
             }
             case "wait" -> new Lease.Wait(r.path("wait_ms").asLong(1000));
@@ -170,13 +170,5 @@ public final class RemotePlatform implements Platform {
         }
         AtomicFiles.deleteQuietly(file);
         AtomicFiles.deleteQuietly(imagesFile(lease.shard()));
-    }
-
-    private static long[] longs(JsonNode array) {
-        long[] out = new long[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asLong();
-        }
-        return out;
     }
 }
