@@ -81,7 +81,7 @@ final class DemoReport {
         html.heading("Targets before and after alignment");
         html.image(before, "t-SNE map of the targets before alignment, coloured by participant");
         html.image(after, "t-SNE map of the fused targets after alignment, coloured by participant");
-        html.note(String.format(Locale.ROOT, "t-SNE (Smile) of %d samples per participant. Before: what each participant "
+        html.note(String.format(Locale.ROOT, "Exact t-SNE of %d samples per participant. Before: what each participant "
                 + "uploaded, its prior's raw outputs (zero-padded to the widest prior). After: the same samples' fused "
                 + "targets, every prior mapped into the reference's space and post-processed once. Mapped participants "
                 + "tend to sit nearer the centre: ridge predictions from a small S shrink towards the mean (smaller norm); "

@@ -5,15 +5,13 @@ import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
 import ai.coopt.util.Subsets;
-import smile.manifold.TSNE;
-import smile.math.MathEx;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A 2-D t-SNE map (Smile's implementation) of a fused optimized dataset's samples, coloured by
+ * A 2-D t-SNE map (our exact {@link Tsne}) of a fused optimized dataset's samples, coloured by
  * participant, before and after alignment. "Before" is what each participant uploaded: its prior's
  * raw outputs (zero-padded to the widest prior), one space per prior; "after" is the fused targets
  * the dataset holds for the same samples. Separate islands per participant before and one mixed
@@ -23,13 +21,6 @@ import java.util.List;
  * @param participant the participant of each point
  */
 public record TargetMap(String title, double[][] points, int[] participant) {
-    static {
-        // Smile logs every 100 t-SNE iterations at INFO; progress belongs to our own bars
-        if (System.getProperty("org.slf4j.simpleLogger.log.smile") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.smile", "warn");
-        }
-    }
-
     /** The two maps of one dataset, over the same sampled samples. */
     public record BeforeAfter(TargetMap before, TargetMap after, List<String> priors, double seconds) {}
 
@@ -92,8 +83,7 @@ public record TargetMap(String title, double[][] points, int[] participant) {
                 x[i][j] = r[j];
             }
         }
-        MathEx.setSeed(seed);
         double perplexity = Math.min(30, (x.length - 1) / 3.0);
-        return new TSNE(x, 2, perplexity, 200, 1000).coordinates;
+        return Tsne.run(x, Tsne.Settings.of(perplexity, seed)).points();
     }
 }
