@@ -182,6 +182,18 @@ class PlatformProcessTest {
                 HttpResponse.BodyHandlers.discarding()).statusCode());
         client.upload(path, upload);
         assertEquals(1, status(url).path("shards_by_state").path("accepted").asInt(), "a repeat changes nothing");
+
+        // fusion forced with what is there, from another process beside the serving one
+        var fuse = CooptProcess.run(120, null, Map.of(), tmp, "platform", "fuse", "--dir",
+                tmp.resolve("platform").toString(), "--json");
+        assertEquals(0, fuse.exit(), fuse.stderr());
+        JsonNode fused = status(url).path("fusion");
+        assertEquals("done", fused.path("state").asText());
+        assertTrue(fused.path("forced").asBoolean());
+        assertEquals(ids.length, fused.path("count").asInt(), "only the accepted shard's rows");
+        var again = CooptProcess.run(120, null, Map.of(), tmp, "platform", "fuse", "--dir",
+                tmp.resolve("platform").toString());
+        assertEquals(2, again.exit(), "fusion is done already: " + again.stderr());
     }
 
     private static boolean hasChromium() {
