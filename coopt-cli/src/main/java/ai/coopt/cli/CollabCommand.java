@@ -75,6 +75,7 @@ final class CollabCommand implements Callable<Integer> {
                 shared == null ? null : shared.count, align, dim, batch, seed, concurrency);
         var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
+        r.notes().forEach(n -> Output.note("coopt collab: " + n));
         ObjectNode o = toJson(r, align);
         Integer[] order = ranking(r);
         StringBuilder human = new StringBuilder(String.format(Locale.ROOT,
@@ -107,6 +108,7 @@ final class CollabCommand implements Callable<Integer> {
         o.put("reference", r.reference());
         o.put("align", align);
         o.put("concurrency", r.concurrency());
+        r.notes().forEach(o.putArray("reference_notes")::add);
         ArrayNode ps = o.putArray("ranking");
         for (int i : ranking(r)) {
             ObjectNode p = ps.addObject();

@@ -128,7 +128,13 @@ final class NetworkedRound {
         var a = d.provenance().alignment();
         return new CollaborativeOptimization.Result(fused, d.count(), d.dim(), priors, uniformity, a.reference(),
                 a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
-                (System.nanoTime() - t0) / 1e9, skipped);
+                (System.nanoTime() - t0) / 1e9, skipped, notes(detail));
+    }
+
+    private static List<String> notes(JsonNode detail) {
+        List<String> notes = new ArrayList<>();
+        detail.path("notes").forEach(n -> notes.add(n.asText()));
+        return notes;
     }
 
     private static Path key(Path dir, int i) {

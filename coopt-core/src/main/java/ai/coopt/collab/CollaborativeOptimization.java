@@ -65,11 +65,12 @@ public final class CollaborativeOptimization {
      * {@code uniformitySeconds}: computing every prior's uniformity on S, summed (inside the optimization
      * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
      * {@code concurrency}: how many participants optimized at once.
+     * {@code notes}: why participants could not be the reference (degenerate outputs, predicted by no other).
      */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
                          List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
                          double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
-                         int skippedImages) {}
+                         int skippedImages, List<String> notes) {}
 
     private CollaborativeOptimization() {}
 
@@ -132,7 +133,7 @@ public final class CollaborativeOptimization {
                     written.alignment().residuals(), written.alignment().regularizations(),
                     summaries.stream().map(ParticipantLoop.Summary::seconds).toList(),
                     summaries.stream().mapToDouble(ParticipantLoop.Summary::uniformitySeconds).sum(), workers, phases,
-                    (System.nanoTime() - t0) / 1e9, images.skipped());
+                    (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes());
         }
     }
 
@@ -147,7 +148,8 @@ public final class CollaborativeOptimization {
      * @param reference the reference participant's position in the manifest's list
      */
     public record Written(int count, int dim, int reference, ManifestProvenance.Alignment alignment,
-                          List<String> participantIds, double alignmentSeconds, double fusionSeconds) {}
+                          List<String> participantIds, double alignmentSeconds, double fusionSeconds,
+                          List<String> notes) {}
 
     /**
      * Phases 3 and 5 over accepted outputs, wherever they came from (this process or the networked platform):
@@ -169,7 +171,7 @@ public final class CollaborativeOptimization {
                 new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(), seed));
         OptimizedDataset.write(out, post.targets(), fused.ids(), provenance, fused.raw());
         return new Written(fused.ids().length, post.dim(), fused.alignment().reference(), fused.alignment(),
-                fused.participantIds(), alignmentSeconds, (System.nanoTime() - p) / 1e9);
+                fused.participantIds(), alignmentSeconds, (System.nanoTime() - p) / 1e9, fused.notes());
     }
 
     /**

@@ -33,7 +33,7 @@ public final class Fusion {
      */
     public record Fused(Rows outputs, long[] ids, ManifestProvenance.Alignment alignment,
                         List<ManifestProvenance.Participant> participants, List<String> participantIds,
-                        OptimizedDataset.RawOutputs raw) {}
+                        OptimizedDataset.RawOutputs raw, List<String> notes) {}
 
     /** One participant's outputs: on S, and on all its shards merged by id. */
     private record Part(SharedOutputs shared, long[] ids, Rows rows) {}
@@ -65,17 +65,32 @@ public final class Fusion {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("no shard to fuse");
         }
-        int reference = 0;
-        for (int i = 1; i < parts.size(); i++) {
-            if (parts.get(i).shared().prior().uniformity() < parts.get(reference).shared().prior().uniformity()) {
+        // the reference: the most uniform of the participants that may be one (see Agreement); all of them when none may
+        List<Agreement.Verdict> verdicts = Agreement.judge(parts.stream().map(Part::shared).toList());
+        boolean anyEligible = verdicts.stream().anyMatch(Agreement.Verdict::eligible);
+        List<String> notes = new ArrayList<>();
+        int reference = -1;
+        for (int i = 0; i < parts.size(); i++) {
+            Agreement.Verdict v = verdicts.get(i);
+            if (!v.eligible()) {
+                notes.add(parts.get(i).shared().participant() + " (" + parts.get(i).shared().prior().prior()
+                        + ") cannot be the reference: " + v.reason());
+            }
+            if ((v.eligible() || !anyEligible) && (reference < 0
+                    || parts.get(i).shared().prior().uniformity() < parts.get(reference).shared().prior().uniformity())) {
                 reference = i;
             }
         }
-        return switch (align) {
+        if (!anyEligible && !notes.isEmpty()) {
+            notes.add("no participant qualifies as the reference; the most uniform one is used");
+        }
+        Fused f = switch (align) {
             case "ridge" -> ridge(parts, sharedIds, reference, scratch);
             case "none" -> none(parts, sharedIds, reference, scratch);
             default -> throw new IllegalArgumentException("alignment must be ridge or none, not " + align);
         };
+        return new Fused(f.outputs(), f.ids(), f.alignment(), f.participants(), f.participantIds(), f.raw(),
+                List.copyOf(notes));
     }
 
     /** A participant's shards as one id-ordered set of rows (the shard itself when it has one). */
@@ -146,7 +161,7 @@ public final class Fusion {
         return new Fused(all.rows(), all.ids(), alignment, described,
                 parts.stream().map(p -> p.shared().participant()).toList(),
                 new OptimizedDataset.RawOutputs(parts.stream().map(Part::rows).toList(),
-                        parts.stream().map(Part::ids).toList()));
+                        parts.stream().map(Part::ids).toList()), List.of());
     }
 
     /** {@code rows} cut or padded with zeros to width {@code dim}. */

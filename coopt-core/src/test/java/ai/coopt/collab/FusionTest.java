@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Fusion keyed by participant id: several shards per participant, any order of arrival. */
 class FusionTest {
@@ -91,6 +92,90 @@ class FusionTest {
             assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(people, overlap, SHARED, "ridge", s));
             List<ShardOutputs> stranger = List.of(shard("carol", 0, new long[] {0, 1}, 4));
             assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(people, stranger, SHARED, "ridge", s));
+        }
+    }
+
+    /** Outputs on S of an honest prior: a linear view of the images' shared latent factors, plus a little noise. */
+    private static float[] view(double[][] latent, int dim, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int f = latent[0].length;
+        double[][] a = new double[f][dim];
+        for (double[] row : a) {
+            for (int j = 0; j < dim; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        float[] out = new float[latent.length * dim];
+        for (int i = 0; i < latent.length; i++) {
+            for (int j = 0; j < dim; j++) {
+                double v = 0.1 * r.nextGaussian();
+                for (int k = 0; k < f; k++) {
+                    v += latent[i][k] * a[k][j];
+                }
+                out[i * dim + j] = (float) v;
+            }
+        }
+        return out;
+    }
+
+    private static SharedOutputs outputs(String id, float[] values, int dim, double uniformity) {
+        PriorReport p = new PriorReport("random:convnet-s:" + id, "random", "a".repeat(64),
+                new ManifestProvenance.Input(1, 8, 8, List.of(0.5), List.of(0.25), "none"), dim, uniformity,
+                values.length / dim);
+        return new SharedOutputs(id, p, values, 0, 0);
+    }
+
+    @Test
+    void noiseConstantAndCopiedOutputsCannotBeTheReferenceHoweverUniform() {
+        int m = 150;
+        SplittableRandom r = new SplittableRandom(7);
+        double[][] latent = new double[m][6];
+        for (double[] row : latent) {
+            for (int k = 0; k < 6; k++) {
+                row[k] = r.nextGaussian();
+            }
+        }
+        float[] first = view(latent, 8, 1);
+        List<SharedOutputs> all = List.of(
+                outputs("honest-a", first, 8, -1.0),
+                outputs("honest-b", view(latent, 10, 2), 10, -0.9),
+                outputs("honest-c", view(latent, 12, 3), 12, -0.8),
+                outputs("noise", gaussian(m * 16, 4), 16, -3.5),
+                outputs("constant", new float[m * 8], 8, -4.0),
+                outputs("copy", first.clone(), 8, -1.0));
+        List<Agreement.Verdict> v = Agreement.judge(all);
+        assertEquals(List.of(true, true, true, false, false, false), v.stream().map(Agreement.Verdict::eligible).toList(),
+                v.toString());
+        assertTrue(v.get(0).bestR2() > 0.9, "honest views of the same latent predict each other: " + v.get(0));
+        assertTrue(v.get(3).bestR2() < Agreement.MIN_R2 && v.get(3).reason().contains("predicts"), v.get(3).reason());
+        assertTrue(v.get(4).reason().contains("same for every image"), v.get(4).reason());
+        assertTrue(v.get(5).reason().contains("copy of honest-a"), v.get(5).reason());
+    }
+
+    @Test
+    void theReferenceIsTheMostUniformParticipantThatOthersAgreeWith(@TempDir Path tmp) {
+        int m = SHARED.length * 25;
+        long[] shared = new long[m];
+        for (int i = 0; i < m; i++) {
+            shared[i] = 1000 + i;
+        }
+        SplittableRandom r = new SplittableRandom(11);
+        double[][] latent = new double[m][4];
+        for (double[] row : latent) {
+            for (int k = 0; k < 4; k++) {
+                row[k] = r.nextGaussian();
+            }
+        }
+        List<SharedOutputs> people = List.of(outputs("alice", view(latent, 4, 1), 4, -1.0),
+                outputs("bob", view(latent, 3, 2), 3, -0.9), outputs("carol", view(latent, 4, 3), 4, -0.8),
+                outputs("mallory", gaussian(m * 4, 9), 4, -3.9));
+        List<ShardOutputs> shards = List.of(shard("alice", 0, new long[] {0, 4, 8}, 4), shard("bob", 1, new long[] {1, 5, 9}, 3),
+                shard("carol", 2, new long[] {2, 6, 10}, 4), shard("mallory", 3, new long[] {3, 7, 11}, 4));
+        try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
+            Fusion.Fused f = Fusion.fuse(people, shards, shared, "ridge", s);
+            assertEquals(0, f.alignment().reference(), "alice, not the more uniform noise");
+            assertEquals(1, f.notes().size(), f.notes().toString());
+            assertTrue(f.notes().get(0).startsWith("mallory"), f.notes().get(0));
         }
     }
 

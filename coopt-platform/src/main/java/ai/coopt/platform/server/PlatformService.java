@@ -388,7 +388,7 @@ public final class PlatformService implements AutoCloseable {
      */
     public void recover() {
         if (store.fusionState().state() == FusionState.RUNNING) {
-            store.setFusion(FusionState.FAILED, store.fusionState().forced(), fusionDetail(null, null, Map.of(), 0, 0,
+            store.setFusion(FusionState.FAILED, store.fusionState().forced(), fusionDetail(null, null, Map.of(), 0, 0, null,
                     "interrupted: the platform stopped while fusing"), clock.getAsLong());
         }
         if (store.fusionState().state() != FusionState.DONE
@@ -447,12 +447,12 @@ public final class PlatformService implements AutoCloseable {
                     residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
                 }
                 store.setFusion(FusionState.DONE, forced, fusionDetail(w.count(), w.dim(), residuals,
-                        w.alignmentSeconds(), w.fusionSeconds(), null), clock.getAsLong());
+                        w.alignmentSeconds(), w.fusionSeconds(), w.notes(), null), clock.getAsLong());
             } finally {
                 opened.forEach(Uploads.Opened::close);
             }
         } catch (RuntimeException e) {
-            store.setFusion(FusionState.FAILED, forced, fusionDetail(null, null, Map.of(), 0, 0,
+            store.setFusion(FusionState.FAILED, forced, fusionDetail(null, null, Map.of(), 0, 0, null,
                     e.getMessage() == null ? e.toString() : e.getMessage()), clock.getAsLong());
             if (!(e instanceof UserException)) {
                 throw e;
@@ -463,13 +463,14 @@ public final class PlatformService implements AutoCloseable {
     /** What fusion made, kept in the database as JSON. */
     public record FusionDetail(@JsonSetter(nulls = Nulls.SET) Integer count, @JsonSetter(nulls = Nulls.SET) Integer dim,
                                Map<String, Double> residuals, double alignmentSeconds, double fusionSeconds,
+                               @JsonSetter(nulls = Nulls.SET) List<String> notes,
                                @JsonSetter(nulls = Nulls.SET) String error) {}
 
     private static String fusionDetail(Integer count, Integer dim, Map<String, Double> residuals, double alignment,
-                                       double fusion, String error) {
+                                       double fusion, List<String> notes, String error) {
         try {
             return ai.coopt.store.Json.mapper().writeValueAsString(new FusionDetail(count, dim, residuals, alignment,
-                    fusion, error));
+                    fusion, notes, error));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
