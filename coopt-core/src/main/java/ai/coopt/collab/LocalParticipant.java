@@ -59,9 +59,8 @@ public final class LocalParticipant implements Participant {
         double uniformity = Uniformity.value(onShared.values(), onShared.count(), onShared.dim(), Uniformity.DEFAULT_T);
         double uniformitySeconds = (System.nanoTime() - u) / 1e9;
         adaptation = onShared.adaptation();
-        var d = DataOptimization.participant(prior, adaptation, uniformity, shared.count(), 1, 0, 0);
-        PriorReport report = new PriorReport(d.prior(), d.kind(), d.weightsSha256(), d.input(), d.outputDim(),
-                d.uniformity(), d.uniformitySubset());
+        PriorReport report = new PriorReport(prior.spec(), prior.kind(), prior.weightsSha256(),
+                DataOptimization.input(prior, adaptation), prior.outputDim(), uniformity, shared.count());
         return new SharedOutputs(id, report, onShared.values(), (System.nanoTime() - t0) / 1e9, uniformitySeconds);
     }
 

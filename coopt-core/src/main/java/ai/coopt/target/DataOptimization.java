@@ -87,8 +87,9 @@ public final class DataOptimization {
                     new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
                         images.skipped()),
                     new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
-                    List.of(participant(prior, raw.adaptation(), uniformity, subset.length, images.count(), 0,
-                            images.count() - 1L)),
+                    List.of(new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
+                            input(prior, raw.adaptation()), prior.outputDim(), uniformity, subset.length,
+                            new ManifestProvenance.Shard(images.count(), 0, images.count() - 1L))),
                     null,
                     new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
                             settings.seed()));
@@ -156,14 +157,11 @@ public final class DataOptimization {
         return full.first(dim);
     }
 
-    /** The manifest entry for one participant's prior and the shard of {@code count} ids it labelled. */
-    public static ManifestProvenance.Participant participant(Prior prior, String adaptation, double uniformity,
-                                                             int subset, int count, long minId, long maxId) {
+    /** What a prior was given, as the manifest records it: its input size and normalisation, and how images were adapted. */
+    public static ManifestProvenance.Input input(Prior prior, String adaptation) {
         InputSpec in = prior.input();
-        return new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
-                new ManifestProvenance.Input(in.channels(), in.height(), in.width(), doubles(in.mean()),
-                        doubles(in.std()), adaptation),
-                prior.outputDim(), uniformity, subset, new ManifestProvenance.Shard(count, minId, maxId));
+        return new ManifestProvenance.Input(in.channels(), in.height(), in.width(), doubles(in.mean()), doubles(in.std()),
+                adaptation);
     }
 
     private static int targetDim(int requested, int priorDim, int count) {

@@ -6,16 +6,13 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
-import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.ShardState;
+import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
-import ai.coopt.platform.server.PlatformServer;
-import ai.coopt.platform.server.PlatformService;
 import ai.coopt.store.Json;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.target.Matrix;
-import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,10 +55,8 @@ class HostileRequestsTest {
     private static final int DIM = 8;
     @TempDir
     Path tmp;
-    private Database db;
+    private TestPlatform running;
     private PlatformStore store;
-    private PlatformService service;
-    private PlatformServer server;
     private String url;
     private KeyFile alice;
     private KeyFile bob;
@@ -72,12 +67,9 @@ class HostileRequestsTest {
         ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
         PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
                 images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
-        db = Database.open("sqlite:" + tmp.resolve("platform.db"));
-        store = new PlatformStore(db);
-        service = PlatformService.open(tmp.resolve("platform"), store, c, images, System::currentTimeMillis,
-                ProgressListener.NONE);
-        server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null);
-        url = server.url("127.0.0.1");
+        running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null);
+        store = running.store();
+        url = running.url();
         alice = enroll("alice");
         bob = enroll("bob");
         for (KeyFile k : List.of(alice, bob)) {
@@ -89,9 +81,7 @@ class HostileRequestsTest {
 
     @AfterEach
     void stop() {
-        server.close();
-        service.close();
-        db.close();
+        running.close();
     }
 
     private KeyFile enroll(String name) {

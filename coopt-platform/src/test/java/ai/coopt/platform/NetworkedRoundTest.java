@@ -11,11 +11,9 @@ import ai.coopt.platform.client.CachingParticipant;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.client.RemotePlatform;
-import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
-import ai.coopt.platform.server.PlatformService;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
@@ -67,19 +65,15 @@ class NetworkedRoundTest {
     @Test
     void oneParticipantOverHttpMatchesTheInProcessRun(@TempDir Path tmp) throws Exception {
         ImageSet images = fashion();
-        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
-            PlatformStore store = new PlatformStore(db);
-            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 3), images,
-                    System::currentTimeMillis, ProgressListener.NONE);
-                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
-                String url = server.url("127.0.0.1");
-                runParticipant(url, store, tmp.resolve("alice.key"), "alice", ZOO, 0);
-                awaitFusion(url);
-                DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(url, null, null, Duration.ofSeconds(10),
-                        System.err::println), tmp.resolve("downloaded"));
-                assertEquals(N, r.count());
-            }
-        }
+        try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config(images, 3), images, null)) {
+            PlatformStore store = running.store();
+            String url = running.url();
+            runParticipant(url, store, tmp.resolve("alice.key"), "alice", ZOO, 0);
+            awaitFusion(url);
+            DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(url, null, null, Duration.ofSeconds(10),
+                    System.err::println), tmp.resolve("downloaded"));
+            assertEquals(N, r.count());
+}
         CollaborativeOptimization.run(DatasetSpec.parse("fashion-mnist"), "train", N, List.of(ZOO), tmp.resolve("local"),
                 new CollaborativeOptimization.Settings(1, null, 60, "ridge", 0, 256, 5), Device.cpu(), ProgressListener.NONE,
                 new ManifestProvenance.Created(Instant.now(), "test", List.of("coopt", "collab"), 5));
@@ -109,36 +103,32 @@ class NetworkedRoundTest {
     void threeParticipantsShareTheShardsAndFuse(String vendor, @TempDir Path tmp) throws Exception {
         ImageSet images = fashion();
         String url = vendor.equals("sqlite") ? TestDatabases.sqlite(tmp) : TestDatabases.postgresqlFreshSchema();
-        try (Database db = Database.open(url)) {
-            PlatformStore store = new PlatformStore(db);
-            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 6), images,
-                    System::currentTimeMillis, ProgressListener.NONE);
-                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
-                String platform = server.url("127.0.0.1");
-                List<String> priors = List.of(ZOO, "zoo:resnet-s-byol-90s", "random:convnet-s:3");
-                ExecutorService pool = Executors.newFixedThreadPool(3);
-                List<Future<ParticipantLoop.Summary>> runs = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                    int k = i;
-                    runs.add(pool.submit(() -> runParticipant(platform, store, tmp.resolve("p" + k + ".key"), "p" + k,
-                            priors.get(k), 0)));
-                }
-                int shards = 0;
-                for (Future<ParticipantLoop.Summary> f : runs) {
-                    shards += f.get(10, TimeUnit.MINUTES).shards();
-                }
-                pool.shutdown();
-                assertEquals(6, shards, "every shard is accepted exactly once");
-                JsonNode status = awaitFusion(platform);
-                assertEquals(6, status.path("shards_by_state").path("accepted").asInt());
-                assertEquals(3, status.path("uniformity").size());
-                DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(platform, null, null, Duration.ofSeconds(10),
-                        System.err::println), tmp.resolve("downloaded"));
-                assertEquals(N, r.count());
-                OptimizedDataset d = OptimizedDataset.read(tmp.resolve("downloaded"));
-                assertEquals(N, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
+        try (TestPlatform running = TestPlatform.start(url, tmp, config(images, 6), images, null)) {
+            PlatformStore store = running.store();
+            String platform = running.url();
+            List<String> priors = List.of(ZOO, "zoo:resnet-s-byol-90s", "random:convnet-s:3");
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            List<Future<ParticipantLoop.Summary>> runs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int k = i;
+                runs.add(pool.submit(() -> runParticipant(platform, store, tmp.resolve("p" + k + ".key"), "p" + k,
+                        priors.get(k), 0)));
             }
-        } finally {
+            int shards = 0;
+            for (Future<ParticipantLoop.Summary> f : runs) {
+                shards += f.get(10, TimeUnit.MINUTES).shards();
+            }
+            pool.shutdown();
+            assertEquals(6, shards, "every shard is accepted exactly once");
+            JsonNode status = awaitFusion(platform);
+            assertEquals(6, status.path("shards_by_state").path("accepted").asInt());
+            assertEquals(3, status.path("uniformity").size());
+            DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(platform, null, null, Duration.ofSeconds(10),
+                    System.err::println), tmp.resolve("downloaded"));
+            assertEquals(N, r.count());
+            OptimizedDataset d = OptimizedDataset.read(tmp.resolve("downloaded"));
+            assertEquals(N, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
+} finally {
             if (vendor.equals("postgresql")) {
                 TestDatabases.dropSchema(url);
             }
@@ -152,32 +142,28 @@ class NetworkedRoundTest {
     @Test
     void aLocalCopyOfTheDataIsUsedAndCheckedAgainstThePlatforms(@TempDir Path tmp) throws Exception {
         ImageSet images = fashion();
-        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
-            PlatformStore store = new PlatformStore(db);
-            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config(images, 2), images,
-                    System::currentTimeMillis, ProgressListener.NONE);
-                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, null)) {
-                String url = server.url("127.0.0.1");
-                String invite = store.createInvite("local", System.currentTimeMillis(), 60_000);
-                KeyFile keys = KeyFile.create(tmp.resolve("local.key"));
-                PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
-                client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
-                UserException wrong = assertThrows(UserException.class, () -> new RemotePlatform(client,
-                        keys.participantId(), tmp.resolve("w0"), DatasetSpec.parse("fashion-mnist").load("train", N - 1)));
-                assertTrue(wrong.getMessage().contains("fingerprint"), wrong.getMessage());
-                Path work = tmp.resolve("work");
-                RemotePlatform remote = new RemotePlatform(client, keys.participantId(), work, fashion());
-                ImageSet shared = remote.shared();
-                try (Scratch scratch = Scratch.beside(work.resolve("embed"));
-                     LocalParticipant inner = new LocalParticipant(keys.participantId(), ZOO, shared, Device.cpu(), 128,
-                             ProgressListener.NONE, scratch);
-                     CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
-                    assertEquals(2, ParticipantLoop.run(remote, p, 0, Thread::sleep).shards());
-                }
-                awaitFusion(url);
-                assertEquals(0, store.events().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
+        try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config(images, 2), images, null)) {
+            PlatformStore store = running.store();
+            String url = running.url();
+            String invite = store.createInvite("local", System.currentTimeMillis(), 60_000);
+            KeyFile keys = KeyFile.create(tmp.resolve("local.key"));
+            PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
+            client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
+            UserException wrong = assertThrows(UserException.class, () -> new RemotePlatform(client,
+                    keys.participantId(), tmp.resolve("w0"), DatasetSpec.parse("fashion-mnist").load("train", N - 1)));
+            assertTrue(wrong.getMessage().contains("fingerprint"), wrong.getMessage());
+            Path work = tmp.resolve("work");
+            RemotePlatform remote = new RemotePlatform(client, keys.participantId(), work, fashion());
+            ImageSet shared = remote.shared();
+            try (Scratch scratch = Scratch.beside(work.resolve("embed"));
+                 LocalParticipant inner = new LocalParticipant(keys.participantId(), ZOO, shared, Device.cpu(), 128,
+                         ProgressListener.NONE, scratch);
+                 CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
+                assertEquals(2, ParticipantLoop.run(remote, p, 0, Thread::sleep).shards());
             }
-        }
+            awaitFusion(url);
+            assertEquals(0, store.events().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
+}
     }
 
     /** Over TLS with a self-signed certificate the participant trusts by --ca-cert; plain HTTP to it fails. */
@@ -194,26 +180,22 @@ class NetworkedRoundTest {
         ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
         PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
                 images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
-        try (Database db = Database.open("sqlite:" + tmp.resolve("platform.db"))) {
-            PlatformStore store = new PlatformStore(db);
-            try (PlatformService service = PlatformService.open(tmp.resolve("platform"), store, c, images,
-                    System::currentTimeMillis, ProgressListener.NONE);
-                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0,
-                         new PlatformServer.Tls(keystore, "s3cret-pass".toCharArray()))) {
-                String url = server.url("127.0.0.1");
-                assertTrue(url.startsWith("https://"), url);
-                PlatformClient trusting = new PlatformClient(url, pem, null, Duration.ofSeconds(5), System.err::println);
-                assertEquals("ok", trusting.get("/health").path("status").asText());
-                PlatformClient untrusting = new PlatformClient(url, null, null, Duration.ofSeconds(2), m -> { });
-                assertThrows(RuntimeException.class, () -> untrusting.get("/health"),
-                        "a certificate nobody vouched for is refused");
-                String invite = store.createInvite("tls", System.currentTimeMillis(), 60_000);
-                KeyFile keys = KeyFile.create(tmp.resolve("tls.key"));
-                PlatformClient signed = new PlatformClient(url, pem, keys, Duration.ofSeconds(5), System.err::println);
-                assertEquals(keys.participantId(), signed.post("/v1/enroll", Map.of("invite", invite, "public_key",
-                        keys.publicKeyBase64()), keys).path("participant_id").asText());
-            }
-        }
+        try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images,
+                new PlatformServer.Tls(keystore, "s3cret-pass".toCharArray()))) {
+            PlatformStore store = running.store();
+            String url = running.url();
+            assertTrue(url.startsWith("https://"), url);
+            PlatformClient trusting = new PlatformClient(url, pem, null, Duration.ofSeconds(5), System.err::println);
+            assertEquals("ok", trusting.get("/health").path("status").asText());
+            PlatformClient untrusting = new PlatformClient(url, null, null, Duration.ofSeconds(2), m -> { });
+            assertThrows(RuntimeException.class, () -> untrusting.get("/health"),
+                    "a certificate nobody vouched for is refused");
+            String invite = store.createInvite("tls", System.currentTimeMillis(), 60_000);
+            KeyFile keys = KeyFile.create(tmp.resolve("tls.key"));
+            PlatformClient signed = new PlatformClient(url, pem, keys, Duration.ofSeconds(5), System.err::println);
+            assertEquals(keys.participantId(), signed.post("/v1/enroll", Map.of("invite", invite, "public_key",
+                    keys.publicKeyBase64()), keys).path("participant_id").asText());
+}
     }
 
     private static void run(String... command) throws Exception {

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -73,8 +74,8 @@ public final class LoadBenchmark {
         List<Double> uploads = Collections.synchronizedList(new ArrayList<>());
         List<Double> enrolments = Collections.synchronizedList(new ArrayList<>());
         Map<Integer, String> acceptedBy = new ConcurrentHashMap<>();
-        int[] waits = new int[1];
-        int[] refusals = new int[1];
+        AtomicInteger waits = new AtomicInteger();
+        AtomicInteger refusals = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(participants);
         long t0 = System.nanoTime();
         try {
@@ -105,12 +106,13 @@ public final class LoadBenchmark {
         }
         once &= accepted == shards;
         return new Result(participants, shards, seconds, Latency.of(leases), Latency.of(uploads), Latency.of(enrolments),
-                waits[0], refusals[0], once);
+                waits.get(), refusals.get(), once);
     }
 
     private static void participant(String url, PlatformStore store, int k, int dim, long[] shared, Path work,
                                     List<Double> leases, List<Double> uploads, List<Double> enrolments,
-                                    Map<Integer, String> acceptedBy, int[] waits, int[] refusals, Consumer<String> log) {
+                                    Map<Integer, String> acceptedBy, AtomicInteger waits, AtomicInteger refusals,
+                                    Consumer<String> log) {
         String name = "load-" + k;
         String invite = store.createInvite(name, System.currentTimeMillis(), 3_600_000);
         KeyFile keys = KeyFile.create(work.resolve(name + ".key"));
@@ -134,9 +136,7 @@ public final class LoadBenchmark {
                 return;
             }
             if (state.equals("wait")) {
-                synchronized (waits) {
-                    waits[0]++;
-                }
+                waits.incrementAndGet();
                 sleep(Math.min(1000, lease.path("wait_ms").asLong(200)));
                 continue;
             }
@@ -152,9 +152,7 @@ public final class LoadBenchmark {
                     throw new IllegalStateException("shard " + shard + " accepted twice");
                 }
             } catch (PlatformClient.Refusal e) {
-                synchronized (refusals) {
-                    refusals[0]++;
-                }
+                refusals.incrementAndGet();
                 log.accept(name + ": shard " + shard + " refused: " + e.getMessage());
             }
         }

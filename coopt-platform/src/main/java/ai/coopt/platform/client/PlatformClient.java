@@ -3,6 +3,7 @@ package ai.coopt.platform.client;
 import ai.coopt.UserException;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
+import ai.coopt.platform.auth.Sha256;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.Json;
@@ -22,13 +23,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -133,7 +131,7 @@ public final class PlatformClient {
     /** POST a JSON body signed with {@code signer}: enrolment signs with the key being registered. */
     public JsonNode post(String path, Object body, KeyFile signer) {
         byte[] bytes = toJson(body);
-        String sha = sha256(bytes);
+        String sha = Sha256.hex(bytes);
         HttpResponse<byte[]> r = send(path, () -> signed(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(bytes)),
                 "POST", path, sha, signer), HttpResponse.BodyHandlers.ofByteArray());
@@ -171,7 +169,7 @@ public final class PlatformClient {
         try {
             send(path, () -> {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
-                return sign ? signed(b, "GET", path, sha256(new byte[0]), keys) : b.build();
+                return sign ? signed(b, "GET", path, Sha256.EMPTY, keys) : b.build();
             }, HttpResponse.BodyHandlers.ofFile(temp));
             String actual = Checksums.sha256(temp);
             if (!actual.equals(sha256)) {
@@ -279,13 +277,5 @@ public final class PlatformClient {
             out[i] = array.get(i).asLong();
         }
         return out;
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -3,6 +3,7 @@ package ai.coopt.platform.server;
 import ai.coopt.UserException;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.auth.Ed25519Keys;
+import ai.coopt.platform.auth.Sha256;
 import ai.coopt.platform.db.Participant;
 import ai.coopt.platform.db.Redemption;
 import ai.coopt.store.Json;
@@ -20,9 +21,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -187,7 +185,7 @@ public final class PlatformServer implements AutoCloseable {
         if (!h.participantId().equals(Ed25519Keys.participantId(key))) {
             throw new UploadCheck.Refused(401, RequestSignature.PARTICIPANT + " is not the id of public_key");
         }
-        RequestSignature.checkBody(h, sha256(body)).ifPresent(reason -> {
+        RequestSignature.checkBody(h, Sha256.hex(body)).ifPresent(reason -> {
             throw new RefusedUnchecked(400, reason);
         });
         Optional<String> bad = signatures.verify(key, h, "POST", pathWithQuery(ctx), clock.getAsLong());
@@ -236,7 +234,7 @@ public final class PlatformServer implements AutoCloseable {
             throw new UploadCheck.Refused(401, "unknown participant " + h.participantId() + " (enrol with an invite first)");
         }
         if (!streamedBody) {
-            Optional<String> bad = RequestSignature.checkBody(h, sha256(bodyBytes(ctx)));
+            Optional<String> bad = RequestSignature.checkBody(h, Sha256.hex(bodyBytes(ctx)));
             if (bad.isPresent()) {
                 throw new UploadCheck.Refused(400, bad.get());
             }
@@ -318,14 +316,6 @@ public final class PlatformServer implements AutoCloseable {
 
     private static Map<String, String> error(String reason) {
         return Map.of("error", reason == null ? "refused" : reason);
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

@@ -487,11 +487,15 @@ public final class PlatformService implements AutoCloseable {
         }
         List<Upload> uploads = store.uploads();
         Map<Long, String> uploader = new LinkedHashMap<>();
-        uploads.forEach(u -> uploader.put(u.id(), u.participantId()));
+        Map<String, Integer> shardsOf = new LinkedHashMap<>();
+        for (Upload u : uploads) {
+            uploader.put(u.id(), u.participantId());
+            if (u.accepted() && u.shard() != null) {
+                shardsOf.merge(u.participantId(), 1, Integer::sum);
+            }
+        }
         List<Status.ParticipantView> participants = store.participants().stream().map(p -> new Status.ParticipantView(
-                p.id(), p.name(), p.enrolledAt(), priors.get(p.id()),
-                (int) uploads.stream().filter(u -> u.accepted() && u.shard() != null && u.participantId().equals(p.id()))
-                        .count())).toList();
+                p.id(), p.name(), p.enrolledAt(), priors.get(p.id()), shardsOf.getOrDefault(p.id(), 0))).toList();
         Map<String, Integer> byState = new LinkedHashMap<>();
         byState.put("open", 0);
         byState.put("leased", 0);

@@ -1,5 +1,6 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.platform.auth.Sha256;
 import ai.coopt.store.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -82,7 +82,7 @@ public final class UploadCheck {
         if (length < 8) {
             throw new Refused(400, "not a safetensors file: " + length + " bytes");
         }
-        MessageDigest sha = sha256();
+        MessageDigest sha = Sha256.newDigest();
         byte[] lengthBytes = readExactly(body, 8);
         long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > length) {
@@ -280,13 +280,5 @@ public final class UploadCheck {
 
     private static String limit(String s) {
         return s.length() > 80 ? s.substring(0, 80) + "…" : s;
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
