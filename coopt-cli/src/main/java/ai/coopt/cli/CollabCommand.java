@@ -82,8 +82,10 @@ final class CollabCommand implements Callable<Integer> {
                 "wrote %s: %d fused targets of dim %d from %d participants (align %s); %.1f s in all%n  uniformity ranking (lower = better):",
                 r.out(), r.count(), r.dim(), r.priors().size(), align, r.seconds()));
         for (int i : order) {
-            human.append(String.format(Locale.ROOT, "%n    %d %-40s %8.4f  residual %.3f%s", i, r.priors().get(i),
-                    r.uniformity().get(i), r.residuals().get(i), i == r.reference() ? "  (reference)" : ""));
+            boolean out = r.residuals().get(i).isNaN();
+            human.append(String.format(Locale.ROOT, "%n    %d %-40s %8.4f  %s%s", i, r.priors().get(i),
+                    r.uniformity().get(i), out ? "excluded" : String.format(Locale.ROOT, "residual %.3f", r.residuals().get(i)),
+                    i == r.reference() ? "  (reference)" : ""));
         }
         r.phaseSeconds().forEach((k, v) -> human.append(String.format(Locale.ROOT, "%n  %-13s %.2f s", k, v)));
         Output.print(common.json, o, human.toString());
@@ -108,15 +110,20 @@ final class CollabCommand implements Callable<Integer> {
         o.put("reference", r.reference());
         o.put("align", align);
         o.put("concurrency", r.concurrency());
-        r.notes().forEach(o.putArray("reference_notes")::add);
+        r.notes().forEach(o.putArray("notes")::add);
+        ArrayNode excluded = o.putArray("excluded");
+        r.excluded().forEach(e -> excluded.addObject().put("participant", e.participant()).put("prior", e.prior())
+                .put("reason", e.reason()));
+        o.put("reassigned_shards", r.reassignedShards());
         ArrayNode ps = o.putArray("ranking");
         for (int i : ranking(r)) {
             ObjectNode p = ps.addObject();
             p.put("participant", i);
             p.put("prior", r.priors().get(i));
             p.put("uniformity", r.uniformity().get(i));
-            p.put("residual", r.residuals().get(i));
-            p.put("regularization", r.regularizations().get(i));
+            p.put("excluded", r.residuals().get(i).isNaN());
+            putFinite(p, "residual", r.residuals().get(i));
+            putFinite(p, "regularization", r.regularizations().get(i));
             p.put("optimization_seconds", r.participantSeconds().get(i));
         }
         ObjectNode phases = o.putObject("phase_seconds");
@@ -124,5 +131,14 @@ final class CollabCommand implements Callable<Integer> {
         o.put("uniformity_seconds", r.uniformitySeconds());
         o.put("seconds", r.seconds());
         return o;
+    }
+
+    /** A number, or null where there is none (an excluded participant has no residual). */
+    private static void putFinite(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.putNull(key);
+        }
     }
 }

@@ -128,7 +128,7 @@ final class NetworkedRound {
         var a = d.provenance().alignment();
         return new CollaborativeOptimization.Result(fused, d.count(), d.dim(), priors, uniformity, a.reference(),
                 a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
-                (System.nanoTime() - t0) / 1e9, skipped, notes(detail));
+                (System.nanoTime() - t0) / 1e9, skipped, notes(detail), List.of(), 0);
     }
 
     private static List<String> notes(JsonNode detail) {

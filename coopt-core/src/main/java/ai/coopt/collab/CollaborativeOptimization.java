@@ -65,12 +65,18 @@ public final class CollaborativeOptimization {
      * {@code uniformitySeconds}: computing every prior's uniformity on S, summed (inside the optimization
      * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
      * {@code concurrency}: how many participants optimized at once.
-     * {@code notes}: why participants could not be the reference (degenerate outputs, predicted by no other).
+     * {@code residuals}, {@code regularizations}: NaN for an excluded participant; {@code reference} indexes
+     * the participants. {@code notes}: what fusion left out and why. {@code excluded}: participants whose outputs
+     * were not fused ({@link Screening}); their shards were optimized again by trusted participants
+     * ({@code reassignedShards}).
      */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
                          List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
                          double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
-                         int skippedImages, List<String> notes) {}
+                         int skippedImages, List<String> notes, List<Exclusion> excluded, int reassignedShards) {}
+
+    /** A participant left out of fusion ({@link Screening}): its position, prior and why. */
+    public record Exclusion(int participant, String prior, String reason) {}
 
     private CollaborativeOptimization() {}
 
@@ -118,23 +124,88 @@ public final class CollaborativeOptimization {
             p = System.nanoTime();
             int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
-            List<ParticipantLoop.Summary> summaries = optimize(platform, plan, assigned, workers, device, s.batchSize(),
-                    progress, scratch);
+            List<String> ids = IntStream.range(0, k).mapToObj(CollaborativeOptimization::participantId).toList();
+            List<ParticipantLoop.Summary> summaries = optimize(platform, ids, assigned, null, workers, device,
+                    s.batchSize(), progress, scratch);
+            double[] participantSeconds = summaries.stream().mapToDouble(ParticipantLoop.Summary::seconds).toArray();
+            double uniformitySeconds = summaries.stream().mapToDouble(ParticipantLoop.Summary::uniformitySeconds).sum();
             phases.put("optimization", (System.nanoTime() - p) / 1e9);
 
-            Written written = fuseAndWrite(platform.sharedOutputs(), platform.shards(), longs(plan.shared()), s.align(),
+            // screening: excluded participants' shards go to the trusted ones, round-robin in participant order
+            p = System.nanoTime();
+            Screening.Result screening = screen(platform);
+            int reassigned = 0;
+            if (!screening.excluded().isEmpty()) {
+                List<Integer> reopened = platform.withdraw(screening.excluded().stream().map(Screening.Verdict::participant)
+                        .collect(java.util.stream.Collectors.toSet()));
+                List<Integer> trusted = IntStream.range(0, k).filter(i -> screening.trusted(ids.get(i))).boxed().toList();
+                if (trusted.isEmpty()) {
+                    throw new UserException("no participant's outputs can be trusted: " + String.join("; ",
+                            screening.reasons()));
+                }
+                Map<Integer, Integer> shardsOf = new LinkedHashMap<>();
+                for (int j = 0; j < reopened.size(); j++) {
+                    int who = trusted.get(j % trusted.size());
+                    platform.assign(reopened.get(j), ids.get(who));
+                    shardsOf.merge(who, 1, Integer::sum);
+                }
+                reassigned = reopened.size();
+                List<Integer> again = new ArrayList<>(shardsOf.keySet());
+                List<ParticipantLoop.Summary> more = optimize(platform, again.stream().map(ids::get).toList(),
+                        again.stream().map(assigned::get).toList(), again.stream().map(shardsOf::get).toList(),
+                        Math.min(workers, again.size()), device, s.batchSize(), progress, scratch);
+                for (int j = 0; j < again.size(); j++) {
+                    participantSeconds[again.get(j)] += more.get(j).seconds();
+                }
+                // the re-embedded shards are checked against their new owners' outputs on S like the first ones
+                Screening.Result after = screen(platform);
+                if (!after.excluded().stream().map(Screening.Verdict::participant).toList()
+                        .equals(screening.excluded().stream().map(Screening.Verdict::participant).toList())) {
+                    throw new UserException("participants failed the screening after their shards were reassigned: "
+                            + String.join("; ", after.reasons()));
+                }
+            }
+            phases.put("screening", (System.nanoTime() - p) / 1e9);
+
+            Written written = fuseAndWrite(screening, platform.shards(), longs(plan.shared()), s.align(),
                     s.dim(), new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
                             images.skipped()), created, s.seed(), out, scratch, progress);
             phases.put("alignment", written.alignmentSeconds());
             phases.put("fusion", written.fusionSeconds());
-            List<SharedOutputs> byParticipant = platform.sharedOutputs();
+            List<Double> residuals = new ArrayList<>();
+            List<Double> regularizations = new ArrayList<>();
+            int reference = -1;
+            for (String id : ids) {
+                int at = written.participantIds().indexOf(id);
+                residuals.add(at < 0 ? Double.NaN : written.alignment().residuals().get(at));
+                regularizations.add(at < 0 ? Double.NaN : written.alignment().regularizations().get(at));
+                if (at >= 0 && at == written.reference()) {
+                    reference = ids.indexOf(id);
+                }
+            }
+            List<Exclusion> excluded = screening.excluded().stream().map(v -> new Exclusion(ids.indexOf(v.participant()),
+                    v.prior(), v.reason())).toList();
             return new Result(out, written.count(), written.dim(), assigned,
-                    byParticipant.stream().map(o -> o.prior().uniformity()).toList(), written.reference(),
-                    written.alignment().residuals(), written.alignment().regularizations(),
-                    summaries.stream().map(ParticipantLoop.Summary::seconds).toList(),
-                    summaries.stream().mapToDouble(ParticipantLoop.Summary::uniformitySeconds).sum(), workers, phases,
-                    (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes());
+                    screening.verdicts().stream().map(Screening.Verdict::uniformity).toList(), reference, residuals,
+                    regularizations, Arrays.stream(participantSeconds).boxed().toList(), uniformitySeconds, workers,
+                    phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, reassigned);
         }
+    }
+
+    /**
+     * Every participant's outputs on S judged ({@link Screening}); a participant whose shard disagrees with its own
+     * outputs on S ({@link Screening#shardDisagreement}) is excluded as well.
+     */
+    private static Screening.Result screen(InProcessPlatform platform) {
+        List<SharedOutputs> shared = platform.sharedOutputs();
+        Map<String, String> disagreeing = new LinkedHashMap<>();
+        for (ShardOutputs shard : platform.acceptedShards()) {
+            SharedOutputs own = shared.stream().filter(o -> o.participant().equals(shard.participant())).findFirst()
+                    .orElseThrow();
+            Screening.shardDisagreement(own, shard.rows())
+                    .ifPresent(r -> disagreeing.putIfAbsent(shard.participant(), "shard " + shard.shard() + ": " + r));
+        }
+        return Screening.screen(shared, disagreeing);
     }
 
     /** The id of the i-th participant of an in-process run. */
@@ -153,10 +224,10 @@ public final class CollaborativeOptimization {
 
     /**
      * Phases 3 and 5 over accepted outputs, wherever they came from (this process or the networked platform):
-     * align onto the most uniform prior, merge by id, post-process once, write the optimized dataset to {@code out}
+     * fuse the participants the screening trusts (aligned onto its reference), merge by id, post-process once, write the optimized dataset to {@code out}
      * (with every participant's raw outputs).
      */
-    public static Written fuseAndWrite(List<SharedOutputs> shared, List<ShardOutputs> shards, long[] sharedIds,
+    public static Written fuseAndWrite(Screening.Result shared, List<ShardOutputs> shards, long[] sharedIds,
                                        String align, int dim, ManifestProvenance.Source source,
                                        ManifestProvenance.Created created, long seed, Path out, Scratch scratch,
                                        ProgressListener progress) {
@@ -175,18 +246,24 @@ public final class CollaborativeOptimization {
     }
 
     /**
-     * Phase 2: every participant runs its prior on S and on one shard, {@code workers} at a time (on a pool of
-     * that many threads), each through the same {@link ParticipantLoop} a networked participant runs. One at a time,
-     * each draws its own progress bars; several at once share one bar.
+     * Phase 2: each participant runs its prior on S (unless the platform has it) and on its shards, {@code workers}
+     * at a time (on a pool of that many threads), each through the same {@link ParticipantLoop} a networked
+     * participant runs. One at a time, each draws its own progress bars; several at once share one bar.
+     *
+     * @param shards how many shards each participant optimizes (null: one each)
      */
-    private static List<ParticipantLoop.Summary> optimize(InProcessPlatform platform, ShardPlan plan,
-                                                          List<String> assigned, int workers, Device device,
-                                                          int batchSize, ProgressListener progress, Scratch scratch) {
+    private static List<ParticipantLoop.Summary> optimize(InProcessPlatform platform, List<String> ids,
+                                                          List<String> specs, List<Integer> shards, int workers,
+                                                          Device device, int batchSize, ProgressListener progress,
+                                                          Scratch scratch) {
         ImageSet shared = platform.shared();
-        long images = (long) plan.shared().length * assigned.size()
-                + IntStream.range(0, assigned.size()).mapToLong(i -> plan.shard(i).length).sum();
+        long images = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            images += (platform.hasShared(ids.get(i)) ? 0 : shared.count())
+                    + platform.heldImages(ids.get(i), shards == null ? 1 : shards.get(i));
+        }
         CombinedProgress combined = workers > 1
-                ? new CombinedProgress(progress, "optimization (" + assigned.size() + " participants, " + workers + " at a time)",
+                ? new CombinedProgress(progress, "optimization (" + ids.size() + " participants, " + workers + " at a time)",
                         images, "img")
                 : null;
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
@@ -196,13 +273,14 @@ public final class CollaborativeOptimization {
         });
         try {
             List<Future<ParticipantLoop.Summary>> futures = new ArrayList<>();
-            for (int i = 0; i < assigned.size(); i++) {
-                String id = participantId(i);
-                String spec = assigned.get(i);
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
+                String spec = specs.get(i);
+                int max = shards == null ? 1 : shards.get(i);
                 ProgressListener own = combined == null ? progress : combined.part();
                 futures.add(pool.submit(() -> {
                     try (Participant participant = new LocalParticipant(id, spec, shared, device, batchSize, own, scratch)) {
-                        return ParticipantLoop.run(platform, participant, 1, Thread::sleep);
+                        return ParticipantLoop.run(platform, participant, max, Thread::sleep);
                     }
                 }));
             }

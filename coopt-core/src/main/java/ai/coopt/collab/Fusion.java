@@ -41,48 +41,54 @@ public final class Fusion {
     private Fusion() {}
 
     /**
-     * Aligns and merges.
+     * Aligns and merges the shards of the participants {@code screening} trusts; an excluded participant's rows are
+     * left out, with a note (callers that can, give its shards to trusted participants first).
      *
-     * @param shared each participant's outputs on S, in the order the manifest will list them
-     * @param shards every accepted shard, each by a participant of {@code shared}; together disjoint
+     * @param screening every participant's outputs on S, judged; the manifest lists the fused ones in this order
+     * @param shards every accepted shard, each by a participant of the screening; together disjoint
      * @param align {@code ridge} (λ by generalised cross-validation, fitted on S) or {@code none}
      */
-    public static Fused fuse(List<SharedOutputs> shared, List<ShardOutputs> shards, long[] sharedIds, String align,
+    public static Fused fuse(Screening.Result screening, List<ShardOutputs> shards, long[] sharedIds, String align,
                              Scratch scratch) {
-        List<Part> parts = new ArrayList<>();
-        for (SharedOutputs s : shared) {
-            List<ShardOutputs> own = shards.stream().filter(o -> o.participant().equals(s.participant())).toList();
-            if (!own.isEmpty()) {
-                parts.add(part(s, own, scratch));
-            }
-        }
+        List<SharedOutputs> shared = screening.outputs();
         for (ShardOutputs o : shards) {
             if (shared.stream().noneMatch(s -> s.participant().equals(o.participant()))) {
                 throw new IllegalArgumentException("shard " + o.shard() + " comes from " + o.participant()
                         + ", who sent no outputs on the shared subset");
             }
         }
-        if (parts.isEmpty()) {
-            throw new IllegalArgumentException("no shard to fuse");
-        }
-        // the reference: the most uniform of the participants that may be one (see Agreement); all of them when none may
-        List<Agreement.Verdict> verdicts = Agreement.judge(parts.stream().map(Part::shared).toList());
-        boolean anyEligible = verdicts.stream().anyMatch(Agreement.Verdict::eligible);
         List<String> notes = new ArrayList<>();
-        int reference = -1;
-        for (int i = 0; i < parts.size(); i++) {
-            Agreement.Verdict v = verdicts.get(i);
-            if (!v.eligible()) {
-                notes.add(parts.get(i).shared().participant() + " (" + parts.get(i).shared().prior().prior()
-                        + ") cannot be the reference: " + v.reason());
+        List<Part> parts = new ArrayList<>();
+        for (int i = 0; i < shared.size(); i++) {
+            SharedOutputs s = shared.get(i);
+            List<ShardOutputs> own = shards.stream().filter(o -> o.participant().equals(s.participant())).toList();
+            Screening.Verdict v = screening.verdicts().get(i);
+            if (!v.trusted()) {
+                long rows = own.stream().mapToLong(o -> o.ids().length).sum();
+                notes.add(s.participant() + " (" + s.prior().prior() + ") is excluded: " + v.reason()
+                        + (rows > 0 ? "; its " + rows + " rows are not fused" : ""));
+                continue;
             }
-            if ((v.eligible() || !anyEligible) && (reference < 0
-                    || parts.get(i).shared().prior().uniformity() < parts.get(reference).shared().prior().uniformity())) {
+            if (own.isEmpty()) {
+                continue;
+            }
+            parts.add(part(s, own, scratch));
+        }
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("no shard of a trusted participant to fuse"
+                    + (notes.isEmpty() ? "" : ": " + String.join("; ", notes)));
+        }
+        // the screening's reference when it optimized a shard, else the most uniform fused participant
+        int reference = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            SharedOutputs s = parts.get(i).shared();
+            if (screening.reference() >= 0 && shared.get(screening.reference()).participant().equals(s.participant())) {
+                reference = i;
+                break;
+            }
+            if (s.prior().uniformity() < parts.get(reference).shared().prior().uniformity()) {
                 reference = i;
             }
-        }
-        if (!anyEligible && !notes.isEmpty()) {
-            notes.add("no participant qualifies as the reference; the most uniform one is used");
         }
         Fused f = switch (align) {
             case "ridge" -> ridge(parts, sharedIds, reference, scratch);

@@ -8,9 +8,11 @@ import ai.coopt.store.Rows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -27,6 +29,7 @@ public final class InProcessPlatform implements Platform {
     private final ShardOutputs[] accepted;
     private final String[] holders;
     private final Map<Integer, String> tokens = new HashMap<>();
+    private final Set<String> excluded = new HashSet<>();
 
     /** @param preferred participant id → the shard it is offered first (may be empty) */
     public InProcessPlatform(ImageSet data, ShardPlan plan, Map<String, Integer> preferred) {
@@ -66,6 +69,9 @@ public final class InProcessPlatform implements Platform {
 
     @Override
     public synchronized Lease lease(String participant) {
+        if (excluded.contains(participant)) {
+            throw new IllegalStateException(participant + " is excluded from this round");
+        }
         for (int k = 0; k < holders.length; k++) {
             if (participant.equals(holders[k]) && accepted[k] == null) {
                 return granted(k);
@@ -144,6 +150,51 @@ public final class InProcessPlatform implements Platform {
 
     private static UserException nonFinite(String participant, String prior) {
         return new UserException(participant + " (" + prior + ") uploaded a non-finite output; its prior is unusable on this data");
+    }
+
+    /**
+     * Leaves these participants out of the round: the shards accepted from them are open again (returned, in shard
+     * order) and they may lease no more.
+     */
+    synchronized List<Integer> withdraw(Set<String> participants) {
+        excluded.addAll(participants);
+        List<Integer> reopened = new ArrayList<>();
+        for (int k = 0; k < holders.length; k++) {
+            if (holders[k] != null && excluded.contains(holders[k])) {
+                accepted[k] = null;
+                holders[k] = null;
+                tokens.remove(k);
+                reopened.add(k);
+            }
+        }
+        return reopened;
+    }
+
+    /** Leases an open shard to this participant (its next lease returns it). */
+    synchronized void assign(int shard, String participant) {
+        if (holders[shard] != null || excluded.contains(participant)) {
+            throw new IllegalStateException("shard " + shard + " is not open, or " + participant + " is excluded");
+        }
+        take(shard, participant);
+    }
+
+    /** The images of the next {@code max} shards this participant holds, or of its preferred shard when it holds none. */
+    synchronized long heldImages(String participant, int max) {
+        long images = 0;
+        int held = 0;
+        for (int k = 0; k < holders.length && held < max; k++) {
+            if (participant.equals(holders[k]) && accepted[k] == null) {
+                images += plan.shard(k).length;
+                held++;
+            }
+        }
+        Integer first = preferred.get(participant);
+        return held > 0 || first == null ? images : plan.shard(first).length;
+    }
+
+    /** The shards accepted so far, in shard order. */
+    synchronized List<ShardOutputs> acceptedShards() {
+        return Arrays.stream(accepted).filter(a -> a != null).toList();
     }
 
     /** The accepted outputs on S: participants with a preferred shard first, in that order, then by arrival. */

@@ -38,24 +38,28 @@ class CollaborativeOptimizationTest {
     }
 
     @Test
-    void threeParticipantsWithPriorsOfDifferentWidthsFuseIntoOneVerifiedDataset(@TempDir Path tmp) throws IOException {
+    void aParticipantThatCopiesAnotherIsExcludedAndItsShardIsOptimizedByTheOthers(@TempDir Path tmp) throws IOException {
         DatasetSpec data = idx(tmp.resolve("idx"), 300);
+        // the third participant runs the first one's prior: its outputs on S are an exact copy, so it adds nothing
         var r = collab(data, List.of("random:convnet-s:1", "random:resnet18:2"), tmp.resolve("out"), 3, null, 40, "ridge");
-        assertEquals(300, r.count());
+        assertEquals(300, r.count(), "every image is in the fused dataset: the copier's shard was optimized again");
         assertEquals(List.of("random:convnet-s:1", "random:resnet18:2", "random:convnet-s:1"), r.priors());
-        int best = 0;
-        for (int i = 1; i < 3; i++) {
-            if (r.uniformity().get(i) < r.uniformity().get(best)) {
-                best = i;
-            }
-        }
+        assertEquals(1, r.excluded().size());
+        assertEquals(2, r.excluded().get(0).participant());
+        assertTrue(r.excluded().get(0).reason().contains("copy of participant-0"), r.excluded().get(0).reason());
+        assertEquals(1, r.reassignedShards());
+        assertTrue(r.residuals().get(2).isNaN(), "no residual for an excluded participant");
+        int best = r.uniformity().get(0) <= r.uniformity().get(1) ? 0 : 1;
         assertEquals(best, r.reference());
         assertEquals(0.0, r.residuals().get(r.reference()));
-        r.residuals().forEach(x -> assertTrue(x >= 0 && x < 1, "residual " + x));
-        assertEquals(List.of("distribution", "optimization", "alignment", "fusion"), List.copyOf(r.phaseSeconds().keySet()));
+        assertTrue(r.residuals().get(1 - best) >= 0 && r.residuals().get(1 - best) < 1);
+        assertEquals(List.of("distribution", "optimization", "screening", "alignment", "fusion"),
+                List.copyOf(r.phaseSeconds().keySet()));
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("participant-2 (random:convnet-s:1) is excluded")),
+                r.notes().toString());
 
         OptimizedDataset d = OptimizedDataset.read(tmp.resolve("out"));
-        assertEquals(3, d.provenance().participants().size());
+        assertEquals(2, d.provenance().participants().size());
         assertEquals(300, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
         assertEquals(40, d.provenance().alignment().sharedIds().size());
         assertEquals("ridge-gcv", d.provenance().alignment().method());

@@ -13,6 +13,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static ai.coopt.collab.SyntheticOutputs.gaussian;
+import static ai.coopt.collab.SyntheticOutputs.outputs;
+import static ai.coopt.collab.SyntheticOutputs.view;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,15 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Fusion keyed by participant id: several shards per participant, any order of arrival. */
 class FusionTest {
     private static final long[] SHARED = {1, 4, 6, 8, 11, 13};
-
-    private static float[] gaussian(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     private static SharedOutputs shared(String id, int dim, double uniformity, long seed) {
         PriorReport p = new PriorReport("random:convnet-s:" + seed, "random", "a".repeat(64),
@@ -60,10 +54,12 @@ class FusionTest {
         Fusion.Fused b;
         float[] first;
         try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
-            a = Fusion.fuse(people, shards(), SHARED, "ridge", s);
+            a = Fusion.fuse(Screening.screen(people), shards(), SHARED, "ridge", s);
             first = values(a.outputs());
             assertEquals(List.of("alice", "bob"), a.participantIds());
-            assertEquals(0, a.alignment().reference(), "alice is the most uniform");
+            Screening.Result judged = Screening.screen(people);
+            assertEquals(a.participantIds().indexOf(judged.verdicts().get(judged.reference()).participant()),
+                    a.alignment().reference(), "the reference is the screening's (the more uniform by its own measure)");
             assertArrayEquals(new long[] {0, 2, 3, 5, 6, 8, 9, 11, 12, 14}, a.raw().ids().get(0));
             float[] raw = values(a.raw().outputs().get(0));
             assertEquals(20f, raw[4], "alice's second row is sample 2's, from her second shard");
@@ -78,7 +74,7 @@ class FusionTest {
         List<ShardOutputs> reversed = new ArrayList<>(shards());
         Collections.reverse(reversed);
         try (Scratch s = Scratch.beside(tmp.resolve("b"))) {
-            b = Fusion.fuse(people, reversed, SHARED, "ridge", s);
+            b = Fusion.fuse(Screening.screen(people), reversed, SHARED, "ridge", s);
             assertArrayEquals(first, values(b.outputs()));
             assertArrayEquals(a.ids(), b.ids());
         }
@@ -89,65 +85,29 @@ class FusionTest {
         List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 3, -1.0, 2));
         try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
             List<ShardOutputs> overlap = List.of(shard("alice", 0, new long[] {0, 1, 2}, 4), shard("bob", 1, new long[] {2, 3}, 3));
-            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(people, overlap, SHARED, "ridge", s));
+            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), overlap, SHARED, "ridge", s));
             List<ShardOutputs> stranger = List.of(shard("carol", 0, new long[] {0, 1}, 4));
-            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(people, stranger, SHARED, "ridge", s));
+            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), stranger, SHARED, "ridge", s));
         }
-    }
-
-    /** Outputs on S of an honest prior: a linear view of the images' shared latent factors, plus a little noise. */
-    private static float[] view(double[][] latent, int dim, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int f = latent[0].length;
-        double[][] a = new double[f][dim];
-        for (double[] row : a) {
-            for (int j = 0; j < dim; j++) {
-                row[j] = r.nextGaussian();
-            }
-        }
-        float[] out = new float[latent.length * dim];
-        for (int i = 0; i < latent.length; i++) {
-            for (int j = 0; j < dim; j++) {
-                double v = 0.1 * r.nextGaussian();
-                for (int k = 0; k < f; k++) {
-                    v += latent[i][k] * a[k][j];
-                }
-                out[i * dim + j] = (float) v;
-            }
-        }
-        return out;
-    }
-
-    private static SharedOutputs outputs(String id, float[] values, int dim, double uniformity) {
-        PriorReport p = new PriorReport("random:convnet-s:" + id, "random", "a".repeat(64),
-                new ManifestProvenance.Input(1, 8, 8, List.of(0.5), List.of(0.25), "none"), dim, uniformity,
-                values.length / dim);
-        return new SharedOutputs(id, p, values, 0, 0);
     }
 
     @Test
-    void noiseConstantAndCopiedOutputsCannotBeTheReferenceHoweverUniform() {
+    void noiseConstantAndCopiedOutputsAreExcludedHoweverUniform() {
         int m = 150;
-        SplittableRandom r = new SplittableRandom(7);
-        double[][] latent = new double[m][6];
-        for (double[] row : latent) {
-            for (int k = 0; k < 6; k++) {
-                row[k] = r.nextGaussian();
-            }
-        }
-        float[] first = view(latent, 8, 1);
+        double[][] latent = SyntheticOutputs.latent(m, 6, 7);
+        float[] first = view(latent, 8, 1, 0.1);
         List<SharedOutputs> all = List.of(
                 outputs("honest-a", first, 8, -1.0),
-                outputs("honest-b", view(latent, 10, 2), 10, -0.9),
-                outputs("honest-c", view(latent, 12, 3), 12, -0.8),
+                outputs("honest-b", view(latent, 10, 2, 0.1), 10, -0.9),
+                outputs("honest-c", view(latent, 12, 3, 0.1), 12, -0.8),
                 outputs("noise", gaussian(m * 16, 4), 16, -3.5),
                 outputs("constant", new float[m * 8], 8, -4.0),
                 outputs("copy", first.clone(), 8, -1.0));
-        List<Agreement.Verdict> v = Agreement.judge(all);
-        assertEquals(List.of(true, true, true, false, false, false), v.stream().map(Agreement.Verdict::eligible).toList(),
+        List<Screening.Verdict> v = Screening.screen(all).verdicts();
+        assertEquals(List.of(true, true, true, false, false, false), v.stream().map(Screening.Verdict::trusted).toList(),
                 v.toString());
         assertTrue(v.get(0).bestR2() > 0.9, "honest views of the same latent predict each other: " + v.get(0));
-        assertTrue(v.get(3).bestR2() < Agreement.MIN_R2 && v.get(3).reason().contains("predicts"), v.get(3).reason());
+        assertTrue(v.get(3).bestR2() < Screening.MIN_R2 && v.get(3).reason().contains("predicted by 0"), v.get(3).reason());
         assertTrue(v.get(4).reason().contains("same for every image"), v.get(4).reason());
         assertTrue(v.get(5).reason().contains("copy of honest-a"), v.get(5).reason());
     }
@@ -159,23 +119,24 @@ class FusionTest {
         for (int i = 0; i < m; i++) {
             shared[i] = 1000 + i;
         }
-        SplittableRandom r = new SplittableRandom(11);
-        double[][] latent = new double[m][4];
-        for (double[] row : latent) {
-            for (int k = 0; k < 4; k++) {
-                row[k] = r.nextGaussian();
-            }
-        }
-        List<SharedOutputs> people = List.of(outputs("alice", view(latent, 4, 1), 4, -1.0),
-                outputs("bob", view(latent, 3, 2), 3, -0.9), outputs("carol", view(latent, 4, 3), 4, -0.8),
+        double[][] latent = SyntheticOutputs.latent(m, 4, 11);
+        List<SharedOutputs> people = List.of(outputs("alice", view(latent, 4, 1, 0.1), 4, -1.0),
+                outputs("bob", view(latent, 3, 2, 0.1), 3, -0.9), outputs("carol", view(latent, 4, 3, 0.1), 4, -0.8),
                 outputs("mallory", gaussian(m * 4, 9), 4, -3.9));
         List<ShardOutputs> shards = List.of(shard("alice", 0, new long[] {0, 4, 8}, 4), shard("bob", 1, new long[] {1, 5, 9}, 3),
                 shard("carol", 2, new long[] {2, 6, 10}, 4), shard("mallory", 3, new long[] {3, 7, 11}, 4));
         try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
-            Fusion.Fused f = Fusion.fuse(people, shards, shared, "ridge", s);
-            assertEquals(0, f.alignment().reference(), "alice, not the more uniform noise");
+            Screening.Result judged = Screening.screen(people);
+            assertTrue(judged.verdicts().get(3).uniformity() < judged.verdicts().get(0).uniformity(),
+                    "noise is the most uniform: " + judged.verdicts());
+            Fusion.Fused f = Fusion.fuse(judged, shards, shared, "ridge", s);
+            assertEquals(List.of("alice", "bob", "carol"), f.participantIds(), "mallory's rows are not fused");
+            String mostUniform = judged.verdicts().stream().filter(Screening.Verdict::trusted)
+                    .min((x, y) -> Double.compare(x.uniformity(), y.uniformity())).orElseThrow().participant();
+            assertEquals(mostUniform, f.participantIds().get(f.alignment().reference()), "the most uniform trusted one");
             assertEquals(1, f.notes().size(), f.notes().toString());
-            assertTrue(f.notes().get(0).startsWith("mallory"), f.notes().get(0));
+            assertTrue(f.notes().get(0).startsWith("mallory") && f.notes().get(0).contains("3 rows are not fused"),
+                    f.notes().get(0));
         }
     }
 

@@ -436,7 +436,8 @@ public final class PlatformService implements AutoCloseable {
                     command.add("(fused by coopt platform fuse with " + shards.size() + " of " + plan.participants()
                             + " shards)");
                 }
-                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(shared, shards, sharedIds,
+                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(
+                        ai.coopt.collab.Screening.screen(shared), shards, sharedIds,
                         config.align(), config.dim(), new ManifestProvenance.Source(config.data(), config.split(),
                                 config.count(), config.fingerprint(), config.skippedImages()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),

@@ -1,0 +1,384 @@
+package ai.coopt.collab;
+
+import ai.coopt.store.Rows;
+import ai.coopt.target.Matrix;
+import ai.coopt.target.RidgeAlignment;
+import ai.coopt.target.Uniformity;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Which participants' outputs are fused, and which one is the reference space. One participant that sends noise
+ * must not spoil the dataset for everyone: noise is the most uniform output there is, so uniformity alone would
+ * elect it the reference and map every honest participant into it. The same rules serve {@code coopt collab} and
+ * the networked platform; what they look at is only what a participant uploaded:
+ *
+ * <ol>
+ *   <li><b>Degenerate outputs on S</b> are excluded: the same row for every image, fewer than half the rows
+ *       distinct, or an exact copy of an earlier participant's outputs (it adds nothing).</li>
+ *   <li><b>Agreement</b> (with three or more healthy participants): a participant must be predicted by at least
+ *       {@code max(1, ⌊(h − 1) / 2⌋)} of the other h − 1 healthy ones, "predicted" meaning a 5-fold cross-validated
+ *       R² of at least {@value #MIN_R2} for a ridge map from the other's outputs on S to its own. Noise is predicted
+ *       by nobody; honest priors of the same images predict each other; a minority of colluders that predict only
+ *       each other fall short of the majority.</li>
+ *   <li><b>The reference</b> is the most uniform trusted participant, by a uniformity this class computes from the
+ *       uploaded outputs (a self-reported value is never used), among those whose best R² lies within
+ *       {@value #REFERENCE_MARGIN} of the trusted participants' median: mostly-noise outputs that others still
+ *       predict a little are very uniform, and must not become the space everyone is mapped into.</li>
+ *   <li><b>Alignment outliers</b> (with three or more trusted non-reference participants): a participant whose
+ *       ridge fit residual into the reference space on S exceeds {@code median + k · max(1.4826 · MAD, floor)} of all
+ *       of them, with k = {@value #OUTLIER_K} and floor {@value #MIN_SPREAD}, is excluded.</li>
+ * </ol>
+ *
+ * {@link #shardDisagreement} is the check between a participant's shard and its own outputs on S: both are random
+ * samples of the same images, so their statistics must agree within sampling error.
+ */
+public final class Screening {
+    /** The least cross-validated R² by which another participant must predict one. */
+    public static final double MIN_R2 = 0.05;
+    /** How many robust deviations above the median an alignment residual may lie. */
+    public static final double OUTLIER_K = 5;
+    /** The least spread assumed for alignment residuals, so that near-identical honest residuals flag nobody. */
+    public static final double MIN_SPREAD = 0.02;
+    /** How far below the trusted participants' median agreement (best R²) a reference candidate may lie. */
+    public static final double REFERENCE_MARGIN = 0.25;
+    private static final int FOLDS = 5;
+    /** Rows of S the agreement is computed on (the first ones; S is a seeded random subset). */
+    private static final int MAX_ROWS = 300;
+
+    /**
+     * The judgement on one participant.
+     *
+     * @param uniformity computed here from its outputs on S (lower = more uniform)
+     * @param bestR2 the best cross-validated R² by which another participant predicts it (NaN when not computed)
+     * @param predictedBy how many other participants predict it (-1 when not computed)
+     * @param residual its ridge fit residual into the reference space on S (NaN when not computed)
+     */
+    public record Verdict(String participant, String prior, boolean trusted, String reason, double uniformity,
+                          double bestR2, int predictedBy, double residual) {}
+
+    /**
+     * The judgement on all participants.
+     *
+     * @param outputs the outputs as given, with the computed uniformity in place of the reported one
+     * @param reference index (into {@code outputs}) of the most uniform trusted participant, -1 when none is trusted
+     * @param residualThreshold the outlier threshold on alignment residuals, NaN when too few to judge
+     */
+    public record Result(List<SharedOutputs> outputs, List<Verdict> verdicts, int reference, double residualMedian,
+                         double residualThreshold) {
+        /** The verdicts of participants left out, in input order. */
+        public List<Verdict> excluded() {
+            return verdicts.stream().filter(v -> !v.trusted()).toList();
+        }
+
+        public boolean trusted(String participant) {
+            return verdicts.stream().anyMatch(v -> v.participant().equals(participant) && v.trusted());
+        }
+
+        /** "p-1 (random:convnet-s): reason", one line per excluded participant. */
+        public List<String> reasons() {
+            return excluded().stream().map(v -> v.participant() + " (" + v.prior() + ") is excluded: " + v.reason()).toList();
+        }
+    }
+
+    private Screening() {}
+
+    /** Judges every participant's outputs on S (all the same rows of S, in the same order). */
+    public static Result screen(List<SharedOutputs> given) {
+        return screen(given, Map.of());
+    }
+
+    /**
+     * Judges every participant's outputs on S; the participants in {@code excluded} (id → reason, e.g. a shard that
+     * failed its audit) are excluded before anything else: they take no part in the agreement and cannot be the
+     * reference.
+     */
+    public static Result screen(List<SharedOutputs> given, Map<String, String> excluded) {
+        int k = given.size();
+        List<SharedOutputs> outputs = new ArrayList<>();
+        double[] uniformity = new double[k];
+        for (int i = 0; i < k; i++) {
+            SharedOutputs s = given.get(i);
+            if (i > 0 && s.count() != given.get(0).count()) {
+                throw new IllegalArgumentException(s.participant() + " sent " + s.count() + " rows on S, not "
+                        + given.get(0).count());
+            }
+            uniformity[i] = s.count() >= 2 ? Uniformity.value(s.values(), s.count(), s.dim(), Uniformity.DEFAULT_T) : 0;
+            PriorReport p = s.prior();
+            outputs.add(new SharedOutputs(s.participant(), new PriorReport(p.prior(), p.kind(), p.weightsSha256(), p.input(),
+                    p.outputDim(), uniformity[i], s.count()), s.values(), s.seconds(), s.uniformitySeconds()));
+        }
+        String[] reasons = new String[k];
+        for (int i = 0; i < k; i++) {
+            reasons[i] = excluded.containsKey(given.get(i).participant()) ? excluded.get(given.get(i).participant())
+                    : degenerate(outputs, i);
+        }
+        double[] best = new double[k];
+        int[] predictedBy = new int[k];
+        Arrays.fill(best, Double.NaN);
+        Arrays.fill(predictedBy, -1);
+        List<Integer> healthy = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            if (reasons[i] == null) {
+                healthy.add(i);
+            }
+        }
+        int m = k == 0 ? 0 : Math.min(MAX_ROWS, outputs.get(0).count());
+        int h = healthy.size();
+        if (h >= 3 && m >= 2 * FOLDS) {
+            int need = Math.max(1, (h - 1) / 2);
+            for (int i : healthy) {
+                double top = Double.NEGATIVE_INFINITY;
+                int count = 0;
+                for (int j : healthy) {
+                    if (j == i) {
+                        continue;
+                    }
+                    double r2 = crossValidatedR2(outputs.get(j), outputs.get(i), m);
+                    top = Math.max(top, r2);
+                    count += r2 >= MIN_R2 ? 1 : 0;
+                }
+                best[i] = top;
+                predictedBy[i] = count;
+                if (count < need) {
+                    reasons[i] = String.format(Locale.ROOT, "its outputs on S are predicted by %d of the %d other "
+                            + "participants, fewer than the %d required (best cross-validated R² %.3f, at least %.2f "
+                            + "counts): noise, or a prior unrelated to the data", count, h - 1, need, top, MIN_R2);
+                }
+            }
+        }
+        // reference candidates: trusted, and predicted about as well as the trusted participants typically are
+        List<Double> agreement = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            if (reasons[i] == null && !Double.isNaN(best[i])) {
+                agreement.add(best[i]);
+            }
+        }
+        double floor = agreement.isEmpty() ? Double.NEGATIVE_INFINITY : median(agreement) - REFERENCE_MARGIN;
+        int reference = -1;
+        for (int i = 0; i < k; i++) {
+            boolean candidate = reasons[i] == null && (Double.isNaN(best[i]) || best[i] >= floor);
+            if (candidate && (reference < 0 || uniformity[i] < uniformity[reference])) {
+                reference = i;
+            }
+        }
+        double[] residual = new double[k];
+        Arrays.fill(residual, Double.NaN);
+        double median = Double.NaN;
+        double threshold = Double.NaN;
+        if (reference >= 0) {
+            Matrix ref = matrix(outputs.get(reference));
+            List<Double> values = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                if (reasons[i] == null && i != reference) {
+                    residual[i] = RidgeAlignment.fit(matrix(outputs.get(i)), ref).relativeResidual();
+                    values.add(residual[i]);
+                }
+            }
+            if (values.size() >= 3) {
+                median = median(values);
+                double med = median;
+                double mad = median(values.stream().map(v -> Math.abs(v - med)).toList());
+                threshold = median + OUTLIER_K * Math.max(1.4826 * mad, MIN_SPREAD);
+                for (int i = 0; i < k; i++) {
+                    if (reasons[i] == null && i != reference && residual[i] > threshold) {
+                        reasons[i] = String.format(Locale.ROOT, "its alignment residual on S (%.3f) is an outlier: above"
+                                + " median %.3f + %.0f × max(1.4826 × MAD, %.2f) = %.3f", residual[i], median,
+                                OUTLIER_K, MIN_SPREAD, threshold);
+                    }
+                }
+            }
+        }
+        List<Verdict> verdicts = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            verdicts.add(new Verdict(outputs.get(i).participant(), outputs.get(i).prior().prior(), reasons[i] == null,
+                    reasons[i], uniformity[i], best[i], predictedBy[i], i == reference ? 0 : residual[i]));
+        }
+        return new Result(List.copyOf(outputs), List.copyOf(verdicts), reference, median, threshold);
+    }
+
+    /**
+     * Why a participant's rows of one shard disagree with its own outputs on S beyond sampling error, or empty. Both
+     * are random samples of the same images, so the centroid and the total variance must agree: the squared centroid
+     * shift over the total variance of S must stay below {@code max(0.05, 25 · (1/m + 1/n))} (its expectation is
+     * 1/m + 1/n), and the log of the ratio of total variances within {@code max(0.5, 6 · sqrt(2/m + 2/n))}. Scaled,
+     * shifted or replaced rows fail; a shard that is honest but small passes. Reads the rows once, a block at a time.
+     */
+    public static Optional<String> shardDisagreement(SharedOutputs shared, Rows rows) {
+        int d = shared.dim();
+        int m = shared.count();
+        int n = rows.count();
+        if (rows.dim() != d) {
+            return Optional.of("its shard rows are " + rows.dim() + " wide and its outputs on S " + d);
+        }
+        if (m < 2 || n < 2) {
+            return Optional.empty();
+        }
+        double[] meanS = new double[d];
+        float[] v = shared.values();
+        for (int r = 0; r < m; r++) {
+            for (int c = 0; c < d; c++) {
+                meanS[c] += v[r * d + c];
+            }
+        }
+        double varS = 0;
+        for (int c = 0; c < d; c++) {
+            meanS[c] /= m;
+        }
+        for (int r = 0; r < m; r++) {
+            for (int c = 0; c < d; c++) {
+                double x = v[r * d + c] - meanS[c];
+                varS += x * x;
+            }
+        }
+        varS /= m - 1;
+        // shard sums around S's mean (shifted sums keep precision): Σ(x − μ_S) and Σ(x − μ_S)² per column
+        double[] sum = new double[d];
+        double[] squares = new double[d];
+        rows.forEachBlock(Rows.blockRows(d), (first, count, values) -> {
+            for (int r = 0; r < count; r++) {
+                for (int c = 0; c < d; c++) {
+                    double x = values[r * d + c] - meanS[c];
+                    sum[c] += x;
+                    squares[c] += x * x;
+                }
+            }
+        });
+        double shift = 0;
+        double varX = 0;
+        for (int c = 0; c < d; c++) {
+            double delta = sum[c] / n;
+            shift += delta * delta;
+            varX += (squares[c] - n * delta * delta) / (n - 1);
+        }
+        if (varS <= 0) {
+            return varX <= 0 ? Optional.empty() : Optional.of("its outputs on S are constant but its shard's are not");
+        }
+        double relativeShift = shift / varS;
+        double shiftLimit = Math.max(0.05, 25 * (1.0 / m + 1.0 / n));
+        if (relativeShift > shiftLimit) {
+            return Optional.of(String.format(Locale.ROOT, "its shard's mean output lies %.3f total variances from its "
+                    + "mean on S (sampling allows %.3f)", relativeShift, shiftLimit));
+        }
+        double logRatio = varX <= 0 ? Double.NEGATIVE_INFINITY : Math.log(varX / varS);
+        double ratioLimit = Math.max(0.5, 6 * Math.sqrt(2.0 / m + 2.0 / n));
+        if (!(Math.abs(logRatio) <= ratioLimit)) {
+            return Optional.of(String.format(Locale.ROOT, "its shard's outputs vary %.3g times as much as its outputs on S"
+                    + " (sampling allows %.3g to %.3g)", varX / varS, Math.exp(-ratioLimit), Math.exp(ratioLimit)));
+        }
+        return Optional.empty();
+    }
+
+    private static Matrix matrix(SharedOutputs s) {
+        return new Matrix(s.values(), s.count(), s.dim());
+    }
+
+    private static double median(List<Double> values) {
+        double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** Why participant i's outputs on S are degenerate, or null. */
+    private static String degenerate(List<SharedOutputs> outputs, int i) {
+        SharedOutputs s = outputs.get(i);
+        int n = s.count();
+        int d = s.dim();
+        float[] v = s.values();
+        double spread = 0;
+        double size = 0;
+        for (int c = 0; c < d; c++) {
+            double mean = 0;
+            for (int r = 0; r < n; r++) {
+                mean += v[r * d + c];
+            }
+            mean /= n;
+            for (int r = 0; r < n; r++) {
+                double x = v[r * d + c];
+                spread += (x - mean) * (x - mean);
+                size += x * x;
+            }
+        }
+        if (spread <= 1e-10 * Math.max(size, 1e-30)) {
+            return "its outputs on S are the same for every image";
+        }
+        Set<Integer> distinct = new HashSet<>();
+        for (int r = 0; r < n; r++) {
+            distinct.add(Arrays.hashCode(Arrays.copyOfRange(v, r * d, (r + 1) * d)));
+        }
+        if (distinct.size() < 0.5 * n) {
+            return String.format(Locale.ROOT, "only %d of its %d outputs on S are distinct", distinct.size(), n);
+        }
+        for (int j = 0; j < i; j++) {
+            SharedOutputs o = outputs.get(j);
+            if (o.dim() == d && Arrays.equals(o.values(), v)) {
+                return "its outputs on S are a copy of " + o.participant() + "'s (it adds nothing)";
+            }
+        }
+        return null;
+    }
+
+    /** R² of predicting {@code target}'s first m rows from {@code source}'s by ridge, over {@value #FOLDS} folds. */
+    private static double crossValidatedR2(SharedOutputs source, SharedOutputs target, int m) {
+        int p = source.dim();
+        int q = target.dim();
+        double sse = 0;
+        double sst = 0;
+        for (int f = 0; f < FOLDS; f++) {
+            int test = 0;
+            for (int r = 0; r < m; r++) {
+                test += r % FOLDS == f ? 1 : 0;
+            }
+            int train = m - test;
+            float[] xs = new float[train * p];
+            float[] ys = new float[train * q];
+            float[] xt = new float[test * p];
+            float[] yt = new float[test * q];
+            int a = 0;
+            int b = 0;
+            for (int r = 0; r < m; r++) {
+                if (r % FOLDS == f) {
+                    System.arraycopy(source.values(), r * p, xt, b * p, p);
+                    System.arraycopy(target.values(), r * q, yt, b * q, q);
+                    b++;
+                } else {
+                    System.arraycopy(source.values(), r * p, xs, a * p, p);
+                    System.arraycopy(target.values(), r * q, ys, a * q, q);
+                    a++;
+                }
+            }
+            double[] mean = new double[q];
+            for (int r = 0; r < train; r++) {
+                for (int c = 0; c < q; c++) {
+                    mean[c] += ys[r * q + c];
+                }
+            }
+            for (int c = 0; c < q; c++) {
+                mean[c] /= train;
+            }
+            float[] predicted;
+            try {
+                predicted = RidgeAlignment.fit(new Matrix(xs, train, p), new Matrix(ys, train, q))
+                        .apply(new Matrix(xt, test, p)).values();
+            } catch (IllegalArgumentException e) {
+                return Double.NEGATIVE_INFINITY; // a source that is constant on these rows predicts nothing
+            }
+            for (int r = 0; r < test; r++) {
+                for (int c = 0; c < q; c++) {
+                    double y = yt[r * q + c];
+                    double e = y - predicted[r * q + c];
+                    sse += e * e;
+                    sst += (y - mean[c]) * (y - mean[c]);
+                }
+            }
+        }
+        return sst > 0 ? 1 - sse / sst : Double.NEGATIVE_INFINITY;
+    }
+}

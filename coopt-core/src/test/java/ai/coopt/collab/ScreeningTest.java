@@ -1,0 +1,128 @@
+package ai.coopt.collab;
+
+import ai.coopt.target.Matrix;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static ai.coopt.collab.SyntheticOutputs.gaussian;
+import static ai.coopt.collab.SyntheticOutputs.latent;
+import static ai.coopt.collab.SyntheticOutputs.outputs;
+import static ai.coopt.collab.SyntheticOutputs.view;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Who is fused: agreement by a majority, computed uniformity, residual outliers, and a shard against its own S. */
+class ScreeningTest {
+    @Test
+    void aMinorityOfCollidersThatPredictOnlyEachOtherIsExcluded() {
+        int m = 200;
+        double[][] z = latent(m, 6, 1);
+        float[] noise = gaussian(m * 8, 99);
+        float[] colluder = new float[noise.length];
+        for (int i = 0; i < noise.length; i++) {
+            colluder[i] = 2 * noise[i] + 0.01f; // the same noise, rescaled: they predict each other perfectly
+        }
+        List<SharedOutputs> all = List.of(outputs("h1", view(z, 8, 2, 0.1), 8, -1), outputs("h2", view(z, 10, 3, 0.1), 10, -1),
+                outputs("h3", view(z, 8, 4, 0.1), 8, -1), outputs("c1", noise, 8, -4), outputs("c2", colluder, 8, -4));
+        Screening.Result r = Screening.screen(all);
+        assertEquals(List.of(true, true, true, false, false), r.verdicts().stream().map(Screening.Verdict::trusted).toList(),
+                r.verdicts().toString());
+        assertTrue(r.verdicts().get(3).reason().contains("predicted by 1 of the 4"), r.verdicts().get(3).reason());
+        assertTrue(r.reference() < 3, "the reference is an honest participant");
+    }
+
+    @Test
+    void uniformityIsComputedFromTheOutputsNeverTakenFromTheReport() {
+        int m = 120;
+        double[][] z = latent(m, 4, 5);
+        List<SharedOutputs> all = List.of(outputs("a", view(z, 6, 6, 0.1), 6, -100), outputs("b", view(z, 6, 7, 0.1), 6, 0));
+        Screening.Result r = Screening.screen(all);
+        for (int i = 0; i < 2; i++) {
+            SharedOutputs s = all.get(i);
+            double own = ai.coopt.target.Uniformity.value(s.values(), s.count(), s.dim(), ai.coopt.target.Uniformity.DEFAULT_T);
+            assertEquals(own, r.verdicts().get(i).uniformity(), 0);
+            assertEquals(own, r.outputs().get(i).prior().uniformity(), 0, "the manifest gets the computed value");
+        }
+    }
+
+    @Test
+    void aParticipantWhoseAlignmentResidualIsARobustOutlierIsExcluded() {
+        int m = 300;
+        double[][] z = latent(m, 6, 11);
+        List<SharedOutputs> all = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            all.add(outputs("h" + i, view(z, 8, 20 + i, 0.1), 8, 0));
+        }
+        // mostly noise: still predicted by the others (R² ≈ 0.1), but it fits the reference far worse than anyone
+        float[] half = view(z, 8, 40, 3.0);
+        all.add(outputs("noisy", half, 8, 0));
+        Screening.Result r = Screening.screen(all);
+        Screening.Verdict noisy = r.verdicts().get(5);
+        assertFalse(noisy.trusted(), r.verdicts().toString());
+        assertTrue(noisy.reason().contains("outlier") || noisy.reason().contains("predicted by"), noisy.reason());
+        for (int i = 0; i < 5; i++) {
+            assertTrue(r.verdicts().get(i).trusted(), r.verdicts().get(i).toString());
+        }
+    }
+
+    @Test
+    void honestParticipantsWithUnequalFitsAreNotOutliers() {
+        int m = 300;
+        double[][] z = latent(m, 6, 12);
+        List<SharedOutputs> all = new ArrayList<>();
+        double[] noise = {0.05, 0.3, 0.5, 0.8, 1.0, 0.2};
+        for (int i = 0; i < noise.length; i++) {
+            all.add(outputs("h" + i, view(z, 6 + i, 30 + i, noise[i]), 6 + i, 0));
+        }
+        Screening.Result r = Screening.screen(all);
+        assertTrue(r.excluded().isEmpty(), r.verdicts().toString());
+        assertTrue(Double.isFinite(r.residualThreshold()), "enough participants to judge residuals");
+    }
+
+    @Test
+    void aParticipantExcludedForItsShardTakesNoPartAndCannotBeTheReference() {
+        int m = 100;
+        double[][] z = latent(m, 4, 13);
+        List<SharedOutputs> all = List.of(outputs("a", view(z, 6, 1, 0.1), 6, 0), outputs("b", view(z, 6, 2, 0.1), 6, 0),
+                outputs("c", view(z, 6, 3, 0.1), 6, 0));
+        Screening.Result r = Screening.screen(all, Map.of("a", "shard 0: scaled"));
+        assertFalse(r.verdicts().get(0).trusted());
+        assertEquals("shard 0: scaled", r.verdicts().get(0).reason());
+        assertTrue(r.reference() == 1 || r.reference() == 2);
+        assertTrue(r.reasons().get(0).startsWith("a (prior-of-a) is excluded: shard 0"), r.reasons().toString());
+    }
+
+    @Test
+    void aShardMustAgreeWithItsOwnOutputsOnS() {
+        int m = 200;
+        int n = 2000;
+        double[][] all = latent(m + n, 5, 21);
+        double[][] s = java.util.Arrays.copyOfRange(all, 0, m);
+        double[][] x = java.util.Arrays.copyOfRange(all, m, m + n);
+        int d = 12;
+        SharedOutputs shared = outputs("p", view(s, d, 3, 0.1), d, 0);
+        float[] honest = view(x, d, 3, 0.1);
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(honest, n, d)).isEmpty(), "an honest shard passes");
+        // a small honest shard passes too: sampling error grows, so does the allowance
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(java.util.Arrays.copyOf(honest, 5 * d), 5, d)).isEmpty());
+
+        float[] scaled = honest.clone();
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] *= 2;
+        }
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(scaled, n, d)).orElse("").contains("vary"));
+        float[] shifted = honest.clone();
+        for (int i = 0; i < shifted.length; i++) {
+            shifted[i] += 1.5f;
+        }
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(shifted, n, d)).orElse("").contains("mean output"));
+        float[] constant = new float[n * d];
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(constant, n, d)).isPresent());
+        float[] noise = gaussian(n * d, 5);
+        assertTrue(Screening.shardDisagreement(shared, new Matrix(noise, n, d)).isPresent(), "noise of another scale");
+    }
+}
