@@ -133,6 +133,22 @@ public final class InProcessPlatform implements Platform {
         }
     }
 
+    /** In process every participant is the platform's own code: nothing to audit (its shards are still screened). */
+    @Override
+    public List<Audit> audits(String participant) {
+        return List.of();
+    }
+
+    @Override
+    public ImageSet auditImages(String participant, Audit audit) {
+        throw new IllegalStateException("the in-process platform audits nobody");
+    }
+
+    @Override
+    public void answerAudit(String participant, Audit audit, float[] outputs, int dim) {
+        throw new IllegalStateException("the in-process platform audits nobody");
+    }
+
     private void check(String participant, Lease.Granted lease) {
         if (!participant.equals(holders[lease.shard()]) || !lease.token().equals(tokens.get(lease.shard()))) {
             throw new IllegalStateException(participant + " does not hold shard " + lease.shard());

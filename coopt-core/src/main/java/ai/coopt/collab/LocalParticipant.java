@@ -76,6 +76,11 @@ public final class LocalParticipant implements Participant {
     }
 
     @Override
+    public float[] embedImages(ImageSet images) {
+        return embedder.embed(prior, images, id + " (" + prior.spec() + ") audit", ProgressListener.NONE).values();
+    }
+
+    @Override
     public void close() {
         prior.close();
     }

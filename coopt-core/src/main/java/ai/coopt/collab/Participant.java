@@ -17,6 +17,9 @@ public interface Participant extends AutoCloseable {
     /** Runs the prior over one leased shard. */
     ShardOutputs embedShard(int shard, ImageSet images, long[] ids);
 
+    /** Runs the prior over a few images (an audit's): {@code images.count()} rows of the prior's width, row-major. */
+    float[] embedImages(ImageSet images);
+
     @Override
     void close();
 }

@@ -11,13 +11,14 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * One participant's side of a round, written against {@link Platform} and {@link Participant} only: send the
  * outputs on S unless the platform has them, then lease a shard, embed it, upload it, until the platform says every
- * shard is accepted or {@code maxShards} were done. While a shard is embedded its lease is renewed in the
+ * shard is accepted or {@code maxShards} were done, answering the platform's audits after each upload, while it waits
+ * and before it leaves. While a shard is embedded its lease is renewed in the
  * background at a third of its remaining time.
  */
 public final class ParticipantLoop {
     /** What this participant did. */
     public record Summary(String participant, int shards, long images, double seconds, double sharedSeconds,
-                          double uniformitySeconds) {}
+                          double uniformitySeconds, int audits) {}
 
     /** How the loop waits while others hold the remaining shards; tests and the CLI pass their own. */
     public interface Waiter {
@@ -39,6 +40,7 @@ public final class ParticipantLoop {
         }
         int shards = 0;
         long images = 0;
+        int audits = 0;
         ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "coopt-lease-renewal");
             t.setDaemon(true);
@@ -51,6 +53,7 @@ public final class ParticipantLoop {
                     break;
                 }
                 if (lease instanceof Lease.Wait w) {
+                    audits += answerAudits(platform, participant);
                     try {
                         waiter.sleep(Math.max(1, w.millis()));
                     } catch (InterruptedException e) {
@@ -74,12 +77,26 @@ public final class ParticipantLoop {
                 platform.upload(held.get(), out);
                 shards++;
                 images += granted.ids().length;
+                audits += answerAudits(platform, participant);
             }
+            audits += answerAudits(platform, participant);
         } finally {
             renewals.shutdownNow();
         }
         return new Summary(participant.id(), shards, images, (System.nanoTime() - t0) / 1e9, sharedSeconds,
-                uniformitySeconds);
+                uniformitySeconds, audits);
+    }
+
+    /** Answers every audit the platform holds for this participant; returns how many. */
+    private static int answerAudits(Platform platform, Participant participant) {
+        int answered = 0;
+        for (Audit audit : platform.audits(participant.id())) {
+            ImageSet images = platform.auditImages(participant.id(), audit);
+            float[] outputs = participant.embedImages(images);
+            platform.answerAudit(participant.id(), audit, outputs, outputs.length / Math.max(1, images.count()));
+            answered++;
+        }
+        return answered;
     }
 
     /** Renews at a third of the time left, again after each renewal; nothing for a lease that never expires. */

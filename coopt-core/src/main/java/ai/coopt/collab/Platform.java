@@ -2,10 +2,12 @@ package ai.coopt.collab;
 
 import ai.coopt.data.ImageSet;
 
+import java.util.List;
+
 /**
  * The open data platform of CoOpt: it splits the data into shards and a shared subset S (phase 1), leases shards to
  * participants, and collects and checks what they upload (phase 4); fusion (phases 3 and 5) runs over what it
- * accepted. The in-process platform and the networked service's client implement the same interface, and one
+ * accepted, and may audit what it accepted. The in-process platform and the networked service's client implement the same interface, and one
  * {@link ParticipantLoop} drives a participant against either.
  */
 public interface Platform {
@@ -32,4 +34,13 @@ public interface Platform {
 
     /** Phase 4 for a shard: checked (shape, ids, finite values), then accepted exactly once. */
     void upload(Lease.Granted lease, ShardOutputs outputs);
+
+    /** The audits this participant has yet to answer, oldest first (a platform that audits nobody returns none). */
+    List<Audit> audits(String participant);
+
+    /** The images of an audit, in the order the answer must follow. */
+    ImageSet auditImages(String participant, Audit audit);
+
+    /** Answers an audit with the prior's outputs on its images ({@code audit.rows()} rows of {@code dim}). */
+    void answerAudit(String participant, Audit audit, float[] outputs, int dim);
 }

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * and a few coordinates (purpose, epoch, position), so every random stream is reproducible and
  * independent of thread scheduling.
  */
-final class Randomness {
+public final class Randomness {
     /** Purpose tags: keep the streams for different uses apart even for equal coordinates. */
     static final long SHUFFLE = 0x53485546464c45L;
     static final long SUBSET = 0x535542534554L;
@@ -28,7 +28,7 @@ final class Randomness {
     }
 
     /** The first m entries of a Fisher–Yates shuffle of 0..n-1: a random m-subset in random order. */
-    static int[] permutationPrefix(int n, int m, SplittableRandom rng) {
+    public static int[] permutationPrefix(int n, int m, java.util.random.RandomGenerator rng) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) {
             a[i] = i;

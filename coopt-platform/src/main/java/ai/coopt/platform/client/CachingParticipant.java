@@ -67,6 +67,11 @@ public final class CachingParticipant implements Participant {
     }
 
     @Override
+    public float[] embedImages(ImageSet images) {
+        return inner.embedImages(images);
+    }
+
+    @Override
     public void close() {
         open.forEach(Uploads.Opened::close);
         inner.close();

@@ -1,6 +1,7 @@
 package ai.coopt.platform.client;
 
 import ai.coopt.UserException;
+import ai.coopt.collab.Audit;
 import ai.coopt.collab.Lease;
 import ai.coopt.collab.Platform;
 import ai.coopt.collab.RoundInfo;
@@ -16,7 +17,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -34,6 +37,7 @@ public final class RemotePlatform implements Platform {
     private final RoundInfo round;
     private final String sharedSha256;
     private final Map<Integer, String> shardSha = new HashMap<>();
+    private final Map<Long, String> auditSha = new HashMap<>();
 
     /**
      * @param local the participant's own copy of the platform's data (same spec, split, limit, image size), or null
@@ -170,5 +174,52 @@ public final class RemotePlatform implements Platform {
         }
         AtomicFiles.deleteQuietly(file);
         AtomicFiles.deleteQuietly(imagesFile(lease.shard()));
+    }
+
+    @Override
+    public List<Audit> audits(String participant) {
+        List<Audit> out = new ArrayList<>();
+        for (JsonNode a : client.post("/v1/audits", Map.of()).path("audits")) {
+            long id = a.path("id").asLong();
+            auditSha.put(id, a.path("sha256").asText());
+            out.add(new Audit(id, a.path("rows").asInt(), a.path("deadline").asLong()));
+        }
+        return out;
+    }
+
+    @Override
+    public ImageSet auditImages(String participant, Audit audit) {
+        Path file = work.resolve("audit-" + audit.id() + ".images.safetensors");
+        String sha = auditSha.get(audit.id());
+        if (sha == null) {
+            throw new IllegalStateException("audit " + audit.id() + " was not listed by the platform");
+        }
+        client.download("/v1/audits/" + audit.id() + "/images", file, sha, true);
+        return PackedImages.openFile(file, sha, positions(audit.rows()), "audit " + audit.id() + " of the platform");
+    }
+
+    /** Sends the audit's answer; the platform says at once whether it passed (a failure quarantines us: exit 2). */
+    @Override
+    public void answerAudit(String participant, Audit audit, float[] outputs, int dim) {
+        Path file = work.resolve("audit-" + audit.id() + ".outputs.safetensors");
+        Uploads.write(file, positions(audit.rows()), new Matrix(outputs, audit.rows(), dim), Map.of());
+        try {
+            client.upload("/v1/audits/" + audit.id(), file);
+        } catch (PlatformClient.Refusal e) {
+            if (e.status() != 409) { // 409: answered already (a retry after a lost reply)
+                throw new UserException("the platform's audit of shard outputs failed: " + e.getMessage());
+            }
+        } finally {
+            AtomicFiles.deleteQuietly(file);
+            AtomicFiles.deleteQuietly(work.resolve("audit-" + audit.id() + ".images.safetensors"));
+        }
+    }
+
+    private static long[] positions(int rows) {
+        long[] p = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            p[i] = i;
+        }
+        return p;
     }
 }

@@ -12,6 +12,13 @@ public enum EventKind {
     UPLOAD_ACCEPTED,
     UPLOAD_REFUSED,
     SHARED_ACCEPTED,
+    /** an accepted shard upload's audit was asked for (detail: how many rows) */
+    AUDIT_REQUESTED,
+    AUDIT_PASSED,
+    /** detail: why */
+    AUDIT_FAILED,
+    /** detail: why; its accepted uploads were withdrawn and its shards are open again */
+    PARTICIPANT_QUARANTINED,
     FUSION_STARTED,
     FUSION_FINISHED,
     FUSION_FAILED

@@ -3,6 +3,7 @@ package ai.coopt.platform.db;
 import ai.coopt.UserException;
 import ai.coopt.platform.auth.Ed25519Keys;
 import ai.coopt.platform.auth.Sha256;
+import ai.coopt.store.Json;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -43,6 +44,9 @@ public final class PlatformStore {
     private static final int MAX_TOKEN_LENGTH = 128;
     private static final int MAX_LEASE_ID_LENGTH = 128;
     private static final int MAX_REASON_LENGTH = 2000;
+
+    /** How long a participant is asked to wait while the round settles (audits, screening) before fusion. */
+    static final long SETTLING_WAIT_MILLIS = 1000;
 
     private final Database db;
     private final SecureRandom random = new SecureRandom();
@@ -236,7 +240,7 @@ public final class PlatformStore {
     }
 
     private static List<Participant> participants(Connection c) throws SQLException {
-        return query(c, "SELECT id, name, public_key, enrolled_at FROM participants ORDER BY enrolled_at, id",
+        return query(c, "SELECT " + PARTICIPANT_COLUMNS + " FROM participants ORDER BY enrolled_at, id",
                 PlatformStore::participantRow);
     }
 
@@ -245,12 +249,15 @@ public final class PlatformStore {
         if (id == null || id.length() > 64) {
             return Optional.empty();
         }
-        return transaction(c -> one(query(c, "SELECT id, name, public_key, enrolled_at FROM participants WHERE id = ?",
+        return transaction(c -> one(query(c, "SELECT " + PARTICIPANT_COLUMNS + " FROM participants WHERE id = ?",
                 PlatformStore::participantRow, id)));
     }
 
+    private static final String PARTICIPANT_COLUMNS = "id, name, public_key, enrolled_at, quarantined_at, quarantine_reason";
+
     private static Participant participantRow(ResultSet rs) throws SQLException {
-        return new Participant(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4));
+        return new Participant(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), nullableLong(rs, 5),
+                rs.getString(6));
     }
 
     private static void requireParticipant(Connection c, String participantId) throws SQLException {
@@ -292,7 +299,17 @@ public final class PlatformStore {
             if (free.isEmpty()) {
                 Optional<Long> until = one(query(c, "SELECT MIN(lease_expires) FROM shards WHERE round_id = ? AND state = 'leased'",
                         rs -> nullableLong(rs, 1), round)).filter(v -> v != null);
-                return until.<LeaseResult>map(LeaseResult.Wait::new).orElseGet(LeaseResult.Done::new);
+                if (until.isPresent()) {
+                    return new LeaseResult.Wait(until.get());
+                }
+                // every shard is accepted: the round is done once no audit is pending and fusion has begun (or
+                // failed); until then a quarantine may still open shards again
+                boolean pending = !query(c, "SELECT id FROM audits WHERE round_id = ? AND state = 'pending' LIMIT 1",
+                        rs -> rs.getLong(1), round).isEmpty();
+                if (pending || fusion(c, round).state() == FusionState.WAITING) {
+                    return new LeaseResult.Wait(now + SETTLING_WAIT_MILLIS);
+                }
+                return new LeaseResult.Done();
             }
             Free chosen = free.stream().filter(f -> preferredShard != null && f.shard() == preferredShard)
                     .findFirst().orElse(free.get(0));
@@ -415,6 +432,17 @@ public final class PlatformStore {
      */
     public UploadResult acceptShardUpload(String participantId, int shard, String leaseId, String file, String sha256,
                                           long bytes, int rows, int dim, long now) {
+        return acceptShardUpload(participantId, shard, leaseId, file, sha256, bytes, rows, dim, now, null, 0);
+    }
+
+    /**
+     * As above, and when {@code auditSample} is not null the upload's audit (pending until {@code auditDeadline}) is
+     * created in the same transaction, so that no accepted upload is ever without its audit. A quarantined
+     * participant's upload is refused.
+     */
+    public UploadResult acceptShardUpload(String participantId, int shard, String leaseId, String file, String sha256,
+                                          long bytes, int rows, int dim, long now, long[] auditSample,
+                                          long auditDeadline) {
         checkSha256(sha256);
         if (file == null || bytes < 0 || rows <= 0 || dim <= 0) {
             throw new IllegalArgumentException("an upload needs a file, bytes >= 0, rows > 0 and dim > 0");
@@ -433,6 +461,9 @@ public final class PlatformStore {
             Optional<String> refusal = accepted.isPresent()
                     ? Optional.of("shard " + shard + " is already accepted from another upload")
                     : leaseRefusal(c, round, participantId, shard, leaseId);
+            if (refusal.isEmpty()) {
+                refusal = quarantine(c, participantId).map(r -> "you are quarantined: " + r);
+            }
             if (refusal.isPresent()) {
                 Integer knownShard = query(c, "SELECT shard FROM shards WHERE round_id = ? AND shard = ?", rs -> rs.getInt(1), round, shard)
                         .isEmpty() ? null : shard;
@@ -449,6 +480,12 @@ public final class PlatformStore {
                 throw new IllegalStateException("shard " + shard + " changed inside a transaction");
             }
             event(c, round, now, EventKind.UPLOAD_ACCEPTED, participantId, shard, id, null);
+            if (auditSample != null) {
+                update(c, "INSERT INTO audits (round_id, upload_id, participant_id, shard, sample_json, state, created_at,"
+                        + " deadline) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", round, id, participantId, shard,
+                        idsJson(auditSample), now, auditDeadline);
+                event(c, round, now, EventKind.AUDIT_REQUESTED, participantId, shard, id, auditSample.length + " rows");
+            }
             return (UploadResult) new UploadResult.Accepted(id);
         });
     }
@@ -472,10 +509,7 @@ public final class PlatformStore {
 
     private static long insertRefused(Connection c, int round, String participantId, Integer shard, String reason,
                                       String sha256, long bytes, long now) throws SQLException {
-        String line = reason.replaceAll("[\\r\\n]+", " ");
-        if (line.length() > MAX_REASON_LENGTH) {
-            line = line.substring(0, MAX_REASON_LENGTH);
-        }
+        String line = oneLine(reason);
         long id = insertReturningId(c, "INSERT INTO uploads (round_id, shard, participant_id, status, reason, sha256, bytes, received_at)"
                 + " VALUES (?, ?, ?, 'refused', ?, ?, ?, ?) RETURNING id", round, shard, participantId, line, sha256, bytes, now);
         event(c, round, now, EventKind.UPLOAD_REFUSED, participantId, shard, id, line);
@@ -493,6 +527,143 @@ public final class PlatformStore {
                 rs -> new Upload(rs.getLong(1), rs.getInt(2), nullableInt(rs, 3), rs.getString(4), "accepted".equals(rs.getString(5)),
                         rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), nullableInt(rs, 10), nullableInt(rs, 11),
                         rs.getLong(12)), round);
+    }
+
+    // ---------------------------------------------------------------- audits and quarantine
+
+    private static final String AUDIT_SELECT = "SELECT id, upload_id, participant_id, shard, sample_json, state, reason,"
+            + " created_at, deadline, answered_at FROM audits";
+
+    private static AuditRecord auditRow(ResultSet rs) throws SQLException {
+        return new AuditRecord(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), parseIds(rs.getString(5)),
+                parse(AuditState.class, rs.getString(6)), rs.getString(7), rs.getLong(8), rs.getLong(9), nullableLong(rs, 10));
+    }
+
+    /** Every audit of the current round, oldest first. */
+    public List<AuditRecord> audits() {
+        return transaction(c -> query(c, AUDIT_SELECT + " WHERE round_id = ? ORDER BY id", PlatformStore::auditRow, roundId(c)));
+    }
+
+    /** One audit of the current round, or empty. */
+    public Optional<AuditRecord> audit(long id) {
+        return transaction(c -> one(query(c, AUDIT_SELECT + " WHERE round_id = ? AND id = ?", PlatformStore::auditRow,
+                roundId(c), id)));
+    }
+
+    /** This participant's pending audits, oldest first. */
+    public List<AuditRecord> pendingAudits(String participantId) {
+        return transaction(c -> query(c, AUDIT_SELECT + " WHERE round_id = ? AND participant_id = ? AND state = 'pending'"
+                + " ORDER BY id", PlatformStore::auditRow, roundId(c), participantId));
+    }
+
+    /**
+     * Settles a pending audit: PASSED, or FAILED with a reason, which quarantines its participant in the same
+     * transaction. False (nothing changes) when the audit is not pending any more.
+     */
+    public boolean finishAudit(long id, boolean passed, String reason, long now) {
+        if (!passed && (reason == null || reason.isBlank())) {
+            throw new IllegalArgumentException("a failed audit needs a reason");
+        }
+        return transaction(c -> {
+            int round = roundId(c);
+            Optional<AuditRecord> a = one(query(c, AUDIT_SELECT + " WHERE round_id = ? AND id = ?", PlatformStore::auditRow,
+                    round, id));
+            if (a.isEmpty() || a.get().state() != AuditState.PENDING) {
+                return false;
+            }
+            String line = passed ? null : oneLine(reason);
+            update(c, "UPDATE audits SET state = ?, reason = ?, answered_at = ? WHERE id = ? AND state = 'pending'",
+                    passed ? "passed" : "failed", line, now, id);
+            event(c, round, now, passed ? EventKind.AUDIT_PASSED : EventKind.AUDIT_FAILED, a.get().participantId(),
+                    a.get().shard(), a.get().uploadId(), line);
+            if (!passed) {
+                quarantine(c, round, a.get().participantId(), "audit of shard " + a.get().shard() + " failed: " + line, now);
+            }
+            return true;
+        });
+    }
+
+    /** Fails every pending audit whose deadline has passed (quarantining its participant); returns how many. */
+    public int expireAudits(long now) {
+        return transaction(c -> {
+            int round = roundId(c);
+            List<AuditRecord> late = query(c, AUDIT_SELECT + " WHERE round_id = ? AND state = 'pending' AND deadline <= ?"
+                    + " ORDER BY id", PlatformStore::auditRow, round, now);
+            for (AuditRecord a : late) {
+                String reason = "not answered by its deadline";
+                update(c, "UPDATE audits SET state = 'failed', reason = ?, answered_at = ? WHERE id = ?", reason, now, a.id());
+                event(c, round, now, EventKind.AUDIT_FAILED, a.participantId(), a.shard(), a.uploadId(), reason);
+                quarantine(c, round, a.participantId(), "audit of shard " + a.shard() + " failed: " + reason, now);
+            }
+            return late.size();
+        });
+    }
+
+    /** Moves every pending audit's deadline to {@code deadline} (after the platform was down: not the participants' fault). */
+    public int extendPendingAudits(long deadline) {
+        return transaction(c -> update(c, "UPDATE audits SET deadline = ? WHERE round_id = ? AND state = 'pending'"
+                + " AND deadline < ?", deadline, roundId(c), deadline));
+    }
+
+    /**
+     * Quarantines a participant, in one transaction: it is marked with the reason, its accepted uploads are
+     * withdrawn (recorded as refused, "quarantined: ..."), the shards they filled and any shard it holds are open
+     * again, its pending audits fail. False when it was quarantined already (nothing changes).
+     */
+    public boolean quarantine(String participantId, String reason, long now) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a quarantine needs a reason");
+        }
+        return transaction(c -> {
+            requireParticipant(c, participantId);
+            return quarantine(c, roundId(c), participantId, oneLine(reason), now);
+        });
+    }
+
+    private static boolean quarantine(Connection c, int round, String participantId, String reason, long now)
+            throws SQLException {
+        if (update(c, "UPDATE participants SET quarantined_at = ?, quarantine_reason = ? WHERE id = ? AND quarantined_at IS NULL",
+                now, reason, participantId) != 1) {
+            return false;
+        }
+        update(c, "UPDATE shards SET state = 'open', accepted_upload = NULL WHERE round_id = ? AND accepted_upload IN"
+                + " (SELECT id FROM uploads WHERE round_id = ? AND participant_id = ? AND status = 'accepted')",
+                round, round, participantId);
+        update(c, "UPDATE uploads SET status = 'refused', reason = ? WHERE round_id = ? AND participant_id = ? AND status = 'accepted'",
+                oneLine("quarantined: " + reason), round, participantId);
+        update(c, "UPDATE shards SET state = 'open', lease_holder = NULL, lease_id = NULL, lease_expires = NULL"
+                + " WHERE round_id = ? AND lease_holder = ?", round, participantId);
+        update(c, "UPDATE audits SET state = 'failed', reason = 'its participant was quarantined', answered_at = ?"
+                + " WHERE round_id = ? AND participant_id = ? AND state = 'pending'", now, round, participantId);
+        event(c, round, now, EventKind.PARTICIPANT_QUARANTINED, participantId, null, null, reason);
+        return true;
+    }
+
+    /** Why this participant is quarantined, or empty. */
+    private static Optional<String> quarantine(Connection c, String participantId) throws SQLException {
+        return one(query(c, "SELECT quarantine_reason FROM participants WHERE id = ? AND quarantined_at IS NOT NULL",
+                rs -> rs.getString(1), participantId));
+    }
+
+    private static String oneLine(String reason) {
+        String line = reason.replaceAll("[\\r\\n]+", " ");
+        return line.length() > MAX_REASON_LENGTH ? line.substring(0, MAX_REASON_LENGTH) : line;
+    }
+
+    private static String idsJson(long[] ids) {
+        try {
+            return Json.mapper().writeValueAsString(ids);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long[] parseIds(String json) throws SQLException {
+        try {
+            return Json.mapper().readValue(json, long[].class);
+        } catch (java.io.IOException e) {
+            throw new SQLException("an audit's sample is not a JSON list of ids", e);
+        }
     }
 
     // ---------------------------------------------------------------- replay protection

@@ -87,6 +87,7 @@ public final class Dashboard {
         participants(page, s);
         shards(page, s);
         uploads(page, s);
+        audits(page, s);
         uniformity(page, s);
         residuals(page, s);
         fusion(page, s);
@@ -109,8 +110,8 @@ public final class Dashboard {
                 .append("<p class=\"note\">Version ").append(text(s.version())).append(" · status at ")
                 .append(utc(s.now())).append(" UTC · this page reloads itself every ").append(REFRESH_SECONDS)
                 .append(" s</p>\n<nav>");
-        for (String id : List.of("round", "participants", "shards", "uploads", "uniformity", "residuals", "fusion",
-                "timeline")) {
+        for (String id : List.of("round", "participants", "shards", "uploads", "audits", "uniformity", "residuals",
+                "fusion", "timeline")) {
             p.out.append("<a href=\"#").append(id).append("\">").append(id).append("</a>");
         }
         p.out.append("</nav>\n</header>\n");
@@ -146,14 +147,19 @@ public final class Dashboard {
             p.out.append("<p class=\"note\">No participant has enrolled yet.</p>\n");
         } else {
             p.out.append("<table>\n<thead><tr><th>name</th><th>id</th><th>prior</th><th>shards accepted</th>")
-                    .append("<th>enrolled (UTC)</th></tr></thead>\n<tbody>\n");
+                    .append("<th>enrolled (UTC)</th><th>standing</th></tr></thead>\n<tbody>\n");
             for (Status.ParticipantView v : all) {
-                p.out.append("<tr data-participant=\"").append(esc(v.id())).append("\"><td>").append(text(v.name()))
+                boolean quarantined = v.quarantined() != null;
+                p.out.append("<tr data-participant=\"").append(esc(v.id())).append("\"")
+                        .append(quarantined ? " class=\"refused\"" : "").append("><td>").append(text(v.name()))
                         .append("</td><td><code>").append(text(v.id())).append("</code></td><td>")
                         .append(v.prior() == null ? "<span class=\"note\">not reported yet</span>"
                                 : "<code>" + esc(v.prior()) + "</code>")
                         .append("</td><td class=\"n\">").append(v.shardsAccepted())
-                        .append("</td><td class=\"t\">").append(utc(v.enrolledAt())).append("</td></tr>\n");
+                        .append("</td><td class=\"t\">").append(utc(v.enrolledAt())).append("</td>")
+                        .append(quarantined ? "<td class=\"st\">✗ quarantined: " + esc(v.quarantined())
+                                + " (its rows are not fused; its shards went back to the pool)</td>" : "<td>good</td>")
+                        .append("</tr>\n");
             }
             p.out.append("</tbody>\n</table>\n");
         }
@@ -285,6 +291,41 @@ public final class Dashboard {
         p.close();
     }
 
+    private static void audits(Page p, Status s) {
+        List<Status.AuditView> all = new ArrayList<>(list(s.audits()));
+        Map<String, Long> byState = new LinkedHashMap<>();
+        for (String state : List.of("pending", "passed", "failed")) {
+            byState.put(state, all.stream().filter(a -> state.equals(a.state())).count());
+        }
+        p.open("audits", "Audits (" + byState.get("passed") + " passed, " + byState.get("failed") + " failed, "
+                + byState.get("pending") + " pending)");
+        p.out.append("<p class=\"note\">After each accepted shard upload the platform asks its participant again for a ")
+                .append("random sample of that shard's rows and of the shared subset's, and compares them with what ")
+                .append("was uploaded; nothing is fused before every audit passed. A failed or unanswered audit ")
+                .append("quarantines the participant.</p>\n");
+        if (all.isEmpty()) {
+            p.out.append("<p class=\"note\">No shard upload has been accepted yet.</p>\n");
+            p.close();
+            return;
+        }
+        all.sort(Comparator.comparingLong(Status.AuditView::id).reversed());
+        List<Status.AuditView> rows = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
+        p.out.append("<table>\n<thead><tr><th>audit</th><th>participant</th><th>shard</th><th>rows</th>")
+                .append("<th>state</th><th>asked (UTC)</th><th>deadline</th><th>reason</th></tr></thead>\n<tbody>\n");
+        for (Status.AuditView a : rows) {
+            boolean failed = "failed".equals(a.state());
+            p.out.append(failed ? "<tr class=\"refused\">" : "<tr>").append("<td class=\"n\">").append(a.id())
+                    .append("</td><td>").append(p.who(a.participant())).append("</td><td class=\"n\">").append(a.shard())
+                    .append("</td><td class=\"n\">").append(a.rows()).append("</td><td class=\"st\">")
+                    .append(failed ? "✗ failed" : text(a.state())).append("</td><td class=\"t\">")
+                    .append(utc(a.createdAt())).append("</td><td>")
+                    .append("pending".equals(a.state()) ? leaseTime(a.deadline(), p.now) : "—").append("</td><td>")
+                    .append(a.reason() == null ? "" : esc(a.reason())).append("</td></tr>\n");
+        }
+        p.out.append("</tbody>\n</table>\n");
+        p.close();
+    }
+
     private static void uniformity(Page p, Status s) {
         List<Status.Rank> ranks = new ArrayList<>(list(s.uniformity()));
         ranks.sort(Comparator.comparingInt(Status.Rank::rank));
@@ -292,8 +333,9 @@ public final class Dashboard {
         if (ranks.isEmpty()) {
             p.out.append("<p class=\"note\">No participant has sent its outputs on the shared subset yet.</p>\n");
         } else {
-            p.out.append("<p class=\"note\">Most uniform first; the reference space is the one the others are ")
-                    .append("aligned to.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
+            p.out.append("<p class=\"note\">Most uniform first, as the platform computes it from the uploaded ")
+                    .append("outputs; the reference is the most uniform participant the screening trusts, the space ")
+                    .append("the others are aligned to.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
                     .append("<th>uniformity</th><th>role</th></tr></thead>\n<tbody>\n");
             for (Status.Rank r : ranks) {
                 p.out.append(r.reference() ? "<tr class=\"ref\">" : "<tr>").append("<td class=\"n\">").append(r.rank())

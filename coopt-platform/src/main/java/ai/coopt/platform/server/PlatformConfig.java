@@ -24,13 +24,47 @@ public record PlatformConfig(String format, String data, String split, int limit
                              @JsonSetter(nulls = Nulls.SET) Integer imageSize, int count, String fingerprint,
                              int skippedImages, int shards, @JsonSetter(nulls = Nulls.SET) Double sharedFraction,
                              @JsonSetter(nulls = Nulls.SET) Integer sharedCount, long seed, int leaseSeconds, String align, int dim, String createdAt,
-                             String toolVersion, List<String> commandLine) {
+                             String toolVersion, List<String> commandLine, @JsonSetter(nulls = Nulls.SET) Audits audits) {
     public static final String FORMAT = "coopt-platform/1";
+
+    /**
+     * How accepted shard uploads are audited.
+     *
+     * @param rows rows of the shard asked for again (all of them when the shard is smaller)
+     * @param sharedRows rows of S asked for again, mixed in
+     * @param seconds how long the participant has to answer
+     */
+    public record Audits(int rows, int sharedRows, int seconds) {
+        public static final Audits DEFAULT = new Audits(128, 32, 600);
+
+        public Audits {
+            if (rows < 1 || sharedRows < 0 || seconds < 1) {
+                throw new UserException("audits need at least 1 row of the shard, no negative count of rows of S and at"
+                        + " least 1 second to answer, not " + rows + " / " + sharedRows + " / " + seconds);
+            }
+        }
+    }
 
     public PlatformConfig {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(split, "split");
         commandLine = List.copyOf(commandLine);
+        audits = audits == null ? Audits.DEFAULT : audits;
+    }
+
+    /** A round audited by {@link Audits#DEFAULT}. */
+    public PlatformConfig(String format, String data, String split, int limit, Integer imageSize, int count,
+                          String fingerprint, int skippedImages, int shards, Double sharedFraction, Integer sharedCount,
+                          long seed, int leaseSeconds, String align, int dim, String createdAt, String toolVersion,
+                          List<String> commandLine) {
+        this(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards, sharedFraction,
+                sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, null);
+    }
+
+    /** This round audited by {@code audits} instead. */
+    public PlatformConfig withAudits(Audits audits) {
+        return new PlatformConfig(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards,
+                sharedFraction, sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, audits);
     }
 
     public String toJson() {

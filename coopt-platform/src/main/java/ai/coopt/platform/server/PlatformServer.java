@@ -99,6 +99,19 @@ public final class PlatformServer implements AutoCloseable {
                         contentLength(ctx), ctx.header(RequestSignature.CONTENT_SHA256));
                 json(ctx, a.created() ? 201 : 200, a);
             });
+            cfg.routes.post("/v1/audits", ctx -> {
+                String who = authenticate(ctx, false);
+                json(ctx, 200, Map.of("audits", service.audits(who)));
+            });
+            cfg.routes.get("/v1/audits/{audit}/images", ctx -> {
+                String who = authenticate(ctx, false);
+                file(ctx, service.auditImages(who, audit(ctx)));
+            });
+            cfg.routes.post("/v1/audits/{audit}", ctx -> {
+                String who = authenticate(ctx, true);
+                json(ctx, 200, service.answerAudit(who, audit(ctx), ctx.req().getInputStream(), contentLength(ctx),
+                        ctx.header(RequestSignature.CONTENT_SHA256)));
+            });
             cfg.routes.get("/v1/dataset", ctx -> {
                 Optional<?> files = service.dataset();
                 if (files.isEmpty()) {
@@ -135,6 +148,7 @@ public final class PlatformServer implements AutoCloseable {
                                        int port, Tls tls) {
         PlatformServer s = new PlatformServer(service, clock, version, host, port, tls);
         s.app.start();
+        service.startReferee();
         return s;
     }
 
@@ -259,11 +273,24 @@ public final class PlatformServer implements AutoCloseable {
     }
 
     private static int shard(Context ctx) throws UploadCheck.Refused {
-        String s = ctx.pathParam("shard");
+        long k = number(ctx, "shard");
+        if (k != (int) k) {
+            throw new UploadCheck.Refused(404, "no shard " + k);
+        }
+        return (int) k;
+    }
+
+    private static long audit(Context ctx) throws UploadCheck.Refused {
+        return number(ctx, "audit");
+    }
+
+    /** The path parameter {@code name} as a number; a 404 naming what was asked for when it is none. */
+    private static long number(Context ctx, String name) throws UploadCheck.Refused {
+        String s = ctx.pathParam(name);
         try {
-            return Integer.parseInt(s);
+            return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            throw new UploadCheck.Refused(404, "no shard " + (s.length() > 20 ? s.substring(0, 20) : s));
+            throw new UploadCheck.Refused(404, "no " + name + " " + (s.length() > 20 ? s.substring(0, 20) : s));
         }
     }
 

@@ -3,12 +3,16 @@ package ai.coopt.platform.server;
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.PriorReport;
+import ai.coopt.collab.Screening;
 import ai.coopt.collab.ShardOutputs;
 import ai.coopt.collab.SharedOutputs;
 import ai.coopt.data.ImageSet;
+import ai.coopt.data.Randomness;
 import ai.coopt.data.ShardPlan;
 import ai.coopt.data.Sharding;
 import ai.coopt.platform.Uploads;
+import ai.coopt.platform.db.AuditRecord;
+import ai.coopt.platform.db.AuditState;
 import ai.coopt.platform.db.Event;
 import ai.coopt.platform.db.EventKind;
 import ai.coopt.platform.db.Fusion;
@@ -29,7 +33,9 @@ import ai.coopt.store.Checksums;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.PackedImages;
+import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
+import ai.coopt.target.Uniformity;
 import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
@@ -41,6 +47,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,6 +61,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -83,6 +92,13 @@ public final class PlatformService implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final ScheduledExecutorService referee = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coopt-referee");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean refereeStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private final SecureRandom random = new SecureRandom();
 
     private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
                             LongSupplier clock) {
@@ -239,6 +255,7 @@ public final class PlatformService implements AutoCloseable {
                             Integer count, Long waitMs) {}
 
     public LeaseView lease(String participant) throws UploadCheck.Refused {
+        refuseQuarantined(participant);
         if (store.sharedOutputs().stream().noneMatch(s -> s.participantId().equals(participant))) {
             throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
         }
@@ -288,11 +305,16 @@ public final class PlatformService implements AutoCloseable {
         }
         String name = "shared-" + participant + "-" + c.sha256().substring(0, 16) + ".safetensors";
         Path file = commitFile(c.file(), name);
+        // the uniformity is the platform's own, computed from the outputs; the one the participant reported is not used
+        double uniformity = Uniformity.value(readShared(file).values(), sharedIds.length, c.dim(), Uniformity.DEFAULT_T);
         SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
-                .get(Uploads.PRIOR), prior.uniformity(), clock.getAsLong());
+                .get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
             Files.deleteIfExists(file);
             return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
+        }
+        if (o == SharedResult.ACCEPTED) {
+            settle();
         }
         return new Accepted(o == SharedResult.ACCEPTED, 0, c.sha256());
     }
@@ -322,8 +344,9 @@ public final class PlatformService implements AutoCloseable {
         String name = shardFile(shard).replace(".safetensors", "") + "-" + participant + "-" + c.sha256().substring(0, 16)
                 + ".safetensors";
         Path file = commitFile(c.file(), name);
+        long now = clock.getAsLong();
         UploadResult o = store.acceptShardUpload(participant, shard, token, name, c.sha256(), length, c.rows(),
-                c.dim(), clock.getAsLong());
+                c.dim(), now, auditSample(shard), now + config.audits().seconds() * 1000L);
         if (o instanceof UploadResult.Refused refused) {
             if (store.uploads().stream().noneMatch(u -> u.accepted() && name.equals(u.file()))) {
                 Files.deleteIfExists(file);
@@ -333,8 +356,8 @@ public final class PlatformService implements AutoCloseable {
         }
         boolean created = o instanceof UploadResult.Accepted;
         long id = o instanceof UploadResult.Accepted a ? a.uploadId() : ((UploadResult.Already) o).uploadId();
-        if (created && store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)) {
-            startFusion(false);
+        if (created) {
+            settle();
         }
         return new Accepted(created, id, c.sha256());
     }
@@ -391,10 +414,280 @@ public final class PlatformService implements AutoCloseable {
             store.setFusion(FusionState.FAILED, store.fusionState().forced(), fusionDetail(null, null, Map.of(), 0, 0, null,
                     "interrupted: the platform stopped while fusing"), clock.getAsLong());
         }
-        if (store.fusionState().state() != FusionState.DONE
-                && store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)) {
+        // while the platform was down nobody could answer an audit: every pending one gets its full time again
+        store.extendPendingAudits(clock.getAsLong() + config.audits().seconds() * 1000L);
+        settle();
+    }
+
+    // ---------------------------------------------------------------- audits, screening, quarantine
+
+    private static long[] longs(int[] ids) {
+        return Arrays.stream(ids).asLongStream().toArray();
+    }
+
+    /** A 403 for a quarantined participant, with the reason. */
+    private void refuseQuarantined(String participant) throws UploadCheck.Refused {
+        Optional<ai.coopt.platform.db.Participant> p = store.participant(participant);
+        if (p.isPresent() && p.get().quarantined()) {
+            throw new UploadCheck.Refused(403, "you are quarantined: " + p.get().quarantineReason());
+        }
+    }
+
+    /**
+     * The ids an accepted upload of {@code shard} is audited on: a uniform random sample (without replacement, from a
+     * {@link SecureRandom}, so nobody can foresee it) of the shard's rows and of S's, shuffled together.
+     */
+    private long[] auditSample(int shard) {
+        int[] rows = plan.shard(shard);
+        int fromShard = Math.min(rows.length, config.audits().rows());
+        int fromShared = Math.min(sharedIds.length, config.audits().sharedRows());
+        long[] sample = new long[fromShard + fromShared];
+        int[] a = Randomness.permutationPrefix(rows.length, fromShard, random);
+        for (int i = 0; i < fromShard; i++) {
+            sample[i] = rows[a[i]];
+        }
+        int[] b = Randomness.permutationPrefix(sharedIds.length, fromShared, random);
+        for (int i = 0; i < fromShared; i++) {
+            sample[fromShard + i] = sharedIds[b[i]];
+        }
+        for (int i = sample.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            long t = sample[i];
+            sample[i] = sample[j];
+            sample[j] = t;
+        }
+        return sample;
+    }
+
+    /** What {@code POST /v1/audits} lists: an audit to answer, with the sha256 of its images file. */
+    public record AuditView(long id, int rows, long deadline, String sha256) {}
+
+    public List<AuditView> audits(String participant) throws UploadCheck.Refused {
+        List<AuditView> out = new ArrayList<>();
+        for (AuditRecord a : store.pendingAudits(participant)) {
+            out.add(new AuditView(a.id(), a.sample().length, a.deadline(), Checksums.sha256(auditImages(participant, a.id()))));
+        }
+        return out;
+    }
+
+    /** This participant's pending audit, or a refusal. */
+    private AuditRecord pendingAudit(String participant, long id) throws UploadCheck.Refused {
+        Optional<AuditRecord> a = store.audit(id);
+        if (a.isEmpty() || !a.get().participantId().equals(participant)) {
+            throw new UploadCheck.Refused(404, "no audit " + id + " of yours");
+        }
+        if (a.get().state() != AuditState.PENDING) {
+            throw new UploadCheck.Refused(409, "audit " + id + " is " + a.get().state().name().toLowerCase(Locale.ROOT)
+                    + (a.get().reason() == null ? "" : ": " + a.get().reason()));
+        }
+        return a.get();
+    }
+
+    /**
+     * The images of a pending audit as a packed-images file whose ids are the positions 0..n-1 (the samples' own ids
+     * are not told), written once into {@code audits/}.
+     */
+    public Path auditImages(String participant, long id) throws UploadCheck.Refused {
+        AuditRecord a = pendingAudit(participant, id);
+        Path file = dir.resolve("audits").resolve("audit-" + a.id() + ".safetensors");
+        if (Files.isRegularFile(file)) {
+            return file;
+        }
+        int[] shardRows = plan.shard(a.shard());
+        Path shardFile = dir.resolve("shards").resolve(shardFile(a.shard()));
+        ImageSet shard = PackedImages.openFile(shardFile, shardRow(a.shard()).sha256(), longs(shardRows), "shard " + a.shard());
+        ImageSet shared = PackedImages.openFile(sharedImages(), sharedSha256, sharedIds, "the shared subset");
+        int size = shard.imageSize();
+        byte[] pixels = new byte[Math.multiplyExact(a.sample().length, size)];
+        for (int i = 0; i < a.sample().length; i++) {
+            long sample = a.sample()[i];
+            int at = Arrays.binarySearch(shardRows, Math.toIntExact(sample));
+            if (at >= 0) {
+                shard.readImage(at, pixels, i * size);
+            } else {
+                shared.readImage(Arrays.binarySearch(sharedIds, sample), pixels, i * size);
+            }
+        }
+        long[] positions = new long[a.sample().length];
+        Arrays.setAll(positions, i -> i);
+        PackedImages.writeFile(file, new ImageSet("audit " + a.id(), pixels, positions.length, shard.channels(),
+                shard.height(), shard.width(), null), positions);
+        return file;
+    }
+
+    /** The outcome of an audit's answer. */
+    public record AuditOutcome(long id, String state, String reason) {}
+
+    /**
+     * Checks an audit's answer: every row must equal, to {@value #AUDIT_TOLERANCE} relative, the row the platform
+     * holds for that sample (from the shard upload, and from the outputs on S where the sample is in S), and the
+     * shard must agree with the participant's own outputs on S ({@link Screening#shardDisagreement}). A failure
+     * quarantines the participant.
+     */
+    public AuditOutcome answerAudit(String participant, long id, InputStream body, long length, String declaredSha)
+            throws UploadCheck.Refused, IOException {
+        AuditRecord a = pendingAudit(participant, id);
+        long[] positions = new long[a.sample().length];
+        Arrays.setAll(positions, i -> i);
+        UploadCheck.Checked c = stage(participant, a.shard(), body, length, positions, declaredSha);
+        String reason;
+        try (Uploads.Opened answer = Uploads.open(c.file())) {
+            reason = auditFailure(a, answer.rows());
+        } finally {
+            Files.deleteIfExists(c.file());
+        }
+        store.finishAudit(a.id(), reason == null, reason, clock.getAsLong());
+        AtomicFiles.deleteQuietly(dir.resolve("audits").resolve("audit-" + a.id() + ".safetensors"));
+        settle();
+        if (reason != null) {
+            throw new UploadCheck.Refused(422, "audit failed, you are quarantined: " + reason);
+        }
+        return new AuditOutcome(a.id(), "passed", null);
+    }
+
+    /** Relative tolerance of an audit row: priors are deterministic in eval mode, to about 1e-5 across batchings. */
+    static final double AUDIT_TOLERANCE = 1e-3;
+
+    /** Why an audit's answer fails, or null when it passes. */
+    private String auditFailure(AuditRecord a, Rows answer) {
+        Upload upload = store.uploads().stream().filter(u -> u.id() == a.uploadId()).findFirst().orElseThrow();
+        SharedOutput sharedRow = store.sharedOutputs().stream().filter(o -> o.participantId().equals(a.participantId()))
+                .findFirst().orElseThrow();
+        SharedOutputs onShared = readShared(dir.resolve("uploads").resolve(sharedRow.file()));
+        int d = onShared.dim();
+        if (answer.dim() != d) {
+            return "the answer is " + answer.dim() + " wide; your outputs are " + d;
+        }
+        int[] shardRows = plan.shard(a.shard());
+        float[] got = new float[Math.multiplyExact(answer.count(), d)];
+        answer.read(0, answer.count(), got, 0);
+        try (Uploads.Opened uploaded = Uploads.open(dir.resolve("uploads").resolve(upload.file()))) {
+            int differ = 0;
+            double worst = 0;
+            float[] held = new float[d];
+            for (int i = 0; i < a.sample().length; i++) {
+                long sample = a.sample()[i];
+                int inShard = Arrays.binarySearch(shardRows, Math.toIntExact(sample));
+                int inShared = Arrays.binarySearch(sharedIds, sample);
+                double relative = 0;
+                if (inShard >= 0) {
+                    uploaded.rows().read(inShard, 1, held, 0);
+                    relative = Math.max(relative, relativeDifference(got, i * d, held, 0, d));
+                }
+                if (inShared >= 0) {
+                    relative = Math.max(relative, relativeDifference(got, i * d, onShared.values(), inShared * d, d));
+                }
+                worst = Math.max(worst, relative);
+                differ += relative > AUDIT_TOLERANCE ? 1 : 0;
+            }
+            if (differ > 0) {
+                return String.format(Locale.ROOT, "%d of the %d audited rows differ from the rows you uploaded (largest "
+                        + "relative difference %.3g, tolerance %.0e)", differ, a.sample().length, worst, AUDIT_TOLERANCE);
+            }
+            return Screening.shardDisagreement(onShared, uploaded.rows()).map(r -> "shard " + a.shard() + ": " + r)
+                    .orElse(null);
+        }
+    }
+
+    /** ||a − b|| / ||b|| over d values (∞ for a non-finite answer; a tiny floor keeps zero rows comparable). */
+    private static double relativeDifference(float[] a, int ao, float[] b, int bo, int d) {
+        double diff = 0;
+        double norm = 0;
+        for (int j = 0; j < d; j++) {
+            double x = a[ao + j];
+            double y = b[bo + j];
+            if (!Double.isFinite(x)) {
+                return Double.POSITIVE_INFINITY;
+            }
+            diff += (x - y) * (x - y);
+            norm += y * y;
+        }
+        return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-6 * Math.sqrt(d));
+    }
+
+    private SharedOutputs readShared(Path file) {
+        try (Uploads.Opened o = Uploads.open(file)) {
+            float[] values = new float[Math.multiplyExact(o.rows().count(), o.rows().dim())];
+            o.rows().read(0, o.rows().count(), values, 0);
+            return new SharedOutputs("?", Uploads.prior(o.metadata()), values, 0, 0);
+        }
+    }
+
+    /** The platform's own judgement of the outputs on S as they stand now, and what it was judged on. */
+    private record Judged(List<String> key, Screening.Result result) {}
+
+    private volatile Judged judged;
+
+    /**
+     * Every accepted output on S, oldest first, with the quarantined participants' reasons given to the screening (they
+     * take no part in it). Read from disk only when the set changed since the last call.
+     */
+    private Screening.Result screening() {
+        List<SharedOutput> rows = new ArrayList<>(store.sharedOutputs());
+        rows.sort((x, y) -> x.acceptedAt() != y.acceptedAt() ? Long.compare(x.acceptedAt(), y.acceptedAt())
+                : x.participantId().compareTo(y.participantId()));
+        Map<String, String> quarantined = new LinkedHashMap<>();
+        store.participants().stream().filter(ai.coopt.platform.db.Participant::quarantined)
+                .forEach(p -> quarantined.put(p.id(), "quarantined: " + p.quarantineReason()));
+        List<String> key = new ArrayList<>();
+        rows.forEach(r -> key.add(r.participantId() + ":" + r.sha256() + ":" + quarantined.containsKey(r.participantId())));
+        Judged last = judged;
+        if (last != null && last.key().equals(key)) {
+            return last.result();
+        }
+        List<SharedOutputs> outputs = new ArrayList<>();
+        for (SharedOutput r : rows) {
+            SharedOutputs o = readShared(dir.resolve("uploads").resolve(r.file()));
+            outputs.add(new SharedOutputs(r.participantId(), o.prior(), o.values(), 0, 0));
+        }
+        Screening.Result result = Screening.screen(outputs, quarantined);
+        judged = new Judged(key, result);
+        return result;
+    }
+
+    /**
+     * The platform's referee, run after every accepted output, upload and audit answer, and every second while it
+     * serves: audits past their deadline fail; participants the screening of the outputs on S excludes are
+     * quarantined (their shards go back to the pool); and once every shard is accepted from a participant in good
+     * standing and every audit passed, fusion starts.
+     */
+    public synchronized void settle() {
+        long now = clock.getAsLong();
+        store.expireAudits(now);
+        if (store.sharedOutputs().isEmpty()) {
+            return;
+        }
+        Screening.Result r = screening();
+        for (Screening.Verdict v : r.excluded()) {
+            if (!v.reason().startsWith("quarantined: ")) {
+                store.quarantine(v.participant(), v.reason(), now);
+            }
+        }
+        if (store.fusionState().state() != FusionState.WAITING
+                || !store.shards().stream().allMatch(x -> x.state() == ShardState.ACCEPTED)) {
+            return;
+        }
+        Map<Long, AuditState> audited = new LinkedHashMap<>();
+        store.audits().forEach(a -> audited.put(a.uploadId(), a.state()));
+        boolean allPassed = store.uploads().stream().filter(u -> u.accepted() && u.shard() != null)
+                .allMatch(u -> audited.get(u.id()) == AuditState.PASSED);
+        if (allPassed) {
             startFusion(false);
         }
+    }
+
+    /** Runs {@link #settle} every second in the background (the serving process only). */
+    public void startReferee() {
+        if (refereeStarted.getAndSet(true)) {
+            return;
+        }
+        referee.scheduleWithFixedDelay(() -> {
+            try {
+                settle();
+            } catch (RuntimeException e) {
+                System.err.println("coopt platform: the referee failed: " + e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     /** Starts fusion in the background unless it is running or done; {@code forced} fuses what is there. */
@@ -410,14 +703,6 @@ public final class PlatformService implements AutoCloseable {
     public void fuse(boolean forced) {
         long t0 = clock.getAsLong();
         try (Scratch scratch = Scratch.beside(dir.resolve("fused"))) {
-            List<SharedOutputs> shared = new ArrayList<>();
-            for (SharedOutput s : store.sharedOutputs()) {
-                try (Uploads.Opened o = Uploads.open(dir.resolve("uploads").resolve(s.file()))) {
-                    float[] values = new float[Math.multiplyExact(o.rows().count(), o.rows().dim())];
-                    o.rows().read(0, o.rows().count(), values, 0);
-                    shared.add(new SharedOutputs(s.participantId(), Uploads.prior(o.metadata()), values, 0, 0));
-                }
-            }
             List<Uploads.Opened> opened = new ArrayList<>();
             List<ShardOutputs> shards = new ArrayList<>();
             try {
@@ -436,8 +721,7 @@ public final class PlatformService implements AutoCloseable {
                     command.add("(fused by coopt platform fuse with " + shards.size() + " of " + plan.participants()
                             + " shards)");
                 }
-                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(
-                        ai.coopt.collab.Screening.screen(shared), shards, sharedIds,
+                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(screening(), shards, sharedIds,
                         config.align(), config.dim(), new ManifestProvenance.Source(config.data(), config.split(),
                                 config.count(), config.fingerprint(), config.skippedImages()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
@@ -496,7 +780,11 @@ public final class PlatformService implements AutoCloseable {
             }
         }
         List<Status.ParticipantView> participants = store.participants().stream().map(p -> new Status.ParticipantView(
-                p.id(), p.name(), p.enrolledAt(), priors.get(p.id()), shardsOf.getOrDefault(p.id(), 0))).toList();
+                p.id(), p.name(), p.enrolledAt(), priors.get(p.id()), shardsOf.getOrDefault(p.id(), 0),
+                p.quarantineReason(), p.quarantinedAt())).toList();
+        List<Status.AuditView> audits = store.audits().stream().map(a -> new Status.AuditView(a.id(), a.participantId(),
+                a.shard(), a.uploadId(), a.sample().length, a.state().name().toLowerCase(Locale.ROOT), a.reason(),
+                a.createdAt(), a.deadline(), a.answeredAt())).toList();
         Map<String, Integer> byState = new LinkedHashMap<>();
         byState.put("open", 0);
         byState.put("leased", 0);
@@ -512,12 +800,16 @@ public final class PlatformService implements AutoCloseable {
         List<Status.UploadView> uploadViews = uploads.stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
                 u.shard(), u.accepted() ? "accepted" : "refused", u.reason(), u.bytes(), u.rows(), u.dim(), u.sha256(),
                 u.receivedAt())).toList();
+        Screening.Result judgedNow = shared.isEmpty() ? null : screening();
+        String reference = judgedNow == null || judgedNow.reference() < 0 ? null
+                : judgedNow.verdicts().get(judgedNow.reference()).participant();
         List<SharedOutput> ranked = new ArrayList<>(shared);
         ranked.sort((a, b) -> Double.compare(a.uniformity(), b.uniformity()));
         List<Status.Rank> ranking = new ArrayList<>();
         for (int i = 0; i < ranked.size(); i++) {
             SharedOutput r = ranked.get(i);
-            ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(), i == 0));
+            ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(),
+                    r.participantId().equals(reference)));
         }
         Fusion f = store.fusionState();
         FusionDetail d = f.detailJson() == null ? null : parseDetail(f.detailJson());
@@ -540,7 +832,7 @@ public final class PlatformService implements AutoCloseable {
         return new Status(version, now, new Status.Round(config.data(), config.split(), config.count(),
                 config.fingerprint(), config.shards(), sharedIds.length, config.seed(), config.leaseSeconds(),
                 config.align(), store.round().map(Round::createdAt).orElse(0L)), participants, byState, shards,
-                uploadViews, ranking, fusionView, events);
+                uploadViews, audits, ranking, fusionView, events);
     }
 
     private static FusionDetail parseDetail(String json) {
@@ -580,6 +872,7 @@ public final class PlatformService implements AutoCloseable {
 
     @Override
     public void close() {
+        referee.shutdownNow();
         fusion.shutdownNow();
     }
 }

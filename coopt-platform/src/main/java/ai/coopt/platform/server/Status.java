@@ -10,12 +10,14 @@ import java.util.Map;
  *
  * @param now the platform's clock when the status was taken
  * @param shardsByState how many shards are open, leased, accepted
- * @param uniformity participants that sent their outputs on S, most uniform (the reference) first
+ * @param audits every audit of an accepted shard upload, oldest first
+ * @param uniformity participants that sent their outputs on S, most uniform first, by the platform's own
+ *                   computation from the outputs (the reference is the most uniform one the screening trusts)
  * @param events the latest events, newest last (at most a few hundred)
  */
 public record Status(String version, long now, Round round, List<ParticipantView> participants,
                      Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
-                     List<Rank> uniformity, Fusion fusion, List<Event> events) {
+                     List<AuditView> audits, List<Rank> uniformity, Fusion fusion, List<Event> events) {
 
     /** The round's data and plan. */
     public record Round(String data, String split, int count, String fingerprint, int shards, int sharedCount,
@@ -24,8 +26,19 @@ public record Status(String version, long now, Round round, List<ParticipantView
     /**
      * @param prior the prior spec it reported with its outputs on S (null before)
      * @param shardsAccepted shards of this participant accepted so far
+     * @param quarantined why it is quarantined (its rows are not fused, its shards went back to the pool), or null
      */
-    public record ParticipantView(String id, String name, long enrolledAt, String prior, int shardsAccepted) {}
+    public record ParticipantView(String id, String name, long enrolledAt, String prior, int shardsAccepted,
+                                  String quarantined, Long quarantinedAt) {}
+
+    /**
+     * @param upload the accepted upload it audits
+     * @param rows how many rows were asked for again
+     * @param state pending, passed or failed
+     * @param reason why it failed, or null
+     */
+    public record AuditView(long id, String participant, int shard, long upload, int rows, String state, String reason,
+                            long createdAt, long deadline, Long answeredAt) {}
 
     /** @param state open, leased or accepted; the holder and expiry only while leased */
     public record ShardView(int shard, int count, String sha256, String state, String leaseHolder, Long leaseExpires,

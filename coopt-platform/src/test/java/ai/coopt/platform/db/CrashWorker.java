@@ -64,6 +64,12 @@ public final class CrashWorker {
             for (Thread t : threads) {
                 t.join();
             }
+            // every shard in and every audit answered: the referee would now start fusion, and the round is done
+            boolean settled = store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
+                    && store.audits().stream().noneMatch(a -> a.state() == AuditState.PENDING);
+            if (settled) {
+                store.setFusion(FusionState.RUNNING, false, null, System.currentTimeMillis());
+            }
             System.out.println("finished " + uploads.get() + " uploads; done=" + (store.lease(
                     Ed25519Keys.participantId(rawKey(0)), System.currentTimeMillis(), LEASE_MILLIS, null) instanceof LeaseResult.Done));
         }
@@ -76,12 +82,18 @@ public final class CrashWorker {
 
     private static void participate(PlatformStore store, String id, SplittableRandom random, int steps, AtomicLong uploads) {
         for (int step = 0; step < steps; step++) {
+            // audits left pending by a killed run are answered first, as a restarted participant does
+            store.pendingAudits(id).forEach(a -> store.finishAudit(a.id(), true, null, System.currentTimeMillis()));
             long now = System.currentTimeMillis();
             LeaseResult lease = store.lease(id, now, LEASE_MILLIS, random.nextInt(4) == 0 ? random.nextInt(SHARDS) : null);
             if (lease instanceof LeaseResult.Done) {
                 return;
             }
             if (lease instanceof LeaseResult.Wait w) {
+                if (store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
+                        && store.pendingAudits(id).isEmpty()) {
+                    return; // every shard is in: the platform's referee (not modelled here) takes it from there
+                }
                 sleep(Math.max(1, Math.min(20, w.until() - now)));
                 continue;
             }
@@ -101,10 +113,14 @@ public final class CrashWorker {
             }
             String sha = Sha256.hex(id + " shard " + leased.shard() + " step " + step);
             String leaseId = action == 3 ? "not-the-lease" : leased.leaseId();
+            long at = System.currentTimeMillis();
             UploadResult result = store.acceptShardUpload(id, leased.shard(), leaseId, "uploads/" + sha + ".safetensors", sha,
-                    4096, 100, 8, System.currentTimeMillis());
-            if (result instanceof UploadResult.Accepted) {
+                    4096, 100, 8, at, new long[] {leased.shard(), 1000 + step}, at + 60_000);
+            if (result instanceof UploadResult.Accepted accepted) {
                 uploads.incrementAndGet();
+                // the participant answers its audit (the upload and its audit were committed together)
+                store.pendingAudits(id).stream().filter(a -> a.uploadId() == accepted.uploadId()).findFirst()
+                        .ifPresent(a -> store.finishAudit(a.id(), true, null, System.currentTimeMillis()));
                 // the participant did not hear back in time and retries: must be idempotent
                 if (random.nextInt(3) == 0) {
                     store.acceptShardUpload(id, leased.shard(), leased.leaseId(), "uploads/" + sha + ".safetensors", sha,

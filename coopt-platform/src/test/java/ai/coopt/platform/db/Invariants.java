@@ -30,10 +30,24 @@ final class Invariants {
             "SELECT COUNT(*) FROM (SELECT round_id, lease_holder FROM shards WHERE lease_holder IS NOT NULL GROUP BY round_id, lease_holder HAVING COUNT(*) > 1) x"},
         {"a lease held by a participant that is not enrolled",
             "SELECT COUNT(*) FROM shards s WHERE s.lease_holder IS NOT NULL AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = s.lease_holder)"},
-        {"accepted uploads and upload_accepted events differ in number",
-            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'accepted') - (SELECT COUNT(*) FROM events WHERE kind = 'upload_accepted'))"},
+        {"accepted uploads (with those a quarantine withdrew) and upload_accepted events differ in number",
+            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'accepted' OR reason LIKE 'quarantined: %')"
+                + " - (SELECT COUNT(*) FROM events WHERE kind = 'upload_accepted'))"},
         {"refused uploads and upload_refused events differ in number",
-            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'refused') - (SELECT COUNT(*) FROM events WHERE kind = 'upload_refused'))"},
+            "SELECT ABS((SELECT COUNT(*) FROM uploads WHERE status = 'refused' AND reason NOT LIKE 'quarantined: %')"
+                + " - (SELECT COUNT(*) FROM events WHERE kind = 'upload_refused'))"},
+        {"an upload withdrawn from a participant that is not quarantined",
+            "SELECT COUNT(*) FROM uploads u JOIN participants p ON p.id = u.participant_id"
+                + " WHERE u.reason LIKE 'quarantined: %' AND p.quarantined_at IS NULL"},
+        {"an accepted upload of a quarantined participant",
+            "SELECT COUNT(*) FROM uploads u JOIN participants p ON p.id = u.participant_id"
+                + " WHERE u.status = 'accepted' AND p.quarantined_at IS NOT NULL"},
+        {"an audit of another participant's upload, or of no shard upload",
+            "SELECT COUNT(*) FROM audits a WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.id = a.upload_id"
+                + " AND u.participant_id = a.participant_id AND u.shard = a.shard)"},
+        {"a pending audit of a quarantined participant",
+            "SELECT COUNT(*) FROM audits a JOIN participants p ON p.id = a.participant_id"
+                + " WHERE a.state = 'pending' AND p.quarantined_at IS NOT NULL"},
         {"a refused upload without a reason or an accepted one with a reason",
             "SELECT COUNT(*) FROM uploads WHERE (status = 'refused') <> (reason IS NOT NULL)"},
         {"a participant not enrolled by exactly one used invite",

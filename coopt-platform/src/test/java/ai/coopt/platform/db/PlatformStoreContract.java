@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -351,8 +352,84 @@ abstract class PlatformStoreContract {
             assertEquals(i, l.shard());
             assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(), l.leaseId(), "f" + i, sha("a" + i), 10, 5, 3, T0 + i));
         }
-        assertEquals(new LeaseResult.Done(), store.lease(a, T0 + 5, LEASE, null));
-        assertEquals(new LeaseResult.Done(), store.lease(enroll("b"), T0 + 5, LEASE, 1));
+        // every shard is in, but until fusion begins a quarantine may still open shards again: wait
+        assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 5, LEASE, null));
+        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 6));
+        assertEquals(new LeaseResult.Done(), store.lease(a, T0 + 7, LEASE, null));
+        assertEquals(new LeaseResult.Done(), store.lease(enroll("b"), T0 + 7, LEASE, 1));
+    }
+
+    // ------------------------------------------------------------------ audits and quarantine
+
+    @Test
+    void anAcceptedUploadCarriesItsAuditWhichPassesOnce() {
+        List<String> ids = round(2, "a");
+        String a = ids.get(0);
+        LeaseResult.Leased l = leased(a, T0);
+        UploadResult.Accepted u = assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(),
+                l.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {4, 0, 2}, T0 + 1000));
+        List<AuditRecord> pending = store.pendingAudits(a);
+        assertEquals(1, pending.size());
+        AuditRecord audit = pending.get(0);
+        assertEquals(u.uploadId(), audit.uploadId());
+        assertArrayEquals(new long[] {4, 0, 2}, audit.sample());
+        assertEquals(AuditState.PENDING, audit.state());
+        assertEquals(T0 + 1000, audit.deadline());
+        assertTrue(store.finishAudit(audit.id(), true, null, T0 + 2));
+        assertFalse(store.finishAudit(audit.id(), false, "too late", T0 + 3), "settled once");
+        assertEquals(AuditState.PASSED, store.audit(audit.id()).orElseThrow().state());
+        assertTrue(store.pendingAudits(a).isEmpty());
+        assertFalse(store.participant(a).orElseThrow().quarantined());
+    }
+
+    @Test
+    void aFailedAuditQuarantinesItsParticipantAndOpensItsShardsAgain() {
+        List<String> ids = round(3, "a", "b");
+        String a = ids.get(0);
+        String b = ids.get(1);
+        LeaseResult.Leased l0 = leased(a, T0);
+        store.acceptShardUpload(a, l0.shard(), l0.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 1000);
+        LeaseResult.Leased l1 = leased(a, T0 + 2);
+        store.acceptShardUpload(a, l1.shard(), l1.leaseId(), "f1", sha("a1"), 10, 5, 3, T0 + 3, new long[] {2}, T0 + 1000);
+        LeaseResult.Leased held = leased(a, T0 + 4); // a holds the third shard when it is quarantined
+        long first = store.pendingAudits(a).get(0).id();
+        assertTrue(store.finishAudit(first, false, "3 of 160 rows differ", T0 + 5));
+
+        Participant q = store.participant(a).orElseThrow();
+        assertTrue(q.quarantined());
+        assertEquals("audit of shard 0 failed: 3 of 160 rows differ", q.quarantineReason());
+        assertTrue(store.shards().stream().allMatch(s -> s.state() == ShardState.OPEN && s.leaseHolder() == null),
+                "both accepted shards and the held one are open again: " + store.shards());
+        assertTrue(store.uploads().stream().noneMatch(Upload::accepted));
+        assertTrue(store.uploads().stream().allMatch(u -> u.reason().startsWith("quarantined: audit of shard 0 failed")));
+        assertEquals(AuditState.FAILED, store.audits().get(1).state(), "its other audit fails with it");
+        assertEquals("its participant was quarantined", store.audits().get(1).reason());
+        assertFalse(store.quarantine(a, "again", T0 + 6), "quarantined once");
+
+        // a quarantined participant's upload is refused; another participant takes the shard and is accepted
+        UploadResult late = store.acceptShardUpload(a, held.shard(), held.leaseId(), "f2", sha("a2"), 10, 5, 3, T0 + 7);
+        assertTrue(late instanceof UploadResult.Refused, late.toString());
+        LeaseResult.Leased lb = leased(b, T0 + 8);
+        assertEquals(0, lb.shard());
+        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(b, 0, lb.leaseId(), "g0", sha("b0"), 10, 5,
+                3, T0 + 9, new long[] {3}, T0 + 1000));
+        assertEquals(1, store.events().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_QUARANTINED).count());
+    }
+
+    @Test
+    void anAuditNotAnsweredByItsDeadlineFailsAndADowntimeExtendsIt() {
+        List<String> ids = round(2, "a");
+        String a = ids.get(0);
+        LeaseResult.Leased l = leased(a, T0);
+        store.acceptShardUpload(a, l.shard(), l.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 100);
+        assertEquals(1, store.extendPendingAudits(T0 + 500), "the platform was down: full time again");
+        assertEquals(0, store.expireAudits(T0 + 499));
+        assertEquals(1, store.expireAudits(T0 + 500));
+        AuditRecord audit = store.audits().get(0);
+        assertEquals(AuditState.FAILED, audit.state());
+        assertEquals("not answered by its deadline", audit.reason());
+        assertEquals("audit of shard 0 failed: not answered by its deadline",
+                store.participant(a).orElseThrow().quarantineReason());
     }
 
     // ------------------------------------------------------------------ uploads

@@ -19,16 +19,17 @@ class DashboardTest {
 
     private static final long NOW = Instant.parse("2026-11-28T06:00:00Z").toEpochMilli();
     private static final String EVIL = "<script>alert(1)</script>";
-    private static final List<String> SECTIONS = List.of("round", "participants", "shards", "uploads", "uniformity",
-            "residuals", "fusion", "timeline");
+    private static final List<String> SECTIONS = List.of("round", "participants", "shards", "uploads", "audits",
+            "uniformity", "residuals", "fusion", "timeline");
 
     private static Status status(Status.Fusion fusion) {
         Status.Round round = new Status.Round("idx:/data/fashion<mnist>", "train", 60000,
                 "0123456789abcdef0123456789abcdef", 6, 1000, 42L, 300, "ridge", NOW - 3_600_000);
         List<Status.ParticipantView> participants = List.of(
-                new Status.ParticipantView("p-alice", "alice", NOW - 3_000_000, "zoo:resnet18", 2),
-                new Status.ParticipantView("p-bob", "bob", NOW - 2_000_000, null, 0),
-                new Status.ParticipantView("p-evil", EVIL, NOW - 1_000_000, "random:x\" onmouseover=\"alert(2)", 1));
+                new Status.ParticipantView("p-alice", "alice", NOW - 3_000_000, "zoo:resnet18", 2, null, null),
+                new Status.ParticipantView("p-bob", "bob", NOW - 2_000_000, null, 0, null, null),
+                new Status.ParticipantView("p-evil", EVIL, NOW - 1_000_000, "random:x\" onmouseover=\"alert(2)", 1,
+                        "audit of shard 1 failed: 3 of <b>160</b> rows differ", NOW - 500_000));
         List<Status.ShardView> shards = List.of(
                 new Status.ShardView(0, 10000, "aa".repeat(32), "accepted", null, null, "p-alice"),
                 new Status.ShardView(1, 10000, "bb".repeat(32), "accepted", null, null, "p-evil"),
@@ -56,7 +57,13 @@ class DashboardTest {
                 new Status.Event(NOW - 950_000, "lease", "p-alice", 0, "first event"),
                 new Status.Event(NOW - 700_000, "upload", "p-evil", 1, "refused: <img src=x onerror=alert(3)>"),
                 new Status.Event(NOW - 10_000, "lease", "p-alice", 2, "latest event"));
-        return new Status("0.1.0-SNAPSHOT", NOW, round, participants, byState, shards, uploads, ranks, fusion, events);
+        List<Status.AuditView> audits = List.of(
+                new Status.AuditView(1, "p-alice", 0, 2, 160, "passed", null, NOW - 800_000, NOW - 200_000, NOW - 790_000),
+                new Status.AuditView(2, "p-evil", 1, 4, 160, "failed", "3 of <b>160</b> rows differ", NOW - 600_000,
+                        NOW, NOW - 500_000),
+                new Status.AuditView(3, "p-alice", 5, 5, 160, "pending", null, NOW - 10_000, NOW + 590_000, null));
+        return new Status("0.1.0-SNAPSHOT", NOW, round, participants, byState, shards, uploads, audits, ranks, fusion,
+                events);
     }
 
     private static Status.Fusion waiting() {
@@ -160,7 +167,7 @@ class DashboardTest {
         assertEquals(3, count(participants, "<tr data-participant="));
         assertTrue(participants.contains("<tr data-participant=\"p-alice\"><td>alice</td><td><code>p-alice</code>"
                 + "</td><td><code>zoo:resnet18</code></td><td class=\"n\">2</td>"
-                + "<td class=\"t\">2026-11-28T05:10:00Z</td></tr>"));
+                + "<td class=\"t\">2026-11-28T05:10:00Z</td><td>good</td></tr>"));
         assertTrue(participants.contains("not reported yet"));
         assertTrue(html.contains("status at 2026-11-28T06:00:00Z UTC"));
     }
@@ -208,6 +215,25 @@ class DashboardTest {
         assertTrue(uploads.contains("10000 × 128"));
         // newest first
         assertTrue(uploads.indexOf("2026-11-28T05:50:00Z") < uploads.indexOf("2026-11-28T05:45:00Z"));
+    }
+
+    @Test
+    void auditsAndQuarantineAreShownWithTheirReasonsEscaped() {
+        String html = Dashboard.render(status(waiting()));
+        String audits = section(html, "audits");
+        assertTrue(audits.contains("1 passed, 1 failed, 1 pending"), audits);
+        Matcher failed = Pattern.compile("<tr class=\"refused\">.*</tr>").matcher(audits);
+        assertTrue(failed.find());
+        assertTrue(failed.group().contains("✗ failed") && failed.group().contains("3 of &lt;b&gt;160&lt;/b&gt; rows differ"));
+        assertFalse(failed.find(), "only the failed audit is marked");
+        assertTrue(audits.contains("in 9 min") || audits.contains("9 min"), "a pending audit shows its deadline: " + audits);
+        String participants = section(html, "participants");
+        Matcher quarantined = Pattern.compile("<tr data-participant=\"p-evil\" class=\"refused\">.*?</tr>",
+                Pattern.DOTALL).matcher(participants);
+        assertTrue(quarantined.find(), participants);
+        assertTrue(quarantined.group().contains("✗ quarantined: audit of shard 1 failed"));
+        assertFalse(participants.contains("<b>160</b>"), "escaped");
+        assertEquals(2, count(participants, "<td>good</td>"));
     }
 
     @Test
@@ -278,7 +304,7 @@ class DashboardTest {
             events.add(new Status.Event(NOW - 400_000 + i * 1000L, "lease", "p-bob", i, "event " + i + "."));
         }
         Status many = new Status(base.version(), NOW, base.round(), base.participants(), base.shardsByState(),
-                base.shards(), base.uploads(), base.uniformity(), base.fusion(), events);
+                base.shards(), base.uploads(), base.audits(), base.uniformity(), base.fusion(), events);
         String timeline = section(Dashboard.render(many), "timeline");
         assertEquals(Dashboard.EVENT_ROWS, count(timeline, "<tr><td class=\"t\">"));
         assertTrue(timeline.contains("event 399.") && timeline.contains("event 300."));
@@ -288,7 +314,7 @@ class DashboardTest {
 
     @Test
     void aNewPlatformWithNothingYetRendersEverySection() {
-        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null);
+        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null, null);
         String html = Dashboard.render(empty);
         for (String id : SECTIONS) {
             section(html, id);
@@ -315,7 +341,7 @@ class DashboardTest {
                     NOW - 5000 + i));
         }
         Status big = new Status(base.version(), NOW, base.round(), base.participants(), byState, shards, uploads,
-                base.uniformity(), base.fusion(), base.events());
+                base.audits(), base.uniformity(), base.fusion(), base.events());
         String html = Dashboard.render(big);
         int size = html.getBytes(StandardCharsets.UTF_8).length;
         assertTrue(size < 2_000_000, "the page is " + size + " bytes");

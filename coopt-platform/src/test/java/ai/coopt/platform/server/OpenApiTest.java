@@ -44,11 +44,11 @@ class OpenApiTest {
     private static Map<String, Set<String>> routes() {
         Map<String, Set<String>> r = new LinkedHashMap<>();
         for (String get : List.of("/", "/health", "/openapi.json", "/v1/status", "/v1/round", "/v1/shared/images",
-                "/v1/shards/{shard}/images", "/v1/dataset", "/v1/dataset/{file}")) {
+                "/v1/shards/{shard}/images", "/v1/audits/{audit}/images", "/v1/dataset", "/v1/dataset/{file}")) {
             r.put(get, Set.of("get"));
         }
         for (String post : List.of("/v1/enroll", "/v1/shared", "/v1/lease", "/v1/lease/renew",
-                "/v1/shards/{shard}/upload")) {
+                "/v1/shards/{shard}/upload", "/v1/audits", "/v1/audits/{audit}")) {
             r.put(post, Set.of("post"));
         }
         return r;
@@ -56,7 +56,8 @@ class OpenApiTest {
 
     private static Set<String> signed() {
         return Set.of("/v1/enroll", "/v1/shared/images", "/v1/shared", "/v1/lease", "/v1/lease/renew",
-                "/v1/shards/{shard}/images", "/v1/shards/{shard}/upload");
+                "/v1/shards/{shard}/images", "/v1/shards/{shard}/upload", "/v1/audits", "/v1/audits/{audit}/images",
+                "/v1/audits/{audit}");
     }
 
     @Test
