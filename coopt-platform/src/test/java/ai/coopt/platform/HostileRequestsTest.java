@@ -43,6 +43,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -255,6 +256,117 @@ class HostileRequestsTest {
         HttpResponse<String> again = send(alice, "POST", path, whole);
         assertEquals(200, again.statusCode(), "a repeat of an accepted upload is idempotent: " + again.body());
         assertEquals(1, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
+    }
+
+    /** A safetensors file whose header is the given JSON text, followed by {@code data} bytes. */
+    private static byte[] withHeader(String header, int data) {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + data).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        return b.array();
+    }
+
+    /**
+     * Audits cannot be read, answered or dodged by anyone but their participant, and a malformed answer is refused
+     * without settling the audit; each refusal is a 4xx with a reason.
+     */
+    @Test
+    void auditsCannotBeDodgedOrAnsweredForSomeoneElse() throws Exception {
+        JsonNode lease = lease(alice);
+        int shard = lease.path("shard").asInt();
+        long[] ids = ids(lease);
+        String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
+        assertEquals(201, send(alice, "POST", path, upload("F32", ids.length, DIM, ids, random(ids.length * DIM, 2)))
+                .statusCode());
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> listed = send(alice, "POST", "/v1/audits", empty);
+        assertEquals(200, listed.statusCode(), listed.body());
+        JsonNode audit = Json.mapper().readTree(listed.body()).path("audits").get(0);
+        long id = audit.path("id").asLong();
+        int rows = audit.path("rows").asInt();
+        assertEquals(Math.min(ids.length, PlatformConfig.Audits.DEFAULT.rows()) + 20, rows,
+                "128 rows of the shard (or all of a smaller one) and all 20 rows of S");
+        String answer = "/v1/audits/" + id;
+        long[] positions = new long[rows];
+        java.util.Arrays.setAll(positions, i -> i);
+        float[] values = random(rows * DIM, 3);
+        int cases = 0;
+
+        assertEquals(0, Json.mapper().readTree(send(bob, "POST", "/v1/audits", empty).body()).path("audits").size(),
+                "bob sees none of alice's audits");
+        cases++;
+        assertEquals(404, send(bob, "GET", answer + "/images", new byte[0]).statusCode(), "bob reads alice's audit");
+        cases++;
+        refused(404, bob, answer, upload("F32", rows, DIM, positions, values), "no audit");
+        cases++;
+        assertEquals(401, send(Map.of(), "POST", "/v1/audits", empty).statusCode(), "unsigned list");
+        cases++;
+        assertEquals(401, send(Map.of(), "GET", answer + "/images", new byte[0]).statusCode(), "unsigned images");
+        cases++;
+        assertEquals(401, send(Map.of(), "POST", answer, upload("F32", rows, DIM, positions, values)).statusCode(),
+                "unsigned answer");
+        cases++;
+        assertEquals(401, send(alice, alice.participantId(), "POST", answer, upload("F32", rows, DIM, positions, values),
+                System.currentTimeMillis() - 5 * 60_000).statusCode(), "a stale answer");
+        cases++;
+        assertEquals(404, send(alice, "GET", "/v1/audits/abc/images", new byte[0]).statusCode(), "not a number");
+        cases++;
+        assertEquals(404, send(alice, "GET", "/v1/audits/999999/images", new byte[0]).statusCode(), "no such audit");
+        cases++;
+        long[] wrongIds = positions.clone();
+        wrongIds[0] = ids[0];
+        refused(422, alice, answer, upload("F32", rows, DIM, wrongIds, values), "ids");
+        cases++;
+        refused(422, alice, answer, upload("F16", rows, DIM, positions, values), "F32");
+        cases++;
+        float[] nan = values.clone();
+        nan[5] = Float.NaN;
+        refused(422, alice, answer, upload("F32", rows, DIM, positions, nan), "finite");
+        cases++;
+        refused(422, alice, answer, upload("F32", rows - 1, DIM, java.util.Arrays.copyOf(positions, rows - 1),
+                java.util.Arrays.copyOf(values, (rows - 1) * DIM)), "rows");
+        cases++;
+        byte[] whole = upload("F32", rows, DIM, positions, values);
+        refused(400, alice, answer, java.util.Arrays.copyOf(whole, whole.length - 64), "header describes");
+        cases++;
+        byte[] huge = whole.clone();
+        ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 60);
+        refused(400, alice, answer, huge, "header length");
+        cases++;
+        // JSON header bombs: 20,000 nested arrays, and 5,000 tensors, both inside the 64 KiB header limit
+        refused(400, alice, answer, withHeader("[".repeat(20_000) + "]".repeat(20_000), 0), "safetensors");
+        cases++;
+        StringBuilder many = new StringBuilder("{");
+        for (int i = 0; i < 5000; i++) {
+            many.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}");
+        }
+        HttpResponse<String> bomb = send(alice, "POST", answer, withHeader(many.append('}').toString(), 0));
+        assertTrue(bomb.statusCode() == 400 || bomb.statusCode() == 413 || bomb.statusCode() == 422, bomb.body());
+        cases++;
+        byte[] pickle = new byte[200];
+        pickle[0] = (byte) 0x80;
+        pickle[1] = 4;
+        refused(400, alice, answer, pickle, "safetensors");
+        cases++;
+        assertEquals(413, oversized(answer), "a body declared larger than any answer of this audit");
+        cases++;
+        assertEquals("pending", store.audits().get(0).state().name().toLowerCase(), "no malformed answer settles it");
+        assertFalse(store.participant(alice.participantId()).orElseThrow().quarantined());
+
+        // a well-formed answer with other numbers fails the audit: alice is quarantined, and stays so
+        HttpResponse<String> wrong = send(alice, "POST", answer, whole);
+        assertEquals(422, wrong.statusCode(), wrong.body());
+        assertTrue(wrong.body().contains("rows differ"), wrong.body());
+        cases++;
+        refused(409, alice, answer, whole, "failed");
+        cases++;
+        HttpResponse<String> leaseAgain = send(alice, "POST", "/v1/lease", empty);
+        assertEquals(403, leaseAgain.statusCode(), leaseAgain.body());
+        assertTrue(leaseAgain.body().contains("quarantined"), leaseAgain.body());
+        cases++;
+        assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "her shard was withdrawn");
+        assertEquals(ShardState.OPEN, store.shard(shard).orElseThrow().state(), "and is open again");
+        assertEquals(22, cases);
     }
 
     /** A request whose Content-Length is a terabyte, over a raw socket: refused from the headers alone. */
