@@ -156,6 +156,17 @@ final class DemoCommand implements Callable<Integer> {
             pl.put("shards_accepted", platform.path("shards_by_state").path("accepted").asInt());
             pl.put("participants", platform.path("participants").size());
             pl.put("events", platform.path("events").size());
+            int passed = 0;
+            for (var a : platform.path("audits")) {
+                passed += a.path("state").asText().equals("passed") ? 1 : 0;
+            }
+            pl.put("audits", platform.path("audits").size());
+            pl.put("audits_passed", passed);
+            int quarantined = 0;
+            for (var p : platform.path("participants")) {
+                quarantined += p.hasNonNull("quarantined") ? 1 : 0;
+            }
+            pl.put("quarantined", quarantined);
             pl.put("dir", out.resolve("platform").toAbsolutePath().toString());
         }
         o.put("budget_seconds", seconds);

@@ -118,14 +118,31 @@ final class DemoReport {
         for (JsonNode p : status.path("participants")) {
             names.put(p.path("id").asText(), p.path("name").asText());
             people.add(List.of(p.path("name").asText(), p.path("id").asText(), p.path("prior").asText("-"),
-                    String.valueOf(p.path("shards_accepted").asInt())));
+                    String.valueOf(p.path("shards_accepted").asInt()),
+                    p.hasNonNull("quarantined") ? "quarantined: " + p.path("quarantined").asText() : "good"));
         }
         html.paragraph(String.format(Locale.ROOT, "The platform served %d shards of the data and the shared subset over "
                 + "HTTP; each participant ran in its own process, enrolled with a one-time invite and an Ed25519 key, "
                 + "signed every request, leased shards until none was left and uploaded its prior's outputs, which the "
-                + "platform checked (shape, ids, finite values) before accepting. Fusion started when the last shard was "
-                + "accepted; the fused dataset was then downloaded and verified.", status.path("shards").size()));
-        html.table(List.of("participant", "id", "prior", "shards accepted"), people);
+                + "platform checked (shape, ids, finite values) before accepting. After each accepted shard the "
+                + "platform audited it: it asked the participant again for a random, unannounced sample of that shard's "
+                + "rows and of the shared subset's, and compared the answer with what was uploaded; it also screened "
+                + "every participant's outputs on the shared subset (degenerate, copied, or predicted by too few of the "
+                + "others). Fusion started once every shard was accepted from a participant in good standing and every "
+                + "audit had passed; the fused dataset was then downloaded and verified.", status.path("shards").size()));
+        html.table(List.of("participant", "id", "prior", "shards accepted", "standing"), people);
+        List<List<String>> audits = new ArrayList<>();
+        Map<String, Integer> auditStates = new LinkedHashMap<>();
+        for (JsonNode a : status.path("audits")) {
+            auditStates.merge(a.path("state").asText(), 1, Integer::sum);
+            audits.add(List.of(String.valueOf(a.path("id").asLong()), names.getOrDefault(a.path("participant").asText(), "-"),
+                    String.valueOf(a.path("shard").asInt()), String.valueOf(a.path("rows").asInt()),
+                    a.path("state").asText(), a.path("reason").asText("")));
+        }
+        html.note(String.format(Locale.ROOT, "Audits: %d passed, %d failed, %d pending; %d participant(s) quarantined.",
+                auditStates.getOrDefault("passed", 0), auditStates.getOrDefault("failed", 0),
+                auditStates.getOrDefault("pending", 0), people.stream().filter(r -> !r.get(4).equals("good")).count()));
+        html.table(List.of("audit", "participant", "shard", "rows asked again", "state", "reason"), audits);
         List<List<String>> shards = new ArrayList<>();
         for (JsonNode sh : status.path("shards")) {
             shards.add(List.of(String.valueOf(sh.path("shard").asInt()), String.format(Locale.ROOT, "%,d", sh.path("count").asInt()),
@@ -138,7 +155,8 @@ final class DemoReport {
         }
         List<String> lanes = new ArrayList<>(names.values());
         Map<String, List<double[]>> byKind = new LinkedHashMap<>();
-        for (String kind : List.of("lease_taken", "lease_retaken", "upload_accepted", "upload_refused", "shared_accepted")) {
+        for (String kind : List.of("lease_taken", "lease_retaken", "upload_accepted", "upload_refused", "shared_accepted",
+                "audit_passed", "audit_failed")) {
             byKind.put(kind, new ArrayList<>());
         }
         int refused = 0;
@@ -151,10 +169,10 @@ final class DemoReport {
             }
         }
         Path png = out.resolve("platform-timeline.png");
-        Plots.timelinePlot("Leases and uploads on the platform", lanes,
+        Plots.timelinePlot("Leases, uploads and audits on the platform", lanes,
                 byKind.entrySet().stream().map(k -> new Plots.Events(k.getKey().replace('_', ' '), k.getValue())).toList(),
                 png);
-        html.image(png, "timeline of leases and uploads by participant");
+        html.image(png, "timeline of leases, uploads and audits by participant");
         JsonNode f = status.path("fusion");
         html.note(String.format(Locale.ROOT, "%d events; %d uploads refused. Fusion %s, %.1f s after its start.",
                 status.path("events").size(), refused, f.path("state").asText(),

@@ -101,7 +101,8 @@ final class NetworkedRound {
                 phases.put("alignment", detail.path("alignment_seconds").asDouble());
                 phases.put("fusion", detail.path("fusion_seconds").asDouble());
                 DatasetDownload.fetch(client, fused);
-                return new Outcome(result(detail, summaries, fused, phases, t0, images.skipped()), status, dir);
+                return new Outcome(result(detail, summaries, fused, phases, t0, images.skipped(), status, priors), status,
+                        dir);
             }
         }
     }
@@ -112,7 +113,8 @@ final class NetworkedRound {
      * started with, with its own wall time from its JSON summary.
      */
     private static CollaborativeOptimization.Result result(JsonNode detail, List<JsonNode> summaries, Path fused,
-                                                           Map<String, Double> phases, long t0, int skipped) {
+                                                           Map<String, Double> phases, long t0, int skipped,
+                                                           JsonNode status, List<String> started) {
         OptimizedDataset d = OptimizedDataset.read(fused);
         Map<String, JsonNode> byId = new LinkedHashMap<>();
         summaries.forEach(s -> byId.put(s.path("participant_id").asText(), s));
@@ -128,7 +130,19 @@ final class NetworkedRound {
         var a = d.provenance().alignment();
         return new CollaborativeOptimization.Result(fused, d.count(), d.dim(), priors, uniformity, a.reference(),
                 a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
-                (System.nanoTime() - t0) / 1e9, skipped, notes(detail), List.of(), 0);
+                (System.nanoTime() - t0) / 1e9, skipped, notes(detail), quarantined(status, started), 0);
+    }
+
+    /** The participants the platform quarantined, by their position in the demo's list of priors. */
+    private static List<CollaborativeOptimization.Exclusion> quarantined(JsonNode status, List<String> started) {
+        List<CollaborativeOptimization.Exclusion> out = new ArrayList<>();
+        for (JsonNode p : status.path("participants")) {
+            if (p.hasNonNull("quarantined")) {
+                int i = Integer.parseInt(p.path("name").asText().substring("participant-".length())) - 1;
+                out.add(new CollaborativeOptimization.Exclusion(i, started.get(i), p.path("quarantined").asText()));
+            }
+        }
+        return out;
     }
 
     private static List<String> notes(JsonNode detail) {

@@ -94,6 +94,14 @@ final class PlatformCommand {
         @Option(names = "--align", defaultValue = "ridge", description = "ridge or none (default: ${DEFAULT-VALUE}).")
         String align;
 
+        @Option(names = "--audit-rows", description = "Rows of each accepted shard the platform asks its participant for "
+                + "again, at random (default: 128; a quarter as many rows of S are mixed in). Fixed when the round starts.")
+        Integer auditRows;
+
+        @Option(names = "--audit-seconds", description = "How long a participant has to answer an audit before it is "
+                + "quarantined (default: 600). Fixed when the round starts.")
+        Integer auditSeconds;
+
         @Option(names = "--dim", defaultValue = "0", description = "Target width after fusion (default: the reference's width, at most 512).")
         int dim;
 
@@ -109,6 +117,12 @@ final class PlatformCommand {
                 Check.positive("--shards", shards);
             }
             Check.positive("--lease-seconds", leaseSeconds);
+            if (auditRows != null) {
+                Check.positive("--audit-rows", auditRows);
+            }
+            if (auditSeconds != null) {
+                Check.positive("--audit-seconds", auditSeconds);
+            }
             Check.atLeast("--dim", dim, 0);
             if (port < 0 || port > 65535) {
                 throw new UserException("--port must be between 0 and 65535, not " + port);
@@ -155,6 +169,10 @@ final class PlatformCommand {
                         input.image.imageSize, images.count(), images.fingerprint(), images.skipped(),
                         shards == null ? 8 : shards, fraction, count, seed == null ? 0 : seed, leaseSeconds, align, dim,
                         Instant.now().toString(), Version.get(), Main.commandLine());
+                PlatformConfig.Audits d = PlatformConfig.Audits.DEFAULT;
+                int rows = auditRows == null ? d.rows() : auditRows;
+                asked = asked.withAudits(new PlatformConfig.Audits(rows, auditRows == null ? d.sharedRows()
+                        : Math.max(1, rows / 4), auditSeconds == null ? d.seconds() : auditSeconds));
             }
             PlatformHome.recordDatabase(dir, dbUrl);
             PlatformService service = PlatformService.open(dir, store, asked, images, System::currentTimeMillis,

@@ -41,6 +41,9 @@ class DemoTest extends ConsoleCapture {
         assertEquals(4, html.split("data:image/png;base64,", -1).length - 1, "four embedded charts");
         assertTrue(html.contains("The platform: a networked round on loopback"), "the platform section");
         assertEquals(6, r.path("platform").path("shards_accepted").asInt(), "every shard of the networked round accepted");
+        assertEquals(6, r.path("platform").path("audits_passed").asInt(), "every accepted shard audited, and passed");
+        assertEquals(0, r.path("platform").path("quarantined").asInt(), "no honest participant quarantined");
+        assertTrue(html.contains("Audits: 6 passed, 0 failed, 0 pending; 0 participant(s) quarantined."), "audits shown");
         assertTrue(html.contains("zoo:resnet-s-byol-90s") && html.contains("(reference)"));
         assertTrue(!html.contains("src=\"http") && !html.contains("<script"), "self-contained, no script");
 

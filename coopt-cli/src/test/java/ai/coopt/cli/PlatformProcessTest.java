@@ -9,6 +9,9 @@ import ai.coopt.platform.Uploads;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
+import ai.coopt.platform.client.RemotePlatform;
+import ai.coopt.collab.LocalParticipant;
+import ai.coopt.collab.ParticipantLoop;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.ManifestProvenance;
@@ -221,6 +224,85 @@ class PlatformProcessTest {
         return Json.mapper().readTree(enrolled.stdout()).path("participant_id").asText();
     }
 
+    /**
+     * The platform SIGKILLed while an audit is pending (its participant is still computing the answer) and restarted:
+     * the audit survives with its full time again, nothing is fused while it is pending, and the participant's answer
+     * (retried across the restart) passes it; then the round completes with every audit passed.
+     */
+    @Test
+    void platformKilledMidAuditResumesTheAuditAndFusesNothingUnaudited(@TempDir Path tmp) throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + port;
+        String db = TestDatabases.sqlite(tmp);
+        Process platform = serve(tmp, "serve1", port, db);
+        String carol = enroll(tmp, "carol", url);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread participant = new Thread(() -> {
+            try {
+                PlatformClient client = new PlatformClient(url, null, KeyFile.read(tmp.resolve("carol.key")),
+                        Duration.ofMinutes(3), m -> { });
+                Path work = Files.createDirectories(tmp.resolve("carol-work"));
+                RemotePlatform remote = new RemotePlatform(client, carol, work, null);
+                try (ai.coopt.store.Scratch scratch = ai.coopt.store.Scratch.beside(work.resolve("scratch"));
+                     LocalParticipant local = new LocalParticipant(carol, PRIOR, remote.shared(), ai.djl.Device.cpu(),
+                             128, ai.coopt.util.ProgressListener.NONE, scratch)) {
+                    ai.coopt.collab.Participant slow = new ai.coopt.collab.Participant() {
+                        @Override public String id() { return carol; }
+                        @Override public ai.coopt.collab.SharedOutputs embedShared(ai.coopt.data.ImageSet im) { return local.embedShared(im); }
+                        @Override public ai.coopt.collab.ShardOutputs embedShard(int k, ai.coopt.data.ImageSet im, long[] ids) {
+                            return local.embedShard(k, im, ids);
+                        }
+                        @Override public float[] embedImages(ai.coopt.data.ImageSet im) {
+                            try {
+                                answer.await(); // the first answer waits until the platform was killed and restarted
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            return local.embedImages(im);
+                        }
+                        @Override public void close() { }
+                    };
+                    ParticipantLoop.run(remote, slow, 0, Thread::sleep);
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        }, "carol");
+        participant.start();
+        JsonNode before = await(url, st -> st.path("audits").size() == 1
+                && "pending".equals(st.path("audits").get(0).path("state").asText()), "a pending audit");
+        long firstDeadline = before.path("audits").get(0).path("deadline").asLong();
+        platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        Thread.sleep(1500);
+        platform = serve(tmp, "serve2", port, db);
+        JsonNode after = status(url);
+        assertEquals("pending", after.path("audits").get(0).path("state").asText(), "the audit survived the kill");
+        assertTrue(after.path("audits").get(0).path("deadline").asLong() > firstDeadline,
+                "the platform was down: the audit got its full time again");
+        assertEquals("waiting", after.path("fusion").path("state").asText(), "nothing fused while an audit is pending");
+        answer.countDown();
+        participant.join(TimeUnit.MINUTES.toMillis(5));
+        assertTrue(!participant.isAlive() && failed.get() == null, "carol finished: " + failed.get());
+        JsonNode done = await(url, x -> "done".equals(x.path("fusion").path("state").asText()), "fusion");
+        assertEquals(4, done.path("audits").size());
+        java.util.Set<Long> audited = new java.util.HashSet<>();
+        for (JsonNode a : done.path("audits")) {
+            assertEquals("passed", a.path("state").asText(), a.toString());
+            audited.add(a.path("upload").asLong());
+        }
+        for (JsonNode u : done.path("uploads")) {
+            if (u.path("status").asText().equals("accepted") && !u.path("shard").isNull()) {
+                assertTrue(audited.contains(u.path("id").asLong()), "upload " + u.path("id") + " fused without a passed audit");
+            }
+        }
+        platform.destroy();
+        platform.waitFor(30, TimeUnit.SECONDS);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void killedParticipantAndKilledPlatformStillCompleteTheRound(String vendor, @TempDir Path tmp) throws Exception {
@@ -263,8 +345,9 @@ class PlatformProcessTest {
         platform = serve(tmp, "serve2", port, db);
 
         // bob does the whole round, waiting out alice's lease; the platform is killed once more under him
+        // bob runs another prior than alice: the same one would send a copy of her outputs on S, and be excluded
         Process b = start(tmp, "bob-run", "participant", "run", "--platform", url, "--key",
-                tmp.resolve("bob.key").toString(), "--prior", PRIOR, "--threads", "1", "--json");
+                tmp.resolve("bob.key").toString(), "--prior", "zoo:resnet-s-byol-90s", "--threads", "1", "--json");
         await(url, s -> s.path("shards_by_state").path("accepted").asInt() >= 1, "a first accepted shard");
         platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         platform = serve(tmp, "serve3", port, db);
