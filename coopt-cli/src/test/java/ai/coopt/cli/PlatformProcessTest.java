@@ -129,7 +129,12 @@ class PlatformProcessTest {
         long[] shared = PlatformClient.longs(round.path("shared_ids"));
         int dim = 8;
         Path sharedFile = tmp.resolve("shared.safetensors");
-        Uploads.write(sharedFile, shared, new Matrix(new float[shared.length * dim], shared.length, dim),
+        float[] onShared = new float[shared.length * dim];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+        for (int i = 0; i < onShared.length; i++) {
+            onShared[i] = (float) random.nextGaussian(); // not constant: a constant participant is quarantined at once
+        }
+        Uploads.write(sharedFile, shared, new Matrix(onShared, shared.length, dim),
                 Uploads.priorMetadata(new PriorReport("random:convnet-s:1", "random", "0".repeat(64),
                         new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), dim, -1.0,
                         shared.length)));
