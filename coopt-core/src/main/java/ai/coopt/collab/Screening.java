@@ -45,8 +45,12 @@ public final class Screening {
     public static final double MIN_R2 = 0.05;
     /** How many robust deviations above the median an alignment residual may lie. */
     public static final double OUTLIER_K = 5;
-    /** The least spread assumed for alignment residuals, so that near-identical honest residuals flag nobody. */
-    public static final double MIN_SPREAD = 0.02;
+    /**
+     * The least spread assumed for alignment residuals: honest priors of different architectures and training fit the
+     * reference space unequally (residuals 0.1 to 0.3 apart in the honest runs), so only a participant at least
+     * {@code OUTLIER_K × MIN_SPREAD} = 0.5 above the median is an outlier.
+     */
+    public static final double MIN_SPREAD = 0.1;
     /** How far below the trusted participants' median agreement (best R²) a reference candidate may lie. */
     public static final double REFERENCE_MARGIN = 0.25;
     private static final int FOLDS = 5;

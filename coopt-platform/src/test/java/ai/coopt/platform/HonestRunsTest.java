@@ -48,7 +48,7 @@ class HonestRunsTest {
                 "random:convnet-s:" + (300 + round));
         List<String> chosen = new ArrayList<>();
         for (int i = 0; i < PARTICIPANTS; i++) {
-            chosen.add(pool.get((round + i * 2) % pool.size()));
+            chosen.add(pool.get((round + i) % pool.size()));
         }
         return chosen;
     }
@@ -69,6 +69,7 @@ class HonestRunsTest {
                     images.fingerprint(), 0, PARTICIPANTS, null, 40, round, 120, "ridge", 0, Instant.now().toString(),
                     "test", List.of("t"));
             List<String> priors = priors(round);
+            long started = System.nanoTime();
             try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(dir), dir, config, images, null)) {
                 PlatformStore store = running.store();
                 Map<String, Throwable> failed = new ConcurrentHashMap<>();
@@ -113,6 +114,8 @@ class HonestRunsTest {
                 assertTrue(store.audits().stream().allMatch(a -> a.state() == AuditState.PASSED), store.audits().toString());
                 assertEquals(PARTICIPANTS, store.audits().size(), "one audit per shard");
             }
+            System.out.printf("honest round %d %s: none quarantined, %.1f s%n", round, priors,
+                    (System.nanoTime() - started) / 1e9);
         }
         assertEquals(ROUNDS * PARTICIPANTS, honestRuns);
     }

@@ -197,7 +197,9 @@ public final class PlatformClient {
                 if (r.statusCode() < 300) {
                     return r;
                 }
-                if (r.statusCode() < 500) {
+                // 408: the server timed out an idle connection this client had pooled; the request itself was not
+                // considered, so it is sent again (signed anew) like after a 5xx
+                if (r.statusCode() < 500 && r.statusCode() != 408) {
                     throw new Refusal(r.statusCode(), reason(r));
                 }
                 problem = "HTTP " + r.statusCode();

@@ -254,6 +254,12 @@ public final class PlatformService implements AutoCloseable {
     public record LeaseView(String state, Integer shard, long[] ids, String token, Long expiresAt, String sha256,
                             Integer count, Long waitMs) {}
 
+    /**
+     * The longest a participant is told to wait before asking again: the shard it waits for may be accepted (or a
+     * quarantine may open shards) long before the lease that blocks it would expire.
+     */
+    static final long MAX_WAIT_MILLIS = 2_000;
+
     public LeaseView lease(String participant) throws UploadCheck.Refused {
         refuseQuarantined(participant);
         if (store.sharedOutputs().stream().noneMatch(s -> s.participantId().equals(participant))) {
@@ -281,7 +287,7 @@ public final class PlatformService implements AutoCloseable {
         }
         if (r instanceof LeaseResult.Wait w) {
             return new LeaseView("wait", null, null, null, null, null, null,
-                    Math.max(100, Math.min(30_000, w.until() - clock.getAsLong())));
+                    Math.max(100, Math.min(MAX_WAIT_MILLIS, w.until() - clock.getAsLong())));
         }
         return new LeaseView("done", null, null, null, null, null, null, null);
     }
