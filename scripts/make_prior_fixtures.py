@@ -85,14 +85,21 @@ def export_onnx(model, example, path, dynamic_axes):
                       dynamic_axes=dynamic_axes, opset_version=17)
 
 
-def main():
+def output_dir(default, usage):
+    """Re-runs the calling script with PYTHONHASHSEED=0 unless that is set, then returns (and creates) the one
+    optional argument OUT_DIR, or `default`; exits with `usage` when given more."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable] + sys.argv)
     if len(sys.argv) > 2:
-        sys.exit(__doc__)
-    out = sys.argv[1] if len(sys.argv) == 2 else "coopt-core/src/test/resources/priors"
+        sys.exit(usage)
+    out = sys.argv[1] if len(sys.argv) == 2 else default
     os.makedirs(out, exist_ok=True)
+    return out
+
+
+def main():
+    out = output_dir("coopt-core/src/test/resources/priors", __doc__)
     torch.manual_seed(0)
     expected = {}
 
