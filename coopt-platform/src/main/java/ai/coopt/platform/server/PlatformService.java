@@ -48,6 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.util.random.RandomGenerator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -439,18 +440,24 @@ public final class PlatformService implements AutoCloseable {
         }
     }
 
-    /**
-     * The ids an accepted upload of {@code shard} is audited on: a uniform random sample (without replacement, from a
-     * {@link SecureRandom}, so nobody can foresee it) of the shard's rows and of S's, shuffled together.
-     */
+    /** The ids an accepted upload of {@code shard} is audited on ({@link #auditSample(int[], long[], PlatformConfig.Audits, RandomGenerator)}). */
     private long[] auditSample(int shard) {
-        int[] rows = plan.shard(shard);
-        int fromShard = Math.min(rows.length, config.audits().rows());
-        int fromShared = Math.min(sharedIds.length, config.audits().sharedRows());
+        return auditSample(plan.shard(shard), sharedIds, config.audits(), random);
+    }
+
+    /**
+     * An audit's sample: {@code audits.rows()} of the shard's rows and {@code audits.sharedRows()} of S's (all of them
+     * when there are fewer), each uniform without replacement, shuffled together. With a {@link SecureRandom} nobody
+     * can foresee it; a shard with a fraction f of poisoned rows escapes with probability about (1 − f)^rows.
+     */
+    public static long[] auditSample(int[] shardRows, long[] sharedIds, PlatformConfig.Audits audits,
+                                     RandomGenerator random) {
+        int fromShard = Math.min(shardRows.length, audits.rows());
+        int fromShared = Math.min(sharedIds.length, audits.sharedRows());
         long[] sample = new long[fromShard + fromShared];
-        int[] a = Randomness.permutationPrefix(rows.length, fromShard, random);
+        int[] a = Randomness.permutationPrefix(shardRows.length, fromShard, random);
         for (int i = 0; i < fromShard; i++) {
-            sample[i] = rows[a[i]];
+            sample[i] = shardRows[a[i]];
         }
         int[] b = Randomness.permutationPrefix(sharedIds.length, fromShared, random);
         for (int i = 0; i < fromShared; i++) {
