@@ -5,6 +5,7 @@ import ai.coopt.store.OptimizedDataset;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import ai.coopt.collab.PriorReport;
+import ai.coopt.platform.TestPlatform;
 import ai.coopt.platform.Uploads;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
@@ -37,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -150,20 +152,16 @@ class PlatformProcessTest {
             out.write(req.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             out.write(body, 0, body.length / 2);
             out.flush();
-            Path receiving = tmp.resolve("platform").resolve("staging");
-            for (int i = 0; i < 100 && !(Files.isDirectory(receiving) && Files.list(receiving).findAny().isPresent()); i++) {
+            Path platformDir = tmp.resolve("platform");
+            for (int i = 0; i < 100 && TestPlatform.stagedFiles(platformDir).isEmpty(); i++) {
                 Thread.sleep(50);
             }
-            assertTrue(Files.list(receiving).findAny().isPresent(), "the upload is being staged");
+            assertFalse(TestPlatform.stagedFiles(platformDir).isEmpty(), "the upload is being staged");
             platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
         platform = serve(tmp, "serve2", port, db);
-        Path staging = tmp.resolve("platform").resolve("staging");
-        if (Files.exists(staging)) {
-            try (var staged = Files.list(staging)) {
-                assertEquals(0, staged.count(), "the half-received upload is gone");
-            }
-        }
+        assertEquals(List.of(), TestPlatform.stagedFiles(tmp.resolve("platform")),
+                "the half-received upload is gone (the killed process's staging directory with it)");
         JsonNode before = status(url);
         assertEquals(0, before.path("shards_by_state").path("accepted").asInt(), "nothing half-written is counted");
 
