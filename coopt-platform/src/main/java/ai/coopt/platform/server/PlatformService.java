@@ -560,8 +560,9 @@ public final class PlatformService implements AutoCloseable {
 
     /**
      * Runs fusion in this thread (this process must have claimed it: {@link #claimFusion}) and records the outcome;
-     * says every {@value #FUSION_HEARTBEAT_MILLIS} ms that it is still at work, and stops (its outcome unrecorded)
-     * when another process took the run over because those heartbeats did not reach the database in time.
+     * says every {@value #FUSION_HEARTBEAT_MILLIS} ms that it is still at work. When another process took the run over
+     * (these heartbeats did not reach the database in time) it stops at its next progress report (the post-processing
+     * passes report; alignment does not) and in any case cannot record its outcome: only the owner can.
      */
     public void fuse(boolean forced) {
         AtomicBoolean lost = new AtomicBoolean();
