@@ -10,7 +10,13 @@ import ai.coopt.platform.Uploads;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.EventKind;
+import ai.coopt.platform.db.Fusion;
+import ai.coopt.platform.db.FusionState;
+import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.TestDatabases;
+import ai.coopt.platform.server.PlatformService;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.target.Matrix;
@@ -39,6 +45,7 @@ import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -217,6 +224,50 @@ class PlatformProcessTest {
                 token, "--key", tmp.resolve(name + ".key").toString(), "--json");
         assertEquals(0, enrolled.exit(), enrolled.stderr());
         return Json.mapper().readTree(enrolled.stdout()).path("participant_id").asText();
+    }
+
+    /**
+     * Two serve processes on one directory and database: the one that joins leaves the live one's staging directory
+     * and running fusion alone, and takes the fusion over as soon as that process is SIGKILLed (its lock is free), well
+     * before the heartbeat timeout.
+     */
+    @Test
+    void aSecondServeProcessLeavesALiveOnesWorkAloneAndTakesOverAKilledOnesFusion(@TempDir Path tmp) throws Exception {
+        String db = TestDatabases.sqlite(tmp);
+        Process first = serve(tmp, "first", 0, db);
+        Path staging = tmp.resolve("platform").resolve("staging");
+        List<Path> dirs;
+        try (var list = Files.list(staging)) {
+            dirs = list.toList();
+        }
+        assertEquals(1, dirs.size(), dirs.toString());
+        String firstId = dirs.get(0).getFileName().toString();
+        try (Database database = Database.open(db)) {
+            PlatformStore store = new PlatformStore(database);
+            // as if the first process had started fusing (its heartbeat is fresh, it is alive)
+            assertTrue(store.setFusion(FusionState.RUNNING, firstId, true, null, System.currentTimeMillis()));
+            serve(tmp, "second", 0, db);
+            assertTrue(Files.isDirectory(staging.resolve(firstId)), "a live process's staging directory stays");
+            Thread.sleep(2 * PlatformService.FUSION_HEARTBEAT_MILLIS);
+            assertEquals(firstId, store.fusionState().owner(), "a live owner's fusion is left to it");
+            assertEquals(FusionState.RUNNING, store.fusionState().state());
+
+            long killed = System.currentTimeMillis();
+            first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            Fusion f = store.fusionState();
+            for (int i = 0; i < 300 && (firstId.equals(f.owner()) || f.state() == FusionState.RUNNING); i++) {
+                Thread.sleep(100);
+                f = store.fusionState();
+            }
+            assertNotEquals(firstId, f.owner(), "the second process took the fusion over: " + f);
+            assertTrue(System.currentTimeMillis() - killed < PlatformService.FUSION_TIMEOUT_MILLIS,
+                    "without waiting for the heartbeat timeout");
+            // nothing is accepted in this round, so the second process's run fails, recorded by it
+            assertEquals(FusionState.FAILED, f.state(), f.toString());
+            assertTrue(f.detailJson().contains("no shard is accepted"), f.detailJson());
+            assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.FUSION_FAILED
+                    && e.detail() != null && e.detail().contains(firstId)), "the takeover is on the timeline");
+        }
     }
 
     @ParameterizedTest
