@@ -1,9 +1,11 @@
 package ai.coopt.cli;
 
+import ai.coopt.UserException;
 import ai.coopt.bench.Throughput;
 import ai.coopt.nn.Architectures;
 import ai.coopt.platform.PlatformHome;
 import ai.coopt.platform.bench.LoadBenchmark;
+import ai.coopt.platform.bench.SimulatedOutputs;
 import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -133,23 +138,47 @@ final class BenchCommand {
     }
 
     @Command(name = "platform-load", mixinStandardHelpOptions = true,
-            description = "Load on a running platform: N simulated participants (precomputed outputs of the right shape) "
-                    + "enrol, lease and upload until the round is done; latency percentiles of lease and upload, and a "
-                    + "check that every shard was accepted exactly once.")
+            description = "Load on a platform: N simulated participants (precomputed, plausible outputs: a latent per "
+                    + "sample seen through each participant's own linear map) enrol, lease and upload until the round is "
+                    + "done, sending their requests to the platform's servers in turn; latency percentiles of lease and "
+                    + "upload, a check that every shard was accepted exactly once and none granted twice, and (with "
+                    + "--servers) each server process's peak RSS. Either against running servers (--platform URL, "
+                    + "repeatable) or against --servers N serve processes it starts itself on a new round in --dir.")
     static final class PlatformLoadCommand implements Callable<Integer> {
-        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The running platform's directory (for the invites).")
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory: the running "
+                + "platform's (for the invites), or with --servers a new one (absent or empty).")
         Path dir;
 
-        @Option(names = "--platform", required = true, paramLabel = "URL", description = "The running platform's URL (loopback).")
-        String platform;
+        @Option(names = "--platform", paramLabel = "URL", description = "A running server of the platform (loopback); "
+                + "repeat it for each serve process of the round.")
+        List<String> platforms;
+
+        @Option(names = "--servers", paramLabel = "N", description = "Start N `platform serve` processes on free loopback "
+                + "ports, one round in --dir on --db (the first starts it, the others join), and stop them at the end.")
+        Integer servers;
+
+        @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "SPEC", description = "With --servers: the "
+                + "round's data (default: ${DEFAULT-VALUE}).")
+        String data;
+
+        @Option(names = "--limit", defaultValue = "20000", description = "With --servers: images in the round (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--shards", defaultValue = "200", description = "With --servers: shards (default: ${DEFAULT-VALUE}).")
+        int shards;
+
+        @Option(names = "--shared-count", defaultValue = "20", description = "With --servers: size of S (default: ${DEFAULT-VALUE}).")
+        int sharedCount;
 
         @Option(names = "--participants", defaultValue = "50", description = "Simulated participants at once (default: ${DEFAULT-VALUE}).")
         int participants;
 
-        @Option(names = "--dim", defaultValue = "8", description = "Width of the simulated outputs (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dim", defaultValue = "32", description = "Width of the simulated outputs, at least "
+                + SimulatedOutputs.LATENT + " (default: ${DEFAULT-VALUE}).")
         int dim;
 
-        @Option(names = "--work", required = true, paramLabel = "DIR", description = "Where the simulated participants' keys and files go.")
+        @Option(names = "--work", required = true, paramLabel = "DIR", description = "Where the simulated participants' keys "
+                + "and files (and the serve processes' logs) go.")
         Path work;
 
         @Mixin
@@ -161,19 +190,65 @@ final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             Check.positive("--participants", participants);
-            Check.positive("--dim", dim);
-            PlatformHome.requireExisting(dir);
-            try (Database database = Database.open(db.resolve(dir))) {
-                LoadBenchmark.Result r = LoadBenchmark.run(platform, new PlatformStore(database),
-                        participants, dim, work, line -> { });
-                ObjectNode o = ai.coopt.store.Json.mapper().valueToTree(r);
-                Output.print(common.json, o, String.format(Locale.ROOT,
-                        "%d participants, %d shards in %.1f s; lease p50 %.1f ms p99 %.1f ms; upload p50 %.1f ms p99 %.1f ms;"
-                                + " %d waits, %d refusals; every shard accepted exactly once: %s",
-                        r.participants(), r.shards(), r.seconds(), r.lease().p50(), r.lease().p99(), r.upload().p50(),
-                        r.upload().p99(), r.waits(), r.refusals(), r.acceptedOnce()));
-                return r.acceptedOnce() ? 0 : 1;
+            Check.atLeast("--dim", dim, SimulatedOutputs.LATENT);
+            boolean attach = platforms != null && !platforms.isEmpty();
+            if (attach == (servers != null)) {
+                throw new UserException("give either --platform URL (running servers) or --servers N (start them)");
             }
+            if (attach) {
+                PlatformHome.requireExisting(dir);
+                try (Database database = Database.open(db.resolve(dir))) {
+                    return report(LoadBenchmark.run(platforms, new PlatformStore(database), participants, dim, work,
+                            line -> { }), List.of());
+                }
+            }
+            Check.positive("--servers", servers);
+            Check.positive("--shards", shards);
+            Check.positive("--limit", limit);
+            Check.positive("--shared-count", sharedCount);
+            if (Files.exists(dir)) {
+                boolean empty;
+                try (var entries = Files.isDirectory(dir) ? Files.list(dir) : null) {
+                    empty = entries != null && entries.findAny().isEmpty();
+                }
+                if (!empty) {
+                    throw new UserException(dir + " exists and is not an empty directory: --servers starts a new round in a new one");
+                }
+            }
+            String dbUrl = db.resolve(dir);
+            if (db.db != null) {
+                try (Database database = Database.open(dbUrl)) {
+                    if (new PlatformStore(database).round().isPresent()) {
+                        throw new UserException("the database " + PlatformHome.redacted(dbUrl) + " holds a round already:"
+                                + " give --servers a fresh one (for PostgreSQL, a new schema: ...&schema=NAME)");
+                    }
+                }
+            }
+            List<String> args = new ArrayList<>(List.of("--dir", dir.toString(), "--db", dbUrl, "--data", data,
+                    "--limit", Integer.toString(limit), "--shards", Integer.toString(shards),
+                    "--shared-count", Integer.toString(sharedCount)));
+            try (ServeProcesses started = ServeProcesses.start(servers, work.resolve("logs"), args);
+                 Database database = Database.open(dbUrl)) {
+                LoadBenchmark.Result r = LoadBenchmark.run(started.urls(), new PlatformStore(database), participants, dim,
+                        work, line -> { });
+                return report(r, started.measure());
+            }
+        }
+
+        private int report(LoadBenchmark.Result r, List<ServeProcesses.Server> processes) {
+            ObjectNode o = ai.coopt.store.Json.mapper().valueToTree(r);
+            o.set("server_processes", ai.coopt.store.Json.mapper().valueToTree(processes));
+            String rss = processes.isEmpty() ? "" : "; server peak RSS " + processes.stream()
+                    .map(p -> p.peakRssBytes() == null ? "?" : String.format(Locale.ROOT, "%.2f GB", p.peakRssBytes() / 1e9))
+                    .collect(java.util.stream.Collectors.joining(", "));
+            Output.print(common.json, o, String.format(Locale.ROOT,
+                    "%d participants, %d shards, %d server(s) in %.1f s; lease p50 %.1f ms p99 %.1f ms; upload p50 %.1f ms"
+                            + " p99 %.1f ms; audit answer p50 %.1f ms p99 %.1f ms; %d waits, %d refusals, %d double leases;"
+                            + " every shard accepted exactly once: %s; %d audits passed, %d quarantined%s",
+                    r.participants(), r.shards(), r.servers(), r.seconds(), r.lease().p50(), r.lease().p99(), r.upload().p50(),
+                    r.upload().p99(), r.audit().p50(), r.audit().p99(), r.waits(), r.refusals(), r.doubleLeases(),
+                    r.acceptedOnce(), r.auditsPassed(), r.quarantined(), rss));
+            return r.acceptedOnce() && r.doubleLeases() == 0 && r.quarantined() == 0 && r.auditsPassed() == r.shards() ? 0 : 1;
         }
     }
 }

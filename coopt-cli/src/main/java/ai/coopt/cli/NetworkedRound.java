@@ -171,7 +171,7 @@ final class NetworkedRound {
     }
 
     /** A coopt child process with this JVM's settings; stdout and stderr go to {@code log}.out / .err. */
-    private static Process child(Path log, String... args) throws IOException {
+    static Process child(Path log, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

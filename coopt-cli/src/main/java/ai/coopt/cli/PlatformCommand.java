@@ -178,6 +178,7 @@ final class PlatformCommand {
             PlatformService service = PlatformService.open(dir, store, asked, images, System::currentTimeMillis,
                     new CliProgress());
             service.recover();
+            service.watchFusion();
             PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls);
             String url = server.url(host);
             CountDownLatch stopped = new CountDownLatch(1);
@@ -341,7 +342,7 @@ final class PlatformCommand {
             try (Database database = Database.open(db.resolve(dir))) {
                 PlatformStore store = new PlatformStore(database);
                 try (PlatformService service = PlatformService.existing(dir, store, System::currentTimeMillis)) {
-                    if (!store.setFusion(FusionState.RUNNING, true, null, System.currentTimeMillis())) {
+                    if (!service.claimFusion(true)) {
                         throw new UserException("fusion is " + store.fusionState().state().name().toLowerCase(Locale.ROOT)
                                 + " already");
                     }

@@ -206,6 +206,23 @@ class BadInputTest extends ConsoleCapture {
                 "--steps", "1", "--warmup", "0");
     }
 
+    @Test
+    void platformLoadRefusesContradictoryOrUnsafeOptionsBeforeStartingAnything() throws IOException {
+        Path work = tmp.resolve("work");
+        assertUserError("either --platform", "bench", "platform-load", "--dir", tmp.resolve("d").toString(), "--work",
+                work.toString());
+        assertUserError("either --platform", "bench", "platform-load", "--dir", tmp.resolve("d").toString(), "--work",
+                work.toString(), "--servers", "2", "--platform", "http://127.0.0.1:1");
+        assertUserError("--dim", "bench", "platform-load", "--dir", tmp.resolve("d").toString(), "--work",
+                work.toString(), "--servers", "1", "--dim", "4");
+        Path used = Files.createDirectories(tmp.resolve("used"));
+        Files.writeString(used.resolve("NOTES.md"), "mine");
+        assertUserError("not an empty directory", "bench", "platform-load", "--dir", used.toString(), "--work",
+                work.toString(), "--servers", "2");
+        assertTrue(Files.exists(used.resolve("NOTES.md")));
+        assertFalse(Files.exists(work.resolve("logs")), "no server was started");
+    }
+
     // 5. a declared input no machine can hold
 
     @Test

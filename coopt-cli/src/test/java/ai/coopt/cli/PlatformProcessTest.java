@@ -5,6 +5,7 @@ import ai.coopt.store.OptimizedDataset;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import ai.coopt.collab.PriorReport;
+import ai.coopt.platform.TestPlatform;
 import ai.coopt.platform.Uploads;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
@@ -12,7 +13,13 @@ import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.client.RemotePlatform;
 import ai.coopt.collab.LocalParticipant;
 import ai.coopt.collab.ParticipantLoop;
+import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.EventKind;
+import ai.coopt.platform.db.Fusion;
+import ai.coopt.platform.db.FusionState;
+import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.TestDatabases;
+import ai.coopt.platform.server.PlatformService;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.target.Matrix;
@@ -40,6 +47,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -158,20 +167,16 @@ class PlatformProcessTest {
             out.write(req.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             out.write(body, 0, body.length / 2);
             out.flush();
-            Path receiving = tmp.resolve("platform").resolve("staging");
-            for (int i = 0; i < 100 && !(Files.isDirectory(receiving) && Files.list(receiving).findAny().isPresent()); i++) {
+            Path platformDir = tmp.resolve("platform");
+            for (int i = 0; i < 100 && TestPlatform.stagedFiles(platformDir).isEmpty(); i++) {
                 Thread.sleep(50);
             }
-            assertTrue(Files.list(receiving).findAny().isPresent(), "the upload is being staged");
+            assertFalse(TestPlatform.stagedFiles(platformDir).isEmpty(), "the upload is being staged");
             platform.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
         platform = serve(tmp, "serve2", port, db);
-        Path staging = tmp.resolve("platform").resolve("staging");
-        if (Files.exists(staging)) {
-            try (var staged = Files.list(staging)) {
-                assertEquals(0, staged.count(), "the half-received upload is gone");
-            }
-        }
+        assertEquals(List.of(), TestPlatform.stagedFiles(tmp.resolve("platform")),
+                "the half-received upload is gone (the killed process's staging directory with it)");
         JsonNode before = status(url);
         assertEquals(0, before.path("shards_by_state").path("accepted").asInt(), "nothing half-written is counted");
 
@@ -306,6 +311,50 @@ class PlatformProcessTest {
         }
         platform.destroy();
         platform.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Two serve processes on one directory and database: the one that joins leaves the live one's staging directory
+     * and running fusion alone, and takes the fusion over as soon as that process is SIGKILLed (its lock is free), well
+     * before the heartbeat timeout.
+     */
+    @Test
+    void aSecondServeProcessLeavesALiveOnesWorkAloneAndTakesOverAKilledOnesFusion(@TempDir Path tmp) throws Exception {
+        String db = TestDatabases.sqlite(tmp);
+        Process first = serve(tmp, "first", 0, db);
+        Path staging = tmp.resolve("platform").resolve("staging");
+        List<Path> dirs;
+        try (var list = Files.list(staging)) {
+            dirs = list.toList();
+        }
+        assertEquals(1, dirs.size(), dirs.toString());
+        String firstId = dirs.get(0).getFileName().toString();
+        try (Database database = Database.open(db)) {
+            PlatformStore store = new PlatformStore(database);
+            // as if the first process had started fusing (its heartbeat is fresh, it is alive)
+            assertTrue(store.setFusion(FusionState.RUNNING, firstId, true, null, System.currentTimeMillis()));
+            serve(tmp, "second", 0, db);
+            assertTrue(Files.isDirectory(staging.resolve(firstId)), "a live process's staging directory stays");
+            Thread.sleep(2 * PlatformService.FUSION_HEARTBEAT_MILLIS);
+            assertEquals(firstId, store.fusionState().owner(), "a live owner's fusion is left to it");
+            assertEquals(FusionState.RUNNING, store.fusionState().state());
+
+            long killed = System.currentTimeMillis();
+            first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            Fusion f = store.fusionState();
+            for (int i = 0; i < 300 && (firstId.equals(f.owner()) || f.state() == FusionState.RUNNING); i++) {
+                Thread.sleep(100);
+                f = store.fusionState();
+            }
+            assertNotEquals(firstId, f.owner(), "the second process took the fusion over: " + f);
+            assertTrue(System.currentTimeMillis() - killed < PlatformService.FUSION_TIMEOUT_MILLIS,
+                    "without waiting for the heartbeat timeout");
+            // nothing is accepted in this round, so the second process's run fails, recorded by it
+            assertEquals(FusionState.FAILED, f.state(), f.toString());
+            assertTrue(f.detailJson().contains("no shard is accepted"), f.detailJson());
+            assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.FUSION_FAILED
+                    && e.detail() != null && e.detail().contains(firstId)), "the takeover is on the timeline");
+        }
     }
 
     @ParameterizedTest

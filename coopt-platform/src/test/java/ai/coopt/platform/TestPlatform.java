@@ -8,7 +8,13 @@ import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.platform.server.PlatformService;
 import ai.coopt.util.ProgressListener;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 
 /** A platform serving on loopback in the test's JVM: database, service and server, closed together. */
 public record TestPlatform(Database db, PlatformStore store, PlatformService service, PlatformServer server)
@@ -16,12 +22,32 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
     /** Starts a new round in {@code tmp/platform} on the database {@code dbUrl}; {@code tls} null for plain HTTP. */
     public static TestPlatform start(String dbUrl, Path tmp, PlatformConfig config, ImageSet images,
                                      PlatformServer.Tls tls) {
+        return startIn(dbUrl, tmp.resolve("platform"), config, images, tls, System::currentTimeMillis);
+    }
+
+    /**
+     * Starts (or joins: a second serve process) the round in {@code dir} on the database {@code dbUrl}, with its own
+     * connection, on a free loopback port, telling time by {@code clock}.
+     */
+    public static TestPlatform startIn(String dbUrl, Path dir, PlatformConfig config, ImageSet images,
+                                       PlatformServer.Tls tls, LongSupplier clock) {
         Database db = Database.open(dbUrl);
         PlatformStore store = new PlatformStore(db);
-        PlatformService service = PlatformService.open(tmp.resolve("platform"), store, config, images,
-                System::currentTimeMillis, ProgressListener.NONE);
-        return new TestPlatform(db, store, service,
-                PlatformServer.start(service, System::currentTimeMillis, "test", "127.0.0.1", 0, tls));
+        PlatformService service = PlatformService.open(dir, store, config, images, clock, ProgressListener.NONE);
+        return new TestPlatform(db, store, service, PlatformServer.start(service, clock, "test", "127.0.0.1", 0, tls));
+    }
+
+    /** The uploads being received under a platform directory's {@code staging/} (every process's; not the lock files). */
+    public static List<Path> stagedFiles(Path platformDir) {
+        Path staging = platformDir.resolve("staging");
+        if (!Files.exists(staging)) {
+            return List.of();
+        }
+        try (Stream<Path> all = Files.walk(staging)) {
+            return all.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().equals(".lock")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public String url() {

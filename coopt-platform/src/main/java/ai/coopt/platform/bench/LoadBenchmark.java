@@ -7,17 +7,17 @@ import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.store.ManifestProvenance;
-import ai.coopt.target.Matrix;
+import ai.coopt.store.PackedImages;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,10 +27,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Many simulated participants against a running platform: each enrols, sends outputs on S, then leases and uploads
- * shards as fast as it can with precomputed outputs (random values of the right shape: the platform checks shape, ids
- * and finiteness, not meaning), until the round is done. Measures the latency of every lease and upload and checks
- * the end state: every shard accepted exactly once, by the participant that held its lease.
+ * Many simulated participants against a running platform (one or several serve processes of one round): each
+ * enrols, sends outputs on S, then leases and uploads shards as fast as it can with precomputed outputs until the
+ * round is done, sending its requests to the platform's servers in turn. The outputs are plausible ones
+ * ({@link SimulatedOutputs}: a shared latent per sample seen through each participant's own linear map, plus a
+ * little noise), so a platform that checks outputs for meaning treats them as honest. Measures the latency of
+ * every lease and upload and checks the end state: every shard accepted exactly once, by the participant that held
+ * its lease, and no shard ever granted to two participants.
  */
 public final class LoadBenchmark {
     /** Latency percentiles in milliseconds. */
@@ -52,30 +55,46 @@ public final class LoadBenchmark {
     /**
      * What was measured.
      *
+     * @param servers      how many platform URLs the participants spread their requests over
+     * @param doubleLeases grants of a shard to a participant while another one had been granted it (a lease that
+     *                     expired may be re-granted legitimately, but no lease expires in a run this short)
      * @param acceptedOnce whether every shard was accepted exactly once and by a participant of this run
      */
-    public record Result(int participants, int shards, double seconds, Latency lease, Latency upload, Latency enroll,
-                         int waits, int refusals, boolean acceptedOnce) {}
+    public record Result(int participants, int shards, int servers, double seconds, Latency lease, Latency upload,
+                         Latency enroll, Latency audit, int waits, int refusals, int doubleLeases, boolean acceptedOnce,
+                         int auditsPassed, int quarantined) {}
 
     private LoadBenchmark() {}
 
-    /**
-     * @param store the platform's store (for the invites), opened on the same database the server uses
-     * @param work where the participants' keys and upload files go
-     */
+    /** {@link #run(List, PlatformStore, int, int, Path, Consumer)} against one server. */
     public static Result run(String url, PlatformStore store, int participants, int dim, Path work, Consumer<String> log)
             throws Exception {
-        PlatformClient reader = new PlatformClient(url, null, null, Duration.ofSeconds(30), log);
+        return run(List.of(url), store, participants, dim, work, log);
+    }
+
+    /**
+     * @param urls  the platform's servers (one round); participant k sends its i-th request to
+     *              {@code urls[(k + i) % urls.size()]}, so consecutive requests of one participant change server
+     * @param store the platform's store (for the invites), opened on the same database the servers use
+     * @param dim   the width of each participant's outputs (at least {@link SimulatedOutputs#LATENT})
+     * @param work  where the participants' keys and upload files go
+     */
+    public static Result run(List<String> urls, PlatformStore store, int participants, int dim, Path work,
+                             Consumer<String> log) throws Exception {
+        if (urls.isEmpty()) {
+            throw new IllegalArgumentException("no platform URL");
+        }
+        if (dim < SimulatedOutputs.LATENT) {
+            throw new UserException("--dim must be at least " + SimulatedOutputs.LATENT + " (the simulated outputs' latent"
+                    + " width, so that each participant's outputs predict the others'), not " + dim);
+        }
+        PlatformClient reader = new PlatformClient(urls.get(0), null, null, Duration.ofSeconds(30), log);
         JsonNode round = reader.get("/v1/round");
         long[] shared = PlatformClient.longs(round.path("shared_ids"));
+        String sharedSha256 = round.path("shared_sha256").asText();
         int shards = round.path("shards").asInt();
         Files.createDirectories(work);
-        List<Double> leases = Collections.synchronizedList(new ArrayList<>());
-        List<Double> uploads = Collections.synchronizedList(new ArrayList<>());
-        List<Double> enrolments = Collections.synchronizedList(new ArrayList<>());
-        Map<Integer, String> acceptedBy = new ConcurrentHashMap<>();
-        AtomicInteger waits = new AtomicInteger();
-        AtomicInteger refusals = new AtomicInteger();
+        Tally tally = new Tally();
         ExecutorService pool = Executors.newFixedThreadPool(participants);
         long t0 = System.nanoTime();
         try {
@@ -83,8 +102,7 @@ public final class LoadBenchmark {
             for (int i = 0; i < participants; i++) {
                 int k = i;
                 runs.add(pool.submit(() -> {
-                    participant(url, store, k, dim, shared, work, leases, uploads, enrolments, acceptedBy, waits, refusals,
-                            log);
+                    participant(urls, store, k, dim, shared, sharedSha256, work, tally, log);
                     return null;
                 }));
             }
@@ -97,73 +115,134 @@ public final class LoadBenchmark {
         double seconds = (System.nanoTime() - t0) / 1e9;
         JsonNode status = reader.get("/v1/status");
         int accepted = 0;
-        boolean once = status.path("shards_by_state").path("accepted").asInt() == shards && acceptedBy.size() == shards;
+        boolean once = status.path("shards_by_state").path("accepted").asInt() == shards && tally.acceptedBy.size() == shards;
         for (JsonNode u : status.path("uploads")) {
             if (u.path("status").asText().equals("accepted") && !u.path("shard").isNull()) {
                 accepted++;
-                once &= u.path("participant").asText().equals(acceptedBy.get(u.path("shard").asInt()));
+                once &= u.path("participant").asText().equals(tally.acceptedBy.get(u.path("shard").asInt()));
             }
         }
         once &= accepted == shards;
-        return new Result(participants, shards, seconds, Latency.of(leases), Latency.of(uploads), Latency.of(enrolments),
-                waits.get(), refusals.get(), once);
+        int passed = 0;
+        for (JsonNode a : status.path("audits")) {
+            passed += a.path("state").asText().equals("passed") ? 1 : 0;
+        }
+        int quarantined = 0;
+        for (JsonNode p : status.path("participants")) {
+            quarantined += p.hasNonNull("quarantined") ? 1 : 0;
+        }
+        return new Result(participants, shards, urls.size(), seconds, Latency.of(tally.leases), Latency.of(tally.uploads),
+                Latency.of(tally.enrolments), Latency.of(tally.audits), tally.waits.get(), tally.refusals.get(),
+                tally.doubleLeases.get(), once, passed, quarantined);
     }
 
-    private static void participant(String url, PlatformStore store, int k, int dim, long[] shared, Path work,
-                                    List<Double> leases, List<Double> uploads, List<Double> enrolments,
-                                    Map<Integer, String> acceptedBy, AtomicInteger waits, AtomicInteger refusals,
-                                    Consumer<String> log) {
+    /** What the participants saw, gathered from all their threads. */
+    private static final class Tally {
+        final List<Double> leases = Collections.synchronizedList(new ArrayList<>());
+        final List<Double> uploads = Collections.synchronizedList(new ArrayList<>());
+        final List<Double> enrolments = Collections.synchronizedList(new ArrayList<>());
+        final List<Double> audits = Collections.synchronizedList(new ArrayList<>());
+        /** Shard → the participant it was first granted to. */
+        final Map<Integer, String> grantedTo = new ConcurrentHashMap<>();
+        final Map<Integer, String> acceptedBy = new ConcurrentHashMap<>();
+        final AtomicInteger waits = new AtomicInteger();
+        final AtomicInteger refusals = new AtomicInteger();
+        final AtomicInteger doubleLeases = new AtomicInteger();
+    }
+
+    private static void participant(List<String> urls, PlatformStore store, int k, int dim, long[] shared,
+                                    String sharedSha256, Path work, Tally tally, Consumer<String> log) {
         String name = "load-" + k;
         String invite = store.createInvite(name, System.currentTimeMillis(), 3_600_000);
         KeyFile keys = KeyFile.create(work.resolve(name + ".key"));
-        PlatformClient client = new PlatformClient(url, null, keys, Duration.ofMinutes(2), log);
+        InTurn next = new InTurn(urls.stream().map(u -> new PlatformClient(u, null, keys, Duration.ofMinutes(2), log))
+                .toList(), k);
         long t = System.nanoTime();
-        client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
-        enrolments.add((System.nanoTime() - t) / 1e6);
-        SplittableRandom random = new SplittableRandom(k);
+        next.client().post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
+        tally.enrolments.add((System.nanoTime() - t) / 1e6);
+        SimulatedOutputs outputs = new SimulatedOutputs(k, dim);
+        Path sharedImages = work.resolve(name + "-shared.images.safetensors");
+        next.client().download("/v1/shared/images", sharedImages, sharedSha256, true);
         Path sharedFile = work.resolve(name + "-shared.safetensors");
-        Uploads.write(sharedFile, shared, new Matrix(gaussian(shared.length * dim, random), shared.length, dim),
-                Uploads.priorMetadata(new PriorReport("random:convnet-s:" + k, "random", "0".repeat(64),
-                        new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), dim, -1.0,
-                        shared.length)));
-        client.upload("/v1/shared", sharedFile);
+        Uploads.write(sharedFile, shared, outputs.rows(PackedImages.openFile(sharedImages, sharedSha256, shared,
+                        "the shared subset")),
+                Uploads.priorMetadata(new PriorReport("simulated:latent-" + SimulatedOutputs.LATENT + ":" + k, "simulated",
+                        "0".repeat(64), new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), dim,
+                        -1.0, shared.length)));
+        next.client().upload("/v1/shared", sharedFile);
         while (true) {
             t = System.nanoTime();
-            JsonNode lease = client.post("/v1/lease", Map.of());
-            leases.add((System.nanoTime() - t) / 1e6);
+            JsonNode lease = next.client().post("/v1/lease", Map.of());
+            tally.leases.add((System.nanoTime() - t) / 1e6);
             String state = lease.path("state").asText();
             if (state.equals("done")) {
                 return;
             }
             if (state.equals("wait")) {
-                waits.incrementAndGet();
+                tally.waits.incrementAndGet();
+                answerAudits(next, name, outputs, work, tally);
                 sleep(Math.min(1000, lease.path("wait_ms").asLong(200)));
                 continue;
             }
             int shard = lease.path("shard").asInt();
+            String first = tally.grantedTo.putIfAbsent(shard, keys.participantId());
+            if (first != null && !first.equals(keys.participantId())) {
+                tally.doubleLeases.incrementAndGet();
+                log.accept(name + ": shard " + shard + " granted to it after " + first);
+            }
             long[] ids = PlatformClient.longs(lease.path("ids"));
+            Path images = work.resolve(name + "-shard.images.safetensors");
+            String sha = lease.path("sha256").asText();
+            next.client().download("/v1/shards/" + shard + "/images", images, sha, true);
             Path file = work.resolve(name + "-shard.safetensors");
-            Uploads.write(file, ids, new Matrix(gaussian(ids.length * dim, random), ids.length, dim), Map.of());
+            Uploads.write(file, ids, outputs.rows(PackedImages.openFile(images, sha, ids, "shard " + shard)), Map.of());
             t = System.nanoTime();
             try {
-                client.upload("/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText(), file);
-                uploads.add((System.nanoTime() - t) / 1e6);
-                if (acceptedBy.putIfAbsent(shard, keys.participantId()) != null) {
+                next.client().upload("/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText(), file);
+                tally.uploads.add((System.nanoTime() - t) / 1e6);
+                if (tally.acceptedBy.putIfAbsent(shard, keys.participantId()) != null) {
                     throw new IllegalStateException("shard " + shard + " accepted twice");
                 }
             } catch (PlatformClient.Refusal e) {
-                refusals.incrementAndGet();
+                tally.refusals.incrementAndGet();
                 log.accept(name + ": shard " + shard + " refused: " + e.getMessage());
             }
+            answerAudits(next, name, outputs, work, tally);
         }
     }
 
-    private static float[] gaussian(int n, SplittableRandom r) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
+    /** Answers this participant's pending audits: their images downloaded, its outputs on them uploaded. */
+    private static void answerAudits(InTurn next, String name, SimulatedOutputs outputs, Path work, Tally tally) {
+        for (JsonNode audit : next.client().post("/v1/audits", Map.of()).path("audits")) {
+            long id = audit.path("id").asLong();
+            int rows = audit.path("rows").asInt();
+            long[] positions = new long[rows];
+            Arrays.setAll(positions, i -> i);
+            String sha = audit.path("sha256").asText();
+            long t = System.nanoTime();
+            Path images = work.resolve(name + "-audit.images.safetensors");
+            next.client().download("/v1/audits/" + id + "/images", images, sha, true);
+            Path answer = work.resolve(name + "-audit.safetensors");
+            Uploads.write(answer, positions, outputs.rows(PackedImages.openFile(images, sha, positions, "audit " + id)),
+                    Map.of());
+            next.client().upload("/v1/audits/" + id, answer);
+            tally.audits.add((System.nanoTime() - t) / 1e6);
         }
-        return v;
+    }
+
+    /** One participant's clients of the servers, taken in turn: request i goes to server (start + i) mod count. */
+    private static final class InTurn {
+        private final List<PlatformClient> clients;
+        private int request;
+
+        InTurn(List<PlatformClient> clients, int start) {
+            this.clients = clients;
+            this.request = start;
+        }
+
+        PlatformClient client() {
+            return clients.get(request++ % clients.size());
+        }
     }
 
     private static void sleep(long ms) {

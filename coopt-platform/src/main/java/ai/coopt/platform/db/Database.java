@@ -31,12 +31,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * platform has a handful of threads and short transactions). Across processes the database itself
  * serializes: SQLite transactions begin IMMEDIATE (the write lock is taken at BEGIN, other processes wait
  * up to the busy timeout); PostgreSQL transactions are SERIALIZABLE and retried when the server reports
- * a serialization failure.
+ * a serialization failure or a deadlock, except where a caller asks for {@link Isolation#READ_COMMITTED}: work
+ * that takes explicit row locks ({@code FOR UPDATE [SKIP LOCKED]}) so that several processes (two {@code serve}
+ * processes on one database) pick different rows instead of failing each other's serialization.
  *
  * <p>SQLite runs with the WAL journal, {@code synchronous=FULL} (each commit is on disk before it
  * returns: a committed transaction survives {@code kill -9} and power loss) and foreign keys on.
  */
 public final class Database implements AutoCloseable {
+
+    /**
+     * How a PostgreSQL transaction is isolated (SQLite's IMMEDIATE transactions serialize every kind).
+     * {@link #READ_COMMITTED} is only for work that locks the rows it reads before it decides on them ({@code FOR
+     * UPDATE}, or {@code FOR UPDATE SKIP LOCKED} to pass over rows another transaction holds) and whose updates say
+     * again in their WHERE what they expect of the row: each statement then sees the latest committed rows.
+     */
+    public enum Isolation { SERIALIZABLE, READ_COMMITTED }
 
     /** A piece of work inside one transaction; it may run more than once (PostgreSQL retries). */
     @FunctionalInterface
@@ -49,7 +59,7 @@ public final class Database implements AutoCloseable {
     private static final int POSTGRESQL_CONNECT_TIMEOUT_S = 10;
     private static final int SERIALIZATION_RETRIES = 8;
     /** The newest schema version this code knows (the highest V{n}__*.sql). */
-    public static final int SCHEMA_VERSION = 2;
+    public static final int SCHEMA_VERSION = 3;
 
     private final DatabaseUrl url;
     private final DataSource dataSource;
@@ -175,34 +185,39 @@ public final class Database implements AutoCloseable {
      * and nothing of it is kept. SQL errors come out as {@link DatabaseException}. Transactions do not nest.
      */
     public <T> T transaction(Work<T> work) {
-        lock.lock();
-        try {
-            if (lock.getHoldCount() > 1) {
-                throw new IllegalStateException("transactions do not nest: the work of one called transaction() again");
-            }
-            for (int attempt = 1; ; attempt++) {
+        return transaction(Isolation.SERIALIZABLE, work);
+    }
+
+    /** {@link #transaction(Work)} at the given isolation on PostgreSQL (see {@link Isolation}). */
+    public <T> T transaction(Isolation isolation, Work<T> work) {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("transactions do not nest: the work of one called transaction() again");
+        }
+        for (int attempt = 1; ; attempt++) {
+            lock.lock();
+            try {
                 Connection c = connection();
                 try {
-                    begin(c);
+                    begin(c, isolation);
                     T result = work.run(c);
                     commit(c);
                     return result;
                 } catch (SQLException e) {
                     rollback(c);
-                    if (serializationFailure(e) && attempt < SERIALIZATION_RETRIES) {
-                        continue;
+                    if (!serializationFailure(e) || attempt >= SERIALIZATION_RETRIES) {
+                        if (connectionLost(e)) {
+                            discardConnection();
+                        }
+                        throw new DatabaseException(url + ": " + oneLine(e), e);
                     }
-                    if (connectionLost(e)) {
-                        discardConnection();
-                    }
-                    throw new DatabaseException(url + ": " + oneLine(e), e);
                 } catch (RuntimeException | Error e) {
                     rollback(c);
                     throw e;
                 }
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
+            backOff(attempt); // outside the lock: this process's other transactions go on meanwhile
         }
     }
 
@@ -233,13 +248,32 @@ public final class Database implements AutoCloseable {
      * SQLite: the connection stays in auto-commit mode and each transaction is an explicit BEGIN IMMEDIATE ..
      * COMMIT, so the write lock is held only inside a transaction (the driver's own non-auto-commit mode
      * would open the next transaction right after each commit). PostgreSQL: the driver's transactions,
-     * begun by the first statement.
+     * begun by the first statement (SERIALIZABLE, the connection's level), which for READ_COMMITTED is SET
+     * TRANSACTION: it must come before any query of the transaction and holds for that transaction only.
      */
-    private void begin(Connection c) throws SQLException {
+    private void begin(Connection c, Isolation isolation) throws SQLException {
         if (url.vendor() == DatabaseUrl.Vendor.SQLITE) {
             try (Statement s = c.createStatement()) {
                 s.execute("BEGIN IMMEDIATE");
             }
+        } else if (isolation == Isolation.READ_COMMITTED) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+            }
+        }
+    }
+
+    /**
+     * Before retrying a transaction that lost a serialization conflict: a short random pause that grows with the
+     * attempt, so that the transactions of two processes that keep colliding drift apart.
+     */
+    private static void backOff(int attempt) {
+        long maxMs = Math.min(200, 5L << attempt);
+        try {
+            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, maxMs + 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DatabaseException("interrupted while retrying a transaction", e);
         }
     }
 

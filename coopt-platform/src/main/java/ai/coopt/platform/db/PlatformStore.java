@@ -70,10 +70,14 @@ public final class PlatformStore {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private <T> T transaction(Database.Work<T> work) {
+        return transaction(Database.Isolation.SERIALIZABLE, work);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T transaction(Database.Isolation isolation, Database.Work<T> work) {
         try {
-            return db.transaction(work);
+            return db.transaction(isolation, work);
         } catch (Rollback r) {
             return (T) r.result;
         }
@@ -269,34 +273,88 @@ public final class PlatformStore {
 
     // ---------------------------------------------------------------- leases
 
+    /*
+     * Leases, renewals and shard uploads run at READ COMMITTED on PostgreSQL and lock the rows they decide on, so
+     * that several serve processes on one database hand out different shards instead of failing each other's
+     * serializable transactions and retrying. Why that is as safe as SERIALIZABLE here:
+     *  - a participant's own lease requests (say one to each of two servers at once) take turns: each locks the
+     *    participant's row first (FOR NO KEY UPDATE, which does not block the foreign-key checks of inserts that
+     *    name the participant), so two of them cannot both find no lease held and both take a shard;
+     *  - the shard a decision is about is locked before it is read for that decision (FOR UPDATE), and at READ
+     *    COMMITTED a statement that waited for a row lock re-reads the row's newest committed version and tests its
+     *    WHERE again: a takeover, renewal or acceptance committed meanwhile is seen, never overwritten;
+     *  - a free shard is found with FOR UPDATE SKIP LOCKED: a shard another transaction is leasing right now is
+     *    passed over (it is not free for us anyway) rather than waited for;
+     *  - every UPDATE repeats in its WHERE what it expects of the row (still free; still this holder and lease id)
+     *    and must change exactly one row, and the partial unique indexes (one lease per holder, one accepted upload
+     *    per shard) hold whatever the isolation.
+     * SQLite has no row locks (the lock clauses are left out): its IMMEDIATE transactions run one at a time.
+     */
+
+    /** {@code clause} on PostgreSQL, nothing on SQLite (which has no row locks and no such syntax). */
+    private String rowLock(String clause) {
+        return db.vendor() == DatabaseUrl.Vendor.POSTGRESQL ? " " + clause : "";
+    }
+
+    /** Checks the participant is enrolled and, on PostgreSQL, locks its row until the transaction ends. */
+    private void lockParticipant(Connection c, String participantId) throws SQLException {
+        if (participantId == null || query(c, "SELECT id FROM participants WHERE id = ?" + rowLock("FOR NO KEY UPDATE"),
+                rs -> rs.getString(1), participantId).isEmpty()) {
+            throw new IllegalArgumentException("no enrolled participant " + participantId);
+        }
+    }
+
+    /** Locks the shard's row (PostgreSQL) before anything is decided about it; nothing when there is no such shard. */
+    private void lockShard(Connection c, int round, int shard) throws SQLException {
+        query(c, "SELECT shard FROM shards WHERE round_id = ? AND shard = ?" + rowLock("FOR UPDATE"), rs -> rs.getInt(1),
+                round, shard);
+    }
+
+    private static final String FREE = " (state = 'open' OR (state = 'leased' AND lease_expires <= ?))";
+
     /**
      * Gives the participant a shard to work on, in one transaction: the shard it already holds a lease on
      * (renewed, even if it had expired, as long as nobody took it over); else {@code preferredShard} (may be
-     * null) when it is open or its lease has expired; else the lowest-numbered open-or-expired shard. When
-     * none is free: {@link LeaseResult.Wait} until the earliest expiry of the others' leases, or
-     * {@link LeaseResult.Done} when every shard is accepted. A lease has expired when {@code now >= expires}.
+     * null) when it is open or its lease has expired; else the lowest-numbered open-or-expired shard that no other
+     * transaction is leasing at this moment. When none is free: {@link LeaseResult.Wait} until the earliest expiry
+     * of the others' leases (or {@code now}, to ask again at once, when the free ones are being taken by others right
+     * now), or {@link LeaseResult.Done} when every shard is accepted. A lease has expired when {@code now >= expires}.
      */
     public LeaseResult lease(String participantId, long now, long leaseMillis, Integer preferredShard) {
         checkLeaseMillis(leaseMillis);
-        return transaction(c -> {
-            requireParticipant(c, participantId);
+        return transaction(Database.Isolation.READ_COMMITTED, c -> {
+            lockParticipant(c, participantId);
             int round = roundId(c);
             long expires = Math.addExact(now, leaseMillis);
             record Held(int shard, String leaseId) {
             }
-            Optional<Held> held = one(query(c, "SELECT shard, lease_id FROM shards WHERE round_id = ? AND lease_holder = ?",
-                    rs -> new Held(rs.getInt(1), rs.getString(2)), round, participantId));
+            Optional<Held> held = one(query(c, "SELECT shard, lease_id FROM shards WHERE round_id = ? AND lease_holder = ?"
+                    + rowLock("FOR UPDATE"), rs -> new Held(rs.getInt(1), rs.getString(2)), round, participantId));
             if (held.isPresent()) {
-                update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ?", expires, round, held.get().shard());
+                if (update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ? AND lease_holder = ? AND lease_id = ?",
+                        expires, round, held.get().shard(), participantId, held.get().leaseId()) != 1) {
+                    throw new IllegalStateException("the lease of shard " + held.get().shard() + " changed while it was locked");
+                }
                 event(c, round, now, EventKind.LEASE_RENEWED, participantId, held.get().shard(), null, null);
                 return new LeaseResult.Leased(held.get().shard(), held.get().leaseId(), expires, true);
             }
             record Free(int shard, String previousHolder) {
             }
-            List<Free> free = query(c, "SELECT shard, lease_holder FROM shards WHERE round_id = ?"
-                            + " AND (state = 'open' OR (state = 'leased' AND lease_expires <= ?)) ORDER BY shard",
-                    rs -> new Free(rs.getInt(1), rs.getString(2)), round, now);
-            if (free.isEmpty()) {
+            String free = "SELECT shard, lease_holder FROM shards WHERE round_id = ? AND" + FREE;
+            Optional<Free> chosen = Optional.empty();
+            if (preferredShard != null) {
+                chosen = one(query(c, free + " AND shard = ?" + rowLock("FOR UPDATE SKIP LOCKED"),
+                        rs -> new Free(rs.getInt(1), rs.getString(2)), round, now, preferredShard));
+            }
+            if (chosen.isEmpty()) {
+                chosen = one(query(c, free + " ORDER BY shard LIMIT 1" + rowLock("FOR UPDATE SKIP LOCKED"),
+                        rs -> new Free(rs.getInt(1), rs.getString(2)), round, now));
+            }
+            if (chosen.isEmpty()) {
+                if (!query(c, "SELECT shard FROM shards WHERE round_id = ? AND" + FREE + " LIMIT 1", rs -> rs.getInt(1),
+                        round, now).isEmpty()) {
+                    return new LeaseResult.Wait(now); // free shards exist, locked by others' leases in progress
+                }
                 Optional<Long> until = one(query(c, "SELECT MIN(lease_expires) FROM shards WHERE round_id = ? AND state = 'leased'",
                         rs -> nullableLong(rs, 1), round)).filter(v -> v != null);
                 if (until.isPresent()) {
@@ -311,22 +369,21 @@ public final class PlatformStore {
                 }
                 return new LeaseResult.Done();
             }
-            Free chosen = free.stream().filter(f -> preferredShard != null && f.shard() == preferredShard)
-                    .findFirst().orElse(free.get(0));
+            Free shard = chosen.get();
             String leaseId = randomId(LEASE_ID_BYTES);
             int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_id = ?, lease_expires = ?"
-                            + " WHERE round_id = ? AND shard = ? AND (state = 'open' OR (state = 'leased' AND lease_expires <= ?))",
-                    participantId, leaseId, expires, round, chosen.shard(), now);
+                            + " WHERE round_id = ? AND shard = ? AND" + FREE,
+                    participantId, leaseId, expires, round, shard.shard(), now);
             if (updated != 1) {
-                throw new IllegalStateException("shard " + chosen.shard() + " changed inside a transaction");
+                throw new IllegalStateException("shard " + shard.shard() + " changed while it was locked");
             }
-            if (chosen.previousHolder() == null) {
-                event(c, round, now, EventKind.LEASE_TAKEN, participantId, chosen.shard(), null, null);
+            if (shard.previousHolder() == null) {
+                event(c, round, now, EventKind.LEASE_TAKEN, participantId, shard.shard(), null, null);
             } else {
-                event(c, round, now, EventKind.LEASE_RETAKEN, participantId, chosen.shard(), null,
-                        "lease of " + chosen.previousHolder() + " had expired");
+                event(c, round, now, EventKind.LEASE_RETAKEN, participantId, shard.shard(), null,
+                        "lease of " + shard.previousHolder() + " had expired");
             }
-            return new LeaseResult.Leased(chosen.shard(), leaseId, expires, false);
+            return new LeaseResult.Leased(shard.shard(), leaseId, expires, false);
         });
     }
 
@@ -337,15 +394,19 @@ public final class PlatformStore {
      */
     public Renewal renew(String participantId, int shard, String leaseId, long now, long leaseMillis) {
         checkLeaseMillis(leaseMillis);
-        return transaction(c -> {
+        return transaction(Database.Isolation.READ_COMMITTED, c -> {
             requireParticipant(c, participantId);
             int round = roundId(c);
+            lockShard(c, round, shard);
             Optional<String> refusal = leaseRefusal(c, round, participantId, shard, leaseId);
             if (refusal.isPresent()) {
                 return new Renewal.Refused(refusal.get());
             }
             long expires = Math.addExact(now, leaseMillis);
-            update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ?", expires, round, shard);
+            if (update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ? AND state = 'leased'"
+                    + " AND lease_holder = ? AND lease_id = ?", expires, round, shard, participantId, leaseId) != 1) {
+                throw new IllegalStateException("the lease of shard " + shard + " changed while it was locked");
+            }
             event(c, round, now, EventKind.LEASE_RENEWED, participantId, shard, null, null);
             return (Renewal) new Renewal.Renewed(expires);
         });
@@ -447,9 +508,10 @@ public final class PlatformStore {
         if (file == null || bytes < 0 || rows <= 0 || dim <= 0) {
             throw new IllegalArgumentException("an upload needs a file, bytes >= 0, rows > 0 and dim > 0");
         }
-        return transaction(c -> {
+        return transaction(Database.Isolation.READ_COMMITTED, c -> {
             requireParticipant(c, participantId);
             int round = roundId(c);
+            lockShard(c, round, shard); // see "leases" above: decided on the locked row, at READ COMMITTED
             record Accepted(long id, String participant, String sha256) {
             }
             Optional<Accepted> accepted = one(query(c, "SELECT u.id, u.participant_id, u.sha256 FROM shards s"
@@ -477,7 +539,7 @@ public final class PlatformStore {
                     + " lease_expires = NULL WHERE round_id = ? AND shard = ? AND state = 'leased' AND lease_holder = ?",
                     id, round, shard, participantId);
             if (updated != 1) {
-                throw new IllegalStateException("shard " + shard + " changed inside a transaction");
+                throw new IllegalStateException("shard " + shard + " changed while it was locked");
             }
             event(c, round, now, EventKind.UPLOAD_ACCEPTED, participantId, shard, id, null);
             if (auditSample != null) {
@@ -679,7 +741,10 @@ public final class PlatformStore {
         if (windowMillis <= 0) {
             throw new IllegalArgumentException("the window must be positive");
         }
-        return transaction(c -> {
+        // READ COMMITTED: a replay is told by the primary key (INSERT .. ON CONFLICT DO NOTHING inserts once, whoever
+        // races), not by anything read, and forgetting old requests twice is harmless; SERIALIZABLE would only make
+        // two serve processes' requests fail each other over that DELETE
+        return transaction(Database.Isolation.READ_COMMITTED, c -> {
             requireParticipant(c, participantId);
             update(c, "DELETE FROM seen_requests WHERE request_time < ?", now - windowMillis);
             return update(c, "INSERT INTO seen_requests (request_sha256, participant_id, request_time, seen_at) VALUES (?, ?, ?, ?)"
@@ -711,38 +776,74 @@ public final class PlatformStore {
     }
 
     private static Fusion fusion(Connection c, int round) throws SQLException {
-        return one(query(c, "SELECT state, forced, detail_json, updated_at FROM fusion WHERE round_id = ?",
-                rs -> new Fusion(parse(FusionState.class, rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), rs.getLong(4)), round))
+        return one(query(c, "SELECT state, forced, detail_json, updated_at, owner, heartbeat_at FROM fusion WHERE round_id = ?",
+                rs -> new Fusion(parse(FusionState.class, rs.getString(1)), rs.getInt(2) != 0, rs.getString(3), rs.getLong(4),
+                        rs.getString(5), nullableLong(rs, 6)), round))
                 .orElseThrow(() -> new IllegalStateException("round " + round + " has no fusion state"));
     }
 
     /**
-     * Moves the fusion state: WAITING or FAILED to RUNNING (recording {@code forced}: started with what was
-     * there rather than every shard), RUNNING to DONE or FAILED (also to mark a run that a restart
-     * interrupted). Returns false and changes nothing for any other move, so that a second RUNNING while one
-     * runs is refused.
+     * Moves the fusion state: WAITING or FAILED to RUNNING, claimed by {@code owner} (the instance id of the process
+     * that will fuse; its heartbeat starts at {@code now}) and recording {@code forced} (started with what was there
+     * rather than every shard); RUNNING to DONE or FAILED by its owner only. Returns false and changes nothing for
+     * any other move, so that of several processes (or threads) claiming at once exactly one runs fusion, and a
+     * process whose run was taken over (see {@link #abandonStaleFusion}) cannot record its outcome.
      */
-    public boolean setFusion(FusionState to, boolean forced, String detailJson, long now) {
+    public boolean setFusion(FusionState to, String owner, boolean forced, String detailJson, long now) {
+        if (owner == null || owner.isEmpty() || owner.length() > 64) {
+            throw new IllegalArgumentException("a fusion owner is 1 to 64 characters: " + owner);
+        }
         return transaction(c -> {
             int round = roundId(c);
             Fusion current = fusion(c, round);
             boolean allowed = switch (to) {
                 case RUNNING -> current.state() == FusionState.WAITING || current.state() == FusionState.FAILED;
-                case DONE, FAILED -> current.state() == FusionState.RUNNING;
+                case DONE, FAILED -> current.state() == FusionState.RUNNING && owner.equals(current.owner());
                 case WAITING -> false;
             };
             if (!allowed) {
                 return false;
             }
             boolean recordForced = to == FusionState.RUNNING ? forced : current.forced();
-            update(c, "UPDATE fusion SET state = ?, forced = ?, detail_json = ?, updated_at = ? WHERE round_id = ?",
-                    lower(to), recordForced ? 1 : 0, detailJson, now, round);
+            Long heartbeat = to == FusionState.RUNNING ? now : null;
+            if (update(c, "UPDATE fusion SET state = ?, forced = ?, detail_json = ?, updated_at = ?, owner = ?, heartbeat_at = ?"
+                            + " WHERE round_id = ? AND state = ?", lower(to), recordForced ? 1 : 0, detailJson, now, owner,
+                    heartbeat, round, lower(current.state())) != 1) {
+                throw new IllegalStateException("the fusion state changed inside a transaction");
+            }
             EventKind kind = switch (to) {
                 case RUNNING -> EventKind.FUSION_STARTED;
                 case DONE -> EventKind.FUSION_FINISHED;
                 default -> EventKind.FUSION_FAILED;
             };
             event(c, round, now, kind, null, null, null, to == FusionState.RUNNING && forced ? "forced" : null);
+            return true;
+        });
+    }
+
+    /** The owner of a running fusion says it is still at work; false when it no longer owns a running fusion. */
+    public boolean heartbeatFusion(String owner, long now) {
+        return transaction(c -> update(c, "UPDATE fusion SET heartbeat_at = ? WHERE round_id = ? AND state = 'running' AND owner = ?",
+                now, roundId(c), owner) == 1);
+    }
+
+    /**
+     * Records the fusion that {@code owner} runs (null: a run from before owners were recorded) as FAILED with
+     * {@code detailJson} when its last heartbeat is older than {@code heartbeatBefore} ({@link Long#MAX_VALUE} when the
+     * caller knows the owner is gone), so that it can be claimed again; false, changing nothing, when no fusion runs,
+     * another owner's does (it was claimed anew meanwhile) or the heartbeat is recent.
+     */
+    public boolean abandonFusion(String owner, long heartbeatBefore, String detailJson, long now) {
+        return transaction(c -> {
+            int round = roundId(c);
+            String sameOwner = owner == null ? "owner IS NULL" : "owner = ?";
+            Object[] args = owner == null ? new Object[] {detailJson, now, round, heartbeatBefore}
+                    : new Object[] {detailJson, now, round, heartbeatBefore, owner};
+            if (update(c, "UPDATE fusion SET state = 'failed', detail_json = ?, updated_at = ?, heartbeat_at = NULL"
+                    + " WHERE round_id = ? AND state = 'running' AND heartbeat_at < ? AND " + sameOwner, args) != 1) {
+                return false;
+            }
+            event(c, round, now, EventKind.FUSION_FAILED, null, null, null, "its owner " + owner + " is gone");
             return true;
         });
     }

@@ -43,12 +43,18 @@ import com.fasterxml.jackson.annotation.Nulls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.random.RandomGenerator;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,7 +69,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -73,12 +81,17 @@ import java.util.stream.Stream;
  * fusion over what was accepted.
  *
  * <p>Directory layout: {@code shards/} (one packed-images file per shard and {@code shared.safetensors}, written
- * once), {@code uploads/} (accepted uploads, named by shard, participant and checksum), {@code staging/} (uploads
- * being received; emptied at start), {@code fused/} (the optimized dataset once fused).
+ * once), {@code uploads/} (accepted uploads, named by shard, participant and checksum), {@code staging/ID/} (uploads
+ * being received by the process with instance id ID, which holds a lock on {@code staging/ID/.lock} while it runs),
+ * {@code fused/} (the optimized dataset once fused).
  *
  * <p>An upload is staged, checked, flushed, renamed into {@code uploads/} and only then committed to the database in
- * one transaction; a crash before the commit leaves a file no row names, removed at the next start. So whatever the
+ * one transaction; a crash before the commit leaves a file no row names, removed at a later start. So whatever the
  * database says is accepted is on disk, and nothing half-written is ever counted.
+ *
+ * <p>Several processes may serve one round from one directory and one (PostgreSQL) database: each stages in its own
+ * directory, start-up cleaning leaves alone what a live process may still commit, and one process at a time fuses
+ * (the fusion row names it and its heartbeat; see {@link #recover}).
  */
 public final class PlatformService implements AutoCloseable {
     private final Path dir;
@@ -88,17 +101,31 @@ public final class PlatformService implements AutoCloseable {
     private final long[] sharedIds;
     private final String sharedSha256;
     private final LongSupplier clock;
-    private final ExecutorService fusion = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "coopt-fusion");
-        t.setDaemon(true);
-        return t;
-    });
-    private final ScheduledExecutorService referee = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "coopt-referee");
-        t.setDaemon(true);
-        return t;
-    });
-    private final java.util.concurrent.atomic.AtomicBoolean refereeStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    /** This process's name in the fusion row and its staging directory: random for each start. */
+    private final String instanceId = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    private final Path staging;
+    private FileChannel stagingLock;
+    private final ExecutorService fusion = Executors.newSingleThreadExecutor(r -> daemon(r, "coopt-fusion"));
+    /** Fusion heartbeats and the watch for a fusion whose owner went silent. */
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "coopt-fusion-heartbeat"));
+
+    /** How often the process that fuses says so in the database. */
+    public static final long FUSION_HEARTBEAT_MILLIS = 5_000;
+    /** A running fusion whose heartbeat is older than this is taken to be dead and may be taken over. */
+    public static final long FUSION_TIMEOUT_MILLIS = 60_000;
+    /**
+     * An upload file no accepted row names is removed only when it is older than this: another live process may have
+     * just renamed it into {@code uploads/} and be about to commit it (which takes milliseconds; the margin also
+     * covers clocks of machines sharing the directory over NFS being minutes apart).
+     */
+    public static final long ORPHAN_UPLOAD_AGE_MILLIS = 10 * 60_000;
+    /** Staging leftovers without a lock file (from a coopt before per-process staging) go when untouched this long. */
+    public static final long STALE_STAGING_AGE_MILLIS = 60 * 60_000;
+    static final String STAGING_LOCK = ".lock";
+    private final ScheduledExecutorService referee = Executors.newSingleThreadScheduledExecutor(
+            r -> daemon(r, "coopt-referee"));
+    private final AtomicBoolean refereeStarted = new AtomicBoolean();
     private final SecureRandom random = new SecureRandom();
 
     private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
@@ -110,6 +137,18 @@ public final class PlatformService implements AutoCloseable {
         this.sharedIds = Arrays.stream(plan.shared()).asLongStream().toArray();
         this.sharedSha256 = sharedSha256;
         this.clock = clock;
+        this.staging = dir.resolve("staging").resolve(instanceId);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** This process's instance id (random per start): its staging directory's name and its name as fusion owner. */
+    public String instanceId() {
+        return instanceId;
     }
 
     /**
@@ -194,9 +233,32 @@ public final class PlatformService implements AutoCloseable {
                 Arrays.stream(plan.shared()).asLongStream().toArray());
     }
 
-    /** Empties {@code staging/} and removes upload files no accepted row names (left by a crash before a commit). */
+    /**
+     * Makes this process's staging directory (locked while the process lives), removes the staging directories of
+     * processes that are gone, and upload files no accepted row names (left by a crash before a commit) once they are
+     * old enough that no live process can still be about to commit them ({@value #ORPHAN_UPLOAD_AGE_MILLIS} ms).
+     * Another process's staging directory is gone when its lock is free: the operating system releases the lock of a
+     * process that ends in any way, also {@code kill -9} (on NFS the shared directory must support locks: NFSv4 does,
+     * a mount with {@code nolock} does not).
+     */
     private void cleanUp() {
-        AtomicFiles.deleteTree(dir.resolve("staging"), false);
+        try {
+            Files.createDirectories(staging);
+            stagingLock = FileChannel.open(staging.resolve(STAGING_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            stagingLock.lock();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the staging directory " + staging, e);
+        }
+        long now = clock.getAsLong();
+        try (Stream<Path> entries = Files.list(dir.resolve("staging"))) {
+            for (Path other : entries.toList()) {
+                if (!other.equals(staging) && abandoned(other, now)) {
+                    AtomicFiles.deleteQuietly(other);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Set<String> kept = new HashSet<>();
         store.uploads().stream().filter(Upload::accepted).forEach(u -> kept.add(u.file()));
         store.sharedOutputs().forEach(s -> kept.add(s.file()));
@@ -204,13 +266,60 @@ public final class PlatformService implements AutoCloseable {
         if (Files.isDirectory(uploads)) {
             try (Stream<Path> files = Files.list(uploads)) {
                 for (Path f : files.toList()) {
-                    if (!kept.contains(f.getFileName().toString())) {
+                    if (!kept.contains(f.getFileName().toString())
+                            && now - Files.getLastModifiedTime(f).toMillis() >= ORPHAN_UPLOAD_AGE_MILLIS) {
                         Files.deleteIfExists(f);
                     }
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+    }
+
+    /**
+     * Whether an entry of {@code staging/} that is not this process's belongs to no live process: a directory whose
+     * lock file nobody holds, or (without a lock file) anything untouched for {@value #STALE_STAGING_AGE_MILLIS} ms.
+     */
+    private static boolean abandoned(Path other, long now) throws IOException {
+        if (Files.isRegularFile(other.resolve(STAGING_LOCK), LinkOption.NOFOLLOW_LINKS)) {
+            return !lockHeld(other);
+        }
+        return now - newestChange(other) >= STALE_STAGING_AGE_MILLIS;
+    }
+
+    /** Whether a live process holds the lock of the staging directory {@code staging}. */
+    private static boolean lockHeld(Path staging) {
+        Path lockFile = staging.resolve(STAGING_LOCK);
+        if (!Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true; // held by another platform in this JVM (tests run two)
+        } catch (NoSuchFileException e) {
+            return false; // another starting process is removing it
+        } catch (IOException e) {
+            return true; // cannot tell: take it to be alive
+        }
+    }
+
+    /** The newest modification time of {@code path} and everything under it. */
+    private static long newestChange(Path path) throws IOException {
+        try (Stream<Path> all = Files.walk(path)) {
+            return all.mapToLong(p -> {
+                try {
+                    return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis();
+                } catch (IOException e) {
+                    return Long.MAX_VALUE; // vanished or unreadable: do not call it stale
+                }
+            }).max().orElse(Long.MAX_VALUE);
         }
     }
 
@@ -371,7 +480,6 @@ public final class PlatformService implements AutoCloseable {
 
     private UploadCheck.Checked stage(String participant, Integer shard, InputStream body, long length, long[] ids,
                                       String declaredSha) throws UploadCheck.Refused, IOException {
-        Path staging = dir.resolve("staging");
         Files.createDirectories(staging);
         try {
             return UploadCheck.check(body, length, ids, declaredSha, staging.resolve("upload-" + UUID.randomUUID() + ".tmp"));
@@ -411,16 +519,14 @@ public final class PlatformService implements AutoCloseable {
     }
 
     /**
-     * What a (re)starting server does before it serves: a fusion left running by a killed process is recorded as
-     * failed, and fusion starts again when every shard is accepted but it is not done (the kill came between the
-     * last acceptance and the end of fusion). Only the serving process calls this: {@code platform fuse} runs
-     * beside it and must not take its fusion for a dead one.
+     * What a (re)starting server does before it serves: a fusion left running by a process that is gone (no heartbeat
+     * for {@value #FUSION_TIMEOUT_MILLIS} ms: killed, or cut off from the database) is recorded as failed, and fusion
+     * starts again when every shard is accepted but it is not done (the kill came between the last acceptance and
+     * the end of fusion). A fusion another live process runs is left to it. {@code platform fuse} beside a serving
+     * process does not call this.
      */
     public void recover() {
-        if (store.fusionState().state() == FusionState.RUNNING) {
-            store.setFusion(FusionState.FAILED, store.fusionState().forced(), fusionDetail(null, null, Map.of(), 0, 0, null,
-                    "interrupted: the platform stopped while fusing"), clock.getAsLong());
-        }
+        takeOverStaleFusion();
         // while the platform was down nobody could answer an audit: every pending one gets its full time again
         store.extendPendingAudits(clock.getAsLong() + config.audits().seconds() * 1000L);
         settle();
@@ -703,18 +809,103 @@ public final class PlatformService implements AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
     }
 
+    /**
+     * While this process serves: every {@value #FUSION_HEARTBEAT_MILLIS} ms, looks for a running fusion whose owner
+     * went silent and takes it over (so when the process that fuses dies, another one finishes the work).
+     */
+    public void watchFusion() {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                takeOverStaleFusion();
+            } catch (RuntimeException e) {
+                System.err.println("coopt platform: checking the fusion's heartbeat failed: " + e.getMessage());
+            }
+        }, FUSION_HEARTBEAT_MILLIS, FUSION_HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Marks a running fusion as failed and starts it here when its owner is gone: its staging lock is free (a
+     * process on this directory that ended) or its heartbeat is older than {@value #FUSION_TIMEOUT_MILLIS} ms (a
+     * process cut off, or one elsewhere whose lock this machine cannot see); true when it did.
+     */
+    boolean takeOverStaleFusion() {
+        Fusion f = store.fusionState();
+        if (f.state() != FusionState.RUNNING || instanceId.equals(f.owner())) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        boolean gone = f.owner() == null || !f.owner().matches("[0-9a-f]{16}")
+                || !lockHeld(dir.resolve("staging").resolve(f.owner()));
+        long heartbeatBefore = gone ? Long.MAX_VALUE : now - FUSION_TIMEOUT_MILLIS;
+        if (!store.abandonFusion(f.owner(), heartbeatBefore, fusionDetail(null, null, Map.of(), 0, 0, null,
+                "interrupted: the platform process fusing it (" + f.owner() + ") stopped"), now)) {
+            return false;
+        }
+        return startFusion(f.forced());
+    }
+
+    /** Claims fusion for this process (see {@link PlatformStore#setFusion}); false when it runs or is done. */
+    public boolean claimFusion(boolean forced) {
+        return store.setFusion(FusionState.RUNNING, instanceId, forced, null, clock.getAsLong());
+    }
+
     /** Starts fusion in the background unless it is running or done; {@code forced} fuses what is there. */
     public synchronized boolean startFusion(boolean forced) {
-        if (!store.setFusion(FusionState.RUNNING, forced, null, clock.getAsLong())) {
+        if (!claimFusion(forced)) {
             return false;
         }
         fusion.submit(() -> fuse(forced));
         return true;
     }
 
-    /** Runs fusion in this thread (the claim must have been made); records the outcome. */
+    /**
+     * Runs fusion in this thread (this process must have claimed it: {@link #claimFusion}) and records the outcome;
+     * says every {@value #FUSION_HEARTBEAT_MILLIS} ms that it is still at work. When another process took the run over
+     * (these heartbeats did not reach the database in time) it stops at its next progress report (the post-processing
+     * passes report; alignment does not) and in any case cannot record its outcome: only the owner can.
+     */
     public void fuse(boolean forced) {
-        long t0 = clock.getAsLong();
+        AtomicBoolean lost = new AtomicBoolean();
+        ScheduledFuture<?> heartbeat = timer.scheduleWithFixedDelay(() -> {
+            try {
+                if (!store.heartbeatFusion(instanceId, clock.getAsLong())) {
+                    lost.set(true);
+                }
+            } catch (RuntimeException e) {
+                System.err.println("coopt platform: the fusion heartbeat failed: " + e.getMessage());
+            }
+        }, FUSION_HEARTBEAT_MILLIS, FUSION_HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+        try {
+            fuse(forced, lost);
+        } finally {
+            heartbeat.cancel(false);
+        }
+    }
+
+    private void fuse(boolean forced, AtomicBoolean lost) {
+        ProgressListener abortWhenLost = new ProgressListener() {
+            @Override
+            public void start(String task, long total, String unit) {
+                check();
+            }
+
+            @Override
+            public void advance(long done) {
+                check();
+            }
+
+            @Override
+            public void finish() {
+                check();
+            }
+
+            private void check() {
+                if (lost.get()) {
+                    throw new UserException("fusion was taken over by another platform process (no heartbeat for "
+                            + FUSION_TIMEOUT_MILLIS / 1000 + " s)");
+                }
+            }
+        };
         try (Scratch scratch = Scratch.beside(dir.resolve("fused"))) {
             List<Uploads.Opened> opened = new ArrayList<>();
             List<ShardOutputs> shards = new ArrayList<>();
@@ -739,18 +930,18 @@ public final class PlatformService implements AutoCloseable {
                                 config.count(), config.fingerprint(), config.skippedImages()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
                                 command, config.seed()), config.seed(), dir.resolve("fused"), scratch,
-                        ProgressListener.NONE);
+                        abortWhenLost);
                 Map<String, Double> residuals = new LinkedHashMap<>();
                 for (int i = 0; i < w.participantIds().size(); i++) {
                     residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
                 }
-                store.setFusion(FusionState.DONE, forced, fusionDetail(w.count(), w.dim(), residuals,
+                store.setFusion(FusionState.DONE, instanceId, forced, fusionDetail(w.count(), w.dim(), residuals,
                         w.alignmentSeconds(), w.fusionSeconds(), w.notes(), null), clock.getAsLong());
             } finally {
                 opened.forEach(Uploads.Opened::close);
             }
         } catch (RuntimeException e) {
-            store.setFusion(FusionState.FAILED, forced, fusionDetail(null, null, Map.of(), 0, 0, null,
+            store.setFusion(FusionState.FAILED, instanceId, forced, fusionDetail(null, null, Map.of(), 0, 0, null,
                     e.getMessage() == null ? e.toString() : e.getMessage()), clock.getAsLong());
             if (!(e instanceof UserException)) {
                 throw e;
@@ -883,9 +1074,19 @@ public final class PlatformService implements AutoCloseable {
                 .map(f -> dir.resolve("fused").resolve(f.name()));
     }
 
+    /** Stops fusing and watching, and removes this process's staging directory (nothing in it is committed). */
     @Override
     public void close() {
         referee.shutdownNow();
         fusion.shutdownNow();
+        timer.shutdownNow();
+        try {
+            if (stagingLock != null) {
+                stagingLock.close();
+            }
+        } catch (IOException e) {
+            // the lock goes with the process anyway
+        }
+        AtomicFiles.deleteQuietly(staging);
     }
 }

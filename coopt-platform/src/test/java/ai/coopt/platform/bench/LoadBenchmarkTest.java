@@ -25,12 +25,15 @@ class LoadBenchmarkTest {
                 images.fingerprint(), 0, 40, null, 10, 2, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
             PlatformStore store = running.store();
-            LoadBenchmark.Result r = LoadBenchmark.run(running.url(), store, 12, 4, tmp.resolve("work"),
+            LoadBenchmark.Result r = LoadBenchmark.run(running.url(), store, 12, 16, tmp.resolve("work"),
                     System.err::println);
             assertTrue(r.acceptedOnce(), "every shard accepted exactly once: " + r);
             assertEquals(0, r.refusals());
+            assertEquals(0, r.doubleLeases());
             assertEquals(40, r.upload().count());
+            assertEquals(40, r.auditsPassed(), "every accepted shard audited, and passed: " + r);
+            assertEquals(0, r.quarantined(), "no simulated (honest) participant quarantined");
             assertEquals(40, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
-}
+        }
     }
 }

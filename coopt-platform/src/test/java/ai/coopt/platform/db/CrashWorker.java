@@ -68,7 +68,7 @@ public final class CrashWorker {
             boolean settled = store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
                     && store.audits().stream().noneMatch(a -> a.state() == AuditState.PENDING);
             if (settled) {
-                store.setFusion(FusionState.RUNNING, false, null, System.currentTimeMillis());
+                store.setFusion(FusionState.RUNNING, "crash-worker", false, null, System.currentTimeMillis());
             }
             System.out.println("finished " + uploads.get() + " uploads; done=" + (store.lease(
                     Ed25519Keys.participantId(rawKey(0)), System.currentTimeMillis(), LEASE_MILLIS, null) instanceof LeaseResult.Done));

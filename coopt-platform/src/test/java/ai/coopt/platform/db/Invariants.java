@@ -54,6 +54,8 @@ final class Invariants {
             "SELECT COUNT(*) FROM participants p WHERE 1 <> (SELECT COUNT(*) FROM invites i WHERE i.participant_id = p.id AND i.used_at IS NOT NULL)"},
         {"participants and enrolment events differ in number",
             "SELECT ABS((SELECT COUNT(*) FROM participants) - (SELECT COUNT(*) FROM events WHERE kind = 'participant_enrolled'))"},
+        {"a running fusion without a heartbeat, or a heartbeat on a fusion that does not run",
+            "SELECT COUNT(*) FROM fusion WHERE (state = 'running') <> (heartbeat_at IS NOT NULL)"},
         {"a round without its shards or fusion state",
             "SELECT COUNT(*) FROM rounds r WHERE NOT EXISTS (SELECT 1 FROM shards s WHERE s.round_id = r.id)"
                 + " OR NOT EXISTS (SELECT 1 FROM fusion f WHERE f.round_id = r.id)"},

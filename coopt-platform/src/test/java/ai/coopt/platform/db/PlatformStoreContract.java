@@ -124,7 +124,7 @@ abstract class PlatformStoreContract {
         List<Shard> shards = store.shards();
         assertEquals(3, shards.size());
         assertEquals(new Shard(2, 1002, sha("shard 2"), ShardState.OPEN, null, null, null), shards.get(2));
-        assertEquals(new Fusion(FusionState.WAITING, false, null, T0), store.fusionState());
+        assertEquals(new Fusion(FusionState.WAITING, false, null, T0, null, null), store.fusionState());
         assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(1, 1, sha("x"))), T0));
         assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(0, 1, "ABC")), T0));
     }
@@ -138,13 +138,17 @@ abstract class PlatformStoreContract {
         store = new PlatformStore(db);
         assertEquals(1, store.round().orElseThrow().id());
         assertEquals(p, store.participants().get(0).id());
-        int migrations = db.transaction(c -> {
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM flyway_schema_history WHERE type = 'SQL'")) {
-                rs.next();
-                return rs.getInt(1);
+        List<Integer> versions = db.transaction(c -> {
+            List<Integer> applied = new ArrayList<>();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM flyway_schema_history WHERE type = 'SQL'")) {
+                while (rs.next()) {
+                    applied.add(Integer.parseInt(rs.getString(1)));
+                }
             }
+            return applied;
         });
-        assertEquals(Database.SCHEMA_VERSION, migrations);
+        assertEquals(versions.stream().distinct().count(), versions.size(), "each migration applied once: " + versions);
+        assertEquals(Database.SCHEMA_VERSION, versions.stream().mapToInt(Integer::intValue).max().orElse(0), versions.toString());
     }
 
     // ------------------------------------------------------------------ invites
@@ -225,6 +229,22 @@ abstract class PlatformStoreContract {
             return results;
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /**
+     * {@link #race} with each task on its own connection to the database ({@code n} stores, as {@code n} serve
+     * processes would have), so that the database, not this process's lock, decides between them.
+     */
+    private <T> List<T> raceOnOwnConnections(int n, java.util.function.BiFunction<PlatformStore, Integer, T> task) throws Exception {
+        List<Database> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                opened.add(Database.open(url));
+            }
+            return race(n, i -> task.apply(new PlatformStore(opened.get(i)), i));
+        } finally {
+            opened.forEach(Database::close);
         }
     }
 
@@ -344,6 +364,50 @@ abstract class PlatformStoreContract {
     }
 
     @Test
+    void leasersOnSeparateConnectionsEachTakeADifferentFreeShardAtOnce() throws Exception {
+        int participants = 8;
+        int groups = 3;
+        store.initRound("{}", shards(12), T0);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < participants * groups; i++) {
+            ids.add(enroll("p" + i));
+        }
+        for (int g = 0; g < groups; g++) {
+            long now = T0 + 10 + g * 2 * LEASE; // the earlier groups' leases have expired: open and expired shards mix
+            int first = g * participants;
+            List<LeaseResult> results = raceOnOwnConnections(participants, (own, i) -> own.lease(ids.get(first + i), now, LEASE, 0));
+            Map<Integer, String> holders = new HashMap<>();
+            for (int i = 0; i < participants; i++) {
+                String id = ids.get(first + i);
+                LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, results.get(i),
+                        "with more free shards than leasers, nobody waits: " + results);
+                assertFalse(l.renewed());
+                assertNull(holders.put(l.shard(), id), "shard " + l.shard() + " leased twice: " + results);
+                assertEquals(id, store.shard(l.shard()).orElseThrow().leaseHolder());
+                assertInstanceOf(Renewal.Renewed.class, store.renew(id, l.shard(), l.leaseId(), now + 1, LEASE),
+                        "the lease id each was given is the current one");
+            }
+        }
+        long taken = store.events().stream().filter(e -> e.kind() == EventKind.LEASE_TAKEN || e.kind() == EventKind.LEASE_RETAKEN).count();
+        assertEquals((long) participants * groups, taken, "one lease event per lease");
+    }
+
+    @Test
+    void oneParticipantLeasingOnTwoConnectionsAtOnceGetsOneShard() throws Exception {
+        List<String> ids = round(4, "twice");
+        for (int attempt = 0; attempt < 5; attempt++) {
+            long now = T0 + 10 + attempt * 2 * LEASE;
+            List<LeaseResult> results = raceOnOwnConnections(2, (own, i) -> own.lease(ids.get(0), now, LEASE, null));
+            LeaseResult.Leased a = assertInstanceOf(LeaseResult.Leased.class, results.get(0));
+            LeaseResult.Leased b = assertInstanceOf(LeaseResult.Leased.class, results.get(1));
+            assertEquals(a.shard(), b.shard(), "the same shard, once taken and once renewed: " + results);
+            assertEquals(a.leaseId(), b.leaseId());
+            assertEquals(1, store.shards().stream().filter(s -> s.state() == ShardState.LEASED).count());
+            assertTrue(a.renewed() != b.renewed() || attempt > 0, results.toString());
+        }
+    }
+
+    @Test
     void leaseSaysDoneWhenEveryShardIsAccepted() {
         List<String> ids = round(2, "a");
         String a = ids.get(0);
@@ -354,7 +418,7 @@ abstract class PlatformStoreContract {
         }
         // every shard is in, but until fusion begins a quarantine may still open shards again: wait
         assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 5, LEASE, null));
-        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 6));
+        assertTrue(store.setFusion(FusionState.RUNNING, "a1b2c3d4e5f60718", false, null, T0 + 6));
         assertEquals(new LeaseResult.Done(), store.lease(a, T0 + 7, LEASE, null));
         assertEquals(new LeaseResult.Done(), store.lease(enroll("b"), T0 + 7, LEASE, 1));
     }
@@ -539,8 +603,8 @@ abstract class PlatformStoreContract {
         long upload = assertInstanceOf(UploadResult.Accepted.class,
                 store.acceptShardUpload(a, 0, l.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 12)).uploadId();
         store.acceptShared(a, "s", sha("s"), 4, "{}", 0.1, T0 + 13);
-        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 14));
-        assertTrue(store.setFusion(FusionState.DONE, false, "{\"rows\":1000}", T0 + 15));
+        assertTrue(store.setFusion(FusionState.RUNNING, "server-a", false, null, T0 + 14));
+        assertTrue(store.setFusion(FusionState.DONE, "server-a", false, "{\"rows\":1000}", T0 + 15));
 
         List<Event> events = store.events();
         assertEquals(List.of(EventKind.PARTICIPANT_ENROLLED, EventKind.LEASE_TAKEN, EventKind.LEASE_RENEWED, EventKind.UPLOAD_ACCEPTED,
@@ -557,19 +621,58 @@ abstract class PlatformStoreContract {
     @Test
     void fusionMovesWaitingRunningDoneOrFailed() {
         store.initRound("{}", shards(1), T0);
-        assertFalse(store.setFusion(FusionState.DONE, false, null, T0 + 1), "not running");
-        assertFalse(store.setFusion(FusionState.WAITING, false, null, T0 + 1));
-        assertTrue(store.setFusion(FusionState.RUNNING, true, null, T0 + 2));
-        assertFalse(store.setFusion(FusionState.RUNNING, false, null, T0 + 3), "a second run while one runs");
-        assertEquals(new Fusion(FusionState.RUNNING, true, null, T0 + 2), store.fusionState());
-        assertTrue(store.setFusion(FusionState.FAILED, false, "{\"error\":\"interrupted by a restart\"}", T0 + 4));
-        assertEquals(new Fusion(FusionState.FAILED, true, "{\"error\":\"interrupted by a restart\"}", T0 + 4), store.fusionState());
-        assertTrue(store.setFusion(FusionState.RUNNING, false, null, T0 + 5));
-        assertTrue(store.setFusion(FusionState.DONE, true, "{}", T0 + 6));
-        assertEquals(new Fusion(FusionState.DONE, false, "{}", T0 + 6), store.fusionState());
-        assertFalse(store.setFusion(FusionState.RUNNING, false, null, T0 + 7), "done is final");
+        assertFalse(store.setFusion(FusionState.DONE, "a", false, null, T0 + 1), "not running");
+        assertFalse(store.setFusion(FusionState.WAITING, "a", false, null, T0 + 1));
+        assertTrue(store.setFusion(FusionState.RUNNING, "a", true, null, T0 + 2));
+        assertFalse(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 3), "a second run while one runs");
+        assertFalse(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 3), "a second run while one runs");
+        assertEquals(new Fusion(FusionState.RUNNING, true, null, T0 + 2, "a", T0 + 2), store.fusionState());
+        assertTrue(store.setFusion(FusionState.FAILED, "a", false, "{\"error\":\"interrupted by a restart\"}", T0 + 4));
+        assertEquals(new Fusion(FusionState.FAILED, true, "{\"error\":\"interrupted by a restart\"}", T0 + 4, "a", null),
+                store.fusionState());
+        assertTrue(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 5));
+        assertTrue(store.setFusion(FusionState.DONE, "b", true, "{}", T0 + 6));
+        assertEquals(new Fusion(FusionState.DONE, false, "{}", T0 + 6, "b", null), store.fusionState());
+        assertFalse(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 7), "done is final");
         Event started = store.events().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).findFirst().orElseThrow();
         assertEquals("forced", started.detail());
+        assertThrows(IllegalArgumentException.class, () -> store.setFusion(FusionState.RUNNING, null, false, null, T0));
+    }
+
+    @Test
+    void onlyTheOwnerOfARunningFusionBeatsAndEndsItAndASilentOneIsAbandoned() {
+        store.initRound("{}", shards(1), T0);
+        assertFalse(store.heartbeatFusion("a", T0 + 1), "nothing runs");
+        assertFalse(store.abandonFusion(null, Long.MAX_VALUE, "{}", T0 + 1), "nothing runs");
+        assertTrue(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 2));
+        assertFalse(store.heartbeatFusion("b", T0 + 3), "not b's run");
+        assertTrue(store.heartbeatFusion("a", T0 + 10));
+        assertEquals(T0 + 10, store.fusionState().heartbeatAt());
+        assertFalse(store.setFusion(FusionState.DONE, "b", false, "{}", T0 + 11), "only the owner records the outcome");
+        assertFalse(store.setFusion(FusionState.FAILED, "b", false, "{}", T0 + 11), "only the owner records the outcome");
+        assertFalse(store.abandonFusion("a", T0 + 10, "{}", T0 + 12), "a heartbeat at the limit is recent");
+        assertFalse(store.abandonFusion("b", Long.MAX_VALUE, "{}", T0 + 12), "b does not run it");
+        assertFalse(store.abandonFusion(null, Long.MAX_VALUE, "{}", T0 + 12), "it has an owner");
+        assertEquals(FusionState.RUNNING, store.fusionState().state());
+
+        assertTrue(store.abandonFusion("a", T0 + 11, "{\"error\":\"gone\"}", T0 + 70));
+        assertEquals(new Fusion(FusionState.FAILED, false, "{\"error\":\"gone\"}", T0 + 70, "a", null), store.fusionState());
+        assertFalse(store.heartbeatFusion("a", T0 + 71), "the abandoned owner no longer runs it");
+        assertFalse(store.setFusion(FusionState.DONE, "a", false, "{}", T0 + 72), "nor records an outcome");
+        assertTrue(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 73), "another process takes it over");
+        assertFalse(store.setFusion(FusionState.DONE, "a", false, "{}", T0 + 74), "the old owner cannot end b's run");
+        assertTrue(store.setFusion(FusionState.DONE, "b", false, "{}", T0 + 75));
+        assertEquals(List.of(EventKind.FUSION_STARTED, EventKind.FUSION_FAILED, EventKind.FUSION_STARTED, EventKind.FUSION_FINISHED),
+                store.events().stream().map(Event::kind).toList());
+    }
+
+    @Test
+    void ofManyProcessesClaimingFusionAtOnceExactlyOneRunsIt() throws Exception {
+        store.initRound("{}", shards(1), T0);
+        List<Boolean> claims = raceOnOwnConnections(8, (own, i) -> own.setFusion(FusionState.RUNNING, "p" + i, false, null, T0 + 1));
+        assertEquals(1, claims.stream().filter(b -> b).count(), claims.toString());
+        String owner = store.fusionState().owner();
+        assertTrue(store.heartbeatFusion(owner, T0 + 2), owner);
     }
 
     @Test
