@@ -736,7 +736,7 @@ abstract class PlatformStoreContract {
                         Thread.sleep(5);
                     }
                     assertTrue(child.isAlive(), () -> "the worker ended before it was killed: " + read(log));
-                    delay = 20 + random.nextInt(700);
+                    delay = 100 + random.nextInt(1200); // long enough for some acceptances on a busy machine
                     what = "killed " + delay + " ms into its work";
                 }
                 assertFalse(child.waitFor(delay, TimeUnit.MILLISECONDS), () -> "the worker ended before it was killed: " + read(log));
