@@ -430,7 +430,7 @@ public final class PlatformService implements AutoCloseable {
             return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
         }
         if (o == SharedResult.ACCEPTED) {
-            settle();
+            requestSettle();
         }
         return new Accepted(o == SharedResult.ACCEPTED, 0, c.sha256());
     }
@@ -473,7 +473,7 @@ public final class PlatformService implements AutoCloseable {
         boolean created = o instanceof UploadResult.Accepted;
         long id = o instanceof UploadResult.Accepted a ? a.uploadId() : ((UploadResult.Already) o).uploadId();
         if (created) {
-            settle();
+            requestSettle();
         }
         return new Accepted(created, id, c.sha256());
     }
@@ -657,7 +657,7 @@ public final class PlatformService implements AutoCloseable {
         }
         store.finishAudit(a.id(), reason == null, reason, clock.getAsLong());
         AtomicFiles.deleteQuietly(dir.resolve("audits").resolve("audit-" + a.id() + ".safetensors"));
-        settle();
+        requestSettle();
         if (reason != null) {
             throw new UploadCheck.Refused(422, "audit failed, you are quarantined: " + reason);
         }
@@ -792,6 +792,25 @@ public final class PlatformService implements AutoCloseable {
                 .allMatch(u -> audited.get(u.id()) == AuditState.PASSED);
         if (allPassed) {
             startFusion(false);
+        }
+    }
+
+    private final AtomicBoolean settleQueued = new AtomicBoolean();
+
+    /**
+     * Runs {@link #settle} soon on the referee's thread (once, however many ask meanwhile): a request that changed
+     * what the referee looks at is answered without waiting for the screening or the start of fusion.
+     */
+    private void requestSettle() {
+        if (settleQueued.compareAndSet(false, true)) {
+            referee.execute(() -> {
+                settleQueued.set(false);
+                try {
+                    settle();
+                } catch (RuntimeException e) {
+                    System.err.println("coopt platform: the referee failed: " + e);
+                }
+            });
         }
     }
 
