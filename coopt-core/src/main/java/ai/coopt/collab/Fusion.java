@@ -57,7 +57,7 @@ public final class Fusion {
                         + ", who sent no outputs on the shared subset");
             }
         }
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(screening.notes());
         List<Part> parts = new ArrayList<>();
         for (int i = 0; i < shared.size(); i++) {
             SharedOutputs s = shared.get(i);

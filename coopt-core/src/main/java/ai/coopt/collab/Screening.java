@@ -74,9 +74,10 @@ public final class Screening {
      * @param outputs the outputs as given, with the computed uniformity in place of the reported one
      * @param reference index (into {@code outputs}) of the most uniform trusted participant, -1 when none is trusted
      * @param residualThreshold the outlier threshold on alignment residuals, NaN when too few to judge
+     * @param notes what the screening could not judge, and why
      */
     public record Result(List<SharedOutputs> outputs, List<Verdict> verdicts, int reference, double residualMedian,
-                         double residualThreshold) {
+                         double residualThreshold, List<String> notes) {
         /** The verdicts of participants left out, in input order. */
         public List<Verdict> excluded() {
             return verdicts.stream().filter(v -> !v.trusted()).toList();
@@ -136,6 +137,12 @@ public final class Screening {
         }
         int m = k == 0 ? 0 : Math.min(MAX_ROWS, outputs.get(0).count());
         int h = healthy.size();
+        List<String> notes = new ArrayList<>();
+        if (h >= 3 && m < 2 * FOLDS) {
+            notes.add("agreement between participants was not judged: S has " + m + " rows, the screening needs at least "
+                    + 2 * FOLDS + " (raise --shared-fraction or --shared-count); noise or an unrelated prior would go "
+                    + "unnoticed and may become the reference");
+        }
         if (h >= 3 && m >= 2 * FOLDS) {
             int need = Math.max(1, (h - 1) / 2);
             for (int i : healthy) {
@@ -205,7 +212,7 @@ public final class Screening {
             verdicts.add(new Verdict(outputs.get(i).participant(), outputs.get(i).prior().prior(), reasons[i] == null,
                     reasons[i], uniformity[i], best[i], predictedBy[i], i == reference ? 0 : residual[i]));
         }
-        return new Result(List.copyOf(outputs), List.copyOf(verdicts), reference, median, threshold);
+        return new Result(List.copyOf(outputs), List.copyOf(verdicts), reference, median, threshold, List.copyOf(notes));
     }
 
     /**

@@ -125,4 +125,17 @@ class ScreeningTest {
         float[] noise = gaussian(n * d, 5);
         assertTrue(Screening.shardDisagreement(shared, new Matrix(noise, n, d)).isPresent(), "noise of another scale");
     }
+
+    @Test
+    void aSharedSubsetTooSmallToJudgeAgreementIsSaid() {
+        int m = 6;
+        double[][] z = latent(m, 3, 31);
+        List<SharedOutputs> all = List.of(outputs("a", view(z, 4, 1, 0.1), 4, 0), outputs("b", view(z, 4, 2, 0.1), 4, 0),
+                outputs("c", view(z, 4, 3, 0.1), 4, 0), outputs("noise", gaussian(m * 4, 9), 4, 0));
+        Screening.Result r = Screening.screen(all);
+        assertTrue(r.excluded().isEmpty(), "nothing can be judged on 6 rows");
+        assertEquals(1, r.notes().size());
+        assertTrue(r.notes().get(0).contains("S has 6 rows"), r.notes().get(0));
+        assertTrue(Screening.screen(all.subList(0, 2)).notes().isEmpty(), "two participants: agreement is never judged");
+    }
 }
