@@ -277,7 +277,7 @@ final class PlatformCommand {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "A platform's state as JSON: shards by state, participants, uploads, uniformity ranking, residuals, fusion.")
+            description = "A platform's state as JSON: shards by state, participants (with why any is quarantined), uploads, audits, uniformity ranking, residuals, fusion.")
     static final class Status implements Callable<Integer> {
         @Mixin
         PlatformOptions remote;
