@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * AdamW (decoupled weight decay, PyTorch's formulation) over a fixed, named list of parameters,
@@ -63,13 +64,25 @@ public final class AdamW {
         return steps;
     }
 
-    /** Applies one update from the gradients of the last backward pass, then zeroes them. */
+    /** Applies one update to every parameter from the gradients of the last backward pass. */
     public void step() {
+        step(parameters.keySet());
+    }
+
+    /**
+     * Applies one update to the parameters named in {@code active}; the others are left exactly as they are (no
+     * weight decay, no move from their moment estimates, which are not updated either), as PyTorch leaves a parameter
+     * whose gradient is None. The bias correction uses the run's step count for every parameter.
+     */
+    public void step(Set<String> active) {
         steps++;
         double c1 = 1.0 - Math.pow(BETA1, steps);
         double c2 = 1.0 - Math.pow(BETA2, steps);
         float biasCorrected = (float) (learningRate * Math.sqrt(c2) / c1);
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+            if (!active.contains(e.getKey())) {
+                continue;
+            }
             NDArray weight = e.getValue().getArray();
             try (NDArray grad = weight.getGradient()) {
                 weight.getNDArrayInternal().adamUpdate(

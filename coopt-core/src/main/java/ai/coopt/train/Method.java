@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A training method on the shared loop: heads + loss + views (in the spirit of lightly's
@@ -27,6 +28,16 @@ public interface Method extends AutoCloseable {
      * {@code backbone.} for the backbone's own, {@code head.NAME.} for each head's).
      */
     Map<String, Parameter> trainable();
+
+    /**
+     * The names (of {@link #trainable()}) of the parameters the current phase's loss depends on. The optimiser updates
+     * only these: a head idle in this phase (the SSL heads during ReLA, the ReLA head after the hand-off) is neither
+     * decayed nor moved by momentum left from earlier steps, as PyTorch leaves a parameter whose gradient is None.
+     * By default every trainable parameter.
+     */
+    default Set<String> active() {
+        return trainable().keySet();
+    }
 
     /**
      * Everything else a checkpoint must hold to resume exactly, by unique name: momentum-encoder

@@ -189,7 +189,7 @@ public final class TrainingLoop {
             if (!Float.isFinite(value)) {
                 throw new IllegalStateException("the " + method.phase() + " loss became " + value + " at step " + (step + 1));
             }
-            optimizer.step();
+            optimizer.step(method.active());
             return value;
         }
     }

@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * ReLA, then a self-supervised method on the same backbone ({@code rela>byol}, {@code rela>simclr}).
@@ -30,6 +31,9 @@ final class RelaThenSsl implements Method {
     private final HandOff handOff;
     private boolean handedOff;
 
+    private final Set<String> relaNames;
+    private final Set<String> sslNames;
+
     RelaThenSsl(RelaMethod rela, HeadedMethod ssl, HandOff handOff) {
         if (rela.backbone() != ssl.backbone()) {
             throw new IllegalArgumentException("ReLA and " + ssl.name() + " must train the same backbone");
@@ -37,6 +41,8 @@ final class RelaThenSsl implements Method {
         this.rela = rela;
         this.ssl = ssl;
         this.handOff = handOff;
+        this.relaNames = Set.copyOf(rela.trainable().keySet());
+        this.sslNames = Set.copyOf(ssl.trainable().keySet());
     }
 
     @Override
@@ -59,6 +65,12 @@ final class RelaThenSsl implements Method {
         Map<String, Parameter> out = rela.trainable();
         NamedParameters.merge(out, ssl.trainable());
         return out;
+    }
+
+    /** The ReLA phase trains the backbone and ReLA's head; the SSL phase the backbone and the SSL method's heads. */
+    @Override
+    public Set<String> active() {
+        return handedOff ? sslNames : relaNames;
     }
 
     @Override

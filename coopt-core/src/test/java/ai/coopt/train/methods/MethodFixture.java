@@ -66,7 +66,7 @@ final class MethodFixture {
                 gc.backward(loss);
                 value = loss.getFloat();
             }
-            optimiser.step();
+            optimiser.step(method.active());
         }
         zeroGradients(method);
         method.afterStep(step, fractionDone, value);

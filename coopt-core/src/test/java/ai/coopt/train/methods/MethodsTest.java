@@ -172,19 +172,41 @@ class MethodsTest {
         }
     }
 
+    /**
+     * With weight decay, the heads idle in a phase stay exactly as they are: the SSL heads during ReLA, the ReLA head
+     * after the hand-off (decoupled weight decay used to shrink every parameter every step, and old momentum moved
+     * them too).
+     */
     @Test
-    void aHeadOutsideTheLossGetsAZeroGradientAndAdamWLeavesItAlone() {
+    void idleHeadsStayUntouchedBeforeAndAfterTheHandOffEvenWithWeightDecay() {
         try (Network net = MethodFixture.backbone(1);
-             Method method = Methods.create(MethodSpec.of("rela", "byol", null), net, MethodFixture.TARGET_DIM)) {
+             Method method = Methods.create(MethodSpec.of("rela", "byol", 0.5), net, MethodFixture.TARGET_DIM)) {
             Parameter predictor = method.trainable().get("head.predictor.01Linear_weight");
-            float[] before = predictor.getArray().toFloatArray();
-            AdamW optimiser = new AdamW(method.trainable(), 1e-3f, 0f);
-            DATA.step(method, optimiser, 1, 0.01);
+            String transferName = method.trainable().keySet().stream().filter(k -> k.startsWith("head.transfer."))
+                    .findFirst().orElseThrow();
+            Parameter transfer = method.trainable().get(transferName);
+            String backboneName = method.trainable().keySet().stream().filter(k -> k.startsWith("backbone."))
+                    .findFirst().orElseThrow();
+            float[] predictorAtStart = predictor.getArray().toFloatArray();
+            float[] backboneAtStart = method.trainable().get(backboneName).getArray().toFloatArray();
+            AdamW optimiser = new AdamW(method.trainable(), 1e-2f, 0.1f);
+            DATA.step(method, optimiser, 1, 0.1);
+            DATA.step(method, optimiser, 2, 0.2);
             assertEquals("rela", method.phase());
             try (NDArray g = predictor.getArray().getGradient()) {
-                assertEquals(0f, g.abs().sum().getFloat());
+                assertEquals(0f, g.abs().sum().getFloat(), "no gradient reaches a head outside the loss");
             }
-            assertArrayEquals(before, predictor.getArray().toFloatArray());
+            assertArrayEquals(predictorAtStart, predictor.getArray().toFloatArray(), "BYOL's predictor during ReLA");
+            assertFalse(java.util.Arrays.equals(backboneAtStart,
+                    method.trainable().get(backboneName).getArray().toFloatArray()), "the backbone trains");
+            DATA.step(method, optimiser, 3, 0.6);
+            assertEquals("byol", method.phase(), "handed off after step 3");
+            float[] transferAtHandOff = transfer.getArray().toFloatArray();
+            DATA.step(method, optimiser, 4, 0.7);
+            DATA.step(method, optimiser, 5, 0.8);
+            assertArrayEquals(transferAtHandOff, transfer.getArray().toFloatArray(), "ReLA's head after the hand-off");
+            assertFalse(java.util.Arrays.equals(predictorAtStart, predictor.getArray().toFloatArray()),
+                    "BYOL's predictor trains once BYOL does");
         }
     }
 
