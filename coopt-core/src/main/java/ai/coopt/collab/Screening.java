@@ -25,7 +25,8 @@ import java.util.Set;
  *       distinct, or an exact copy of an earlier participant's outputs (it adds nothing).</li>
  *   <li><b>Agreement</b> (with three or more healthy participants): a participant must be predicted by at least
  *       {@code max(1, ⌊(h − 1) / 2⌋)} of the other h − 1 healthy ones, "predicted" meaning a 5-fold cross-validated
- *       R² of at least {@value #MIN_R2} for a ridge map from the other's outputs on S to its own. Noise is predicted
+ *       R² of at least {@value #MIN_R2} for a ridge map from the other's outputs on S to its own (on at most 300 rows,
+ *       outputs wider than 64 randomly projected to 64 dimensions, so that K(K−1) fits stay cheap). Noise is predicted
  *       by nobody; honest priors of the same images predict each other; a minority of colluders that predict only
  *       each other fall short of the majority.</li>
  *   <li><b>The reference</b> is the most uniform trusted participant, by a uniformity this class computes from the
@@ -54,6 +55,8 @@ public final class Screening {
     /** How far below the trusted participants' median agreement (best R²) a reference candidate may lie. */
     public static final double REFERENCE_MARGIN = 0.25;
     private static final int FOLDS = 5;
+    /** The widest the agreement's ridge fits see a participant's outputs (wider ones are randomly projected). */
+    private static final int SKETCH_DIM = 64;
     /** Rows of S the agreement is computed on (the first ones; S is a seeded random subset). */
     private static final int MAX_ROWS = 300;
 
@@ -144,6 +147,13 @@ public final class Screening {
                     + "unnoticed and may become the reference");
         }
         if (h >= 3 && m >= 2 * FOLDS) {
+            // each participant's first m rows of S, at most SKETCH_DIM wide: the K(K−1) ridge fits stay cheap at any width
+            float[][] sketch = new float[k][];
+            int[] sketchDim = new int[k];
+            for (int i : healthy) {
+                sketchDim[i] = Math.min(SKETCH_DIM, outputs.get(i).dim());
+                sketch[i] = sketch(outputs.get(i), m);
+            }
             int need = Math.max(1, (h - 1) / 2);
             for (int i : healthy) {
                 double top = Double.NEGATIVE_INFINITY;
@@ -152,7 +162,7 @@ public final class Screening {
                     if (j == i) {
                         continue;
                     }
-                    double r2 = crossValidatedR2(outputs.get(j), outputs.get(i), m);
+                    double r2 = crossValidatedR2(sketch[j], sketchDim[j], sketch[i], sketchDim[i], m);
                     top = Math.max(top, r2);
                     count += r2 >= MIN_R2 ? 1 : 0;
                 }
@@ -336,10 +346,36 @@ public final class Screening {
         return null;
     }
 
-    /** R² of predicting {@code target}'s first m rows from {@code source}'s by ridge, over {@value #FOLDS} folds. */
-    private static double crossValidatedR2(SharedOutputs source, SharedOutputs target, int m) {
-        int p = source.dim();
-        int q = target.dim();
+    /**
+     * A participant's first m rows of S, as they are when at most {@value #SKETCH_DIM} wide, else projected to
+     * {@value #SKETCH_DIM} dimensions by a fixed Gaussian matrix (seeded by the width, so the same for every run): a
+     * random projection keeps what linearly predicts what (noise stays unpredictable), and bounds each ridge fit.
+     */
+    private static float[] sketch(SharedOutputs s, int m) {
+        int d = s.dim();
+        float[] v = s.values();
+        if (d <= SKETCH_DIM) {
+            return Arrays.copyOf(v, m * d);
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(0x5CE7C4L * 31 + d);
+        float[] projection = new float[d * SKETCH_DIM];
+        for (int i = 0; i < projection.length; i++) {
+            projection[i] = (float) (r.nextGaussian() / Math.sqrt(SKETCH_DIM));
+        }
+        float[] out = new float[m * SKETCH_DIM];
+        for (int row = 0; row < m; row++) {
+            for (int c = 0; c < d; c++) {
+                float x = v[row * d + c];
+                for (int j = 0; j < SKETCH_DIM; j++) {
+                    out[row * SKETCH_DIM + j] += x * projection[c * SKETCH_DIM + j];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** R² of predicting {@code target}'s m rows (q wide) from {@code source}'s (p wide) by ridge, over {@value #FOLDS} folds. */
+    private static double crossValidatedR2(float[] sourceValues, int p, float[] targetValues, int q, int m) {
         double sse = 0;
         double sst = 0;
         for (int f = 0; f < FOLDS; f++) {
@@ -356,12 +392,12 @@ public final class Screening {
             int b = 0;
             for (int r = 0; r < m; r++) {
                 if (r % FOLDS == f) {
-                    System.arraycopy(source.values(), r * p, xt, b * p, p);
-                    System.arraycopy(target.values(), r * q, yt, b * q, q);
+                    System.arraycopy(sourceValues, r * p, xt, b * p, p);
+                    System.arraycopy(targetValues, r * q, yt, b * q, q);
                     b++;
                 } else {
-                    System.arraycopy(source.values(), r * p, xs, a * p, p);
-                    System.arraycopy(target.values(), r * q, ys, a * q, q);
+                    System.arraycopy(sourceValues, r * p, xs, a * p, p);
+                    System.arraycopy(targetValues, r * q, ys, a * q, q);
                     a++;
                 }
             }
