@@ -96,6 +96,13 @@ class PlatformProcessTest {
         throw new AssertionError("the platform did not start in 2 minutes");
     }
 
+    /** A loopback port free now, for a platform that must come back on the same one after a kill. */
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     private static JsonNode status(String url) throws Exception {
         HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/v1/status"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -124,10 +131,7 @@ class PlatformProcessTest {
      */
     @Test
     void platformKilledMidUploadKeepsNothingAndTheRetryIsAcceptedOnce(@TempDir Path tmp) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
         String url = "http://127.0.0.1:" + port;
         String db = TestDatabases.sqlite(tmp);
         Process platform = serve(tmp, "serve1", port, db);
@@ -241,10 +245,7 @@ class PlatformProcessTest {
      */
     @Test
     void platformKilledMidAuditResumesTheAuditAndFusesNothingUnaudited(@TempDir Path tmp) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         String url = "http://127.0.0.1:" + port;
         String db = TestDatabases.sqlite(tmp);
         Process platform = serve(tmp, "serve1", port, db);
@@ -372,10 +373,7 @@ class PlatformProcessTest {
     }
 
     private void round(Path tmp, String db) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
         String url = "http://127.0.0.1:" + port;
         Process platform = serve(tmp, "serve1", port, db);
         String alice = enroll(tmp, "alice", url);

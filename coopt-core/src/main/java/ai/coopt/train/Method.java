@@ -33,11 +33,9 @@ public interface Method extends AutoCloseable {
      * The names (of {@link #trainable()}) of the parameters the current phase's loss depends on. The optimiser updates
      * only these: a head idle in this phase (the SSL heads during ReLA, the ReLA head after the hand-off) is neither
      * decayed nor moved by momentum left from earlier steps, as PyTorch leaves a parameter whose gradient is None.
-     * By default every trainable parameter.
+     * Called every step: return a set kept for the run, not one built anew.
      */
-    default Set<String> active() {
-        return trainable().keySet();
-    }
+    Set<String> active();
 
     /**
      * Everything else a checkpoint must hold to resume exactly, by unique name: momentum-encoder

@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 /**
@@ -18,11 +19,19 @@ abstract class HeadedMethod implements Method {
     private final Network backbone;
     private final NDManager manager;
     private final List<Head> heads;
+    /** The names of {@link #trainable()}, fixed for the run: a single method uses all of them in every step. */
+    private final Set<String> active;
 
     HeadedMethod(Network backbone, NDManager manager, List<Head> heads) {
         this.backbone = backbone;
         this.manager = manager;
         this.heads = List.copyOf(heads);
+        this.active = Set.copyOf(trainable().keySet());
+    }
+
+    @Override
+    public Set<String> active() {
+        return active;
     }
 
     @Override

@@ -31,9 +31,6 @@ final class RelaThenSsl implements Method {
     private final HandOff handOff;
     private boolean handedOff;
 
-    private final Set<String> relaNames;
-    private final Set<String> sslNames;
-
     RelaThenSsl(RelaMethod rela, HeadedMethod ssl, HandOff handOff) {
         if (rela.backbone() != ssl.backbone()) {
             throw new IllegalArgumentException("ReLA and " + ssl.name() + " must train the same backbone");
@@ -41,8 +38,6 @@ final class RelaThenSsl implements Method {
         this.rela = rela;
         this.ssl = ssl;
         this.handOff = handOff;
-        this.relaNames = Set.copyOf(rela.trainable().keySet());
-        this.sslNames = Set.copyOf(ssl.trainable().keySet());
     }
 
     @Override
@@ -70,7 +65,7 @@ final class RelaThenSsl implements Method {
     /** The ReLA phase trains the backbone and ReLA's head; the SSL phase the backbone and the SSL method's heads. */
     @Override
     public Set<String> active() {
-        return handedOff ? sslNames : relaNames;
+        return handedOff ? ssl.active() : rela.active();
     }
 
     @Override

@@ -4,6 +4,7 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.store.Rows;
 
 import java.util.SplittableRandom;
+import java.util.function.IntToLongFunction;
 
 /**
  * Plausible prior outputs for simulated participants, computed on demand (nothing in memory but one participant's
@@ -69,32 +70,19 @@ public final class SimulatedOutputs {
 
     /** The outputs for these keys, one row per key in order, computed when read. */
     public Rows rows(long[] keys) {
-        return new Rows() {
-            @Override
-            public int count() {
-                return keys.length;
-            }
-
-            @Override
-            public int dim() {
-                return dim;
-            }
-
-            @Override
-            public void read(int first, int n, float[] dst, int offset) {
-                for (int i = 0; i < n; i++) {
-                    row(keys[first + i], dst, offset + i * dim);
-                }
-            }
-        };
+        return rows(keys.length, i -> keys[i]);
     }
 
     /** The outputs for these images (keyed by {@link #key} of their pixels), one row per image in order. */
     public Rows rows(ImageSet images) {
+        return rows(images.count(), i -> key(images.image(i)));
+    }
+
+    private Rows rows(int count, IntToLongFunction key) {
         return new Rows() {
             @Override
             public int count() {
-                return images.count();
+                return count;
             }
 
             @Override
@@ -105,7 +93,7 @@ public final class SimulatedOutputs {
             @Override
             public void read(int first, int n, float[] dst, int offset) {
                 for (int i = 0; i < n; i++) {
-                    row(key(images.image(first + i)), dst, offset + i * dim);
+                    row(key.applyAsLong(first + i), dst, offset + i * dim);
                 }
             }
         };

@@ -478,10 +478,21 @@ public final class PlatformStore {
     }
 
     private static List<SharedOutput> sharedOutputs(Connection c, int round) throws SQLException {
-        return query(c, "SELECT participant_id, file, sha256, dim, prior_json, uniformity, accepted_at FROM shared_outputs"
-                        + " WHERE round_id = ? ORDER BY participant_id",
-                rs -> new SharedOutput(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                        rs.getDouble(6), rs.getLong(7)), round);
+        return query(c, SHARED_SELECT + " WHERE round_id = ? ORDER BY participant_id", PlatformStore::sharedRow, round);
+    }
+
+    /** This participant's accepted outputs on the shared subset of the current round, or empty. */
+    public Optional<SharedOutput> sharedOutput(String participantId) {
+        return transaction(c -> one(query(c, SHARED_SELECT + " WHERE round_id = ? AND participant_id = ?",
+                PlatformStore::sharedRow, roundId(c), participantId)));
+    }
+
+    private static final String SHARED_SELECT =
+            "SELECT participant_id, file, sha256, dim, prior_json, uniformity, accepted_at FROM shared_outputs";
+
+    private static SharedOutput sharedRow(ResultSet rs) throws SQLException {
+        return new SharedOutput(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                rs.getDouble(6), rs.getLong(7));
     }
 
     /**
@@ -584,11 +595,22 @@ public final class PlatformStore {
     }
 
     private static List<Upload> uploads(Connection c, int round) throws SQLException {
-        return query(c, "SELECT id, round_id, shard, participant_id, status, reason, file, sha256, bytes, row_count, dim, received_at"
-                        + " FROM uploads WHERE round_id = ? ORDER BY id",
-                rs -> new Upload(rs.getLong(1), rs.getInt(2), nullableInt(rs, 3), rs.getString(4), "accepted".equals(rs.getString(5)),
-                        rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), nullableInt(rs, 10), nullableInt(rs, 11),
-                        rs.getLong(12)), round);
+        return query(c, UPLOAD_SELECT + " WHERE round_id = ? ORDER BY id", PlatformStore::uploadRow, round);
+    }
+
+    /** One upload of the current round by id, or empty. */
+    public Optional<Upload> upload(long id) {
+        return transaction(c -> one(query(c, UPLOAD_SELECT + " WHERE round_id = ? AND id = ?", PlatformStore::uploadRow,
+                roundId(c), id)));
+    }
+
+    private static final String UPLOAD_SELECT = "SELECT id, round_id, shard, participant_id, status, reason, file, sha256,"
+            + " bytes, row_count, dim, received_at FROM uploads";
+
+    private static Upload uploadRow(ResultSet rs) throws SQLException {
+        return new Upload(rs.getLong(1), rs.getInt(2), nullableInt(rs, 3), rs.getString(4), "accepted".equals(rs.getString(5)),
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), nullableInt(rs, 10), nullableInt(rs, 11),
+                rs.getLong(12));
     }
 
     // ---------------------------------------------------------------- audits and quarantine

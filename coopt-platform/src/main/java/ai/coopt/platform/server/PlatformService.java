@@ -372,7 +372,7 @@ public final class PlatformService implements AutoCloseable {
 
     public LeaseView lease(String participant) throws UploadCheck.Refused {
         refuseQuarantined(participant);
-        if (store.sharedOutputs().stream().noneMatch(s -> s.participantId().equals(participant))) {
+        if (store.sharedOutput(participant).isEmpty()) {
             throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
         }
         return view(store.lease(participant, clock.getAsLong(), config.leaseSeconds() * 1000L, null));
@@ -445,8 +445,7 @@ public final class PlatformService implements AutoCloseable {
         if (!participant.equals(row.leaseHolder()) && !participant.equals(acceptedFrom(row))) {
             return refuse(participant, shard, length, 403, "shard " + shard + " is leased to another participant");
         }
-        Optional<SharedOutput> shared = store.sharedOutputs().stream()
-                .filter(s -> s.participantId().equals(participant)).findFirst();
+        Optional<SharedOutput> shared = store.sharedOutput(participant);
         if (shared.isEmpty()) {
             return refuse(participant, shard, length, 409, "send your outputs on the shared subset first");
         }
@@ -514,8 +513,7 @@ public final class PlatformService implements AutoCloseable {
         if (row.acceptedUpload() == null) {
             return null;
         }
-        return store.uploads().stream().filter(u -> u.id() == row.acceptedUpload()).map(Upload::participantId)
-                .findFirst().orElse(null);
+        return store.upload(row.acceptedUpload()).map(Upload::participantId).orElse(null);
     }
 
     /**
@@ -669,9 +667,8 @@ public final class PlatformService implements AutoCloseable {
 
     /** Why an audit's answer fails, or null when it passes. */
     private String auditFailure(AuditRecord a, Rows answer) {
-        Upload upload = store.uploads().stream().filter(u -> u.id() == a.uploadId()).findFirst().orElseThrow();
-        SharedOutput sharedRow = store.sharedOutputs().stream().filter(o -> o.participantId().equals(a.participantId()))
-                .findFirst().orElseThrow();
+        Upload upload = store.upload(a.uploadId()).orElseThrow();
+        SharedOutput sharedRow = store.sharedOutput(a.participantId()).orElseThrow();
         SharedOutputs onShared = readShared(dir.resolve("uploads").resolve(sharedRow.file()));
         int d = onShared.dim();
         if (answer.dim() != d) {
