@@ -19,7 +19,7 @@ public final class Losses {
 
     /** Mean over the batch of {@code 1 - cos(a_i, b_i)}: the ReLA regression loss. */
     public static NDArray cosineDistance(NDArray a, NDArray b) {
-        return l2Normalize(a).mul(l2Normalize(b)).sum(new int[] {1}).mean().neg().add(1f);
+        return meanCosine(a, b).neg().add(1f);
     }
 
     /**
@@ -42,14 +42,23 @@ public final class Losses {
         NDArray logits = z.matMul(z.transpose()).div(temperature)
                 .sub(z.getManager().eye(rows).mul(EXCLUDED));
         NDArray positives = z.mul(swapHalves(z)).sum(new int[] {1}).div(temperature);
-        NDArray max = logits.max(new int[] {1}, true);
-        NDArray logSumExp = logits.sub(max).exp().sum(new int[] {1}).log().add(max.squeeze(1));
-        return logSumExp.sub(positives).mean();
+        return logSumExp(logits).sub(positives).mean();
     }
 
     /** The rows of {@code x} (2N×D) with its two halves exchanged: rows N..2N-1, then 0..N-1. */
     public static NDArray swapHalves(NDArray x) {
         NDList halves = x.split(2);
         return NDArrays.concat(new NDList(halves.get(1), halves.get(0)));
+    }
+
+    /** Mean over the batch of {@code cos(a_i, b_i)}. */
+    private static NDArray meanCosine(NDArray a, NDArray b) {
+        return l2Normalize(a).mul(l2Normalize(b)).sum(new int[] {1}).mean();
+    }
+
+    /** {@code log Σ_k exp(x_ik)} for each row i of {@code x}, with the row maximum taken out first so nothing overflows. */
+    private static NDArray logSumExp(NDArray x) {
+        NDArray max = x.max(new int[] {1}, true);
+        return x.sub(max).exp().sum(new int[] {1}).log().add(max.squeeze(1));
     }
 }

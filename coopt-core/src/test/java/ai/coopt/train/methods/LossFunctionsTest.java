@@ -7,6 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 
+import static ai.coopt.train.methods.ReferenceMath.dot;
+import static ai.coopt.train.methods.ReferenceMath.flat;
+import static ai.coopt.train.methods.ReferenceMath.anchors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,11 +69,7 @@ class LossFunctionsTest {
     /** NT-Xent written out in doubles: anchors are the rows of a then b, row i's positive is row i±N. */
     private static double ntXent(double[][] a, double[][] b, double tau) {
         int n = a.length;
-        double[][] z = new double[2 * n][];
-        for (int i = 0; i < n; i++) {
-            z[i] = unit(a[i]);
-            z[n + i] = unit(b[i]);
-        }
+        double[][] z = anchors(a, b);
         double total = 0;
         for (int i = 0; i < 2 * n; i++) {
             double denominator = 0;
@@ -82,32 +81,5 @@ class LossFunctionsTest {
             total += -Math.log(Math.exp(dot(z[i], z[(i + n) % (2 * n)]) / tau) / denominator);
         }
         return total / (2 * n);
-    }
-
-    private static double[] unit(double[] v) {
-        double norm = Math.sqrt(dot(v, v));
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i] / norm;
-        }
-        return out;
-    }
-
-    private static double dot(double[] x, double[] y) {
-        double s = 0;
-        for (int i = 0; i < x.length; i++) {
-            s += x[i] * y[i];
-        }
-        return s;
-    }
-
-    private static float[] flat(double[][] rows) {
-        float[] out = new float[rows.length * rows[0].length];
-        for (int i = 0; i < rows.length; i++) {
-            for (int j = 0; j < rows[i].length; j++) {
-                out[i * rows[i].length + j] = (float) rows[i][j];
-            }
-        }
-        return out;
     }
 }
