@@ -13,25 +13,30 @@ import java.util.concurrent.Callable;
         subcommands = PriorCommand.Pretrain.class)
 final class PriorCommand {
 
-    /** {@code coopt prior pretrain --method byol|simclr …}: a label-free prior usable as {@code --prior model:DIR}. */
+    /** {@code coopt prior pretrain --method SSL …}: a label-free prior usable as {@code --prior model:DIR}. */
     @Command(name = "pretrain", mixinStandardHelpOptions = true,
-            description = "Train a prior without labels (BYOL or SimCLR); the output is a model directory usable as --prior model:DIR.")
+            description = "Train a prior without labels (simclr, byol, dino, moco, simsiam, swav or dcl); the output is a "
+                    + "model directory usable as --prior model:DIR.")
     static final class Pretrain implements Callable<Integer> {
-        @Option(names = "--method", required = true, description = "byol or simclr.")
+        @Option(names = "--method", required = true, description = "simclr, byol, dino, moco, simsiam, swav or dcl.")
         String method;
 
         @Mixin
         TrainOptions train;
 
         @Mixin
+        SslOptions ssl;
+
+        @Mixin
         CommonOptions common;
 
         @Override
         public Integer call() {
-            if (!method.equals(MethodSpec.BYOL) && !method.equals(MethodSpec.SIMCLR)) {
-                throw new UserException("prior pretrain trains without labels or targets: --method byol or simclr, not '" + method + "'");
+            if (!MethodSpec.SSL_NAMES.contains(method)) {
+                throw new UserException("prior pretrain trains without labels or targets: --method one of "
+                        + String.join(", ", MethodSpec.SSL_NAMES) + ", not '" + method + "'");
             }
-            return TrainCommand.run(MethodSpec.of(method, null, null), null, train, common);
+            return TrainCommand.run(ssl.apply(MethodSpec.of(method, null, null)), null, train, common);
         }
     }
 }

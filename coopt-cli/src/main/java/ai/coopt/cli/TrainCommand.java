@@ -11,18 +11,19 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code coopt train}: train a backbone with ReLA on optimized data, or with BYOL / SimCLR from scratch. */
+/** {@code coopt train}: train a backbone with ReLA on optimized data, or with a self-supervised method from scratch. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a backbone on the shared loop: rela (regress an optimized dataset's targets, then hand off "
-                + "to an SSL method), byol or simclr. The run directory becomes a model directory.")
+                + "to an SSL method), or one of the SSL methods from scratch: simclr, byol, dino, moco (v2), simsiam, "
+                + "swav, dcl. The run directory becomes a model directory.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--method", required = true, description = "rela, byol or simclr.")
+    @Option(names = "--method", required = true, description = "rela, simclr, byol, dino, moco, simsiam, swav or dcl.")
     String method;
 
     @Option(names = "--targets", paramLabel = "DIR", description = "Optimized dataset (coopt optimize / collab) for --method rela.")
     Path targets;
 
-    @Option(names = "--then", description = "For rela: the SSL method to hand off to: byol, simclr or none (default: byol).")
+    @Option(names = "--then", description = "For rela: the SSL method to hand off to (any of the SSL methods), or none (default: byol).")
     String then;
 
     @Option(names = "--switch-at", description = "For rela: hand off after this fraction of the run instead of the adaptive rule (rho >= 0.995).")
@@ -32,12 +33,15 @@ final class TrainCommand implements Callable<Integer> {
     TrainOptions train;
 
     @Mixin
+    SslOptions ssl;
+
+    @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
         String handOff = then == null && method.equals(MethodSpec.RELA) ? MethodSpec.BYOL : then;
-        MethodSpec spec = MethodSpec.of(method, handOff, switchAt);
+        MethodSpec spec = ssl.apply(MethodSpec.of(method, handOff, switchAt));
         return run(spec, targets, train, common);
     }
 

@@ -25,11 +25,26 @@ final class TrainOptions {
     @Option(names = "--batch", defaultValue = "128", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "AdamW learning rate, constant (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "1e-3", description = "AdamW learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
+
+    @Option(names = "--lr-schedule", defaultValue = "constant", description = "constant, or cosine to --min-lr after --warmup (default: ${DEFAULT-VALUE}).")
+    String lrSchedule;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "Share of the run the cosine schedule warms up over, linearly from 0 (default: ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--min-lr", defaultValue = "0", description = "The cosine schedule's final learning rate (default: ${DEFAULT-VALUE}).")
+    double minLr;
 
     @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
+
+    @Option(names = "--weight-decay-end", description = "Weight decay at the end, reached by a half cosine from --weight-decay (DINO: 0.04 to 0.4); default: constant.")
+    Double weightDecayEnd;
+
+    @Option(names = "--no-bias-norm-decay", description = "Do not decay biases and normalisation parameters (one-dimensional ones), as DINO and solo-learn do.")
+    boolean noBiasNormDecay;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seeds weights, data order and augmentation (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -56,6 +71,7 @@ final class TrainOptions {
     TrainingConfig config() {
         Check.threads("--workers", workers, 1);
         return new TrainingConfig(epochs, budgetSeconds, batch, lr, weightDecay, seed, workers, checkpointEverySeconds,
-                dataRatio, Augmentation.Params.defaults());
+                dataRatio, Augmentation.Params.defaults(), lrSchedule, warmup, minLr,
+                weightDecayEnd == null ? weightDecay : weightDecayEnd, !noBiasNormDecay);
     }
 }

@@ -173,8 +173,18 @@ class MainTest extends ConsoleCapture {
         assertUserError("exactly one of --epochs", "train", "--method", "byol", "--data", "fashion-mnist", "--arch",
                 "convnet-s", "--epochs", "1", "--budget-seconds", "5", "--out", tmp.resolve("b").toString());
         err.reset();
-        assertUserError("--method byol or simclr", "prior", "pretrain", "--method", "rela", "--data", "fashion-mnist",
-                "--arch", "convnet-s", "--epochs", "1", "--out", tmp.resolve("c").toString());
+        assertUserError("--method one of simclr, byol, dino, moco, simsiam, swav, dcl", "prior", "pretrain", "--method",
+                "rela", "--data", "fashion-mnist", "--arch", "convnet-s", "--epochs", "1", "--out", tmp.resolve("c").toString());
+        err.reset();
+        assertUserError("--moco-queue is not a setting of dino", "train", "--method", "dino", "--moco-queue", "4",
+                "--data", "fashion-mnist", "--arch", "convnet-s", "--epochs", "1", "--out", tmp.resolve("e").toString());
+        err.reset();
+        assertUserError("--swav-epsilon must be a positive number", "train", "--method", "rela", "--then", "swav",
+                "--swav-epsilon", "0", "--targets", tmp.toString(), "--data", "fashion-mnist", "--arch", "convnet-s",
+                "--epochs", "1", "--out", tmp.resolve("f").toString());
+        err.reset();
+        assertUserError("--warmup needs --lr-schedule cosine", "train", "--method", "byol", "--warmup", "0.1",
+                "--data", "fashion-mnist", "--arch", "convnet-s", "--epochs", "1", "--out", tmp.resolve("g").toString());
         err.reset();
         assertUserError("--then", "train", "--method", "byol", "--then", "simclr", "--data", "fashion-mnist", "--arch",
                 "convnet-s", "--epochs", "1", "--out", tmp.resolve("d").toString());
@@ -198,6 +208,26 @@ class MainTest extends ConsoleCapture {
         JsonNode curve = new ObjectMapper().readTree(stdout());
         assertEquals(2, curve.get("runs").get(0).get("points").size());
         assertTrue(Files.isRegularFile(Path.of(curve.get("plot").asText())));
+    }
+
+    /** A method's flags and the schedules reach the run's provenance: what was trained is on record. */
+    @Test
+    void methodSettingsAndSchedulesAreRecordedInTheModel(@TempDir Path tmp) throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path run = tmp.resolve("moco");
+        assertEquals(0, Main.run("prior", "pretrain", "--method", "moco", "--moco-queue", "256", "--temperature", "0.3",
+                "--lr-schedule", "cosine", "--warmup", "0.25", "--no-bias-norm-decay", "--data", "fashion-mnist",
+                "--limit", "256", "--arch", "convnet-s", "--epochs", "1", "--batch", "64", "--out", run.toString(),
+                "--json"), stderr());
+        assertEquals("moco", new ObjectMapper().readTree(stdout()).get("method").asText());
+        JsonNode p = new ObjectMapper().readTree(run.resolve("model.json").toFile()).get("provenance");
+        assertEquals(256, p.at("/method_settings/ssl/queue").asInt(), p.toString());
+        assertEquals(0.3, p.at("/method_settings/ssl/temperature").asDouble(), 1e-9);
+        assertEquals(0.999, p.at("/method_settings/ssl/momentum").asDouble(), 1e-9, "a default kept");
+        assertEquals("moco", p.at("/method_settings/ssl_method").asText());
+        assertEquals("cosine", p.at("/hyper_parameters/lr_schedule/shape").asText());
+        assertEquals(0.25, p.at("/hyper_parameters/lr_schedule/warmup").asDouble(), 1e-9);
+        assertEquals(false, p.at("/hyper_parameters/decay_bias_and_norm").asBoolean());
     }
 
     @Test

@@ -144,8 +144,19 @@ public final class Augmentation {
      */
     public void augment(byte[] image, int channels, int height, int width, Normalization norm, SplittableRandom rng,
                         float[] out, int offset) {
-        int plane = height * width;
-        cropResizeFlip(image, channels, height, width, rng, out, offset);
+        augment(image, channels, height, width, height, width, norm, rng, out, offset);
+    }
+
+    /**
+     * Writes one augmented, normalised view of {@code image} (C×H×W bytes) resized to {@code outHeight × outWidth}
+     * (multi-crop's small views) into {@code out[offset .. offset + C×outHeight×outWidth)}.
+     *
+     * @param rng the source of every random choice; consumed in a fixed order
+     */
+    public void augment(byte[] image, int channels, int height, int width, int outHeight, int outWidth,
+                        Normalization norm, SplittableRandom rng, float[] out, int offset) {
+        int plane = outHeight * outWidth;
+        cropResizeFlip(image, channels, height, width, outHeight, outWidth, rng, out, offset);
         if (rng.nextDouble() < params.jitterProb) {
             jitter(out, offset, channels, plane, rng);
         }
@@ -155,9 +166,9 @@ public final class Augmentation {
         norm.normalizeInPlace(out, offset, plane);
     }
 
-    /** Crops a random region, resizes it bilinearly to the full size and maybe flips it, into [0, 1] floats. */
-    private void cropResizeFlip(byte[] pixels, int channels, int height, int width, SplittableRandom rng, float[] out,
-                                int offset) {
+    /** Crops a random region, resizes it bilinearly to {@code outHeight × outWidth} and maybe flips it, into [0, 1] floats. */
+    private void cropResizeFlip(byte[] pixels, int channels, int height, int width, int outHeight, int outWidth,
+                                SplittableRandom rng, float[] out, int offset) {
         int[] box = cropBox(height, width, rng);
         int top = box[0];
         int left = box[1];
@@ -165,21 +176,22 @@ public final class Augmentation {
         int cropWidth = box[3];
         boolean flip = rng.nextDouble() < params.flipProb;
 
-        int[] col0 = new int[width];
-        int[] col1 = new int[width];
-        float[] colWeight = new float[width];
-        double scaleX = (double) cropWidth / width;
-        for (int x = 0; x < width; x++) {
+        int[] col0 = new int[outWidth];
+        int[] col1 = new int[outWidth];
+        float[] colWeight = new float[outWidth];
+        double scaleX = (double) cropWidth / outWidth;
+        for (int x = 0; x < outWidth; x++) {
             double sx = Math.max(0, (x + 0.5) * scaleX - 0.5);
             int x0 = (int) sx;
-            int target = flip ? width - 1 - x : x;
+            int target = flip ? outWidth - 1 - x : x;
             col0[target] = left + x0;
             col1[target] = left + Math.min(x0 + 1, cropWidth - 1);
             colWeight[target] = (float) (sx - x0);
         }
-        double scaleY = (double) cropHeight / height;
+        double scaleY = (double) cropHeight / outHeight;
         int plane = height * width;
-        for (int y = 0; y < height; y++) {
+        int outPlane = outHeight * outWidth;
+        for (int y = 0; y < outHeight; y++) {
             double sy = Math.max(0, (y + 0.5) * scaleY - 0.5);
             int y0 = (int) sy;
             int y1 = Math.min(y0 + 1, cropHeight - 1);
@@ -188,8 +200,8 @@ public final class Augmentation {
             for (int c = 0; c < channels; c++) {
                 int row0 = c * plane + (top + y0) * width;
                 int row1 = c * plane + (top + y1) * width;
-                int o = offset + c * plane + y * width;
-                for (int x = 0; x < width; x++) {
+                int o = offset + c * outPlane + y * outWidth;
+                for (int x = 0; x < outWidth; x++) {
                     float wx = colWeight[x];
                     float upper = (1f - wx) * UNIT[pixels[row0 + col0[x]] & 0xFF] + wx * UNIT[pixels[row0 + col1[x]] & 0xFF];
                     float lower = (1f - wx) * UNIT[pixels[row1 + col0[x]] & 0xFF] + wx * UNIT[pixels[row1 + col1[x]] & 0xFF];

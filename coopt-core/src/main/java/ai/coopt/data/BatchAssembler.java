@@ -16,11 +16,13 @@ final class BatchAssembler {
     private final Normalization normalization;
     private final Augmentation augmentation;
     private final int views;
+    private final MultiCrop multiCrop;
+    private final Augmentation local;
     private final long seed;
     private final int epoch;
 
     BatchAssembler(ImageSet set, int[] order, int batchSize, boolean dropLast, Normalization normalization,
-                   Augmentation augmentation, int views, long seed, int epoch) {
+                   Augmentation augmentation, int views, MultiCrop multiCrop, long seed, int epoch) {
         this.set = set;
         this.order = order;
         this.batchSize = batchSize;
@@ -28,6 +30,9 @@ final class BatchAssembler {
         this.normalization = normalization;
         this.augmentation = augmentation;
         this.views = views;
+        this.multiCrop = multiCrop;
+        this.local = multiCrop.any()
+                ? new Augmentation(augmentation.params().withScale(multiCrop.scaleMin(), multiCrop.scaleMax())) : null;
         this.seed = seed;
         this.epoch = epoch;
     }
@@ -39,7 +44,8 @@ final class BatchAssembler {
     /**
      * Batch {@code b} of the epoch. Each augmented image draws from its own generator, seeded from
      * (seed, epoch, position in the order), so the views do not depend on batching or threads.
-     * Stops early with {@link InterruptedException} semantics when the thread is interrupted.
+     * Stops early with {@link InterruptedException} semantics when the thread is interrupted. Small views (multi-crop)
+     * draw from the same generator after the two full-size ones, so those are the same with or without them.
      */
     ViewBatch assemble(int b) throws InterruptedException {
         int start = b * batchSize;
@@ -47,6 +53,10 @@ final class BatchAssembler {
         int size = set.imageSize();
         float[] view1 = new float[indices.length * size];
         float[] view2 = views == 2 ? new float[view1.length] : null;
+        int localSize = multiCrop.size();
+        int localImage = set.channels() * localSize * localSize;
+        int localView = indices.length * localImage;
+        float[] locals = local == null ? null : new float[multiCrop.count() * localView];
         if (augmentation == null) {
             normalization.toFloats(set, indices, view1);
             if (view2 != null) {
@@ -65,6 +75,10 @@ final class BatchAssembler {
                     augmentation.augment(image, set.channels(), set.height(), set.width(), normalization, rng, view2,
                             i * size);
                 }
+                for (int v = 0; local != null && v < multiCrop.count(); v++) {
+                    local.augment(image, set.channels(), set.height(), set.width(), localSize, localSize, normalization,
+                            rng, locals, v * localView + i * localImage);
+                }
             }
         }
         int[] labels = null;
@@ -74,6 +88,7 @@ final class BatchAssembler {
                 labels[i] = set.labels()[indices[i]];
             }
         }
-        return new ViewBatch(indices, view1, view2, labels, set.channels(), set.height(), set.width());
+        return new ViewBatch(indices, view1, view2, labels, set.channels(), set.height(), set.width(), locals,
+                locals == null ? 0 : multiCrop.count(), locals == null ? 0 : localSize);
     }
 }

@@ -209,6 +209,7 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
         private boolean dropLast;
         private Augmentation augmentation;
         private int views = 1;
+        private MultiCrop multiCrop = MultiCrop.NONE;
         private long seed;
         private int epoch;
         private int workers = 1;
@@ -249,6 +250,12 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
             return this;
         }
 
+        /** Small views besides the full-size ones (needs an augmentation); default none. */
+        public Builder multiCrop(MultiCrop multiCrop) {
+            this.multiCrop = multiCrop;
+            return this;
+        }
+
         /** The run's seed; default 0. */
         public Builder seed(long seed) {
             this.seed = seed;
@@ -275,6 +282,9 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
             if (views != 1 && views != 2) {
                 throw new IllegalArgumentException("views must be 1 or 2, got " + views);
             }
+            if (multiCrop.any() && augmentation == null) {
+                throw new IllegalArgumentException("multi-crop needs an augmentation");
+            }
             int[] o = order != null ? order : IntStream.range(0, set.count()).toArray();
             for (int index : o) {
                 if (index < 0 || index >= set.count()) {
@@ -283,7 +293,7 @@ public final class BatchLoader implements Iterator<ViewBatch>, Iterable<ViewBatc
                 }
             }
             BatchAssembler assembler = new BatchAssembler(set, o, batchSize, dropLast, normalization,
-                    augmentation, views, seed, epoch);
+                    augmentation, views, multiCrop, seed, epoch);
             return new BatchLoader(assembler::assemble, assembler.batches(), workers);
         }
     }

@@ -9,9 +9,21 @@ package ai.coopt.data;
  * @param view1   the first view, {@code size() × channels × height × width} floats
  * @param view2   the second view with the same shape, or {@code null} for a single-view loader
  * @param labels  the images' labels, or {@code null} when the set is unlabeled
+ * @param locals  multi-crop's small views, {@code localCount × size() × channels × localSize × localSize} floats
+ *                (all images' first small view, then all images' second…), or {@code null} for none
  */
 public record ViewBatch(int[] indices, float[] view1, float[] view2, int[] labels,
-                        int channels, int height, int width) {
+                        int channels, int height, int width, float[] locals, int localCount, int localSize) {
+
+    /** A batch without small views. */
+    public ViewBatch(int[] indices, float[] view1, float[] view2, int[] labels, int channels, int height, int width) {
+        this(indices, view1, view2, labels, channels, height, width, null, 0, 0);
+    }
+
+    /** The shape of all small views stacked: {localCount × batch, channels, localSize, localSize}. */
+    public long[] localShape() {
+        return new long[] {(long) localCount * indices.length, channels, localSize, localSize};
+    }
 
     /** The number of images in the batch. */
     public int size() {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,11 @@ import java.util.Set;
  * AdamW (decoupled weight decay, PyTorch's formulation) over a fixed, named list of parameters,
  * using the engine's fused update. Unlike DJL's optimiser it owns its moment estimates and step
  * count, so a checkpoint can save and restore them. Each step closes the gradient handles it opens.
+ *
+ * <p>Parameter groups, as PyTorch's optimisers have them, are two per-parameter properties here: whether the
+ * parameter is decayed (biases and normalisation parameters usually are not) and whether its learning rate follows the
+ * schedule or stays at the base rate (SimSiam's predictor). The learning rate and weight decay are set before each
+ * step by the loop's schedules.
  */
 public final class AdamW {
     private static final float BETA1 = 0.9f;
@@ -22,7 +28,10 @@ public final class AdamW {
     private final Map<String, Parameter> parameters;
     private final Map<String, NDArray> means = new LinkedHashMap<>();
     private final Map<String, NDArray> variances = new LinkedHashMap<>();
-    private final float weightDecay;
+    private final Set<String> notDecayed = new HashSet<>();
+    private final Set<String> fixedLearningRate = new HashSet<>();
+    private final float baseLearningRate;
+    private float weightDecay;
     private float learningRate;
     private int steps;
 
@@ -30,6 +39,7 @@ public final class AdamW {
     public AdamW(Map<String, Parameter> parameters, float learningRate, float weightDecay) {
         this.parameters = new LinkedHashMap<>(parameters);
         this.learningRate = learningRate;
+        this.baseLearningRate = learningRate;
         this.weightDecay = weightDecay;
         for (Map.Entry<String, Parameter> e : this.parameters.entrySet()) {
             NDArray w = e.getValue().getArray();
@@ -55,6 +65,42 @@ public final class AdamW {
         this.learningRate = learningRate;
     }
 
+    public void setWeightDecay(float weightDecay) {
+        this.weightDecay = weightDecay;
+    }
+
+    public float weightDecay() {
+        return weightDecay;
+    }
+
+    /** The named parameters take no weight decay (unknown names are an error). */
+    public void excludeFromDecay(Set<String> names) {
+        notDecayed.addAll(known(names));
+    }
+
+    /** The named parameters keep the learning rate this optimiser was built with, whatever the schedule sets. */
+    public void fixLearningRate(Set<String> names) {
+        fixedLearningRate.addAll(known(names));
+    }
+
+    /** How many parameters are decayed, and how many keep a fixed learning rate (for the run's provenance). */
+    public Map<String, Integer> groupSizes() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        out.put("decayed", parameters.size() - notDecayed.size());
+        out.put("not_decayed", notDecayed.size());
+        out.put("fixed_lr", fixedLearningRate.size());
+        return out;
+    }
+
+    private Set<String> known(Set<String> names) {
+        for (String n : names) {
+            if (!parameters.containsKey(n)) {
+                throw new IllegalArgumentException("no parameter named " + n);
+            }
+        }
+        return names;
+    }
+
     public float learningRate() {
         return learningRate;
     }
@@ -78,16 +124,18 @@ public final class AdamW {
         steps++;
         double c1 = 1.0 - Math.pow(BETA1, steps);
         double c2 = 1.0 - Math.pow(BETA2, steps);
-        float biasCorrected = (float) (learningRate * Math.sqrt(c2) / c1);
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-            if (!active.contains(e.getKey())) {
+            String name = e.getKey();
+            if (!active.contains(name)) {
                 continue;
             }
+            float lr = fixedLearningRate.contains(name) ? baseLearningRate : learningRate;
+            float decay = notDecayed.contains(name) ? 0f : weightDecay;
             NDArray weight = e.getValue().getArray();
             try (NDArray grad = weight.getGradient()) {
                 weight.getNDArrayInternal().adamUpdate(
-                        new NDList(weight, grad, means.get(e.getKey()), variances.get(e.getKey())),
-                        new NDList(weight), learningRate, biasCorrected, weightDecay, 1f, -1f,
+                        new NDList(weight, grad, means.get(name), variances.get(name)),
+                        new NDList(weight), lr, (float) (lr * Math.sqrt(c2) / c1), decay, 1f, -1f,
                         BETA1, BETA2, EPSILON, true, true);
             }
         }

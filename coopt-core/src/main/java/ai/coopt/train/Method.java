@@ -1,5 +1,6 @@
 package ai.coopt.train;
 
+import ai.coopt.data.MultiCrop;
 import ai.coopt.nn.Network;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
@@ -52,6 +53,29 @@ public interface Method extends AutoCloseable {
 
     /** The loss of one batch, computed inside the loop's gradient collector; a scalar. */
     NDArray loss(TrainingBatch batch);
+
+    /** The small views the loop must add to each batch (DINO, SwAV); none by default. */
+    default MultiCrop multiCrop() {
+        return MultiCrop.NONE;
+    }
+
+    /**
+     * Called between the backward pass and the optimiser step, with the gradients in place: a method may change them
+     * (DINO clips each parameter's gradient norm). Nothing by default.
+     *
+     * @param step the number of the step being taken, counting from 1
+     * @param fractionDone the share of the run done before this step
+     */
+    default void beforeStep(long step, double fractionDone) {
+    }
+
+    /**
+     * The names (of {@link #trainable()}) whose learning rate stays at the base rate whatever the schedule (SimSiam's
+     * predictor); none by default.
+     */
+    default Set<String> fixedLearningRate() {
+        return Set.of();
+    }
 
     /**
      * Called after every optimiser step with the loss just taken.

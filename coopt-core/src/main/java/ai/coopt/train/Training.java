@@ -160,6 +160,9 @@ public final class Training {
         }
         p.put("method", method.name());
         p.set("method_settings", JSON.valueToTree(r.method()));
+        if (r.method().ssl() != null) {
+            ((ObjectNode) p.get("method_settings")).put("ssl_method", r.method().ssl().method());
+        }
         ObjectNode h = p.putObject("hyper_parameters");
         TrainingConfig c = r.config();
         h.put("epochs", c.epochs());
@@ -167,8 +170,10 @@ public final class Training {
         h.put("batch", c.batchSize());
         h.put("optimizer", "adamw");
         h.put("lr", c.learningRate());
-        h.put("lr_schedule", "constant");
+        h.set("lr_schedule", JSON.valueToTree(c.learningRateSchedule()));
         h.put("weight_decay", c.weightDecay());
+        h.set("weight_decay_schedule", JSON.valueToTree(c.weightDecaySchedule()));
+        h.put("decay_bias_and_norm", c.decayBiasAndNorm());
         h.put("data_ratio", c.dataRatio());
         h.put("checkpoint_every_seconds", c.checkpointEverySeconds());
         h.set("augmentation", JSON.valueToTree(c.augmentation()));

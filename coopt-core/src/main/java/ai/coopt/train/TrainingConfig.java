@@ -12,10 +12,26 @@ import ai.coopt.data.Augmentation;
  * @param checkpointEverySeconds keep the backbone every this many training seconds (0 = only at
  *     the start and the end)
  * @param dataRatio the share of the data each epoch draws afresh (1 = all of it)
+ * @param learningRate the base learning rate (AdamW's)
+ * @param lrSchedule {@code constant} or {@code cosine} (to {@code minLearningRate} at the end, after a linear warm-up
+ *     from 0 over {@code warmup} of the run)
+ * @param weightDecayEnd the weight decay at the end of the run, reached by a half cosine from {@code weightDecay}
+ *     (DINO's 0.04 → 0.4); equal to {@code weightDecay} for a constant decay
+ * @param decayBiasAndNorm whether biases and normalisation parameters (every one-dimensional parameter) are decayed
+ *     too; the self-supervised reference code (DINO, solo-learn) excludes them
  */
 public record TrainingConfig(int epochs, double budgetSeconds, int batchSize, float learningRate, float weightDecay,
                              long seed, int workers, double checkpointEverySeconds, double dataRatio,
-                             Augmentation.Params augmentation) {
+                             Augmentation.Params augmentation, String lrSchedule, double warmup, double minLearningRate,
+                             double weightDecayEnd, boolean decayBiasAndNorm) {
+    /** A constant learning rate and weight decay, applied to every parameter (the loop's behaviour before schedules). */
+    public TrainingConfig(int epochs, double budgetSeconds, int batchSize, float learningRate, float weightDecay,
+                          long seed, int workers, double checkpointEverySeconds, double dataRatio,
+                          Augmentation.Params augmentation) {
+        this(epochs, budgetSeconds, batchSize, learningRate, weightDecay, seed, workers, checkpointEverySeconds,
+                dataRatio, augmentation, Schedule.CONSTANT, 0, 0, weightDecay, true);
+    }
+
     public TrainingConfig {
         if ((epochs > 0) == (budgetSeconds > 0)) {
             throw new UserException("give exactly one of --epochs N and --budget-seconds S (both positive)");
@@ -41,5 +57,32 @@ public record TrainingConfig(int epochs, double budgetSeconds, int batchSize, fl
         if (workers < 1) {
             throw new UserException("--workers must be at least 1");
         }
+        if (!Schedule.CONSTANT.equals(lrSchedule) && !Schedule.COSINE.equals(lrSchedule)) {
+            throw new UserException("--lr-schedule must be constant or cosine, not '" + lrSchedule + "'");
+        }
+        if (!(warmup >= 0 && warmup < 1)) {
+            throw new UserException("--warmup is a share of the run in [0, 1), not " + warmup);
+        }
+        if (warmup > 0 && Schedule.CONSTANT.equals(lrSchedule)) {
+            throw new UserException("--warmup needs --lr-schedule cosine");
+        }
+        if (!(minLearningRate >= 0 && minLearningRate <= learningRate)) {
+            throw new UserException("--min-lr must lie in [0, --lr], not " + minLearningRate);
+        }
+        if (!(weightDecayEnd >= 0) || Double.isInfinite(weightDecayEnd)) {
+            throw new UserException("--weight-decay-end must be zero or positive, not " + weightDecayEnd);
+        }
+    }
+
+    /** The learning rate over the run. */
+    public Schedule learningRateSchedule() {
+        return Schedule.COSINE.equals(lrSchedule) ? Schedule.cosine(learningRate, minLearningRate, warmup)
+                : Schedule.constant(learningRate);
+    }
+
+    /** The weight decay over the run: constant, or a half cosine to {@code weightDecayEnd}. */
+    public Schedule weightDecaySchedule() {
+        return weightDecayEnd == weightDecay ? Schedule.constant(weightDecay)
+                : Schedule.cosine(weightDecay, weightDecayEnd, 0);
     }
 }

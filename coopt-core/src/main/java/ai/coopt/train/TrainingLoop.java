@@ -16,6 +16,7 @@ import ai.coopt.util.ProgressListener;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -23,9 +24,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +62,9 @@ public final class TrainingLoop {
     private final Staging stagedView1 = new Staging();
     private final Staging stagedView2 = new Staging();
     private final Staging stagedTargets = new Staging();
+    private final Staging stagedLocals = new Staging();
+    private final Schedule learningRates;
+    private final Schedule weightDecays;
 
     private long step;
     private int epoch;
@@ -86,6 +92,12 @@ public final class TrainingLoop {
         this.normalization = Normalization.forImages(data);
         this.provenance = provenance;
         this.optimizer = new AdamW(method.trainable(), config.learningRate(), config.weightDecay());
+        if (!config.decayBiasAndNorm()) {
+            optimizer.excludeFromDecay(oneDimensional(method.trainable()));
+        }
+        optimizer.fixLearningRate(method.fixedLearningRate());
+        this.learningRates = config.learningRateSchedule();
+        this.weightDecays = config.weightDecaySchedule();
         method.trainable().forEach((name, p) -> stateArrays.put("param." + name, p.getArray()));
         method.state().forEach((name, a) -> stateArrays.put("state." + name, a));
         for (var entry : method.backbone().block().getParameters()) {
@@ -95,6 +107,22 @@ public final class TrainingLoop {
             }
         }
         optimizer.state().forEach((name, a) -> stateArrays.put("opt." + name, a));
+    }
+
+    /** Biases and normalisation parameters: every parameter with one dimension. */
+    static Set<String> oneDimensional(Map<String, Parameter> parameters) {
+        Set<String> out = new HashSet<>();
+        parameters.forEach((name, p) -> {
+            if (p.getArray().getShape().dimension() <= 1) {
+                out.add(name);
+            }
+        });
+        return out;
+    }
+
+    /** The parameter groups as the optimiser sees them (sizes), for the run's provenance. */
+    public Map<String, Integer> parameterGroups() {
+        return optimizer.groupSizes();
     }
 
     /** Optimiser steps taken so far (including those of the run a resumed loop continues). */
@@ -135,6 +163,7 @@ public final class TrainingLoop {
             while (!finished(perEpoch)) {
                 try (BatchLoader loader = BatchLoader.builder(data, normalization).order(epochOrder())
                         .batchSize(config.batchSize()).dropLast(true).augmentation(augmentation).views(2)
+                        .multiCrop(method.multiCrop())
                         .seed(config.seed()).epoch(epoch).workers(config.workers()).build()) {
                     int b = 0;
                     long t0 = System.nanoTime();
@@ -143,7 +172,7 @@ public final class TrainingLoop {
                             t0 = System.nanoTime();
                             continue;
                         }
-                        lastLoss = trainStep(batch);
+                        lastLoss = trainStep(batch, fractionDone(perEpoch));
                         step++;
                         long t1 = System.nanoTime();
                         trainSeconds += (t1 - t0) / 1e9;
@@ -172,23 +201,34 @@ public final class TrainingLoop {
         return new Result(step, trainSeconds, checkpointSeconds, lastLoss, method.phase(), checkpoints, resumed);
     }
 
-    private float trainStep(ViewBatch batch) {
+    /**
+     * One step: the schedules' values at {@code fractionDone}, forward and backward, the method's hook, the optimiser.
+     *
+     * @param fractionDone the share of the run done before this step
+     */
+    private float trainStep(ViewBatch batch, double fractionDone) {
         Network backbone = method.backbone();
         Shape shape = new Shape(batch.shape());
+        optimizer.setLearningRate((float) learningRates.at(fractionDone));
+        optimizer.setWeightDecay((float) weightDecays.at(fractionDone));
         try (NDManager m = backbone.manager().newSubManager()) {
             NDArray v1 = stagedView1.create(m, batch.view1(), 0, shape);
             NDArray v2 = stagedView2.create(m, batch.view2(), 0, shape);
             NDArray y = targets == null ? null : stagedTargets.create(m, rows(batch.indices()), 0,
                     new Shape(batch.size(), targetDim));
+            NDArray locals = batch.locals() == null ? null
+                    : stagedLocals.create(m, batch.locals(), 0, new Shape(batch.localShape()));
             float value;
             try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                NDArray loss = method.loss(new TrainingBatch(batch.indices(), v1, v2, y, m));
+                NDArray loss = method.loss(new TrainingBatch(batch.indices(), v1, v2, y, m, locals, batch.localCount(),
+                        step + 1, fractionDone));
                 gc.backward(loss);
                 value = loss.getFloat();
             }
             if (!Float.isFinite(value)) {
                 throw new IllegalStateException("the " + method.phase() + " loss became " + value + " at step " + (step + 1));
             }
+            method.beforeStep(step + 1, fractionDone);
             optimizer.step(method.active());
             return value;
         }

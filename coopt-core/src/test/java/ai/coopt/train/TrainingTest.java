@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,6 +130,33 @@ class TrainingTest {
                 Files.readAllBytes(broken.resolve("weights.safetensors")));
         assertEquals(MetricsLog.read(whole.resolve("metrics.jsonl")).size(),
                 MetricsLog.read(broken.resolve("metrics.jsonl")).size());
+    }
+
+    /** Every method's extra state (queue, centre, teacher, prototypes) and the schedules resume exactly too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"moco", "simsiam", "dino", "swav", "dcl"})
+    void everyMethodResumesToExactlyTheSameWeights(String name, @TempDir Path tmp) throws Exception {
+        MethodSpec spec = ai.coopt.train.methods.SslMethodsFixtures.small(name);
+        TrainingConfig config = new TrainingConfig(2, 0, 64, 1e-3f, 0.04f, 1, 1, 1e-9, 1.0, Augmentation.Params.defaults(),
+                Schedule.COSINE, 0.2, 1e-5, 0.4, false);
+        Path whole = tmp.resolve("whole");
+        train(spec, null, whole, config, false, ProgressListener.NONE);
+        Path broken = tmp.resolve("broken");
+        assertThrows(IllegalStateException.class, () -> train(spec, null, broken, config, false, new CrashAt(11)));
+        Training.Outcome resumed = train(spec, null, broken, config, true, ProgressListener.NONE);
+        assertTrue(resumed.result().resumed());
+        assertEquals(2 * (LIMIT / 64), resumed.result().steps());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")),
+                Files.readAllBytes(broken.resolve("weights.safetensors")), name);
+        List<MetricsLog.Entry> a = MetricsLog.read(whole.resolve("metrics.jsonl"));
+        List<MetricsLog.Entry> b = MetricsLog.read(broken.resolve("metrics.jsonl"));
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).loss(), b.get(i).loss(), 0.0, name + " loss at step " + (i + 1));
+            assertEquals(a.get(i).lr(), b.get(i).lr(), 0.0, name + " lr at step " + (i + 1));
+        }
+        assertEquals(0.0, a.get(0).lr(), 0.0, "the warm-up starts from 0");
+        assertTrue(a.get(a.size() - 1).lr() < 1e-3 / 2, "the cosine ends low: " + a.get(a.size() - 1).lr());
     }
 
     @Test

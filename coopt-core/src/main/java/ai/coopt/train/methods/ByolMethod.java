@@ -33,10 +33,13 @@ final class ByolMethod extends HeadedMethod {
     }
 
     /** Draws the projector, then the predictor, from the engine's generator; the target copies them. */
-    static ByolMethod create(Network backbone, int hidden, int projectionDim, float momentum) {
+    static ByolMethod create(Network backbone, ByolConfig config) {
         NDManager manager = backbone.manager().newSubManager();
         try {
             int features = backbone.featureDim();
+            int hidden = config.hiddenMultiplier() * features;
+            int projectionDim = config.projectionDim();
+            float momentum = (float) config.momentum();
             Head projector = Head.create("projector", Head.mlp(hidden, projectionDim), features, manager);
             Head predictor = Head.create("predictor", Head.mlp(hidden, projectionDim), projectionDim, manager);
             MomentumEncoder target = MomentumEncoder.create(backbone, projector, Head.mlp(hidden, projectionDim),

@@ -58,6 +58,50 @@ final class Head {
                 .add(Linear.builder().setUnits(out).build());
     }
 
+    /** Linear → ReLU → Linear, no batch norm: MoCo v2's head. */
+    static Block mlpNoNorm(int hidden, int out) {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(hidden).build())
+                .add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(out).build());
+    }
+
+    /**
+     * SimSiam's projector: three Linear → batch norm layers, ReLU between them; the last batch norm has no affine
+     * parameters (the paper's).
+     */
+    static Block simSiamProjector(int width) {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(width).optBias(false).build())
+                .add(BatchNorm.builder().build())
+                .add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(width).optBias(false).build())
+                .add(BatchNorm.builder().build())
+                .add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(width).optBias(false).build())
+                .add(BatchNorm.builder().optCenter(false).optScale(false).build());
+    }
+
+    /**
+     * DINO's head: Linear → GELU → Linear → GELU → Linear to the bottleneck, rows scaled to unit norm, then the
+     * weight-normalised last layer ({@link NormalizedLinear}) to {@code out} prototypes.
+     */
+    static Block dino(int hidden, int bottleneck, int out) {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(hidden).build())
+                .add(Activation.geluBlock())
+                .add(Linear.builder().setUnits(hidden).build())
+                .add(Activation.geluBlock())
+                .add(Linear.builder().setUnits(bottleneck).build())
+                .addSingleton(ai.coopt.train.Losses::l2Normalize)
+                .add(new NormalizedLinear(out));
+    }
+
+    /** Bias-free linear prototypes (SwAV): their rows are kept at unit norm by the method. */
+    static Block prototypes(int count) {
+        return Linear.builder().setUnits(count).optBias(false).build();
+    }
+
     /** One linear layer with bias: ReLA's transfer head. */
     static Block linear(int out) {
         return Linear.builder().setUnits(out).build();

@@ -18,7 +18,7 @@ public final class Methods {
      */
     public static Method create(MethodSpec spec, Network backbone, int targetDim) {
         if (!spec.usesTargets()) {
-            return ssl(spec, spec.ssl(), backbone);
+            return ssl(spec.ssl(), backbone);
         }
         if (targetDim <= 0) {
             throw new UserException("--method rela needs targets with at least one dimension, not " + targetDim);
@@ -28,20 +28,29 @@ public final class Methods {
             return rela;
         }
         try {
-            return new RelaThenSsl(rela, ssl(spec, spec.ssl(), backbone), new HandOff(spec.switchAt()));
+            return new RelaThenSsl(rela, ssl(spec.ssl(), backbone), new HandOff(spec.switchAt()));
         } catch (RuntimeException e) {
             rela.close();
             throw e;
         }
     }
 
-    private static HeadedMethod ssl(MethodSpec spec, String name, Network backbone) {
-        return switch (name) {
-            case MethodSpec.BYOL -> ByolMethod.create(backbone, spec.hiddenMultiplier() * backbone.featureDim(),
-                    spec.projectionDim(), (float) spec.byolMomentum());
-            case MethodSpec.SIMCLR -> SimClrMethod.create(backbone, spec.projectionDim(),
-                    (float) spec.simclrTemperature());
-            default -> throw new IllegalArgumentException("not a self-supervised method: " + name);
-        };
+    private static HeadedMethod ssl(SslConfig config, Network backbone) {
+        if (config instanceof ByolConfig c) {
+            return ByolMethod.create(backbone, c);
+        } else if (config instanceof SimClrConfig c) {
+            return SimClrMethod.create(backbone, c);
+        } else if (config instanceof MocoConfig c) {
+            return MocoMethod.create(backbone, c);
+        } else if (config instanceof SimSiamConfig c) {
+            return SimSiamMethod.create(backbone, c);
+        } else if (config instanceof DinoConfig c) {
+            return DinoMethod.create(backbone, c);
+        } else if (config instanceof SwavConfig c) {
+            return SwavMethod.create(backbone, c);
+        } else if (config instanceof DclConfig c) {
+            return SimClrMethod.create(backbone, c);
+        }
+        throw new IllegalArgumentException("no method for " + config);
     }
 }

@@ -1,5 +1,6 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.data.MultiCrop;
 import ai.coopt.nn.Network;
 import ai.coopt.train.Method;
 import ai.coopt.train.TrainingBatch;
@@ -98,6 +99,28 @@ final class RelaThenSsl implements Method {
     @Override
     public NDArray loss(TrainingBatch batch) {
         return handedOff ? ssl.loss(batch) : rela.loss(batch);
+    }
+
+    /**
+     * The SSL method's small views, from the start (the loader is built for the run; during the ReLA phase they are
+     * prepared on the worker threads but not used).
+     */
+    @Override
+    public MultiCrop multiCrop() {
+        return ssl.multiCrop();
+    }
+
+    /** The SSL method's hook, in its phase only (DINO's gradient clipping must not touch the ReLA phase's steps). */
+    @Override
+    public void beforeStep(long step, double fractionDone) {
+        if (handedOff) {
+            ssl.beforeStep(step, fractionDone);
+        }
+    }
+
+    @Override
+    public Set<String> fixedLearningRate() {
+        return ssl.fixedLearningRate();
     }
 
     @Override

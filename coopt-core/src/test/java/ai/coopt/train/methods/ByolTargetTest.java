@@ -26,7 +26,7 @@ class ByolTargetTest {
     @Test
     void targetStartsAsACopyTakesNoGradientAndMovesByTheMovingAverage() {
         float m = 0.9f;
-        MethodSpec spec = new MethodSpec("byol", null, null, m, 0.5, 32, 2);
+        MethodSpec spec = MethodSpec.of("byol", null, null).with(new ByolConfig(32, 2, m));
         try (Network net = MethodFixture.backbone(1); Method byol = Methods.create(spec, net, 0)) {
             Map<String, NDArray> target = targets(byol);
             assertEquals(online(byol, net).keySet(), target.keySet());

@@ -1,5 +1,6 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.data.MultiCrop;
 import ai.coopt.engine.Engines;
 import ai.coopt.nn.Network;
 import ai.coopt.train.AdamW;
@@ -17,7 +18,7 @@ import java.util.Random;
 /**
  * A small backbone (convnet-s on 1×16×16) and one fixed synthetic batch of 8 images with two views
  * and 16-dimensional targets, plus a training step as the loop takes it: one sub-manager of the
- * backbone's manager per step, loss and backward inside a gradient collector, AdamW, then
+ * backbone's manager per step, loss and backward inside a gradient collector, {@link Method#beforeStep}, AdamW, then
  * {@link Method#afterStep}.
  */
 final class MethodFixture {
@@ -50,10 +51,26 @@ final class MethodFixture {
                 m.create(targets, new Shape(BATCH, TARGET_DIM)), m);
     }
 
+    /**
+     * The fixed batch as step {@code step} of a run at {@code fractionDone} sees it, with the small views the method
+     * asks for (Gaussian, drawn from a fixed seed).
+     */
+    TrainingBatch batch(NDManager m, Method method, long step, double fractionDone) {
+        MultiCrop crop = method.multiCrop();
+        NDArray locals = null;
+        if (crop.any()) {
+            Random r = new Random(99);
+            Shape shape = new Shape((long) crop.count() * BATCH, 1, crop.size(), crop.size());
+            locals = m.create(gaussian(r, (int) shape.size()), shape);
+        }
+        return new TrainingBatch(new int[BATCH], m.create(view1, IMAGES), m.create(view2, IMAGES),
+                m.create(targets, new Shape(BATCH, TARGET_DIM)), m, locals, crop.count(), step, fractionDone);
+    }
+
     /** The loss of the fixed batch without a step. */
     float loss(Method method) {
         try (NDManager m = method.backbone().manager().newSubManager()) {
-            return method.loss(batch(m)).getFloat();
+            return method.loss(batch(m, method, 1, 0)).getFloat();
         }
     }
 
@@ -62,10 +79,11 @@ final class MethodFixture {
         float value;
         try (NDManager m = method.backbone().manager().newSubManager()) {
             try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                NDArray loss = method.loss(batch(m));
+                NDArray loss = method.loss(batch(m, method, step, fractionDone));
                 gc.backward(loss);
                 value = loss.getFloat();
             }
+            method.beforeStep(step, fractionDone);
             optimiser.step(method.active());
         }
         zeroGradients(method);

@@ -14,14 +14,28 @@ class MethodSpecTest {
     @Test
     void defaultsFollowThePapers() {
         MethodSpec byol = MethodSpec.of("byol", null, null);
-        assertEquals(0.99, byol.byolMomentum());
-        assertEquals(256, byol.projectionDim());
-        assertEquals(2, byol.hiddenMultiplier());
+        assertEquals(new ByolConfig(256, 2, 0.99), byol.ssl());
         assertNull(byol.then());
         assertFalse(byol.usesTargets());
-        assertEquals(128, MethodSpec.of("simclr", null, null).projectionDim());
-        assertEquals(0.5, MethodSpec.of("simclr", null, null).simclrTemperature());
-        assertEquals(128, MethodSpec.of("rela", "simclr", 0.3).projectionDim());
+        assertEquals(new SimClrConfig(128, 0, 0.5), MethodSpec.of("simclr", null, null).ssl());
+        assertEquals(new SimClrConfig(128, 0, 0.5), MethodSpec.of("rela", "simclr", 0.3).ssl());
+        assertEquals("simclr", MethodSpec.of("rela", "simclr", 0.3).then());
+        assertEquals(new MocoConfig(128, 0, 65536, 0.999, 0.2), MethodSpec.of("moco", null, null).ssl());
+        assertEquals(new SimSiamConfig(0, 0, true), MethodSpec.of("simsiam", null, null).ssl());
+        DinoConfig dino = (DinoConfig) MethodSpec.of("dino", null, null).ssl();
+        assertEquals(0.996, dino.momentum());
+        assertEquals(0.04, dino.warmupTeacherTemperature());
+        assertEquals(0.07, dino.teacherTemperature());
+        assertEquals(0.1, dino.studentTemperature());
+        assertEquals(0.9, dino.centerMomentum());
+        assertEquals(3.0, dino.clipGrad());
+        assertEquals(8, dino.localCrops());
+        assertEquals(new SwavConfig(128, 0, 3000, 0.1, 0.05, 3, 313, 6), MethodSpec.of("swav", null, null).ssl());
+        assertEquals(new DclConfig(128, 0, 0.1), MethodSpec.of("dcl", null, null).ssl());
+        for (String name : MethodSpec.SSL_NAMES) {
+            assertEquals(name, MethodSpec.of(name, null, null).ssl().method());
+            assertEquals(name, MethodSpec.of("rela", name, null).then());
+        }
     }
 
     @Test
@@ -29,23 +43,31 @@ class MethodSpecTest {
         MethodSpec rela = MethodSpec.of("rela", null, null);
         assertEquals("none", rela.then());
         assertNull(rela.ssl());
-        assertNull(rela.projectionDim());
         assertTrue(rela.usesTargets());
     }
 
     @Test
     void invalidSettingsAreOneLineUserErrors() {
-        assertUserError(() -> MethodSpec.of("moco", null, null), "moco");
+        assertUserError(() -> MethodSpec.of("mocov3", null, null), "mocov3");
         assertUserError(() -> MethodSpec.of("byol", "simclr", null), "--then");
-        assertUserError(() -> MethodSpec.of("rela", "dino", null), "--then");
+        assertUserError(() -> MethodSpec.of("rela", "rela", null), "--then");
         assertUserError(() -> MethodSpec.of("rela", "byol", 1.0), "--switch-at");
         assertUserError(() -> MethodSpec.of("rela", "byol", 0.0), "--switch-at");
         assertUserError(() -> MethodSpec.of("rela", "none", 0.5), "--switch-at");
         assertUserError(() -> MethodSpec.of("simclr", null, 0.5), "--switch-at");
-        assertUserError(() -> new MethodSpec("byol", null, null, 1.0, 0.5, null, 2), "momentum");
-        assertUserError(() -> new MethodSpec("simclr", null, null, 0.99, 0, null, 2), "temperature");
-        assertUserError(() -> new MethodSpec("simclr", null, null, 0.99, 0.5, 0, 2), "projection");
-        assertUserError(() -> new MethodSpec("byol", null, null, 0.99, 0.5, null, 0), "multiplier");
+        assertUserError(() -> new ByolConfig(256, 2, 1.0), "momentum");
+        assertUserError(() -> new SimClrConfig(128, 0, 0), "temperature");
+        assertUserError(() -> new SimClrConfig(0, 0, 0.5), "projection");
+        assertUserError(() -> new ByolConfig(256, 0, 0.99), "multiplier");
+        assertUserError(() -> new MocoConfig(128, 0, 0, 0.999, 0.2), "--moco-queue");
+        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0, 3, 313, 6), "--swav-epsilon");
+        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0.05, 0, 313, 6), "--swav-sinkhorn-iterations");
+        assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 1.0, 0.996, 0.9, 0.01, 3, 8),
+                "--dino-teacher-warmup");
+        assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 0.3, 0.996, 0.9, 0.01, -1, 8),
+                "--dino-clip-grad");
+        assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 0.3, 0.996, 0.9, 0.01, 3, 65),
+                "--local-crops");
     }
 
     private static void assertUserError(Runnable r, String mentions) {
