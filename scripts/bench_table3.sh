@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Issue 13's "Table 3 in miniature": students of the CoOpt paper's Table 3 architectures trained with ReLA -> BYOL on
+# the fused dataset `./coopt demo` builds (made here by the same `coopt collab` run) against BYOL from scratch, equal
+# wall-clock budgets, Fashion-MNIST. Three seeds for the architectures in MANY (default resnet18 and mobilenetv2), one
+# for the others. Per run: the final linear probe (full 60k/10k split unless FINAL_LIMIT), training images/s, steps.
+#
+#   BUDGET=180 ARCHS="resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny" MANY="resnet18 mobilenetv2" \
+#     scripts/bench_table3.sh [OUT]
+#
+# The probe embeds 70,000 images with each student: on a 2-core CPU that is minutes per large network, so the
+# default budget and probe are sized for a machine with more cores or a GPU (--device, DEVICE=gpu).
+set -euo pipefail
+OUT=${1:-runs/bench-table3}
+BUDGET=${BUDGET:-180}
+ARCHS=${ARCHS:-"resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny"}
+MANY=${MANY:-"resnet18 mobilenetv2"}
+SEEDS_MANY=${SEEDS_MANY:-"0 1 2"}
+FINAL_LIMIT=${FINAL_LIMIT:-0}
+BATCH=${BATCH:-128}
+DEVICE=${DEVICE:-cpu}
+COOPT=${COOPT:-./coopt}
+mkdir -p "$OUT"
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/bench.log" >&2; }
+
+log "fused dataset: coopt collab with the demo's three shipped priors"
+[ -f "$OUT/fused/manifest.json" ] || $COOPT collab --data fashion-mnist \
+  --priors zoo:convnet-s-byol-300s,zoo:resnet-s-byol-90s,zoo:convnet-s-simclr-20s --out "$OUT/fused" --json > "$OUT/fused.json"
+
+for arch in $ARCHS; do
+  seeds=0
+  for m in $MANY; do [ "$m" = "$arch" ] && seeds=$SEEDS_MANY; done
+  for s in $seeds; do
+    for method in rela-byol byol; do
+      run="$OUT/$arch-$method-s$s"
+      if [ ! -f "$run/model.json" ]; then
+        rm -rf "$run"
+        log "$arch $method seed $s: $BUDGET s"
+        extra=(--method byol)
+        [ "$method" = rela-byol ] && extra=(--method rela --then byol --targets "$OUT/fused")
+        $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" --budget-seconds "$BUDGET" --batch "$BATCH" \
+          --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err"
+      fi
+      [ -f "$run.probe.json" ] || $COOPT eval linear --model "model:$run" --train fashion-mnist --test fashion-mnist \
+        --limit "$FINAL_LIMIT" --device "$DEVICE" --json > "$run.probe.json" 2> "$run.probe.err"
+    done
+  done
+done
+python3 "$(dirname "$0")/summarize_table1.py" "$OUT" > "$OUT/summary.md"
+log "done: $OUT/summary.md"
