@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Backbones by name. Every backbone accepts 1- or 3-channel input; channels are fixed at initialisation. */
 public final class Architectures {
     private static final List<String> NAMES = List.of("convnet-s", "resnet-s", "resnet18", "resnet50", "resnet101",
-            "mobilenetv2");
+            "mobilenetv2", "efficientnet-b0");
 
     /** The largest input height or width any architecture is built for; larger declared inputs are refused unread. */
     public static final int MAX_SIDE = 8192;
@@ -143,6 +143,7 @@ public final class Architectures {
             case "resnet50" -> ResNet.resnet50();
             case "resnet101" -> ResNet.resnet101();
             case "mobilenetv2" -> MobileNetV2.create();
+            case "efficientnet-b0" -> EfficientNet.b0();
             default -> throw new UserException("unknown architecture '" + name + "': choose one of " + String.join(", ", NAMES));
         };
     }

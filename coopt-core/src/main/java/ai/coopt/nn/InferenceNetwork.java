@@ -29,7 +29,8 @@ import java.util.List;
  *   <li>Convolution weights are kept channels-last (NHWC strides), so the engine's oneDNN convolutions read and
  *       write channels-last activations directly instead of reordering them to and from NCHW for every layer;
  *       the rest of the network follows that layout.</li>
- *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place.</li>
+ *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place; a
+ *       squeeze-excitation gate frees its scale once applied.</li>
  *   <li>Every intermediate activation is freed as soon as the next layer has read it, so a batch holds two or
  *       three activations at a time instead of all of them, and freed blocks are reused while still in cache.</li>
  *   <li>Autograd is off in the calling thread for the whole pass ({@link NoGrad}).</li>
@@ -142,6 +143,18 @@ public final class InferenceNetwork implements AutoCloseable {
     private static final Op RELU = x -> x.getNDArrayInternal().relu();
     private static final Op RELU6 = x -> x.clip(0f, 6f);
 
+    private static final Op SILU = Layers::silu;
+
+    /** {@code x · scale(x)}, a squeeze-excitation; the scale is freed once applied. */
+    private record Gate(Op scale) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            try (NDArray s = scale.apply(x)) {
+                return x.mul(s);
+            }
+        }
+    }
+
     /** A block without parameters (pooling, flattening), run as DJL runs it. */
     private record Stateless(Block block, ParameterStore store) implements Op {
         @Override
@@ -186,6 +199,9 @@ public final class InferenceNetwork implements AutoCloseable {
                 Block shortcut = branches.get(1);
                 return new Residual(compile(branches.get(0)), shortcut instanceof LambdaBlock ? null : compile(shortcut));
             }
+            if (block instanceof ParallelBlock && Layers.isGate(block)) {
+                return new Gate(compile(block.getChildren().values().get(0)));
+            }
             if (block instanceof Conv2d conv) {
                 return foldedConvolution(conv, null);
             }
@@ -197,6 +213,7 @@ public final class InferenceNetwork implements AutoCloseable {
                 return switch (lambda.getName()) {
                     case "ReLU" -> RELU;
                     case "ReLU6" -> RELU6;
+                    case "SiLU" -> SILU;
                     default -> new Stateless(block, emptyStore);
                 };
             }
