@@ -6,7 +6,7 @@ loss, optimiser and thread count, measured the same way (warm-up steps, then tim
 per second = steps * batch / seconds).
 
 The networks mirror coopt-core/src/main/java/ai/coopt/nn/ layer for layer (Layers.java,
-ConvNetS.java, ResNet.java, MobileNetV2.java), written the way torchvision writes them (in-place
+ConvNetS.java, ResNet.java, MobileNetV2.java, EfficientNet.java, VisionTransformer.java), written the way torchvision writes them (in-place
 ReLU/ReLU6, in-place residual sum), so that `parameters` equals the trainable parameter count
 that `coopt bench throughput --json` reports:
 
@@ -18,7 +18,17 @@ that `coopt bench throughput --json` reports:
   24/48/96/192 x [1,1,1,1] and 64/128/256/512 x [2,2,2,2]), stride 2 in the first block of stages
   2-4, a conv1x1-BN projection where the stride or width changes, global average pool;
 - mobilenetv2: width 1.0 with the small-image strides (stem and the 24-channel stage at stride 1),
-  ReLU6, a last conv1x1-BN-ReLU6 to 1280, global average pool.
+  ReLU6, a last conv1x1-BN-ReLU6 to 1280, global average pool;
+- resnet50 / resnet101: the ImageNet stem (conv7x7 stride 2-BN-ReLU, 3x3 stride-2 max-pool),
+  bottleneck blocks (1x1, 3x3 with the stride, 1x1 to 4x the width) [3,4,6,3] / [3,4,23,3] with
+  widths 64/128/256/512, a conv1x1-BN projection where the stride or width changes;
+- efficientnet-b0: the B0 MBConv table with the small-image strides (stem and the 24-channel stage
+  at stride 1), SiLU, squeeze-excitation to max(1, block input channels // 4) with biased 1x1
+  convolutions, a last conv1x1-BN-SiLU to 1280, global average pool; no stochastic depth;
+- vit-tiny: 4x4 stride-4 patch convolution with bias to 192, zero-initialised class token, fixed 2-D
+  sine-cosine position embeddings for the input's grid, 12 pre-norm blocks (LayerNorm eps 1e-6,
+  3-head attention with one qkv linear and one projection, MLP 768 with GELU), final LayerNorm,
+  the class token's output.
 
 Loss: mean of 1 - cos(output, target) (the ReLA regression loss). Optimiser: AdamW(lr=1e-3,
 weight_decay=0.01). Inference: eval mode under torch.inference_mode().
@@ -113,11 +123,133 @@ def mobilenetv2(in_channels):
     return nn.Sequential(*layers, *conv_bn(cin, 1280, 1), nn.ReLU6(inplace=True), *head())
 
 
+class Bottleneck(nn.Module):
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        self.main = nn.Sequential(*conv_bn(cin, width, 1), nn.ReLU(inplace=True),
+                                  *conv_bn(width, width, 3, stride), nn.ReLU(inplace=True),
+                                  *conv_bn(width, width * 4, 1))
+        self.shortcut = nn.Sequential(*conv_bn(cin, width * 4, 1, stride)) if stride != 1 or cin != width * 4 else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        out = self.main(x)
+        out += x if self.shortcut is None else self.shortcut(x)
+        return self.relu(out)
+
+
+def bottleneck_resnet(in_channels, depths):
+    layers = [*conv_bn(in_channels, 64, 7, 2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for stage, (width, depth) in enumerate(zip((64, 128, 256, 512), depths)):
+        for i in range(depth):
+            layers.append(Bottleneck(cin, width, 2 if stage > 0 and i == 0 else 1))
+            cin = width * 4
+    return nn.Sequential(*layers, *head())
+
+
+class SqueezeExcitation(nn.Module):
+    def __init__(self, channels, squeezed):
+        super().__init__()
+        self.scale = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, squeezed, 1), nn.SiLU(inplace=True),
+                                   nn.Conv2d(squeezed, channels, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return x * self.scale(x)
+
+
+class MBConv(nn.Module):
+    def __init__(self, cin, cout, stride, expansion, kernel):
+        super().__init__()
+        hidden = cin * expansion
+        layers = []
+        if expansion != 1:
+            layers += [*conv_bn(cin, hidden, 1), nn.SiLU(inplace=True)]
+        layers += [*conv_bn(hidden, hidden, kernel, stride, groups=hidden), nn.SiLU(inplace=True),
+                   SqueezeExcitation(hidden, max(1, cin // 4)), *conv_bn(hidden, cout, 1)]
+        self.main = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.main(x) if self.residual else self.main(x)
+
+
+# expansion t, channels c, repeats n, stride s (small-image strides), kernel k, as in EfficientNet.java
+EFFICIENTNET_B0_STAGES = [(1, 16, 1, 1, 3), (6, 24, 2, 1, 3), (6, 40, 2, 2, 5), (6, 80, 3, 2, 3), (6, 112, 3, 1, 5),
+                          (6, 192, 4, 2, 5), (6, 320, 1, 1, 3)]
+
+
+def efficientnet_b0(in_channels):
+    layers = [*conv_bn(in_channels, 32, 3), nn.SiLU(inplace=True)]
+    cin = 32
+    for t, c, n, s, k in EFFICIENTNET_B0_STAGES:
+        for i in range(n):
+            layers.append(MBConv(cin, c, s if i == 0 else 1, t, k))
+            cin = c
+    return nn.Sequential(*layers, *conv_bn(cin, 1280, 1), nn.SiLU(inplace=True), *head())
+
+
+def sincos_positions(rows, columns, width):
+    """Row in the first half of the width, column in the second; each sin then cos, as VisionTransformer.java."""
+    quarter = width // 4
+    omega = 10000.0 ** (-torch.arange(quarter, dtype=torch.float64) / quarter)
+    r = torch.arange(rows, dtype=torch.float64)[:, None].repeat(1, columns).reshape(-1, 1) * omega
+    c = torch.arange(columns, dtype=torch.float64)[None, :].repeat(rows, 1).reshape(-1, 1) * omega
+    return torch.cat([r.sin(), r.cos(), c.sin(), c.cos()], dim=1).float()
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.projection = nn.Linear(width, width)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        q, k, v = self.qkv(x).reshape(n, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        weights = ((q * (d // self.heads) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
+        return self.projection((weights @ v).transpose(1, 2).reshape(n, t, d))
+
+
+class EncoderBlock(nn.Module):
+    def __init__(self, width, heads, mlp):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width, eps=1e-6)
+        self.attention = SelfAttention(width, heads)
+        self.norm2 = nn.LayerNorm(width, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(width, mlp), nn.GELU(), nn.Linear(mlp, width))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, in_channels, patch=4, width=192, depth=12, heads=3, mlp=768):
+        super().__init__()
+        self.patches = nn.Conv2d(in_channels, width, patch, stride=patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, width))
+        self.blocks = nn.Sequential(*[EncoderBlock(width, heads, mlp) for _ in range(depth)])
+        self.norm = nn.LayerNorm(width, eps=1e-6)
+
+    def forward(self, x):
+        p = self.patches(x)
+        n, d, h, w = p.shape
+        tokens = p.flatten(2).transpose(1, 2) + sincos_positions(h, w, d).to(p.device)
+        x = torch.cat([self.class_token.expand(n, 1, d), tokens], dim=1)
+        return self.norm(self.blocks(x))[:, 0]
+
+
 ARCHS = {
     "convnet-s": (lambda c: convnet_s(c), 128),
     "resnet-s": (lambda c: resnet(c, (24, 48, 96, 192), (1, 1, 1, 1)), 192),
     "resnet18": (lambda c: resnet(c, (64, 128, 256, 512), (2, 2, 2, 2)), 512),
     "mobilenetv2": (lambda c: mobilenetv2(c), 1280),
+    "resnet50": (lambda c: bottleneck_resnet(c, (3, 4, 6, 3)), 2048),
+    "resnet101": (lambda c: bottleneck_resnet(c, (3, 4, 23, 3)), 2048),
+    "efficientnet-b0": (lambda c: efficientnet_b0(c), 1280),
+    "vit-tiny": (lambda c: VisionTransformer(c), 192),
 }
 
 

@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** Backbones by name. Every backbone accepts 1- or 3-channel input; channels are fixed at initialisation. */
 public final class Architectures {
-    private static final List<String> NAMES = List.of("convnet-s", "resnet-s", "resnet18", "resnet50", "mobilenetv2");
+    private static final List<String> NAMES = List.of("convnet-s", "resnet-s", "resnet18", "resnet50", "resnet101",
+            "mobilenetv2", "efficientnet-b0", "vit-tiny");
 
     /** The largest input height or width any architecture is built for; larger declared inputs are refused unread. */
     public static final int MAX_SIDE = 8192;
@@ -24,7 +25,7 @@ public final class Architectures {
 
     private static final Map<String, Integer> MIN_SIDE = new ConcurrentHashMap<>();
     /** Layer-output elements by "arch HxW", measured once: every network built goes through {@link #checkInput}. */
-    private static final Map<String, Long> ELEMENTS = new ConcurrentHashMap<>();
+    private static final Map<String, ActivationCount.Elements> ELEMENTS = new ConcurrentHashMap<>();
 
     private Architectures() {}
 
@@ -35,7 +36,7 @@ public final class Architectures {
     public static int minSide(String arch) {
         return MIN_SIDE.computeIfAbsent(arch, a -> {
             for (int side = 1; side <= REFERENCE_SIDE; side++) {
-                if (cachedElements(a, side, side) > 0) {
+                if (cachedElements(a, side, side).total() > 0) {
                     return side;
                 }
             }
@@ -46,17 +47,19 @@ public final class Architectures {
     /**
      * An estimate of the bytes one image of {@code channels × height × width} makes {@code arch} hold in one forward
      * pass: the float32 output of every layer (DJL keeps each until the batch's manager closes, and training keeps
-     * them for the backward pass). The architectures are convolutional with a global pooling, so beyond
-     * {@value #REFERENCE_SIDE} pixels the count grows with the area and is extrapolated from a
-     * {@value #REFERENCE_SIDE}-pixel square, which keeps the estimate free of any allocation.
+     * them for the backward pass), or, for a block that counts its own ({@link ActivationCount}: self-attention),
+     * everything its pass holds. Beyond {@value #REFERENCE_SIDE} pixels the count is extrapolated from a
+     * {@value #REFERENCE_SIDE}-pixel square, which keeps the estimate free of any allocation: convolutional maps and
+     * token sequences grow with the area, attention maps (tokens × tokens) with its square.
      */
     public static long activationBytes(String arch, int channels, int height, int width) {
         long elements;
         if (height <= REFERENCE_SIDE && width <= REFERENCE_SIDE) {
-            elements = cachedElements(arch, height, width);
+            elements = cachedElements(arch, height, width).total();
         } else {
-            long reference = cachedElements(arch, REFERENCE_SIDE, REFERENCE_SIDE);
-            elements = (long) Math.ceil(reference * ((double) height * width) / ((double) REFERENCE_SIDE * REFERENCE_SIDE));
+            ActivationCount.Elements reference = cachedElements(arch, REFERENCE_SIDE, REFERENCE_SIDE);
+            double ratio = ((double) height * width) / ((double) REFERENCE_SIDE * REFERENCE_SIDE);
+            elements = (long) Math.ceil(reference.area() * ratio + reference.areaSquared() * ratio * ratio);
         }
         return 4L * (elements + (long) channels * height * width);
     }
@@ -79,12 +82,12 @@ public final class Architectures {
                 "use smaller images for " + arch);
     }
 
-    private static long cachedElements(String arch, int height, int width) {
+    private static ActivationCount.Elements cachedElements(String arch, int height, int width) {
         return ELEMENTS.computeIfAbsent(arch + " " + height + "x" + width, key -> elements(arch, height, width));
     }
 
-    /** Elements of every layer's output for one 1-channel image, or 0 when the input is too small for a layer. */
-    private static long elements(String arch, int height, int width) {
+    /** Elements of every layer's output for one 1-channel image, or none when the input is too small for a layer. */
+    private static ActivationCount.Elements elements(String arch, int height, int width) {
         Engines.get();
         Block block = create(arch).block();
         try {
@@ -92,31 +95,33 @@ public final class Architectures {
             return elements(block, new Shape(1, 1, height, width), out);
         } catch (RuntimeException tooSmall) {
             // a pooling on an empty map fails in the engine ("Output size is too small")
-            return 0;
+            return ActivationCount.Elements.NONE;
         }
     }
 
-    private static long elements(Block block, Shape in, Shape[] out) {
+    private static ActivationCount.Elements elements(Block block, Shape in, Shape[] out) {
         if (block instanceof SequentialBlock) {
             Shape shape = in;
-            long total = 0;
+            ActivationCount.Elements total = ActivationCount.Elements.NONE;
             for (Block child : block.getChildren().values()) {
-                total += elements(child, shape, out);
+                total = total.plus(elements(child, shape, out));
                 shape = out[0];
             }
             out[0] = shape;
             return total;
         }
         if (block instanceof ParallelBlock) {
-            long total = 0;
+            ActivationCount.Elements total = ActivationCount.Elements.NONE;
             for (Block child : block.getChildren().values()) {
-                total += elements(child, in, out);
+                total = total.plus(elements(child, in, out));
             }
             out[0] = block.getOutputShapes(new Shape[] {in})[0];
-            return total + checked(out[0]);
+            return total.plus(ActivationCount.Elements.ofArea(checked(out[0])));
         }
         out[0] = block.getOutputShapes(new Shape[] {in})[0];
-        return checked(out[0]);
+        long output = checked(out[0]);
+        return block instanceof ActivationCount counted ? counted.activationElements(in)
+                : ActivationCount.Elements.ofArea(output);
     }
 
     private static long checked(Shape shape) {
@@ -140,7 +145,10 @@ public final class Architectures {
             case "resnet-s" -> ResNet.resnetSmall();
             case "resnet18" -> ResNet.resnet18();
             case "resnet50" -> ResNet.resnet50();
+            case "resnet101" -> ResNet.resnet101();
             case "mobilenetv2" -> MobileNetV2.create();
+            case "efficientnet-b0" -> EfficientNet.b0();
+            case "vit-tiny" -> VisionTransformer.tiny();
             default -> throw new UserException("unknown architecture '" + name + "': choose one of " + String.join(", ", NAMES));
         };
     }

@@ -2,6 +2,7 @@ package ai.coopt.nn;
 
 import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -17,7 +18,9 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A network's weights prepared for inference only: computes what {@link Network#forward Network.forward(x, false)}
@@ -29,7 +32,10 @@ import java.util.List;
  *   <li>Convolution weights are kept channels-last (NHWC strides), so the engine's oneDNN convolutions read and
  *       write channels-last activations directly instead of reordering them to and from NCHW for every layer;
  *       the rest of the network follows that layout.</li>
- *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place.</li>
+ *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place; a
+ *       squeeze-excitation gate frees its scale once applied.</li>
+ *   <li>A block with no form of its own here (LayerNorm, self-attention, a ViT's patch embedding) runs its own
+ *       forward pass in inference mode, reading copies of its parameters instead of the network's.</li>
  *   <li>Every intermediate activation is freed as soon as the next layer has read it, so a batch holds two or
  *       three activations at a time instead of all of them, and freed blocks are reused while still in cache.</li>
  *   <li>Autograd is off in the calling thread for the whole pass ({@link NoGrad}).</li>
@@ -142,11 +148,47 @@ public final class InferenceNetwork implements AutoCloseable {
     private static final Op RELU = x -> x.getNDArrayInternal().relu();
     private static final Op RELU6 = x -> x.clip(0f, 6f);
 
-    /** A block without parameters (pooling, flattening), run as DJL runs it. */
-    private record Stateless(Block block, ParameterStore store) implements Op {
+    private static final Op SILU = Layers::silu;
+
+    /** {@code x · scale(x)}, a squeeze-excitation; the scale is freed once applied. */
+    private record Gate(Op scale) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            try (NDArray s = scale.apply(x)) {
+                return x.mul(s);
+            }
+        }
+    }
+
+    /**
+     * A block run as DJL runs it, in inference mode: one without parameters (pooling, flattening), or one with no
+     * special form whose {@code store} gives it copies of its parameters ({@link CopiedParameters}).
+     */
+    private record OwnForward(Block block, ParameterStore store) implements Op {
         @Override
         public NDArray apply(NDArray x) {
             return block.forward(store, new NDList(x), false).singletonOrThrow();
+        }
+    }
+
+    /**
+     * Serves the blocks run by their own forward pass the copies the compiler made of their parameters; asking for
+     * any other parameter is a bug (it would read the live network).
+     */
+    private static final class CopiedParameters extends ParameterStore {
+        private final Map<Parameter, NDArray> copies = new IdentityHashMap<>();
+
+        CopiedParameters(NDManager manager) {
+            super(manager, false);
+        }
+
+        @Override
+        public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            NDArray copy = copies.get(parameter);
+            if (copy == null) {
+                throw new IllegalStateException("parameter " + parameter.getName() + " was not copied for inference");
+            }
+            return copy;
         }
     }
 
@@ -154,12 +196,12 @@ public final class InferenceNetwork implements AutoCloseable {
     private static final class Compiler {
         private final NDManager manager;
         private final boolean channelsLast;
-        private final ParameterStore emptyStore;
+        private final CopiedParameters store;
 
         Compiler(NDManager manager, boolean channelsLast) {
             this.manager = manager;
             this.channelsLast = channelsLast;
-            this.emptyStore = new ParameterStore(manager, false);
+            this.store = new CopiedParameters(manager);
         }
 
         Op compile(Block block) {
@@ -186,6 +228,9 @@ public final class InferenceNetwork implements AutoCloseable {
                 Block shortcut = branches.get(1);
                 return new Residual(compile(branches.get(0)), shortcut instanceof LambdaBlock ? null : compile(shortcut));
             }
+            if (block instanceof ParallelBlock && Layers.isGate(block)) {
+                return new Gate(compile(block.getChildren().values().get(0)));
+            }
             if (block instanceof Conv2d conv) {
                 return foldedConvolution(conv, null);
             }
@@ -197,10 +242,20 @@ public final class InferenceNetwork implements AutoCloseable {
                 return switch (lambda.getName()) {
                     case "ReLU" -> RELU;
                     case "ReLU6" -> RELU6;
-                    default -> new Stateless(block, emptyStore);
+                    case "SiLU" -> SILU;
+                    default -> new OwnForward(block, store);
                 };
             }
-            throw new IllegalStateException("no inference form for " + block.getClass().getSimpleName());
+            for (Parameter p : block.getParameters().values()) {
+                NDArray copy = copy(p);
+                if (channelsLast && copy.getShape().dimension() == 4) {
+                    try (NDArray nchw = copy) {
+                        copy = Layouts.channelsLast(nchw);
+                    }
+                }
+                store.copies.put(p, copy);
+            }
+            return new OwnForward(block, store);
         }
 
         private NDArray copy(Parameter p) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
@@ -15,7 +16,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
 
-/** Building blocks shared by the architectures: convolution + batch norm (+ activation), residual sums. */
+/**
+ * Building blocks shared by the architectures: convolution + batch norm (+ activation), residual sums and
+ * squeeze-excitation gates.
+ */
 final class Layers {
     /** Batch norm's ε (DJL's default, written out because {@link InferenceNetwork} folds it into the convolutions). */
     static final float BN_EPSILON = 1e-5f;
@@ -25,6 +29,8 @@ final class Layers {
      * {@code ParallelBlock} does not say how it joins its branches).
      */
     private static final Set<Block> RESIDUALS = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    /** The blocks {@link #gate} made, recognised by identity like {@link #RESIDUALS}. */
+    private static final Set<Block> GATES = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     private Layers() {}
 
@@ -57,6 +63,41 @@ final class Layers {
     /** Convolution → batch norm → ReLU6 (MobileNet). */
     static SequentialBlock convBnRelu6(int filters, int kernel, int stride, int groups) {
         return convBn(filters, kernel, stride, groups).add(Activation.relu6Block());
+    }
+
+    /** Convolution → batch norm → SiLU (EfficientNet). */
+    static SequentialBlock convBnSilu(int filters, int kernel, int stride, int groups) {
+        return convBn(filters, kernel, stride, groups).add(siluBlock());
+    }
+
+    /** SiLU (swish with β = 1), x · sigmoid(x), named "SiLU" so that {@link InferenceNetwork} knows it. */
+    static Block siluBlock() {
+        return LambdaBlock.singleton(Layers::silu, "SiLU");
+    }
+
+    /** x · sigmoid(x); the sigmoid is freed at once (the autograd graph keeps what the backward pass needs). */
+    static NDArray silu(NDArray x) {
+        try (NDArray gate = x.getNDArrayInternal().sigmoid()) {
+            return x.mul(gate);
+        }
+    }
+
+    /**
+     * {@code x · scale(x)}, where {@code scale} maps N×C×H×W to N×C×1×1 (a squeeze-excitation): a
+     * {@code ParallelBlock} of {@code scale} and the identity joined by a broadcast product.
+     */
+    static Block gate(Block scale) {
+        ParallelBlock product = new ParallelBlock(branches ->
+                new NDList(branches.get(1).singletonOrThrow().mul(branches.get(0).singletonOrThrow())));
+        product.add(scale);
+        product.add(x -> x);
+        GATES.add(product);
+        return product;
+    }
+
+    /** Whether {@code block} is a product made by {@link #gate}; its first child is the scale branch. */
+    static boolean isGate(Block block) {
+        return GATES.contains(block);
     }
 
     /** {@code main(x) + shortcut(x)}; an identity shortcut when {@code shortcut} is null. */

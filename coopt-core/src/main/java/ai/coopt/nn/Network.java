@@ -55,8 +55,9 @@ public final class Network implements AutoCloseable {
         Block block = backbone.block();
         block.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
         // Initialising infers every layer's shape by running its activations on zeros of the input's size; the
-        // weights' shapes do not depend on the height and width (convolutions, then a global pooling), so a
-        // large input is initialised at a small size instead of allocating its full activations here.
+        // weights' shapes do not depend on the height and width (convolutions, then a global pooling; a ViT's
+        // position embeddings are computed for the input's grid, not learnt), so a large input is initialised at a
+        // small size instead of allocating its full activations here.
         Shape initShape = new Shape(1, channels, Math.min(height, Architectures.REFERENCE_SIDE),
                 Math.min(width, Architectures.REFERENCE_SIDE));
         // the engine has one global generator: seeding and drawing the weights must not interleave with

@@ -17,6 +17,8 @@ import ai.djl.nn.pooling.Pool;
  *       parameters).</li>
  *   <li>{@code resnet50}: bottleneck blocks [3,4,6,3], 2048 features, the standard ImageNet stem
  *       (7×7 stride-2 convolution and 3×3 stride-2 max-pool).</li>
+ *   <li>{@code resnet101}: {@code resnet50} with bottleneck blocks [3,4,23,3] (the same stem and widths), 2048
+ *       features, about 42.5 M parameters.</li>
  * </ul>
  */
 final class ResNet {
@@ -49,11 +51,19 @@ final class ResNet {
     }
 
     static Backbone resnet50() {
+        return new Backbone("resnet50", bottleneckNet(new int[] {3, 4, 6, 3}), 2048);
+    }
+
+    static Backbone resnet101() {
+        return new Backbone("resnet101", bottleneckNet(new int[] {3, 4, 23, 3}), 2048);
+    }
+
+    /** ImageNet stem (7×7 stride-2 convolution, 3×3 stride-2 max-pool) followed by stages of bottleneck blocks. */
+    private static Block bottleneckNet(int[] depths) {
         SequentialBlock net = new SequentialBlock()
                 .add(Layers.convBnRelu(64, 7, 2))
                 .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
         int inWidth = 64;
-        int[] depths = {3, 4, 6, 3};
         for (int stage = 0; stage < 4; stage++) {
             int width = WIDTHS[stage];
             for (int i = 0; i < depths[stage]; i++) {
@@ -62,7 +72,7 @@ final class ResNet {
                 inWidth = width * 4;
             }
         }
-        return new Backbone("resnet50", head(net), 2048);
+        return head(net);
     }
 
     private static Block head(SequentialBlock net) {

@@ -1,10 +1,13 @@
 package ai.coopt.nn;
 
 import ai.coopt.UserException;
+import ai.coopt.engine.Engines;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -24,6 +27,9 @@ class ArchitecturesTest {
         "resnet50, 1, 28, 2048", "resnet50, 3, 32, 2048",
         "resnet-s, 1, 28, 192", "resnet-s, 3, 32, 192",
         "mobilenetv2, 1, 28, 1280", "mobilenetv2, 3, 32, 1280",
+        "resnet101, 1, 28, 2048", "resnet101, 3, 32, 2048",
+        "efficientnet-b0, 1, 28, 1280", "efficientnet-b0, 3, 32, 1280",
+        "vit-tiny, 1, 28, 192", "vit-tiny, 3, 32, 192",
     })
     void backboneReportsItsFeatureDimensionForOneAndThreeChannels(String arch, int channels, int size, int dim) {
         try (Network net = Network.create(arch, channels, size, size, 1, Device.cpu());
@@ -37,6 +43,87 @@ class ArchitecturesTest {
             for (float v : infer.toFloatArray()) {
                 assertTrue(Float.isFinite(v));
             }
+        }
+    }
+
+    /**
+     * Trainable parameters (batch-norm running statistics excluded), as counted independently by the layer-for-layer
+     * PyTorch definitions in scripts/bench_pytorch.py ({@code sum(p.numel() for p in model.parameters())}); the
+     * torchvision models without their classifiers agree where they exist (resnet50 25,557,032 − 2,049,000,
+     * resnet101 44,549,160 − 2,049,000, efficientnet_b0 5,288,548 − 1,281,000, at 3 channels).
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "convnet-s, 1, 109408", "convnet-s, 3, 109984",
+        "resnet-s, 1, 690120", "resnet-s, 3, 690552",
+        "resnet18, 1, 11167680", "resnet18, 3, 11168832",
+        "resnet50, 1, 23501760", "resnet50, 3, 23508032",
+        "resnet101, 1, 42493888", "resnet101, 3, 42500160",
+        "mobilenetv2, 1, 2223296", "mobilenetv2, 3, 2223872",
+        "efficientnet-b0, 1, 4006972", "efficientnet-b0, 3, 4007548",
+        "vit-tiny, 1, 5342208", "vit-tiny, 3, 5348352",
+    })
+    void parameterCountsMatchThePyTorchDefinitions(String arch, int channels, long expected) {
+        try (Network net = Network.create(arch, channels, 32, 32, 1, Device.cpu())) {
+            long count = 0;
+            for (Parameter p : net.trainableParameters()) {
+                count += p.getArray().size();
+            }
+            assertEquals(expected, count, arch + " at " + channels + " channels");
+        }
+    }
+
+    /**
+     * A training step's backward pass reaches every trainable parameter of the new backbones, with finite values.
+     * Batch-norm shifts are exempt from the non-zero check: where one feeds a convolution and batch norm with no
+     * non-linearity between (an MBConv projection), the next batch norm subtracts it again, so its true gradient is
+     * zero and what the engine computes is rounding.
+     */
+    @ParameterizedTest
+    @CsvSource({"efficientnet-b0, 1, 28", "vit-tiny, 3, 32", "vit-tiny, 1, 12", "resnet101, 3, 32"})
+    void trainingBackwardReachesEveryParameter(String arch, int channels, int size) {
+        try (Network net = Network.create(arch, channels, size, size, 2, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            NDArray x = m.randomNormal(new Shape(2, channels, size, size));
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                NDArray features = net.forward(x, true);
+                gc.backward(features.mul(m.randomNormal(features.getShape())).sum());
+            }
+            for (Parameter p : net.trainableParameters()) {
+                float[] g = p.getArray().getGradient().toFloatArray();
+                boolean nonZero = false;
+                for (float v : g) {
+                    assertTrue(Float.isFinite(v), arch + " " + p.getName());
+                    nonZero |= v != 0;
+                }
+                assertTrue(nonZero || p.getType() == Parameter.Type.BETA, arch + ": no gradient reached " + p.getName());
+            }
+        }
+    }
+
+    /** Features of 4×4 to 20×20 images: the ViT computes its position embeddings for any patch grid. */
+    @Test
+    void visionTransformerTakesAnyInputOfAtLeastOnePatch() {
+        assertEquals(4, Architectures.minSide("vit-tiny"));
+        try (Network net = Network.create("vit-tiny", 3, 32, 32, 1, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            for (int[] size : new int[][] {{4, 4}, {12, 20}, {7, 9}, {32, 32}}) {
+                NDArray y = net.forward(m.randomNormal(new Shape(2, 3, size[0], size[1])), false);
+                assertEquals(new Shape(2, 192), y.getShape());
+            }
+        }
+    }
+
+    /** Row in the first half of the width, column in the second, each sin then cos of p·10000^(−i/(width/4)). */
+    @Test
+    void positionEmbeddingsEncodeRowAndColumn() {
+        float[] p = VisionTransformer.positions(2, 3, 8);
+        // patch (row 1, column 2) at index 5; quarter 2, so ω = 1 and 1/100
+        int base = 5 * 8;
+        double[] expected = {Math.sin(1), Math.sin(0.01), Math.cos(1), Math.cos(0.01),
+            Math.sin(2), Math.sin(0.02), Math.cos(2), Math.cos(0.02)};
+        for (int i = 0; i < 8; i++) {
+            assertEquals(expected[i], p[base + i], 1e-6, "dimension " + i);
         }
     }
 

@@ -30,6 +30,7 @@ class InferenceNetworkTest {
         "convnet-s, 1, 28", "convnet-s, 3, 32",
         "resnet-s, 3, 32", "resnet18, 3, 32", "resnet50, 3, 32",
         "mobilenetv2, 1, 28", "mobilenetv2, 3, 32",
+        "resnet101, 3, 32", "efficientnet-b0, 1, 28", "efficientnet-b0, 3, 32", "vit-tiny, 1, 28", "vit-tiny, 3, 32",
     })
     void foldedOutputsMatchTheUnfoldedNetworkAndTheNetworkIsUnchanged(String arch, int channels, int size) {
         try (Network net = Network.create(arch, channels, size, size, 3, Device.cpu());
@@ -52,8 +53,9 @@ class InferenceNetworkTest {
     }
 
     /**
-     * Running statistics from a few training-mode passes over shifted, scaled inputs, and γ, β drawn at random, so
-     * that folding has something to fold.
+     * Running statistics from a few training-mode passes over shifted, scaled inputs, and γ, β (of batch and layer
+     * norms) and other parameters initialised to constants (a ViT's class token) drawn at random, so that folding
+     * and copying have something to fold and copy.
      */
     private static void giveBatchNormsNonTrivialValues(Network net, NDManager m, int channels, int size) {
         for (int i = 0; i < 3; i++) {
@@ -62,10 +64,11 @@ class InferenceNetworkTest {
         Random random = new Random(5);
         for (var e : net.block().getParameters()) {
             Parameter p = e.getValue();
-            if (p.getType() == Parameter.Type.GAMMA || p.getType() == Parameter.Type.BETA) {
+            Parameter.Type type = p.getType();
+            if (type == Parameter.Type.GAMMA || type == Parameter.Type.BETA || type == Parameter.Type.OTHER) {
                 float[] v = new float[(int) p.getArray().size()];
                 for (int i = 0; i < v.length; i++) {
-                    v[i] = p.getType() == Parameter.Type.GAMMA ? 0.5f + random.nextFloat() : random.nextFloat() - 0.5f;
+                    v[i] = type == Parameter.Type.GAMMA ? 0.5f + random.nextFloat() : random.nextFloat() - 0.5f;
                 }
                 p.getArray().set(FloatBuffer.wrap(v));
             }

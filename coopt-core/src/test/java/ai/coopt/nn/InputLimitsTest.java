@@ -56,6 +56,30 @@ class InputLimitsTest {
         assertTrue(ratio > 3.9 && ratio < 4.1, "ratio " + ratio);
     }
 
+    /**
+     * vit-tiny's attention holds 2 × 3 heads × T × T scores and weights per block (T tokens, the class token
+     * included), which outgrow everything else as the image grows: the estimate counts them below the reference size
+     * and extrapolates them with the square of the area above it, where a count by area alone would be far too low.
+     */
+    @Test
+    void activationEstimateOfTheVisionTransformerCountsItsAttentionMaps() {
+        long at32 = Architectures.activationBytes("vit-tiny", 3, 32, 32);
+        long tokens32 = 1 + 8 * 8;
+        long attention32 = 4L * 12 * 2 * 3 * tokens32 * tokens32;
+        long perTokenFloor = 4L * 12 * 192 * tokens32 * 10;
+        assertTrue(at32 >= attention32 + perTokenFloor, "estimate " + at32);
+
+        long at64 = Architectures.activationBytes("vit-tiny", 3, 64, 64);
+        long at128 = Architectures.activationBytes("vit-tiny", 3, 128, 128);
+        long tokens128 = 1 + 32 * 32;
+        long attention128 = 4L * 12 * 2 * 3 * tokens128 * tokens128;
+        assertTrue(at128 >= attention128, "estimate " + at128 + " below the attention maps alone " + attention128);
+        // by area alone the ratio would be 4; at 64 pixels (257 tokens) the attention maps are about a third of
+        // the count, and they grow 16×
+        double ratio = at128 / (double) at64;
+        assertTrue(ratio > 6 && ratio < 16, "ratio " + ratio);
+    }
+
     @Test
     void anInputBeyondTheMemoryBudgetIsRefusedInOneLine() {
         System.setProperty("coopt.memory.budget", "64m");
