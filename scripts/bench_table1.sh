@@ -38,8 +38,10 @@ one() {  # method seed
   rm -rf "$run"
   local extra=()
   [ "$m" = rela ] && extra=(--then byol --targets "$OUT/fused")
+  # a run that fails (e.g. a loss that diverges) is recorded as such and left out of the probes, not hidden
   $COOPT train --method "$m" "${extra[@]}" --data fashion-mnist --arch convnet-s --budget-seconds "$BUDGET" \
-    --checkpoint-every-seconds "$EVERY" --seed "$s" --threads "$THREADS" --out "$run" --json > "$run.json" 2> "$run.err"
+    --checkpoint-every-seconds "$EVERY" --seed "$s" --threads "$THREADS" --out "$run" --json > "$run.json" 2> "$run.err" \
+    || { echo "[$(date +%H:%M:%S)] FAILED $m seed $s: $(tail -1 "$run.err")" | tee -a "$OUT/bench.log" >&2; }
 }
 export -f one
 export OUT BUDGET EVERY THREADS COOPT
@@ -52,7 +54,7 @@ printf '%s\n' "${jobs[@]}" | xargs -P "$PARALLEL" -L 1 bash -c 'echo "[$(date +%
 runs=()
 for s in $SEEDS; do for m in $METHODS; do
   if [ "$m" = rela ]; then name=rela-byol; else name=$m; fi
-  runs+=("$OUT/$name-s$s")
+  if [ -f "$OUT/$name-s$s/model.json" ]; then runs+=("$OUT/$name-s$s"); fi
 done; done
 log "final probe: every run on the full split (limit $FINAL_LIMIT)"
 printf '%s\n' "${runs[@]}" | xargs -P "$PARALLEL" -I{} bash -c '[ -f "{}.probe.json" ] || '"$COOPT"' eval linear --model "model:{}" --train fashion-mnist --test fashion-mnist --limit '"$FINAL_LIMIT"' --threads '"$THREADS"' --json > "{}.probe.json"'

@@ -38,7 +38,8 @@ for arch in $ARCHS; do
         extra=(--method byol)
         [ "$method" = rela-byol ] && extra=(--method rela --then byol --targets "$OUT/fused")
         $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" --budget-seconds "$BUDGET" --batch "$BATCH" \
-          --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err"
+          --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err" \
+          || { log "FAILED $arch $method seed $s: $(tail -1 "$run.err")"; continue; }
       fi
       [ -f "$run.probe.json" ] || $COOPT eval linear --model "model:$run" --train fashion-mnist --test fashion-mnist \
         --limit "$FINAL_LIMIT" --device "$DEVICE" --json > "$run.probe.json" 2> "$run.probe.err"

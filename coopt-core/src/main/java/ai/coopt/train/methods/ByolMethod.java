@@ -57,11 +57,6 @@ final class ByolMethod extends HeadedMethod {
     }
 
     @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
-    @Override
     public NDArray loss(TrainingBatch batch) {
         NDArray views = Views.both(batch);
         NDArray online = predictor.forward(projector.forward(backbone().forward(views, true), true), true);

@@ -93,11 +93,6 @@ final class DinoMethod extends HeadedMethod {
     }
 
     @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
-    @Override
     public MultiCrop multiCrop() {
         return multiCrop;
     }

@@ -34,6 +34,12 @@ abstract class HeadedMethod implements Method {
         return active;
     }
 
+    /** No targets: only ReLA regresses them. */
+    @Override
+    public boolean needsTargets() {
+        return false;
+    }
+
     @Override
     public Network backbone() {
         return backbone;

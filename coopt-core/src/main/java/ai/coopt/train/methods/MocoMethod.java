@@ -71,11 +71,6 @@ final class MocoMethod extends HeadedMethod {
     }
 
     @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
-    @Override
     public NDArray loss(TrainingBatch batch) {
         // what the loss and the enqueue compute from the queue belongs to the step: the queue joins the step's manager
         // until it closes, then returns to the method's

@@ -59,11 +59,6 @@ final class SimClrMethod extends HeadedMethod {
     }
 
     @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
-    @Override
     public NDArray loss(TrainingBatch batch) {
         NDList halves = projector.forward(backbone().forward(Views.both(batch), true), true).split(2);
         return decoupled ? Losses.decoupledContrastive(halves.get(0), halves.get(1), temperature)

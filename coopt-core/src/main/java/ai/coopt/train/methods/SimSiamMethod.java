@@ -49,11 +49,6 @@ final class SimSiamMethod extends HeadedMethod {
         return MethodSpec.SIMSIAM;
     }
 
-    @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
     /** The mean over all 2N rows equals the average of the two directions. */
     @Override
     public NDArray loss(TrainingBatch batch) {

@@ -67,11 +67,6 @@ final class SwavMethod extends HeadedMethod {
     }
 
     @Override
-    public boolean needsTargets() {
-        return false;
-    }
-
-    @Override
     public MultiCrop multiCrop() {
         return multiCrop;
     }
