@@ -13,7 +13,7 @@ set -euo pipefail
 OUT=${1:-runs/bench-table3}
 BUDGET=${BUDGET:-180}
 ARCHS=${ARCHS:-"resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny"}
-MANY=${MANY:-"resnet18 mobilenetv2"}
+MANY=${MANY-"resnet18 mobilenetv2"}
 SEEDS_MANY=${SEEDS_MANY:-"0 1 2"}
 FINAL_LIMIT=${FINAL_LIMIT:-0}
 BATCH=${BATCH:-128}
