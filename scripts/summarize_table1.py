@@ -24,7 +24,7 @@ def main():
         model = json.load(open(os.path.join(run, "model.json")))
         batch = model["provenance"]["hyper_parameters"]["batch"]
         groups.setdefault(name, []).append((top1, train["steps"], train["train_seconds"], batch, train["final_phase"]))
-    print("| method | seeds | top-1, full 60k/10k probe (%) | steps in budget | images/s (2 views) | final phase |")
+    print("| method | seeds | top-1, linear probe (%) | steps in budget | images/s (2 views) | final phase |")
     print("|---|---|---|---|---|---|")
     for name, rows in sorted(groups.items(), key=lambda kv: -statistics.mean(r[0] for r in kv[1])):
         acc = [r[0] for r in rows]

@@ -60,6 +60,14 @@ public interface Method extends AutoCloseable {
     }
 
     /**
+     * Whether the current phase's loss reads the small views (the loop copies them into the step's arrays only then):
+     * whenever there are some, by default; ReLA before its hand-off does not.
+     */
+    default boolean usesSmallViews() {
+        return multiCrop().any();
+    }
+
+    /**
      * Called between the backward pass and the optimiser step, with the gradients in place: a method may change them
      * (DINO clips each parameter's gradient norm). Nothing by default.
      *

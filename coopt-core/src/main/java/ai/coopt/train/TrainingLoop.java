@@ -216,12 +216,12 @@ public final class TrainingLoop {
             NDArray v2 = stagedView2.create(m, batch.view2(), 0, shape);
             NDArray y = targets == null ? null : stagedTargets.create(m, rows(batch.indices()), 0,
                     new Shape(batch.size(), targetDim));
-            NDArray locals = batch.locals() == null ? null
+            NDArray locals = batch.locals() == null || !method.usesSmallViews() ? null
                     : stagedLocals.create(m, batch.locals(), 0, new Shape(batch.localShape()));
             float value;
             try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                NDArray loss = method.loss(new TrainingBatch(batch.indices(), v1, v2, y, m, locals, batch.localCount(),
-                        step + 1, fractionDone));
+                NDArray loss = method.loss(new TrainingBatch(batch.indices(), v1, v2, y, m, locals,
+                        locals == null ? 0 : batch.localCount(), step + 1, fractionDone));
                 gc.backward(loss);
                 value = loss.getFloat();
             }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDList;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** Multi-crop as DINO and SwAV use it: the small views' size for a backbone, and a head's outputs per view. */
 final class MultiCrops {
@@ -32,7 +33,7 @@ final class MultiCrops {
      * together), then each small view (all small views run together: one resolution, one pass, as the reference code
      * groups crops by resolution).
      */
-    static List<NDArray> perView(TrainingBatch batch, java.util.function.UnaryOperator<NDArray> network) {
+    static List<NDArray> perView(TrainingBatch batch, UnaryOperator<NDArray> network) {
         List<NDArray> out = new ArrayList<>();
         NDList global = network.apply(Views.both(batch)).split(2);
         out.add(global.get(0));

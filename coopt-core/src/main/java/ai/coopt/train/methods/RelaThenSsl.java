@@ -103,11 +103,17 @@ final class RelaThenSsl implements Method {
 
     /**
      * The SSL method's small views, from the start (the loader is built for the run; during the ReLA phase they are
-     * prepared on the worker threads but not used).
+     * prepared on the worker threads but neither copied to the engine nor used).
      */
     @Override
     public MultiCrop multiCrop() {
         return ssl.multiCrop();
+    }
+
+    /** Only once handed off: ReLA's loss reads the two full-size views. */
+    @Override
+    public boolean usesSmallViews() {
+        return handedOff && ssl.usesSmallViews();
     }
 
     /** The SSL method's hook, in its phase only (DINO's gradient clipping must not touch the ReLA phase's steps). */

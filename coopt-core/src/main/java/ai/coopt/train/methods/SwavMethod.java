@@ -29,6 +29,8 @@ final class SwavMethod extends HeadedMethod {
     private final SwavConfig config;
     private final MultiCrop multiCrop;
     private final Set<String> withoutPrototypes;
+    /** The prototypes' weight arrays, scaled back to unit rows after every step. */
+    private final List<NDArray> prototypeWeights;
     private boolean prototypesFrozen;
 
     private SwavMethod(Network backbone, NDManager manager, Head projector, Head prototypes, SwavConfig config) {
@@ -39,6 +41,7 @@ final class SwavMethod extends HeadedMethod {
         this.multiCrop = MultiCrops.forBackbone(config.localCrops(), backbone);
         Set<String> rest = new HashSet<>(trainable().keySet());
         rest.removeAll(prototypes.trainable().keySet());
+        this.prototypeWeights = prototypes.trainable().values().stream().map(Parameter::getArray).toList();
         this.withoutPrototypes = Set.copyOf(rest);
         this.prototypesFrozen = config.freezePrototypesSteps() > 0;
     }
@@ -102,8 +105,7 @@ final class SwavMethod extends HeadedMethod {
 
     private void normalizePrototypes() {
         try (NoGrad ignored = NoGrad.enter()) {
-            for (Parameter p : prototypes.trainable().values()) {
-                NDArray w = p.getArray();
+            for (NDArray w : prototypeWeights) {
                 try (NDArray norm = w.norm(new int[] {1}, true); NDArray safe = norm.maximum(1e-12f)) {
                     w.divi(safe);
                 }
