@@ -43,7 +43,12 @@ final class CollabCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     Shared shared = new Shared();
 
-    @Option(names = "--align", defaultValue = "ridge", description = "ridge or none (default: ${DEFAULT-VALUE}).")
+    static final String ALIGN_HELP = "ridge (the paper's: every prior mapped onto the most uniform one by ridge regression "
+            + "fitted on S), pca (no map: each participant's outputs PCA'd to a common width and standardised in their own "
+            + "space) or none (no map: outputs fused as produced, PCA'd to a common width only when widths differ); "
+            + "default: ${DEFAULT-VALUE}.";
+
+    @Option(names = "--align", defaultValue = "ridge", description = ALIGN_HELP)
     String align;
 
     @Option(names = "--dim", defaultValue = "0", description = "Target width after fusion (default: the reference's width, at most 512, within the rank).")

@@ -91,7 +91,7 @@ final class PlatformCommand {
         @Option(names = "--lease-seconds", defaultValue = "600", description = "A lease expires unless renewed within this many seconds (default: ${DEFAULT-VALUE}).")
         int leaseSeconds;
 
-        @Option(names = "--align", defaultValue = "ridge", description = "ridge or none (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--align", defaultValue = "ridge", description = CollabCommand.ALIGN_HELP)
         String align;
 
         @Option(names = "--audit-rows", description = "Rows of each accepted shard the platform asks its participant for "
@@ -127,9 +127,7 @@ final class PlatformCommand {
             if (port < 0 || port > 65535) {
                 throw new UserException("--port must be between 0 and 65535, not " + port);
             }
-            if (!align.equals("ridge") && !align.equals("none")) {
-                throw new UserException("--align must be ridge or none, not '" + align + "'");
-            }
+            ai.coopt.collab.Fusion.checkAlignment(align);
             PlatformServer.Tls tls = tls();
             boolean loopback = loopback(host);
             if (tls == null && !loopback) {

@@ -44,7 +44,7 @@ public final class CollaborativeOptimization {
      * @param participants K, at least 1; null = one per prior (priors are assigned round-robin when K exceeds them)
      * @param sharedFraction size of S as a share of the data, or null when {@code sharedCount} is given
      * @param sharedCount size of S in samples, or null
-     * @param align {@code ridge} or {@code none}
+     * @param align {@code ridge}, {@code pca} or {@code none} ({@link Fusion#ALIGNMENTS})
      * @param dim target width after fusion (0 = default rule of {@link DataOptimization#postprocess})
      * @param concurrency participants optimizing at once (0 = as many as the cores allow: cores divided by the
      *                    engine's intra-op threads, so a 2-core machine with 2 engine threads runs one at a time)
@@ -87,9 +87,7 @@ public final class CollaborativeOptimization {
             throw new UserException("--priors names no prior");
         }
         priors.forEach(Priors::check);
-        if (!s.align().equals("ridge") && !s.align().equals("none")) {
-            throw new UserException("--align must be ridge or none, not '" + s.align() + "'");
-        }
+        Fusion.checkAlignment(s.align());
         if (s.participants() != null && s.participants() < 1) {
             throw new UserException("--participants must be at least 1, not " + s.participants());
         }

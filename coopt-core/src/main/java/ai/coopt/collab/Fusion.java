@@ -7,6 +7,7 @@ import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.target.Matrix;
+import ai.coopt.target.Pca;
 import ai.coopt.target.RidgeAlignment;
 import ai.coopt.util.ProgressListener;
 
@@ -38,7 +39,22 @@ public final class Fusion {
     /** One participant's outputs: on S, and on all its shards merged by id. */
     private record Part(SharedOutputs shared, long[] ids, Rows rows) {}
 
+    /**
+     * The ways to bring participants' outputs into one space: {@code ridge} (the paper's: a ridge map onto the
+     * reference on S), {@code pca} (no map: each participant's outputs PCA'd to a common width and standardised in its
+     * own space) and {@code none} (no map, no post-processing: the outputs as each participant produced them; a
+     * per-participant PCA only when widths differ, to bring them to the narrowest).
+     */
+    public static final List<String> ALIGNMENTS = List.of("ridge", "pca", "none");
+
     private Fusion() {}
+
+    /** Refuses an alignment outside {@link #ALIGNMENTS} with one line naming them. */
+    public static void checkAlignment(String align) {
+        if (!ALIGNMENTS.contains(align)) {
+            throw new ai.coopt.UserException("--align must be one of " + String.join(", ", ALIGNMENTS) + ", not '" + align + "'");
+        }
+    }
 
     /**
      * Aligns and merges the shards of the participants {@code screening} trusts; an excluded participant's rows are
@@ -46,7 +62,8 @@ public final class Fusion {
      *
      * @param screening every participant's outputs on S, judged; the manifest lists the fused ones in this order
      * @param shards every accepted shard, each by a participant of the screening; together disjoint
-     * @param align {@code ridge} (λ by generalised cross-validation, fitted on S) or {@code none}
+     * @param align {@code ridge} (λ by generalised cross-validation, fitted on S), {@code pca} or {@code none}
+     *              ({@link #ALIGNMENTS})
      */
     public static Fused fuse(Screening.Result screening, List<ShardOutputs> shards, long[] sharedIds, String align,
                              Scratch scratch) {
@@ -92,8 +109,9 @@ public final class Fusion {
         }
         Fused f = switch (align) {
             case "ridge" -> ridge(parts, sharedIds, reference, scratch);
-            case "none" -> none(parts, sharedIds, reference, scratch);
-            default -> throw new IllegalArgumentException("alignment must be ridge or none, not " + align);
+            case "pca" -> ownSpaces(parts, sharedIds, reference, true, scratch);
+            case "none" -> ownSpaces(parts, sharedIds, reference, false, scratch);
+            default -> throw new IllegalArgumentException("alignment must be one of " + ALIGNMENTS + ", not " + align);
         };
         return new Fused(f.outputs(), f.ids(), f.alignment(), f.participants(), f.participantIds(), f.raw(),
                 List.copyOf(notes));
@@ -143,20 +161,36 @@ public final class Fusion {
     }
 
     /**
-     * No alignment (the ablation): each participant's outputs are post-processed on their own
-     * (PCA to the narrowest participant's width, standardised) and stacked, so every shard keeps
-     * its own prior's space.
+     * No map (the ablations): every shard keeps its own prior's space. With {@code standardise} ({@code pca}) each
+     * participant's outputs are post-processed on their own (PCA to the narrowest participant's width, standardised),
+     * which already removes rotations and scales between spaces; without ({@code none}) they are fused as produced,
+     * a participant's outputs PCA'd (centred and rotated, not scaled) only when widths differ.
      */
-    private static Fused none(List<Part> parts, long[] sharedIds, int reference, Scratch scratch) {
-        int dim = parts.stream().mapToInt(c -> Math.min(c.shared().dim(), c.ids().length)).min().orElseThrow();
+    private static Fused ownSpaces(List<Part> parts, long[] sharedIds, int reference, boolean standardise,
+                                   Scratch scratch) {
+        boolean sameWidth = parts.stream().mapToInt(c -> c.shared().dim()).distinct().count() == 1;
+        int dim = standardise || !sameWidth
+                ? parts.stream().mapToInt(c -> Math.min(c.shared().dim(), c.ids().length)).min().orElseThrow()
+                : parts.get(0).shared().dim();
         List<Rows> own = new ArrayList<>();
         for (Part c : parts) {
-            Rows t = DataOptimization.postprocess(c.rows(), 0, scratch, ProgressListener.NONE).targets();
+            Rows t;
+            if (standardise) {
+                t = DataOptimization.postprocess(c.rows(), 0, scratch, ProgressListener.NONE).targets();
+            } else if (sameWidth) {
+                t = c.rows();
+            } else {
+                Pca pca = Pca.fit(c.rows(), Math.min(dim, c.rows().dim()));
+                try (RowFile.Writer w = scratch.rows("pca-own", pca.k())) {
+                    pca.transform(c.rows(), w);
+                    t = scratch.keep(w.finish());
+                }
+            }
             own.add(t.dim() == dim ? t : padded(t, dim));
         }
         List<Double> zeros = parts.stream().map(c -> 0.0).toList();
-        return fused(parts, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds), "none", zeros, zeros),
-                scratch);
+        return fused(parts, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds),
+                standardise ? "pca" : "none", zeros, zeros), scratch);
     }
 
     private static Fused fused(List<Part> parts, List<Rows> rows, int dim, ManifestProvenance.Alignment alignment,

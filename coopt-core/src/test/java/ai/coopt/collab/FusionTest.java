@@ -91,6 +91,80 @@ class FusionTest {
         }
     }
 
+    /** Gaussian rows of scale {@code scale} around {@code offset} for {@code ids}: a shard with real spread. */
+    private static ShardOutputs noisyShard(String participant, int shard, long[] ids, int dim, float scale, float offset,
+                                           long seed) {
+        float[] v = gaussian(ids.length * dim, seed);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = offset + scale * v[i];
+        }
+        return new ShardOutputs(participant, shard, ids, new Matrix(v, ids.length, dim), 0);
+    }
+
+    private static final long[] EVEN = java.util.stream.LongStream.range(0, 40).map(i -> 2 * i).toArray();
+    private static final long[] ODD = java.util.stream.LongStream.range(0, 40).map(i -> 2 * i + 1).toArray();
+
+    @Test
+    void noneFusesTheOutputsAsProducedAndPcaStandardisesEachSpace(@TempDir Path tmp) {
+        List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 4, -1.0, 2));
+        List<ShardOutputs> shards = List.of(noisyShard("alice", 0, EVEN, 4, 5f, 3f, 7), noisyShard("bob", 1, ODD, 4, 0.5f, -1f, 8));
+        try (Scratch s = Scratch.beside(tmp.resolve("none"))) {
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "none", s);
+            assertEquals("none", f.alignment().method());
+            float[] fused = values(f.outputs());
+            float[] alice = values(shards.get(0).rows());
+            float[] bob = values(shards.get(1).rows());
+            for (int i = 0; i < 80; i++) {
+                float[] own = i % 2 == 0 ? alice : bob;
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(own[(i / 2) * 4 + j], fused[i * 4 + j], "sample " + i + " keeps its prior's raw output");
+                }
+            }
+        }
+        try (Scratch s = Scratch.beside(tmp.resolve("pca"))) {
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "pca", s);
+            assertEquals("pca", f.alignment().method());
+            assertEquals(4, f.outputs().dim());
+            float[] fused = values(f.outputs());
+            for (int parity = 0; parity < 2; parity++) {
+                for (int j = 0; j < 4; j++) {
+                    double sum = 0;
+                    double squares = 0;
+                    for (int i = parity; i < 80; i += 2) {
+                        sum += fused[i * 4 + j];
+                        squares += fused[i * 4 + j] * (double) fused[i * 4 + j];
+                    }
+                    double mean = sum / 40;
+                    assertEquals(0, mean, 1e-4, "each participant's space is centred on its own");
+                    assertEquals(1, squares / 40 - mean * mean, 1e-3, "and scaled to unit variance on its own");
+                }
+            }
+        }
+    }
+
+    @Test
+    void noneBringsWiderPriorsToTheNarrowestWidthByPcaWithoutScaling(@TempDir Path tmp) {
+        List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 3, -1.0, 2));
+        List<ShardOutputs> shards = List.of(noisyShard("alice", 0, EVEN, 4, 5f, 3f, 7), noisyShard("bob", 1, ODD, 3, 0.5f, -1f, 8));
+        try (Scratch s = Scratch.beside(tmp.resolve("none"))) {
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "none", s);
+            assertEquals(3, f.outputs().dim());
+            float[] fused = values(f.outputs());
+            double variance = 0;
+            for (int i = 0; i < 80; i += 2) {
+                variance += fused[i * 3] * (double) fused[i * 3] / 40;
+            }
+            assertTrue(variance > 10, "alice's first component keeps her outputs' scale (about 25), not 1: " + variance);
+        }
+    }
+
+    @Test
+    void anAlignmentOutsideTheListIsRefusedNamingThem() {
+        var e = assertThrows(ai.coopt.UserException.class, () -> Fusion.checkAlignment("procrustes"));
+        assertTrue(e.getMessage().contains("ridge, pca, none"), e.getMessage());
+        Fusion.ALIGNMENTS.forEach(Fusion::checkAlignment);
+    }
+
     @Test
     void noiseConstantAndCopiedOutputsAreExcludedHoweverUniform() {
         int m = 150;
