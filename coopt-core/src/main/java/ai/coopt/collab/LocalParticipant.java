@@ -56,7 +56,7 @@ public final class LocalParticipant implements Participant {
         long t0 = System.nanoTime();
         Embedder.Result onShared = embedder.embed(prior, shared, id + " (" + prior.spec() + ") shared subset", progress);
         long u = System.nanoTime();
-        double uniformity = Uniformity.value(onShared.values(), onShared.count(), onShared.dim(), Uniformity.DEFAULT_T);
+        double uniformity = Uniformity.ofOutputs(onShared.values(), onShared.count(), onShared.dim());
         double uniformitySeconds = (System.nanoTime() - u) / 1e9;
         adaptation = onShared.adaptation();
         PriorReport report = new PriorReport(prior.spec(), prior.kind(), prior.weightsSha256(),

@@ -118,7 +118,7 @@ public final class Screening {
                 throw new IllegalArgumentException(s.participant() + " sent " + s.count() + " rows on S, not "
                         + given.get(0).count());
             }
-            uniformity[i] = s.count() >= 2 ? Uniformity.value(s.values(), s.count(), s.dim(), Uniformity.DEFAULT_T) : 0;
+            uniformity[i] = s.count() >= 2 ? Uniformity.ofOutputs(s.values(), s.count(), s.dim()) : 0;
             PriorReport p = s.prior();
             outputs.add(new SharedOutputs(s.participant(), new PriorReport(p.prior(), p.kind(), p.weightsSha256(), p.input(),
                     p.outputDim(), uniformity[i], s.count()), s.values(), s.seconds(), s.uniformitySeconds()));

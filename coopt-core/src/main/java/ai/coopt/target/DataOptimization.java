@@ -77,7 +77,7 @@ public final class DataOptimization {
             Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress,
                     scratch, "outputs");
             int[] subset = Subsets.random(images.count(), settings.uniformitySubset(), settings.seed());
-            double uniformity = Uniformity.value(raw.outputs(), subset, Uniformity.DEFAULT_T);
+            double uniformity = Uniformity.ofOutputs(raw.outputs(), subset);
 
             Postprocessed post = postprocess(raw.outputs(), settings.dim(), scratch, progress);
 

@@ -43,7 +43,7 @@ class ScreeningTest {
         Screening.Result r = Screening.screen(all);
         for (int i = 0; i < 2; i++) {
             SharedOutputs s = all.get(i);
-            double own = ai.coopt.target.Uniformity.value(s.values(), s.count(), s.dim(), ai.coopt.target.Uniformity.DEFAULT_T);
+            double own = ai.coopt.target.Uniformity.ofOutputs(s.values(), s.count(), s.dim());
             assertEquals(own, r.verdicts().get(i).uniformity(), 0);
             assertEquals(own, r.outputs().get(i).prior().uniformity(), 0, "the manifest gets the computed value");
         }
@@ -133,7 +133,10 @@ class ScreeningTest {
         List<SharedOutputs> all = List.of(outputs("a", view(z, 4, 1, 0.1), 4, 0), outputs("b", view(z, 4, 2, 0.1), 4, 0),
                 outputs("c", view(z, 4, 3, 0.1), 4, 0), outputs("noise", gaussian(m * 4, 9), 4, 0));
         Screening.Result r = Screening.screen(all);
-        assertTrue(r.excluded().isEmpty(), "nothing can be judged on 6 rows");
+        assertTrue(r.verdicts().stream().allMatch(v -> Double.isNaN(v.bestR2())), "agreement cannot be judged on 6 rows");
+        // centred, the noise is not the most uniform of the four (b is), so it is judged by its alignment residual
+        assertEquals(List.of("noise"), r.excluded().stream().map(Screening.Verdict::participant).toList(), r.reasons().toString());
+        assertTrue(r.excluded().get(0).reason().contains("alignment residual"), r.excluded().get(0).reason());
         assertEquals(1, r.notes().size());
         assertTrue(r.notes().get(0).contains("S has 6 rows"), r.notes().get(0));
         assertTrue(Screening.screen(all.subList(0, 2)).notes().isEmpty(), "two participants: agreement is never judged");

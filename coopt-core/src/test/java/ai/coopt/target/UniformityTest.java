@@ -4,6 +4,7 @@ import ai.coopt.UserException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,6 +101,40 @@ class UniformityTest {
         double first = Uniformity.value(x, n, d, 2);
         assertEquals(Double.doubleToRawLongBits(first), Double.doubleToRawLongBits(Uniformity.value(x, n, d, 2)));
         assertTrue(first < 0 && first >= -8);
+    }
+
+    /**
+     * A prior's outputs are ranked centred: a spread-out set pushed far from the origin (a cone, like ReLU features)
+     * keeps its value, and outranks a set collapsed onto one direction that happens to sit around the origin, which
+     * the uncentred value prefers.
+     */
+    @Test
+    void priorsAreRankedOnCentredOutputsSoAnOffsetDoesNotHideTheSpread() {
+        int n = 200;
+        int d = 8;
+        SplittableRandom random = new SplittableRandom(11);
+        float[] spread = new float[n * d];
+        float[] shifted = new float[n * d];
+        float[] collapsed = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            double along = random.nextGaussian();
+            for (int j = 0; j < d; j++) {
+                spread[i * d + j] = (float) random.nextGaussian();
+                shifted[i * d + j] = spread[i * d + j] + 10;
+                collapsed[i * d + j] = (float) ((j == 0 ? along : 0) + 0.01 * random.nextGaussian());
+            }
+        }
+        assertEquals(Uniformity.ofOutputs(spread, n, d), Uniformity.ofOutputs(shifted, n, d), 1e-5,
+                "a shift of every output changes nothing");
+        assertTrue(Uniformity.value(shifted, n, d, 2) > Uniformity.value(collapsed, n, d, 2),
+                "uncentred, the shifted cone looks less uniform than a collapse onto one axis");
+        assertTrue(Uniformity.ofOutputs(shifted, n, d) < Uniformity.ofOutputs(collapsed, n, d) - 1,
+                "centred, the spread set is the more uniform by far: " + Uniformity.ofOutputs(shifted, n, d) + " vs "
+                        + Uniformity.ofOutputs(collapsed, n, d));
+        float[] before = shifted.clone();
+        Uniformity.ofOutputs(shifted, n, d);
+        assertArrayEquals(before, shifted, "the outputs are not changed");
+        assertThrows(UserException.class, () -> Uniformity.ofOutputs(new float[] {1, 0, Float.NaN, 1}, 2, 2));
     }
 
     @Test

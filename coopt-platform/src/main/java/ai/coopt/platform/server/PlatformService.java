@@ -422,7 +422,7 @@ public final class PlatformService implements AutoCloseable {
         String name = "shared-" + participant + "-" + c.sha256().substring(0, 16) + ".safetensors";
         Path file = commitFile(c.file(), name);
         // the uniformity is the platform's own, computed from the outputs; the one the participant reported is not used
-        double uniformity = Uniformity.value(readShared(file).values(), sharedIds.length, c.dim(), Uniformity.DEFAULT_T);
+        double uniformity = Uniformity.ofOutputs(readShared(file).values(), sharedIds.length, c.dim());
         SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
                 .get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
