@@ -4,7 +4,6 @@ import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.data.DatasetSpec;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,31 +30,8 @@ final class CollabCommand implements Callable<Integer> {
     @Option(names = "--participants", description = "K participants, at least 1 (default: one per prior).")
     Integer participants;
 
-    /** Exactly one way of sizing S. */
-    static final class Shared {
-        @Option(names = "--shared-fraction", description = "Size of S as a share of the data (default: 0.01, where accuracy stopped improving in the benchmark).")
-        Double fraction;
-
-        @Option(names = "--shared-count", description = "Size of S in samples.")
-        Integer count;
-    }
-
-    @ArgGroup(exclusive = true)
-    Shared shared = new Shared();
-
-    static final String ALIGN_HELP = "ridge (the paper's: every prior mapped onto the most uniform one by ridge regression "
-            + "fitted on S), pca (no map: each participant's outputs PCA'd to a common width and standardised in their own "
-            + "space) or none (no map: outputs fused as produced, PCA'd to a common width only when widths differ); "
-            + "default: ${DEFAULT-VALUE}.";
-
-    @Option(names = "--align", defaultValue = "ridge", description = ALIGN_HELP)
-    String align;
-
-    @Option(names = "--dim", defaultValue = "0", description = "Target width after fusion (default: the reference's width, at most 512, within the rank).")
-    int dim;
-
-    @Option(names = "--batch", defaultValue = "256", description = "Images per prior call (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Mixin
+    FusionOptions fusion;
 
     @Option(names = "--concurrency", defaultValue = "0", description = "Participants optimizing at once (default 0: as many as "
             + "the cores allow, cores / --threads; with 2 cores and 2 engine threads, one at a time).")
@@ -72,20 +48,20 @@ final class CollabCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Check.positive("--batch", batch);
-        Check.atLeast("--dim", dim, 0);
+        Check.positive("--batch", fusion.batch);
+        Check.atLeast("--dim", fusion.dim, 0);
         Check.threads("--concurrency", concurrency, 0);
         DatasetSpec spec = input.spec();
-        var settings = new CollaborativeOptimization.Settings(participants, shared == null ? null : shared.fraction,
-                shared == null ? null : shared.count, align, dim, batch, seed, concurrency);
+        var settings = new CollaborativeOptimization.Settings(participants, fusion.fraction(), fusion.count(), fusion.align,
+                fusion.dim, fusion.batch, seed, concurrency);
         var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
                 new CliProgress(), Provenance.created(seed));
         r.notes().forEach(n -> Output.note("coopt collab: " + n));
-        ObjectNode o = toJson(r, align);
+        ObjectNode o = toJson(r, fusion.align);
         Integer[] order = ranking(r);
         StringBuilder human = new StringBuilder(String.format(Locale.ROOT,
                 "wrote %s: %d fused targets of dim %d from %d participants (align %s); %.1f s in all%n  uniformity ranking (lower = better):",
-                r.out(), r.count(), r.dim(), r.priors().size(), align, r.seconds()));
+                r.out(), r.count(), r.dim(), r.priors().size(), fusion.align, r.seconds()));
         for (int i : order) {
             boolean out = r.residuals().get(i).isNaN();
             human.append(String.format(Locale.ROOT, "%n    %d %-40s %8.4f  %s%s", i, r.priors().get(i),

@@ -73,7 +73,7 @@ final class DemoReport {
         html.heading("Participants and the uniformity ranking");
         html.table(List.of("rank", "participant", "prior", "output width", "shard", "uniformity on S",
                 "ridge penalty", "fit residual on S", "optimization"), participantRows(c, in.fused()));
-        html.note("Uniformity (Wang & Isola, t = 2) of each prior's L2-normalised outputs on S; lower is more uniform. "
+        html.note("Uniformity (Wang & Isola, t = 2) of each prior's outputs on S, centred on S and L2-normalised; lower is more uniform. "
                 + "The most uniform prior is the reference space; every other prior is mapped into it by ridge regression "
                 + "fitted on S, its penalty chosen by generalised cross-validation. The residual is the relative error of "
                 + "that fit on S.");

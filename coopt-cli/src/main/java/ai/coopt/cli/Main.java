@@ -13,7 +13,7 @@ import java.util.List;
 @Command(name = "coopt", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
         description = "Collaborative unlabeled-data optimization: turn unlabeled images into optimized data and train on it.",
         subcommands = {DemoCommand.class, DataCommand.class, OptimizeCommand.class, InspectCommand.class,
-                CollabCommand.class, PlatformCommand.class, ParticipantCommand.class, TrainCommand.class, PriorCommand.class,
+                CollabCommand.class, RoundsCommand.class, PlatformCommand.class, ParticipantCommand.class, TrainCommand.class, PriorCommand.class,
                 EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input: a bad path, a corrupt file, an impossible option. */

@@ -67,7 +67,7 @@ final class PlatformCommand {
         Integer shards;
 
         @ArgGroup(exclusive = true)
-        CollabCommand.Shared shared = new CollabCommand.Shared();
+        FusionOptions.Shared shared = new FusionOptions.Shared();
 
         @Mixin
         DbOption db;
@@ -91,7 +91,7 @@ final class PlatformCommand {
         @Option(names = "--lease-seconds", defaultValue = "600", description = "A lease expires unless renewed within this many seconds (default: ${DEFAULT-VALUE}).")
         int leaseSeconds;
 
-        @Option(names = "--align", defaultValue = "ridge", description = CollabCommand.ALIGN_HELP)
+        @Option(names = "--align", defaultValue = "ridge", description = FusionOptions.ALIGN_HELP)
         String align;
 
         @Option(names = "--audit-rows", description = "Rows of each accepted shard the platform asks its participant for "

@@ -30,6 +30,27 @@ final class CooptProcess {
      */
     static Result run(long timeoutSeconds, String shellPrefix, Map<String, String> env, Path workDir, String... args)
             throws IOException, InterruptedException {
+        Path out = Files.createTempFile(workDir, "stdout", ".txt");
+        Path err = Files.createTempFile(workDir, "stderr", ".txt");
+        Process p = start(shellPrefix, env, out, err, args);
+        int exit;
+        if (p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            exit = p.exitValue();
+        } else {
+            kill(p);
+            exit = -1;
+        }
+        return new Result(exit, Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /** Kills the child and its children outright (SIGKILL: no shutdown hook runs) and waits for it. */
+    static void kill(Process p) throws InterruptedException {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Starts {@code coopt} in a child JVM writing to {@code out} and {@code err}; the caller waits for it or kills it. */
+    static Process start(String shellPrefix, Map<String, String> env, Path out, Path err, String... args) throws IOException {
         List<String> java = new ArrayList<>();
         java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         java.add("-Xmx1g");
@@ -48,20 +69,9 @@ final class CooptProcess {
             }
             command.addAll(List.of("bash", "-c", line.toString()));
         }
-        Path out = Files.createTempFile(workDir, "stdout", ".txt");
-        Path err = Files.createTempFile(workDir, "stderr", ".txt");
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         builder.environment().putAll(env);
-        Process p = builder.start();
-        int exit;
-        if (p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            exit = p.exitValue();
-        } else {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            exit = -1;
-        }
-        return new Result(exit, Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return builder.start();
     }
 }

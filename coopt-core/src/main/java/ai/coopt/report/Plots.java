@@ -162,6 +162,22 @@ public final class Plots {
         save(chart, png);
     }
 
+    /**
+     * Student probe top-1 (in percent) per round of continuous optimization, with markers, the rounds on the x axis.
+     *
+     * @throws IllegalArgumentException when there are no rounds or the arrays differ in length
+     */
+    public static void roundsPlot(int[] rounds, double[] top1, Path png) {
+        if (rounds.length == 0 || rounds.length != top1.length) {
+            throw new IllegalArgumentException(rounds.length + " rounds for " + top1.length + " accuracies");
+        }
+        XYChart chart = chart("Student linear-probe top-1 per round", "round", "linear-probe top-1 (%)");
+        chart.getStyler().setYAxisDecimalPattern("0.0").setXAxisDecimalPattern("0");
+        chart.addSeries("student of each round", java.util.Arrays.stream(rounds).asDoubleStream().toArray(),
+                java.util.Arrays.stream(top1).map(v -> 100 * v).toArray()).setMarker(SeriesMarkers.CIRCLE);
+        save(chart, png);
+    }
+
     private static XYChart chart(String title, String xTitle, String yTitle) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();

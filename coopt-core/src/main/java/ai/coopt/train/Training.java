@@ -122,6 +122,19 @@ public final class Training {
         return out;
     }
 
+    /** Whether {@code run} holds a complete checkpoint to resume from (a run cut short before its first one does not). */
+    public static boolean resumable(Path run) {
+        if (!Files.isDirectory(run.resolve(TrainingLoop.CHECKPOINTS))) {
+            return false;
+        }
+        try {
+            TrainingLoop.latestCheckpoint(run);
+            return true;
+        } catch (UserException e) {
+            return false;
+        }
+    }
+
     private static void checkOut(Path out, boolean resume) {
         if (resume) {
             if (!Files.isDirectory(out.resolve(TrainingLoop.CHECKPOINTS))) {
