@@ -23,8 +23,11 @@ import java.util.Locale;
 
 /** The demo's results as a printed table and as a self-contained {@code report.html} with its charts. */
 final class DemoReport {
-    /** The recorded benchmark of the method (scripts/summarize_collab_bench.py writes it). */
-    static final String CHECKS_JSON = "docs/benchmarks/issue5-checks.json";
+    /**
+     * The recorded benchmarks of the method: the four checks (scripts/summarize_collab_bench.py writes them), and the
+     * alignment study and rounds (scripts/summarize_align_study.py and summarize_rounds.py).
+     */
+    static final List<String> CHECKS_JSON = List.of("docs/benchmarks/issue5-checks.json", "docs/benchmarks/issue14-checks.json");
 
     /** @param fused the dataset {@code collab} wrote, read (and verified) once */
     record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
@@ -229,34 +232,36 @@ final class DemoReport {
 
     /** The recorded benchmark tables, when the project's docs are at hand. */
     private static void checks(HtmlReport html) {
-        html.heading("Checks of the method (recorded benchmark, not this run)");
-        var file = ProjectHome.resolve(CHECKS_JSON);
-        if (file.isEmpty()) {
-            html.note(CHECKS_JSON + " was not found next to this coopt, so the recorded benchmark is not shown; "
-                    + "see BENCHMARKS.md in the project.");
-            return;
-        }
-        JsonNode root;
-        try {
-            root = Output.JSON.readTree(file.get().toFile());
-        } catch (IOException e) {
-            html.note(file.get() + " could not be read: " + e.getMessage());
-            return;
-        }
-        html.note(root.path("setup").asText() + " Command: " + root.path("command").asText());
-        for (JsonNode check : root.path("checks")) {
-            html.paragraph(check.path("title").asText());
-            List<String> header = new ArrayList<>();
-            check.path("header").forEach(h -> header.add(h.asText()));
-            List<List<String>> rows = new ArrayList<>();
-            for (JsonNode row : check.path("rows")) {
-                List<String> cells = new ArrayList<>();
-                row.forEach(x -> cells.add(x.asText()));
-                rows.add(cells);
+        html.heading("Checks of the method (recorded benchmarks, not this run)");
+        for (String name : CHECKS_JSON) {
+            var file = ProjectHome.resolve(name);
+            if (file.isEmpty()) {
+                html.note(name + " was not found next to this coopt, so that recorded benchmark is not shown; "
+                        + "see BENCHMARKS.md in the project.");
+                continue;
             }
-            html.table(header, rows);
-            if (check.hasNonNull("finding")) {
-                html.note(check.path("finding").asText());
+            JsonNode root;
+            try {
+                root = Output.JSON.readTree(file.get().toFile());
+            } catch (IOException e) {
+                html.note(file.get() + " could not be read: " + e.getMessage());
+                continue;
+            }
+            html.note(root.path("setup").asText() + " Command: " + root.path("command").asText());
+            for (JsonNode check : root.path("checks")) {
+                html.paragraph(check.path("title").asText());
+                List<String> header = new ArrayList<>();
+                check.path("header").forEach(h -> header.add(h.asText()));
+                List<List<String>> rows = new ArrayList<>();
+                for (JsonNode row : check.path("rows")) {
+                    List<String> cells = new ArrayList<>();
+                    row.forEach(x -> cells.add(x.asText()));
+                    rows.add(cells);
+                }
+                html.table(header, rows);
+                if (check.hasNonNull("finding")) {
+                    html.note(check.path("finding").asText());
+                }
             }
         }
     }
