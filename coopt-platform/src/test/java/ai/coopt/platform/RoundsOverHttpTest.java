@@ -28,8 +28,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,35 +44,35 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Two rounds of one platform over loopback HTTP: round 1 with one prior, fused; round 2 opened beside the running
- * server (which picks it up without a restart) over the same shards, the same participant bringing another prior;
- * then both rounds' datasets are downloaded and verified, and they differ in the priors their manifests name.
+ * Two rounds of one platform over loopback HTTP: round 1 with two participants, fused; round 2 opened beside the
+ * running server (which picks it up without a restart) over the same shards, one participant bringing another prior
+ * and the other the same one (so its outputs on S, and their file, are identical to round 1's); then both rounds'
+ * datasets are downloaded and verified, and they differ in the priors their manifests name.
  */
 class RoundsOverHttpTest {
     private static final int N = 300;
     private static final String FIRST = "zoo:convnet-s-byol-300s";
     private static final String SECOND = "zoo:resnet-s-byol-90s";
+    private static final String BOBS = "random:convnet-s:3";
 
     @Test
     void roundTwoOverTheSameDataWithAnotherPriorAndBothDatasetsStayDownloadable(@TempDir Path tmp) throws Exception {
         ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", N);
         PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", N, null, N,
-                images.fingerprint(), 0, 2, null, 30, 3, 60, "ridge", 0, Instant.now().toString(), "test",
+                images.fingerprint(), 0, 4, null, 30, 3, 60, "ridge", 0, Instant.now().toString(), "test",
                 List.of("coopt", "platform", "serve"));
         Path dir = tmp.resolve("platform");
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {
             String url = running.url();
             PlatformClient anonymous = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
-            KeyFile key = KeyFile.create(tmp.resolve("alice.key"));
-            PlatformClient alice = new PlatformClient(url, null, key, Duration.ofSeconds(30), System.err::println);
-            alice.post("/v1/enroll", Map.of("invite", running.store().createInvite("alice", System.currentTimeMillis(),
-                    60_000), "public_key", key.publicKeyBase64()), key);
+            Enrolled alice = enroll(running, tmp, "alice");
+            Enrolled bob = enroll(running, tmp, "bob");
 
             UserException early = assertThrows(UserException.class,
                     () -> PlatformService.nextRound(dir, running.store(), System.currentTimeMillis()));
             assertTrue(early.getMessage().contains("round 1 is not finished"), early.getMessage());
 
-            assertEquals(2, runRound(alice, key, tmp.resolve("work"), FIRST).shards());
+            assertEquals(4, runRound(Map.of(alice, FIRST, bob, BOBS)));
             JsonNode first = NetworkedRoundTest.awaitFusion(url);
             assertEquals(1, first.path("round").path("id").asInt());
             assertTrue(OptimizedDataset.looksLikeOptimizedDataset(dir.resolve("fused")), "round 1 stays in fused/");
@@ -78,21 +83,21 @@ class RoundsOverHttpTest {
             JsonNode opened = anonymous.get("/v1/status");
             assertEquals(2, opened.path("round").path("id").asInt(), "the running server serves round 2 at once");
             assertEquals("waiting", opened.path("fusion").path("state").asText());
-            assertEquals(2, opened.path("shards_by_state").path("open").asInt());
+            assertEquals(4, opened.path("shards_by_state").path("open").asInt());
             assertTrue(opened.path("uniformity").isEmpty(), "no outputs on S yet in round 2");
-            assertTrue(opened.path("participants").path(0).path("prior").isNull(), "its prior is reported again");
+            opened.path("participants").forEach(p -> assertTrue(p.path("prior").isNull(), "its prior is reported again"));
             assertEquals(1, anonymous.get("/v1/dataset").path("round").asInt(), "the newest finished round's");
             assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=2")).status());
             assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=3")).status());
             assertEquals(400, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=x")).status());
             assertTrue(Files.isDirectory(dir.resolve("shards")));
 
-            assertEquals(2, runRound(alice, key, tmp.resolve("work"), SECOND).shards(), "round 2's shards lease anew");
+            assertEquals(4, runRound(Map.of(alice, SECOND, bob, BOBS)), "round 2's shards lease anew");
             JsonNode done = NetworkedRoundTest.awaitFusion(url);
             assertEquals(2, done.path("round").path("id").asInt());
             assertEquals(List.of("done", "done"), List.of(done.path("rounds").path(0).path("fusion").asText(),
                     done.path("rounds").path(1).path("fusion").asText()));
-            assertEquals(2, done.path("rounds").path(1).path("accepted").asInt());
+            assertEquals(4, done.path("rounds").path(1).path("accepted").asInt());
             assertTrue(OptimizedDataset.looksLikeOptimizedDataset(dir.resolve("rounds/2/fused")));
             assertEquals(firstManifest, Checksums.sha256(dir.resolve("fused").resolve(OptimizedDataset.MANIFEST_FILE)),
                     "round 1's dataset is untouched");
@@ -111,10 +116,12 @@ class RoundsOverHttpTest {
             assertEquals(N, d2.count());
             assertArrayEquals(d1.ids(), d2.ids(), "the same data");
             // a zoo: prior is recorded as the model directory it resolved to
-            assertEquals(1, priors(d1).size());
-            assertEquals(1, priors(d2).size());
-            assertTrue(priors(d1).get(0).endsWith(FIRST.substring(4)), priors(d1).toString());
-            assertTrue(priors(d2).get(0).endsWith(SECOND.substring(4)), priors(d2).toString());
+            assertEquals(2, priors(d1).size(), priors(d1).toString());
+            assertEquals(2, priors(d2).size(), priors(d2).toString());
+            assertTrue(priors(d1).contains(BOBS) && priors(d2).contains(BOBS), priors(d1) + " " + priors(d2));
+            assertTrue(priors(d1).stream().anyMatch(p -> p.endsWith(FIRST.substring(4))), priors(d1).toString());
+            assertTrue(priors(d2).stream().anyMatch(p -> p.endsWith(SECOND.substring(4))), priors(d2).toString());
+            assertNotEquals(priors(d1), priors(d2));
             assertNotEquals(Checksums.sha256(tmp.resolve("round1").resolve(OptimizedDataset.MANIFEST_FILE)),
                     Checksums.sha256(tmp.resolve("round2").resolve(OptimizedDataset.MANIFEST_FILE)));
             assertTrue(d2.provenance().created().commandLine().contains("(platform round 2)"),
@@ -127,14 +134,39 @@ class RoundsOverHttpTest {
         return d.provenance().participants().stream().map(ManifestProvenance.Participant::prior).distinct().toList();
     }
 
-    /** One participant does the current round from start to end with {@code prior}. */
-    private static ParticipantLoop.Summary runRound(PlatformClient client, KeyFile key, Path work, String prior) {
-        RemotePlatform remote = new RemotePlatform(client, key.participantId(), work, null);
-        try (Scratch scratch = Scratch.beside(work.resolve("embed"));
-             LocalParticipant inner = new LocalParticipant(key.participantId(), prior, remote.shared(), Device.cpu(), 128,
-                     ProgressListener.NONE, scratch);
-             CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
-            return ParticipantLoop.run(remote, p, 0, Thread::sleep);
+    private record Enrolled(KeyFile key, PlatformClient client, Path work) {}
+
+    private static Enrolled enroll(TestPlatform running, Path tmp, String name) {
+        KeyFile key = KeyFile.create(tmp.resolve(name + ".key"));
+        PlatformClient client = new PlatformClient(running.url(), null, key, Duration.ofSeconds(30), System.err::println);
+        client.post("/v1/enroll", Map.of("invite", running.store().createInvite(name, System.currentTimeMillis(), 60_000),
+                "public_key", key.publicKeyBase64()), key);
+        return new Enrolled(key, client, tmp.resolve(name + ".work"));
+    }
+
+    /** The participants do the current round at once, each with its prior; returns how many shards they did in all. */
+    private static int runRound(Map<Enrolled, String> priors) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(priors.size());
+        try {
+            List<Future<ParticipantLoop.Summary>> runs = new ArrayList<>();
+            priors.forEach((p, prior) -> runs.add(pool.submit(() -> run(p, prior))));
+            int shards = 0;
+            for (Future<ParticipantLoop.Summary> f : runs) {
+                shards += f.get(5, TimeUnit.MINUTES).shards();
+            }
+            return shards;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static ParticipantLoop.Summary run(Enrolled p, String prior) {
+        RemotePlatform remote = new RemotePlatform(p.client(), p.key().participantId(), p.work(), null);
+        try (Scratch scratch = Scratch.beside(p.work().resolve("embed"));
+             LocalParticipant inner = new LocalParticipant(p.key().participantId(), prior, remote.shared(), Device.cpu(),
+                     128, ProgressListener.NONE, scratch);
+             CachingParticipant c = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
+            return ParticipantLoop.run(remote, c, 0, Thread::sleep);
         }
     }
 }
