@@ -1,6 +1,7 @@
 package ai.coopt.platform;
 
 import ai.coopt.UserException;
+import ai.coopt.collab.Lease;
 import ai.coopt.collab.LocalParticipant;
 import ai.coopt.collab.ParticipantLoop;
 import ai.coopt.data.DatasetSpec;
@@ -78,7 +79,10 @@ class RoundsOverHttpTest {
             assertTrue(OptimizedDataset.looksLikeOptimizedDataset(dir.resolve("fused")), "round 1 stays in fused/");
             String firstManifest = Checksums.sha256(dir.resolve("fused").resolve(OptimizedDataset.MANIFEST_FILE));
 
+            RemotePlatform late = new RemotePlatform(alice.client(), alice.key().participantId(), alice.work(), null);
             Round second = PlatformService.nextRound(dir, running.store(), System.currentTimeMillis());
+            assertEquals(new Lease.Done(), late.lease(alice.key().participantId()),
+                    "a participant still in round 1 when round 2 opens is done with round 1");
             assertEquals(2, second.id());
             JsonNode opened = anonymous.get("/v1/status");
             assertEquals(2, opened.path("round").path("id").asInt(), "the running server serves round 2 at once");
