@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Loads a running CoOpt platform's dashboard (GET /) in headless Chromium (Debian package `chromium`) and checks
-# the DOM Chromium built from it: every section of the page is there (round, participants, shards, uploads,
+# the DOM Chromium built from it: every section of the page is there (round, rounds, participants, shards, uploads,
 # uniformity, residuals, fusion, timeline), the participants table has at least N rows, there is no script
 # element, the page reloads itself (meta refresh), and the browser logged no error (console, failed request,
 # connection, Content-Security-Policy violation). Then writes a screenshot of the page. With curl installed, it
@@ -76,7 +76,7 @@ shot_errors=$(grep -E "$browser_errors" "$tmp/shot.err" || true)
 if [ -n "$shot_errors" ]; then errors+="${errors:+$'\n'}$shot_errors"; fi
 
 failures=()
-for id in round participants shards uploads uniformity residuals fusion timeline; do
+for id in round rounds participants shards uploads uniformity residuals fusion timeline; do
   grep -q "<section id=\"$id\"" "$tmp/dom.html" || failures+=("no section #$id")
 done
 # the participants section, on one line, up to its end; one row per participant carries data-participant
@@ -95,5 +95,5 @@ if [ ${#failures[@]} -gt 0 ]; then
   exit 1
 fi
 refresh=$(grep -Eoi '<meta http-equiv="refresh" content="[0-9]+' "$tmp/dom.html" | grep -Eo '[0-9]+$' | head -1)
-echo "check_dashboard: $url renders: 8 sections, $rows participant rows, reloads every ${refresh} s, no script," \
+echo "check_dashboard: $url renders: 9 sections, $rows participant rows, reloads every ${refresh} s, no script," \
   "no browser errors; screenshot $shot"

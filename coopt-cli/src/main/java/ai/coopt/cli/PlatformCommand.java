@@ -10,6 +10,7 @@ import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.Fusion;
 import ai.coopt.platform.db.FusionState;
 import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.db.Round;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.platform.server.PlatformService;
@@ -38,7 +39,7 @@ import java.util.concurrent.CountDownLatch;
         description = "The open data platform: serve a round to participants on other machines, invite them, watch it, "
                 + "fuse and download the optimized dataset.",
         subcommands = {PlatformCommand.Serve.class, PlatformCommand.Invite.class, PlatformCommand.Status.class,
-                PlatformCommand.Download.class, PlatformCommand.Fuse.class})
+                PlatformCommand.Download.class, PlatformCommand.Fuse.class, PlatformCommand.NextRound.class})
 final class PlatformCommand {
     private PlatformCommand() {}
 
@@ -50,6 +51,21 @@ final class PlatformCommand {
 
         String resolve(Path dir) {
             return PlatformHome.database(dir, db);
+        }
+    }
+
+    /** {@code --dir} and {@code --db} of a command that works on an existing platform's directory and database. */
+    static final class ExistingPlatform {
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory.")
+        Path dir;
+
+        @Mixin
+        DbOption db;
+
+        /** Its database, opened; one line (exit 2) when the directory is not a platform's. */
+        Database open() {
+            PlatformHome.requireExisting(dir);
+            return Database.open(db.resolve(dir));
         }
     }
 
@@ -236,17 +252,14 @@ final class PlatformCommand {
     @Command(name = "invite", mixinStandardHelpOptions = true,
             description = "Make a one-time enrolment token for a participant (stored hashed; shown once).")
     static final class Invite implements Callable<Integer> {
-        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory.")
-        Path dir;
+        @Mixin
+        ExistingPlatform platform;
 
         @Option(names = "--name", required = true, description = "The participant's name, as the dashboard shows it (unique).")
         String name;
 
         @Option(names = "--expires-hours", defaultValue = "24", description = "The token expires after this many hours (default: ${DEFAULT-VALUE}).")
         int hours;
-
-        @Mixin
-        DbOption db;
 
         @Mixin
         CommonOptions common;
@@ -257,8 +270,7 @@ final class PlatformCommand {
             if (name.isBlank() || name.length() > 100 || name.chars().anyMatch(Character::isISOControl)) {
                 throw new UserException("--name must be 1 to 100 printable characters");
             }
-            PlatformHome.requireExisting(dir);
-            try (Database database = Database.open(db.resolve(dir))) {
+            try (Database database = platform.open()) {
                 PlatformStore store = new PlatformStore(database);
                 long now = System.currentTimeMillis();
                 String token = store.createInvite(name, now, Duration.ofHours(hours).toMillis());
@@ -302,42 +314,48 @@ final class PlatformCommand {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the optimized dataset.")
         Path out;
 
+        @Option(names = "--round", paramLabel = "N", description = "Which round's dataset (default: the newest fused round's).")
+        Integer round;
+
         @Mixin
         CommonOptions common;
 
         @Override
         public Integer call() {
+            if (round != null) {
+                Check.positive("--round", round);
+            }
             PlatformClient client = remote.client(null, Duration.ofMinutes(5));
-            DatasetDownload.Result r = DatasetDownload.fetch(client, out);
+            DatasetDownload.Result r = DatasetDownload.fetch(client, out, round);
             ObjectNode o = Output.object();
             o.put("out", out.toAbsolutePath().toString());
+            o.put("round", r.round());
             o.put("count", r.count());
             o.put("dim", r.dim());
             o.put("files", r.files());
             o.put("bytes", r.bytes());
-            Output.print(common.json, o, String.format(Locale.ROOT, "downloaded %s: %d targets of dim %d (%d files, %.1f MB), verified",
-                    out, r.count(), r.dim(), r.files(), r.bytes() / 1e6));
+            Output.print(common.json, o, String.format(Locale.ROOT, "downloaded round %d's dataset to %s: %d targets of dim %d "
+                    + "(%d files, %.1f MB), verified", r.round(), out, r.count(), r.dim(), r.files(), r.bytes() / 1e6));
             return 0;
         }
     }
 
     @Command(name = "fuse", mixinStandardHelpOptions = true,
-            description = "Fuse now with the shards accepted so far (recorded as forced in the dataset and the status).")
+            description = "Fuse the current round now with the shards accepted so far (recorded as forced in the dataset "
+                    + "and the status).")
     static final class Fuse implements Callable<Integer> {
-        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The platform's directory.")
-        Path dir;
-
         @Mixin
-        DbOption db;
+        ExistingPlatform platform;
 
         @Mixin
         CommonOptions common;
 
         @Override
         public Integer call() throws IOException {
+            Path dir = platform.dir;
             PlatformHome.requireExisting(dir);
             common.engine();
-            try (Database database = Database.open(db.resolve(dir))) {
+            try (Database database = platform.open()) {
                 PlatformStore store = new PlatformStore(database);
                 try (PlatformService service = PlatformService.existing(dir, store, System::currentTimeMillis)) {
                     if (!service.claimFusion(true)) {
@@ -349,13 +367,49 @@ final class PlatformCommand {
                     if (f.state() != FusionState.DONE) {
                         throw new UserException("fusion failed: " + f.detailJson());
                     }
+                    int round = store.round().orElseThrow().id();
+                    Path fused = PlatformService.fusedDir(dir, round);
                     ObjectNode o = Output.object();
-                    o.put("out", dir.resolve("fused").toAbsolutePath().toString());
+                    o.put("round", round);
+                    o.put("out", fused.toAbsolutePath().toString());
                     o.put("state", "done");
                     o.put("forced", true);
                     o.set("detail", Output.JSON.readTree(f.detailJson()));
-                    Output.print(common.json, o, "fused into " + dir.resolve("fused"));
+                    Output.print(common.json, o, "fused round " + round + " into " + fused);
                 }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "next-round", mixinStandardHelpOptions = true,
+            description = "Open the next round over the same data, shards and shared subset, once the current round is "
+                    + "fused (its dataset written): every shard is open again, participants send their outputs on the "
+                    + "shared subset again (they may bring another prior), and earlier rounds' datasets stay "
+                    + "downloadable (coopt platform download --round N). A running serve picks the new round up; no "
+                    + "restart needed.")
+    static final class NextRound implements Callable<Integer> {
+        @Mixin
+        ExistingPlatform platform;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            Path dir = platform.dir;
+            try (Database database = platform.open()) {
+                PlatformStore store = new PlatformStore(database);
+                int previous = store.round().map(Round::id).orElse(0);
+                Round opened = PlatformService.nextRound(dir, store, System.currentTimeMillis());
+                ObjectNode o = Output.object();
+                o.put("round", opened.id());
+                o.put("previous", previous);
+                o.put("previous_dataset", PlatformService.fusedDir(dir, previous).toAbsolutePath().toString());
+                o.put("shards", store.shards().size());
+                o.put("created_at", Instant.ofEpochMilli(opened.createdAt()).toString());
+                Output.print(common.json, o, "opened round " + opened.id() + " in " + dir + " (" + store.shards().size()
+                        + " shards open; round " + previous + "'s dataset stays downloadable with --round " + previous + ")");
             }
             return 0;
         }

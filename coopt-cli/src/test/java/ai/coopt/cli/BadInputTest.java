@@ -207,6 +207,16 @@ class BadInputTest extends ConsoleCapture {
     }
 
     @Test
+    void nextRoundAndDownloadRefuseBadInputInOneLine() throws IOException {
+        assertUserError("is not a platform directory", "platform", "next-round", "--dir", tmp.resolve("none").toString());
+        assertFalse(Files.exists(tmp.resolve("none")), "nothing is created");
+        assertUserError("--round must be at least 1", "platform", "download", "--platform", "http://127.0.0.1:1", "--round", "0",
+                "--out", tmp.resolve("o").toString());
+        assertUserError("--round", "platform", "download", "--platform", "http://127.0.0.1:1", "--round", "two",
+                "--out", tmp.resolve("o").toString());
+    }
+
+    @Test
     void platformLoadRefusesContradictoryOrUnsafeOptionsBeforeStartingAnything() throws IOException {
         Path work = tmp.resolve("work");
         assertUserError("either --platform", "bench", "platform-load", "--dir", tmp.resolve("d").toString(), "--work",

@@ -47,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -200,6 +201,13 @@ class PlatformProcessTest {
         client.upload(path, upload);
         assertEquals(1, status(url).path("shards_by_state").path("accepted").asInt(), "a repeat changes nothing");
 
+        // the next round waits for this one's fused dataset: one line, exit 2
+        var early = CooptProcess.run(60, null, Map.of(), tmp, "platform", "next-round", "--dir",
+                tmp.resolve("platform").toString());
+        assertEquals(2, early.exit(), early.stderr());
+        assertTrue(early.stderr().contains("round 1 is not finished: its fusion is waiting"), early.stderr());
+        assertEquals(1, early.stderr().strip().lines().count(), early.stderr());
+
         // fusion forced with what is there, from another process beside the serving one
         var fuse = CooptProcess.run(120, null, Map.of(), tmp, "platform", "fuse", "--dir",
                 tmp.resolve("platform").toString(), "--json");
@@ -211,6 +219,41 @@ class PlatformProcessTest {
         var again = CooptProcess.run(120, null, Map.of(), tmp, "platform", "fuse", "--dir",
                 tmp.resolve("platform").toString());
         assertEquals(2, again.exit(), "fusion is done already: " + again.stderr());
+
+        // round 2 opens beside the running server, which serves it without a restart
+        var next = CooptProcess.run(60, null, Map.of(), tmp, "platform", "next-round", "--dir",
+                tmp.resolve("platform").toString(), "--json");
+        assertEquals(0, next.exit(), next.stderr());
+        JsonNode opened = Json.mapper().readTree(next.stdout());
+        assertEquals(2, opened.path("round").asInt());
+        assertEquals(1, opened.path("previous").asInt());
+        JsonNode second = status(url);
+        assertEquals(2, second.path("round").path("id").asInt());
+        assertEquals(2, second.path("rounds").size());
+        assertEquals("done", second.path("rounds").path(0).path("fusion").asText());
+        assertEquals("/v1/dataset?round=1", second.path("rounds").path(0).path("dataset").asText());
+        assertEquals("waiting", second.path("fusion").path("state").asText());
+        assertEquals(0, second.path("shards_by_state").path("accepted").asInt());
+        assertEquals(round.path("shards").asInt(), second.path("shards_by_state").path("open").asInt(), "every shard open");
+        assertEquals(2, client.get("/v1/round").path("round").asInt());
+        PlatformClient.Refusal noShared = assertThrows(PlatformClient.Refusal.class, () -> client.post("/v1/lease", Map.of()));
+        assertEquals(409, noShared.status(), "outputs on S are sent again each round (another prior may come)");
+        var third = CooptProcess.run(60, null, Map.of(), tmp, "platform", "next-round", "--dir",
+                tmp.resolve("platform").toString());
+        assertEquals(2, third.exit(), third.stderr());
+        assertTrue(third.stderr().contains("round 2 is not finished"), third.stderr());
+        // round 1's dataset stays downloadable
+        var download = CooptProcess.run(120, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--round", "1", "--out", tmp.resolve("round1").toString(), "--json");
+        assertEquals(0, download.exit(), download.stderr());
+        assertEquals(1, Json.mapper().readTree(download.stdout()).path("round").asInt());
+        assertEquals(ids.length, OptimizedDataset.read(tmp.resolve("round1")).count());
+        var notYet = CooptProcess.run(60, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--round", "2", "--out", tmp.resolve("round2").toString());
+        assertEquals(2, notYet.exit(), notYet.stderr());
+        assertTrue(notYet.stderr().contains("round 2's fused dataset is not ready (fusion: waiting)"), notYet.stderr());
+        platform.destroy();
+        platform.waitFor(30, TimeUnit.SECONDS);
     }
 
     private static boolean hasChromium() {

@@ -7,20 +7,39 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
 
-/** Fetches a platform's fused optimized dataset: every listed file checked by sha256, the whole verified, then moved into place. */
+/**
+ * Fetches a platform's fused optimized dataset (the newest finished round's, or a given round's): every listed file
+ * checked by sha256, the whole verified, then moved into place.
+ */
 public final class DatasetDownload {
     /** What was downloaded. */
-    public record Result(Path out, int count, int dim, int files, long bytes) {}
+    public record Result(Path out, int round, int count, int dim, int files, long bytes) {}
 
     private DatasetDownload() {}
 
+    /** The newest finished round's dataset. */
     public static Result fetch(PlatformClient client, Path out) {
+        return fetch(client, out, null);
+    }
+
+    /** Round {@code round}'s dataset, or the newest finished round's when {@code round} is null. */
+    public static Result fetch(PlatformClient client, Path out, Integer round) {
+        if (round != null && round < 1) {
+            throw new UserException("--round must be 1 or more, not " + round);
+        }
         AtomicFiles.checkWritable(out, OptimizedDataset.KIND);
-        JsonNode files;
+        JsonNode listing;
         try {
-            files = client.get("/v1/dataset").path("files");
+            listing = client.get("/v1/dataset" + (round == null ? "" : "?round=" + round));
         } catch (PlatformClient.Refusal e) {
-            throw new UserException("the platform has no fused dataset yet: " + e.getMessage());
+            throw new UserException((round == null ? "the platform has no fused dataset yet: "
+                    : "the platform has no fused dataset of round " + round + ": ") + e.getMessage());
+        }
+        JsonNode files = listing.path("files");
+        // the round the listing names, so that every file comes from it even if a newer round finishes meanwhile
+        int listed = listing.path("round").asInt(round == null ? 1 : round);
+        if (round != null && listed != round) {
+            throw new UserException("the platform listed round " + listed + "'s dataset when round " + round + "'s was asked for");
         }
         long bytes = 0;
         for (JsonNode f : files) {
@@ -33,11 +52,12 @@ public final class DatasetDownload {
         AtomicFiles.writeDirectory(out, OptimizedDataset.KIND, true, tmp -> {
             for (JsonNode f : files) {
                 String name = f.path("name").asText();
-                client.download("/v1/dataset/" + name, tmp.resolve(name), f.path("sha256").asText(), false);
+                client.download("/v1/dataset/" + name + "?round=" + listed, tmp.resolve(name), f.path("sha256").asText(),
+                        false);
             }
             OptimizedDataset.read(tmp);
         });
         OptimizedDataset d = OptimizedDataset.read(out);
-        return new Result(out, d.count(), d.dim(), files.size(), bytes);
+        return new Result(out, listed, d.count(), d.dim(), files.size(), bytes);
     }
 }

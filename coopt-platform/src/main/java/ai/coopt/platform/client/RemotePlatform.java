@@ -35,6 +35,8 @@ public final class RemotePlatform implements Platform {
     private final Path work;
     private final ImageSet local;
     private final RoundInfo round;
+    /** The platform's round this participant works on (1 from a platform before rounds). */
+    private final int roundNumber;
     private final String sharedSha256;
     private final Map<Integer, String> shardSha = new HashMap<>();
     private final Map<Long, String> auditSha = new HashMap<>();
@@ -52,6 +54,7 @@ public final class RemotePlatform implements Platform {
         long[] shared = PlatformClient.longs(r.path("shared_ids"));
         this.round = new RoundInfo(r.path("shards").asInt(), shared, r.path("seed").asLong(), r.path("fingerprint").asText());
         this.sharedSha256 = r.path("shared_sha256").asText();
+        this.roundNumber = r.path("round").asInt(1);
         if (local != null && !local.fingerprint().equals(round.fingerprint())) {
             throw new UserException("--data is not the platform's data: its fingerprint is " + local.fingerprint()
                     + ", the platform's " + round.fingerprint() + " (same spec, --split, --limit and --image-size?)");
@@ -120,9 +123,20 @@ public final class RemotePlatform implements Platform {
         AtomicFiles.deleteQuietly(file);
     }
 
+    /**
+     * A lease of the current round. When the platform has moved on to a later round meanwhile (it refuses the lease:
+     * this participant has sent no outputs on S in the new round), the round this participant joined is over: done.
+     */
     @Override
     public Lease lease(String participant) {
-        return lease(client.post("/v1/lease", Map.of()));
+        try {
+            return lease(client.post("/v1/lease", Map.of()));
+        } catch (PlatformClient.Refusal e) {
+            if (e.status() == 409 && client.get("/v1/round").path("round").asInt(roundNumber) > roundNumber) {
+                return new Lease.Done();
+            }
+            throw e;
+        }
     }
 
     private Lease lease(JsonNode r) {

@@ -21,5 +21,7 @@ public enum EventKind {
     PARTICIPANT_QUARANTINED,
     FUSION_STARTED,
     FUSION_FINISHED,
-    FUSION_FAILED
+    FUSION_FAILED,
+    /** a round opened over the previous round's data (coopt platform next-round); its round_id is the new round */
+    ROUND_OPENED
 }

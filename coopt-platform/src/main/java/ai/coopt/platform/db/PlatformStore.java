@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every method is one transaction (see {@link Database#transaction}): it is thread-safe, and a process
  * killed between two calls leaves the database consistent. Times are epoch milliseconds passed in by the
- * caller. Operations act on the current (newest) round; there is one until rounds can be added.
+ * caller. Operations act on the current (newest) round; {@link #nextRound} opens the next one once the current one
+ * is finished (fused), and earlier rounds' rows are kept as they were.
  *
  * <p>Arguments that come from a participant's request (tokens, keys, shard numbers, lease ids) are checked
  * here and refused with a reason; arguments the platform computes itself (hashes, sizes) must be well
@@ -120,6 +121,57 @@ public final class PlatformStore {
             }
             update(c, "INSERT INTO fusion (round_id, state, forced, updated_at) VALUES (?, 'waiting', 0, ?)", round, now);
             return new Round(round, configJson, now);
+        });
+    }
+
+    /**
+     * Opens round r+1 over the same data as the current round r, in one transaction: the same configuration, the same
+     * shards (numbers, image counts, checksums) all open again, and fusion waiting; r's rows stay as they are. Refused
+     * with a {@link UserException} when there is no round yet or r is not finished: its fused dataset is written only
+     * when fusion is DONE (WAITING, RUNNING and FAILED are not finished: a failed fusion is retried, or forced with
+     * {@code coopt platform fuse}). Returns the new round.
+     */
+    public Round nextRound(long now) {
+        return transaction(c -> {
+            Round current = currentRound(c).orElseThrow(() -> new UserException(
+                    "the platform has no round yet (start one with coopt platform serve)"));
+            FusionState state = fusion(c, current.id()).state();
+            if (state != FusionState.DONE) {
+                throw new UserException("round " + current.id() + " is not finished: its fusion is "
+                        + lower(state) + " and its fused dataset is not written yet (a round must be fused before the"
+                        + " next opens; coopt platform fuse forces it)");
+            }
+            int round = current.id() + 1;
+            update(c, "INSERT INTO rounds (id, config_json, created_at) VALUES (?, ?, ?)", round, current.configJson(), now);
+            int copied = update(c, "INSERT INTO shards (round_id, shard, images, sha256, state) SELECT ?, shard, images,"
+                    + " sha256, 'open' FROM shards WHERE round_id = ?", round, current.id());
+            update(c, "INSERT INTO fusion (round_id, state, forced, updated_at) VALUES (?, 'waiting', 0, ?)", round, now);
+            event(c, round, now, EventKind.ROUND_OPENED, null, null, null,
+                    "round " + round + " over round " + current.id() + "'s data (" + copied + " shards)");
+            return new Round(round, current.configJson(), now);
+        });
+    }
+
+    /** Every round, oldest first, with its shards accepted and its fusion state. */
+    public List<RoundSummary> rounds() {
+        return transaction(c -> query(c, "SELECT r.id, r.created_at, COUNT(s.shard),"
+                        + " SUM(CASE WHEN s.state = 'accepted' THEN 1 ELSE 0 END), f.state, f.updated_at FROM rounds r"
+                        + " JOIN shards s ON s.round_id = r.id JOIN fusion f ON f.round_id = r.id"
+                        + " GROUP BY r.id, r.created_at, f.state, f.updated_at ORDER BY r.id",
+                rs -> new RoundSummary(rs.getInt(1), rs.getLong(2), rs.getInt(3), rs.getInt(4),
+                        parse(FusionState.class, rs.getString(5)), rs.getLong(6))));
+    }
+
+    /**
+     * The files of {@code uploads/} that rows of any round name (accepted shard uploads and outputs on S): a file's name
+     * carries its content's checksum, so rounds may share one, and none of them may be removed.
+     */
+    public Set<String> filesInUse() {
+        return transaction(c -> {
+            Set<String> files = new HashSet<>(query(c, "SELECT file FROM uploads WHERE status = 'accepted'",
+                    rs -> rs.getString(1)));
+            files.addAll(query(c, "SELECT file FROM shared_outputs", rs -> rs.getString(1)));
+            return files;
         });
     }
 
@@ -717,8 +769,9 @@ public final class PlatformStore {
                 oneLine("quarantined: " + reason), round, participantId);
         update(c, "UPDATE shards SET state = 'open', lease_holder = NULL, lease_id = NULL, lease_expires = NULL"
                 + " WHERE round_id = ? AND lease_holder = ?", round, participantId);
+        // every round's: an audit left pending in a round fused without waiting for it (forced) fails too
         update(c, "UPDATE audits SET state = 'failed', reason = 'its participant was quarantined', answered_at = ?"
-                + " WHERE round_id = ? AND participant_id = ? AND state = 'pending'", now, round, participantId);
+                + " WHERE participant_id = ? AND state = 'pending'", now, participantId);
         event(c, round, now, EventKind.PARTICIPANT_QUARANTINED, participantId, null, null, reason);
         return true;
     }

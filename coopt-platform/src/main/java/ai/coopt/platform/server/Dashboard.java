@@ -21,8 +21,10 @@ import java.util.Objects;
  * <p>Every string that came from a participant or from the data spec (names, priors, reasons, details, ids) is
  * HTML-escaped. Times are UTC ISO-8601 to the second; lease expiries are also shown relative to {@link Status#now()}.
  *
- * <p>Sections, each a {@code <section>} with a stable id: {@code round}, {@code participants}, {@code shards},
- * {@code uploads}, {@code uniformity}, {@code residuals}, {@code fusion}, {@code timeline}. Shards are drawn as a grid
+ * <p>Sections, each a {@code <section>} with a stable id: {@code round} (the current round), {@code rounds} (every
+ * round: shards accepted, fusion state, its dataset once fused), {@code participants}, {@code shards},
+ * {@code uploads}, {@code uniformity}, {@code residuals}, {@code fusion}, {@code timeline}; all but {@code rounds} and
+ * the timeline are about the current round. Shards are drawn as a grid
  * of one coloured cell each (state and holder in its title); the shard table lists every shard of a round of at most
  * {@value #FULL_SHARD_TABLE}, otherwise the leased shards (soonest expiry first, at most {@value #SHARD_ROWS}) and the
  * next {@value #OPEN_ROWS} open ones. Uploads and events are limited to the newest {@value #UPLOAD_ROWS} and
@@ -84,6 +86,7 @@ public final class Dashboard {
         Page page = new Page(s.now(), names, 32 * 1024 + 64 * list(s.shards()).size());
         head(page, s);
         round(page, s.round());
+        rounds(page, s);
         participants(page, s);
         shards(page, s);
         uploads(page, s);
@@ -110,20 +113,21 @@ public final class Dashboard {
                 .append("<p class=\"note\">Version ").append(text(s.version())).append(" · status at ")
                 .append(utc(s.now())).append(" UTC · this page reloads itself every ").append(REFRESH_SECONDS)
                 .append(" s</p>\n<nav>");
-        for (String id : List.of("round", "participants", "shards", "uploads", "audits", "uniformity", "residuals",
-                "fusion", "timeline")) {
+        for (String id : List.of("round", "rounds", "participants", "shards", "uploads", "audits", "uniformity",
+                "residuals", "fusion", "timeline")) {
             p.out.append("<a href=\"#").append(id).append("\">").append(id).append("</a>");
         }
         p.out.append("</nav>\n</header>\n");
     }
 
     private static void round(Page p, Status.Round r) {
-        p.open("round", "Round");
+        p.open("round", r == null ? "Round" : "Round " + r.id());
         if (r == null) {
             p.out.append("<p class=\"note\">The round is not planned yet.</p>\n");
         } else {
             String fingerprint = r.fingerprint();
             p.out.append("<dl>\n");
+            p.pair("current round", "<strong id=\"current-round\">" + r.id() + "</strong>");
             p.pair("data", "<code>" + text(r.data()) + "</code>");
             p.pair("split", text(r.split()));
             p.pair("images", String.valueOf(r.count()));
@@ -132,11 +136,43 @@ public final class Dashboard {
             p.pair("seed", String.valueOf(r.seed()));
             p.pair("lease", r.leaseSeconds() + " s");
             p.pair("alignment", text(r.align()));
-            p.pair("planned", utc(r.createdAt()));
+            p.pair(r.id() == 1 ? "planned" : "opened", utc(r.createdAt()));
             p.pair("fingerprint", fingerprint == null ? "—"
                     : "<code title=\"" + esc(fingerprint) + "\">" + esc(shortHash(fingerprint)) + "</code>");
             p.out.append("</dl>\n");
         }
+        p.close();
+    }
+
+    private static void rounds(Page p, Status s) {
+        List<Status.RoundRow> all = list(s.rounds());
+        p.open("rounds", "Rounds (" + all.size() + ")");
+        if (all.isEmpty()) {
+            p.closeWith("No round is open yet.");
+            return;
+        }
+        p.out.append("<p class=\"note\">Every round has the same data, shards and shared subset; participants may bring ")
+                .append("another prior each round. The next round opens once this one is fused: ")
+                .append("<code>coopt platform next-round --dir DIR</code>.</p>\n")
+                .append("<table>\n<thead><tr><th>round</th><th>opened (UTC)</th><th>shards accepted</th>")
+                .append("<th>fusion</th><th>dataset</th></tr></thead>\n<tbody>\n");
+        int current = s.round() == null ? -1 : s.round().id();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Status.RoundRow r = all.get(i);
+            String state = r.fusion() == null ? "unknown" : r.fusion();
+            p.out.append("<tr data-round=\"").append(r.id()).append("\"").append(r.id() == current ? " class=\"ref\"" : "")
+                    .append("><td class=\"n\">").append(r.id()).append(r.id() == current ? " <span class=\"tag\">current</span>" : "")
+                    .append("</td><td class=\"t\">").append(utc(r.createdAt())).append("</td><td class=\"n\">")
+                    .append(r.accepted()).append(" / ").append(r.shards()).append("</td><td><span class=\"state-")
+                    .append(esc(state)).append("\">").append(esc(state)).append("</span></td><td>");
+            if (r.dataset() != null && r.dataset().matches("/v1/dataset\\?round=[0-9]+")) {
+                p.out.append("<a href=\"").append(esc(r.dataset())).append("\">round ").append(r.id()).append("'s dataset</a>");
+            } else {
+                p.out.append("<span class=\"note\">not fused yet</span>");
+            }
+            p.out.append("</td></tr>\n");
+        }
+        p.out.append("</tbody>\n</table>\n");
         p.close();
     }
 
@@ -184,8 +220,7 @@ public final class Dashboard {
                 .append(n == null ? 0 : n).append("</strong> ").append(esc(state)).append("</span>"));
         p.out.append("</p>\n");
         if (all.isEmpty()) {
-            p.out.append("<p class=\"note\">No shard is planned yet.</p>\n");
-            p.close();
+            p.closeWith("No shard is planned yet.");
             return;
         }
         p.out.append("<p class=\"key note\">One cell a shard, in order; hover for details:")
@@ -234,8 +269,7 @@ public final class Dashboard {
             p.out.append("; accepted shards are in the grid only.</p>\n");
         }
         if (rows.isEmpty()) {
-            p.out.append("<p class=\"note\">Every shard is accepted.</p>\n");
-            p.close();
+            p.closeWith("Every shard is accepted.");
             return;
         }
         p.out.append("<table>\n<thead><tr><th>shard</th><th>images</th><th>state</th><th>lease holder</th>")
@@ -263,8 +297,7 @@ public final class Dashboard {
         long refused = all.stream().filter(u -> "refused".equals(u.status())).count();
         p.open("uploads", "Uploads (" + accepted + " accepted, " + refused + " refused)");
         if (all.isEmpty()) {
-            p.out.append("<p class=\"note\">Nothing has been uploaded yet.</p>\n");
-            p.close();
+            p.closeWith("Nothing has been uploaded yet.");
             return;
         }
         all.sort(Comparator.comparingLong(Status.UploadView::at).thenComparingLong(Status.UploadView::id).reversed());
@@ -304,8 +337,7 @@ public final class Dashboard {
                 .append("was uploaded; nothing is fused before every audit passed. A failed or unanswered audit ")
                 .append("quarantines the participant.</p>\n");
         if (all.isEmpty()) {
-            p.out.append("<p class=\"note\">No shard upload has been accepted yet.</p>\n");
-            p.close();
+            p.closeWith("No shard upload has been accepted yet.");
             return;
         }
         all.sort(Comparator.comparingLong(Status.AuditView::id).reversed());
@@ -376,8 +408,7 @@ public final class Dashboard {
         Status.Fusion f = s.fusion();
         p.open("fusion", "Fusion");
         if (f == null) {
-            p.out.append("<p class=\"note\">Fusion has not been planned.</p>\n");
-            p.close();
+            p.closeWith("Fusion has not been planned.");
             return;
         }
         String state = f.state() == null ? "unknown" : f.state();
@@ -409,8 +440,7 @@ public final class Dashboard {
         List<Status.Event> events = new ArrayList<>(list(s.events()));
         p.open("timeline", "Timeline");
         if (events.isEmpty()) {
-            p.out.append("<p class=\"note\">Nothing has happened yet.</p>\n");
-            p.close();
+            p.closeWith("Nothing has happened yet.");
             return;
         }
         // newest last in the status; a stable sort keeps that order among equal times before reversing
@@ -453,6 +483,12 @@ public final class Dashboard {
 
         void close() {
             out.append("</section>\n");
+        }
+
+        /** Closes a section that has nothing to show but a note (plain text, escaped here). */
+        void closeWith(String note) {
+            out.append("<p class=\"note\">").append(esc(note)).append("</p>\n");
+            close();
         }
 
         /** A definition list entry; {@code html} is already escaped. */

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -113,17 +114,20 @@ public final class PlatformServer implements AutoCloseable {
                         ctx.header(RequestSignature.CONTENT_SHA256)));
             });
             cfg.routes.get("/v1/dataset", ctx -> {
-                Optional<?> files = service.dataset();
+                int round = datasetRound(ctx);
+                Optional<?> files = service.dataset(round);
                 if (files.isEmpty()) {
-                    throw new UploadCheck.Refused(404, "the fused dataset is not ready (fusion: "
-                            + service.store().fusionState().state().name().toLowerCase() + ")");
+                    throw new UploadCheck.Refused(404, service.datasetUnavailable(round).orElse("round " + round
+                            + "'s fused dataset is not ready"));
                 }
-                json(ctx, 200, Map.of("files", files.get()));
+                json(ctx, 200, Map.of("round", round, "files", files.get()));
             });
             cfg.routes.get("/v1/dataset/{file}", ctx -> {
-                Optional<Path> f = service.datasetFile(ctx.pathParam("file"));
+                int round = datasetRound(ctx);
+                Optional<Path> f = service.datasetFile(round, ctx.pathParam("file"));
                 if (f.isEmpty()) {
-                    throw new UploadCheck.Refused(404, "no such file in the fused dataset");
+                    throw new UploadCheck.Refused(404, service.datasetUnavailable(round)
+                            .orElse("no such file in round " + round + "'s fused dataset"));
                 }
                 file(ctx, f.get());
             });
@@ -292,6 +296,24 @@ public final class PlatformServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new UploadCheck.Refused(404, "no " + name + " " + (s.length() > 20 ? s.substring(0, 20) : s));
         }
+    }
+
+    /**
+     * The round whose dataset {@code ?round=N} asks for; without it the newest finished round (a 404 when none is). A
+     * value that is not a round number is a 400.
+     */
+    private int datasetRound(Context ctx) throws UploadCheck.Refused {
+        String asked = ctx.queryParam("round");
+        if (asked == null) {
+            return service.newestFinishedRound().orElseThrow(() -> new UploadCheck.Refused(404,
+                    "the fused dataset is not ready (fusion: " + service.store().fusionState().state().name()
+                            .toLowerCase(Locale.ROOT) + ")"));
+        }
+        if (!asked.matches("[1-9][0-9]{0,8}")) {
+            throw new UploadCheck.Refused(400, "round must be a round number (1, 2, ...), not '"
+                    + (asked.length() > 20 ? asked.substring(0, 20) + "..." : asked) + "'");
+        }
+        return Integer.parseInt(asked);
     }
 
     private static long contentLength(Context ctx) {

@@ -22,6 +22,7 @@ import ai.coopt.platform.db.NewShard;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.Renewal;
 import ai.coopt.platform.db.Round;
+import ai.coopt.platform.db.RoundSummary;
 import ai.coopt.platform.db.Shard;
 import ai.coopt.platform.db.ShardState;
 import ai.coopt.platform.db.SharedOutput;
@@ -83,7 +84,13 @@ import java.util.stream.Stream;
  * <p>Directory layout: {@code shards/} (one packed-images file per shard and {@code shared.safetensors}, written
  * once), {@code uploads/} (accepted uploads, named by shard, participant and checksum), {@code staging/ID/} (uploads
  * being received by the process with instance id ID, which holds a lock on {@code staging/ID/.lock} while it runs),
- * {@code fused/} (the optimized dataset once fused).
+ * {@code fused/} (round 1's optimized dataset once fused), {@code rounds/N/fused/} (round N's, for N ≥ 2: see
+ * {@link #fusedDir}).
+ *
+ * <p>Rounds: {@link #nextRound} opens round r+1 over the same data, shards and shared subset once round r is fused;
+ * every request acts on the current (newest) round, read from the database each time, so a serving process picks a
+ * new round up at once. Participants send their outputs on S again each round (they may bring another prior), and
+ * every finished round's dataset stays downloadable.
  *
  * <p>An upload is staged, checked, flushed, renamed into {@code uploads/} and only then committed to the database in
  * one transaction; a crash before the commit leaves a file no row names, removed at a later start. So whatever the
@@ -191,6 +198,33 @@ public final class PlatformService implements AutoCloseable {
         return service;
     }
 
+    /**
+     * Where round {@code round}'s fused dataset is written: {@code fused/} for round 1 (where it always was, so platforms
+     * from before rounds read the same), {@code rounds/N/fused/} for round N ≥ 2.
+     */
+    public static Path fusedDir(Path dir, int round) {
+        if (round < 1) {
+            throw new IllegalArgumentException("rounds are numbered from 1, not " + round);
+        }
+        return round == 1 ? dir.resolve("fused") : dir.resolve("rounds").resolve(Integer.toString(round)).resolve("fused");
+    }
+
+    /**
+     * Opens round r+1 over round r's data (see {@link PlatformStore#nextRound}) once round r is finished: its fusion is
+     * DONE, which is recorded only after its dataset was written, and the dataset is in {@link #fusedDir}. Works beside
+     * a serving process or without one: it touches only the database. A refusal is a {@link UserException}.
+     */
+    public static Round nextRound(Path dir, PlatformStore store, long now) {
+        Round current = store.round().orElseThrow(() -> new UserException(dir
+                + " holds no platform round (start one with coopt platform serve)"));
+        Path fused = fusedDir(dir, current.id());
+        if (store.fusionState().state() == FusionState.DONE && !OptimizedDataset.looksLikeOptimizedDataset(fused)) {
+            throw new UserException("round " + current.id() + " is fused but its dataset is not in " + fused
+                    + " (moved or removed?): restore it before opening the next round");
+        }
+        return store.nextRound(now);
+    }
+
     /** Opens an existing platform directory for the administrative commands (invite, fuse). */
     public static PlatformService existing(Path dir, PlatformStore store, LongSupplier clock) {
         return open(dir, store, null, null, clock, ProgressListener.NONE);
@@ -259,9 +293,7 @@ public final class PlatformService implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Set<String> kept = new HashSet<>();
-        store.uploads().stream().filter(Upload::accepted).forEach(u -> kept.add(u.file()));
-        store.sharedOutputs().forEach(s -> kept.add(s.file()));
+        Set<String> kept = store.filesInUse(); // every round's
         Path uploads = dir.resolve("uploads");
         if (Files.isDirectory(uploads)) {
             try (Stream<Path> files = Files.list(uploads)) {
@@ -332,12 +364,18 @@ public final class PlatformService implements AutoCloseable {
     }
 
     /** What {@code GET /v1/round} answers. */
-    public record RoundView(String data, String split, int limit, Integer imageSize, int count, int shards,
+    public record RoundView(int round, String data, String split, int limit, Integer imageSize, int count, int shards,
                             long[] sharedIds, long seed, String fingerprint, String sharedSha256, int sharedCount) {}
 
     public RoundView round() {
-        return new RoundView(config.data(), config.split(), config.limit(), config.imageSize(), config.count(),
-                plan.participants(), sharedIds, config.seed(), config.fingerprint(), sharedSha256, sharedIds.length);
+        return new RoundView(currentRound(), config.data(), config.split(), config.limit(), config.imageSize(),
+                config.count(), plan.participants(), sharedIds, config.seed(), config.fingerprint(), sharedSha256,
+                sharedIds.length);
+    }
+
+    /** The current round's number (read from the database: another process may have opened the next one). */
+    private int currentRound() {
+        return store.round().orElseThrow(() -> new IllegalStateException("the platform has no round")).id();
     }
 
     public Path sharedImages() {
@@ -426,7 +464,7 @@ public final class PlatformService implements AutoCloseable {
         SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
                 .get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
-            Files.deleteIfExists(file);
+            deleteUnlessInUse(file);
             return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
         }
         if (o == SharedResult.ACCEPTED) {
@@ -463,9 +501,7 @@ public final class PlatformService implements AutoCloseable {
         UploadResult o = store.acceptShardUpload(participant, shard, token, name, c.sha256(), length, c.rows(),
                 c.dim(), now, auditSample(shard), now + config.audits().seconds() * 1000L);
         if (o instanceof UploadResult.Refused refused) {
-            if (store.uploads().stream().noneMatch(u -> u.accepted() && name.equals(u.file()))) {
-                Files.deleteIfExists(file);
-            }
+            deleteUnlessInUse(file);
             // the store put this refusal on the audit trail in the same transaction
             throw new UploadCheck.Refused(409, refused.reason());
         }
@@ -492,6 +528,16 @@ public final class PlatformService implements AutoCloseable {
             throws UploadCheck.Refused {
         store.recordRefusedUpload(participant, shard, reason, Math.max(0, length), clock.getAsLong());
         throw new UploadCheck.Refused(status, reason);
+    }
+
+    /**
+     * Removes a file of {@code uploads/} that a refused upload committed, unless a row of any round names it: names
+     * carry the content's checksum, so an identical upload accepted before (this round or an earlier one) is that file.
+     */
+    private void deleteUnlessInUse(Path file) throws IOException {
+        if (!store.filesInUse().contains(file.getFileName().toString())) {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** Renames a checked staging file into {@code uploads/} and makes the rename durable. */
@@ -922,7 +968,15 @@ public final class PlatformService implements AutoCloseable {
                 }
             }
         };
-        try (Scratch scratch = Scratch.beside(dir.resolve("fused"))) {
+        // the round cannot change meanwhile: the next one opens only once this one's fusion is done
+        int round = currentRound();
+        Path out = fusedDir(dir, round);
+        try {
+            Files.createDirectories(out.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make " + out.getParent(), e);
+        }
+        try (Scratch scratch = Scratch.beside(out)) {
             List<Uploads.Opened> opened = new ArrayList<>();
             List<ShardOutputs> shards = new ArrayList<>();
             try {
@@ -937,6 +991,9 @@ public final class PlatformService implements AutoCloseable {
                     throw new UserException("no shard is accepted yet: nothing to fuse");
                 }
                 List<String> command = new ArrayList<>(config.commandLine());
+                if (round > 1) {
+                    command.add("(platform round " + round + ")");
+                }
                 if (forced) {
                     command.add("(fused by coopt platform fuse with " + shards.size() + " of " + plan.participants()
                             + " shards)");
@@ -945,7 +1002,7 @@ public final class PlatformService implements AutoCloseable {
                         config.align(), config.dim(), new ManifestProvenance.Source(config.data(), config.split(),
                                 config.count(), config.fingerprint(), config.skippedImages()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
-                                command, config.seed()), config.seed(), dir.resolve("fused"), scratch,
+                                command, config.seed()), config.seed(), out, scratch,
                         abortWhenLost);
                 Map<String, Double> residuals = new LinkedHashMap<>();
                 for (int i = 0; i < w.participantIds().size(); i++) {
@@ -1031,13 +1088,14 @@ public final class PlatformService implements AutoCloseable {
             ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(),
                     r.participantId().equals(reference)));
         }
+        Round current = store.round().orElseThrow(() -> new IllegalStateException("the platform has no round"));
         Fusion f = store.fusionState();
         FusionDetail d = f.detailJson() == null ? null : parseDetail(f.detailJson());
         List<Event> all = store.events();
         List<Event> recent = all.subList(Math.max(0, all.size() - 300), all.size());
         Long started = null;
         for (Event e : all) {
-            if (e.kind() == EventKind.FUSION_STARTED) {
+            if (e.kind() == EventKind.FUSION_STARTED && Integer.valueOf(current.id()).equals(e.round())) {
                 started = e.at();
             }
         }
@@ -1049,10 +1107,13 @@ public final class PlatformService implements AutoCloseable {
                 f.state() == FusionState.DONE ? "/v1/dataset" : null, d == null ? null : d.error());
         List<Status.Event> events = recent.stream().map(e -> new Status.Event(e.at(),
                 e.kind().name().toLowerCase(Locale.ROOT), e.participantId(), e.shard(), e.detail())).toList();
-        return new Status(version, now, new Status.Round(config.data(), config.split(), config.count(),
+        List<Status.RoundRow> rounds = store.rounds().stream().map(r -> new Status.RoundRow(r.id(), r.createdAt(),
+                r.shards(), r.accepted(), r.fusion().name().toLowerCase(Locale.ROOT), r.fusionAt(),
+                r.finished() ? "/v1/dataset?round=" + r.id() : null)).toList();
+        return new Status(version, now, new Status.Round(current.id(), config.data(), config.split(), config.count(),
                 config.fingerprint(), config.shards(), sharedIds.length, config.seed(), config.leaseSeconds(),
-                config.align(), store.round().map(Round::createdAt).orElse(0L)), participants, byState, shards,
-                uploadViews, audits, ranking, fusionView, events);
+                config.align(), current.createdAt()), rounds, participants, byState, shards, uploadViews, audits,
+                ranking, fusionView, events);
     }
 
     private static FusionDetail parseDetail(String json) {
@@ -1066,9 +1127,46 @@ public final class PlatformService implements AutoCloseable {
     /** The fused dataset's files (name, bytes, sha256), once fusion is done. */
     public record DatasetFile(String name, long bytes, String sha256) {}
 
+    /** The newest finished round's dataset files, or empty before any round is fused. */
     public Optional<List<DatasetFile>> dataset() {
-        Path fused = dir.resolve("fused");
-        if (store.fusionState().state() != FusionState.DONE || !OptimizedDataset.looksLikeOptimizedDataset(fused)) {
+        return newestFinishedRound().flatMap(this::dataset);
+    }
+
+    /** The newest round whose fusion is done, or empty. */
+    public Optional<Integer> newestFinishedRound() {
+        List<RoundSummary> rounds = store.rounds();
+        for (int i = rounds.size() - 1; i >= 0; i--) {
+            if (rounds.get(i).finished()) {
+                return Optional.of(rounds.get(i).id());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why round {@code round}'s dataset cannot be fetched (no such round, not fused yet), or empty when it can: the
+     * reason a 404 gives.
+     */
+    public Optional<String> datasetUnavailable(int round) {
+        Optional<RoundSummary> r = store.rounds().stream().filter(x -> x.id() == round).findFirst();
+        if (r.isEmpty()) {
+            return Optional.of("there is no round " + round);
+        }
+        if (!r.get().finished()) {
+            return Optional.of("round " + round + "'s fused dataset is not ready (fusion: "
+                    + r.get().fusion().name().toLowerCase(Locale.ROOT) + ")");
+        }
+        return dataset(round).isPresent() ? Optional.empty()
+                : Optional.of("round " + round + "'s fused dataset is missing from the platform's directory");
+    }
+
+    /** Round {@code round}'s fused dataset files, once that round is fused; empty otherwise (also for no such round). */
+    public Optional<List<DatasetFile>> dataset(int round) {
+        if (round < 1 || store.rounds().stream().noneMatch(r -> r.id() == round && r.finished())) {
+            return Optional.empty();
+        }
+        Path fused = fusedDir(dir, round);
+        if (!OptimizedDataset.looksLikeOptimizedDataset(fused)) {
             return Optional.empty();
         }
         List<DatasetFile> files = new ArrayList<>();
@@ -1084,10 +1182,10 @@ public final class PlatformService implements AutoCloseable {
         return Optional.of(files);
     }
 
-    /** A file of the fused dataset, by a name {@link #dataset} listed. */
-    public Optional<Path> datasetFile(String name) {
-        return dataset().flatMap(files -> files.stream().filter(f -> f.name().equals(name)).findFirst())
-                .map(f -> dir.resolve("fused").resolve(f.name()));
+    /** A file of round {@code round}'s fused dataset, by a name {@link #dataset(int)} listed. */
+    public Optional<Path> datasetFile(int round, String name) {
+        return dataset(round).flatMap(files -> files.stream().filter(f -> f.name().equals(name)).findFirst())
+                .map(f -> fusedDir(dir, round).resolve(f.name()));
     }
 
     /** Stops fusing and watching, and removes this process's staging directory (nothing in it is committed). */

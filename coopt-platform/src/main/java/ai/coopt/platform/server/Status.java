@@ -9,19 +9,37 @@ import java.util.Map;
  * epoch milliseconds; a field that does not apply yet is null.
  *
  * @param now the platform's clock when the status was taken
+ * @param round the current round (the one leases, uploads, audits and fusion act on)
+ * @param rounds every round, oldest first
  * @param shardsByState how many shards are open, leased, accepted
  * @param audits every audit of an accepted shard upload, oldest first
  * @param uniformity participants that sent their outputs on S, most uniform first, by the platform's own
  *                   computation from the outputs (the reference is the most uniform one the screening trusts)
  * @param events the latest events, newest last (at most a few hundred)
  */
-public record Status(String version, long now, Round round, List<ParticipantView> participants,
+public record Status(String version, long now, Round round, List<RoundRow> rounds, List<ParticipantView> participants,
                      Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
                      List<AuditView> audits, List<Rank> uniformity, Fusion fusion, List<Event> events) {
 
-    /** The round's data and plan. */
-    public record Round(String data, String split, int count, String fingerprint, int shards, int sharedCount,
+    /**
+     * The current round's number, data and plan (every round has the same data and plan).
+     *
+     * @param id the round's number, 1 for the first
+     * @param createdAt when this round was opened
+     */
+    public record Round(int id, String data, String split, int count, String fingerprint, int shards, int sharedCount,
                         long seed, int leaseSeconds, String align, long createdAt) {}
+
+    /**
+     * One round in the table of rounds.
+     *
+     * @param accepted shards of this round accepted (of {@code shards})
+     * @param fusion waiting, running, done or failed; a round is finished when done
+     * @param fusionAt when its fusion state last changed
+     * @param dataset where its fused dataset's files are listed, once done (null before)
+     */
+    public record RoundRow(int id, long createdAt, int shards, int accepted, String fusion, long fusionAt,
+                           String dataset) {}
 
     /**
      * @param prior the prior spec it reported with its outputs on S (null before)

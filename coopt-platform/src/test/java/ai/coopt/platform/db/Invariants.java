@@ -39,9 +39,11 @@ final class Invariants {
         {"an upload withdrawn from a participant that is not quarantined",
             "SELECT COUNT(*) FROM uploads u JOIN participants p ON p.id = u.participant_id"
                 + " WHERE u.reason LIKE 'quarantined: %' AND p.quarantined_at IS NULL"},
-        {"an accepted upload of a quarantined participant",
+        // earlier rounds are fused and published: a quarantine withdraws the uploads of the round it happens in
+        {"an accepted upload of a quarantined participant in the round it was quarantined in or later",
             "SELECT COUNT(*) FROM uploads u JOIN participants p ON p.id = u.participant_id"
-                + " WHERE u.status = 'accepted' AND p.quarantined_at IS NOT NULL"},
+                + " WHERE u.status = 'accepted' AND p.quarantined_at IS NOT NULL AND u.round_id >= (SELECT MIN(e.round_id)"
+                + " FROM events e WHERE e.kind = 'participant_quarantined' AND e.participant_id = p.id)"},
         {"an audit of another participant's upload, or of no shard upload",
             "SELECT COUNT(*) FROM audits a WHERE NOT EXISTS (SELECT 1 FROM uploads u WHERE u.id = a.upload_id"
                 + " AND u.participant_id = a.participant_id AND u.shard = a.shard)"},
@@ -56,6 +58,11 @@ final class Invariants {
             "SELECT ABS((SELECT COUNT(*) FROM participants) - (SELECT COUNT(*) FROM events WHERE kind = 'participant_enrolled'))"},
         {"a running fusion without a heartbeat, or a heartbeat on a fusion that does not run",
             "SELECT COUNT(*) FROM fusion WHERE (state = 'running') <> (heartbeat_at IS NOT NULL)"},
+        {"a round whose shards differ from round 1's (every round is over the same data)",
+            "SELECT COUNT(*) FROM shards s WHERE NOT EXISTS (SELECT 1 FROM shards f WHERE f.round_id = 1"
+                + " AND f.shard = s.shard AND f.images = s.images AND f.sha256 = s.sha256)"},
+        {"a round opened before the previous one was fused",
+            "SELECT COUNT(*) FROM rounds r JOIN fusion f ON f.round_id = r.id - 1 WHERE f.state <> 'done'"},
         {"a round without its shards or fusion state",
             "SELECT COUNT(*) FROM rounds r WHERE NOT EXISTS (SELECT 1 FROM shards s WHERE s.round_id = r.id)"
                 + " OR NOT EXISTS (SELECT 1 FROM fusion f WHERE f.round_id = r.id)"},

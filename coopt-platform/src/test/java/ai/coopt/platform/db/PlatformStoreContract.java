@@ -696,6 +696,75 @@ abstract class PlatformStoreContract {
         assertThrows(IllegalStateException.class, () -> store.snapshot());
     }
 
+    // ------------------------------------------------------------------ rounds
+
+    @Test
+    void theNextRoundOpensOnlyOnceTheCurrentIsFusedOverTheSameShardsAndKeepsTheOldRows() {
+        UserException none = assertThrows(UserException.class, () -> store.nextRound(T0));
+        assertTrue(none.getMessage().contains("no round yet"), none.getMessage());
+        store.initRound("{\"seed\":7}", shards(2), T0);
+        String a = enroll("a");
+        String b = enroll("b");
+        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared-a-1", sha("sa1"), 8, "{\"prior\":\"zoo:one\"}", 0.5, T0));
+        for (int i = 0; i < 2; i++) {
+            LeaseResult.Leased l = leased(a, T0 + 10 + i);
+            assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(), l.leaseId(), "r1-" + i,
+                    sha("r1-" + i), 10, 5, 8, T0 + 10 + i, new long[] {1, 2}, T0 + 1000));
+        }
+        store.pendingAudits(a).forEach(x -> assertTrue(store.finishAudit(x.id(), true, null, T0 + 20)));
+
+        // not finished while fusion waits, runs or failed: its fused dataset is not written yet
+        UserException waiting = assertThrows(UserException.class, () -> store.nextRound(T0 + 30));
+        assertTrue(waiting.getMessage().contains("round 1 is not finished: its fusion is waiting"), waiting.getMessage());
+        assertTrue(store.setFusion(FusionState.RUNNING, "owner1", false, null, T0 + 31));
+        assertThrows(UserException.class, () -> store.nextRound(T0 + 32));
+        assertTrue(store.setFusion(FusionState.FAILED, "owner1", false, "{}", T0 + 33));
+        assertTrue(assertThrows(UserException.class, () -> store.nextRound(T0 + 34)).getMessage().contains("failed"));
+        assertEquals(1, store.round().orElseThrow().id(), "a refused next round changes nothing");
+        assertEquals(1, store.rounds().size());
+        assertTrue(store.setFusion(FusionState.RUNNING, "owner1", false, null, T0 + 35));
+        assertTrue(store.setFusion(FusionState.DONE, "owner1", false, "{}", T0 + 36));
+
+        Round second = store.nextRound(T0 + 40);
+        assertEquals(new Round(2, "{\"seed\":7}", T0 + 40), second, "the same configuration");
+        assertEquals(second, store.round().orElseThrow());
+        assertEquals(List.of(new Shard(0, 1000, sha("shard 0"), ShardState.OPEN, null, null, null),
+                new Shard(1, 1001, sha("shard 1"), ShardState.OPEN, null, null, null)), store.shards(), "fresh open shards");
+        assertEquals(new Fusion(FusionState.WAITING, false, null, T0 + 40, null, null), store.fusionState());
+        assertEquals(List.of(new RoundSummary(1, T0, 2, 2, FusionState.DONE, T0 + 36),
+                new RoundSummary(2, T0 + 40, 2, 0, FusionState.WAITING, T0 + 40)), store.rounds(), "round 1's rows are kept");
+        assertTrue(store.uploads().isEmpty() && store.audits().isEmpty() && store.sharedOutputs().isEmpty(),
+                "uploads, audits and outputs on S are the current round's");
+        assertTrue(store.sharedOutput(a).isEmpty(), "each round its own outputs on S");
+        Event opened = store.events().get(store.events().size() - 1);
+        assertEquals(EventKind.ROUND_OPENED, opened.kind());
+        assertEquals(2, opened.round());
+        assertTrue(assertThrows(UserException.class, () -> store.nextRound(T0 + 41)).getMessage()
+                .contains("round 2 is not finished"), "round 3 waits for round 2");
+
+        // round 2: another prior, leases and uploads on round 2's shards
+        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared-a-2", sha("sa2"), 16, "{\"prior\":\"zoo:two\"}", 0.1, T0 + 50));
+        assertEquals(SharedResult.ACCEPTED, store.acceptShared(b, "shared-b-2", sha("sb2"), 16, "{}", 0.2, T0 + 50));
+        LeaseResult.Leased l = leased(a, T0 + 51);
+        assertEquals(0, l.shard());
+        assertFalse(l.renewed());
+        UploadResult.Accepted up = assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, l.leaseId(),
+                "r2-0", sha("r2-0"), 10, 5, 16, T0 + 52, new long[] {3}, T0 + 2000));
+        assertEquals(2, store.upload(up.uploadId()).orElseThrow().round());
+        assertEquals(1, leased(b, T0 + 53).shard());
+        assertEquals(List.of(ShardState.ACCEPTED, ShardState.LEASED), store.shards().stream().map(Shard::state).toList());
+        assertEquals(1, store.pendingAudits(a).size(), "round 2's audit only");
+        assertEquals(List.of(sha("sa2"), sha("sb2")), store.sharedOutputs().stream().map(SharedOutput::sha256).sorted().toList());
+        assertEquals(java.util.Set.of("r1-0", "r1-1", "r2-0", "shared-a-1", "shared-a-2", "shared-b-2"), store.filesInUse());
+        assertEquals(new RoundSummary(1, T0, 2, 2, FusionState.DONE, T0 + 36), store.rounds().get(0), "round 1 untouched");
+
+        // a quarantine in round 2 withdraws round 2's work only: round 1 is fused and published
+        assertTrue(store.quarantine(a, "poisoned round 2", T0 + 60));
+        assertEquals(ShardState.OPEN, store.shards().get(0).state());
+        assertEquals(2, store.rounds().get(0).accepted());
+        assertTrue(store.audits().stream().allMatch(x -> x.state() == AuditState.FAILED));
+    }
+
     // ------------------------------------------------------------------ crash safety
 
     /**

@@ -19,11 +19,11 @@ class DashboardTest {
 
     private static final long NOW = Instant.parse("2026-11-28T06:00:00Z").toEpochMilli();
     private static final String EVIL = "<script>alert(1)</script>";
-    private static final List<String> SECTIONS = List.of("round", "participants", "shards", "uploads", "audits",
-            "uniformity", "residuals", "fusion", "timeline");
+    private static final List<String> SECTIONS = List.of("round", "rounds", "participants", "shards", "uploads",
+            "audits", "uniformity", "residuals", "fusion", "timeline");
 
     private static Status status(Status.Fusion fusion) {
-        Status.Round round = new Status.Round("idx:/data/fashion<mnist>", "train", 60000,
+        Status.Round round = new Status.Round(1, "idx:/data/fashion<mnist>", "train", 60000,
                 "0123456789abcdef0123456789abcdef", 6, 1000, 42L, 300, "ridge", NOW - 3_600_000);
         List<Status.ParticipantView> participants = List.of(
                 new Status.ParticipantView("p-alice", "alice", NOW - 3_000_000, "zoo:resnet18", 2, null, null),
@@ -62,8 +62,10 @@ class DashboardTest {
                 new Status.AuditView(2, "p-evil", 1, 4, 160, "failed", "3 of <b>160</b> rows differ", NOW - 600_000,
                         NOW, NOW - 500_000),
                 new Status.AuditView(3, "p-alice", 5, 5, 160, "pending", null, NOW - 10_000, NOW + 590_000, null));
-        return new Status("0.1.0-SNAPSHOT", NOW, round, participants, byState, shards, uploads, audits, ranks, fusion,
-                events);
+        List<Status.RoundRow> rounds = List.of(new Status.RoundRow(1, NOW - 3_600_000, 6, 3, fusion.state(),
+                NOW - 60_000, fusion.state().equals("done") ? "/v1/dataset?round=1" : null));
+        return new Status("0.1.0-SNAPSHOT", NOW, round, rounds, participants, byState, shards, uploads, audits, ranks,
+                fusion, events);
     }
 
     private static Status.Fusion waiting() {
@@ -124,7 +126,8 @@ class DashboardTest {
             Matcher href = Pattern.compile("href=\"([^\"]*)\"").matcher(html);
             while (href.find()) {
                 String target = href.group(1);
-                assertTrue(target.startsWith("#") || target.equals("/v1/dataset") || target.equals("data:,"),
+                assertTrue(target.startsWith("#") || target.equals("/v1/dataset") || target.matches("/v1/dataset\\?round=[0-9]+")
+                        || target.equals("data:,"),
                         "a link out of the platform: " + target);
             }
         }
@@ -248,6 +251,40 @@ class DashboardTest {
     }
 
     @Test
+    void roundsShowTheCurrentOneAndEveryFinishedRoundsDataset() {
+        Status base = status(waiting());
+        Status.Round r = base.round();
+        Status.Round second = new Status.Round(2, r.data(), r.split(), r.count(), r.fingerprint(), r.shards(),
+                r.sharedCount(), r.seed(), r.leaseSeconds(), r.align(), NOW - 600_000);
+        List<Status.RoundRow> rounds = List.of(
+                new Status.RoundRow(1, NOW - 3_600_000, 6, 6, "done", NOW - 900_000, "/v1/dataset?round=1"),
+                new Status.RoundRow(2, NOW - 600_000, 6, 3, "waiting", NOW - 600_000, null));
+        Status two = new Status(base.version(), NOW, second, rounds, base.participants(), base.shardsByState(),
+                base.shards(), base.uploads(), base.audits(), base.uniformity(), base.fusion(), base.events());
+        String html = Dashboard.render(two);
+        String round = section(html, "round");
+        assertTrue(round.contains("<h2>Round 2</h2>"), round);
+        assertTrue(round.contains("<strong id=\"current-round\">2</strong>"), round);
+        assertTrue(round.contains("<dt>opened</dt><dd>2026-11-28T05:50:00Z</dd>"), round);
+        String table = section(html, "rounds");
+        assertTrue(table.contains("<h2>Rounds (2)</h2>"), table);
+        assertEquals(2, count(table, "<tr data-round="));
+        assertTrue(table.indexOf("<tr data-round=\"2\"") < table.indexOf("<tr data-round=\"1\""), "newest first");
+        assertTrue(table.contains("<tr data-round=\"2\" class=\"ref\"><td class=\"n\">2 <span class=\"tag\">current</span>"));
+        assertTrue(table.contains("<td class=\"n\">6 / 6</td><td><span class=\"state-done\">done</span></td>"
+                + "<td><a href=\"/v1/dataset?round=1\">round 1's dataset</a></td>"), table);
+        assertTrue(table.contains("<td class=\"n\">3 / 6</td><td><span class=\"state-waiting\">waiting</span></td>"
+                + "<td><span class=\"note\">not fused yet</span></td>"), table);
+        assertTrue(table.contains("coopt platform next-round --dir DIR"));
+        // the current round waits: no download in its fusion section, only round 1's in the table
+        assertFalse(section(html, "fusion").contains("/v1/dataset"));
+        // a dataset link that is not the platform's own route is not rendered as a link
+        Status odd = new Status(base.version(), NOW, second, List.of(new Status.RoundRow(1, NOW, 6, 6, "done", NOW,
+                "javascript:alert(1)")), null, null, null, null, null, null, null, null);
+        assertFalse(Dashboard.render(odd).contains("javascript:"));
+    }
+
+    @Test
     void beforeFusionNoDownloadAndNoResiduals() {
         String html = Dashboard.render(status(waiting()));
         assertTrue(section(html, "residuals").contains("Residuals are known after fusion."));
@@ -303,7 +340,7 @@ class DashboardTest {
         for (int i = 0; i < 400; i++) {
             events.add(new Status.Event(NOW - 400_000 + i * 1000L, "lease", "p-bob", i, "event " + i + "."));
         }
-        Status many = new Status(base.version(), NOW, base.round(), base.participants(), base.shardsByState(),
+        Status many = new Status(base.version(), NOW, base.round(), base.rounds(), base.participants(), base.shardsByState(),
                 base.shards(), base.uploads(), base.audits(), base.uniformity(), base.fusion(), events);
         String timeline = section(Dashboard.render(many), "timeline");
         assertEquals(Dashboard.EVENT_ROWS, count(timeline, "<tr><td class=\"t\">"));
@@ -314,7 +351,7 @@ class DashboardTest {
 
     @Test
     void aNewPlatformWithNothingYetRendersEverySection() {
-        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null, null);
+        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null, null, null);
         String html = Dashboard.render(empty);
         for (String id : SECTIONS) {
             section(html, id);
@@ -340,7 +377,7 @@ class DashboardTest {
             uploads.add(new Status.UploadView(i, "p-alice", i, "accepted", null, 6_200, 12, 128, "ab".repeat(32),
                     NOW - 5000 + i));
         }
-        Status big = new Status(base.version(), NOW, base.round(), base.participants(), byState, shards, uploads,
+        Status big = new Status(base.version(), NOW, base.round(), base.rounds(), base.participants(), byState, shards, uploads,
                 base.audits(), base.uniformity(), base.fusion(), base.events());
         String html = Dashboard.render(big);
         int size = html.getBytes(StandardCharsets.UTF_8).length;

@@ -200,6 +200,7 @@ class OpenApiTest {
         Map<Class<?>, String> schemas = new LinkedHashMap<>();
         schemas.put(Status.class, "Status");
         schemas.put(Status.Round.class, "Round");
+        schemas.put(Status.RoundRow.class, "RoundRow");
         schemas.put(Status.ParticipantView.class, "Participant");
         schemas.put(Status.ShardView.class, "Shard");
         schemas.put(Status.UploadView.class, "Upload");
