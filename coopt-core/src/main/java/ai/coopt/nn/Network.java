@@ -2,6 +2,7 @@ package ai.coopt.nn;
 
 import ai.coopt.engine.Engines;
 import ai.coopt.engine.Layouts;
+import ai.coopt.engine.NoGrad;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -64,13 +65,22 @@ public final class Network implements AutoCloseable {
                 Math.min(width, Architectures.REFERENCE_SIDE));
         // the engine has one global generator: seeding and drawing the weights must not interleave with
         // another thread's (participants build their priors concurrently)
-        synchronized (INIT_LOCK) {
-            Engines.seed(seed);
-            block.initialize(manager, DataType.FLOAT32, initShape);
+        // autograd off while the weights are drawn and re-laid out: PyTorch's grad mode is per thread and DJL turns it
+        // off only in the thread that loaded the engine, and in a thread where it is on, the channels-last copy of a
+        // weight is a computed (non-leaf) tensor whose gradient flag cannot be set ("requires_grad flags of leaf
+        // variables"): a network built in any thread other than the engine's first failed
+        try (NoGrad ignored = NoGrad.enter()) {
+            synchronized (INIT_LOCK) {
+                Engines.seed(seed);
+                block.initialize(manager, DataType.FLOAT32, initShape);
+            }
+            // convolution weights channels-last: the engine's convolutions, batch norm and pooling then run without
+            // layout reorders (same values; see Layouts)
+            Layouts.toChannelsLast(block);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
         }
-        // convolution weights channels-last: the engine's convolutions, batch norm and pooling then run without
-        // layout reorders (same values; see Layouts)
-        Layouts.toChannelsLast(block);
         return new Network(backbone.arch(), block, backbone.featureDim(), input, manager);
     }
 

@@ -228,7 +228,9 @@ public final class ModelDirectory {
                 throw new UserException(dir.resolve(MODEL_JSON) + ": feature_dim " + featureDim() + " does not match "
                         + arch() + " (" + net.featureDim() + ")");
             }
-            load(file, net);
+            try (ai.coopt.engine.NoGrad ignored = ai.coopt.engine.NoGrad.enter()) {
+                load(file, net);
+            }
             loaded = true;
             return net;
         } finally {

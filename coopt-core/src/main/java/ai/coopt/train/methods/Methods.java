@@ -17,6 +17,13 @@ public final class Methods {
      * @param targetDim the width of the targets for {@code rela}; ignored by the other methods
      */
     public static Method create(MethodSpec spec, Network backbone, int targetDim) {
+        // heads drawn and teachers copied with autograd off, whatever this thread's grad mode (see Network.create)
+        try (ai.coopt.engine.NoGrad ignored = ai.coopt.engine.NoGrad.enter()) {
+            return build(spec, backbone, targetDim);
+        }
+    }
+
+    private static Method build(MethodSpec spec, Network backbone, int targetDim) {
         if (!spec.usesTargets()) {
             return ssl(spec.ssl(), backbone);
         }
