@@ -80,7 +80,7 @@ def main(out, checks=None):
         summary["spearman_raw"], summary["spearman_centred"] = sr, sc
         print(f"\nSpearman (uniformity vs probe, {len(ps)} priors; -1 = uniformity ranks them exactly as the probe): "
               f"uncentred {sr:+.2f}, centred {sc:+.2f}\n")
-    print("| set | priors | ridge | pca | none | best single prior centrally | ridge fit residuals | reference (most uniform) |")
+    print("| set | priors | ridge | pca | none | best single prior centrally | ridge fit residuals | reference (most uniform trusted) |")
     print("|---|---|---|---|---|---|---|---|")
     for s, what in SETS.items():
         row = {}
@@ -95,7 +95,8 @@ def main(out, checks=None):
             os.path.join(out, f"set-{s}-ridge-s*.json")) else None
         residuals = [] if collab is None else [f"{r['prior'].split('/')[-1]} {r['residual']:.3f}" if r.get("residual") is not None
                                              else f"{r['prior'].split('/')[-1]} excluded" for r in collab["ranking"]]
-        reference = "-" if collab is None else collab["ranking"][0]["prior"].split("/")[-1]
+        reference = "-" if collab is None else next(r["prior"].split("/")[-1] for r in collab["ranking"]
+                                                    if r["participant"] == collab["reference"])
         priors = "-" if collab is None else ", ".join(r["prior"].split("/")[-1] for r in collab["ranking"])
 
         def fmt(a):
