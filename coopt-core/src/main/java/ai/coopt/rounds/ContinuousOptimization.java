@@ -41,7 +41,7 @@ import java.util.stream.Stream;
  * Continuous optimization (the CoOpt paper's rounds): round 0 is a collaboration with the given priors; each round
  * trains a student (ReLA, then its hand-off) on that round's fused dataset and probes it; the student joins the prior
  * set of the next round ({@code keep all}), or the set keeps the K best by uniformity on S ({@code keep best}, K the
- * number of priors given). Each round lives in {@code DIR/round-NNN/} (fused {@code dataset/}, {@code student/} run,
+ * number of priors given); a prior the previous round's screening excluded is not kept in either case. Each round lives in {@code DIR/round-NNN/} (fused {@code dataset/}, {@code student/} run,
  * {@code round.json} written last); a run killed at any point continues where it stopped: finished rounds are read
  * back, a fused dataset on disk is kept, the student resumes from its newest checkpoint (byte-identical weights), and
  * the probe runs again (deterministic). {@code DIR/rounds.json} holds the settings; a rerun with other settings (apart
@@ -312,16 +312,21 @@ public final class ContinuousOptimization {
                 uniformity[i] = Uniformity.ofOutputs(out.values(), out.count(), out.dim());
             }
         }
-        int k = s.keep().equals("all") ? offered.size() : s.priors().size();
-        List<Integer> best = IntStream.range(0, offered.size()).boxed()
-                .sorted(Comparator.comparingDouble(i -> uniformity[i])).limit(k).toList();
-        List<Candidate> out = new ArrayList<>();
-        for (int i = 0; i < offered.size(); i++) {
-            out.add(new Candidate(offered.get(i), uniformity[i], best.contains(i)));
-            request.log().accept(String.format(Locale.ROOT, "round %d: %-8s %s (uniformity on S %.4f)", r,
-                    best.contains(i) ? "keeps" : "drops", offered.get(i), uniformity[i]));
-        }
+        // a prior the previous round's screening left out is not offered again: uniformity alone would favour it when
+        // its outputs are mostly noise (very uniform), which is what the screening guards the fusion against
+        List<String> distrusted = last.participants().stream().filter(p -> !p.fused()).map(Participant::prior).toList();
+        List<Candidate> out = choose(offered, uniformity, distrusted, s.keep().equals("all") ? offered.size() : s.priors().size());
+        out.forEach(c -> request.log().accept(String.format(Locale.ROOT, "round %d: %-8s %s (uniformity on S %.4f)", r,
+                c.kept() ? "keeps" : "drops", c.prior(), c.uniformity())));
         return out;
+    }
+
+    /** The {@code k} most uniform (lowest) of {@code offered}, leaving out the {@code distrusted}; ties keep the order. */
+    static List<Candidate> choose(List<String> offered, double[] uniformity, List<String> distrusted, int k) {
+        List<Integer> best = IntStream.range(0, offered.size()).filter(i -> !distrusted.contains(offered.get(i))).boxed()
+                .sorted(Comparator.comparingDouble(i -> uniformity[i])).limit(k).toList();
+        return IntStream.range(0, offered.size()).mapToObj(i -> new Candidate(offered.get(i), uniformity[i], best.contains(i)))
+                .toList();
     }
 
     private record CollabOutcome(List<Participant> participants, String targetsSha256, int count, int dim,
