@@ -108,6 +108,8 @@ class RoundsTest extends ConsoleCapture {
         assertEquals(4, JSON.readTree(cut.resolve("round-002/round.json").toFile()).get("participants").size(),
                 "keep all: the two priors and the students of rounds 0 and 1");
         assertTrue(Files.isRegularFile(cut.resolve("report.html")));
+        JsonNode created = JSON.readTree(cut.resolve("created.json").toFile());
+        assertTrue(created.get("command_line").toString().contains("rounds"), created.toString());
         String html = Files.readString(cut.resolve("report.html"), StandardCharsets.UTF_8);
         assertTrue(html.contains("Round 2"), "the report shows every round");
 

@@ -45,7 +45,8 @@ import java.util.stream.Stream;
  * {@code round.json} written last); a run killed at any point continues where it stopped: finished rounds are read
  * back, a fused dataset on disk is kept, the student resumes from its newest checkpoint (byte-identical weights), and
  * the probe runs again (deterministic). {@code DIR/rounds.json} holds the settings; a rerun with other settings (apart
- * from more or fewer rounds) is refused.
+ * from more or fewer rounds) is refused; {@code DIR/created.json} records the first command's time, tool version and
+ * command line (each dataset and student records its own).
  */
 public final class ContinuousOptimization {
     /** The format of {@code rounds.json}. */
@@ -54,6 +55,7 @@ public final class ContinuousOptimization {
     public static final List<String> KEEP = List.of("best", "all");
     static final String SETTINGS = "rounds.json";
     static final String ROUND = "round.json";
+    static final String CREATED = "created.json";
 
     /**
      * Everything that decides a round's results: a rerun into the same directory must give the same settings.
@@ -177,7 +179,7 @@ public final class ContinuousOptimization {
         Settings s = request.settings();
         check(s, request.rounds());
         Path dir = request.dir();
-        openDirectory(dir, s);
+        openDirectory(dir, s, request.created());
         List<Round> done = new ArrayList<>();
         int readBack = 0;
         for (int r = 0; r < request.rounds(); r++) {
@@ -198,7 +200,7 @@ public final class ContinuousOptimization {
     }
 
     /** Creates {@code dir} with its settings, or checks that the settings it holds are these (the rounds aside). */
-    private static void openDirectory(Path dir, Settings s) {
+    private static void openDirectory(Path dir, Settings s, ManifestProvenance.Created created) {
         Path file = dir.resolve(SETTINGS);
         if (Files.isRegularFile(file)) {
             Settings earlier = Json.read(file, Settings.class, Map.of());
@@ -226,6 +228,8 @@ public final class ContinuousOptimization {
         } catch (IOException e) {
             throw new UserException(dir + ": cannot create: " + e.getMessage());
         }
+        // where the rounds came from: when, which tool, which command line (the settings file is compared on reruns)
+        AtomicFiles.writeJson(dir.resolve(CREATED), created);
         AtomicFiles.writeJson(file, s);
     }
 
