@@ -105,15 +105,8 @@ final class RoundsCommand implements Callable<Integer> {
         Check.positive("--batch", fusion.batch);
         Check.atLeast("--dim", fusion.dim, 0);
         Check.atLeast("--map-points", mapPoints, 0);
-        if (fusion.fraction() != null && !(fusion.fraction() > 0 && fusion.fraction() < 1)) {
-            throw new UserException("--shared-fraction must lie between 0 and 1, not " + fusion.fraction());
-        }
-        if (fusion.count() != null && fusion.count() < 3) {
-            throw new UserException("--shared-count must be at least 3, not " + fusion.count());
-        }
-        if (!(checkpointEvery >= 0) || Double.isInfinite(checkpointEvery)) {
-            throw new UserException("--checkpoint-every-seconds must be 0 or positive, not " + checkpointEvery);
-        }
+        // --switch-at 0 would read as "the adaptive rule" in the settings (0), so it is refused here; the rest is checked
+        // by ContinuousOptimization.check
         if (switchAt != null && !(switchAt > 0 && switchAt < 1)) {
             throw new UserException("--switch-at must lie between 0 and 1, not " + switchAt);
         }

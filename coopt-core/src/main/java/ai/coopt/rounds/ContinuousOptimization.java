@@ -146,6 +146,12 @@ public final class ContinuousOptimization {
         if ((s.studentEpochs() > 0) == (s.studentBudgetSeconds() > 0) || s.studentEpochs() < 0 || s.studentBudgetSeconds() < 0) {
             throw new UserException("give exactly one of --student-epochs N and --student-budget-seconds S (positive)");
         }
+        if (s.sharedCount() == 0 && !(s.sharedFraction() > 0 && s.sharedFraction() < 1)) {
+            throw new UserException("--shared-fraction must lie strictly between 0 and 1, not " + s.sharedFraction());
+        }
+        if (s.sharedCount() != 0 && s.sharedCount() < 3) {
+            throw new UserException("--shared-count must be at least 3 (alignment needs them), not " + s.sharedCount());
+        }
         if (s.probeLimit() < 0) {
             throw new UserException("--probe-limit must be 0 (all) or positive, not " + s.probeLimit());
         }

@@ -48,8 +48,8 @@ public record TrainingConfig(int epochs, double budgetSeconds, int batchSize, fl
         if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
             throw new UserException("--weight-decay must be zero or positive, not " + weightDecay);
         }
-        if (checkpointEverySeconds < 0) {
-            throw new UserException("--checkpoint-every-seconds must be zero or positive");
+        if (!(checkpointEverySeconds >= 0)) {
+            throw new UserException("--checkpoint-every-seconds must be zero or positive, not " + checkpointEverySeconds);
         }
         if (!(dataRatio > 0 && dataRatio <= 1)) {
             throw new UserException("--data-ratio must be in (0, 1], not " + dataRatio);

@@ -375,7 +375,12 @@ public final class PlatformService implements AutoCloseable {
 
     /** The current round's number (read from the database: another process may have opened the next one). */
     private int currentRound() {
-        return store.round().orElseThrow(() -> new IllegalStateException("the platform has no round")).id();
+        return current().id();
+    }
+
+    /** The current round, read from the database. */
+    private Round current() {
+        return store.round().orElseThrow(() -> new IllegalStateException("the platform has no round"));
     }
 
     public Path sharedImages() {
@@ -1088,7 +1093,7 @@ public final class PlatformService implements AutoCloseable {
             ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(),
                     r.participantId().equals(reference)));
         }
-        Round current = store.round().orElseThrow(() -> new IllegalStateException("the platform has no round"));
+        Round current = current();
         Fusion f = store.fusionState();
         FusionDetail d = f.detailJson() == null ? null : parseDetail(f.detailJson());
         List<Event> all = store.events();
