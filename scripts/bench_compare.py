@@ -9,7 +9,9 @@ sides are checked to be equal).
 
 PyTorch is measured twice: as a user runs it (default allocator settings, `pytorch`) and with the
 same glibc allocator variables that ./coopt sets (`pytorch_alloc`), so the effect of the engine and
-of the allocator can be told apart. The 1-minute load average is recorded before every round.
+of the allocator can be told apart, and a third time as a user who follows PyTorch's performance guide
+runs it: those allocator variables and the model and input in `torch.channels_last` (`pytorch_cl`; coopt
+keeps its convolution weights channels-last). The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
 (repeatable; PATH is a ./coopt launcher, EXTRA ARGS go after `bench throughput ...`), e.g.
@@ -38,6 +40,9 @@ ALLOC = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "1717
 # relative to resnet18 and mobilenetv2)
 STEPS = {"convnet-s": (40, 10), "resnet-s": (20, 5), "resnet18": (5, 2), "mobilenetv2": (8, 3),
          "resnet50": (10, 3), "resnet101": (6, 2), "efficientnet-b0": (6, 2), "vit-tiny": (5, 2)}
+
+
+BASES = ("pytorch", "pytorch_alloc", "pytorch_cl")
 
 
 def run_json(cmd, env):
@@ -91,8 +96,8 @@ def measure(arch, a, builds, plain, tuned, log):
               "--steps", str(steps), "--warmup", str(warmup), "--threads", str(a.threads), "--json"]
     py = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch] + common
     runs = {label: [] for label in builds}
-    runs["pytorch"] = []
-    runs["pytorch_alloc"] = []
+    for base in BASES:
+        runs[base] = []
     loads = []
     foreign = []
     for r in range(a.rounds):
@@ -102,6 +107,7 @@ def measure(arch, a, builds, plain, tuned, log):
             runs[label].append(run_json([path, "bench", "throughput", "--arch", arch] + common + extra, plain))
         runs["pytorch"].append(run_json(py, plain))
         runs["pytorch_alloc"].append(run_json(py, tuned))
+        runs["pytorch_cl"].append(run_json(py + ["--channels-last"], tuned))
         foreign.append(meter.cores())
         print(f"{arch} round {r + 1}/{a.rounds} (load {loads[-1]}, other processes {foreign[-1][0]} cores, "
               f"steal {foreign[-1][1]}): " + ", ".join(
@@ -119,7 +125,7 @@ def measure(arch, a, builds, plain, tuned, log):
                      "infer_img_per_s": statistics.median(x["infer_img_per_s"] for x in v)}
     for label in builds:
         c = result[label]
-        for base in ("pytorch", "pytorch_alloc"):
+        for base in BASES:
             result[f"{label}_vs_{base}"] = {
                 "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
                 "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
@@ -130,17 +136,17 @@ def measure(arch, a, builds, plain, tuned, log):
 
 def table(results, builds):
     head = ["arch", "params"]
-    for k in list(builds) + ["pytorch", "pytorch_alloc"]:
+    for k in list(builds) + list(BASES):
         head += [f"{k} train", f"{k} infer"]
     for label in builds:
-        head += [f"{label}/pytorch train / infer", f"{label}/pytorch_alloc train / infer"]
+        head += [f"{label}/{base} train / infer" for base in BASES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         row = [r["arch"], f"{r['parameters']:,}"]
-        for k in list(builds) + ["pytorch", "pytorch_alloc"]:
+        for k in list(builds) + list(BASES):
             row += [f"{r[k]['train_img_per_s']:,.0f}", f"{r[k]['infer_img_per_s']:,.0f}"]
         for label in builds:
-            for base in ("pytorch", "pytorch_alloc"):
+            for base in BASES:
                 q = r[f"{label}_vs_{base}"]
                 row.append(f"{q['train']:.2f} / {q['infer']:.2f}")
         lines.append("| " + " | ".join(row) + " |")

@@ -34,7 +34,9 @@ Loss: mean of 1 - cos(output, target) (the ReLA regression loss). Optimiser: Ada
 weight_decay=0.01). Inference: eval mode under torch.inference_mode().
 
 Usage: python3 scripts/bench_pytorch.py [--arch convnet-s] [--batch 256] [--size 28]
-       [--channels 1] [--threads 2] [--steps 30] [--warmup 10] [--trace PREFIX] [--json]
+       [--channels 1] [--threads 2] [--steps 30] [--warmup 10] [--channels-last] [--trace PREFIX] [--json]
+--channels-last: the model's 4-D weights and the input in torch.channels_last (NHWC strides), as PyTorch's
+performance guide advises for convolutional networks on CPU; coopt keeps convolution weights that way too.
 --trace: after the timed steps, three more training and inference steps run under torch.profiler, written as
 Chrome traces to PREFIX-train.json and PREFIX-infer.json (scripts/summarize_op_profile.py sums them).
 (Debian: apt-get install python3-torch; run with /usr/bin/python3.)
@@ -276,6 +278,8 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--trace", metavar="PREFIX")
+    p.add_argument("--channels-last", action="store_true",
+                   help="model and input in torch.channels_last, PyTorch's advice for convolutions on CPU")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -284,6 +288,9 @@ def main():
     parameters = sum(t.numel() for t in model.parameters() if t.requires_grad)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     x = torch.randn(a.batch, a.channels, a.size, a.size)
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randn(a.batch, features)
 
     def train_step():
@@ -315,6 +322,7 @@ def main():
 
     result = {"framework": "pytorch-python", "torch": torch.__version__, "arch": a.arch, "threads": a.threads,
               "batch": a.batch, "input": f"{a.channels}x{a.size}x{a.size}", "parameters": parameters,
+              "channels_last": a.channels_last,
               "train_img_per_s": round(train, 1), "infer_img_per_s": round(infer, 1)}
     if a.json:
         print(json.dumps(result))

@@ -2,16 +2,23 @@
 # Issue 13's "Table 3 in miniature": students of the CoOpt paper's Table 3 architectures trained with ReLA -> BYOL on
 # the fused dataset `./coopt demo` builds (made here by the same `coopt collab` run) against BYOL from scratch, equal
 # wall-clock budgets, Fashion-MNIST. Three seeds for the architectures in MANY (default resnet18 and mobilenetv2), one
-# for the others. Per run: the final linear probe (full 60k/10k split unless FINAL_LIMIT), training images/s, steps.
+# for the others. Per run: the final linear probe (full 60k/10k split unless FINAL_LIMIT), training images/s, steps;
+# per architecture also the untrained network, probed the same way.
 #
 #   BUDGET=180 ARCHS="resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny" MANY="resnet18 mobilenetv2" \
 #     scripts/bench_table3.sh [OUT]
 #
 # The probe embeds 70,000 images with each student: on a 2-core CPU that is minutes per large network, so the
 # default budget and probe are sized for a machine with more cores or a GPU (--device, DEVICE=gpu).
+#
+# RATIO=R replaces the wall-clock budget by an equal amount of data: one epoch over a fresh random share R of the
+# training set for both arms (the same number of steps, as in the paper's Table 3, which trains for equal epochs).
+# Step counts do not depend on what else the machine runs; BYOL's steps cost more than ReLA's, so BYOL gets the
+# longer wall time.
 set -euo pipefail
 OUT=${1:-runs/bench-table3}
 BUDGET=${BUDGET:-180}
+RATIO=${RATIO:-}
 ARCHS=${ARCHS:-"resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny"}
 MANY=${MANY-"resnet18 mobilenetv2"}
 SEEDS_MANY=${SEEDS_MANY:-"0 1 2"}
@@ -29,22 +36,33 @@ log "fused dataset: coopt collab with the demo's three shipped priors"
 for arch in $ARCHS; do
   seeds=0
   for m in $MANY; do [ "$m" = "$arch" ] && seeds=$SEEDS_MANY; done
+  # the untrained network (the students' initialisation at seed 0) probed the same way: what training added
+  if [ ! -f "$OUT/$arch-untrained.json" ]; then
+    $COOPT eval linear --model "random:$arch:0" --train fashion-mnist --test fashion-mnist --limit "$FINAL_LIMIT" \
+      --device "$DEVICE" --json > "$OUT/$arch-untrained.json.tmp" 2> "$OUT/$arch-untrained.err" \
+      && mv "$OUT/$arch-untrained.json.tmp" "$OUT/$arch-untrained.json" \
+      || log "FAILED $arch untrained probe: $(tail -1 "$OUT/$arch-untrained.err")"
+  fi
   for s in $seeds; do
     for method in rela-byol byol; do
       run="$OUT/$arch-$method-s$s"
       if [ ! -f "$run/model.json" ]; then
         rm -rf "$run"
-        log "$arch $method seed $s: $BUDGET s"
+        budget=(--budget-seconds "$BUDGET")
+        [ -n "$RATIO" ] && budget=(--epochs 1 --data-ratio "$RATIO")
+        log "$arch $method seed $s: ${budget[*]}"
         extra=(--method byol)
         [ "$method" = rela-byol ] && extra=(--method rela --then byol --targets "$OUT/fused")
-        $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" --budget-seconds "$BUDGET" --batch "$BATCH" \
+        $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" "${budget[@]}" --batch "$BATCH" \
           --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err" \
           || { log "FAILED $arch $method seed $s: $(tail -1 "$run.err")"; continue; }
       fi
-      [ -f "$run.probe.json" ] || $COOPT eval linear --model "model:$run" --train fashion-mnist --test fashion-mnist \
-        --limit "$FINAL_LIMIT" --device "$DEVICE" --json > "$run.probe.json" 2> "$run.probe.err"
+      # written under another name first: a probe stopped half-way is not taken for a finished one on rerun
+      [ -f "$run.probe.json" ] || { $COOPT eval linear --model "model:$run" --train fashion-mnist \
+        --test fashion-mnist --limit "$FINAL_LIMIT" --device "$DEVICE" --json > "$run.probe.json.tmp" \
+        2> "$run.probe.err" && mv "$run.probe.json.tmp" "$run.probe.json"; }
     done
   done
 done
-python3 "$(dirname "$0")/summarize_table1.py" "$OUT" > "$OUT/summary.md"
+python3 "$(dirname "$0")/summarize_table3.py" "$OUT" > "$OUT/summary.md"
 log "done: $OUT/summary.md"
