@@ -15,10 +15,12 @@
 # training set for both arms (the same number of steps, as in the paper's Table 3, which trains for equal epochs).
 # Step counts do not depend on what else the machine runs; BYOL's steps cost more than ReLA's, so BYOL gets the
 # longer wall time.
+# TRAIN_ARGS adds options to both arms' `coopt train` (e.g. a warm-up: "--lr-schedule cosine --warmup 0.1").
 set -euo pipefail
 OUT=${1:-runs/bench-table3}
 BUDGET=${BUDGET:-180}
 RATIO=${RATIO:-}
+read -r -a train_args <<< "${TRAIN_ARGS:-}"
 ARCHS=${ARCHS:-"resnet18 resnet50 resnet101 mobilenetv2 efficientnet-b0 vit-tiny"}
 MANY=${MANY-"resnet18 mobilenetv2"}
 SEEDS_MANY=${SEEDS_MANY:-"0 1 2"}
@@ -53,7 +55,7 @@ for arch in $ARCHS; do
         log "$arch $method seed $s: ${budget[*]}"
         extra=(--method byol)
         [ "$method" = rela-byol ] && extra=(--method rela --then byol --targets "$OUT/fused")
-        $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" "${budget[@]}" --batch "$BATCH" \
+        $COOPT train "${extra[@]}" --data fashion-mnist --arch "$arch" "${budget[@]}" "${train_args[@]}" --batch "$BATCH" \
           --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err" \
           || { log "FAILED $arch $method seed $s: $(tail -1 "$run.err")"; continue; }
       fi

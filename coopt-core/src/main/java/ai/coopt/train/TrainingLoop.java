@@ -226,12 +226,22 @@ public final class TrainingLoop {
                 value = loss.getFloat();
             }
             if (!Float.isFinite(value)) {
-                throw new IllegalStateException("the " + method.phase() + " loss became " + value + " at step " + (step + 1));
+                throw new UserException(diverged(value));
             }
             method.beforeStep(step + 1, fractionDone);
             optimizer.step(method.active());
             return value;
         }
+    }
+
+    /**
+     * The one line for a loss that stopped being finite: the settings cannot train this network, which the user can
+     * change (a diverged run is not a defect of the tool), so it is said as such, with what to try.
+     */
+    private String diverged(float value) {
+        String warmup = config.warmup() > 0 ? "" : ", add a warm-up (--lr-schedule cosine --warmup 0.1)";
+        return "the " + method.phase() + " loss became " + value + " at step " + (step + 1) + ": training diverged at --lr "
+                + optimizer.learningRate() + "; lower --lr" + warmup + " and train again into a new --out";
     }
 
     private float[] rows(int[] indices) {

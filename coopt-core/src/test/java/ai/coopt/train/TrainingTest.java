@@ -160,6 +160,18 @@ class TrainingTest {
     }
 
     @Test
+    void aDivergingRunStopsWithOneLineThatSaysWhatToChange(@TempDir Path tmp) {
+        // a step of Adam moves each weight by about the learning rate: 1e30 overflows the activations at once
+        TrainingConfig config = new TrainingConfig(4, 0, 64, 1e30f, 0.01f, 1, 1, 0, 1.0, Augmentation.Params.defaults());
+        ai.coopt.UserException e = assertThrows(ai.coopt.UserException.class, () ->
+                train(MethodSpec.of("byol", null, null), null, tmp.resolve("run"), config, false, ProgressListener.NONE));
+        assertTrue(e.getMessage().matches("the byol loss became (NaN|-?Infinity) at step \\d+: training diverged at --lr "
+                + "1\\.0E30; lower --lr, add a warm-up \\(--lr-schedule cosine --warmup 0\\.1\\) and train again into "
+                + "a new --out"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"));
+    }
+
+    @Test
     void aNonEmptyOutputIsRefusedWithoutResume(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("notes.txt"), "x");
         assertThrows(ai.coopt.UserException.class,
