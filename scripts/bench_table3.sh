@@ -12,7 +12,7 @@
 # default budget and probe are sized for a machine with more cores or a GPU (--device, DEVICE=gpu).
 #
 # RATIO=R replaces the wall-clock budget by an equal amount of data: one epoch over a fresh random share R of the
-# training set for both arms (the same number of steps, as in the paper's Table 3, which trains for equal epochs).
+# training set for both arms (the same number of steps: a comparison at equal epochs).
 # Step counts do not depend on what else the machine runs; BYOL's steps cost more than ReLA's, so BYOL gets the
 # longer wall time.
 # TRAIN_ARGS adds options to both arms' `coopt train` (e.g. a warm-up: "--lr-schedule cosine --warmup 0.1").
