@@ -7,10 +7,9 @@ Markdown table on stdout (`--json FILE` keeps every run). PyTorch is scripts/ben
 builds the same networks as coopt-core/src/main/java/ai/coopt/nn/ (the parameter counts of both
 sides are checked to be equal).
 
-PyTorch is measured twice: as a user runs it (default allocator settings, `pytorch`) and with the
+PyTorch is measured three times: as a user runs it (default allocator settings, `pytorch`), with the
 same glibc allocator variables that ./coopt sets (`pytorch_alloc`), so the effect of the engine and
-of the allocator can be told apart, and a third time as a user who follows PyTorch's performance guide
-runs it: those allocator variables and the model and input in `torch.channels_last` (`pytorch_cl`; coopt
+of the allocator can be told apart, and as a user who follows PyTorch's performance guide runs it: those allocator variables and the model and input in `torch.channels_last` (`pytorch_cl`; coopt
 keeps its convolution weights channels-last). The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
@@ -96,8 +95,9 @@ def measure(arch, a, builds, plain, tuned, log):
               "--steps", str(steps), "--warmup", str(warmup), "--threads", str(a.threads), "--json"]
     py = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch] + common
     runs = {label: [] for label in builds}
-    for base in BASES:
-        runs[base] = []
+    # the PyTorch sides, in BASES order: as a user runs it, with coopt's allocator variables, and also channels-last
+    pythons = dict(zip(BASES, [(py, plain), (py, tuned), (py + ["--channels-last"], tuned)]))
+    runs.update({base: [] for base in BASES})
     loads = []
     foreign = []
     for r in range(a.rounds):
@@ -105,9 +105,8 @@ def measure(arch, a, builds, plain, tuned, log):
         meter = ForeignCpu()
         for label, (path, extra) in builds.items():
             runs[label].append(run_json([path, "bench", "throughput", "--arch", arch] + common + extra, plain))
-        runs["pytorch"].append(run_json(py, plain))
-        runs["pytorch_alloc"].append(run_json(py, tuned))
-        runs["pytorch_cl"].append(run_json(py + ["--channels-last"], tuned))
+        for base, (command, env) in pythons.items():
+            runs[base].append(run_json(command, env))
         foreign.append(meter.cores())
         print(f"{arch} round {r + 1}/{a.rounds} (load {loads[-1]}, other processes {foreign[-1][0]} cores, "
               f"steal {foreign[-1][1]}): " + ", ".join(

@@ -30,6 +30,13 @@ DEVICE=${DEVICE:-cpu}
 COOPT=${COOPT:-./coopt}
 mkdir -p "$OUT"
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/bench.log" >&2; }
+# probe MODEL NAME: the linear probe of MODEL into NAME.json, skipped when that exists; written under another name
+# first, so that a probe stopped half-way is not taken for a finished one on rerun
+probe() {
+  [ -f "$2.json" ] && return 0
+  $COOPT eval linear --model "$1" --train fashion-mnist --test fashion-mnist --limit "$FINAL_LIMIT" --device "$DEVICE" \
+    --json > "$2.json.tmp" 2> "$2.err" && mv "$2.json.tmp" "$2.json" || log "FAILED probe of $1: $(tail -1 "$2.err")"
+}
 
 log "fused dataset: coopt collab with the demo's three shipped priors"
 [ -f "$OUT/fused/manifest.json" ] || $COOPT collab --data fashion-mnist \
@@ -39,12 +46,7 @@ for arch in $ARCHS; do
   seeds=0
   for m in $MANY; do [ "$m" = "$arch" ] && seeds=$SEEDS_MANY; done
   # the untrained network (the students' initialisation at seed 0) probed the same way: what training added
-  if [ ! -f "$OUT/$arch-untrained.json" ]; then
-    $COOPT eval linear --model "random:$arch:0" --train fashion-mnist --test fashion-mnist --limit "$FINAL_LIMIT" \
-      --device "$DEVICE" --json > "$OUT/$arch-untrained.json.tmp" 2> "$OUT/$arch-untrained.err" \
-      && mv "$OUT/$arch-untrained.json.tmp" "$OUT/$arch-untrained.json" \
-      || log "FAILED $arch untrained probe: $(tail -1 "$OUT/$arch-untrained.err")"
-  fi
+  probe "random:$arch:0" "$OUT/$arch-untrained"
   for s in $seeds; do
     for method in rela-byol byol; do
       run="$OUT/$arch-$method-s$s"
@@ -59,10 +61,7 @@ for arch in $ARCHS; do
           --seed "$s" --device "$DEVICE" --out "$run" --json > "$run.json" 2> "$run.err" \
           || { log "FAILED $arch $method seed $s: $(tail -1 "$run.err")"; continue; }
       fi
-      # written under another name first: a probe stopped half-way is not taken for a finished one on rerun
-      [ -f "$run.probe.json" ] || { $COOPT eval linear --model "model:$run" --train fashion-mnist \
-        --test fashion-mnist --limit "$FINAL_LIMIT" --device "$DEVICE" --json > "$run.probe.json.tmp" \
-        2> "$run.probe.err" && mv "$run.probe.json.tmp" "$run.probe.json"; }
+      probe "model:$run" "$run.probe"
     done
   done
 done

@@ -24,7 +24,7 @@ def main():
     runs = {}
     for probe in sorted(glob.glob(os.path.join(out, "*-s*.probe.json"))):
         run = probe[: -len(".probe.json")]
-        m = re.fullmatch(r"(.+?)-(rela-byol|byol)-s(\d+)", os.path.basename(run))
+        m = re.fullmatch(r"(.+?)-(" + "|".join(ARMS) + r")-s(\d+)", os.path.basename(run))
         if not m or not os.path.exists(run + ".json"):
             continue
         arch, arm, seed = m.group(1), m.group(2), int(m.group(3))
@@ -39,11 +39,10 @@ def main():
           "| untrained network (%) | steps | training wall s (ReLA / BYOL) | final phase (ReLA arm) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for arch, arms in runs.items():
-        seeds = sorted(set(arms.get("rela-byol", {})) & set(arms.get("byol", {})))
+        seeds = sorted(set(arms.get(ARMS[0], {})) & set(arms.get(ARMS[1], {})))
         if not seeds:
             continue
-        rela = [arms["rela-byol"][s] for s in seeds]
-        byol = [arms["byol"][s] for s in seeds]
+        rela, byol = ([arms[arm][s] for s in seeds] for arm in ARMS)
         r, rs = mean_sd([100 * x["top1"] for x in rela])
         b, bs = mean_sd([100 * x["top1"] for x in byol])
         d, ds = mean_sd([100 * (x["top1"] - y["top1"]) for x, y in zip(rela, byol)])
