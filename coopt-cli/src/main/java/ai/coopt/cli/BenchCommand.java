@@ -2,6 +2,7 @@ package ai.coopt.cli;
 
 import ai.coopt.UserException;
 import ai.coopt.bench.Throughput;
+import ai.coopt.engine.OneDnn;
 import ai.coopt.nn.Architectures;
 import ai.coopt.platform.PlatformHome;
 import ai.coopt.platform.bench.LoadBenchmark;
@@ -79,14 +80,16 @@ final class BenchCommand {
             o.put("threads", r.threads());
             o.put("steps", r.steps());
             o.put("inference", r.folded() ? "folded" : "unfolded");
+            o.put("onednn", OneDnn.enabled());
             o.put("train_img_per_s", round(r.trainImgPerS()));
             o.put("infer_img_per_s", round(r.inferImgPerS()));
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
             o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));
             Output.print(common.json, o, String.format(Locale.ROOT,
-                    "%s, batch %d, %s, %d threads: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s; matmul peak %.0f GFLOP/s)",
-                    r.arch(), r.batch(), o.get("input").asText(), r.threads(), r.trainImgPerS(), r.inferImgPerS(),
+                    "%s, batch %d, %s, %d threads%s: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s; matmul peak %.0f GFLOP/s)",
+                    r.arch(), r.batch(), o.get("input").asText(), r.threads(),
+                    o.get("onednn").asBoolean() ? "" : ", oneDNN off", r.trainImgPerS(), r.inferImgPerS(),
                     r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops()));
             return 0;
         }

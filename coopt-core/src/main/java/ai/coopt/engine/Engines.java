@@ -35,10 +35,15 @@ public final class Engines {
         return Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
     }
 
-    /** The engine, configured with defaults if {@link #configure(int)} was not called. */
+    /**
+     * The engine, configured with defaults if {@link #configure(int)} was not called; the first call also decides
+     * whether convolutions may use oneDNN on this CPU ({@link OneDnn}).
+     */
     public static Engine get() {
         configure(0);
-        return Engine.getInstance();
+        Engine engine = Engine.getInstance();
+        OneDnn.apply();
+        return engine;
     }
 
     /** Resolves {@code cpu}, {@code gpu} or {@code auto} (a GPU when the engine sees one). */

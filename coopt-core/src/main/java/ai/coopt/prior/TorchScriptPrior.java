@@ -68,7 +68,7 @@ public final class TorchScriptPrior implements Prior {
             throw new UserException("torchscript:" + path + "#: the method name after '#' is empty");
         }
         InputSpec input = PriorSidecar.inputFor(path, 3, DEFAULT_SIZE, DEFAULT_SIZE);
-        Engines.configure(0);
+        Engines.get(); // loads the engine and applies the oneDNN decision before the module's first convolution
         Model model = Model.newInstance(path.getFileName().toString(), device, "PyTorch");
         try {
             model.load(path);
