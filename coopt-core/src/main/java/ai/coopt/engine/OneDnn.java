@@ -118,10 +118,20 @@ public final class OneDnn {
         }
         Torch t = Torch.get();
         t.setter.invokeVoid(new Object[] {t.context, on});
+        // without oneDNN PyTorch picks NNPACK for batches of 16 or more, 20-40x slower than its im2col + BLAS kernels
+        // here (resnet50: 4 against 80+ img/s); NNPACK stays on exactly when oneDNN is on, as PyTorch ships them
+        t.nnpackSetter.invokeVoid(new Object[] {t.context, on});
+    }
+
+    /** Whether PyTorch may use NNPACK for convolutions (off together with oneDNN). */
+    static boolean nnpackEnabled() {
+        Engines.get();
+        Torch t = Torch.get();
+        return (t.nnpackGetter.invokeInt(new Object[] {t.context}) & 0xFF) != 0;
     }
 
     /** libtorch's global context and its two accessors, found once. */
-    private record Torch(Pointer context, Function getter, Function setter) {
+    private record Torch(Pointer context, Function getter, Function setter, Function nnpackGetter, Function nnpackSetter) {
         private static volatile Torch instance;
 
         static Torch get() {
@@ -144,7 +154,9 @@ public final class OneDnn {
                 NativeLibrary torch = NativeLibrary.getInstance(lib.toString());
                 Pointer context = torch.getFunction("_ZN2at13globalContextEv").invokePointer(new Object[0]);
                 return new Torch(context, torch.getFunction("_ZNK2at7Context17userEnabledMkldnnEv"),
-                        torch.getFunction("_ZN2at7Context20setUserEnabledMkldnnEb"));
+                        torch.getFunction("_ZN2at7Context20setUserEnabledMkldnnEb"),
+                        torch.getFunction("_ZNK2at7Context17userEnabledNNPACKEv"),
+                        torch.getFunction("_ZN2at7Context20setUserEnabledNNPACKEb"));
             } catch (UnsatisfiedLinkError | RuntimeException e) {
                 throw new UserException("cannot turn oneDNN off in " + lib + " (" + e.getMessage()
                         + "); this CPU reports no cache sizes, so convolutions would crash the JVM");

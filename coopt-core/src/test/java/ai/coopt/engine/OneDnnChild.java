@@ -15,6 +15,6 @@ public final class OneDnnChild {
             Throughput.measure(arch, 2, 3, 32, 0, 1, true, null, Device.cpu());
             System.out.println(arch + " trained");
         }
-        System.out.println("onednn=" + OneDnn.enabled() + " before=" + before);
+        System.out.println("onednn=" + OneDnn.enabled() + " before=" + before + " nnpack=" + OneDnn.nnpackEnabled());
     }
 }

@@ -110,6 +110,7 @@ class OneDnnTest {
             float[] without;
             try {
                 assertFalse(OneDnn.enabled());
+                assertFalse(OneDnn.nnpackEnabled());
                 without = features(net, x);
             } finally {
                 if (comparable) {
@@ -117,6 +118,7 @@ class OneDnnTest {
                 }
             }
             assertEquals(comparable, OneDnn.enabled());
+            assertEquals(comparable, OneDnn.nnpackEnabled());
             double maxAbs = 0;
             for (float v : without) {
                 assertTrue(Float.isFinite(v));
@@ -157,7 +159,7 @@ class OneDnnTest {
         }
         String out = Files.readString(log);
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("onednn=false before=false"), out);
+        assertTrue(out.contains("onednn=false before=false nnpack=false"), out);
         assertTrue(out.contains("resnet50 trained"), out);
     }
 }
