@@ -29,6 +29,24 @@ class MainTest extends ConsoleCapture {
         assertEquals("", stdout());
     }
 
+    /**
+     * A password on the command line (here in serve's --db URL) is in no message and in no provenance: model
+     * directories (train, prior pretrain, demo, rounds' created.json) record {@link Provenance#createdNode}, datasets
+     * (optimize, collab, data pack, the platform's round) {@link Provenance#created}; both read Main.commandLine().
+     */
+    @Test
+    void aPasswordOnTheCommandLineIsNeitherPrintedNorRecorded(@TempDir Path tmp) {
+        String pw = "pw-9sKq2Lm";
+        assertUserError("cannot open postgresql://127.0.0.1:1/coopt?user=coopt&password=***", "platform", "serve",
+                "--dir", tmp.resolve("p").toString(), "--db", "postgresql://127.0.0.1:1/coopt?user=coopt&password=" + pw,
+                "--data", "fashion-mnist", "--limit", "10");
+        assertFalse(stderr().contains(pw), stderr());
+        assertTrue(Main.commandLine().contains("postgresql://127.0.0.1:1/coopt?user=coopt&password=***"),
+                Main.commandLine().toString());
+        assertFalse(Provenance.createdNode(0).toString().contains(pw), Provenance.createdNode(0).toString());
+        assertFalse(Provenance.created(0).commandLine().toString().contains(pw));
+    }
+
     @Test
     void unknownArchitecture() {
         assertUserError("unknown architecture 'resnet7'", "bench", "throughput", "--arch", "resnet7");

@@ -77,8 +77,12 @@ public final class Database implements AutoCloseable {
         return open(DatabaseUrl.parse(url));
     }
 
-    /** Connects to the database and brings its schema to {@link #SCHEMA_VERSION}. */
+    /**
+     * Connects to the database and brings its schema to {@link #SCHEMA_VERSION}; a PostgreSQL URL without a password
+     * takes it from the environment or {@code ~/.pgpass} ({@link DatabasePassword}).
+     */
     public static Database open(DatabaseUrl url) {
+        url = DatabasePassword.resolve(url, null, System.getenv());
         Database db = new Database(url, dataSource(url));
         try {
             db.probe();

@@ -466,8 +466,9 @@ public final class PlatformService implements AutoCloseable {
         Path file = commitFile(c.file(), name);
         // the uniformity is the platform's own, computed from the outputs; the one the participant reported is not used
         double uniformity = Uniformity.ofOutputs(readShared(file).values(), sharedIds.length, c.dim());
-        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
-                .get(Uploads.PRIOR), uniformity, clock.getAsLong());
+        // recorded (database, status, manifest) without the participant's local paths, whatever its client sent
+        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(
+                prior.withoutPaths()).get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
             deleteUnlessInUse(file);
             return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
