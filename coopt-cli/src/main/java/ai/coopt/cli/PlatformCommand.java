@@ -329,6 +329,11 @@ final class PlatformCommand {
         @Option(names = "--round", paramLabel = "N", description = "Which round's dataset (default: the newest fused round's).")
         Integer round;
 
+        @Option(names = "--wait", arity = "0..1", fallbackValue = "3600", paramLabel = "SECONDS", description = "While the "
+                + "round is not fused yet, ask again (1 s, 2 s, 4 s … 15 s apart) for at most SECONDS (default with "
+                + "--wait alone: 3600); without it, a dataset not ready yet is an error at once.")
+        Integer waitSeconds;
+
         @Mixin
         CommonOptions common;
 
@@ -337,8 +342,12 @@ final class PlatformCommand {
             if (round != null) {
                 Check.positive("--round", round);
             }
+            if (waitSeconds != null) {
+                Check.atLeast("--wait", waitSeconds, 0);
+            }
             PlatformClient client = remote.client(null, Duration.ofMinutes(5));
-            DatasetDownload.Result r = DatasetDownload.fetch(client, out, round);
+            DatasetDownload.Result r = DatasetDownload.fetch(client, out, round,
+                    Duration.ofSeconds(waitSeconds == null ? 0 : waitSeconds), Output::note);
             ObjectNode o = Output.object();
             o.put("out", out.toAbsolutePath().toString());
             o.put("round", r.round());
