@@ -32,6 +32,7 @@ public final class PlatformHome {
         } catch (IOException e) {
             throw new UserException(dir + ": cannot create: " + e.getMessage());
         }
+        PrivateFiles.restrict(dir);
     }
 
     public static void requireExisting(Path dir) {
@@ -55,6 +56,7 @@ public final class PlatformHome {
     /** Records the database (its password, if the URL carries one, left out). */
     public static void recordDatabase(Path dir, String url) {
         AtomicFiles.writeJson(dir.resolve(FILE), new Home(FORMAT, redacted(url)));
+        PrivateFiles.restrict(dir.resolve(FILE));
     }
 
     /**
