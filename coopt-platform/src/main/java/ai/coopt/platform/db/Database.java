@@ -134,7 +134,11 @@ public final class Database implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             c.getMetaData();
         } catch (SQLException e) {
-            throw new UserException("cannot open " + url + ": " + oneLine(e));
+            boolean noPassword = url.vendor() == DatabaseUrl.Vendor.POSTGRESQL && url.password() == null
+                    && String.valueOf(e.getMessage()).contains("no password was provided");
+            throw new UserException("cannot open " + url + ": " + oneLine(e) + (noPassword ? " (give it with "
+                    + "--db-password-file FILE, " + DatabasePassword.ENV + ", " + DatabasePassword.PG_ENV
+                    + " or ~/.pgpass)" : ""));
         }
     }
 
