@@ -200,7 +200,7 @@ final class BenchCommand {
             }
             if (attach) {
                 PlatformHome.requireExisting(dir);
-                try (Database database = Database.open(db.resolve(dir))) {
+                try (Database database = db.open(db.resolve(dir))) {
                     return report(LoadBenchmark.run(platforms, new PlatformStore(database), participants, dim, work,
                             line -> { }), List.of());
                 }
@@ -220,7 +220,7 @@ final class BenchCommand {
             }
             String dbUrl = db.resolve(dir);
             if (db.db != null) {
-                try (Database database = Database.open(dbUrl)) {
+                try (Database database = db.open(dbUrl)) {
                     if (new PlatformStore(database).round().isPresent()) {
                         throw new UserException("the database " + PlatformHome.redacted(dbUrl) + " holds a round already:"
                                 + " give --servers a fresh one (for PostgreSQL, a new schema: ...&schema=NAME)");
@@ -230,8 +230,11 @@ final class BenchCommand {
             List<String> args = new ArrayList<>(List.of("--dir", dir.toString(), "--db", dbUrl, "--data", data,
                     "--limit", Integer.toString(limit), "--shards", Integer.toString(shards),
                     "--shared-count", Integer.toString(sharedCount)));
+            if (db.passwordFile != null) {
+                args.addAll(List.of("--db-password-file", db.passwordFile.toString()));
+            }
             try (ServeProcesses started = ServeProcesses.start(servers, work.resolve("logs"), args);
-                 Database database = Database.open(dbUrl)) {
+                 Database database = db.open(dbUrl)) {
                 LoadBenchmark.Result r = LoadBenchmark.run(started.urls(), new PlatformStore(database), participants, dim,
                         work, line -> { });
                 return report(r, started.measure());

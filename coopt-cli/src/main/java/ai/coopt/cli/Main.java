@@ -1,6 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.UserException;
+import ai.coopt.util.Secrets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,7 +26,7 @@ public final class Main {
 
     private static volatile List<String> commandLine = List.of("coopt");
 
-    /** The command line being run, {@code coopt} first, as recorded in provenance. */
+    /** The command line being run, {@code coopt} first, as recorded in provenance: secrets masked. */
     static List<String> commandLine() {
         return commandLine;
     }
@@ -35,7 +36,7 @@ public final class Main {
         List<String> line = new ArrayList<>();
         line.add("coopt");
         line.addAll(Arrays.asList(args));
-        commandLine = List.copyOf(line);
+        commandLine = Secrets.commandLine(line);
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> handle(e, commandLine.getErr()));
         cli.setParameterExceptionHandler((e, args1) -> {

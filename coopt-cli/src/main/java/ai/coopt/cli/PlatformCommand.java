@@ -7,6 +7,8 @@ import ai.coopt.platform.PlatformHome;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.Database;
+import ai.coopt.platform.db.DatabasePassword;
+import ai.coopt.platform.db.DatabaseUrl;
 import ai.coopt.platform.db.Fusion;
 import ai.coopt.platform.db.FusionState;
 import ai.coopt.platform.db.PlatformStore;
@@ -49,8 +51,18 @@ final class PlatformCommand {
                 + "(default: the one the platform directory was started with; SQLite platform.db in it for a new one).")
         String db;
 
+        @Option(names = "--db-password-file", paramLabel = "FILE", description = "File holding the PostgreSQL password "
+                + "(first line). Without it: " + DatabasePassword.ENV + ", then " + DatabasePassword.PG_ENV + ", then "
+                + "~/.pgpass. A password in the URL works too, but is visible in ps; it is never recorded.")
+        Path passwordFile;
+
         String resolve(Path dir) {
             return PlatformHome.database(dir, db);
+        }
+
+        /** The database {@link #resolve} names, opened with its password from wherever it is given. */
+        Database open(String url) {
+            return Database.open(DatabasePassword.resolve(DatabaseUrl.parse(url), passwordFile, System.getenv()));
         }
     }
 
@@ -65,7 +77,7 @@ final class PlatformCommand {
         /** Its database, opened; one line (exit 2) when the directory is not a platform's. */
         Database open() {
             PlatformHome.requireExisting(dir);
-            return Database.open(db.resolve(dir));
+            return db.open(db.resolve(dir));
         }
     }
 
@@ -157,7 +169,7 @@ final class PlatformCommand {
             common.engine();
             PlatformHome.create(dir);
             String dbUrl = db.resolve(dir);
-            Database database = Database.open(dbUrl);
+            Database database = db.open(dbUrl);
             PlatformStore store = new PlatformStore(database);
             boolean resume = store.round().isPresent();
             Double fraction = shared == null ? null : shared.fraction;
@@ -317,6 +329,11 @@ final class PlatformCommand {
         @Option(names = "--round", paramLabel = "N", description = "Which round's dataset (default: the newest fused round's).")
         Integer round;
 
+        @Option(names = "--wait", arity = "0..1", fallbackValue = "3600", paramLabel = "SECONDS", description = "While the "
+                + "round is not fused yet, ask again (1 s, 2 s, 4 s … 15 s apart) for at most SECONDS (default with "
+                + "--wait alone: 3600); without it, a dataset not ready yet is an error at once.")
+        Integer waitSeconds;
+
         @Mixin
         CommonOptions common;
 
@@ -325,8 +342,12 @@ final class PlatformCommand {
             if (round != null) {
                 Check.positive("--round", round);
             }
+            if (waitSeconds != null) {
+                Check.atLeast("--wait", waitSeconds, 0);
+            }
             PlatformClient client = remote.client(null, Duration.ofMinutes(5));
-            DatasetDownload.Result r = DatasetDownload.fetch(client, out, round);
+            DatasetDownload.Result r = DatasetDownload.fetch(client, out, round,
+                    Duration.ofSeconds(waitSeconds == null ? 0 : waitSeconds), Output::note);
             ObjectNode o = Output.object();
             o.put("out", out.toAbsolutePath().toString());
             o.put("round", r.round());

@@ -1,5 +1,10 @@
 package ai.coopt.cli;
 
+import ai.coopt.data.DatasetSpec;
+import ai.coopt.data.ImageSet;
+import ai.coopt.platform.TestPlatform;
+import ai.coopt.platform.db.TestDatabases;
+import ai.coopt.platform.server.PlatformConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -8,6 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,6 +34,44 @@ class MainTest extends ConsoleCapture {
         assertTrue(e.contains(expectedFragment), e);
         assertFalse(e.contains("\tat "), e);
         assertEquals("", stdout());
+    }
+
+    /**
+     * A password on the command line (here in serve's --db URL) is in no message and in no provenance: model
+     * directories (train, prior pretrain, demo, rounds' created.json) record {@link Provenance#createdNode}, datasets
+     * (optimize, collab, data pack, the platform's round) {@link Provenance#created}; both read Main.commandLine().
+     */
+    @Test
+    void aPasswordOnTheCommandLineIsNeitherPrintedNorRecorded(@TempDir Path tmp) {
+        String pw = "pw-9sKq2Lm";
+        assertUserError("cannot open postgresql://127.0.0.1:1/coopt?user=coopt&password=***", "platform", "serve",
+                "--dir", tmp.resolve("p").toString(), "--db", "postgresql://127.0.0.1:1/coopt?user=coopt&password=" + pw,
+                "--data", "fashion-mnist", "--limit", "10");
+        assertFalse(stderr().contains(pw), stderr());
+        assertTrue(Main.commandLine().contains("postgresql://127.0.0.1:1/coopt?user=coopt&password=***"),
+                Main.commandLine().toString());
+        assertFalse(Provenance.createdNode(0).toString().contains(pw), Provenance.createdNode(0).toString());
+        assertFalse(Provenance.created(0).commandLine().toString().contains(pw));
+    }
+
+    /** {@code platform download --wait N} on a round that is not fused in time: exit 2, its last line says so. */
+    @Test
+    void downloadWaitRunsOutWithOneLine(@TempDir Path tmp) {
+        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 200);
+        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 200, null, 200,
+                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
+        try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
+            assertEquals(2, Main.run("platform", "download", "--platform", running.url(), "--out",
+                    tmp.resolve("out").toString(), "--wait", "1"), stderr());
+            List<String> lines = stderr().strip().lines().toList();
+            assertTrue(lines.get(lines.size() - 1).startsWith("coopt: the platform has no fused dataset yet")
+                    && lines.get(lines.size() - 1).endsWith("waited 1 s (--wait)"), stderr());
+            assertFalse(stderr().contains("\tat "), stderr());
+            assertEquals("", stdout());
+        }
+        resetConsole();
+        assertUserError("--wait must be", "platform", "download", "--platform", "http://127.0.0.1:9", "--out",
+                tmp.resolve("o2").toString(), "--wait", "-1");
     }
 
     @Test

@@ -19,6 +19,38 @@ public record PriorReport(String prior, String kind, String weightsSha256, Manif
                 uniformity, uniformitySubset, new ManifestProvenance.Shard(1, 0, 0));
     }
 
+    /**
+     * This report as it may leave the participant's machine: the prior named without its local directories
+     * ({@link #publicSpec}); its weights' sha256 still says exactly which prior it is.
+     */
+    public PriorReport withoutPaths() {
+        return new PriorReport(publicSpec(prior), kind, weightsSha256, input, outputDim, uniformity, uniformitySubset);
+    }
+
+    /**
+     * A prior spec without local paths: a file or directory is named by its last component ({@code
+     * model:/home/alice/priors/x} is {@code model:x}, {@code torchscript:/a/b.pt#embed} is {@code torchscript:b.pt#embed});
+     * a spec that names no path ({@code zoo:NAME}, {@code random:ARCH:SEED}) is kept.
+     */
+    public static String publicSpec(String spec) {
+        int slash = Math.max(spec.lastIndexOf('/'), spec.lastIndexOf('\\'));
+        if (slash < 0) {
+            return spec;
+        }
+        int colon = spec.indexOf(':');
+        boolean prefixed = colon > 0 && spec.substring(0, colon).matches("[a-z]+");
+        String kind = prefixed ? spec.substring(0, colon) : "model";
+        String rest = prefixed ? spec.substring(colon + 1) : spec;
+        int hash = kind.equals("torchscript") ? rest.lastIndexOf('#') : -1;
+        String path = hash < 0 ? rest : rest.substring(0, hash);
+        String method = hash < 0 ? "" : rest.substring(hash);
+        while (path.length() > 1 && (path.endsWith("/") || path.endsWith("\\"))) {
+            path = path.substring(0, path.length() - 1);
+        }
+        String name = path.substring(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+        return kind + ":" + (name.isEmpty() ? "?" : name) + method;
+    }
+
     /** The manifest's entry for this prior over the shards it optimized. */
     public ManifestProvenance.Participant participant(ManifestProvenance.Shard shards) {
         return new ManifestProvenance.Participant(prior, kind, weightsSha256, input, outputDim, uniformity,

@@ -1,5 +1,7 @@
 package ai.coopt.store;
 
+import ai.coopt.util.Secrets;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
@@ -227,7 +229,8 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      *
      * @param time when writing started
      * @param toolVersion the version of this project that wrote it
-     * @param commandLine the command's arguments, e.g. {@code [coopt, optimize, --data, fashion-mnist, ...]}
+     * @param commandLine the command's arguments, e.g. {@code [coopt, optimize, --data, fashion-mnist, ...]}, with
+     *     secrets masked ({@link Secrets#commandLine})
      * @param seed the seed every random choice derived from (subsets, shards, random priors' weights)
      */
     public record Created(Instant time, String toolVersion, List<String> commandLine, long seed) {
@@ -235,7 +238,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
         public Created {
             Objects.requireNonNull(time, "time");
             requireText("tool_version", toolVersion);
-            commandLine = List.copyOf(commandLine);
+            commandLine = Secrets.commandLine(commandLine);
         }
     }
 

@@ -3,6 +3,7 @@ package ai.coopt.platform;
 import ai.coopt.UserException;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Json;
+import ai.coopt.util.Secrets;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,6 +32,7 @@ public final class PlatformHome {
         } catch (IOException e) {
             throw new UserException(dir + ": cannot create: " + e.getMessage());
         }
+        PrivateFiles.restrict(dir);
     }
 
     public static void requireExisting(Path dir) {
@@ -54,11 +56,15 @@ public final class PlatformHome {
     /** Records the database (its password, if the URL carries one, left out). */
     public static void recordDatabase(Path dir, String url) {
         AtomicFiles.writeJson(dir.resolve(FILE), new Home(FORMAT, redacted(url)));
+        PrivateFiles.restrict(dir.resolve(FILE));
     }
 
-    /** {@code url} without a {@code password=} parameter. */
+    /**
+     * {@code url} without a {@code password=} parameter (the recorded URL stays usable: the password then comes from
+     * the environment, a password file or ~/.pgpass), and whatever else looks secret masked ({@link Secrets#redact}).
+     */
     public static String redacted(String url) {
-        return url.replaceAll("([?&])password=[^&]*&?", "$1").replaceAll("[?&]$", "");
+        return Secrets.redact(url.replaceAll("([?&])password=[^&]*&?", "$1").replaceAll("[?&]$", ""));
     }
 
     /** Opens the keystore once, so a wrong password or a bad file fails with one line before the server starts. */

@@ -6,6 +6,9 @@ import ai.coopt.store.OptimizedDataset;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Fetches a platform's fused optimized dataset (the newest finished round's, or a given round's): every listed file
@@ -14,6 +17,9 @@ import java.nio.file.Path;
 public final class DatasetDownload {
     /** What was downloaded. */
     public record Result(Path out, int round, int count, int dim, int files, long bytes) {}
+
+    /** The longest pause between two questions while waiting for fusion. */
+    static final int MAX_POLL_SECONDS = 15;
 
     private DatasetDownload() {}
 
@@ -24,17 +30,20 @@ public final class DatasetDownload {
 
     /** Round {@code round}'s dataset, or the newest finished round's when {@code round} is null. */
     public static Result fetch(PlatformClient client, Path out, Integer round) {
+        return fetch(client, out, round, Duration.ZERO, line -> { });
+    }
+
+    /**
+     * The same, waiting up to {@code wait} for the dataset while the platform's fusion has not finished: asked again
+     * after 1 s, 2 s, 4 s … (at most {@value #MAX_POLL_SECONDS} s apart), the wait reported once to {@code log}. A failed
+     * fusion or the time running out is one line.
+     */
+    public static Result fetch(PlatformClient client, Path out, Integer round, Duration wait, Consumer<String> log) {
         if (round != null && round < 1) {
             throw new UserException("--round must be 1 or more, not " + round);
         }
         AtomicFiles.checkWritable(out, OptimizedDataset.KIND);
-        JsonNode listing;
-        try {
-            listing = client.get("/v1/dataset" + (round == null ? "" : "?round=" + round));
-        } catch (PlatformClient.Refusal e) {
-            throw new UserException((round == null ? "the platform has no fused dataset yet: "
-                    : "the platform has no fused dataset of round " + round + ": ") + e.getMessage());
-        }
+        JsonNode listing = listing(client, round, wait, log);
         JsonNode files = listing.path("files");
         // the round the listing names, so that every file comes from it even if a newer round finishes meanwhile
         int listed = listing.path("round").asInt(round == null ? 1 : round);
@@ -59,5 +68,40 @@ public final class DatasetDownload {
         });
         OptimizedDataset d = OptimizedDataset.read(out);
         return new Result(out, listed, d.count(), d.dim(), files.size(), bytes);
+    }
+
+    private static JsonNode listing(PlatformClient client, Integer round, Duration wait, Consumer<String> log) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        long pause = 1000;
+        while (true) {
+            String why;
+            try {
+                return client.get("/v1/dataset" + (round == null ? "" : "?round=" + round));
+            } catch (PlatformClient.Refusal e) {
+                why = (round == null ? "the platform has no fused dataset yet: "
+                        : "the platform has no fused dataset of round " + round + ": ") + e.getMessage();
+            }
+            if (wait.isZero()) {
+                throw new UserException(why);
+            }
+            String fusion = client.get("/v1/status").path("fusion").path("state").asText();
+            if (fusion.equals("failed")) {
+                throw new UserException(why + "; the fusion failed (see coopt platform status)");
+            }
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                throw new UserException(why + "; waited " + wait.toSeconds() + " s (--wait)");
+            }
+            if (pause == 1000) {
+                log.accept("coopt platform: " + why + "; waiting up to " + wait.toSeconds() + " s for it (--wait)");
+            }
+            try {
+                Thread.sleep(Math.min(pause, left));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserException("interrupted while waiting for the fused dataset");
+            }
+            pause = Math.min(pause * 2, MAX_POLL_SECONDS * 1000L);
+        }
     }
 }

@@ -10,11 +10,14 @@ import ai.coopt.store.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,6 +27,8 @@ import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Collection;
@@ -34,7 +39,8 @@ import java.util.function.Consumer;
  * HTTP to a platform: JSON and file transfers, each request signed with the participant's key (a fresh timestamp
  * on every attempt), and retried with exponential backoff while the platform is unreachable or answers 5xx — for at
  * most {@code retryFor}, so a platform that restarts after a crash finds its participants still there. A 4xx is the
- * platform's answer, not an outage: it is raised at once as a {@link Refusal}.
+ * platform's answer, not an outage: it is raised at once as a {@link Refusal}; so is a certificate or host name that
+ * does not verify (one line). Requests are signed over https://, or over plain http:// only to loopback.
  */
 public final class PlatformClient {
     /** The platform refused a request; {@code status} is the HTTP status, the message its reason. */
@@ -52,6 +58,8 @@ public final class PlatformClient {
     }
 
     private final URI base;
+    /** Plain http:// to a host that is not loopback: nothing is signed there (a signature is not privacy). */
+    private final boolean plainRemote;
     private final HttpClient http;
     private final KeyFile keys;
     private final Duration retryFor;
@@ -65,6 +73,10 @@ public final class PlatformClient {
      */
     public PlatformClient(String platformUrl, Path caCert, KeyFile keys, Duration retryFor, Consumer<String> log) {
         this.base = parse(platformUrl);
+        this.plainRemote = "http".equals(base.getScheme()) && !loopback(base.getHost());
+        if (keys != null) {
+            refuseSigningInPlain();
+        }
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (caCert != null) {
@@ -86,6 +98,43 @@ public final class PlatformClient {
         } catch (IllegalArgumentException e) {
             throw new UserException("--platform must be an http:// or https:// URL, not '" + url + "'");
         }
+    }
+
+    /** 127.0.0.0/8, ::1 or localhost, told from the URL alone (no name is looked up). */
+    static boolean loopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (h.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!h.matches("[0-9.]+") && !h.contains(":")) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(h).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private void refuseSigningInPlain() {
+        if (plainRemote) {
+            throw new UserException("--platform " + base + ": signed requests go over https:// only (plain http:// only"
+                    + " to this machine: 127.0.0.1, ::1, localhost); use the platform's https:// URL");
+        }
+    }
+
+    /**
+     * A certificate or host name that did not verify: {@code e} or one of its causes is a certificate failure. Waiting
+     * does not change that, so it is not retried.
+     */
+    private static boolean certificateFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException || t instanceof CertPathValidatorException
+                    || t instanceof SSLPeerUnverifiedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static SSLContext trusting(Path pem) {
@@ -206,6 +255,11 @@ public final class PlatformClient {
             } catch (ConnectException e) {
                 problem = "cannot connect";
             } catch (IOException e) {
+                if (certificateFailure(e)) {
+                    throw new UserException("the platform at " + base + " failed the certificate check ("
+                            + String.valueOf(e.getMessage()).replaceAll("\\s+", " ") + "): give its certificate with "
+                            + "--ca-cert PEM, and a --platform host name the certificate is for");
+                }
                 problem = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -245,6 +299,7 @@ public final class PlatformClient {
         if (signer == null) {
             throw new IllegalStateException("a signed request needs the participant's key");
         }
+        refuseSigningInPlain();
         for (Map.Entry<String, String> h : RequestSignature.sign(signer.participantId(), signer.privateKey(), method,
                 path, System.currentTimeMillis(), bodySha).entrySet()) {
             b.header(h.getKey(), h.getValue());

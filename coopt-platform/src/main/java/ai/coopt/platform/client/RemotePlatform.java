@@ -114,7 +114,7 @@ public final class RemotePlatform implements Platform {
     @Override
     public void submitShared(SharedOutputs s) {
         Path file = work.resolve("shared.outputs.safetensors");
-        Uploads.write(file, round.sharedIds(), new Matrix(s.values(), s.count(), s.dim()), Uploads.priorMetadata(s.prior()));
+        Uploads.write(file, round.sharedIds(), new Matrix(s.values(), s.count(), s.dim()), Uploads.priorMetadata(s.prior().withoutPaths()));
         try {
             client.upload("/v1/shared", file);
         } catch (PlatformClient.Refusal e) {

@@ -77,8 +77,12 @@ public final class Database implements AutoCloseable {
         return open(DatabaseUrl.parse(url));
     }
 
-    /** Connects to the database and brings its schema to {@link #SCHEMA_VERSION}. */
+    /**
+     * Connects to the database and brings its schema to {@link #SCHEMA_VERSION}; a PostgreSQL URL without a password
+     * takes it from the environment or {@code ~/.pgpass} ({@link DatabasePassword}).
+     */
     public static Database open(DatabaseUrl url) {
+        url = DatabasePassword.resolve(url, null, System.getenv());
         Database db = new Database(url, dataSource(url));
         try {
             db.probe();
@@ -130,7 +134,11 @@ public final class Database implements AutoCloseable {
         try (Connection c = dataSource.getConnection()) {
             c.getMetaData();
         } catch (SQLException e) {
-            throw new UserException("cannot open " + url + ": " + oneLine(e));
+            boolean noPassword = url.vendor() == DatabaseUrl.Vendor.POSTGRESQL && url.password() == null
+                    && String.valueOf(e.getMessage()).contains("no password was provided");
+            throw new UserException("cannot open " + url + ": " + oneLine(e) + (noPassword ? " (give it with "
+                    + "--db-password-file FILE, " + DatabasePassword.ENV + ", " + DatabasePassword.PG_ENV
+                    + " or ~/.pgpass)" : ""));
         }
     }
 

@@ -1,6 +1,7 @@
 package ai.coopt.platform.db;
 
 import ai.coopt.UserException;
+import ai.coopt.util.Secrets;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -138,9 +139,14 @@ public record DatabaseUrl(Vendor vendor, Path sqliteFile, String host, int port,
         return new DatabaseUrl(Vendor.POSTGRESQL, null, host, port, database, user, password, schema);
     }
 
-    /** The URL with any password replaced by ***, for messages and logs. */
+    /** The URL with any password masked, for messages and logs. */
     static String redact(String url) {
-        return url.replaceAll("(?i)(password=)[^&#]*", "$1***");
+        return Secrets.redact(url);
+    }
+
+    /** The same database reached with {@code password} (null: none). */
+    public DatabaseUrl withPassword(String password) {
+        return new DatabaseUrl(vendor, sqliteFile, host, port, database, user, password, schema);
     }
 
     /** The JDBC URL this maps to, without credentials (those go to the driver as properties). */

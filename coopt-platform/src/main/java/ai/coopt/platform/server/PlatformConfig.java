@@ -2,6 +2,7 @@ package ai.coopt.platform.server;
 
 import ai.coopt.UserException;
 import ai.coopt.store.Json;
+import ai.coopt.util.Secrets;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
 
@@ -19,6 +20,7 @@ import java.util.Objects;
  * @param sharedFraction the share of the data in S, or null when {@code sharedCount} is set
  * @param align ridge or none
  * @param dim target width after fusion (0 = the default rule)
+ * @param commandLine the serve command that started the round, secrets masked ({@link Secrets#commandLine})
  */
 public record PlatformConfig(String format, String data, String split, int limit,
                              @JsonSetter(nulls = Nulls.SET) Integer imageSize, int count, String fingerprint,
@@ -48,7 +50,7 @@ public record PlatformConfig(String format, String data, String split, int limit
     public PlatformConfig {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(split, "split");
-        commandLine = List.copyOf(commandLine);
+        commandLine = Secrets.commandLine(commandLine);
         audits = audits == null ? Audits.DEFAULT : audits;
     }
 

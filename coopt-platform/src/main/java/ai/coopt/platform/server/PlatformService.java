@@ -10,6 +10,7 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.data.Randomness;
 import ai.coopt.data.ShardPlan;
 import ai.coopt.data.Sharding;
+import ai.coopt.platform.PrivateFiles;
 import ai.coopt.platform.Uploads;
 import ai.coopt.platform.db.AuditRecord;
 import ai.coopt.platform.db.AuditState;
@@ -195,6 +196,7 @@ public final class PlatformService implements AutoCloseable {
         }
         PlatformService service = new PlatformService(dir, store, config, plan(config), sharedSha, clock);
         service.cleanUp();
+        PrivateFiles.restrictTree(dir);
         return service;
     }
 
@@ -466,8 +468,9 @@ public final class PlatformService implements AutoCloseable {
         Path file = commitFile(c.file(), name);
         // the uniformity is the platform's own, computed from the outputs; the one the participant reported is not used
         double uniformity = Uniformity.ofOutputs(readShared(file).values(), sharedIds.length, c.dim());
-        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(prior)
-                .get(Uploads.PRIOR), uniformity, clock.getAsLong());
+        // recorded (database, status, manifest) without the participant's local paths, whatever its client sent
+        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(
+                prior.withoutPaths()).get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
             deleteUnlessInUse(file);
             return refuse(participant, null, length, 409, "different outputs on the shared subset were already accepted from you");
@@ -556,6 +559,8 @@ public final class PlatformService implements AutoCloseable {
             Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
         }
         AtomicFiles.syncDirectory(uploads);
+        PrivateFiles.restrict(uploads);
+        PrivateFiles.restrict(target);
         return target;
     }
 
@@ -680,6 +685,8 @@ public final class PlatformService implements AutoCloseable {
         Arrays.setAll(positions, i -> i);
         PackedImages.writeFile(file, new ImageSet("audit " + a.id(), pixels, positions.length, shard.channels(),
                 shard.height(), shard.width(), null), positions);
+        PrivateFiles.restrict(file.getParent());
+        PrivateFiles.restrict(file);
         return file;
     }
 
@@ -1012,6 +1019,10 @@ public final class PlatformService implements AutoCloseable {
                 Map<String, Double> residuals = new LinkedHashMap<>();
                 for (int i = 0; i < w.participantIds().size(); i++) {
                     residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
+                }
+                PrivateFiles.restrictTree(out);
+                for (Path p = out.getParent(); p.startsWith(dir) && !p.equals(dir); p = p.getParent()) {
+                    PrivateFiles.restrict(p); // rounds/ and rounds/N/
                 }
                 store.setFusion(FusionState.DONE, instanceId, forced, fusionDetail(w.count(), w.dim(), residuals,
                         w.alignmentSeconds(), w.fusionSeconds(), w.notes(), null), clock.getAsLong());
