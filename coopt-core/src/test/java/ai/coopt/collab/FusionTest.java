@@ -214,6 +214,30 @@ class FusionTest {
         }
     }
 
+    @Test
+    void whenTheReferenceOptimizedNoShardAParticipantOfItsPriorTakesItsPlace(@TempDir Path tmp) {
+        int m = 150;
+        long[] shared = new long[m];
+        for (int i = 0; i < m; i++) {
+            shared[i] = 1000 + i;
+        }
+        float[] prior = view(SyntheticOutputs.latent(m, 4, 12), 4, 1, 0.3);
+        List<SharedOutputs> people = List.of(outputs("alice", prior, 4, 0), outputs("mallory", gaussian(m * 4, 9), 4, 0),
+                outputs("alice-2", prior.clone(), 4, 0));
+        // alice, the screening's reference, optimized no shard; the noise is the most uniform of those that did
+        List<ShardOutputs> shards = List.of(shard("mallory", 0, new long[] {0, 2, 4}, 4),
+                shard("alice-2", 1, new long[] {1, 3, 5}, 4));
+        try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
+            Screening.Result judged = Screening.screen(people);
+            assertEquals(0, judged.reference(), judged.verdicts().toString());
+            assertTrue(judged.verdicts().get(1).uniformity() < judged.verdicts().get(2).uniformity());
+            Fusion.Fused f = Fusion.fuse(judged, shards, shared, "ridge", s);
+            assertEquals(List.of("mallory", "alice-2"), f.participantIds());
+            assertEquals("alice-2", f.participantIds().get(f.alignment().reference()), "the reference's prior, not noise");
+            assertEquals(Boolean.FALSE, f.alignment().referenceVerified());
+        }
+    }
+
     private static float[] values(Rows rows) {
         float[] v = new float[rows.count() * rows.dim()];
         rows.read(0, rows.count(), v, 0);
