@@ -66,7 +66,7 @@ final class CollabCommand implements Callable<Integer> {
             boolean out = r.residuals().get(i).isNaN();
             human.append(String.format(Locale.ROOT, "%n    %d %-40s %8.4f  %s%s", i, r.priors().get(i),
                     r.uniformity().get(i), out ? "excluded" : String.format(Locale.ROOT, "residual %.3f", r.residuals().get(i)),
-                    i == r.reference() ? "  (reference)" : ""));
+                    i == r.reference() ? r.referenceVerified() ? "  (reference)" : "  (reference, unverified)" : ""));
         }
         r.phaseSeconds().forEach((k, v) -> human.append(String.format(Locale.ROOT, "%n  %-13s %.2f s", k, v)));
         Output.print(common.json, o, human.toString());
@@ -89,6 +89,7 @@ final class CollabCommand implements Callable<Integer> {
         o.put("dim", r.dim());
         o.put("participants", r.priors().size());
         o.put("reference", r.reference());
+        o.put("reference_verified", r.referenceVerified());
         o.put("align", align);
         o.put("concurrency", r.concurrency());
         r.notes().forEach(o.putArray("notes")::add);

@@ -192,7 +192,7 @@ final class DemoReport {
         int rank = 1;
         for (int i : CollabCommand.ranking(c)) {
             s.append(String.format(Locale.ROOT, "  %-4d %-28s %12.4f %10.3f%s%n", rank++, c.priors().get(i), c.uniformity().get(i),
-                    c.residuals().get(i), i == c.reference() ? "  (reference)" : ""));
+                    c.residuals().get(i), i == c.reference() ? "  " + referenceLabel(c) : ""));
         }
         s.append(String.format(Locale.ROOT, "%n%s students, %.0f s of training each; linear probe (%,d train / %,d test):%n",
                 DemoCommand.ARCH, in.budgetSeconds(), in.relaProbe().probe().trainCount(), in.relaProbe().probe().testCount()));
@@ -203,6 +203,11 @@ final class DemoReport {
         s.append(String.format(Locale.ROOT, "%nOverhead: uniformity + alignment %.2f s = %.2f%% of the student's training.%n",
                 overheadSeconds(c), 100 * overheadSeconds(c) / in.rela().result().trainSeconds()));
         return s.append("Report: ").append(report.toAbsolutePath()).toString();
+    }
+
+    /** "(reference)", marked unverified when fewer than three independent priors could vouch for it. */
+    private static String referenceLabel(CollaborativeOptimization.Result c) {
+        return c.referenceVerified() ? "(reference)" : "(reference) unverified";
     }
 
     private static List<String> studentRow(String name, Training.Outcome run, LinearEvaluation.Report probe) {
@@ -216,7 +221,7 @@ final class DemoReport {
         int rank = 1;
         for (int i : CollabCommand.ranking(c)) {
             ManifestProvenance.Participant p = described.get(i);
-            rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " (reference)" : ""), c.priors().get(i),
+            rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " " + referenceLabel(c) : ""), c.priors().get(i),
                     String.valueOf(p.outputDim()), String.format(Locale.ROOT, "%,d", p.shard().count()),
                     String.format(Locale.ROOT, "%.4f", c.uniformity().get(i)),
                     i == c.reference() ? "-" : String.format(Locale.ROOT, "%.3g", c.regularizations().get(i)),

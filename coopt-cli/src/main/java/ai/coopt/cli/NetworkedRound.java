@@ -129,7 +129,7 @@ final class NetworkedRound {
         List<Double> uniformity = d.provenance().participants().stream().map(x -> x.uniformity()).toList();
         var a = d.provenance().alignment();
         return new CollaborativeOptimization.Result(fused, d.count(), d.dim(), priors, uniformity, a.reference(),
-                a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
+                Boolean.TRUE.equals(a.referenceVerified()), a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
                 (System.nanoTime() - t0) / 1e9, skipped, notes(detail), quarantined(status, started), 0);
     }
 

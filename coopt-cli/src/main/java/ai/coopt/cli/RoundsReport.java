@@ -73,7 +73,7 @@ final class RoundsReport {
             for (var c : r.candidates()) {
                 var p = r.participants().stream().filter(x -> x.prior().equals(c.prior())).findFirst();
                 people.add(List.of(c.prior(), String.format(Locale.ROOT, "%.4f", c.uniformity()), c.kept() ? "yes" : "dropped",
-                        p.map(x -> x.reference() ? "reference" : x.fused()
+                        p.map(x -> x.reference() ? (x.note().isEmpty() ? "reference" : "reference, " + x.note()) : x.fused()
                                 ? String.format(Locale.ROOT, "residual %.3f", x.residual()) : "excluded: " + x.note()).orElse("-")));
             }
             html.table(List.of("prior", r.round() == 0 ? "uniformity on S" : "uniformity on the previous S", "taken",

@@ -17,8 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Issue 12: one participant that sends noise, a constant, or a copy of another participant's outputs must not spoil
- * {@code coopt collab}. It is excluded with a reason, its shards are optimized again by trusted participants, and the
+ * Issue 12: one participant that sends noise or a constant must not spoil {@code coopt collab}. It is excluded with a reason, its shards are optimized again by trusted participants, and the
  * fused dataset still covers every image with only the trusted participants in its manifest. The adversarial priors
  * are TorchScript modules written by scripts/make_adversarial_priors.py.
  */
@@ -93,11 +92,20 @@ class AdversarialCollabTest extends ConsoleCapture {
         assertExcluded(j, out, 2, "same for every image", BYOL_CONVNET, BYOL_RESNET);
     }
 
+    /**
+     * Issue 23: the same public prior twice is one independent prior, not a copy to exclude; beside it, noise is never
+     * the reference, though with two independent priors nothing can outvote it (the reference is unverified).
+     */
     @Test
-    void copyOfAnotherParticipantIsExcluded(@TempDir Path tmp) throws IOException {
+    void theSamePriorTwiceIsKeptAndNoiseBesideItIsNotTheReference(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("fused");
-        JsonNode j = collab(out, BYOL_CONVNET, BYOL_RESNET, BYOL_CONVNET);
-        assertExcluded(j, out, 2, "copy of", BYOL_CONVNET, BYOL_RESNET);
-        assertTrue(j.get("excluded").get(0).get("reason").asText().contains("participant-0"), j.toPrettyString());
+        JsonNode j = collab(out, BYOL_CONVNET, adversary("noise.pt"), BYOL_CONVNET);
+        assertEquals(0, j.get("excluded").size(), j.toPrettyString());
+        assertEquals(0, j.get("reference").asInt(), j.toPrettyString());
+        assertFalse(j.get("reference_verified").asBoolean(true), j.toPrettyString());
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+        assertEquals(3, manifest.get("participants").size(), "both participants of the prior contribute");
+        assertTrue(manifest.at("/participants/2/shard/count").asInt() > 0, manifest.get("participants").toString());
+        assertFalse(manifest.at("/alignment/reference_verified").asBoolean(true), manifest.get("alignment").toString());
     }
 }

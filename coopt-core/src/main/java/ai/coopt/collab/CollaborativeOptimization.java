@@ -66,12 +66,14 @@ public final class CollaborativeOptimization {
      * phase); with the alignment phase it is CoOpt's whole overhead over plain optimization.
      * {@code concurrency}: how many participants optimized at once.
      * {@code residuals}, {@code regularizations}: NaN for an excluded participant; {@code reference} indexes
-     * the participants. {@code notes}: what fusion left out and why. {@code excluded}: participants whose outputs
+     * the participants; {@code referenceVerified}: false when fewer than three independent priors (participants with
+     * the same outputs on S count once) remained to verify it ({@link Screening.Result#referenceVerified}).
+     * {@code notes}: what fusion left out and why. {@code excluded}: participants whose outputs
      * were not fused ({@link Screening}); their shards were optimized again by trusted participants
      * ({@code reassignedShards}).
      */
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
-                         List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
+                         boolean referenceVerified, List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
                          double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
                          int skippedImages, List<String> notes, List<Exclusion> excluded, int reassignedShards) {}
 
@@ -184,7 +186,8 @@ public final class CollaborativeOptimization {
             List<Exclusion> excluded = screening.excluded().stream().map(v -> new Exclusion(ids.indexOf(v.participant()),
                     v.prior(), v.reason())).toList();
             return new Result(out, written.count(), written.dim(), assigned,
-                    screening.verdicts().stream().map(Screening.Verdict::uniformity).toList(), reference, residuals,
+                    screening.verdicts().stream().map(Screening.Verdict::uniformity).toList(), reference,
+                    screening.referenceVerified(), residuals,
                     regularizations, Arrays.stream(participantSeconds).boxed().toList(), uniformitySeconds, workers,
                     phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, reassigned);
         }

@@ -76,6 +76,7 @@ public final class Fusion {
         }
         List<String> notes = new ArrayList<>(screening.notes());
         List<Part> parts = new ArrayList<>();
+        List<Integer> groups = new ArrayList<>();
         for (int i = 0; i < shared.size(); i++) {
             SharedOutputs s = shared.get(i);
             List<ShardOutputs> own = shards.stream().filter(o -> o.participant().equals(s.participant())).toList();
@@ -90,27 +91,35 @@ public final class Fusion {
                 continue;
             }
             parts.add(part(s, own, scratch));
+            groups.add(v.group());
         }
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("no shard of a trusted participant to fuse"
                     + (notes.isEmpty() ? "" : ": " + String.join("; ", notes)));
         }
-        // the screening's reference when it optimized a shard, else the most uniform fused participant
+        // the screening's reference when it optimized a shard, else a participant with the same outputs on S (its
+        // group's) that did, else the most uniform fused participant
         int reference = 0;
+        int referenceGroup = screening.reference() >= 0 ? screening.verdicts().get(screening.reference()).group() : -2;
+        int inGroup = -1;
         for (int i = 0; i < parts.size(); i++) {
             SharedOutputs s = parts.get(i).shared();
             if (screening.reference() >= 0 && shared.get(screening.reference()).participant().equals(s.participant())) {
-                reference = i;
+                inGroup = i;
                 break;
+            }
+            if (inGroup < 0 && groups.get(i) == referenceGroup) {
+                inGroup = i;
             }
             if (s.prior().uniformity() < parts.get(reference).shared().prior().uniformity()) {
                 reference = i;
             }
         }
+        reference = inGroup >= 0 ? inGroup : reference;
         Fused f = switch (align) {
-            case "ridge" -> ridge(parts, sharedIds, reference, scratch);
-            case "pca" -> ownSpaces(parts, sharedIds, reference, true, scratch);
-            case "none" -> ownSpaces(parts, sharedIds, reference, false, scratch);
+            case "ridge" -> ridge(parts, sharedIds, reference, screening.referenceVerified(), scratch);
+            case "pca" -> ownSpaces(parts, sharedIds, reference, true, screening.referenceVerified(), scratch);
+            case "none" -> ownSpaces(parts, sharedIds, reference, false, screening.referenceVerified(), scratch);
             default -> throw new IllegalArgumentException("alignment must be one of " + ALIGNMENTS + ", not " + align);
         };
         return new Fused(f.outputs(), f.ids(), f.alignment(), f.participants(), f.participantIds(), f.raw(),
@@ -133,7 +142,7 @@ public final class Fusion {
         return new Part(s, m.ids(), m.rows());
     }
 
-    private static Fused ridge(List<Part> parts, long[] sharedIds, int reference, Scratch scratch) {
+    private static Fused ridge(List<Part> parts, long[] sharedIds, int reference, boolean verified, Scratch scratch) {
         Part ref = parts.get(reference);
         int m = sharedIds.length;
         Matrix refShared = new Matrix(ref.shared().values(), m, ref.shared().dim());
@@ -157,7 +166,7 @@ public final class Fusion {
             residuals.add(map.relativeResidual());
         }
         return fused(parts, mapped, ref.shared().dim(), new ManifestProvenance.Alignment(reference, boxed(sharedIds),
-                "ridge-gcv", lambdas, residuals), scratch);
+                "ridge-gcv", lambdas, residuals, verified), scratch);
     }
 
     /**
@@ -167,7 +176,7 @@ public final class Fusion {
      * a participant's outputs PCA'd (centred and rotated, not scaled) only when widths differ.
      */
     private static Fused ownSpaces(List<Part> parts, long[] sharedIds, int reference, boolean standardise,
-                                   Scratch scratch) {
+                                   boolean verified, Scratch scratch) {
         boolean sameWidth = parts.stream().mapToInt(c -> c.shared().dim()).distinct().count() == 1;
         int dim = standardise || !sameWidth
                 ? parts.stream().mapToInt(c -> Math.min(c.shared().dim(), c.ids().length)).min().orElseThrow()
@@ -190,7 +199,7 @@ public final class Fusion {
         }
         List<Double> zeros = parts.stream().map(c -> 0.0).toList();
         return fused(parts, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds),
-                standardise ? "pca" : "none", zeros, zeros), scratch);
+                standardise ? "pca" : "none", zeros, zeros, verified), scratch);
     }
 
     private static Fused fused(List<Part> parts, List<Rows> rows, int dim, ManifestProvenance.Alignment alignment,

@@ -21,19 +21,29 @@ import java.util.Set;
  * the networked platform; what they look at is only what a participant uploaded:
  *
  * <ol>
- *   <li><b>Degenerate outputs on S</b> are excluded: the same row for every image, fewer than half the rows
- *       distinct, or an exact copy of an earlier participant's outputs (it adds nothing).</li>
- *   <li><b>Agreement</b> (with three or more healthy participants): a participant must be predicted by at least
- *       {@code max(1, ⌊(h − 1) / 2⌋)} of the other h − 1 healthy ones, "predicted" meaning a 5-fold cross-validated
+ *   <li><b>Degenerate outputs on S</b> are excluded: the same row for every image, or fewer than half the rows
+ *       distinct.</li>
+ *   <li><b>Independent priors</b>: healthy participants whose outputs on S are the same ({@link #sameOutputs}, to
+ *       {@value #SAME_PRIOR_TOLERANCE} relative) brought the same prior, e.g. one public model: they are all kept (each
+ *       fuses its own shards) and form one group, which the rules below count as one vote and judge as one. The same
+ *       prior twice neither excludes an honest party nor gives a prior two votes. A participant that copies another's
+ *       outputs on S joins that group and gains nothing by it; the rows it uploads for its shards must still agree
+ *       with those outputs ({@link #shardDisagreement}, and the platform's audits).</li>
+ *   <li><b>Agreement</b> (with three or more independent priors): a group must be predicted by at least
+ *       {@code max(1, ⌊(h − 1) / 2⌋)} of the other h − 1 groups, "predicted" meaning a 5-fold cross-validated
  *       R² of at least {@value #MIN_R2} for a ridge map from the other's outputs on S to its own (on at most 300 rows,
  *       outputs wider than 64 randomly projected to 64 dimensions, so that K(K−1) fits stay cheap). Noise is predicted
  *       by nobody; honest priors of the same images predict each other; a minority of colluders that predict only
  *       each other fall short of the majority.</li>
- *   <li><b>The reference</b> is the most uniform trusted participant, by a uniformity this class computes from the
+ *   <li><b>The reference</b> is the most uniform trusted group's first participant, by a uniformity this class computes from the
  *       uploaded outputs (a self-reported value is never used), among those whose best R² lies within
  *       {@value #REFERENCE_MARGIN} of the trusted participants' median: mostly-noise outputs that others still
- *       predict a little are very uniform, and must not become the space everyone is mapped into.</li>
- *   <li><b>Alignment outliers</b> (with three or more trusted non-reference participants): a participant whose
+ *       predict a little are very uniform, and must not become the space everyone is mapped into. With exactly two
+ *       groups whose outputs do not predict each other, no majority can tell which is right; the reference is then
+ *       taken from the group more participants brought (when their sizes differ): noise beside two participants of one
+ *       public prior is not elected. With fewer than three trusted groups, or without the agreement rule (S too
+ *       small), the reference is <b>unverified</b> ({@link Result#referenceVerified}).</li>
+ *   <li><b>Alignment outliers</b> (with three or more trusted groups besides the reference's): a group whose
  *       ridge fit residual into the reference space on S exceeds {@code median + k · max(1.4826 · MAD, floor)} of all
  *       of them, with k = {@value #OUTLIER_K} and floor {@value #MIN_SPREAD}, is excluded.</li>
  * </ol>
@@ -54,6 +64,14 @@ public final class Screening {
     public static final double MIN_SPREAD = 0.1;
     /** How far below the trusted participants' median agreement (best R²) a reference candidate may lie. */
     public static final double REFERENCE_MARGIN = 0.25;
+    /**
+     * How far apart (relative Frobenius norm over S) two participants' outputs may be and still be one prior's. One
+     * prior on the same images differs between machines, thread counts and kernels by float32 rounding (about 1e-5
+     * relative across batchings on CPU, the audit's own observation; reduced-precision GPU math such as TF32, about
+     * 1e-3); two different priors, even of one architecture and seed family, put their features in different
+     * coordinates and differ by order 1. 1e-2 lies a decade above the first and far below the second.
+     */
+    public static final double SAME_PRIOR_TOLERANCE = 1e-2;
     private static final int FOLDS = 5;
     /** The widest the agreement's ridge fits see a participant's outputs (wider ones are randomly projected). */
     private static final int SKETCH_DIM = 64;
@@ -67,23 +85,43 @@ public final class Screening {
      * @param bestR2 the best cross-validated R² by which another participant predicts it (NaN when not computed)
      * @param predictedBy how many other participants predict it (-1 when not computed)
      * @param residual its ridge fit residual into the reference space on S (NaN when not computed)
+     * @param group index (into the outputs) of the first participant with the same outputs on S, its independent
+     *              prior's group (its own index when it is the first); -1 when it was excluded before grouping
      */
     public record Verdict(String participant, String prior, boolean trusted, String reason, double uniformity,
-                          double bestR2, int predictedBy, double residual) {}
+                          double bestR2, int predictedBy, double residual, int group) {}
 
     /**
      * The judgement on all participants.
      *
      * @param outputs the outputs as given, with the computed uniformity in place of the reported one
-     * @param reference index (into {@code outputs}) of the most uniform trusted participant, -1 when none is trusted
+     * @param reference index (into {@code outputs}) of the most uniform trusted group's first participant, -1 when
+     *                  none is trusted
+     * @param referenceVerified whether the agreement rule ran and at least three trusted independent priors remain:
+     *                          otherwise nothing but uniformity (and, between two, numbers) chose the reference
+     * @param independentPriors how many trusted groups of participants with the same outputs on S remain
      * @param residualThreshold the outlier threshold on alignment residuals, NaN when too few to judge
      * @param notes what the screening could not judge, and why
      */
-    public record Result(List<SharedOutputs> outputs, List<Verdict> verdicts, int reference, double residualMedian,
-                         double residualThreshold, List<String> notes) {
+    public record Result(List<SharedOutputs> outputs, List<Verdict> verdicts, int reference, boolean referenceVerified,
+                         int independentPriors, double residualMedian, double residualThreshold, List<String> notes) {
         /** The verdicts of participants left out, in input order. */
         public List<Verdict> excluded() {
             return verdicts.stream().filter(v -> !v.trusted()).toList();
+        }
+
+        /**
+         * The first participant whose outputs on S are the same as {@code participant}'s (its independent prior's
+         * group), or null when it is that first one itself, or took no part in the grouping.
+         */
+        public String samePriorAs(String participant) {
+            for (Verdict v : verdicts) {
+                if (v.participant().equals(participant)) {
+                    return v.group() < 0 || verdicts.get(v.group()).participant().equals(participant) ? null
+                            : verdicts.get(v.group()).participant();
+                }
+            }
+            return null;
         }
 
         public boolean trusted(String participant) {
@@ -126,39 +164,62 @@ public final class Screening {
         String[] reasons = new String[k];
         for (int i = 0; i < k; i++) {
             reasons[i] = excluded.containsKey(given.get(i).participant()) ? excluded.get(given.get(i).participant())
-                    : degenerate(outputs, i);
+                    : degenerate(outputs.get(i));
+        }
+        // independent priors: healthy participants with the same outputs on S form one group, led by its first member
+        int[] group = new int[k];
+        Arrays.fill(group, -1);
+        List<Integer> heads = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            if (reasons[i] != null) {
+                continue;
+            }
+            group[i] = i;
+            for (int j : heads) {
+                if (sameOutputs(outputs.get(j), outputs.get(i))) {
+                    group[i] = j;
+                    break;
+                }
+            }
+            if (group[i] == i) {
+                heads.add(i);
+            }
+        }
+        int[] size = new int[k];
+        for (int i = 0; i < k; i++) {
+            if (group[i] >= 0) {
+                size[group[i]]++;
+            }
         }
         double[] best = new double[k];
         int[] predictedBy = new int[k];
         Arrays.fill(best, Double.NaN);
         Arrays.fill(predictedBy, -1);
-        List<Integer> healthy = new ArrayList<>();
-        for (int i = 0; i < k; i++) {
-            if (reasons[i] == null) {
-                healthy.add(i);
-            }
-        }
         int m = k == 0 ? 0 : Math.min(MAX_ROWS, outputs.get(0).count());
-        int h = healthy.size();
+        int h = heads.size();
         List<String> notes = new ArrayList<>();
         if (h >= 3 && m < 2 * FOLDS) {
             notes.add("agreement between participants was not judged: S has " + m + " rows, the screening needs at least "
                     + 2 * FOLDS + " (raise --shared-fraction or --shared-count); noise or an unrelated prior would go "
                     + "unnoticed and may become the reference");
         }
-        if (h >= 3 && m >= 2 * FOLDS) {
-            // each participant's first m rows of S, at most SKETCH_DIM wide: the K(K−1) ridge fits stay cheap at any width
+        boolean agreementJudged = h >= 3 && m >= 2 * FOLDS;
+        // with two independent priors that disagree, no majority can say which is right: the reference comes from the
+        // one more participants brought (when they brought it in unequal numbers), and stays unverified
+        int onlyGroup = -1;
+        if (h >= 2 && m >= 2 * FOLDS) {
+            // each group's first m rows of S, at most SKETCH_DIM wide: the fits stay cheap at any width
             float[][] sketch = new float[k][];
             int[] sketchDim = new int[k];
-            for (int i : healthy) {
+            for (int i : heads) {
                 sketchDim[i] = Math.min(SKETCH_DIM, outputs.get(i).dim());
                 sketch[i] = sketch(outputs.get(i), m);
             }
             int need = Math.max(1, (h - 1) / 2);
-            for (int i : healthy) {
+            for (int i : heads) {
                 double top = Double.NEGATIVE_INFINITY;
                 int count = 0;
-                for (int j : healthy) {
+                for (int j : heads) {
                     if (j == i) {
                         continue;
                     }
@@ -168,24 +229,46 @@ public final class Screening {
                 }
                 best[i] = top;
                 predictedBy[i] = count;
-                if (count < need) {
+                if (agreementJudged && count < need) {
                     reasons[i] = String.format(Locale.ROOT, "its outputs on S are predicted by %d of the %d other "
-                            + "participants, fewer than the %d required (best cross-validated R² %.3f, at least %.2f "
-                            + "counts): noise, or a prior unrelated to the data", count, h - 1, need, top, MIN_R2);
+                            + "independent priors, fewer than the %d required (best cross-validated R² %.3f, at least "
+                            + "%.2f counts): noise, or a prior unrelated to the data", count, h - 1, need, top, MIN_R2);
+                }
+            }
+            if (h == 2) {
+                int a = heads.get(0);
+                int b = heads.get(1);
+                if ((predictedBy[a] == 0 || predictedBy[b] == 0) && size[a] != size[b]) {
+                    onlyGroup = size[a] > size[b] ? a : b;
+                    int other = onlyGroup == a ? b : a;
+                    notes.add(String.format(Locale.ROOT, "%s's and %s's outputs on S do not predict each other (R² %.3f"
+                            + " and %.3f) and two independent priors cannot say which is right: the reference is taken "
+                            + "from the prior %d participants brought, not from the one %d brought, and is unverified",
+                            outputs.get(a).participant(), outputs.get(b).participant(), best[a], best[b], size[onlyGroup],
+                            size[other]));
+                }
+            }
+            // a group's members share its judgement
+            for (int i = 0; i < k; i++) {
+                if (group[i] >= 0 && group[i] != i) {
+                    best[i] = best[group[i]];
+                    predictedBy[i] = predictedBy[group[i]];
+                    reasons[i] = reasons[group[i]];
                 }
             }
         }
-        // reference candidates: trusted, and predicted about as well as the trusted participants typically are
+        // reference candidates: trusted, and predicted about as well as the trusted priors typically are
         List<Double> agreement = new ArrayList<>();
-        for (int i = 0; i < k; i++) {
+        for (int i : heads) {
             if (reasons[i] == null && !Double.isNaN(best[i])) {
                 agreement.add(best[i]);
             }
         }
         double floor = agreement.isEmpty() ? Double.NEGATIVE_INFINITY : median(agreement) - REFERENCE_MARGIN;
         int reference = -1;
-        for (int i = 0; i < k; i++) {
-            boolean candidate = reasons[i] == null && (Double.isNaN(best[i]) || best[i] >= floor);
+        for (int i : heads) {
+            boolean candidate = reasons[i] == null && (Double.isNaN(best[i]) || best[i] >= floor)
+                    && (onlyGroup < 0 || i == onlyGroup);
             if (candidate && (reference < 0 || uniformity[i] < uniformity[reference])) {
                 reference = i;
             }
@@ -196,10 +279,15 @@ public final class Screening {
         double threshold = Double.NaN;
         if (reference >= 0) {
             Matrix ref = matrix(outputs.get(reference));
-            List<Double> values = new ArrayList<>();
             for (int i = 0; i < k; i++) {
                 if (reasons[i] == null && i != reference) {
                     residual[i] = RidgeAlignment.fit(matrix(outputs.get(i)), ref).relativeResidual();
+                }
+            }
+            // one value per independent prior other than the reference's
+            List<Double> values = new ArrayList<>();
+            for (int i : heads) {
+                if (reasons[i] == null && i != reference) {
                     values.add(residual[i]);
                 }
             }
@@ -209,20 +297,23 @@ public final class Screening {
                 double mad = median(values.stream().map(v -> Math.abs(v - med)).toList());
                 threshold = median + OUTLIER_K * Math.max(1.4826 * mad, MIN_SPREAD);
                 for (int i = 0; i < k; i++) {
-                    if (reasons[i] == null && i != reference && residual[i] > threshold) {
+                    if (reasons[i] == null && group[i] != reference && residual[group[i]] > threshold) {
                         reasons[i] = String.format(Locale.ROOT, "its alignment residual on S (%.3f) is an outlier: above"
-                                + " median %.3f + %.0f × max(1.4826 × MAD, %.2f) = %.3f", residual[i], median,
+                                + " median %.3f + %.0f × max(1.4826 × MAD, %.2f) = %.3f", residual[group[i]], median,
                                 OUTLIER_K, MIN_SPREAD, threshold);
                     }
                 }
             }
         }
+        int independent = (int) heads.stream().filter(i -> reasons[i] == null).count();
+        boolean verified = reference >= 0 && agreementJudged && independent >= 3;
         List<Verdict> verdicts = new ArrayList<>();
         for (int i = 0; i < k; i++) {
             verdicts.add(new Verdict(outputs.get(i).participant(), outputs.get(i).prior().prior(), reasons[i] == null,
-                    reasons[i], uniformity[i], best[i], predictedBy[i], i == reference ? 0 : residual[i]));
+                    reasons[i], uniformity[i], best[i], predictedBy[i], i == reference ? 0 : residual[i], group[i]));
         }
-        return new Result(List.copyOf(outputs), List.copyOf(verdicts), reference, median, threshold, List.copyOf(notes));
+        return new Result(List.copyOf(outputs), List.copyOf(verdicts), reference, verified, independent, median,
+                threshold, List.copyOf(notes));
     }
 
     /**
@@ -307,9 +398,8 @@ public final class Screening {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
-    /** Why participant i's outputs on S are degenerate, or null. */
-    private static String degenerate(List<SharedOutputs> outputs, int i) {
-        SharedOutputs s = outputs.get(i);
+    /** Why these outputs on S are degenerate, or null. */
+    private static String degenerate(SharedOutputs s) {
         int n = s.count();
         int d = s.dim();
         float[] v = s.values();
@@ -337,13 +427,29 @@ public final class Screening {
         if (distinct.size() < 0.5 * n) {
             return String.format(Locale.ROOT, "only %d of its %d outputs on S are distinct", distinct.size(), n);
         }
-        for (int j = 0; j < i; j++) {
-            SharedOutputs o = outputs.get(j);
-            if (o.dim() == d && Arrays.equals(o.values(), v)) {
-                return "its outputs on S are a copy of " + o.participant() + "'s (it adds nothing)";
-            }
-        }
         return null;
+    }
+
+    /**
+     * Whether two participants' outputs on S are the same prior's: as wide, and {@code ‖a − b‖ ≤ }{@value
+     * #SAME_PRIOR_TOLERANCE}{@code  · max(‖a‖, ‖b‖)} over all rows (Frobenius norms).
+     */
+    static boolean sameOutputs(SharedOutputs a, SharedOutputs b) {
+        if (a.dim() != b.dim() || a.count() != b.count()) {
+            return false;
+        }
+        float[] x = a.values();
+        float[] y = b.values();
+        double diff = 0;
+        double nx = 0;
+        double ny = 0;
+        for (int i = 0; i < x.length; i++) {
+            double e = (double) x[i] - y[i];
+            diff += e * e;
+            nx += (double) x[i] * x[i];
+            ny += (double) y[i] * y[i];
+        }
+        return Math.sqrt(diff) <= SAME_PRIOR_TOLERANCE * Math.sqrt(Math.max(nx, ny));
     }
 
     /**

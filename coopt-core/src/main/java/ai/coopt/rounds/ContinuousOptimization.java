@@ -88,10 +88,14 @@ public final class ContinuousOptimization {
      *
      * @param fused whether its outputs were fused (the screening trusted it)
      * @param residual its alignment's fit residual on S (0 for the reference and for a participant not fused)
-     * @param note why it was not fused, or empty
+     * @param note why it was not fused; for the reference, "unverified: …" when fewer than three independent priors
+     *             remained to vouch for it ({@link ai.coopt.collab.Screening.Result#referenceVerified}); else empty
      */
     public record Participant(String prior, double uniformity, boolean fused, boolean reference, double residual,
                               String note) {}
+
+    /** The reference's note when the screening could not verify it. */
+    public static final String UNVERIFIED = "unverified: fewer than three independent priors remained to vouch for it";
 
     /**
      * A finished round ({@code round.json}).
@@ -367,7 +371,8 @@ public final class ContinuousOptimization {
             int at = i;
             double residual = result.residuals().get(i);
             String note = result.excluded().stream().filter(e -> e.participant() == at)
-                    .map(CollaborativeOptimization.Exclusion::reason).findFirst().orElse("");
+                    .map(CollaborativeOptimization.Exclusion::reason).findFirst()
+                    .orElse(i == result.reference() && !result.referenceVerified() ? UNVERIFIED : "");
             participants.add(new Participant(priors.get(i), result.uniformity().get(i), !Double.isNaN(residual),
                     i == result.reference(), Double.isNaN(residual) ? 0 : residual, note));
         }

@@ -2,6 +2,7 @@ package ai.coopt.store;
 
 import ai.coopt.util.Secrets;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
@@ -187,10 +188,21 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      * @param method how the maps were fitted, e.g. {@code ridge-gcv}, or {@code none} (no maps)
      * @param regularizations each participant's ridge penalty (0 for the reference and when none)
      * @param residuals the fit's residual for each participant, in the order of {@code participants}
+     * @param referenceVerified false when the screening could not verify the reference: fewer than three independent
+     *     priors (groups of participants with the same outputs on S) remained, or S was too small for the agreement
+     *     rule; null (and left out) in manifests written before this was recorded
      */
-    @JsonPropertyOrder({"reference", "method", "regularizations", "residuals", "shared_ids"})
+    @JsonPropertyOrder({"reference", "reference_verified", "method", "regularizations", "residuals", "shared_ids"})
     public record Alignment(int reference, List<Long> sharedIds, String method, List<Double> regularizations,
-                            List<Double> residuals) {
+                            List<Double> residuals,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonSetter(nulls = Nulls.SET)
+                            Boolean referenceVerified) {
+        /** An alignment whose reference's verification is not known. */
+        public Alignment(int reference, List<Long> sharedIds, String method, List<Double> regularizations,
+                         List<Double> residuals) {
+            this(reference, sharedIds, method, regularizations, residuals, null);
+        }
+
         /** @throws IllegalArgumentException for a negative or repeated id, or a negative or non-finite number */
         public Alignment {
             if (reference < 0) {
@@ -255,11 +267,13 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
                     Created created) {
         /**
          * The fields a manifest may leave out or set to null, and what stands for them: manifests written before
-         * skipped images were counted have no {@code source.skipped_images}.
+         * skipped images were counted have no {@code source.skipped_images}, nor those written before the reference's
+         * verification was recorded {@code alignment.reference_verified}.
          */
         private static final Map<String, JsonNode> OPTIONAL = Map.of(
                 "/raw_outputs", NullNode.getInstance(),
                 "/alignment", NullNode.getInstance(),
+                "/alignment/reference_verified", NullNode.getInstance(),
                 "/source/skipped_images", IntNode.valueOf(0),
                 "/postprocess/pca_dim", NullNode.getInstance(),
                 "/postprocess/explained_variance", NullNode.getInstance());

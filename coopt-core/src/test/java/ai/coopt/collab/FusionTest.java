@@ -166,7 +166,7 @@ class FusionTest {
     }
 
     @Test
-    void noiseConstantAndCopiedOutputsAreExcludedHoweverUniform() {
+    void noiseAndConstantOutputsAreExcludedHoweverUniformAndACopyJoinsItsPriorsGroup() {
         int m = 150;
         double[][] latent = SyntheticOutputs.latent(m, 6, 7);
         float[] first = view(latent, 8, 1, 0.1);
@@ -178,12 +178,12 @@ class FusionTest {
                 outputs("constant", new float[m * 8], 8, -4.0),
                 outputs("copy", first.clone(), 8, -1.0));
         List<Screening.Verdict> v = Screening.screen(all).verdicts();
-        assertEquals(List.of(true, true, true, false, false, false), v.stream().map(Screening.Verdict::trusted).toList(),
+        assertEquals(List.of(true, true, true, false, false, true), v.stream().map(Screening.Verdict::trusted).toList(),
                 v.toString());
         assertTrue(v.get(0).bestR2() > 0.9, "honest views of the same latent predict each other: " + v.get(0));
         assertTrue(v.get(3).bestR2() < Screening.MIN_R2 && v.get(3).reason().contains("predicted by 0"), v.get(3).reason());
         assertTrue(v.get(4).reason().contains("same for every image"), v.get(4).reason());
-        assertTrue(v.get(5).reason().contains("copy of honest-a"), v.get(5).reason());
+        assertEquals(0, v.get(5).group(), "the copy counts as honest-a's prior again: one vote, not two");
     }
 
     @Test
@@ -211,6 +211,30 @@ class FusionTest {
             assertEquals(1, f.notes().size(), f.notes().toString());
             assertTrue(f.notes().get(0).startsWith("mallory") && f.notes().get(0).contains("3 rows are not fused"),
                     f.notes().get(0));
+        }
+    }
+
+    @Test
+    void whenTheReferenceOptimizedNoShardAParticipantOfItsPriorTakesItsPlace(@TempDir Path tmp) {
+        int m = 150;
+        long[] shared = new long[m];
+        for (int i = 0; i < m; i++) {
+            shared[i] = 1000 + i;
+        }
+        float[] prior = view(SyntheticOutputs.latent(m, 4, 12), 4, 1, 0.3);
+        List<SharedOutputs> people = List.of(outputs("alice", prior, 4, 0), outputs("mallory", gaussian(m * 4, 9), 4, 0),
+                outputs("alice-2", prior.clone(), 4, 0));
+        // alice, the screening's reference, optimized no shard; the noise is the most uniform of those that did
+        List<ShardOutputs> shards = List.of(shard("mallory", 0, new long[] {0, 2, 4}, 4),
+                shard("alice-2", 1, new long[] {1, 3, 5}, 4));
+        try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
+            Screening.Result judged = Screening.screen(people);
+            assertEquals(0, judged.reference(), judged.verdicts().toString());
+            assertTrue(judged.verdicts().get(1).uniformity() < judged.verdicts().get(2).uniformity());
+            Fusion.Fused f = Fusion.fuse(judged, shards, shared, "ridge", s);
+            assertEquals(List.of("mallory", "alice-2"), f.participantIds());
+            assertEquals("alice-2", f.participantIds().get(f.alignment().reference()), "the reference's prior, not noise");
+            assertEquals(Boolean.FALSE, f.alignment().referenceVerified());
         }
     }
 

@@ -141,4 +141,90 @@ class ScreeningTest {
         assertTrue(r.notes().get(0).contains("S has 6 rows"), r.notes().get(0));
         assertTrue(Screening.screen(all.subList(0, 2)).notes().isEmpty(), "two participants: agreement is never judged");
     }
+
+    /** {@code v} plus Gaussian noise of {@code relative} times its root-mean-square value: a rerun of one prior elsewhere. */
+    private static float[] rerun(float[] v, double relative, long seed) {
+        double rms = 0;
+        for (float x : v) {
+            rms += (double) x * x;
+        }
+        rms = Math.sqrt(rms / v.length);
+        float[] noise = gaussian(v.length, seed);
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (float) (v[i] + relative * rms * noise[i]);
+        }
+        return out;
+    }
+
+    @Test
+    void outputsAreOnePriorsWithinTheToleranceAndNotBeyond() {
+        double[][] z = latent(50, 4, 41);
+        float[] a = view(z, 6, 1, 0.1);
+        SharedOutputs p = outputs("p", a, 6, 0);
+        assertTrue(Screening.sameOutputs(p, outputs("q", a.clone(), 6, 0)), "identical");
+        assertTrue(Screening.sameOutputs(p, outputs("q", rerun(a, 1e-3, 2), 6, 0)), "float rounding of another machine");
+        assertFalse(Screening.sameOutputs(p, outputs("q", rerun(a, 3e-2, 3), 6, 0)), "beyond the tolerance");
+        assertFalse(Screening.sameOutputs(p, outputs("q", view(z, 6, 4, 0.1), 6, 0)), "another view of the same images");
+        assertFalse(Screening.sameOutputs(p, outputs("q", java.util.Arrays.copyOf(a, 25 * 12), 12, 0)), "another width");
+    }
+
+    @Test
+    void theSamePriorTwiceIsKeptAndNoiseBesideItIsNotTheReference() {
+        int m = 200;
+        double[][] z = latent(m, 6, 42);
+        float[] prior = view(z, 8, 5, 0.3);
+        List<SharedOutputs> all = List.of(outputs("a", prior, 8, 0), outputs("noise", gaussian(m * 8, 43), 8, 0),
+                outputs("b", prior.clone(), 8, 0));
+        Screening.Result r = Screening.screen(all);
+        assertTrue(r.verdicts().get(1).uniformity() < r.verdicts().get(0).uniformity(), "noise is the most uniform");
+        assertTrue(r.excluded().isEmpty(), "two independent priors: nobody can be outvoted " + r.reasons());
+        assertEquals(0, r.reference(), r.verdicts().toString());
+        assertFalse(r.referenceVerified(), "two independent priors cannot verify a reference");
+        assertEquals(2, r.independentPriors());
+        assertEquals(List.of(0, 1, 0), r.verdicts().stream().map(Screening.Verdict::group).toList());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("2 participants brought")), r.notes().toString());
+        // two different priors that disagree, one participant each: nothing tells them apart, and it is said
+        Screening.Result pair = Screening.screen(all.subList(0, 2));
+        assertFalse(pair.referenceVerified());
+        assertTrue(pair.excluded().isEmpty());
+    }
+
+    @Test
+    void aPriorBroughtThreeTimesHasOneVoteAgainstTwoIndependentOnes() {
+        int m = 200;
+        double[][] z = latent(m, 6, 44);
+        double[][] unrelated = latent(m, 6, 45);
+        float[] a = view(unrelated, 8, 6, 0.1);
+        List<SharedOutputs> all = List.of(outputs("a1", a, 8, 0), outputs("a2", rerun(a, 1e-4, 46), 8, 0),
+                outputs("a3", rerun(a, 1e-4, 47), 8, 0), outputs("b", view(z, 8, 7, 0.1), 8, 0),
+                outputs("c", view(z, 10, 8, 0.1), 10, 0));
+        Screening.Result r = Screening.screen(all);
+        // three groups: {a1, a2, a3}, {b}, {c}; b and c predict each other, nobody predicts a
+        assertEquals(List.of(0, 0, 0, 3, 4), r.verdicts().stream().map(Screening.Verdict::group).toList());
+        assertEquals(List.of(false, false, false, true, true), r.verdicts().stream().map(Screening.Verdict::trusted).toList(),
+                r.verdicts().toString());
+        assertTrue(r.verdicts().get(1).reason().contains("predicted by 0 of the 2 other independent priors"),
+                r.verdicts().get(1).reason());
+        assertTrue(r.reference() == 3 || r.reference() == 4);
+        assertFalse(r.referenceVerified(), "two trusted independent priors remain");
+    }
+
+    @Test
+    void threeIndependentPriorsVerifyTheReferenceAndACopyJoinsItsGroup() {
+        int m = 200;
+        double[][] z = latent(m, 6, 48);
+        float[] a = view(z, 8, 9, 0.1);
+        List<SharedOutputs> all = List.of(outputs("a", a, 8, 0), outputs("b", view(z, 8, 10, 0.1), 8, 0),
+                outputs("c", view(z, 8, 11, 0.1), 8, 0), outputs("copy-of-a", a.clone(), 8, 0),
+                outputs("noise", gaussian(m * 8, 49), 8, 0));
+        Screening.Result r = Screening.screen(all);
+        assertEquals(List.of(true, true, true, true, false), r.verdicts().stream().map(Screening.Verdict::trusted).toList(),
+                r.verdicts().toString());
+        assertEquals(0, r.verdicts().get(3).group(), "the copy is in a's group, one vote with it");
+        assertTrue(r.verdicts().get(4).reason().contains("of the 3 other independent priors"), r.verdicts().get(4).reason());
+        assertTrue(r.referenceVerified());
+        assertEquals(3, r.independentPriors());
+        assertTrue(r.reference() < 3, "a group's first participant is the reference");
+    }
 }

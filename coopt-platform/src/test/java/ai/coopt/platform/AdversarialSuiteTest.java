@@ -65,8 +65,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * be refused or quarantined with a reason naming the cause, and no honest participant may be quarantined.
  */
 class AdversarialSuiteTest {
-    private static final int N = 600;
-    private static final int SHARDS = 20;
+    /** Shards of about 27 rows, and more of them than participants: every adversary gets one to be caught with. */
+    private static final int N = 720;
+    private static final int SHARDS = 24;
     private static final int DIM = 12;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -270,7 +271,10 @@ class AdversarialSuiteTest {
                 new Adversary(new Simulated("constant", 11) {
                     @Override float[] honest(ImageSet im) { return new float[im.count() * DIM]; }
                 }, false, "same for every image"),
-                new Adversary(new Simulated("copier", 1), false, "copy of"),
+                // copies honest-1's outputs on S but uploads noise for its shards: its group gives it no vote, and its
+                // shards disagree with the outputs on S it claims
+                new Adversary(new ConsistentLiar("copier", 1, rows -> gaussian(rows.length, 4)), false,
+                        "sampling allows|rows differ"),
                 new Adversary(new Simulated("poisoned-s", 12) {
                     @Override float[] onShared(ImageSet im) { return gaussian(im.count() * DIM, 5); }
                 }, false, "predicted by|rows differ"),
@@ -304,50 +308,11 @@ class AdversarialSuiteTest {
 
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {
             PlatformStore store = running.store();
-            String url = running.url();
-            Map<String, String> idOf = new LinkedHashMap<>();
-            List<Thread> threads = new ArrayList<>();
-            Map<String, Throwable> ended = new ConcurrentHashMap<>();
             List<Simulated> everyone = new ArrayList<>(honest);
             adversaries.forEach(a -> everyone.add(a.participant()));
-            for (Simulated p : everyone) {
-                if (p.id().equals("copier")) {
-                    // the copier sends after honest-1, whose outputs it copies (the copy, not the original, is excluded)
-                    long until = System.currentTimeMillis() + 60_000;
-                    while (store.sharedOutputs().stream().noneMatch(o -> o.participantId().equals(idOf.get("honest-1")))) {
-                        assertTrue(System.currentTimeMillis() < until, "honest-1 never sent its outputs on S");
-                        Thread.sleep(20);
-                    }
-                }
-                boolean silent = adversaries.stream().anyMatch(a -> a.participant() == p && a.silent());
-                KeyFile key = KeyFile.create(tmp.resolve(p.id() + ".key"));
-                String invite = store.createInvite(p.id(), System.currentTimeMillis(), 60_000);
-                PlatformClient client = new PlatformClient(url, null, key, Duration.ofSeconds(20), m -> { });
-                client.post("/v1/enroll", Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
-                idOf.put(p.id(), key.participantId());
-                Path work = Files.createDirectories(tmp.resolve("work-" + p.id()));
-                Platform platform = new RemotePlatform(client, key.participantId(), work, null);
-                Participant as = new Renamed(p, key.participantId());
-                Thread t = new Thread(() -> {
-                    try {
-                        ParticipantLoop.run(silent ? new Silent(platform) : platform, as, 0, Thread::sleep);
-                    } catch (Throwable e) {
-                        ended.put(p.id(), e);
-                    }
-                }, "participant-" + p.id());
-                threads.add(t);
-                t.start();
-            }
-            for (Thread t : threads) {
-                t.join(180_000);
-                assertFalse(t.isAlive(), t.getName() + " did not finish");
-            }
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (store.fusionState().state() == FusionState.RUNNING || store.fusionState().state() == FusionState.WAITING) {
-                assertTrue(System.currentTimeMillis() < deadline, "fusion did not finish: " + store.fusionState());
-                Thread.sleep(200);
-            }
-            assertEquals(FusionState.DONE, store.fusionState().state(), store.fusionState().toString());
+            Map<String, Throwable> ended = new ConcurrentHashMap<>();
+            Map<String, String> idOf = runToFusion(running, tmp, everyone,
+                    p -> adversaries.stream().anyMatch(a -> a.participant() == p && a.silent()), ended);
 
             // every adversary is quarantined for its own reason; no honest participant is
             for (Simulated h : honest) {
@@ -377,6 +342,114 @@ class AdversarialSuiteTest {
                     assertEquals(AuditState.PASSED, audit.state(), audit.toString());
                 }
             }
+        }
+    }
+
+    /**
+     * Enrols every participant, runs it (silent ones never answer an audit) until it leaves, and waits for fusion to
+     * end DONE; returns each one's platform id by name. A participant named "copier" starts once honest-1 has sent its
+     * outputs on S, so that the copy comes second.
+     */
+    private static Map<String, String> runToFusion(TestPlatform running, Path tmp, List<Simulated> everyone,
+                                                   java.util.function.Predicate<Simulated> silentOnes,
+                                                   Map<String, Throwable> ended) throws Exception {
+        PlatformStore store = running.store();
+        String url = running.url();
+        Map<String, String> idOf = new LinkedHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        for (Simulated p : everyone) {
+            if (p.id().equals("copier")) {
+                long until = System.currentTimeMillis() + 60_000;
+                while (store.sharedOutputs().stream().noneMatch(o -> o.participantId().equals(idOf.get("honest-1")))) {
+                    assertTrue(System.currentTimeMillis() < until, "honest-1 never sent its outputs on S");
+                    Thread.sleep(20);
+                }
+            }
+            boolean silent = silentOnes.test(p);
+            KeyFile key = KeyFile.create(tmp.resolve(p.id() + ".key"));
+            String invite = store.createInvite(p.id(), System.currentTimeMillis(), 60_000);
+            PlatformClient client = new PlatformClient(url, null, key, Duration.ofSeconds(20), m -> { });
+            client.post("/v1/enroll", Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
+            idOf.put(p.id(), key.participantId());
+            Path work = Files.createDirectories(tmp.resolve("work-" + p.id()));
+            Platform platform = new RemotePlatform(client, key.participantId(), work, null);
+            Participant as = new Renamed(p, key.participantId());
+            Thread t = new Thread(() -> {
+                try {
+                    ParticipantLoop.run(silent ? new Silent(platform) : platform, as, 0, Thread::sleep);
+                } catch (Throwable e) {
+                    ended.put(p.id(), e);
+                }
+            }, "participant-" + p.id());
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join(180_000);
+            assertFalse(t.isAlive(), t.getName() + " did not finish");
+        }
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (store.fusionState().state() == FusionState.RUNNING || store.fusionState().state() == FusionState.WAITING) {
+            assertTrue(System.currentTimeMillis() < deadline, "fusion did not finish: " + store.fusionState());
+            Thread.sleep(200);
+        }
+        assertEquals(FusionState.DONE, store.fusionState().state(), store.fusionState().toString());
+        return idOf;
+    }
+
+    /** Gaussian noise, the same for the same image wherever it is asked (on S, in a shard, in an audit). */
+    private static float[] noisePerImage(ImageSet images) {
+        float[] out = new float[images.count() * DIM];
+        for (int i = 0; i < images.count(); i++) {
+            System.arraycopy(gaussian(DIM, Arrays.hashCode(images.image(i))), 0, out, i * DIM, DIM);
+        }
+        return out;
+    }
+
+    /**
+     * Issue 23: two participants with the same public prior and one that sends Gaussian noise (consistently, so its
+     * audits pass). Nobody is quarantined (two independent priors cannot outvote each other), both of the prior's
+     * participants contribute, the noise is not the reference, and status and manifest say the reference is unverified.
+     */
+    @Test
+    void noiseBesideTwoParticipantsOfOnePriorIsNotTheReference(@TempDir Path tmp) throws Exception {
+        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
+        PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
+                images.fingerprint(), 0, 6, null, 60, 3, 120, "ridge", 0, Instant.now().toString(), "test",
+                List.of("t")).withAudits(new PlatformConfig.Audits(1000, 16, 20));
+        List<Simulated> everyone = List.of(new Simulated("honest-1", 1), new Simulated("noise", 9) {
+            @Override float[] honest(ImageSet im) { return noisePerImage(im); }
+        }, new Simulated("honest-1-twin", 1));
+        try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {
+            Map<String, Throwable> ended = new ConcurrentHashMap<>();
+            Map<String, String> idOf = runToFusion(running, tmp, everyone, p -> false, ended);
+            assertTrue(ended.isEmpty(), ended.toString());
+            for (Simulated p : everyone) {
+                var row = running.store().participant(idOf.get(p.id())).orElseThrow();
+                assertFalse(row.quarantined(), p.id() + " was quarantined: " + row.quarantineReason());
+            }
+            JsonNode status = Json.mapper().valueToTree(running.service().status("test"));
+            JsonNode reference = null;
+            for (JsonNode r : status.get("uniformity")) {
+                if (r.get("reference").asBoolean()) {
+                    reference = r;
+                }
+            }
+            assertTrue(reference != null, status.get("uniformity").toString());
+            List<String> pair = List.of(idOf.get("honest-1"), idOf.get("honest-1-twin"));
+            String ref = reference.get("participant").asText();
+            assertTrue(pair.contains(ref), "the noise is not the reference: " + status.get("uniformity"));
+            assertFalse(reference.get("reference_verified").asBoolean(true), reference.toString());
+            String other = pair.get(1 - pair.indexOf(ref));
+            assertTrue(status.get("uniformity").toString().contains("\"participant\":\"" + other + "\"")
+                    && status.get("uniformity").toString().contains("\"same_prior_as\":\"" + ref + "\""),
+                    "one vote: " + status.get("uniformity"));
+
+            OptimizedDataset fused = OptimizedDataset.read(tmp.resolve("platform").resolve("fused"));
+            List<ManifestProvenance.Participant> described = fused.provenance().participants();
+            assertEquals(3, described.size(), "all three fused, both of the prior's participants with their shards");
+            assertEquals("linear:1", described.get(fused.provenance().alignment().reference()).prior());
+            assertEquals(Boolean.FALSE, fused.provenance().alignment().referenceVerified());
         }
     }
 

@@ -367,13 +367,17 @@ public final class Dashboard {
         } else {
             p.out.append("<p class=\"note\">Most uniform first, as the platform computes it from the uploaded ")
                     .append("outputs; the reference is the most uniform participant the screening trusts, the space ")
-                    .append("the others are aligned to.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
+                    .append("the others are aligned to. Participants with the same outputs on S (the same prior) are ")
+                    .append("all fused and count as one vote; with fewer than three independent priors the reference ")
+                    .append("is unverified.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
                     .append("<th>uniformity</th><th>role</th></tr></thead>\n<tbody>\n");
             for (Status.Rank r : ranks) {
                 p.out.append(r.reference() ? "<tr class=\"ref\">" : "<tr>").append("<td class=\"n\">").append(r.rank())
                         .append("</td><td>").append(p.who(r.participant())).append("</td><td><code>")
                         .append(text(r.prior())).append("</code></td><td class=\"n\">").append(decimal(r.uniformity()))
                         .append("</td><td>").append(r.reference() ? "<span class=\"tag\">reference</span>" : "aligned")
+                        .append(r.reference() && !r.referenceVerified() ? " <span class=\"tag\">unverified</span>" : "")
+                        .append(r.samePriorAs() == null ? "" : ", same prior as " + p.who(r.samePriorAs()))
                         .append("</td></tr>\n");
             }
             p.out.append("</tbody>\n</table>\n");

@@ -1101,8 +1101,9 @@ public final class PlatformService implements AutoCloseable {
         List<Status.Rank> ranking = new ArrayList<>();
         for (int i = 0; i < ranked.size(); i++) {
             SharedOutput r = ranked.get(i);
+            boolean isReference = r.participantId().equals(reference);
             ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(),
-                    r.participantId().equals(reference)));
+                    isReference, isReference && judgedNow.referenceVerified(), judgedNow.samePriorAs(r.participantId())));
         }
         Round current = current();
         Fusion f = store.fusionState();

@@ -70,8 +70,14 @@ public record Status(String version, long now, Round round, List<RoundRow> round
     public record UploadView(long id, String participant, Integer shard, String status, String reason, long bytes,
                              Integer rows, Integer dim, String sha256, long at) {}
 
-    /** @param reference whether this participant's space is the one the others are aligned to */
-    public record Rank(int rank, String participant, String prior, double uniformity, boolean reference) {}
+    /**
+     * @param reference whether this participant's space is the one the others are aligned to
+     * @param referenceVerified on the reference's row, whether at least three independent priors (participants with
+     *                          the same outputs on S count once) vouch for it; false on every other row
+     * @param samePriorAs the first participant whose outputs on S are the same as this one's (one vote with it), or null
+     */
+    public record Rank(int rank, String participant, String prior, double uniformity, boolean reference,
+                       boolean referenceVerified, String samePriorAs) {}
 
     /**
      * @param state waiting, running, done or failed

@@ -51,8 +51,8 @@ class DashboardTest {
                 new Status.UploadView(4, "p-evil", 1, "accepted", null, 5_120_000, 10000, 128, "33".repeat(32),
                         NOW - 600_000));
         List<Status.Rank> ranks = List.of(
-                new Status.Rank(2, "p-evil", "random:x\" onmouseover=\"alert(2)", 0.41, false),
-                new Status.Rank(1, "p-alice", "zoo:resnet18", 0.83, true));
+                new Status.Rank(2, "p-evil", "random:x\" onmouseover=\"alert(2)", 0.41, false, false, "p-alice"),
+                new Status.Rank(1, "p-alice", "zoo:resnet18", 0.83, true, false, null));
         List<Status.Event> events = List.of(
                 new Status.Event(NOW - 950_000, "lease", "p-alice", 0, "first event"),
                 new Status.Event(NOW - 700_000, "upload", "p-evil", 1, "refused: <img src=x onerror=alert(3)>"),
@@ -246,7 +246,9 @@ class DashboardTest {
         assertTrue(ref.find());
         assertTrue(ref.group().contains("alice") && ref.group().contains("reference"));
         assertTrue(ref.group().contains("0.8300"));
+        assertTrue(ref.group().contains("<span class=\"tag\">unverified</span>"), "fewer than three independent priors");
         assertFalse(ref.find());
+        assertTrue(uniformity.contains("aligned, same prior as <span title=\"p-alice\">alice</span>"), uniformity);
         assertTrue(uniformity.indexOf("0.8300") < uniformity.indexOf("0.4100"), "ranked, most uniform first");
     }
 
