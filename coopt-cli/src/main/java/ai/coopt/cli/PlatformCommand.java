@@ -11,6 +11,7 @@ import ai.coopt.platform.db.DatabasePassword;
 import ai.coopt.platform.db.DatabaseUrl;
 import ai.coopt.platform.db.Fusion;
 import ai.coopt.platform.db.FusionState;
+import ai.coopt.platform.db.Participant;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.Round;
 import ai.coopt.platform.server.PlatformConfig;
@@ -41,7 +42,7 @@ import java.util.concurrent.CountDownLatch;
         description = "The open data platform: serve a round to participants on other machines, invite them, watch it, "
                 + "fuse and download the optimized dataset.",
         subcommands = {PlatformCommand.Serve.class, PlatformCommand.Invite.class, PlatformCommand.Status.class,
-                PlatformCommand.Download.class, PlatformCommand.Fuse.class, PlatformCommand.NextRound.class})
+                PlatformCommand.Download.class, PlatformCommand.Fuse.class, PlatformCommand.NextRound.class, PlatformCommand.Revoke.class})
 final class PlatformCommand {
     private PlatformCommand() {}
 
@@ -119,6 +120,11 @@ final class PlatformCommand {
         @Option(names = "--lease-seconds", defaultValue = "600", description = "A lease expires unless renewed within this many seconds (default: ${DEFAULT-VALUE}).")
         int leaseSeconds;
 
+        @Option(names = "--max-lease-hours", defaultValue = "24", description = "The longest one lease may be held, "
+                + "renewals included, without an upload; then the shard is open again and offered to others first "
+                + "(default: ${DEFAULT-VALUE}; fractions allowed). Not fixed with the round: a restart may change it.")
+        double maxLeaseHours;
+
         @Option(names = "--align", defaultValue = "ridge", description = FusionOptions.ALIGN_HELP)
         String align;
 
@@ -145,6 +151,10 @@ final class PlatformCommand {
                 Check.positive("--shards", shards);
             }
             Check.positive("--lease-seconds", leaseSeconds);
+            if (!(maxLeaseHours > 0) || maxLeaseHours > 24 * 365 || maxLeaseHours * 3600 < leaseSeconds) {
+                throw new UserException("--max-lease-hours must be positive, at most a year, and at least --lease-seconds "
+                        + "(" + leaseSeconds + " s), not " + maxLeaseHours);
+            }
             if (auditRows != null) {
                 Check.positive("--audit-rows", auditRows);
             }
@@ -203,6 +213,7 @@ final class PlatformCommand {
             PlatformHome.recordDatabase(dir, dbUrl);
             PlatformService service = PlatformService.open(dir, store, asked, images, System::currentTimeMillis,
                     new CliProgress());
+            service.capLeases(Duration.ofMillis(Math.round(maxLeaseHours * 3_600_000)));
             service.recover();
             service.watchFusion();
             PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls);
@@ -398,6 +409,52 @@ final class PlatformCommand {
                     o.set("detail", Output.JSON.readTree(f.detailJson()));
                     Output.print(common.json, o, "fused round " + round + " into " + fused);
                 }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Quarantine a participant by hand (a squatter, a leaked key, a party that left): its uploads "
+                    + "of this round are withdrawn, the shards it filled or holds are open again, its pending audits "
+                    + "fail, and it gets nothing more from the platform. Recorded with the reason, shown on the "
+                    + "dashboard and in the status. Works against a running serve (same database).")
+    static final class Revoke implements Callable<Integer> {
+        /** Prefix of every reason given by hand, so the dashboard tells the operator's quarantines from the checks'. */
+        static final String PREFIX = "revoked by the operator: ";
+
+        @Mixin
+        ExistingPlatform platform;
+
+        @Option(names = "--participant", required = true, paramLabel = "ID", description = "The participant's id (as the dashboard or status shows it).")
+        String participant;
+
+        @Option(names = "--reason", required = true, description = "Why, in one line (recorded and shown).")
+        String reason;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            if (reason.isBlank() || reason.length() > 300 || reason.chars().anyMatch(Character::isISOControl)) {
+                throw new UserException("--reason must be 1 to 300 printable characters");
+            }
+            try (Database database = platform.open()) {
+                PlatformStore store = new PlatformStore(database);
+                Participant p = store.participant(participant).orElseThrow(() -> new UserException(
+                        "--participant " + participant + ": no such participant in " + platform.dir
+                                + " (coopt platform status lists them)"));
+                boolean changed = store.quarantine(p.id(), PREFIX + reason.strip(), System.currentTimeMillis());
+                Participant now = store.participant(p.id()).orElseThrow();
+                ObjectNode o = Output.object();
+                o.put("participant", now.id());
+                o.put("name", now.name());
+                o.put("revoked", changed);
+                o.put("reason", now.quarantineReason());
+                Output.print(common.json, o, changed
+                        ? "revoked " + now.name() + " (" + now.id() + "): " + now.quarantineReason()
+                        : now.name() + " (" + now.id() + ") was already quarantined: " + now.quarantineReason());
             }
             return 0;
         }

@@ -209,6 +209,10 @@ class BadInputTest extends ConsoleCapture {
     @Test
     void nextRoundAndDownloadRefuseBadInputInOneLine() throws IOException {
         assertUserError("is not a platform directory", "platform", "next-round", "--dir", tmp.resolve("none").toString());
+        assertUserError("is not a platform directory", "platform", "revoke", "--dir", tmp.resolve("none").toString(),
+                "--participant", "p-x", "--reason", "r");
+        assertUserError("--reason must be 1 to 300 printable characters", "platform", "revoke", "--dir",
+                tmp.resolve("none").toString(), "--participant", "p-x", "--reason", " ");
         assertFalse(Files.exists(tmp.resolve("none")), "nothing is created");
         assertUserError("--round must be at least 1", "platform", "download", "--platform", "http://127.0.0.1:1", "--round", "0",
                 "--out", tmp.resolve("o").toString());

@@ -252,6 +252,28 @@ class PlatformProcessTest {
                 "--round", "2", "--out", tmp.resolve("round2").toString());
         assertEquals(2, notYet.exit(), notYet.stderr());
         assertTrue(notYet.stderr().contains("round 2's fused dataset is not ready (fusion: waiting)"), notYet.stderr());
+
+        // the operator revokes alice beside the running server, which refuses her from then on
+        String platformDir = tmp.resolve("platform").toString();
+        var revoke = CooptProcess.run(60, null, Map.of(), tmp, "platform", "revoke", "--dir", platformDir,
+                "--participant", alice.participantId(), "--reason", "left the federation", "--json");
+        assertEquals(0, revoke.exit(), revoke.stderr());
+        JsonNode revoked = Json.mapper().readTree(revoke.stdout());
+        assertTrue(revoked.path("revoked").asBoolean());
+        assertEquals("revoked by the operator: left the federation", revoked.path("reason").asText());
+        PlatformClient.Refusal gone = assertThrows(PlatformClient.Refusal.class, () -> client.upload("/v1/shared", sharedFile));
+        assertEquals(403, gone.status());
+        assertTrue(gone.getMessage().contains("revoked by the operator: left the federation"), gone.getMessage());
+        var twice = CooptProcess.run(60, null, Map.of(), tmp, "platform", "revoke", "--dir", platformDir,
+                "--participant", alice.participantId(), "--reason", "again");
+        assertEquals(0, twice.exit(), twice.stderr());
+        assertTrue(twice.stdout().contains("was already quarantined: revoked by the operator: left the federation"),
+                twice.stdout());
+        var nobody = CooptProcess.run(60, null, Map.of(), tmp, "platform", "revoke", "--dir", platformDir,
+                "--participant", "p-nobody", "--reason", "x");
+        assertEquals(2, nobody.exit(), nobody.stderr());
+        assertEquals(1, nobody.stderr().strip().lines().count(), nobody.stderr());
+        assertTrue(nobody.stderr().contains("--participant p-nobody: no such participant"), nobody.stderr());
         platform.destroy();
         platform.waitFor(30, TimeUnit.SECONDS);
     }

@@ -181,6 +181,21 @@ class HostileRequestsTest {
         assertTrue(reason.contains(reasonPart), "reason '" + reason + "' should mention '" + reasonPart + "'");
     }
 
+    /** Revoked by the operator (or quarantined by a check), a participant gets nothing more: not even the shared images. */
+    @Test
+    void aQuarantinedParticipantGetsNothing() throws Exception {
+        byte[] none = new byte[0];
+        assertEquals(200, send(alice, "GET", "/v1/shared/images", none).statusCode());
+        JsonNode lease = lease(alice);
+        assertTrue(store.quarantine(alice.participantId(), "revoked by the operator: key leaked", System.currentTimeMillis()));
+        for (String path : List.of("/v1/shared/images", "/v1/shards/" + lease.path("shard").asInt() + "/images")) {
+            HttpResponse<String> r = send(alice, "GET", path, none);
+            assertEquals(403, r.statusCode(), path + ": " + r.body());
+            assertTrue(r.body().contains("you are quarantined: revoked by the operator: key leaked"), r.body());
+        }
+        refused(403, alice, "/v1/lease", "{}".getBytes(StandardCharsets.UTF_8), "you are quarantined");
+    }
+
     @Test
     void forgedStaleAndReplayedRequestsAreRefused() throws Exception {
         byte[] body = "{}".getBytes(StandardCharsets.UTF_8);

@@ -9,6 +9,8 @@ public enum EventKind {
     LEASE_RENEWED,
     /** a shard whose lease had expired leased to another participant (detail: the previous holder) */
     LEASE_RETAKEN,
+    /** a lease held for the longest a lease may be without an upload ({@code serve --max-lease-hours}): the shard is open again */
+    LEASE_CAPPED,
     UPLOAD_ACCEPTED,
     UPLOAD_REFUSED,
     SHARED_ACCEPTED,

@@ -13,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -373,16 +374,32 @@ public final class PlatformStore {
      * now), or {@link LeaseResult.Done} when every shard is accepted. A lease has expired when {@code now >= expires}.
      */
     public LeaseResult lease(String participantId, long now, long leaseMillis, Integer preferredShard) {
+        return lease(participantId, now, leaseMillis, NO_LEASE_CAP, preferredShard);
+    }
+
+    /**
+     * As {@link #lease(String, long, long, Integer)}, with a lease held at most {@code maxLeaseMillis} from when it was
+     * taken: renewals never extend it past that, and a lease that reached it is given up (the shard is open again,
+     * {@link EventKind#LEASE_CAPPED}) and a shard the participant was not capped on is chosen first, so a participant
+     * that renews without ever uploading cannot hold a shard for good.
+     */
+    public LeaseResult lease(String participantId, long now, long leaseMillis, long maxLeaseMillis, Integer preferredShard) {
         checkLeaseMillis(leaseMillis);
+        checkLeaseMillis(maxLeaseMillis);
         return transaction(Database.Isolation.READ_COMMITTED, c -> {
             lockParticipant(c, participantId);
             int round = roundId(c);
-            long expires = Math.addExact(now, leaseMillis);
-            record Held(int shard, String leaseId) {
+            record Held(int shard, String leaseId, Long takenAt) {
             }
-            Optional<Held> held = one(query(c, "SELECT shard, lease_id FROM shards WHERE round_id = ? AND lease_holder = ?"
-                    + rowLock("FOR UPDATE"), rs -> new Held(rs.getInt(1), rs.getString(2)), round, participantId));
+            Optional<Held> held = one(query(c, "SELECT shard, lease_id, lease_taken_at FROM shards WHERE round_id = ?"
+                    + " AND lease_holder = ?" + rowLock("FOR UPDATE"),
+                    rs -> new Held(rs.getInt(1), rs.getString(2), nullableLong(rs, 3)), round, participantId));
+            if (held.isPresent() && capReached(held.get().takenAt(), now, maxLeaseMillis)) {
+                giveUpCapped(c, round, held.get().shard(), participantId, now, maxLeaseMillis);
+                held = Optional.empty();
+            }
             if (held.isPresent()) {
+                long expires = cappedExpiry(held.get().takenAt(), now, leaseMillis, maxLeaseMillis);
                 if (update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ? AND lease_holder = ? AND lease_id = ?",
                         expires, round, held.get().shard(), participantId, held.get().leaseId()) != 1) {
                     throw new IllegalStateException("the lease of shard " + held.get().shard() + " changed while it was locked");
@@ -390,6 +407,7 @@ public final class PlatformStore {
                 event(c, round, now, EventKind.LEASE_RENEWED, participantId, held.get().shard(), null, null);
                 return new LeaseResult.Leased(held.get().shard(), held.get().leaseId(), expires, true);
             }
+            long expires = cappedExpiry(now, now, leaseMillis, maxLeaseMillis);
             record Free(int shard, String previousHolder) {
             }
             String free = "SELECT shard, lease_holder FROM shards WHERE round_id = ? AND" + FREE;
@@ -399,8 +417,10 @@ public final class PlatformStore {
                         rs -> new Free(rs.getInt(1), rs.getString(2)), round, now, preferredShard));
             }
             if (chosen.isEmpty()) {
-                chosen = one(query(c, free + " ORDER BY shard LIMIT 1" + rowLock("FOR UPDATE SKIP LOCKED"),
-                        rs -> new Free(rs.getInt(1), rs.getString(2)), round, now));
+                // a shard this participant held to the cap comes last: it goes to someone else when anyone else asks
+                chosen = one(query(c, free + " ORDER BY CASE WHEN capped_holder = ? THEN 1 ELSE 0 END, shard LIMIT 1"
+                                + rowLock("FOR UPDATE SKIP LOCKED"),
+                        rs -> new Free(rs.getInt(1), rs.getString(2)), round, now, participantId));
             }
             if (chosen.isEmpty()) {
                 if (!query(c, "SELECT shard FROM shards WHERE round_id = ? AND" + FREE + " LIMIT 1", rs -> rs.getInt(1),
@@ -423,9 +443,9 @@ public final class PlatformStore {
             }
             Free shard = chosen.get();
             String leaseId = randomId(LEASE_ID_BYTES);
-            int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_id = ?, lease_expires = ?"
-                            + " WHERE round_id = ? AND shard = ? AND" + FREE,
-                    participantId, leaseId, expires, round, shard.shard(), now);
+            int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_id = ?, lease_expires = ?,"
+                            + " lease_taken_at = ? WHERE round_id = ? AND shard = ? AND" + FREE,
+                    participantId, leaseId, expires, now, round, shard.shard(), now);
             if (updated != 1) {
                 throw new IllegalStateException("shard " + shard.shard() + " changed while it was locked");
             }
@@ -445,7 +465,16 @@ public final class PlatformStore {
      * An expired lease that nobody took over is renewed.
      */
     public Renewal renew(String participantId, int shard, String leaseId, long now, long leaseMillis) {
+        return renew(participantId, shard, leaseId, now, leaseMillis, NO_LEASE_CAP);
+    }
+
+    /**
+     * As {@link #renew(String, int, String, long, long)}, never past {@code maxLeaseMillis} from when the lease was
+     * taken; a lease that reached it is refused and given up (the shard is open again).
+     */
+    public Renewal renew(String participantId, int shard, String leaseId, long now, long leaseMillis, long maxLeaseMillis) {
         checkLeaseMillis(leaseMillis);
+        checkLeaseMillis(maxLeaseMillis);
         return transaction(Database.Isolation.READ_COMMITTED, c -> {
             requireParticipant(c, participantId);
             int round = roundId(c);
@@ -454,7 +483,13 @@ public final class PlatformStore {
             if (refusal.isPresent()) {
                 return new Renewal.Refused(refusal.get());
             }
-            long expires = Math.addExact(now, leaseMillis);
+            Long takenAt = one(query(c, "SELECT lease_taken_at FROM shards WHERE round_id = ? AND shard = ?",
+                    rs -> nullableLong(rs, 1), round, shard)).orElse(null);
+            if (capReached(takenAt, now, maxLeaseMillis)) {
+                giveUpCapped(c, round, shard, participantId, now, maxLeaseMillis);
+                return new Renewal.Refused(cappedReason(shard, maxLeaseMillis));
+            }
+            long expires = cappedExpiry(takenAt, now, leaseMillis, maxLeaseMillis);
             if (update(c, "UPDATE shards SET lease_expires = ? WHERE round_id = ? AND shard = ? AND state = 'leased'"
                     + " AND lease_holder = ? AND lease_id = ?", expires, round, shard, participantId, leaseId) != 1) {
                 throw new IllegalStateException("the lease of shard " + shard + " changed while it was locked");
@@ -462,6 +497,37 @@ public final class PlatformStore {
             event(c, round, now, EventKind.LEASE_RENEWED, participantId, shard, null, null);
             return (Renewal) new Renewal.Renewed(expires);
         });
+    }
+
+    /** No bound on how long a lease is held (the store's callers without one; {@code serve} always sets one). */
+    public static final long NO_LEASE_CAP = Long.MAX_VALUE / 4;
+
+    /** True when a lease taken at {@code takenAt} (null: taken before leases were capped, counted from now) is at its cap. */
+    private static boolean capReached(Long takenAt, long now, long maxLeaseMillis) {
+        return takenAt != null && now - takenAt >= maxLeaseMillis;
+    }
+
+    /** {@code now + leaseMillis}, but never past the lease's cap. */
+    private static long cappedExpiry(Long takenAt, long now, long leaseMillis, long maxLeaseMillis) {
+        long expires = Math.addExact(now, leaseMillis);
+        return takenAt == null ? expires : Math.min(expires, Math.addExact(takenAt, maxLeaseMillis));
+    }
+
+    private static String cappedReason(int shard, long maxLeaseMillis) {
+        return "shard " + shard + " was leased to you for the longest a lease may be held without an upload ("
+                + Duration.ofMillis(maxLeaseMillis).toString().substring(2).toLowerCase(Locale.ROOT)
+                + "); it is open again";
+    }
+
+    /** Opens a shard whose lease reached its cap, remembering whose it was; recorded once. */
+    private static void giveUpCapped(Connection c, int round, int shard, String participantId, long now,
+                                     long maxLeaseMillis) throws SQLException {
+        if (update(c, "UPDATE shards SET state = 'open', lease_holder = NULL, lease_id = NULL, lease_expires = NULL,"
+                + " lease_taken_at = NULL, capped_holder = ? WHERE round_id = ? AND shard = ? AND state = 'leased'"
+                + " AND lease_holder = ?", participantId, round, shard, participantId) != 1) {
+            throw new IllegalStateException("the lease of shard " + shard + " changed while it was locked");
+        }
+        event(c, round, now, EventKind.LEASE_CAPPED, participantId, shard, null, cappedReason(shard, maxLeaseMillis));
     }
 
     /** Why this participant's lease id does not hold {@code shard} now, or empty when it does. */

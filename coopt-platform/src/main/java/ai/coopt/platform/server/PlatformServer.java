@@ -68,8 +68,7 @@ public final class PlatformServer implements AutoCloseable {
             cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
             cfg.routes.post("/v1/enroll", this::enroll);
             cfg.routes.get("/v1/shared/images", ctx -> {
-                authenticate(ctx, false);
-                file(ctx, service.sharedImages());
+                file(ctx, service.sharedImages(authenticate(ctx, false)));
             });
             cfg.routes.post("/v1/shared", ctx -> {
                 String who = authenticate(ctx, true);

@@ -59,6 +59,7 @@ import java.util.random.RandomGenerator;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -389,8 +390,15 @@ public final class PlatformService implements AutoCloseable {
         return dir.resolve("shards").resolve(SHARED_FILE);
     }
 
+    /** The shared images, for a participant in good standing: a quarantined one gets nothing more from the platform. */
+    public Path sharedImages(String participant) throws UploadCheck.Refused {
+        refuseQuarantined(participant);
+        return sharedImages();
+    }
+
     /** The images of a shard, for its lease holder only. */
     public Path shardImages(String participant, int shard) throws UploadCheck.Refused {
+        refuseQuarantined(participant);
         if (shard < 0 || shard >= plan.participants()) {
             throw new UploadCheck.Refused(404, "no shard " + shard);
         }
@@ -415,19 +423,35 @@ public final class PlatformService implements AutoCloseable {
      */
     static final long MAX_WAIT_MILLIS = 2_000;
 
+    /** How long a lease may be held without an upload unless {@link #capLeases(Duration)} says otherwise. */
+    public static final Duration DEFAULT_MAX_LEASE = Duration.ofHours(24);
+
+    private volatile long maxLeaseMillis = DEFAULT_MAX_LEASE.toMillis();
+
+    /**
+     * Bounds how long one lease may be held, renewals included, without an upload ({@code serve --max-lease-hours}):
+     * then the shard is open again, so a participant that renews and never uploads cannot squat it.
+     */
+    public void capLeases(Duration max) {
+        if (max.isNegative() || max.isZero()) {
+            throw new IllegalArgumentException("the longest lease must be positive, not " + max);
+        }
+        maxLeaseMillis = max.toMillis();
+    }
+
     public LeaseView lease(String participant) throws UploadCheck.Refused {
         refuseQuarantined(participant);
         if (store.sharedOutput(participant).isEmpty()) {
             throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
         }
-        return view(store.lease(participant, clock.getAsLong(), config.leaseSeconds() * 1000L, null));
+        return view(store.lease(participant, clock.getAsLong(), config.leaseSeconds() * 1000L, maxLeaseMillis, null));
     }
 
     public LeaseView renew(String participant, int shard, String token) throws UploadCheck.Refused {
         if (shard < 0 || shard >= plan.participants()) {
             throw new UploadCheck.Refused(404, "no shard " + shard);
         }
-        Renewal r = store.renew(participant, shard, token, clock.getAsLong(), config.leaseSeconds() * 1000L);
+        Renewal r = store.renew(participant, shard, token, clock.getAsLong(), config.leaseSeconds() * 1000L, maxLeaseMillis);
         if (r instanceof Renewal.Refused refused) {
             throw new UploadCheck.Refused(403, refused.reason());
         }
@@ -457,6 +481,7 @@ public final class PlatformService implements AutoCloseable {
     /** A participant's outputs on the shared subset (with its prior's report in the metadata). */
     public Accepted uploadShared(String participant, InputStream body, long length, String declaredSha)
             throws UploadCheck.Refused, IOException {
+        refuseQuarantined(participant); // before reading a byte of the body
         UploadCheck.Checked c = stage(participant, null, body, length, sharedIds, declaredSha);
         PriorReport prior = Uploads.prior(c.metadata());
         if (prior == null || prior.outputDim() != c.dim() || prior.uniformitySubset() != sharedIds.length) {

@@ -318,6 +318,54 @@ abstract class PlatformStoreContract {
         assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 2 * LEASE + 8, LEASE, null), "the only shard is b's now");
     }
 
+    /** A participant renewing without uploading holds a shard at most the cap, which then goes to someone else first. */
+    @Test
+    void aLeaseIsHeldNoLongerThanTheCapThenTheShardGoesToOthersFirst() {
+        long cap = 25_000;
+        List<String> ids = round(2, "squatter", "honest");
+        String s = ids.get(0);
+        String h = ids.get(1);
+        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0, LEASE, cap, null));
+        assertEquals(0, l.shard());
+        assertEquals(T0 + LEASE, l.expires());
+        assertEquals(new Renewal.Renewed(T0 + 8_000 + LEASE), store.renew(s, 0, l.leaseId(), T0 + 8_000, LEASE, cap));
+        // renewing near the cap never extends past it, whether by renewal or by asking for a lease again
+        assertEquals(new Renewal.Renewed(T0 + cap), store.renew(s, 0, l.leaseId(), T0 + 20_000, LEASE, cap));
+        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + 21_000, LEASE, cap, null));
+        assertEquals(new LeaseResult.Leased(0, l.leaseId(), T0 + cap, true), again);
+        // at the cap: refused, and the shard is open again
+        String why = reason(store.renew(s, 0, l.leaseId(), T0 + cap, LEASE, cap));
+        assertTrue(why.contains("longest a lease may be held without an upload (25s)"), why);
+        Event capped = store.events().get(store.events().size() - 1);
+        assertEquals(EventKind.LEASE_CAPPED, capped.kind());
+        assertEquals(s, capped.participantId());
+        assertEquals(ShardState.OPEN, store.shards().get(0).state());
+        // asking again, the squatter is offered the other shard; the capped one goes to the honest participant
+        assertEquals(1, assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + cap + 1, LEASE, cap, null)).shard());
+        assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, store.lease(h, T0 + cap + 2, LEASE, cap, null)).shard());
+        // the cap counts from when a lease was taken: the honest participant's lease is good until its own cap
+        LeaseResult.Leased hl = assertInstanceOf(LeaseResult.Leased.class, store.lease(h, T0 + cap + 3, LEASE, cap, null));
+        assertTrue(hl.renewed());
+        assertEquals(T0 + cap + 3 + LEASE, hl.expires());
+        assertInstanceOf(UploadResult.Accepted.class,
+                store.acceptShardUpload(h, 0, hl.leaseId(), "f", sha("h0"), 10, 5, 3, T0 + cap + 4));
+    }
+
+    @Test
+    void aSquatterAskingForALeaseAtTheCapGivesItUp() {
+        long cap = 25_000;
+        String s = round(1, "squatter").get(0);
+        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0, LEASE, cap, null));
+        store.renew(s, 0, l.leaseId(), T0 + 9_000, LEASE, cap);
+        store.renew(s, 0, l.leaseId(), T0 + 18_000, LEASE, cap);
+        // the only shard is open again; the squatter may take it anew (no one else asked) under a new lease id
+        LeaseResult.Leased anew = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + cap, LEASE, cap, null));
+        assertFalse(anew.renewed());
+        assertNotEquals(l.leaseId(), anew.leaseId());
+        assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.LEASE_CAPPED));
+        assertTrue(reason(store.renew(s, 0, l.leaseId(), T0 + cap + 1, LEASE, cap)).contains("lease id does not match"));
+    }
+
     @Test
     void renewalRefusals() {
         List<String> ids = round(2, "a", "b");
