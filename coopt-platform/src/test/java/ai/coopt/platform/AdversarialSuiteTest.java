@@ -213,15 +213,6 @@ class AdversarialSuiteTest {
         @Override public void answerAudit(String p, Audit a, float[] o, int d) { throw new IllegalStateException(); }
     }
 
-    private static float[] gaussian(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     private static float[] scaled(float[] rows, float by, float shift) {
         float[] out = rows.clone();
         for (int i = 0; i < out.length; i++) {
@@ -243,7 +234,7 @@ class AdversarialSuiteTest {
     /** One row in twenty replaced by noise of the same scale. */
     private static float[] poisonedTwentieth(float[] rows) {
         float[] out = rows.clone();
-        float[] noise = gaussian(rows.length, 77);
+        float[] noise = TestPlatform.gaussian(rows.length, 77);
         for (int i = 0; i < rows.length / DIM; i += 20) {
             for (int j = 0; j < DIM; j++) {
                 out[i * DIM + j] = noise[i * DIM + j] * 0.3f;
@@ -265,14 +256,14 @@ class AdversarialSuiteTest {
                 new Simulated("honest-3", 3), new Simulated("honest-4", 4));
         List<Adversary> adversaries = List.of(
                 new Adversary(new Simulated("noise", 10) {
-                    @Override float[] honest(ImageSet im) { return gaussian(im.count() * DIM, System.nanoTime()); }
+                    @Override float[] honest(ImageSet im) { return TestPlatform.gaussian(im.count() * DIM, System.nanoTime()); }
                 }, false, "predicted by|rows differ"),
                 new Adversary(new Simulated("constant", 11) {
                     @Override float[] honest(ImageSet im) { return new float[im.count() * DIM]; }
                 }, false, "same for every image"),
                 new Adversary(new Simulated("copier", 1), false, "copy of"),
                 new Adversary(new Simulated("poisoned-s", 12) {
-                    @Override float[] onShared(ImageSet im) { return gaussian(im.count() * DIM, 5); }
+                    @Override float[] onShared(ImageSet im) { return TestPlatform.gaussian(im.count() * DIM, 5); }
                 }, false, "predicted by|rows differ"),
                 new Adversary(new Simulated("shuffled-rows", 13) {
                     @Override float[] onShard(ImageSet im) { return shuffled(honest(im)); }
@@ -299,7 +290,7 @@ class AdversarialSuiteTest {
                         "vary|rows differ"),
                 new Adversary(new ConsistentLiar("consistent-shifted", 21, rows -> scaled(rows, 1, 2)), false,
                         "mean output|rows differ"),
-                new Adversary(new ConsistentLiar("consistent-noise", 22, rows -> gaussian(rows.length, 3)), false,
+                new Adversary(new ConsistentLiar("consistent-noise", 22, rows -> TestPlatform.gaussian(rows.length, 3)), false,
                         "sampling allows|rows differ"));
 
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {

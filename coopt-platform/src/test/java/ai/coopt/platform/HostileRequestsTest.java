@@ -1,6 +1,5 @@
 package ai.coopt.platform;
 
-import ai.coopt.collab.PriorReport;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.auth.KeyFile;
@@ -11,7 +10,6 @@ import ai.coopt.platform.db.ShardState;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.store.Json;
-import ai.coopt.store.ManifestProvenance;
 import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +37,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -75,7 +72,7 @@ class HostileRequestsTest {
         bob = enroll("bob");
         for (KeyFile k : List.of(alice, bob)) {
             Path f = tmp.resolve(k.participantId() + "-shared.safetensors");
-            Uploads.write(f, sharedIds(), new Matrix(random(20 * DIM, 1), 20, DIM), Uploads.priorMetadata(report()));
+            Uploads.write(f, sharedIds(), new Matrix(TestPlatform.gaussian(20 * DIM, 1), 20, DIM), Uploads.priorMetadata(TestPlatform.report(DIM)));
             assertEquals(201, send(k, "POST", "/v1/shared", Files.readAllBytes(f)).statusCode());
         }
     }
@@ -103,19 +100,6 @@ class HostileRequestsTest {
         return ids;
     }
 
-    private static PriorReport report() {
-        return new PriorReport("random:convnet-s:9", "random", "0".repeat(64),
-                new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), DIM, -1.5, 20);
-    }
-
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     private HttpResponse<String> send(KeyFile signer, String method, String path, byte[] body) throws Exception {
         return send(signer, signer.participantId(), method, path, body, System.currentTimeMillis());
@@ -208,7 +192,7 @@ class HostileRequestsTest {
         long[] ids = ids(lease);
         int n = ids.length;
         String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
-        float[] good = random(n * DIM, 2);
+        float[] good = TestPlatform.gaussian(n * DIM, 2);
 
         assertEquals(403, send(bob, "POST", path, upload("F32", n, DIM, ids, good)).statusCode(), "bob on alice's shard");
         byte[] whole = upload("F32", n, DIM, ids, good);
@@ -274,7 +258,7 @@ class HostileRequestsTest {
         int shard = lease.path("shard").asInt();
         long[] ids = ids(lease);
         String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
-        assertEquals(201, send(alice, "POST", path, upload("F32", ids.length, DIM, ids, random(ids.length * DIM, 2)))
+        assertEquals(201, send(alice, "POST", path, upload("F32", ids.length, DIM, ids, TestPlatform.gaussian(ids.length * DIM, 2)))
                 .statusCode());
         byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> listed = send(alice, "POST", "/v1/audits", empty);
@@ -287,7 +271,7 @@ class HostileRequestsTest {
         String answer = "/v1/audits/" + id;
         long[] positions = new long[rows];
         java.util.Arrays.setAll(positions, i -> i);
-        float[] values = random(rows * DIM, 3);
+        float[] values = TestPlatform.gaussian(rows * DIM, 3);
         int cases = 0;
 
         assertEquals(0, Json.mapper().readTree(send(bob, "POST", "/v1/audits", empty).body()).path("audits").size(),

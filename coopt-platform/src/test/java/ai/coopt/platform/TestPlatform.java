@@ -1,11 +1,13 @@
 package ai.coopt.platform;
 
+import ai.coopt.collab.PriorReport;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.platform.server.PlatformService;
+import ai.coopt.store.ManifestProvenance;
 import ai.coopt.util.ProgressListener;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -31,10 +34,17 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
      */
     public static TestPlatform startIn(String dbUrl, Path dir, PlatformConfig config, ImageSet images,
                                        PlatformServer.Tls tls, LongSupplier clock) {
+        return startIn(dbUrl, dir, config, images, tls, clock, PlatformServer.Limits.DEFAULT);
+    }
+
+    /** As {@link #startIn(String, Path, PlatformConfig, ImageSet, PlatformServer.Tls, LongSupplier)}, under {@code limits}. */
+    public static TestPlatform startIn(String dbUrl, Path dir, PlatformConfig config, ImageSet images,
+                                       PlatformServer.Tls tls, LongSupplier clock, PlatformServer.Limits limits) {
         Database db = Database.open(dbUrl);
         PlatformStore store = new PlatformStore(db);
         PlatformService service = PlatformService.open(dir, store, config, images, clock, ProgressListener.NONE);
-        return new TestPlatform(db, store, service, PlatformServer.start(service, clock, "test", "127.0.0.1", 0, tls));
+        return new TestPlatform(db, store, service,
+                PlatformServer.start(service, clock, "test", "127.0.0.1", 0, tls, limits));
     }
 
     /** The uploads being received under a platform directory's {@code staging/} (every process's; not the lock files). */
@@ -48,6 +58,22 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A prior report for hand-made outputs of width {@code dim} (a random convnet-s on 28×28 gray images). */
+    public static PriorReport report(int dim) {
+        return new PriorReport("random:convnet-s:9", "random", "0".repeat(64),
+                new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), dim, -1.5, 20);
+    }
+
+    /** {@code n} standard Gaussian values from {@code seed}. */
+    public static float[] gaussian(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
     }
 
     public String url() {
