@@ -409,10 +409,8 @@ public final class PlatformServer implements AutoCloseable {
         }
     }
 
-    private static void file(Context ctx, Path file) throws IOException {
-        ctx.contentType("application/octet-stream");
-        ctx.header("Content-Length", Long.toString(Files.size(file)));
-        ctx.result(Files.newInputStream(file));
+    private static void file(Context ctx, Path file) throws IOException, UploadCheck.Refused {
+        FileResponse.send(ctx, file);
     }
 
     private static void json(Context ctx, int status, Object value) {

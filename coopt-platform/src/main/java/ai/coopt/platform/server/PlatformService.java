@@ -133,6 +133,7 @@ public final class PlatformService implements AutoCloseable {
     private final ScheduledExecutorService referee = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "coopt-referee"));
     private final AtomicBoolean refereeStarted = new AtomicBoolean();
+    private final FusedChecksums checksums = new FusedChecksums();
     private final SecureRandom random = new SecureRandom();
 
     private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
@@ -1009,6 +1010,7 @@ public final class PlatformService implements AutoCloseable {
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
                                 command, config.seed()), config.seed(), out, scratch,
                         abortWhenLost);
+                FusedChecksums.write(out);
                 Map<String, Double> residuals = new LinkedHashMap<>();
                 for (int i = 0; i < w.participantIds().size(); i++) {
                     residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
@@ -1174,17 +1176,7 @@ public final class PlatformService implements AutoCloseable {
         if (!OptimizedDataset.looksLikeOptimizedDataset(fused)) {
             return Optional.empty();
         }
-        List<DatasetFile> files = new ArrayList<>();
-        try (Stream<Path> list = Files.list(fused)) {
-            for (Path f : list.sorted().toList()) {
-                if (Files.isRegularFile(f)) {
-                    files.add(new DatasetFile(f.getFileName().toString(), Files.size(f), Checksums.sha256(f)));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return Optional.of(files);
+        return Optional.of(checksums.files(fused));
     }
 
     /** A file of round {@code round}'s fused dataset, by a name {@link #dataset(int)} listed. */
