@@ -92,6 +92,7 @@ public final class PlatformServer implements AutoCloseable {
                     60_000);
             cfg.jetty.addConnector((server, http) -> connector(server, http, host, port, tls, limits));
             cfg.jetty.port = -1;
+            cfg.routes.before(ctx -> SecurityHeaders.apply(ctx, tls != null));
             cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
             cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
             cfg.routes.get("/openapi.json", this::openApi);
@@ -234,6 +235,7 @@ public final class PlatformServer implements AutoCloseable {
         ssl.setKeyStoreType("PKCS12");
         ssl.setKeyStorePassword(new String(tls.password()));
         ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        ssl.setIncludeCipherSuites(SecurityHeaders.AEAD_SUITES);
         HttpConfiguration https = new HttpConfiguration(http);
         SecureRequestCustomizer src = new SecureRequestCustomizer();
         src.setSniHostCheck(false);
