@@ -32,7 +32,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,8 +62,7 @@ class HostileRequestsTest {
     @BeforeEach
     void start() throws Exception {
         ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
-        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
-                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
+        PlatformConfig c = TestPlatform.config(images);
         running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null);
         store = running.store();
         url = running.url();
@@ -349,6 +347,21 @@ class HostileRequestsTest {
         assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "her shard was withdrawn");
         assertEquals(ShardState.OPEN, store.shard(shard).orElseThrow().state(), "and is open again");
         assertEquals(22, cases);
+    }
+
+    /** A participant calling faster than its limit gets 429 with a reason and Retry-After; others are not limited. */
+    @Test
+    void aParticipantOverItsLimitGets429WithRetryAfter() throws Exception {
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> last = null;
+        for (int i = 0; i < 40 && (last == null || last.statusCode() == 200); i++) {
+            last = send(alice, "POST", "/v1/audits", empty);
+        }
+        assertEquals(429, last.statusCode(), last.body());
+        assertTrue(Json.mapper().readTree(last.body()).path("error").asText().contains("too many audit requests"),
+                last.body());
+        assertTrue(last.headers().firstValue("Retry-After").orElse("").matches("[1-9][0-9]*"), last.headers().map().toString());
+        assertEquals(200, send(bob, "POST", "/v1/audits", empty).statusCode(), "another participant is not limited");
     }
 
     /** A request whose Content-Length is a terabyte, over a raw socket: refused from the headers alone. */

@@ -1,9 +1,5 @@
 package ai.coopt.platform;
 
-import ai.coopt.data.DatasetSpec;
-import ai.coopt.data.ImageSet;
-import ai.coopt.platform.db.TestDatabases;
-import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -38,10 +33,7 @@ class ServerHardeningTest {
     Path tmp;
 
     private TestPlatform start(PlatformServer.Tls tls) {
-        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
-        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
-                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
-        return TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, tls);
+        return TestPlatform.small(tmp, tls, System::currentTimeMillis, PlatformServer.Limits.DEFAULT);
     }
 
     @Test

@@ -1,12 +1,8 @@
 package ai.coopt.platform;
 
-import ai.coopt.data.DatasetSpec;
-import ai.coopt.data.ImageSet;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
-import ai.coopt.platform.db.TestDatabases;
-import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -53,11 +48,7 @@ class SlowClientsTest {
 
     @Test
     void slowBodiesNeitherStallHealthNorStopAnHonestParticipant() throws Exception {
-        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
-        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
-                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
-        try (TestPlatform running = TestPlatform.startIn(TestDatabases.sqlite(tmp), tmp.resolve("platform"), c, images,
-                null, System::currentTimeMillis, LIMITS)) {
+        try (TestPlatform running = TestPlatform.small(tmp, null, System::currentTimeMillis, LIMITS)) {
             String url = running.url();
             KeyFile alice = KeyFile.create(tmp.resolve("alice.key"));
             client(url, alice).post("/v1/enroll", Map.of("invite", invite(running, "alice"),

@@ -1,9 +1,11 @@
 package ai.coopt.platform;
 
 import ai.coopt.collab.PriorReport;
+import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
+import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.platform.server.PlatformService;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
@@ -58,6 +61,21 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A platform on SQLite in {@code tmp} over the {@link #config} round of 300 Fashion-MNIST images, telling time by
+     * {@code clock}, under {@code limits}; {@code tls} null for plain HTTP.
+     */
+    public static TestPlatform small(Path tmp, PlatformServer.Tls tls, LongSupplier clock, PlatformServer.Limits limits) {
+        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
+        return startIn(TestDatabases.sqlite(tmp), tmp.resolve("platform"), config(images), images, tls, clock, limits);
+    }
+
+    /** A round of 300 Fashion-MNIST images ({@code images}) in 2 shards with 20 shared images, for hostile tests. */
+    public static PlatformConfig config(ImageSet images) {
+        return new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300, images.fingerprint(), 0,
+                2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
     }
 
     /** A prior report for hand-made outputs of width {@code dim} (a random convnet-s on 28×28 gray images). */

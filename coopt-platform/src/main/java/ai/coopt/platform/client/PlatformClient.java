@@ -208,6 +208,12 @@ public final class PlatformClient {
                 : HttpResponse.BodySubscribers.replacing(temp));
     }
 
+    /** The Retry-After of a response in milliseconds (seconds form, at most a minute), or 0. */
+    private static long retryAfterMillis(HttpResponse<?> r) {
+        String v = r.headers().firstValue("Retry-After").orElse("");
+        return v.matches("[0-9]{1,5}") ? Math.min(60, Long.parseLong(v)) * 1000 : 0;
+    }
+
     private static long partialBytes(Path temp) {
         try {
             return Files.isRegularFile(temp) ? Files.size(temp) : 0;
@@ -232,10 +238,12 @@ public final class PlatformClient {
                 }
                 // 408: the server timed out an idle connection this client had pooled; the request itself was not
                 // considered, so it is sent again (signed anew) like after a 5xx
-                if (r.statusCode() < 500 && r.statusCode() != 408) {
+                // 429: over this participant's rate limit; sent again after the Retry-After the platform names
+                if (r.statusCode() < 500 && r.statusCode() != 408 && r.statusCode() != 429) {
                     throw new Refusal(r.statusCode(), reason(r));
                 }
                 problem = "HTTP " + r.statusCode();
+                backoff = Math.max(backoff, retryAfterMillis(r));
             } catch (ConnectException e) {
                 problem = "cannot connect";
             } catch (IOException e) {

@@ -175,6 +175,10 @@ public final class PlatformServer implements AutoCloseable {
                 }
                 json(ctx, e.status(), error(e.getMessage()));
             });
+            cfg.routes.exception(RateLimiter.Limited.class, (e, ctx) -> {
+                ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+                json(ctx, 429, error(e.getMessage()));
+            });
             cfg.routes.exception(RefusedUnchecked.class, (e, ctx) -> json(ctx, e.status, error(e.getMessage())));
             cfg.routes.exception(UserException.class, (e, ctx) -> json(ctx, 400, error(e.getMessage())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
