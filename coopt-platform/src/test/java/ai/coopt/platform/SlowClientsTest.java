@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,6 +101,83 @@ class SlowClientsTest {
                 }
             }
         }
+    }
+
+    /**
+     * An enrolled participant's properly signed upload that trickles (10 bytes/s) is cut off once the grace period is
+     * over (here 1 s at 1 KiB/s); while four of its uploads are sending their bodies, a fifth is refused at once with
+     * 503 and Retry-After.
+     */
+    @Test
+    void aSlowSignedUploadIsCutOffAndAParticipantsReadersAreBounded() throws Exception {
+        Files.createDirectories(tmp.resolve("a"));
+        Files.createDirectories(tmp.resolve("b"));
+        try (TestPlatform slow = TestPlatform.small(tmp.resolve("a"), null, System::currentTimeMillis, LIMITS);
+             TestPlatform patient = TestPlatform.small(tmp.resolve("b"), null, System::currentTimeMillis,
+                     new PlatformServer.Limits(250, 30_000, 8, 4, 30_000, 30_000, 1024))) {
+            KeyFile k = KeyFile.create(tmp.resolve("slow.key"));
+            client(slow.url(), k).post("/v1/enroll", Map.of("invite", invite(slow, "slow"), "public_key",
+                    k.publicKeyBase64()), k);
+            // a well-formed upload (outputs on S), so that nothing but its pace is wrong
+            long[] shared = PlatformClient.longs(client(slow.url(), k).get("/v1/round").path("shared_ids"));
+            Path file = tmp.resolve("slow-shared.safetensors");
+            Uploads.write(file, shared, new Matrix(TestPlatform.gaussian(shared.length * DIM, 1), shared.length, DIM),
+                    Uploads.priorMetadata(TestPlatform.report(DIM)));
+            byte[] body = Files.readAllBytes(file);
+            try (Socket s = signedUpload(URI.create(slow.url()), k, body, 0)) {
+                s.setSoTimeout(10_000);
+                long t0 = System.nanoTime();
+                String answer = "";
+                try {
+                    for (int i = 1; i < 100; i++) {
+                        s.getOutputStream().write(body[i]);
+                        s.getOutputStream().flush();
+                        Thread.sleep(100);
+                    }
+                    answer = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                } catch (IOException closed) {
+                    // the platform closed the connection
+                }
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(millis < 6_000 && !answer.contains(" 20"), "a 10 bytes/s upload ran " + millis
+                        + " ms and got '" + answer + "'");
+            }
+
+            KeyFile p = KeyFile.create(tmp.resolve("patient.key"));
+            client(patient.url(), p).post("/v1/enroll", Map.of("invite", invite(patient, "patient"), "public_key",
+                    p.publicKeyBase64()), p);
+            List<Socket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    held.add(signedUpload(URI.create(patient.url()), p, body, i + 1));
+                }
+                Thread.sleep(1_000);
+                try (Socket fifth = signedUpload(URI.create(patient.url()), p, body, 9)) {
+                    fifth.setSoTimeout(10_000);
+                    String head = new String(fifth.getInputStream().readNBytes(400), StandardCharsets.US_ASCII);
+                    assertTrue(head.startsWith("HTTP/1.1 503") && head.contains("Retry-After"), head);
+                }
+            } finally {
+                for (Socket h : held) {
+                    h.close();
+                }
+            }
+        }
+    }
+
+    /** A signed POST /v1/shared of {@code body}, of which it sends only the first byte; {@code n} varies the time. */
+    private static Socket signedUpload(URI u, KeyFile k, byte[] body, int n) throws Exception {
+        StringBuilder head = new StringBuilder("POST /v1/shared HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: " + body.length + "\r\n");
+        RequestSignature.sign(k.participantId(), k.privateKey(), "POST", "/v1/shared", System.currentTimeMillis() + n,
+                ai.coopt.platform.auth.Sha256.hex(body))
+                .forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        Socket s = new Socket(u.getHost(), u.getPort());
+        OutputStream out = s.getOutputStream();
+        out.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+        out.write(body[0]);
+        out.flush();
+        return s;
     }
 
     private static String invite(TestPlatform running, String name) {
