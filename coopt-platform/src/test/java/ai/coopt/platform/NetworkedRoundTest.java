@@ -138,6 +138,13 @@ class NetworkedRoundTest {
         anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, into, Checksums.sha256(
                 fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
         assertArrayEquals(manifest, Files.readAllBytes(into));
+        // a partial file that is no prefix of this one (another round's, say): fetched again from the start
+        Path again = into.resolveSibling("again").resolve(OptimizedDataset.MANIFEST_FILE);
+        Files.createDirectories(again.getParent());
+        Files.write(again.resolveSibling("." + OptimizedDataset.MANIFEST_FILE + ".download"), new byte[100]);
+        anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, again, Checksums.sha256(
+                fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
+        assertArrayEquals(manifest, Files.readAllBytes(again));
     }
 
     /**

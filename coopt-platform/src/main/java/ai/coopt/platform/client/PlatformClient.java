@@ -169,6 +169,7 @@ public final class PlatformClient {
             throw new UserException(file.getParent() + ": cannot create: " + e.getMessage());
         }
         Path temp = file.resolveSibling("." + file.getFileName() + ".download");
+        boolean resumed = partialBytes(temp) > 0;
         try {
             fetchInto(path, temp, sign);
         } catch (Refusal e) {
@@ -180,6 +181,12 @@ public final class PlatformClient {
             fetchInto(path, temp, sign);
         }
         String actual = Checksums.sha256(temp);
+        if (!actual.equals(sha256) && resumed) {
+            // the partial file was of another version of this file (or damaged): once more from the start
+            AtomicFiles.deleteQuietly(temp);
+            fetchInto(path, temp, sign);
+            actual = Checksums.sha256(temp);
+        }
         if (!actual.equals(sha256)) {
             AtomicFiles.deleteQuietly(temp);
             throw new UserException(path + ": the download's sha256 is " + actual + ", the platform announced " + sha256);
