@@ -214,15 +214,6 @@ class AdversarialSuiteTest {
         @Override public void answerAudit(String p, Audit a, float[] o, int d) { throw new IllegalStateException(); }
     }
 
-    private static float[] gaussian(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     private static float[] scaled(float[] rows, float by, float shift) {
         float[] out = rows.clone();
         for (int i = 0; i < out.length; i++) {
@@ -244,7 +235,7 @@ class AdversarialSuiteTest {
     /** One row in twenty replaced by noise of the same scale. */
     private static float[] poisonedTwentieth(float[] rows) {
         float[] out = rows.clone();
-        float[] noise = gaussian(rows.length, 77);
+        float[] noise = TestPlatform.gaussian(rows.length, 77);
         for (int i = 0; i < rows.length / DIM; i += 20) {
             for (int j = 0; j < DIM; j++) {
                 out[i * DIM + j] = noise[i * DIM + j] * 0.3f;
@@ -266,17 +257,17 @@ class AdversarialSuiteTest {
                 new Simulated("honest-3", 3), new Simulated("honest-4", 4));
         List<Adversary> adversaries = List.of(
                 new Adversary(new Simulated("noise", 10) {
-                    @Override float[] honest(ImageSet im) { return gaussian(im.count() * DIM, System.nanoTime()); }
+                    @Override float[] honest(ImageSet im) { return TestPlatform.gaussian(im.count() * DIM, System.nanoTime()); }
                 }, false, "predicted by|rows differ"),
                 new Adversary(new Simulated("constant", 11) {
                     @Override float[] honest(ImageSet im) { return new float[im.count() * DIM]; }
                 }, false, "same for every image"),
                 // copies honest-1's outputs on S but uploads noise for its shards: its group gives it no vote, and its
                 // shards disagree with the outputs on S it claims
-                new Adversary(new ConsistentLiar("copier", 1, rows -> gaussian(rows.length, 4)), false,
+                new Adversary(new ConsistentLiar("copier", 1, rows -> TestPlatform.gaussian(rows.length, 4)), false,
                         "sampling allows|rows differ"),
                 new Adversary(new Simulated("poisoned-s", 12) {
-                    @Override float[] onShared(ImageSet im) { return gaussian(im.count() * DIM, 5); }
+                    @Override float[] onShared(ImageSet im) { return TestPlatform.gaussian(im.count() * DIM, 5); }
                 }, false, "predicted by|rows differ"),
                 new Adversary(new Simulated("shuffled-rows", 13) {
                     @Override float[] onShard(ImageSet im) { return shuffled(honest(im)); }
@@ -303,7 +294,7 @@ class AdversarialSuiteTest {
                         "vary|rows differ"),
                 new Adversary(new ConsistentLiar("consistent-shifted", 21, rows -> scaled(rows, 1, 2)), false,
                         "mean output|rows differ"),
-                new Adversary(new ConsistentLiar("consistent-noise", 22, rows -> gaussian(rows.length, 3)), false,
+                new Adversary(new ConsistentLiar("consistent-noise", 22, rows -> TestPlatform.gaussian(rows.length, 3)), false,
                         "sampling allows|rows differ"));
 
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {
@@ -401,7 +392,7 @@ class AdversarialSuiteTest {
     private static float[] noisePerImage(ImageSet images) {
         float[] out = new float[images.count() * DIM];
         for (int i = 0; i < images.count(); i++) {
-            System.arraycopy(gaussian(DIM, Arrays.hashCode(images.image(i))), 0, out, i * DIM, DIM);
+            System.arraycopy(TestPlatform.gaussian(DIM, Arrays.hashCode(images.image(i))), 0, out, i * DIM, DIM);
         }
         return out;
     }

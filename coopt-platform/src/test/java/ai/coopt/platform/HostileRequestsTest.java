@@ -1,6 +1,5 @@
 package ai.coopt.platform;
 
-import ai.coopt.collab.PriorReport;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.auth.KeyFile;
@@ -11,7 +10,6 @@ import ai.coopt.platform.db.ShardState;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.store.Json;
-import ai.coopt.store.ManifestProvenance;
 import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
@@ -34,12 +32,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,8 +62,7 @@ class HostileRequestsTest {
     @BeforeEach
     void start() throws Exception {
         ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", 300);
-        PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 300, null, 300,
-                images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
+        PlatformConfig c = TestPlatform.config(images);
         running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null);
         store = running.store();
         url = running.url();
@@ -75,7 +70,7 @@ class HostileRequestsTest {
         bob = enroll("bob");
         for (KeyFile k : List.of(alice, bob)) {
             Path f = tmp.resolve(k.participantId() + "-shared.safetensors");
-            Uploads.write(f, sharedIds(), new Matrix(random(20 * DIM, 1), 20, DIM), Uploads.priorMetadata(report()));
+            Uploads.write(f, sharedIds(), new Matrix(TestPlatform.gaussian(20 * DIM, 1), 20, DIM), Uploads.priorMetadata(TestPlatform.report(DIM)));
             assertEquals(201, send(k, "POST", "/v1/shared", Files.readAllBytes(f)).statusCode());
         }
     }
@@ -103,19 +98,6 @@ class HostileRequestsTest {
         return ids;
     }
 
-    private static PriorReport report() {
-        return new PriorReport("random:convnet-s:9", "random", "0".repeat(64),
-                new ManifestProvenance.Input(1, 28, 28, List.of(0.5), List.of(0.25), "none"), DIM, -1.5, 20);
-    }
-
-    private static float[] random(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     private HttpResponse<String> send(KeyFile signer, String method, String path, byte[] body) throws Exception {
         return send(signer, signer.participantId(), method, path, body, System.currentTimeMillis());
@@ -223,7 +205,7 @@ class HostileRequestsTest {
         long[] ids = ids(lease);
         int n = ids.length;
         String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
-        float[] good = random(n * DIM, 2);
+        float[] good = TestPlatform.gaussian(n * DIM, 2);
 
         assertEquals(403, send(bob, "POST", path, upload("F32", n, DIM, ids, good)).statusCode(), "bob on alice's shard");
         byte[] whole = upload("F32", n, DIM, ids, good);
@@ -289,7 +271,7 @@ class HostileRequestsTest {
         int shard = lease.path("shard").asInt();
         long[] ids = ids(lease);
         String path = "/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText();
-        assertEquals(201, send(alice, "POST", path, upload("F32", ids.length, DIM, ids, random(ids.length * DIM, 2)))
+        assertEquals(201, send(alice, "POST", path, upload("F32", ids.length, DIM, ids, TestPlatform.gaussian(ids.length * DIM, 2)))
                 .statusCode());
         byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> listed = send(alice, "POST", "/v1/audits", empty);
@@ -302,7 +284,7 @@ class HostileRequestsTest {
         String answer = "/v1/audits/" + id;
         long[] positions = new long[rows];
         java.util.Arrays.setAll(positions, i -> i);
-        float[] values = random(rows * DIM, 3);
+        float[] values = TestPlatform.gaussian(rows * DIM, 3);
         int cases = 0;
 
         assertEquals(0, Json.mapper().readTree(send(bob, "POST", "/v1/audits", empty).body()).path("audits").size(),
@@ -380,6 +362,21 @@ class HostileRequestsTest {
         assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "her shard was withdrawn");
         assertEquals(ShardState.OPEN, store.shard(shard).orElseThrow().state(), "and is open again");
         assertEquals(22, cases);
+    }
+
+    /** A participant calling faster than its limit gets 429 with a reason and Retry-After; others are not limited. */
+    @Test
+    void aParticipantOverItsLimitGets429WithRetryAfter() throws Exception {
+        byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> last = null;
+        for (int i = 0; i < 40 && (last == null || last.statusCode() == 200); i++) {
+            last = send(alice, "POST", "/v1/audits", empty);
+        }
+        assertEquals(429, last.statusCode(), last.body());
+        assertTrue(Json.mapper().readTree(last.body()).path("error").asText().contains("too many audit requests"),
+                last.body());
+        assertTrue(last.headers().firstValue("Retry-After").orElse("").matches("[1-9][0-9]*"), last.headers().map().toString());
+        assertEquals(200, send(bob, "POST", "/v1/audits", empty).statusCode(), "another participant is not limited");
     }
 
     /** A request whose Content-Length is a terabyte, over a raw socket: refused from the headers alone. */

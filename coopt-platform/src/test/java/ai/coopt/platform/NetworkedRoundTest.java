@@ -14,6 +14,7 @@ import ai.coopt.platform.client.RemotePlatform;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
+import ai.coopt.store.Checksums;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
@@ -27,7 +28,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,6 +80,7 @@ class NetworkedRoundTest {
             DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(url, null, null, Duration.ofSeconds(10),
                     System.err::println), tmp.resolve("downloaded"));
             assertEquals(N, r.count());
+            datasetRequestsReadNoData(url, tmp.resolve("platform"));
 }
         CollaborativeOptimization.run(DatasetSpec.parse("fashion-mnist"), "train", N, List.of(ZOO), tmp.resolve("local"),
                 new CollaborativeOptimization.Settings(1, null, 60, "ridge", 0, 256, 5), Device.cpu(), ProgressListener.NONE,
@@ -92,6 +100,51 @@ class NetworkedRoundTest {
             }
             assertTrue(worst < 1e-3, "largest difference " + worst);
         }
+    }
+
+    /**
+     * Dataset requests read the checksums fusion recorded, never the data: with the largest file rewritten afterwards
+     * (same size, zeros) the listing still names fusion's sha256, and a 404 name touches nothing. A file comes whole
+     * or from a byte range (206, Content-Range; 416 past its end), and a partial download is resumed.
+     */
+    private static void datasetRequestsReadNoData(String url, Path platformDir) throws Exception {
+        Path fused = platformDir.resolve("fused");
+        PlatformClient anonymous = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
+        JsonNode before = anonymous.get("/v1/dataset").path("files");
+        JsonNode biggest = before.get(0);
+        for (JsonNode f : before) {
+            biggest = f.path("bytes").asLong() > biggest.path("bytes").asLong() ? f : biggest;
+        }
+        Files.write(fused.resolve(biggest.path("name").asText()), new byte[biggest.path("bytes").asInt()]);
+        assertEquals(before, anonymous.get("/v1/dataset").path("files"), "listed from the checksums taken at fusion");
+        assertEquals(404, assertThrows(PlatformClient.Refusal.class,
+                () -> anonymous.get("/v1/dataset/no-such-file.bin")).status());
+
+        byte[] manifest = Files.readAllBytes(fused.resolve(OptimizedDataset.MANIFEST_FILE));
+        HttpClient http = HttpClient.newHttpClient();
+        URI manifestUrl = URI.create(url + "/v1/dataset/" + OptimizedDataset.MANIFEST_FILE);
+        HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(manifestUrl).header("Range", "bytes=10-").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(206, part.statusCode());
+        assertEquals("bytes 10-" + (manifest.length - 1) + "/" + manifest.length,
+                part.headers().firstValue("Content-Range").orElse(""));
+        assertArrayEquals(Arrays.copyOfRange(manifest, 10, manifest.length), part.body());
+        assertEquals(416, http.send(HttpRequest.newBuilder(manifestUrl).header("Range", "bytes=" + manifest.length + "-")
+                .build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode());
+
+        Path into = platformDir.resolveSibling("resumed").resolve(OptimizedDataset.MANIFEST_FILE);
+        Files.createDirectories(into.getParent());
+        Files.write(into.resolveSibling("." + OptimizedDataset.MANIFEST_FILE + ".download"), Arrays.copyOf(manifest, 100));
+        anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, into, Checksums.sha256(
+                fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
+        assertArrayEquals(manifest, Files.readAllBytes(into));
+        // a partial file that is no prefix of this one (another round's, say): fetched again from the start
+        Path again = into.resolveSibling("again").resolve(OptimizedDataset.MANIFEST_FILE);
+        Files.createDirectories(again.getParent());
+        Files.write(again.resolveSibling("." + OptimizedDataset.MANIFEST_FILE + ".download"), new byte[100]);
+        anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, again, Checksums.sha256(
+                fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
+        assertArrayEquals(manifest, Files.readAllBytes(again));
     }
 
     /**

@@ -175,10 +175,9 @@ public final class RequestSignature {
         if (pathWithQuery == null || !TARGET.matcher(pathWithQuery).matches()) {
             return Optional.of("malformed request path");
         }
-        long skew = headers.timestamp() - now;
-        if (Math.abs(skew) > windowMillis) {
-            return Optional.of("request timestamp is " + Math.abs(skew) / 1000 + " s " + (skew < 0 ? "old" : "ahead of the platform's clock")
-                    + ", outside the ±" + windowMillis / 1000 + " s window (check this machine's clock)");
+        Optional<String> stale = checkWindow(headers, now);
+        if (stale.isPresent()) {
+            return stale;
         }
         if (rawPublicKey == null || rawPublicKey.length != Ed25519Keys.RAW_LENGTH) {
             return Optional.of("the participant's stored public key is not " + Ed25519Keys.RAW_LENGTH + " bytes");
@@ -192,6 +191,19 @@ public final class RequestSignature {
             }
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return Optional.of("bad signature");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The timestamp alone: a refusal when it is outside the window of {@code now}. Checked before any body is read,
+     * also where the key is not known yet (enrolment).
+     */
+    public Optional<String> checkWindow(SignedHeaders headers, long now) {
+        long skew = headers.timestamp() - now;
+        if (Math.abs(skew) > windowMillis) {
+            return Optional.of("request timestamp is " + Math.abs(skew) / 1000 + " s " + (skew < 0 ? "old" : "ahead of the platform's clock")
+                    + ", outside the ±" + windowMillis / 1000 + " s window (check this machine's clock)");
         }
         return Optional.empty();
     }

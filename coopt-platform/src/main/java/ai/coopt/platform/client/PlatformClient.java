@@ -24,6 +24,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
@@ -203,7 +204,9 @@ public final class PlatformClient {
 
     /**
      * GET a file (signed) into {@code file}, unless it is already there with {@code sha256}; the download goes to a
-     * temporary sibling and is renamed only when its checksum matches.
+     * temporary sibling and is renamed only when its checksum matches. A partial temporary file (a connection lost
+     * mid-download, then retried, or a download interrupted earlier) is resumed with a Range request; a server that
+     * answers with the whole file (200) has it rewritten from the start.
      */
     public void download(String path, Path file, String sha256, boolean sign) {
         if (Files.isRegularFile(file) && Checksums.sha256(file).equals(sha256)) {
@@ -215,20 +218,63 @@ public final class PlatformClient {
             throw new UserException(file.getParent() + ": cannot create: " + e.getMessage());
         }
         Path temp = file.resolveSibling("." + file.getFileName() + ".download");
+        boolean resumed = partialBytes(temp) > 0;
         try {
-            send(path, () -> {
-                HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
-                return sign ? signed(b, "GET", path, Sha256.EMPTY, keys) : b.build();
-            }, HttpResponse.BodyHandlers.ofFile(temp));
-            String actual = Checksums.sha256(temp);
-            if (!actual.equals(sha256)) {
-                throw new UserException(path + ": the download's sha256 is " + actual + ", the platform announced " + sha256);
+            fetchInto(path, temp, sign);
+        } catch (Refusal e) {
+            if (e.status() != 416) {
+                throw e;
             }
+            // the partial file is no prefix the platform can continue (as long as the file, or longer)
+            AtomicFiles.deleteQuietly(temp);
+            fetchInto(path, temp, sign);
+        }
+        String actual = Checksums.sha256(temp);
+        if (!actual.equals(sha256) && resumed) {
+            // the partial file was of another version of this file (or damaged): once more from the start
+            AtomicFiles.deleteQuietly(temp);
+            fetchInto(path, temp, sign);
+            actual = Checksums.sha256(temp);
+        }
+        if (!actual.equals(sha256)) {
+            AtomicFiles.deleteQuietly(temp);
+            throw new UserException(path + ": the download's sha256 is " + actual + ", the platform announced " + sha256);
+        }
+        try {
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UserException(file + ": cannot write: " + e.getMessage());
-        } finally {
-            AtomicFiles.deleteQuietly(temp);
+        }
+    }
+
+    /** GETs {@code path} into {@code temp}, continuing a partial {@code temp} with a Range request. */
+    private void fetchInto(String path, Path temp, boolean sign) {
+        send(path, () -> {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET();
+            long have = partialBytes(temp);
+            if (have > 0) {
+                b.header("Range", "bytes=" + have + "-");
+            }
+            return sign ? signed(b, "GET", path, Sha256.EMPTY, keys) : b.build();
+        }, info -> info.statusCode() == 206
+                ? HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND)
+                : info.statusCode() < 300 ? HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
+                : HttpResponse.BodySubscribers.replacing(temp));
+    }
+
+    /** The Retry-After of a response in milliseconds (seconds form, at most a minute), or 0. */
+    private static long retryAfterMillis(HttpResponse<?> r) {
+        String v = r.headers().firstValue("Retry-After").orElse("");
+        return v.matches("[0-9]{1,5}") ? Math.min(60, Long.parseLong(v)) * 1000 : 0;
+    }
+
+    private static long partialBytes(Path temp) {
+        try {
+            return Files.isRegularFile(temp) ? Files.size(temp) : 0;
+        } catch (IOException e) {
+            return 0;
         }
     }
 
@@ -248,10 +294,12 @@ public final class PlatformClient {
                 }
                 // 408: the server timed out an idle connection this client had pooled; the request itself was not
                 // considered, so it is sent again (signed anew) like after a 5xx
-                if (r.statusCode() < 500 && r.statusCode() != 408) {
+                // 429: over this participant's rate limit; sent again after the Retry-After the platform names
+                if (r.statusCode() < 500 && r.statusCode() != 408 && r.statusCode() != 429) {
                     throw new Refusal(r.statusCode(), reason(r));
                 }
                 problem = "HTTP " + r.statusCode();
+                backoff = Math.max(backoff, retryAfterMillis(r));
             } catch (ConnectException e) {
                 problem = "cannot connect";
             } catch (IOException e) {

@@ -16,9 +16,12 @@ import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -404,7 +407,7 @@ public final class PlatformStore {
                         expires, round, held.get().shard(), participantId, held.get().leaseId()) != 1) {
                     throw new IllegalStateException("the lease of shard " + held.get().shard() + " changed while it was locked");
                 }
-                event(c, round, now, EventKind.LEASE_RENEWED, participantId, held.get().shard(), null, null);
+                // a renewal updates the lease row only: no event, so polling cannot grow the timeline
                 return new LeaseResult.Leased(held.get().shard(), held.get().leaseId(), expires, true);
             }
             long expires = cappedExpiry(now, now, leaseMillis, maxLeaseMillis);
@@ -494,7 +497,7 @@ public final class PlatformStore {
                     + " AND lease_holder = ? AND lease_id = ?", expires, round, shard, participantId, leaseId) != 1) {
                 throw new IllegalStateException("the lease of shard " + shard + " changed while it was locked");
             }
-            event(c, round, now, EventKind.LEASE_RENEWED, participantId, shard, null, null);
+            // the lease row only: an event per renewal grew the timeline without bound
             return (Renewal) new Renewal.Renewed(expires);
         });
     }
@@ -716,6 +719,31 @@ public final class PlatformStore {
         return query(c, UPLOAD_SELECT + " WHERE round_id = ? ORDER BY id", PlatformStore::uploadRow, round);
     }
 
+    /** The current round's {@code limit} newest uploads, accepted and refused, oldest first. */
+    public List<Upload> recentUploads(int limit) {
+        List<Upload> newest = transaction(c -> query(c, UPLOAD_SELECT + " WHERE round_id = ? ORDER BY id DESC LIMIT ?",
+                PlatformStore::uploadRow, roundId(c), limit));
+        List<Upload> out = new ArrayList<>(newest);
+        Collections.reverse(out);
+        return out;
+    }
+
+    /** The current round's accepted uploads (at most one per shard and participant on S, plus withdrawn ones). */
+    public List<Upload> acceptedUploads() {
+        return transaction(c -> query(c, UPLOAD_SELECT + " WHERE round_id = ? AND status = 'accepted' ORDER BY id",
+                PlatformStore::uploadRow, roundId(c)));
+    }
+
+    /** How many uploads of the current round were accepted and refused: status → count. */
+    public Map<String, Long> uploadCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("accepted", 0L);
+        counts.put("refused", 0L);
+        transaction(c -> query(c, "SELECT status, COUNT(*) FROM uploads WHERE round_id = ? GROUP BY status",
+                rs -> counts.put(rs.getString(1), rs.getLong(2)), roundId(c)));
+        return counts;
+    }
+
     /** One upload of the current round by id, or empty. */
     public Optional<Upload> upload(long id) {
         return transaction(c -> one(query(c, UPLOAD_SELECT + " WHERE round_id = ? AND id = ?", PlatformStore::uploadRow,
@@ -900,15 +928,36 @@ public final class PlatformStore {
         return events(0, Integer.MAX_VALUE);
     }
 
+    /** The {@code limit} newest events, oldest first. */
+    public List<Event> recentEvents(int limit) {
+        List<Event> newest = transaction(c -> query(c, EVENT_SELECT + " ORDER BY id DESC LIMIT ?", PlatformStore::eventRow,
+                limit));
+        List<Event> out = new ArrayList<>(newest);
+        Collections.reverse(out);
+        return out;
+    }
+
+    /** When the last event of {@code kind} in round {@code round} happened, or empty. */
+    public Optional<Long> lastEventAt(EventKind kind, int round) {
+        return transaction(c -> one(query(c, "SELECT MAX(happened_at) FROM events WHERE kind = ? AND round_id = ?",
+                rs -> nullableLong(rs, 1), lower(kind), round))).filter(v -> v != null);
+    }
+
+    private static final String EVENT_SELECT = "SELECT id, round_id, happened_at, kind, participant_id, shard, upload_id,"
+            + " detail FROM events";
+
+    private static Event eventRow(ResultSet rs) throws SQLException {
+        return new Event(rs.getLong(1), nullableInt(rs, 2), rs.getLong(3), parse(EventKind.class, rs.getString(4)),
+                rs.getString(5), nullableInt(rs, 6), nullableLong(rs, 7), rs.getString(8));
+    }
+
     /** At most {@code limit} events with an id above {@code afterId}, oldest first (for paging). */
     public List<Event> events(long afterId, int limit) {
         if (limit <= 0) {
             throw new IllegalArgumentException("limit must be positive");
         }
-        return transaction(c -> query(c, "SELECT id, round_id, happened_at, kind, participant_id, shard, upload_id, detail FROM events"
-                        + " WHERE id > ? ORDER BY id LIMIT ?",
-                rs -> new Event(rs.getLong(1), nullableInt(rs, 2), rs.getLong(3), parse(EventKind.class, rs.getString(4)),
-                        rs.getString(5), nullableInt(rs, 6), nullableLong(rs, 7), rs.getString(8)), afterId, limit));
+        return transaction(c -> query(c, EVENT_SELECT + " WHERE id > ? ORDER BY id LIMIT ?", PlatformStore::eventRow,
+                afterId, limit));
     }
 
     /** The current round's fusion state. */

@@ -293,8 +293,11 @@ public final class Dashboard {
 
     private static void uploads(Page p, Status s) {
         List<Status.UploadView> all = new ArrayList<>(list(s.uploads()));
-        long accepted = all.stream().filter(u -> "accepted".equals(u.status())).count();
-        long refused = all.stream().filter(u -> "refused".equals(u.status())).count();
+        // the totals when the platform sent them (the list holds only the newest uploads)
+        long accepted = s.uploadTotals() != null ? s.uploadTotals().getOrDefault("accepted", 0L)
+                : all.stream().filter(u -> "accepted".equals(u.status())).count();
+        long refused = s.uploadTotals() != null ? s.uploadTotals().getOrDefault("refused", 0L)
+                : all.stream().filter(u -> "refused".equals(u.status())).count();
         p.open("uploads", "Uploads (" + accepted + " accepted, " + refused + " refused)");
         if (all.isEmpty()) {
             p.closeWith("Nothing has been uploaded yet.");
@@ -303,8 +306,8 @@ public final class Dashboard {
         all.sort(Comparator.comparingLong(Status.UploadView::at).thenComparingLong(Status.UploadView::id).reversed());
         List<Status.UploadView> rows = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
         p.out.append("<p class=\"note\">Newest first");
-        if (rows.size() < all.size()) {
-            p.out.append(", the latest ").append(rows.size()).append(" of ").append(all.size());
+        if (rows.size() < accepted + refused) {
+            p.out.append(", the latest ").append(rows.size()).append(" of ").append(accepted + refused);
         }
         p.out.append(".</p>\n<table>\n<thead><tr><th>at (UTC)</th><th>participant</th><th>of</th><th>result</th>")
                 .append("<th>rows × dim</th><th>size</th><th>sha256</th><th>reason</th></tr></thead>\n<tbody>\n");

@@ -16,10 +16,10 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +34,10 @@ import java.util.function.LongSupplier;
 public final class PlatformServer implements AutoCloseable {
     /** The largest JSON body a route reads (enrolment, renewals). */
     private static final int MAX_JSON = 64 << 10;
+    /** The largest enrolment body (an invite of at most 200 characters and a 44-character key, in JSON). */
+    private static final int MAX_ENROLL = 4 << 10;
+    /** The context attribute holding a JSON body read by {@link #authenticate}. */
+    private static final String BODY = "coopt.body";
     /** How far a request's timestamp may be from the platform's clock. */
     public static final long WINDOW_MILLIS = 60_000;
 
@@ -47,20 +51,47 @@ public final class PlatformServer implements AutoCloseable {
     /** TLS settings: a PKCS#12 keystore and its password. */
     public record Tls(Path keystore, char[] password) {}
 
-    private PlatformServer(PlatformService service, LongSupplier clock, String version, String host, int port, Tls tls) {
+    /**
+     * What bounds the server's threads against slow or flooding clients.
+     *
+     * @param maxThreads           Jetty's thread pool
+     * @param idleTimeoutMillis    a connection silent this long is closed (headers arriving slowly hold no thread)
+     * @param anonymousReaders     threads that may read bodies of requests not yet authenticated (enrolment) at once
+     * @param readersPerParticipant requests of one participant that may send their bodies at once
+     * @param jsonDeadlineMillis   a JSON body must arrive whole within this
+     * @param graceMillis          a streamed body (upload, answer) may start slowly for this long ...
+     * @param minBytesPerSecond    ... then must keep up this rate on average
+     */
+    public record Limits(int maxThreads, long idleTimeoutMillis, int anonymousReaders, int readersPerParticipant,
+                         long jsonDeadlineMillis, long graceMillis, long minBytesPerSecond) {
+        public static final Limits DEFAULT = new Limits(250, 30_000, 16, 4, 10_000, 10_000, 4096);
+
+        public Limits {
+            if (maxThreads < 8 || anonymousReaders < 1 || readersPerParticipant < 1 || anonymousReaders >= maxThreads / 2
+                    || idleTimeoutMillis <= 0 || jsonDeadlineMillis <= 0 || graceMillis <= 0 || minBytesPerSecond <= 0) {
+                throw new IllegalArgumentException("limits out of range: " + this);
+            }
+        }
+    }
+
+    private final BodyReader bodies;
+
+    private PlatformServer(PlatformService service, LongSupplier clock, String version, String host, int port, Tls tls,
+                           Limits limits) {
         this.service = service;
         this.clock = clock;
         this.version = version;
         this.scheme = tls == null ? "http" : "https";
+        this.bodies = new BodyReader(limits);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = MAX_JSON;
             cfg.jetty.host = host;
-            cfg.jetty.port = port;
-            if (tls != null) {
-                cfg.jetty.addConnector((server, http) -> tlsConnector(server, http, host, port, tls));
-                cfg.jetty.port = -1;
-            }
+            cfg.jetty.threadPool = new QueuedThreadPool(limits.maxThreads(), Math.min(8, limits.maxThreads()),
+                    60_000);
+            cfg.jetty.addConnector((server, http) -> connector(server, http, host, port, tls, limits));
+            cfg.jetty.port = -1;
+            cfg.routes.before(ctx -> SecurityHeaders.apply(ctx, tls != null));
             cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
             cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
             cfg.routes.get("/openapi.json", this::openApi);
@@ -72,9 +103,11 @@ public final class PlatformServer implements AutoCloseable {
             });
             cfg.routes.post("/v1/shared", ctx -> {
                 String who = authenticate(ctx, true);
-                PlatformService.Accepted a = service.uploadShared(who, ctx.req().getInputStream(), contentLength(ctx),
-                        ctx.header(RequestSignature.CONTENT_SHA256));
-                json(ctx, a.created() ? 201 : 200, a);
+                try (BodyReader.Body body = bodies.stream(ctx, who)) {
+                    PlatformService.Accepted a = service.uploadShared(who, body, contentLength(ctx),
+                            ctx.header(RequestSignature.CONTENT_SHA256));
+                    json(ctx, a.created() ? 201 : 200, a);
+                }
             });
             cfg.routes.post("/v1/lease", ctx -> {
                 String who = authenticate(ctx, false);
@@ -95,9 +128,11 @@ public final class PlatformServer implements AutoCloseable {
                 if (token == null || token.isBlank() || token.length() > 200) {
                     throw new UploadCheck.Refused(400, "the upload needs ?token=LEASE_TOKEN");
                 }
-                PlatformService.Accepted a = service.uploadShard(who, shard(ctx), token, ctx.req().getInputStream(),
-                        contentLength(ctx), ctx.header(RequestSignature.CONTENT_SHA256));
-                json(ctx, a.created() ? 201 : 200, a);
+                try (BodyReader.Body body = bodies.stream(ctx, who)) {
+                    PlatformService.Accepted a = service.uploadShard(who, shard(ctx), token, body, contentLength(ctx),
+                            ctx.header(RequestSignature.CONTENT_SHA256));
+                    json(ctx, a.created() ? 201 : 200, a);
+                }
             });
             cfg.routes.post("/v1/audits", ctx -> {
                 String who = authenticate(ctx, false);
@@ -109,8 +144,10 @@ public final class PlatformServer implements AutoCloseable {
             });
             cfg.routes.post("/v1/audits/{audit}", ctx -> {
                 String who = authenticate(ctx, true);
-                json(ctx, 200, service.answerAudit(who, audit(ctx), ctx.req().getInputStream(), contentLength(ctx),
-                        ctx.header(RequestSignature.CONTENT_SHA256)));
+                try (BodyReader.Body body = bodies.stream(ctx, who)) {
+                    json(ctx, 200, service.answerAudit(who, audit(ctx), body, contentLength(ctx),
+                            ctx.header(RequestSignature.CONTENT_SHA256)));
+                }
             });
             cfg.routes.get("/v1/dataset", ctx -> {
                 int round = datasetRound(ctx);
@@ -130,10 +167,23 @@ public final class PlatformServer implements AutoCloseable {
                 }
                 file(ctx, f.get());
             });
-            cfg.routes.exception(UploadCheck.Refused.class, (e, ctx) -> json(ctx, e.status(), error(e.getMessage())));
+            cfg.routes.exception(UploadCheck.Refused.class, (e, ctx) -> {
+                if (e.status() == 503 || e.status() == 429) {
+                    ctx.header("Retry-After", "1");
+                }
+                json(ctx, e.status(), error(e.getMessage()));
+            });
+            cfg.routes.exception(RateLimiter.Limited.class, (e, ctx) -> {
+                ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+                json(ctx, 429, error(e.getMessage()));
+            });
             cfg.routes.exception(RefusedUnchecked.class, (e, ctx) -> json(ctx, e.status, error(e.getMessage())));
             cfg.routes.exception(UserException.class, (e, ctx) -> json(ctx, 400, error(e.getMessage())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
+                if (BodyReader.slow(e)) {
+                    json(ctx, 408, error("the request body arrived too slowly"));
+                    return;
+                }
                 System.err.println("coopt platform: " + ctx.method() + " " + ctx.path() + " failed: " + e);
                 json(ctx, 500, error("internal error"));
             });
@@ -149,7 +199,13 @@ public final class PlatformServer implements AutoCloseable {
     /** Starts serving; returns when it accepts requests. */
     public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
                                        int port, Tls tls) {
-        PlatformServer s = new PlatformServer(service, clock, version, host, port, tls);
+        return start(service, clock, version, host, port, tls, Limits.DEFAULT);
+    }
+
+    /** Starts serving under the given limits; returns when it accepts requests. */
+    public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
+                                       int port, Tls tls, Limits limits) {
+        PlatformServer s = new PlatformServer(service, clock, version, host, port, tls, limits);
         s.app.start();
         service.startReferee();
         return s;
@@ -165,22 +221,28 @@ public final class PlatformServer implements AutoCloseable {
         return app.port();
     }
 
-    private static Connector tlsConnector(org.eclipse.jetty.server.Server server, HttpConfiguration http, String host,
-                                          int port, Tls tls) {
+    private static Connector connector(org.eclipse.jetty.server.Server server, HttpConfiguration http, String host,
+                                       int port, Tls tls, Limits limits) {
+        ServerConnector connector = tls == null ? new ServerConnector(server, new HttpConnectionFactory(http))
+                : tlsConnector(server, http, tls);
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setIdleTimeout(limits.idleTimeoutMillis());
+        return connector;
+    }
+
+    private static ServerConnector tlsConnector(org.eclipse.jetty.server.Server server, HttpConfiguration http, Tls tls) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         ssl.setKeyStorePath(tls.keystore().toAbsolutePath().toString());
         ssl.setKeyStoreType("PKCS12");
         ssl.setKeyStorePassword(new String(tls.password()));
         ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        ssl.setIncludeCipherSuites(SecurityHeaders.AEAD_SUITES);
         HttpConfiguration https = new HttpConfiguration(http);
         SecureRequestCustomizer src = new SecureRequestCustomizer();
         src.setSniHostCheck(false);
         https.addCustomizer(src);
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
-                new HttpConnectionFactory(https));
-        connector.setHost(host);
-        connector.setPort(port);
-        return connector;
+        return new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
     }
 
     private record EnrollRequest(String invite, String publicKey) {}
@@ -188,7 +250,13 @@ public final class PlatformServer implements AutoCloseable {
     private record RenewRequest(int shard, String token) {}
 
     private void enroll(Context ctx) throws UploadCheck.Refused {
-        byte[] body = bodyBytes(ctx);
+        // headers and timestamp first: a request that cannot be authentic costs no body read
+        RequestSignature.SignedHeaders h = signedHeaders(ctx);
+        Optional<String> stale = signatures.checkWindow(h, clock.getAsLong());
+        if (stale.isPresent()) {
+            throw new UploadCheck.Refused(401, stale.get());
+        }
+        byte[] body = bodies.readSmall(ctx, MAX_ENROLL, null);
         EnrollRequest r = parse(body, EnrollRequest.class);
         if (r.invite() == null || r.publicKey() == null || r.invite().length() > 200) {
             throw new UploadCheck.Refused(400, "enrolment needs invite and public_key");
@@ -198,7 +266,6 @@ public final class PlatformServer implements AutoCloseable {
             throw new UploadCheck.Refused(400, "public_key is not a base64 Ed25519 public key of 32 bytes");
         }
         // the request must be signed by the key being registered: proof that the caller holds its private half
-        RequestSignature.SignedHeaders h = signedHeaders(ctx);
         if (!h.participantId().equals(Ed25519Keys.participantId(key))) {
             throw new UploadCheck.Refused(401, RequestSignature.PARTICIPANT + " is not the id of public_key");
         }
@@ -250,18 +317,21 @@ public final class PlatformServer implements AutoCloseable {
         if (p.isEmpty()) {
             throw new UploadCheck.Refused(401, "unknown participant " + h.participantId() + " (enrol with an invite first)");
         }
-        if (!streamedBody) {
-            Optional<String> bad = RequestSignature.checkBody(h, Sha256.hex(bodyBytes(ctx)));
-            if (bad.isPresent()) {
-                throw new UploadCheck.Refused(400, bad.get());
-            }
-        }
         long now = clock.getAsLong();
         String method = ctx.method().name();
         String path = pathWithQuery(ctx);
+        // the signature covers the declared body hash, so it is checked before a byte of the body is read
         Optional<String> bad = signatures.verify(Ed25519Keys.decodeRawPublicKey(p.get().publicKey()), h, method, path, now);
         if (bad.isPresent()) {
             throw new UploadCheck.Refused(401, bad.get());
+        }
+        if (!streamedBody) {
+            byte[] body = bodies.readSmall(ctx, MAX_JSON, h.participantId());
+            Optional<String> wrong = RequestSignature.checkBody(h, Sha256.hex(body));
+            if (wrong.isPresent()) {
+                throw new UploadCheck.Refused(400, wrong.get());
+            }
+            ctx.attribute(BODY, body);
         }
         if (!service.store().recordSignature(h.participantId(), h.replayKey(method, path), h.timestamp(), now,
                 signatures.windowMillis())) {
@@ -319,18 +389,13 @@ public final class PlatformServer implements AutoCloseable {
         return ctx.req().getContentLengthLong();
     }
 
-    private static byte[] bodyBytes(Context ctx) throws UploadCheck.Refused {
-        long length = ctx.req().getContentLengthLong();
-        if (length > MAX_JSON) {
-            throw new UploadCheck.Refused(413, "a JSON body of at most " + MAX_JSON + " bytes");
-        }
-        // Javalin caches the body, so the signature check and the route read the same bytes; its own limit
-        // (http.maxRequestSize) refuses a longer body sent without a Content-Length
-        return ctx.bodyAsBytes();
-    }
-
+    /** The JSON body {@link #authenticate} read and checked against the signed hash. */
     private static <T> T body(Context ctx, Class<T> type) throws UploadCheck.Refused {
-        return parse(bodyBytes(ctx), type);
+        byte[] body = ctx.attribute(BODY);
+        if (body == null) {
+            throw new IllegalStateException("the route reads its body before authenticating");
+        }
+        return parse(body, type);
     }
 
     private static <T> T parse(byte[] body, Class<T> type) throws UploadCheck.Refused {
@@ -348,10 +413,8 @@ public final class PlatformServer implements AutoCloseable {
         }
     }
 
-    private static void file(Context ctx, Path file) throws IOException {
-        ctx.contentType("application/octet-stream");
-        ctx.header("Content-Length", Long.toString(Files.size(file)));
-        ctx.result(Files.newInputStream(file));
+    private static void file(Context ctx, Path file) throws IOException, UploadCheck.Refused {
+        FileResponse.send(ctx, file);
     }
 
     private static void json(Context ctx, int status, Object value) {
@@ -369,5 +432,6 @@ public final class PlatformServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        bodies.close();
     }
 }

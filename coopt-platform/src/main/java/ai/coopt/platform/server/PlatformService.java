@@ -135,6 +135,9 @@ public final class PlatformService implements AutoCloseable {
     private final ScheduledExecutorService referee = Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "coopt-referee"));
     private final AtomicBoolean refereeStarted = new AtomicBoolean();
+    private final FusedChecksums checksums = new FusedChecksums();
+    /** Per-participant limits on refused uploads, lease polls, renewals and audit calls. */
+    private final RateLimiter rateLimits;
     private final SecureRandom random = new SecureRandom();
 
     private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
@@ -146,6 +149,7 @@ public final class PlatformService implements AutoCloseable {
         this.sharedIds = Arrays.stream(plan.shared()).asLongStream().toArray();
         this.sharedSha256 = sharedSha256;
         this.clock = clock;
+        this.rateLimits = new RateLimiter(clock);
         this.staging = dir.resolve("staging").resolve(instanceId);
     }
 
@@ -440,6 +444,7 @@ public final class PlatformService implements AutoCloseable {
     }
 
     public LeaseView lease(String participant) throws UploadCheck.Refused {
+        rateLimits.take(participant, RateLimiter.Kind.LEASE);
         refuseQuarantined(participant);
         if (store.sharedOutput(participant).isEmpty()) {
             throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
@@ -448,6 +453,7 @@ public final class PlatformService implements AutoCloseable {
     }
 
     public LeaseView renew(String participant, int shard, String token) throws UploadCheck.Refused {
+        rateLimits.take(participant, RateLimiter.Kind.RENEW);
         if (shard < 0 || shard >= plan.participants()) {
             throw new UploadCheck.Refused(404, "no shard " + shard);
         }
@@ -482,6 +488,7 @@ public final class PlatformService implements AutoCloseable {
     public Accepted uploadShared(String participant, InputStream body, long length, String declaredSha)
             throws UploadCheck.Refused, IOException {
         refuseQuarantined(participant); // before reading a byte of the body
+        rateLimits.require(participant, RateLimiter.Kind.REFUSED_UPLOAD);
         UploadCheck.Checked c = stage(participant, null, body, length, sharedIds, declaredSha);
         PriorReport prior = Uploads.prior(c.metadata());
         if (prior == null || prior.outputDim() != c.dim() || prior.uniformitySubset() != sharedIds.length) {
@@ -509,6 +516,7 @@ public final class PlatformService implements AutoCloseable {
     /** A participant's outputs on a shard it leased. */
     public Accepted uploadShard(String participant, int shard, String token, InputStream body, long length,
                                 String declaredSha) throws UploadCheck.Refused, IOException {
+        rateLimits.require(participant, RateLimiter.Kind.REFUSED_UPLOAD);
         if (shard < 0 || shard >= plan.participants()) {
             throw new UploadCheck.Refused(404, "no shard " + shard);
         }
@@ -534,6 +542,7 @@ public final class PlatformService implements AutoCloseable {
         UploadResult o = store.acceptShardUpload(participant, shard, token, name, c.sha256(), length, c.rows(),
                 c.dim(), now, auditSample(shard), now + config.audits().seconds() * 1000L);
         if (o instanceof UploadResult.Refused refused) {
+            rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
             deleteUnlessInUse(file);
             // the store put this refusal on the audit trail in the same transaction
             throw new UploadCheck.Refused(409, refused.reason());
@@ -552,6 +561,7 @@ public final class PlatformService implements AutoCloseable {
         try {
             return UploadCheck.check(body, length, ids, declaredSha, staging.resolve("upload-" + UUID.randomUUID() + ".tmp"));
         } catch (UploadCheck.Refused e) {
+            rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
             store.recordRefusedUpload(participant, shard, e.getMessage(), Math.max(0, length), clock.getAsLong());
             throw e;
         }
@@ -559,6 +569,7 @@ public final class PlatformService implements AutoCloseable {
 
     private Accepted refuse(String participant, Integer shard, long length, int status, String reason)
             throws UploadCheck.Refused {
+        rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
         store.recordRefusedUpload(participant, shard, reason, Math.max(0, length), clock.getAsLong());
         throw new UploadCheck.Refused(status, reason);
     }
@@ -661,6 +672,7 @@ public final class PlatformService implements AutoCloseable {
     public record AuditView(long id, int rows, long deadline, String sha256) {}
 
     public List<AuditView> audits(String participant) throws UploadCheck.Refused {
+        rateLimits.take(participant, RateLimiter.Kind.AUDIT);
         List<AuditView> out = new ArrayList<>();
         for (AuditRecord a : store.pendingAudits(participant)) {
             out.add(new AuditView(a.id(), a.sample().length, a.deadline(), Checksums.sha256(auditImages(participant, a.id()))));
@@ -726,6 +738,8 @@ public final class PlatformService implements AutoCloseable {
      */
     public AuditOutcome answerAudit(String participant, long id, InputStream body, long length, String declaredSha)
             throws UploadCheck.Refused, IOException {
+        rateLimits.take(participant, RateLimiter.Kind.AUDIT);
+        rateLimits.require(participant, RateLimiter.Kind.REFUSED_UPLOAD);
         AuditRecord a = pendingAudit(participant, id);
         long[] positions = new long[a.sample().length];
         Arrays.setAll(positions, i -> i);
@@ -1041,6 +1055,7 @@ public final class PlatformService implements AutoCloseable {
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
                                 command, config.seed()), config.seed(), out, scratch,
                         abortWhenLost);
+                FusedChecksums.write(out);
                 Map<String, Double> residuals = new LinkedHashMap<>();
                 for (int i = 0; i < w.participantIds().size(); i++) {
                     residuals.put(w.participantIds().get(i), w.alignment().residuals().get(i));
@@ -1079,6 +1094,10 @@ public final class PlatformService implements AutoCloseable {
         }
     }
 
+    /** How many of the newest uploads and events the status shows (with the upload totals). */
+    static final int STATUS_UPLOADS = 200;
+    static final int STATUS_EVENTS = 300;
+
     /** Everything the dashboard and {@code GET /v1/status} show; no secret is in it. */
     public Status status(String version) {
         long now = clock.getAsLong();
@@ -1088,10 +1107,11 @@ public final class PlatformService implements AutoCloseable {
             PriorReport p = Uploads.prior(Map.of(Uploads.PRIOR, s.priorJson()));
             priors.put(s.participantId(), p == null ? "?" : p.prior());
         }
-        List<Upload> uploads = store.uploads();
+        // bounded whatever the tables hold: accepted uploads (at most one per shard and participant on S, plus
+        // withdrawn ones), the newest STATUS_UPLOADS uploads and STATUS_EVENTS events
         Map<Long, String> uploader = new LinkedHashMap<>();
         Map<String, Integer> shardsOf = new LinkedHashMap<>();
-        for (Upload u : uploads) {
+        for (Upload u : store.acceptedUploads()) {
             uploader.put(u.id(), u.participantId());
             if (u.accepted() && u.shard() != null) {
                 shardsOf.merge(u.participantId(), 1, Integer::sum);
@@ -1115,7 +1135,7 @@ public final class PlatformService implements AutoCloseable {
             shards.add(new Status.ShardView(r.shard(), r.images(), r.sha256(), state, leased ? r.leaseHolder() : null,
                     leased ? r.leaseExpires() : null, r.acceptedUpload() == null ? null : uploader.get(r.acceptedUpload())));
         }
-        List<Status.UploadView> uploadViews = uploads.stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
+        List<Status.UploadView> uploadViews = store.recentUploads(STATUS_UPLOADS).stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
                 u.shard(), u.accepted() ? "accepted" : "refused", u.reason(), u.bytes(), u.rows(), u.dim(), u.sha256(),
                 u.receivedAt())).toList();
         Screening.Result judgedNow = shared.isEmpty() ? null : screening();
@@ -1133,14 +1153,8 @@ public final class PlatformService implements AutoCloseable {
         Round current = current();
         Fusion f = store.fusionState();
         FusionDetail d = f.detailJson() == null ? null : parseDetail(f.detailJson());
-        List<Event> all = store.events();
-        List<Event> recent = all.subList(Math.max(0, all.size() - 300), all.size());
-        Long started = null;
-        for (Event e : all) {
-            if (e.kind() == EventKind.FUSION_STARTED && Integer.valueOf(current.id()).equals(e.round())) {
-                started = e.at();
-            }
-        }
+        List<Event> recent = store.recentEvents(STATUS_EVENTS);
+        Long started = store.lastEventAt(EventKind.FUSION_STARTED, current.id()).orElse(null);
         boolean finished = f.state() == FusionState.DONE || f.state() == FusionState.FAILED;
         Status.Fusion fusionView = new Status.Fusion(f.state().name().toLowerCase(Locale.ROOT), f.forced(),
                 f.state() == FusionState.WAITING ? null : started, finished ? f.updatedAt() : null,
@@ -1154,7 +1168,8 @@ public final class PlatformService implements AutoCloseable {
                 r.finished() ? "/v1/dataset?round=" + r.id() : null)).toList();
         return new Status(version, now, new Status.Round(current.id(), config.data(), config.split(), config.count(),
                 config.fingerprint(), config.shards(), sharedIds.length, config.seed(), config.leaseSeconds(),
-                config.align(), current.createdAt()), rounds, participants, byState, shards, uploadViews, audits,
+                config.align(), current.createdAt()), rounds, participants, byState, shards, uploadViews,
+                store.uploadCounts(), audits,
                 ranking, fusionView, events);
     }
 
@@ -1211,17 +1226,7 @@ public final class PlatformService implements AutoCloseable {
         if (!OptimizedDataset.looksLikeOptimizedDataset(fused)) {
             return Optional.empty();
         }
-        List<DatasetFile> files = new ArrayList<>();
-        try (Stream<Path> list = Files.list(fused)) {
-            for (Path f : list.sorted().toList()) {
-                if (Files.isRegularFile(f)) {
-                    files.add(new DatasetFile(f.getFileName().toString(), Files.size(f), Checksums.sha256(f)));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return Optional.of(files);
+        return Optional.of(checksums.files(fused));
     }
 
     /** A file of round {@code round}'s fused dataset, by a name {@link #dataset(int)} listed. */

@@ -15,11 +15,14 @@ import java.util.Map;
  * @param audits every audit of an accepted shard upload, oldest first
  * @param uniformity participants that sent their outputs on S, most uniform first, by the platform's own
  *                   computation from the outputs (the reference is the most uniform one the screening trusts)
- * @param events the latest events, newest last (at most a few hundred)
+ * @param uploads the current round's newest uploads, oldest first (at most 200, whatever the table holds)
+ * @param uploadTotals how many of the current round's uploads were accepted and refused, in all
+ * @param events the latest events, newest last (at most 300)
  */
 public record Status(String version, long now, Round round, List<RoundRow> rounds, List<ParticipantView> participants,
                      Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
-                     List<AuditView> audits, List<Rank> uniformity, Fusion fusion, List<Event> events) {
+                     Map<String, Long> uploadTotals, List<AuditView> audits, List<Rank> uniformity, Fusion fusion,
+                     List<Event> events) {
 
     /**
      * The current round's number, data and plan (every round has the same data and plan).

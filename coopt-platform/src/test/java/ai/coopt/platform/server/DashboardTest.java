@@ -64,8 +64,8 @@ class DashboardTest {
                 new Status.AuditView(3, "p-alice", 5, 5, 160, "pending", null, NOW - 10_000, NOW + 590_000, null));
         List<Status.RoundRow> rounds = List.of(new Status.RoundRow(1, NOW - 3_600_000, 6, 3, fusion.state(),
                 NOW - 60_000, fusion.state().equals("done") ? "/v1/dataset?round=1" : null));
-        return new Status("0.1.0-SNAPSHOT", NOW, round, rounds, participants, byState, shards, uploads, audits, ranks,
-                fusion, events);
+        return new Status("0.1.0-SNAPSHOT", NOW, round, rounds, participants, byState, shards, uploads, null, audits,
+                ranks, fusion, events);
     }
 
     private static Status.Fusion waiting() {
@@ -262,7 +262,8 @@ class DashboardTest {
                 new Status.RoundRow(1, NOW - 3_600_000, 6, 6, "done", NOW - 900_000, "/v1/dataset?round=1"),
                 new Status.RoundRow(2, NOW - 600_000, 6, 3, "waiting", NOW - 600_000, null));
         Status two = new Status(base.version(), NOW, second, rounds, base.participants(), base.shardsByState(),
-                base.shards(), base.uploads(), base.audits(), base.uniformity(), base.fusion(), base.events());
+                base.shards(), base.uploads(), base.uploadTotals(), base.audits(), base.uniformity(), base.fusion(),
+                base.events());
         String html = Dashboard.render(two);
         String round = section(html, "round");
         assertTrue(round.contains("<h2>Round 2</h2>"), round);
@@ -282,7 +283,7 @@ class DashboardTest {
         assertFalse(section(html, "fusion").contains("/v1/dataset"));
         // a dataset link that is not the platform's own route is not rendered as a link
         Status odd = new Status(base.version(), NOW, second, List.of(new Status.RoundRow(1, NOW, 6, 6, "done", NOW,
-                "javascript:alert(1)")), null, null, null, null, null, null, null, null);
+                "javascript:alert(1)")), null, null, null, null, null, null, null, null, null);
         assertFalse(Dashboard.render(odd).contains("javascript:"));
     }
 
@@ -343,7 +344,8 @@ class DashboardTest {
             events.add(new Status.Event(NOW - 400_000 + i * 1000L, "lease", "p-bob", i, "event " + i + "."));
         }
         Status many = new Status(base.version(), NOW, base.round(), base.rounds(), base.participants(), base.shardsByState(),
-                base.shards(), base.uploads(), base.audits(), base.uniformity(), base.fusion(), events);
+                base.shards(), base.uploads(), base.uploadTotals(), base.audits(), base.uniformity(), base.fusion(),
+                events);
         String timeline = section(Dashboard.render(many), "timeline");
         assertEquals(Dashboard.EVENT_ROWS, count(timeline, "<tr><td class=\"t\">"));
         assertTrue(timeline.contains("event 399.") && timeline.contains("event 300."));
@@ -353,7 +355,7 @@ class DashboardTest {
 
     @Test
     void aNewPlatformWithNothingYetRendersEverySection() {
-        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null, null, null);
+        Status empty = new Status("0.1.0", NOW, null, null, null, null, null, null, null, null, null, null, null);
         String html = Dashboard.render(empty);
         for (String id : SECTIONS) {
             section(html, id);
@@ -380,7 +382,7 @@ class DashboardTest {
                     NOW - 5000 + i));
         }
         Status big = new Status(base.version(), NOW, base.round(), base.rounds(), base.participants(), byState, shards, uploads,
-                base.audits(), base.uniformity(), base.fusion(), base.events());
+                null, base.audits(), base.uniformity(), base.fusion(), base.events());
         String html = Dashboard.render(big);
         int size = html.getBytes(StandardCharsets.UTF_8).length;
         assertTrue(size < 2_000_000, "the page is " + size + " bytes");
