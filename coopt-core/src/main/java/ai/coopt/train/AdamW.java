@@ -3,6 +3,8 @@ package ai.coopt.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -119,6 +121,11 @@ public final class AdamW {
      * Applies one update to the parameters named in {@code active}; the others are left exactly as they are (no
      * weight decay, no move from their moment estimates, which are not updated either), as PyTorch leaves a parameter
      * whose gradient is None. The bias correction uses the run's step count for every parameter.
+     *
+     * <p>Every parameter's gradient is cleared, the others' too: the engine adds each backward pass to the last
+     * gradient, and the fused update clears only the gradients it uses, so a gradient left on an idle parameter (DINO's
+     * frozen last layer, SwAV's prototypes, a head idle before a hand-off) would be summed into its first update, with
+     * a number of terms that a time budget makes depend on the wall clock, and would be lost by a resume.
      */
     public void step(Set<String> active) {
         steps++;
@@ -127,6 +134,8 @@ public final class AdamW {
         for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
             String name = e.getKey();
             if (!active.contains(name)) {
+                // the step's gradient is dropped, as DINO's cancel_gradients_last_layer sets it to None
+                JniUtils.zeroGrad((PtNDArray) e.getValue().getArray());
                 continue;
             }
             float lr = fixedLearningRate.contains(name) ? baseLearningRate : learningRate;

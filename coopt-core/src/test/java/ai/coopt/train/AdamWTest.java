@@ -15,6 +15,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AdamWTest {
     private static Parameter parameter(NDManager m, float value) {
@@ -43,6 +44,35 @@ class AdamWTest {
                 assertArrayEquals(new float[] {0, 0, 0}, g.toFloatArray());
             }
             assertEquals(1, opt.steps());
+        }
+    }
+
+    /**
+     * A gradient computed while a parameter is left out of the update (DINO's frozen last layer) is dropped: PyTorch
+     * adds each backward pass to the last gradient, so without that the first active step would move the weight by the
+     * sum of every idle step's gradient (here +5 - 1 = +4, the wrong way) instead of its own (-1).
+     */
+    @Test
+    void anIdleParametersGradientIsDroppedNotAddedToItsFirstUpdate() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter p = parameter(m, 1f);
+            AdamW opt = new AdamW(Map.of("w", p), 0.1f, 0f);
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                gc.backward(p.getArray().mul(5f).sum());
+            }
+            opt.step(java.util.Set.of());
+            assertArrayEquals(new float[] {1, 1, 1}, p.getArray().toFloatArray(), "idle: not moved");
+            try (NDArray g = p.getArray().getGradient()) {
+                assertArrayEquals(new float[] {0, 0, 0}, g.toFloatArray(), "idle: its gradient dropped");
+            }
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                gc.backward(p.getArray().mul(-1f).sum());
+            }
+            opt.step(java.util.Set.of("w"));
+            float[] w = p.getArray().toFloatArray();
+            for (float v : w) {
+                assertTrue(v > 1f, "the gradient -1 moves the weight up, not down: " + v);
+            }
         }
     }
 

@@ -86,12 +86,14 @@ final class MethodFixture {
             method.beforeStep(step, fractionDone);
             optimiser.step(method.active());
         }
-        zeroGradients(method);
         method.afterStep(step, fractionDone, value);
         return value;
     }
 
-    /** PyTorch adds each backward pass's gradients to the last ones: clear them between steps. */
+    /**
+     * PyTorch adds each backward pass's gradients to the last ones: clears them after a backward pass that no
+     * optimiser step followed ({@link AdamW#step} clears them itself, as the loop relies on).
+     */
     static void zeroGradients(Method method) {
         for (Parameter p : method.trainable().values()) {
             try (NDArray g = p.getArray().getGradient()) {
