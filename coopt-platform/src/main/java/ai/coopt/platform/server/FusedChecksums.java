@@ -1,5 +1,6 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.platform.PrivateFiles;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.Json;
@@ -52,6 +53,7 @@ final class FusedChecksums {
             throw new UncheckedIOException(e);
         }
         AtomicFiles.writeJson(sidecar(fused), new Sidecar(FORMAT, files));
+        PrivateFiles.restrict(sidecar(fused)); // the operator's alone, like every file of the platform directory
         return files;
     }
 
