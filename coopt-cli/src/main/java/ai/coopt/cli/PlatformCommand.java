@@ -125,6 +125,11 @@ final class PlatformCommand {
                 + "(default: ${DEFAULT-VALUE}; fractions allowed). Not fixed with the round: a restart may change it.")
         double maxLeaseHours;
 
+        @Option(names = "--max-leases-per-participant", defaultValue = "4", description = "How many shards one participant "
+                + "may hold at once: an organisation runs participant run with one key on several machines, each "
+                + "process with a lease of its own (default: ${DEFAULT-VALUE}).")
+        int maxLeases;
+
         @Option(names = "--align", defaultValue = "ridge", description = FusionOptions.ALIGN_HELP)
         String align;
 
@@ -151,6 +156,7 @@ final class PlatformCommand {
                 Check.positive("--shards", shards);
             }
             Check.positive("--lease-seconds", leaseSeconds);
+            Check.positive("--max-leases-per-participant", maxLeases);
             if (!(maxLeaseHours > 0) || maxLeaseHours > 24 * 365 || maxLeaseHours * 3600 < leaseSeconds) {
                 throw new UserException("--max-lease-hours must be positive, at most a year, and at least --lease-seconds "
                         + "(" + leaseSeconds + " s), not " + maxLeaseHours);
@@ -214,6 +220,7 @@ final class PlatformCommand {
             PlatformService service = PlatformService.open(dir, store, asked, images, System::currentTimeMillis,
                     new CliProgress());
             service.capLeases(Duration.ofMillis(Math.round(maxLeaseHours * 3_600_000)));
+            service.capLeasesPerParticipant(maxLeases);
             service.recover();
             service.watchFusion();
             PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls);

@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +47,20 @@ public final class RemotePlatform implements Platform {
      * @param local the participant's own copy of the platform's data (same spec, split, limit, image size), or null
      *              to download the images
      */
+    /**
+     * This process's name for itself, random per process: several {@code participant run} processes with one key (an
+     * organisation's machines) each hold a lease of their own.
+     */
+    private final String worker = HexFormat.of().formatHex(randomBytes());
+
+    private static final SecureRandom SECURE = new SecureRandom();
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[8];
+        SECURE.nextBytes(b);
+        return b;
+    }
+
     public RemotePlatform(PlatformClient client, String participant, Path work, ImageSet local) {
         this.client = client;
         this.participant = participant;
@@ -130,7 +146,7 @@ public final class RemotePlatform implements Platform {
     @Override
     public Lease lease(String participant) {
         try {
-            return lease(client.post("/v1/lease", Map.of()));
+            return lease(client.post("/v1/lease", Map.of("worker", worker)));
         } catch (PlatformClient.Refusal e) {
             if (e.status() == 409 && client.get("/v1/round").path("round").asInt(roundNumber) > roundNumber) {
                 return new Lease.Done();

@@ -59,7 +59,7 @@ public final class Database implements AutoCloseable {
     private static final int POSTGRESQL_CONNECT_TIMEOUT_S = 10;
     private static final int SERIALIZATION_RETRIES = 8;
     /** The newest schema version this code knows (the highest V{n}__*.sql). */
-    public static final int SCHEMA_VERSION = 4;
+    public static final int SCHEMA_VERSION = 5;
 
     private final DatabaseUrl url;
     private final DataSource dataSource;

@@ -380,23 +380,33 @@ public final class PlatformStore {
         return lease(participantId, now, leaseMillis, NO_LEASE_CAP, preferredShard);
     }
 
+    /** As {@link #lease(String, String, long, long, long, int, Integer)} for the participant's one (unnamed) worker. */
+    public LeaseResult lease(String participantId, long now, long leaseMillis, long maxLeaseMillis, Integer preferredShard) {
+        return lease(participantId, SOLE_WORKER, now, leaseMillis, maxLeaseMillis, 1, preferredShard);
+    }
+
     /**
      * As {@link #lease(String, long, long, Integer)}, with a lease held at most {@code maxLeaseMillis} from when it was
      * taken: renewals never extend it past that, and a lease that reached it is given up (the shard is open again,
      * {@link EventKind#LEASE_CAPPED}) and a shard the participant was not capped on is chosen first, so a participant
      * that renews without ever uploading cannot hold a shard for good.
      */
-    public LeaseResult lease(String participantId, long now, long leaseMillis, long maxLeaseMillis, Integer preferredShard) {
+    public LeaseResult lease(String participantId, String worker, long now, long leaseMillis, long maxLeaseMillis,
+                             int maxLeases, Integer preferredShard) {
         checkLeaseMillis(leaseMillis);
         checkLeaseMillis(maxLeaseMillis);
+        checkWorker(worker);
+        if (maxLeases < 1) {
+            throw new IllegalArgumentException("a participant must be allowed at least one lease, not " + maxLeases);
+        }
         return transaction(Database.Isolation.READ_COMMITTED, c -> {
             lockParticipant(c, participantId);
             int round = roundId(c);
             record Held(int shard, String leaseId, Long takenAt) {
             }
             Optional<Held> held = one(query(c, "SELECT shard, lease_id, lease_taken_at FROM shards WHERE round_id = ?"
-                    + " AND lease_holder = ?" + rowLock("FOR UPDATE"),
-                    rs -> new Held(rs.getInt(1), rs.getString(2), nullableLong(rs, 3)), round, participantId));
+                    + " AND lease_holder = ? AND lease_worker = ?" + rowLock("FOR UPDATE"),
+                    rs -> new Held(rs.getInt(1), rs.getString(2), nullableLong(rs, 3)), round, participantId, worker));
             if (held.isPresent() && capReached(held.get().takenAt(), now, maxLeaseMillis)) {
                 giveUpCapped(c, round, held.get().shard(), participantId, now, maxLeaseMillis);
                 held = Optional.empty();
@@ -411,6 +421,13 @@ public final class PlatformStore {
                 return new LeaseResult.Leased(held.get().shard(), held.get().leaseId(), expires, true);
             }
             long expires = cappedExpiry(now, now, leaseMillis, maxLeaseMillis);
+            // the participant's other workers (processes, machines) hold leases of their own, up to the bound
+            Optional<Long> othersExpire = one(query(c, "SELECT MIN(lease_expires) FROM shards WHERE round_id = ?"
+                    + " AND lease_holder = ? AND lease_expires > ? HAVING COUNT(*) >= ?",
+                    rs -> nullableLong(rs, 1), round, participantId, now, maxLeases)).filter(v -> v != null);
+            if (othersExpire.isPresent()) {
+                return new LeaseResult.Wait(othersExpire.get());
+            }
             record Free(int shard, String previousHolder) {
             }
             String free = "SELECT shard, lease_holder FROM shards WHERE round_id = ? AND" + FREE;
@@ -446,9 +463,9 @@ public final class PlatformStore {
             }
             Free shard = chosen.get();
             String leaseId = randomId(LEASE_ID_BYTES);
-            int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_id = ?, lease_expires = ?,"
-                            + " lease_taken_at = ? WHERE round_id = ? AND shard = ? AND" + FREE,
-                    participantId, leaseId, expires, now, round, shard.shard(), now);
+            int updated = update(c, "UPDATE shards SET state = 'leased', lease_holder = ?, lease_worker = ?, lease_id = ?,"
+                            + " lease_expires = ?, lease_taken_at = ? WHERE round_id = ? AND shard = ? AND" + FREE,
+                    participantId, worker, leaseId, expires, now, round, shard.shard(), now);
             if (updated != 1) {
                 throw new IllegalStateException("shard " + shard.shard() + " changed while it was locked");
             }
@@ -500,6 +517,17 @@ public final class PlatformStore {
             // the lease row only: an event per renewal grew the timeline without bound
             return (Renewal) new Renewal.Renewed(expires);
         });
+    }
+
+    /** The worker name of a participant that runs one process (and of every caller that names none). */
+    public static final String SOLE_WORKER = "";
+    /** A worker name: what a client may call one of its processes (letters, digits, '.', '_', '-'). */
+    private static final Pattern WORKER = Pattern.compile("[A-Za-z0-9._-]{0,64}");
+
+    private static void checkWorker(String worker) {
+        if (worker == null || !WORKER.matcher(worker).matches()) {
+            throw new IllegalArgumentException("a worker name is at most 64 letters, digits, '.', '_' or '-'");
+        }
     }
 
     /** No bound on how long a lease is held (the store's callers without one; {@code serve} always sets one). */

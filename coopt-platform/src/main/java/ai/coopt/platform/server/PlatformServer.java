@@ -7,6 +7,7 @@ import ai.coopt.platform.auth.Sha256;
 import ai.coopt.platform.db.Participant;
 import ai.coopt.platform.db.Redemption;
 import ai.coopt.store.Json;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import org.eclipse.jetty.server.Connector;
@@ -111,7 +112,10 @@ public final class PlatformServer implements AutoCloseable {
             });
             cfg.routes.post("/v1/lease", ctx -> {
                 String who = authenticate(ctx, false);
-                json(ctx, 200, service.lease(who));
+                byte[] raw = ctx.attribute(BODY);
+                // a client of before workers sends {} (or nothing): its one process is the participant's sole worker
+                String worker = raw == null || raw.length == 0 ? null : leaseWorker(body(ctx, JsonNode.class));
+                json(ctx, 200, service.lease(who, worker));
             });
             cfg.routes.post("/v1/lease/renew", ctx -> {
                 String who = authenticate(ctx, false);
@@ -248,6 +252,15 @@ public final class PlatformServer implements AutoCloseable {
     private record EnrollRequest(String invite, String publicKey) {}
 
     private record RenewRequest(int shard, String token) {}
+
+    /** Which of the participant's processes asks for a lease ({@code "worker"}: its own name for itself), or null. */
+    private static String leaseWorker(JsonNode body) throws UploadCheck.Refused {
+        JsonNode w = body.path("worker");
+        if (!body.isObject() || !(w.isMissingNode() || w.isNull() || w.isTextual())) {
+            throw new UploadCheck.Refused(400, "a lease request is {} or {\"worker\": NAME}");
+        }
+        return w.isTextual() ? w.asText() : null;
+    }
 
     private void enroll(Context ctx) throws UploadCheck.Refused {
         // headers and timestamp first: a request that cannot be authentic costs no body read

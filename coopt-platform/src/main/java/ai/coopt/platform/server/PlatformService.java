@@ -443,13 +443,45 @@ public final class PlatformService implements AutoCloseable {
         maxLeaseMillis = max.toMillis();
     }
 
+    /** How many leases one participant's workers may hold at once unless {@link #capLeasesPerParticipant(int)} says otherwise. */
+    public static final int DEFAULT_MAX_LEASES_PER_PARTICIPANT = 4;
+
+    private volatile int maxLeasesPerParticipant = DEFAULT_MAX_LEASES_PER_PARTICIPANT;
+
+    /**
+     * Bounds how many leases the processes (workers) of one participant hold at once ({@code serve
+     * --max-leases-per-participant}): an organisation runs {@code participant run} with one key on several machines.
+     */
+    public void capLeasesPerParticipant(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("a participant must be allowed at least one lease, not " + max);
+        }
+        maxLeasesPerParticipant = max;
+    }
+
+    /** A lease for the participant's only process. */
     public LeaseView lease(String participant) throws UploadCheck.Refused {
+        return lease(participant, null);
+    }
+
+    /**
+     * A lease for one of the participant's workers ({@code worker}: the process's own name for itself, letters,
+     * digits, '.', '_' or '-', at most 64; null for a participant that runs one process). The same worker asking
+     * again gets its lease back; another worker gets another shard while the participant holds fewer than the bound.
+     */
+    public LeaseView lease(String participant, String worker) throws UploadCheck.Refused {
+        String w = worker == null ? PlatformStore.SOLE_WORKER : worker;
+        if (w.length() > 64 || !w.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '.'
+                || ch == '_' || ch == '-'))) {
+            throw new UploadCheck.Refused(400, "'worker' must be at most 64 letters, digits, '.', '_' or '-'");
+        }
         rateLimits.take(participant, RateLimiter.Kind.LEASE);
         refuseQuarantined(participant);
         if (store.sharedOutput(participant).isEmpty()) {
             throw new UploadCheck.Refused(409, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
         }
-        return view(store.lease(participant, clock.getAsLong(), config.leaseSeconds() * 1000L, maxLeaseMillis, null));
+        return view(store.lease(participant, w, clock.getAsLong(), config.leaseSeconds() * 1000L, maxLeaseMillis,
+                maxLeasesPerParticipant, null));
     }
 
     public LeaseView renew(String participant, int shard, String token) throws UploadCheck.Refused {

@@ -26,8 +26,10 @@ final class Invariants {
         {"a leased shard without holder, lease id or expiry, or a lease on a shard that is not leased",
             "SELECT COUNT(*) FROM shards WHERE (state = 'leased') <> (lease_holder IS NOT NULL AND lease_id IS NOT NULL AND lease_expires IS NOT NULL)"
                 + " OR (state <> 'leased' AND (lease_holder IS NOT NULL OR lease_id IS NOT NULL OR lease_expires IS NOT NULL))"},
-        {"a participant holding two leases",
-            "SELECT COUNT(*) FROM (SELECT round_id, lease_holder FROM shards WHERE lease_holder IS NOT NULL GROUP BY round_id, lease_holder HAVING COUNT(*) > 1) x"},
+        {"one worker of a participant holding two leases",
+            "SELECT COUNT(*) FROM (SELECT round_id, lease_holder, lease_worker FROM shards WHERE lease_holder IS NOT NULL GROUP BY round_id, lease_holder, lease_worker HAVING COUNT(*) > 1) x"},
+        {"a lease without its worker",
+            "SELECT COUNT(*) FROM shards WHERE lease_holder IS NOT NULL AND lease_worker IS NULL"},
         {"a lease held by a participant that is not enrolled",
             "SELECT COUNT(*) FROM shards s WHERE s.lease_holder IS NOT NULL AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = s.lease_holder)"},
         {"accepted uploads (with those a quarantine withdrew) and upload_accepted events differ in number",

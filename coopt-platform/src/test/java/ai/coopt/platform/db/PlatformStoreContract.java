@@ -367,6 +367,48 @@ abstract class PlatformStoreContract {
         assertTrue(reason(store.renew(s, 0, l.leaseId(), T0 + cap + 1, LEASE, cap)).contains("lease id does not match"));
     }
 
+    /** An organisation's machines: one participant, several workers, each with a lease of its own up to the bound. */
+    @Test
+    void aParticipantsWorkersHoldSeveralLeasesUpToTheBound() {
+        long cap = PlatformStore.NO_LEASE_CAP;
+        List<String> ids = round(4, "org", "other");
+        String org = ids.get(0);
+        String other = ids.get(1);
+        int[] shards = new int[3];
+        String[] leaseIds = new String[3];
+        for (int w = 0; w < 3; w++) {
+            LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class,
+                    store.lease(org, "m" + w, T0 + w, LEASE, cap, 3, null));
+            assertFalse(l.renewed());
+            shards[w] = l.shard();
+            leaseIds[w] = l.leaseId();
+        }
+        assertArrayEquals(new int[] {0, 1, 2}, shards, "three workers, three shards at once");
+        // a worker asking again gets its own lease back, renewed
+        assertEquals(new LeaseResult.Leased(1, leaseIds[1], T0 + 5 + LEASE, true),
+                store.lease(org, "m1", T0 + 5, LEASE, cap, 3, null));
+        // a fourth worker waits for the first of the organisation's leases to end; the bound is per participant
+        assertEquals(new LeaseResult.Wait(T0 + LEASE), store.lease(org, "m3", T0 + 6, LEASE, cap, 3, null));
+        assertEquals(3, assertInstanceOf(LeaseResult.Leased.class, store.lease(other, T0 + 7, LEASE, null)).shard());
+        // each worker uploads its own shard
+        for (int w = 0; w < 3; w++) {
+            assertInstanceOf(UploadResult.Accepted.class,
+                    store.acceptShardUpload(org, shards[w], leaseIds[w], "f" + w, sha("org" + w), 10, 5, 3, T0 + 8 + w));
+        }
+        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "two words", T0 + 20, LEASE, cap, 3, null));
+        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "x".repeat(65), T0 + 20, LEASE, cap, 3, null));
+        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "m0", T0 + 20, LEASE, cap, 0, null));
+    }
+
+    /** A participant that names no worker (one process, or a client of before workers) holds one lease, as it always did. */
+    @Test
+    void anUnnamedWorkerHoldsOneLease() {
+        List<String> ids = round(3, "solo");
+        String solo = ids.get(0);
+        LeaseResult.Leased first = leased(solo, T0);
+        assertEquals(new LeaseResult.Leased(0, first.leaseId(), T0 + 1 + LEASE, true), store.lease(solo, T0 + 1, LEASE, null));
+    }
+
     @Test
     void renewalRefusals() {
         List<String> ids = round(2, "a", "b");
