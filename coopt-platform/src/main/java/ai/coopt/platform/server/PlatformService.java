@@ -200,8 +200,11 @@ public final class PlatformService implements AutoCloseable {
             store.initRound(config.toJson(), shards, clock.getAsLong());
         }
         PlatformService service = new PlatformService(dir, store, config, plan(config), sharedSha, clock);
-        service.cleanUp();
+        // before cleanUp takes this process's staging lock: the JDK changes a mode without following links by opening
+        // the file and closing it again, and closing any descriptor of a file drops the process's POSIX lock on it, so
+        // restricting the lock file after locking it let a second serve process remove a live one's staging directory
         PrivateFiles.restrictTree(dir);
+        service.cleanUp();
         return service;
     }
 
@@ -285,7 +288,12 @@ public final class PlatformService implements AutoCloseable {
     private void cleanUp() {
         try {
             Files.createDirectories(staging);
-            stagingLock = FileChannel.open(staging.resolve(STAGING_LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            PrivateFiles.restrict(staging.getParent());
+            PrivateFiles.restrict(staging);
+            Path lockFile = staging.resolve(STAGING_LOCK);
+            Files.newOutputStream(lockFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND).close();
+            PrivateFiles.restrict(lockFile); // before the lock is taken (see open)
+            stagingLock = FileChannel.open(lockFile, StandardOpenOption.WRITE);
             stagingLock.lock();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make the staging directory " + staging, e);
