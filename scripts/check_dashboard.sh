@@ -6,23 +6,29 @@
 # connection, Content-Security-Policy violation). Then writes a screenshot of the page. With curl installed, it
 # first checks that the URL answers 200.
 #
-#   scripts/check_dashboard.sh [--participants N] [--insecure] URL SCREENSHOT.png
+#   scripts/check_dashboard.sh [--participants N] [--insecure] [--operator-token-file FILE] URL SCREENSHOT.png
 #
 #   URL               the dashboard, e.g. http://127.0.0.1:8765/ (what `coopt platform serve` printed)
 #   --participants N  at least N participant rows (default 1)
 #   --insecure        accept a certificate the system does not trust (a test platform's self-signed one)
+#   --operator-token-file FILE  the operator's token (the platform directory's operator.token): the dashboard is for
+#                     participants and the operator unless serve ran with --public-dashboard; Chromium logs in at
+#                     /login?token=… (which sets the session cookie and redirects to the dashboard), curl sends it
+#                     as Authorization: Bearer
 #
 # Exit 0 when the dashboard passes, 1 when it does not, 2 for bad arguments or no Chromium.
 set -euo pipefail
-usage="usage: check_dashboard.sh [--participants N] [--insecure] URL SCREENSHOT.png"
+usage="usage: check_dashboard.sh [--participants N] [--insecure] [--operator-token-file FILE] URL SCREENSHOT.png"
 min_participants=1
 insecure=0
+token_file=
 positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --participants) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; min_participants=$2; shift 2 ;;
     --participants=*) min_participants=${1#*=}; shift ;;
     --insecure) insecure=1; shift ;;
+    --operator-token-file) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; token_file=$2; shift 2 ;;
     -h|--help) echo "$usage"; exit 0 ;;
     --) shift; positional+=("$@"); break ;;
     -*) echo "check_dashboard: unknown option $1" >&2; echo "$usage" >&2; exit 2 ;;
@@ -43,6 +49,17 @@ browser=$(command -v chromium || command -v chromium-browser || true)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+load_url=$url
+auth=()
+if [ -n "$token_file" ]; then
+  [ -r "$token_file" ] || { echo "check_dashboard: cannot read $token_file" >&2; exit 2; }
+  token=$(head -n 1 "$token_file")
+  [[ $token =~ ^[A-Za-z0-9_-]+$ ]] || { echo "check_dashboard: $token_file holds no operator token" >&2; exit 2; }
+  # the header from a file in the private temporary directory: the token stays out of curl's command line
+  (umask 077; printf 'Authorization: Bearer %s\n' "$token" > "$tmp/auth.header")
+  auth=(-H "@$tmp/auth.header")
+  load_url="${url%/}/login?token=$token"
+fi
 # the virtual time budget stays below the page's 5 s refresh, so the DOM is the first load's
 flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking
        --disable-component-update --disable-sync --no-first-run --hide-scrollbars --user-data-dir="$tmp/profile"
@@ -54,14 +71,14 @@ browser_errors='CONSOLE|Uncaught|net::ERR_|Failed to load resource|Refused to'
 if command -v curl > /dev/null; then
   curl_flags=(--silent --show-error --max-time 20 --output /dev/null --write-out '%{http_code}')
   [ "$insecure" -eq 0 ] || curl_flags+=(--insecure)
-  code=$(curl "${curl_flags[@]}" "$url" 2> "$tmp/curl.err" || true)
+  code=$(curl "${curl_flags[@]}" ${auth[@]+"${auth[@]}"} "$url" 2> "$tmp/curl.err" || true)
   if [ "$code" != 200 ]; then
     echo "check_dashboard: $url answered HTTP ${code:-nothing} $(head -c 300 "$tmp/curl.err")" >&2; exit 1
   fi
 fi
 
 # 1. the DOM after load
-"$browser" "${flags[@]}" --dump-dom "$url" > "$tmp/dom.html" 2> "$tmp/dom.err" || {
+"$browser" "${flags[@]}" --dump-dom "$load_url" > "$tmp/dom.html" 2> "$tmp/dom.err" || {
   echo "check_dashboard: chromium failed to load $url" >&2; tail -5 "$tmp/dom.err" >&2; exit 1; }
 if grep -qE 'Page load failed|net::ERR_' "$tmp/dom.err"; then
   echo "check_dashboard: chromium could not load $url:" >&2; grep -E 'Page load failed|net::ERR_' "$tmp/dom.err" >&2
@@ -70,7 +87,7 @@ fi
 errors=$(grep -E "$browser_errors" "$tmp/dom.err" || true)
 
 # 2. a screenshot of the page
-"$browser" "${flags[@]}" --window-size=1280,3200 --screenshot="$shot" "$url" > /dev/null 2> "$tmp/shot.err" || {
+"$browser" "${flags[@]}" --window-size=1280,3200 --screenshot="$shot" "$load_url" > /dev/null 2> "$tmp/shot.err" || {
   echo "check_dashboard: chromium failed to take the screenshot" >&2; tail -5 "$tmp/shot.err" >&2; exit 1; }
 shot_errors=$(grep -E "$browser_errors" "$tmp/shot.err" || true)
 if [ -n "$shot_errors" ]; then errors+="${errors:+$'\n'}$shot_errors"; fi

@@ -5,6 +5,7 @@ import ai.coopt.bench.Throughput;
 import ai.coopt.engine.OneDnn;
 import ai.coopt.nn.Architectures;
 import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.bench.LoadBenchmark;
 import ai.coopt.platform.bench.SimulatedOutputs;
 import ai.coopt.platform.db.Database;
@@ -201,7 +202,8 @@ final class BenchCommand {
             if (attach) {
                 PlatformHome.requireExisting(dir);
                 try (Database database = db.open(db.resolve(dir))) {
-                    return report(LoadBenchmark.run(platforms, new PlatformStore(database), participants, dim, work,
+                    return report(LoadBenchmark.run(platforms, new PlatformStore(database),
+                            OperatorToken.read(dir.resolve(OperatorToken.FILE)), participants, dim, work,
                             line -> { }), List.of());
                 }
             }
@@ -235,7 +237,8 @@ final class BenchCommand {
             }
             try (ServeProcesses started = ServeProcesses.start(servers, work.resolve("logs"), args);
                  Database database = db.open(dbUrl)) {
-                LoadBenchmark.Result r = LoadBenchmark.run(started.urls(), new PlatformStore(database), participants, dim,
+                LoadBenchmark.Result r = LoadBenchmark.run(started.urls(), new PlatformStore(database),
+                        OperatorToken.read(dir.resolve(OperatorToken.FILE)), participants, dim,
                         work, line -> { });
                 return report(r, started.measure());
             }

@@ -5,6 +5,7 @@ import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.Database;
@@ -95,7 +96,9 @@ final class NetworkedRound {
                     summaries.add(Json.mapper().readTree(Files.readString(Path.of(log + ".out"))));
                 }
                 phases.put("optimization", (System.nanoTime() - p) / 1e9);
-                PlatformClient client = new PlatformClient(url, null, null, Duration.ofSeconds(30), Output::note);
+                // the demo's operator reads the status and downloads the dataset with its token, as any operator does
+                PlatformClient client = new PlatformClient(url, null, null, OperatorToken.loadOrCreate(dir),
+                        Duration.ofSeconds(30), Output::note);
                 JsonNode status = awaitFusion(client);
                 JsonNode detail = Json.mapper().readTree(store.fusionState().detailJson());
                 phases.put("alignment", detail.path("alignment_seconds").asDouble());

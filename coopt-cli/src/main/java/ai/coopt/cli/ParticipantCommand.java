@@ -125,7 +125,13 @@ final class ParticipantCommand {
                 throw new UserException(work + ": cannot create: " + e.getMessage());
             }
             PlatformClient client = remote.client(keys, Duration.ofSeconds(retrySeconds));
-            JsonNode round = client.get("/v1/round");
+            JsonNode round;
+            try {
+                // the round (shared ids, seed) is for enrolled participants: the request is signed
+                round = client.get("/v1/round");
+            } catch (PlatformClient.Refusal e) {
+                throw new UserException("the platform refused: " + e.getMessage());
+            }
             ImageSet local = data == null ? null : localData(round);
             String id = keys.participantId();
             RemotePlatform remote = new RemotePlatform(client, id, work, local);

@@ -4,6 +4,7 @@ import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.Database;
@@ -114,6 +115,14 @@ final class PlatformCommand {
         @Option(names = "--tls-password-file", paramLabel = "FILE", description = "File holding the keystore's password (first line).")
         Path passwordFile;
 
+        @Option(names = "--public-dashboard", description = "Open the dashboard (/) and /v1/status to anyone who reaches "
+                + "the port (default: enrolled participants and the operator only).")
+        boolean publicDashboard;
+
+        @Option(names = "--public-dataset", description = "Open the fused dataset (/v1/dataset) to anyone who reaches "
+                + "the port (default: enrolled participants and the operator only).")
+        boolean publicDataset;
+
         @Option(names = "--insecure-http", description = "Serve plain HTTP on a non-loopback address (requests are still signed, but not private).")
         boolean insecure;
 
@@ -223,7 +232,9 @@ final class PlatformCommand {
             service.capLeasesPerParticipant(maxLeases);
             service.recover();
             service.watchFusion();
-            PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls);
+            String operatorToken = OperatorToken.loadOrCreate(dir);
+            PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(), host, port, tls,
+                    PlatformServer.Limits.DEFAULT, operatorToken, publicDashboard, publicDataset);
             String url = server.url(host);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -234,6 +245,13 @@ final class PlatformCommand {
             }, "coopt-platform-stop"));
             Output.note("coopt platform: serving " + service.config().data() + " (" + service.config().count() + " images, "
                     + service.config().shards() + " shards) at " + url + " — dashboard " + url + "/ ; Ctrl-C stops");
+            // the token itself is never printed (stderr ends up in logs): it is read from its 0600 file
+            Path tokenFile = dir.resolve(OperatorToken.FILE);
+            Output.note("coopt platform: operator access: the token is in " + tokenFile + " (0600); log in to the "
+                    + "dashboard at " + url + "/login?token=TOKEN, or `coopt platform status --operator-token-file "
+                    + tokenFile + "`" + (publicDashboard || publicDataset ? "; open to anyone: "
+                    + (publicDashboard ? "dashboard and status" : "") + (publicDashboard && publicDataset ? ", " : "")
+                    + (publicDataset ? "dataset" : "") : ""));
             if (common.json) {
                 ObjectNode o = Output.object();
                 o.put("url", url);
@@ -323,12 +341,20 @@ final class PlatformCommand {
         PlatformOptions remote;
 
         @Mixin
+        OperatorOptions operator;
+
+        @Mixin
         CommonOptions common;
 
         @Override
         public Integer call() throws IOException {
-            PlatformClient client = remote.client(null, Duration.ofSeconds(30));
-            JsonNode status = client.get("/v1/status");
+            PlatformClient client = remote.operatorClient(operator.token(), Duration.ofSeconds(30));
+            JsonNode status;
+            try {
+                status = client.get("/v1/status");
+            } catch (PlatformClient.Refusal e) {
+                throw new UserException("the platform refused the status (HTTP " + e.status() + "): " + e.getMessage());
+            }
             System.out.println(common.json ? Output.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(status)
                     : Output.JSON.writeValueAsString(status));
             return 0;
@@ -340,6 +366,9 @@ final class PlatformCommand {
     static final class Download implements Callable<Integer> {
         @Mixin
         PlatformOptions remote;
+
+        @Mixin
+        OperatorOptions operator;
 
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where to write the optimized dataset.")
         Path out;
@@ -363,7 +392,7 @@ final class PlatformCommand {
             if (waitSeconds != null) {
                 Check.atLeast("--wait", waitSeconds, 0);
             }
-            PlatformClient client = remote.client(null, Duration.ofMinutes(5));
+            PlatformClient client = remote.operatorClient(operator.token(), Duration.ofMinutes(5));
             DatasetDownload.Result r = DatasetDownload.fetch(client, out, round,
                     Duration.ofSeconds(waitSeconds == null ? 0 : waitSeconds), Output::note);
             ObjectNode o = Output.object();

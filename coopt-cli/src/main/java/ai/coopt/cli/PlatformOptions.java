@@ -19,4 +19,9 @@ final class PlatformOptions {
     PlatformClient client(KeyFile keys, Duration retryFor) {
         return new PlatformClient(platform, caCert, keys, retryFor, Output::note);
     }
+
+    /** An anonymous client that shows the operator's token (null for none), retrying an outage for {@code retryFor}. */
+    PlatformClient operatorClient(String operatorToken, Duration retryFor) {
+        return new PlatformClient(platform, caCert, null, operatorToken, retryFor, Output::note);
+    }
 }

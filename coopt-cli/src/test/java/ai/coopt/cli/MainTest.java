@@ -3,6 +3,7 @@ package ai.coopt.cli;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.TestPlatform;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -61,13 +62,23 @@ class MainTest extends ConsoleCapture {
         PlatformConfig c = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", 200, null, 200,
                 images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
-            assertEquals(2, Main.run("platform", "download", "--platform", running.url(), "--out",
-                    tmp.resolve("out").toString(), "--wait", "1"), stderr());
+            String token = tmp.resolve("platform").resolve(OperatorToken.FILE).toString();
+            assertEquals(2, Main.run("platform", "download", "--platform", running.url(), "--operator-token-file",
+                    token, "--out", tmp.resolve("out").toString(), "--wait", "1"), stderr());
             List<String> lines = stderr().strip().lines().toList();
             assertTrue(lines.get(lines.size() - 1).startsWith("coopt: the platform has no fused dataset yet")
                     && lines.get(lines.size() - 1).endsWith("waited 1 s (--wait)"), stderr());
             assertFalse(stderr().contains("\tat "), stderr());
             assertEquals("", stdout());
+            // without the operator's token: refused at once, one line, however long --wait is
+            resetConsole();
+            long t0 = System.nanoTime();
+            assertEquals(2, Main.run("platform", "download", "--platform", running.url(), "--out",
+                    tmp.resolve("out").toString(), "--wait", "60"), stderr());
+            assertTrue((System.nanoTime() - t0) / 1e9 < 30, "no waiting for a 401");
+            assertEquals(1, stderr().strip().lines().count(), stderr());
+            assertTrue(stderr().startsWith("coopt: the platform refused the dataset (HTTP 401)"), stderr());
+            assertFalse(stderr().contains("\tat "), stderr());
         }
         resetConsole();
         assertUserError("--wait must be", "platform", "download", "--platform", "http://127.0.0.1:9", "--out",

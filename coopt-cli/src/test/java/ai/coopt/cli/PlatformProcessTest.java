@@ -8,6 +8,7 @@ import ai.coopt.collab.PriorReport;
 import ai.coopt.platform.TestPlatform;
 import ai.coopt.platform.Uploads;
 import ai.coopt.platform.auth.KeyFile;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.client.RemotePlatform;
@@ -87,6 +88,7 @@ class PlatformProcessTest {
         Path out = tmp.resolve(name + ".out");
         for (int i = 0; i < 1200; i++) {
             if (Files.exists(out) && Files.readString(out).contains("\"url\"")) {
+                operatorToken = OperatorToken.read(tmp.resolve("platform").resolve(OperatorToken.FILE));
                 return p;
             }
             if (!p.isAlive()) {
@@ -104,14 +106,18 @@ class PlatformProcessTest {
         }
     }
 
-    private static JsonNode status(String url) throws Exception {
+    /** The operator's token, which the last {@link #serve} made (or reused) in its platform directory. */
+    private String operatorToken;
+
+    private JsonNode status(String url) throws Exception {
         HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/v1/status"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                .header("Authorization", "Bearer " + operatorToken).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         return Json.mapper().readTree(r.body());
     }
 
-    private static JsonNode await(String url, Predicate<JsonNode> condition, String what) throws Exception {
+    private JsonNode await(String url, Predicate<JsonNode> condition, String what) throws Exception {
         for (int i = 0; i < 1800; i++) {
             try {
                 JsonNode s = status(url);
@@ -136,6 +142,12 @@ class PlatformProcessTest {
         String url = "http://127.0.0.1:" + port;
         String db = TestDatabases.sqlite(tmp);
         Process platform = serve(tmp, "serve1", port, db);
+        // serve says where the operator's token is, never the token itself
+        Path tokenPath = tmp.resolve("platform").resolve(OperatorToken.FILE);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenPath)));
+        String served = Files.readString(tmp.resolve("serve1.err")) + Files.readString(tmp.resolve("serve1.out"));
+        assertTrue(served.contains(tokenPath.toString()) && served.contains("/login?token="), served);
+        assertFalse(served.contains(operatorToken), "the token is not printed");
         enroll(tmp, "alice", url);
         KeyFile alice = KeyFile.read(tmp.resolve("alice.key"));
         PlatformClient client = new PlatformClient(url, null, alice, Duration.ofSeconds(60), m -> { });
@@ -228,6 +240,20 @@ class PlatformProcessTest {
         assertEquals(2, opened.path("round").asInt());
         assertEquals(1, opened.path("previous").asInt());
         JsonNode second = status(url);
+        // the status is the operator's (and the participants'): without the token one line, exit 2; with it, read
+        String tokenFile = tmp.resolve("platform").resolve(OperatorToken.FILE).toString();
+        var refused = CooptProcess.run(60, null, Map.of(), tmp, "platform", "status", "--platform", url);
+        assertEquals(2, refused.exit(), refused.stderr());
+        assertEquals(1, refused.stderr().strip().lines().count(), refused.stderr());
+        assertTrue(refused.stderr().contains("HTTP 401") && refused.stderr().contains("operator"), refused.stderr());
+        var asOperator = CooptProcess.run(60, null, Map.of(), tmp, "platform", "status", "--platform", url,
+                "--operator-token-file", tokenFile, "--json");
+        assertEquals(0, asOperator.exit(), asOperator.stderr());
+        assertEquals(2, Json.mapper().readTree(asOperator.stdout()).path("round").path("id").asInt());
+        var noDataset = CooptProcess.run(60, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--round", "1", "--out", tmp.resolve("refused").toString());
+        assertEquals(2, noDataset.exit(), noDataset.stderr());
+        assertTrue(noDataset.stderr().contains("HTTP 401"), noDataset.stderr());
         assertEquals(2, second.path("round").path("id").asInt());
         assertEquals(2, second.path("rounds").size());
         assertEquals("done", second.path("rounds").path(0).path("fusion").asText());
@@ -244,11 +270,13 @@ class PlatformProcessTest {
         assertTrue(third.stderr().contains("round 2 is not finished"), third.stderr());
         // round 1's dataset stays downloadable
         var download = CooptProcess.run(120, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--operator-token-file", tmp.resolve("platform").resolve(OperatorToken.FILE).toString(),
                 "--round", "1", "--out", tmp.resolve("round1").toString(), "--json");
         assertEquals(0, download.exit(), download.stderr());
         assertEquals(1, Json.mapper().readTree(download.stdout()).path("round").asInt());
         assertEquals(ids.length, OptimizedDataset.read(tmp.resolve("round1")).count());
         var notYet = CooptProcess.run(60, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--operator-token-file", tmp.resolve("platform").resolve(OperatorToken.FILE).toString(),
                 "--round", "2", "--out", tmp.resolve("round2").toString());
         assertEquals(2, notYet.exit(), notYet.stderr());
         assertTrue(notYet.stderr().contains("round 2's fused dataset is not ready (fusion: waiting)"), notYet.stderr());
@@ -287,8 +315,9 @@ class PlatformProcessTest {
         return false;
     }
 
-    private static String dashboardHtml(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/")).build(),
+    private String dashboardHtml(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/"))
+                        .header("Authorization", "Bearer " + operatorToken).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
@@ -482,7 +511,8 @@ class PlatformProcessTest {
         }
         assertEquals(4, accepted, "each shard accepted exactly once");
 
-        var download = CooptProcess.run(120, null, Map.of(), tmp, "platform", "download", "--platform", url, "--out",
+        var download = CooptProcess.run(120, null, Map.of(), tmp, "platform", "download", "--platform", url,
+                "--operator-token-file", tmp.resolve("platform").resolve(OperatorToken.FILE).toString(), "--out",
                 tmp.resolve("fused").toString(), "--json");
         assertEquals(0, download.exit(), download.stderr());
         OptimizedDataset d = OptimizedDataset.read(tmp.resolve("fused"));
@@ -495,7 +525,8 @@ class PlatformProcessTest {
             org.junit.jupiter.api.Assumptions.assumeTrue(hasChromium(), "chromium is not installed");
         }
         Path script = ai.coopt.util.ProjectHome.resolve("scripts/check_dashboard.sh").orElseThrow();
-        Process check = new ProcessBuilder("bash", script.toString(), "--participants", "2", url,
+        Process check = new ProcessBuilder("bash", script.toString(), "--participants", "2",
+                "--operator-token-file", tmp.resolve("platform").resolve(OperatorToken.FILE).toString(), url,
                 tmp.resolve("dashboard.png").toString()).redirectErrorStream(true).start();
         String log = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(check.waitFor(120, TimeUnit.SECONDS), "chromium hung");

@@ -35,7 +35,7 @@ class DatasetDownloadWaitTest {
                 images.fingerprint(), 0, 2, null, 20, 1, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
             String url = running.url();
-            PlatformClient client = new PlatformClient(url, null, null, Duration.ofSeconds(10), m -> { });
+            PlatformClient client = running.operator();
             // without --wait: at once, as before
             UserException now = assertThrows(UserException.class, () -> DatasetDownload.fetch(client, tmp.resolve("a")));
             assertTrue(now.getMessage().contains("not ready"), now.getMessage());

@@ -89,7 +89,8 @@ class HostileRequestsTest {
     }
 
     private long[] sharedIds() throws Exception {
-        JsonNode r = Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create(url + "/v1/round")).build(),
+        JsonNode r = Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create(url + "/v1/round"))
+                .header("Authorization", "Bearer " + running.operatorToken()).build(),
                 HttpResponse.BodyHandlers.ofByteArray()).body());
         long[] ids = new long[r.path("shared_ids").size()];
         for (int i = 0; i < ids.length; i++) {

@@ -76,11 +76,10 @@ class NetworkedRoundTest {
             PlatformStore store = running.store();
             String url = running.url();
             runParticipant(url, store, tmp.resolve("alice.key"), "alice", ZOO, 0);
-            awaitFusion(url);
-            DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(url, null, null, Duration.ofSeconds(10),
-                    System.err::println), tmp.resolve("downloaded"));
+            awaitFusion(running);
+            DatasetDownload.Result r = DatasetDownload.fetch(running.operator(), tmp.resolve("downloaded"));
             assertEquals(N, r.count());
-            datasetRequestsReadNoData(url, tmp.resolve("platform"));
+            datasetRequestsReadNoData(running, tmp.resolve("platform"));
 }
         CollaborativeOptimization.run(DatasetSpec.parse("fashion-mnist"), "train", N, List.of(ZOO), tmp.resolve("local"),
                 new CollaborativeOptimization.Settings(1, null, 60, "ridge", 0, 256, 5), Device.cpu(), ProgressListener.NONE,
@@ -107,42 +106,45 @@ class NetworkedRoundTest {
      * (same size, zeros) the listing still names fusion's sha256, and a 404 name touches nothing. A file comes whole
      * or from a byte range (206, Content-Range; 416 past its end), and a partial download is resumed.
      */
-    private static void datasetRequestsReadNoData(String url, Path platformDir) throws Exception {
+    private static void datasetRequestsReadNoData(TestPlatform running, Path platformDir) throws Exception {
         Path fused = platformDir.resolve("fused");
-        PlatformClient anonymous = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
-        JsonNode before = anonymous.get("/v1/dataset").path("files");
+        String url = running.url();
+        String bearer = "Bearer " + running.operatorToken();
+        PlatformClient operator = running.operator();
+        JsonNode before = operator.get("/v1/dataset").path("files");
         JsonNode biggest = before.get(0);
         for (JsonNode f : before) {
             biggest = f.path("bytes").asLong() > biggest.path("bytes").asLong() ? f : biggest;
         }
         Files.write(fused.resolve(biggest.path("name").asText()), new byte[biggest.path("bytes").asInt()]);
-        assertEquals(before, anonymous.get("/v1/dataset").path("files"), "listed from the checksums taken at fusion");
+        assertEquals(before, operator.get("/v1/dataset").path("files"), "listed from the checksums taken at fusion");
         assertEquals(404, assertThrows(PlatformClient.Refusal.class,
-                () -> anonymous.get("/v1/dataset/no-such-file.bin")).status());
+                () -> operator.get("/v1/dataset/no-such-file.bin")).status());
 
         byte[] manifest = Files.readAllBytes(fused.resolve(OptimizedDataset.MANIFEST_FILE));
         HttpClient http = HttpClient.newHttpClient();
         URI manifestUrl = URI.create(url + "/v1/dataset/" + OptimizedDataset.MANIFEST_FILE);
-        HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(manifestUrl).header("Range", "bytes=10-").build(),
+        HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(manifestUrl).header("Range", "bytes=10-")
+                .header("Authorization", bearer).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(206, part.statusCode());
         assertEquals("bytes 10-" + (manifest.length - 1) + "/" + manifest.length,
                 part.headers().firstValue("Content-Range").orElse(""));
         assertArrayEquals(Arrays.copyOfRange(manifest, 10, manifest.length), part.body());
         assertEquals(416, http.send(HttpRequest.newBuilder(manifestUrl).header("Range", "bytes=" + manifest.length + "-")
-                .build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode());
+                .header("Authorization", bearer).build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode());
 
         Path into = platformDir.resolveSibling("resumed").resolve(OptimizedDataset.MANIFEST_FILE);
         Files.createDirectories(into.getParent());
         Files.write(into.resolveSibling("." + OptimizedDataset.MANIFEST_FILE + ".download"), Arrays.copyOf(manifest, 100));
-        anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, into, Checksums.sha256(
+        operator.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, into, Checksums.sha256(
                 fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
         assertArrayEquals(manifest, Files.readAllBytes(into));
         // a partial file that is no prefix of this one (another round's, say): fetched again from the start
         Path again = into.resolveSibling("again").resolve(OptimizedDataset.MANIFEST_FILE);
         Files.createDirectories(again.getParent());
         Files.write(again.resolveSibling("." + OptimizedDataset.MANIFEST_FILE + ".download"), new byte[100]);
-        anonymous.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, again, Checksums.sha256(
+        operator.download("/v1/dataset/" + OptimizedDataset.MANIFEST_FILE, again, Checksums.sha256(
                 fused.resolve(OptimizedDataset.MANIFEST_FILE)), false);
         assertArrayEquals(manifest, Files.readAllBytes(again));
     }
@@ -173,11 +175,10 @@ class NetworkedRoundTest {
             }
             pool.shutdown();
             assertEquals(6, shards, "every shard is accepted exactly once");
-            JsonNode status = awaitFusion(platform);
+            JsonNode status = awaitFusion(running);
             assertEquals(6, status.path("shards_by_state").path("accepted").asInt());
             assertEquals(3, status.path("uniformity").size());
-            DatasetDownload.Result r = DatasetDownload.fetch(new PlatformClient(platform, null, null, Duration.ofSeconds(10),
-                    System.err::println), tmp.resolve("downloaded"));
+            DatasetDownload.Result r = DatasetDownload.fetch(running.operator(), tmp.resolve("downloaded"));
             assertEquals(N, r.count());
             OptimizedDataset d = OptimizedDataset.read(tmp.resolve("downloaded"));
             assertEquals(N, d.provenance().participants().stream().mapToInt(p -> p.shard().count()).sum());
@@ -214,7 +215,7 @@ class NetworkedRoundTest {
                  CachingParticipant p = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
                 assertEquals(2, ParticipantLoop.run(remote, p, 0, Thread::sleep).shards());
             }
-            awaitFusion(url);
+            awaitFusion(running);
             assertEquals(0, store.events().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
 }
     }
@@ -275,8 +276,9 @@ class NetworkedRoundTest {
         }
     }
 
-    static JsonNode awaitFusion(String url) throws InterruptedException {
-        PlatformClient client = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
+    /** The status once fused, read as the operator. */
+    static JsonNode awaitFusion(TestPlatform running) throws InterruptedException {
+        PlatformClient client = running.operator();
         for (int i = 0; i < 600; i++) {
             JsonNode s = client.get("/v1/status");
             String state = s.path("fusion").path("state").asText();

@@ -40,7 +40,7 @@ class PrivateFilesTest {
         try (TestPlatform running = TestPlatform.startIn(db, dir, c, images, null, System::currentTimeMillis)) {
             NetworkedRoundTest.runParticipant(running.url(), running.store(), tmp.resolve("alice.key"), "alice",
                     "zoo:convnet-s-byol-300s", 0);
-            NetworkedRoundTest.awaitFusion(running.url());
+            NetworkedRoundTest.awaitFusion(running);
             List<String> open = new ArrayList<>();
             int files = 0;
             try (Stream<Path> all = Files.walk(dir)) {

@@ -65,7 +65,7 @@ class RoundsOverHttpTest {
         Path dir = tmp.resolve("platform");
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config, images, null)) {
             String url = running.url();
-            PlatformClient anonymous = new PlatformClient(url, null, null, Duration.ofSeconds(10), System.err::println);
+            PlatformClient operator = running.operator();
             Enrolled alice = enroll(running, tmp, "alice");
             Enrolled bob = enroll(running, tmp, "bob");
 
@@ -74,7 +74,7 @@ class RoundsOverHttpTest {
             assertTrue(early.getMessage().contains("round 1 is not finished"), early.getMessage());
 
             assertEquals(4, runRound(Map.of(alice, FIRST, bob, BOBS)));
-            JsonNode first = NetworkedRoundTest.awaitFusion(url);
+            JsonNode first = NetworkedRoundTest.awaitFusion(running);
             assertEquals(1, first.path("round").path("id").asInt());
             assertTrue(OptimizedDataset.looksLikeOptimizedDataset(dir.resolve("fused")), "round 1 stays in fused/");
             String firstManifest = Checksums.sha256(dir.resolve("fused").resolve(OptimizedDataset.MANIFEST_FILE));
@@ -84,20 +84,20 @@ class RoundsOverHttpTest {
             assertEquals(new Lease.Done(), late.lease(alice.key().participantId()),
                     "a participant still in round 1 when round 2 opens is done with round 1");
             assertEquals(2, second.id());
-            JsonNode opened = anonymous.get("/v1/status");
+            JsonNode opened = operator.get("/v1/status");
             assertEquals(2, opened.path("round").path("id").asInt(), "the running server serves round 2 at once");
             assertEquals("waiting", opened.path("fusion").path("state").asText());
             assertEquals(4, opened.path("shards_by_state").path("open").asInt());
             assertTrue(opened.path("uniformity").isEmpty(), "no outputs on S yet in round 2");
             opened.path("participants").forEach(p -> assertTrue(p.path("prior").isNull(), "its prior is reported again"));
-            assertEquals(1, anonymous.get("/v1/dataset").path("round").asInt(), "the newest finished round's");
-            assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=2")).status());
-            assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=3")).status());
-            assertEquals(400, assertThrows(PlatformClient.Refusal.class, () -> anonymous.get("/v1/dataset?round=x")).status());
+            assertEquals(1, operator.get("/v1/dataset").path("round").asInt(), "the newest finished round's");
+            assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> operator.get("/v1/dataset?round=2")).status());
+            assertEquals(404, assertThrows(PlatformClient.Refusal.class, () -> operator.get("/v1/dataset?round=3")).status());
+            assertEquals(400, assertThrows(PlatformClient.Refusal.class, () -> operator.get("/v1/dataset?round=x")).status());
             assertTrue(Files.isDirectory(dir.resolve("shards")));
 
             assertEquals(4, runRound(Map.of(alice, SECOND, bob, BOBS)), "round 2's shards lease anew");
-            JsonNode done = NetworkedRoundTest.awaitFusion(url);
+            JsonNode done = NetworkedRoundTest.awaitFusion(running);
             assertEquals(2, done.path("round").path("id").asInt());
             assertEquals(List.of("done", "done"), List.of(done.path("rounds").path(0).path("fusion").asText(),
                     done.path("rounds").path(1).path("fusion").asText()));
@@ -106,13 +106,13 @@ class RoundsOverHttpTest {
             assertEquals(firstManifest, Checksums.sha256(dir.resolve("fused").resolve(OptimizedDataset.MANIFEST_FILE)),
                     "round 1's dataset is untouched");
             String dashboard = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(url + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    java.net.URI.create(url + "/")).header("Authorization", "Bearer " + running.operatorToken()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(dashboard.contains("<a href=\"/v1/dataset?round=1\">") && dashboard.contains("<a href=\"/v1/dataset?round=2\">"),
                     "the dashboard links both rounds' datasets");
 
-            DatasetDownload.Result one = DatasetDownload.fetch(anonymous, tmp.resolve("round1"), 1);
-            DatasetDownload.Result two = DatasetDownload.fetch(anonymous, tmp.resolve("round2"), 2);
-            DatasetDownload.Result newest = DatasetDownload.fetch(anonymous, tmp.resolve("newest"), null);
+            DatasetDownload.Result one = DatasetDownload.fetch(operator, tmp.resolve("round1"), 1);
+            DatasetDownload.Result two = DatasetDownload.fetch(operator, tmp.resolve("round2"), 2);
+            DatasetDownload.Result newest = DatasetDownload.fetch(operator, tmp.resolve("newest"), null);
             assertEquals(List.of(1, 2, 2), List.of(one.round(), two.round(), newest.round()));
             OptimizedDataset d1 = OptimizedDataset.read(tmp.resolve("round1"));
             OptimizedDataset d2 = OptimizedDataset.read(tmp.resolve("round2"));

@@ -86,15 +86,15 @@ class SecretsNeverRecordedTest {
             String url = running.url();
             NetworkedRoundTest.runParticipant(url, running.store(), tmp.resolve("alice.key"), "alice",
                     "model:" + prior, 0);
-            priorShown = NetworkedRoundTest.awaitFusion(url).path("participants").get(0).path("prior").asText();
+            priorShown = NetworkedRoundTest.awaitFusion(running).path("participants").get(0).path("prior").asText();
             for (String route : List.of("/", "/health", "/openapi.json", "/v1/status", "/v1/round", "/v1/dataset")) {
-                responses.add(route + " " + get(url + route));
+                responses.add(route + " " + get(url + route, running.operatorToken()));
             }
-            JsonNode listing = Json.mapper().readTree(get(url + "/v1/dataset"));
+            JsonNode listing = Json.mapper().readTree(get(url + "/v1/dataset", running.operatorToken()));
             assertTrue(listing.path("files").size() > 0);
             for (JsonNode f : listing.path("files")) {
                 String route = "/v1/dataset/" + f.path("name").asText();
-                responses.add(route + " " + get(url + route));
+                responses.add(route + " " + get(url + route, running.operatorToken()));
             }
             rows = dump(running.db());
         } finally {
@@ -132,9 +132,11 @@ class SecretsNeverRecordedTest {
         return to;
     }
 
-    private static String get(String url) throws Exception {
+    /** A GET as the operator: what it reads is what the platform shows to anyone it lets in. */
+    private static String get(String url, String operatorToken) throws Exception {
         HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                .header("Authorization", "Bearer " + operatorToken).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode(), url);
         return new String(r.body(), StandardCharsets.ISO_8859_1);
     }

@@ -50,7 +50,7 @@ class ServerBoundsBench {
             String url = running.url();
             NetworkedRoundTest.runParticipant(url, running.store(), tmp.resolve("a.key"), "a",
                     "zoo:convnet-s-byol-300s", 0);
-            NetworkedRoundTest.awaitFusion(url);
+            NetworkedRoundTest.awaitFusion(running);
             Path grown = tmp.resolve("platform").resolve("fused").resolve("raw_outputs.safetensors");
             try (OutputStream out = Files.newOutputStream(grown, StandardOpenOption.APPEND)) {
                 byte[] mb = new byte[1 << 20];

@@ -3,6 +3,8 @@ package ai.coopt.platform;
 import ai.coopt.collab.PriorReport;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.platform.auth.OperatorToken;
+import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.Database;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.TestDatabases;
@@ -96,6 +98,17 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
 
     public String url() {
         return server.url("127.0.0.1");
+    }
+
+    /** The operator's token (the platform directory's, made when the server started). */
+    public String operatorToken() {
+        return OperatorToken.loadOrCreate(service.dir());
+    }
+
+    /** A client that reads as the operator (status, round, dataset). */
+    public PlatformClient operator() {
+        return new PlatformClient(url(), null, null, operatorToken(), java.time.Duration.ofSeconds(10),
+                System.err::println);
     }
 
     @Override

@@ -66,21 +66,22 @@ public final class LoadBenchmark {
 
     private LoadBenchmark() {}
 
-    /** {@link #run(List, PlatformStore, int, int, Path, Consumer)} against one server. */
-    public static Result run(String url, PlatformStore store, int participants, int dim, Path work, Consumer<String> log)
-            throws Exception {
-        return run(List.of(url), store, participants, dim, work, log);
+    /** {@link #run(List, PlatformStore, String, int, int, Path, Consumer)} against one server. */
+    public static Result run(String url, PlatformStore store, String operatorToken, int participants, int dim, Path work,
+                             Consumer<String> log) throws Exception {
+        return run(List.of(url), store, operatorToken, participants, dim, work, log);
     }
 
     /**
      * @param urls  the platform's servers (one round); participant k sends its i-th request to
      *              {@code urls[(k + i) % urls.size()]}, so consecutive requests of one participant change server
      * @param store the platform's store (for the invites), opened on the same database the servers use
+     * @param operatorToken the operator's token (the round and the status are read as the operator)
      * @param dim   the width of each participant's outputs (at least {@link SimulatedOutputs#LATENT})
      * @param work  where the participants' keys and upload files go
      */
-    public static Result run(List<String> urls, PlatformStore store, int participants, int dim, Path work,
-                             Consumer<String> log) throws Exception {
+    public static Result run(List<String> urls, PlatformStore store, String operatorToken, int participants, int dim,
+                             Path work, Consumer<String> log) throws Exception {
         if (urls.isEmpty()) {
             throw new IllegalArgumentException("no platform URL");
         }
@@ -88,7 +89,7 @@ public final class LoadBenchmark {
             throw new UserException("--dim must be at least " + SimulatedOutputs.LATENT + " (the simulated outputs' latent"
                     + " width, so that each participant's outputs predict the others'), not " + dim);
         }
-        PlatformClient reader = new PlatformClient(urls.get(0), null, null, Duration.ofSeconds(30), log);
+        PlatformClient reader = new PlatformClient(urls.get(0), null, null, operatorToken, Duration.ofSeconds(30), log);
         JsonNode round = reader.get("/v1/round");
         long[] shared = PlatformClient.longs(round.path("shared_ids"));
         String sharedSha256 = round.path("shared_sha256").asText();

@@ -78,6 +78,10 @@ public final class DatasetDownload {
             try {
                 return client.get("/v1/dataset" + (round == null ? "" : "?round=" + round));
             } catch (PlatformClient.Refusal e) {
+                if (e.status() == 401 || e.status() == 403) {
+                    // not let in: waiting changes nothing
+                    throw new UserException("the platform refused the dataset (HTTP " + e.status() + "): " + e.getMessage());
+                }
                 why = (round == null ? "the platform has no fused dataset yet: "
                         : "the platform has no fused dataset of round " + round + ": ") + e.getMessage();
             }

@@ -63,6 +63,8 @@ public final class PlatformClient {
     private final boolean plainRemote;
     private final HttpClient http;
     private final KeyFile keys;
+    /** The operator's bearer token (status, dataset) when there are no keys; null for none. */
+    private final String operatorToken;
     private final Duration retryFor;
     private final Consumer<String> log;
 
@@ -73,11 +75,26 @@ public final class PlatformClient {
      * @param log where retries are reported (stderr in the CLI)
      */
     public PlatformClient(String platformUrl, Path caCert, KeyFile keys, Duration retryFor, Consumer<String> log) {
+        this(platformUrl, caCert, keys, null, retryFor, log);
+    }
+
+    /**
+     * As {@link #PlatformClient(String, Path, KeyFile, Duration, Consumer)}, the operator's: {@code operatorToken} is
+     * sent as {@code Authorization: Bearer} on every GET (the dashboard's data, status, round, dataset), never over
+     * plain http:// to another machine.
+     */
+    public PlatformClient(String platformUrl, Path caCert, KeyFile keys, String operatorToken, Duration retryFor,
+                          Consumer<String> log) {
         this.base = parse(platformUrl);
         this.plainRemote = "http".equals(base.getScheme()) && !loopback(base.getHost());
         if (keys != null) {
             refuseSigningInPlain();
         }
+        if (operatorToken != null && plainRemote) {
+            throw new UserException("--platform " + base + ": the operator token goes over https:// only (plain http://"
+                    + " only to this machine: 127.0.0.1, ::1, localhost); use the platform's https:// URL");
+        }
+        this.operatorToken = operatorToken;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (caCert != null) {
@@ -166,10 +183,10 @@ public final class PlatformClient {
         return base.toString();
     }
 
-    /** GET a JSON document (unsigned). */
+    /** GET a JSON document: signed with the participant's keys, else with the operator's token, else anonymous. */
     public JsonNode get(String path) {
-        HttpResponse<byte[]> r = send(path, () -> HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
-                .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = send(path, () -> authorized(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+                .GET(), path, false), HttpResponse.BodyHandlers.ofByteArray());
         return parseJson(r.body());
     }
 
@@ -255,7 +272,7 @@ public final class PlatformClient {
             if (have > 0) {
                 b.header("Range", "bytes=" + have + "-");
             }
-            return sign ? signed(b, "GET", path, Sha256.EMPTY, keys) : b.build();
+            return authorized(b, path, sign);
         }, info -> info.statusCode() == 206
                 ? HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.APPEND)
@@ -341,6 +358,20 @@ public final class PlatformClient {
             }
         }
         return "HTTP " + r.statusCode();
+    }
+
+    /**
+     * A GET as whoever this client is: signed when it has keys (or {@code sign} demands it), else with the operator's
+     * token, else anonymous.
+     */
+    private HttpRequest authorized(HttpRequest.Builder b, String path, boolean sign) {
+        if (sign || keys != null) {
+            return signed(b, "GET", path, Sha256.EMPTY, keys);
+        }
+        if (operatorToken != null) {
+            b.header("Authorization", "Bearer " + operatorToken);
+        }
+        return b.build();
     }
 
     private HttpRequest signed(HttpRequest.Builder b, String method, String path, String bodySha, KeyFile signer) {

@@ -3,6 +3,7 @@ package ai.coopt.platform.server;
 import ai.coopt.UserException;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.auth.Ed25519Keys;
+import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.auth.Sha256;
 import ai.coopt.platform.db.Participant;
 import ai.coopt.platform.db.Redemption;
@@ -28,8 +29,9 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * The platform's HTTP service (Javalin on Jetty): the read-only pages and JSON anyone may fetch, and the routes a
- * registered participant calls with requests signed by its Ed25519 key. Every refusal is a 4xx with
+ * The platform's HTTP service (Javalin on Jetty): the read-only pages and JSON for participants and the operator
+ * ({@link Access}; anyone may fetch {@code /health} and {@code /openapi.json}), and the routes a registered participant
+ * calls with requests signed by its Ed25519 key. Every refusal is a 4xx with
  * {@code {"error": reason}}; nothing a request sends is trusted before it is checked.
  */
 public final class PlatformServer implements AutoCloseable {
@@ -76,14 +78,16 @@ public final class PlatformServer implements AutoCloseable {
     }
 
     private final BodyReader bodies;
+    private final Access access;
 
     private PlatformServer(PlatformService service, LongSupplier clock, String version, String host, int port, Tls tls,
-                           Limits limits) {
+                           Limits limits, Access.Settings settings) {
         this.service = service;
         this.clock = clock;
         this.version = version;
         this.scheme = tls == null ? "http" : "https";
         this.bodies = new BodyReader(limits);
+        this.access = new Access(settings, service.store(), ctx -> authenticate(ctx, false), tls != null, clock);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = MAX_JSON;
@@ -93,10 +97,17 @@ public final class PlatformServer implements AutoCloseable {
             cfg.jetty.addConnector((server, http) -> connector(server, http, host, port, tls, limits));
             cfg.jetty.port = -1;
             cfg.routes.before(ctx -> SecurityHeaders.apply(ctx, tls != null));
+            // one check for the dashboard, status, round and dataset: participants and the operator only
+            cfg.routes.before(access::check);
+            cfg.routes.get("/login", access::login);
             cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
             cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
             cfg.routes.get("/openapi.json", this::openApi);
-            cfg.routes.get("/v1/status", ctx -> json(ctx, 200, service.status(version)));
+            cfg.routes.get("/v1/status", ctx -> {
+                com.fasterxml.jackson.databind.node.ObjectNode status = Json.mapper().valueToTree(service.status(version));
+                status.set("access", Json.mapper().valueToTree(access.describe()));
+                json(ctx, 200, status);
+            });
             cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
             cfg.routes.post("/v1/enroll", this::enroll);
             cfg.routes.get("/v1/shared/images", ctx -> {
@@ -200,7 +211,10 @@ public final class PlatformServer implements AutoCloseable {
         });
     }
 
-    /** Starts serving; returns when it accepts requests. */
+    /**
+     * Starts serving; returns when it accepts requests. The dashboard, status, round and dataset are for participants
+     * and the operator, whose token is the platform directory's {@link OperatorToken#FILE} (made when missing).
+     */
     public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
                                        int port, Tls tls) {
         return start(service, clock, version, host, port, tls, Limits.DEFAULT);
@@ -209,7 +223,19 @@ public final class PlatformServer implements AutoCloseable {
     /** Starts serving under the given limits; returns when it accepts requests. */
     public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
                                        int port, Tls tls, Limits limits) {
-        PlatformServer s = new PlatformServer(service, clock, version, host, port, tls, limits);
+        return start(service, clock, version, host, port, tls, limits,
+                OperatorToken.loadOrCreate(service.dir()), false, false);
+    }
+
+    /**
+     * Starts serving under the given limits, the operator holding {@code operatorToken}; {@code publicDashboard} opens
+     * the dashboard and status to anyone, {@code publicDataset} the fused dataset.
+     */
+    public static PlatformServer start(PlatformService service, LongSupplier clock, String version, String host,
+                                       int port, Tls tls, Limits limits, String operatorToken,
+                                       boolean publicDashboard, boolean publicDataset) {
+        Access.Settings settings = new Access.Settings(OperatorToken.hash(operatorToken), publicDashboard, publicDataset);
+        PlatformServer s = new PlatformServer(service, clock, version, host, port, tls, limits, settings);
         s.app.start();
         service.startReferee();
         return s;

@@ -378,6 +378,11 @@ public final class PlatformService implements AutoCloseable {
         return store;
     }
 
+    /** The platform directory. */
+    public Path dir() {
+        return dir;
+    }
+
     /** What {@code GET /v1/round} answers. */
     public record RoundView(int round, String data, String split, int limit, Integer imageSize, int count, int shards,
                             long[] sharedIds, long seed, String fingerprint, String sharedSha256, int sharedCount) {}

@@ -25,7 +25,7 @@ class LoadBenchmarkTest {
                 images.fingerprint(), 0, 40, null, 10, 2, 60, "ridge", 0, Instant.now().toString(), "test", List.of("t"));
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
             PlatformStore store = running.store();
-            LoadBenchmark.Result r = LoadBenchmark.run(running.url(), store, 12, 16, tmp.resolve("work"),
+            LoadBenchmark.Result r = LoadBenchmark.run(running.url(), store, running.operatorToken(), 12, 16, tmp.resolve("work"),
                     System.err::println);
             assertTrue(r.acceptedOnce(), "every shard accepted exactly once: " + r);
             assertEquals(0, r.refusals());

@@ -43,7 +43,7 @@ class OpenApiTest {
     /** Every route the platform serves, with its methods. */
     private static Map<String, Set<String>> routes() {
         Map<String, Set<String>> r = new LinkedHashMap<>();
-        for (String get : List.of("/", "/health", "/openapi.json", "/v1/status", "/v1/round", "/v1/shared/images",
+        for (String get : List.of("/", "/health", "/openapi.json", "/login", "/v1/status", "/v1/round", "/v1/shared/images",
                 "/v1/shards/{shard}/images", "/v1/audits/{audit}/images", "/v1/dataset", "/v1/dataset/{file}")) {
             r.put(get, Set.of("get"));
         }
@@ -140,6 +140,38 @@ class OpenApiTest {
         }
     }
 
+    /**
+     * The dashboard, status, round and dataset declare who may read them: a participant's signature or the operator's
+     * bearer token or login cookie (security schemes), with 401 and 403 (quarantined); signed routes declare the
+     * signature; health, this document and the login need nothing.
+     */
+    @Test
+    void protectedRoutesDeclareTheirSecurity() {
+        JsonNode schemes = doc.path("components").path("securitySchemes");
+        assertEquals("apiKey", schemes.path("participantSignature").path("type").asText());
+        assertEquals("header", schemes.path("participantSignature").path("in").asText());
+        assertEquals("X-CoOpt-Signature", schemes.path("participantSignature").path("name").asText());
+        assertEquals("http", schemes.path("operatorToken").path("type").asText());
+        assertEquals("bearer", schemes.path("operatorToken").path("scheme").asText());
+        assertEquals("cookie", schemes.path("operatorSession").path("in").asText());
+        Set<String> read = Set.of("/", "/v1/status", "/v1/round", "/v1/dataset", "/v1/dataset/{file}");
+        forEachOperation((where, op) -> {
+            String path = where.substring(where.indexOf(' ') + 1);
+            Set<String> security = new TreeSet<>();
+            assertTrue(op.path("security").isArray(), where + " declares its security");
+            op.path("security").forEach(s -> s.fieldNames().forEachRemaining(security::add));
+            security.forEach(s -> assertTrue(schemes.has(s), where + ": no scheme " + s));
+            if (read.contains(path)) {
+                assertEquals(Set.of("participantSignature", "operatorToken", "operatorSession"), security, where);
+                assertTrue(op.path("responses").has("401") && op.path("responses").has("403"), where);
+            } else if (signed().contains(path)) {
+                assertEquals(Set.of("participantSignature"), security, where);
+            } else {
+                assertEquals(Set.of(), security, where + " is for anyone");
+            }
+        });
+    }
+
     @Test
     void uploadsAreSafetensorsWithTheirCodes() {
         for (String path : List.of("/v1/shared", "/v1/shards/{shard}/upload")) {
@@ -212,6 +244,9 @@ class OpenApiTest {
             Set<String> expected = new TreeSet<>();
             for (RecordComponent c : type.getRecordComponents()) {
                 expected.add(snake(c.getName()));
+            }
+            if (type == Status.class) {
+                expected.add("access"); // who may read what: added by the server (Access), not the service
             }
             Set<String> properties = new TreeSet<>();
             schema.path("properties").fieldNames().forEachRemaining(properties::add);

@@ -80,7 +80,7 @@ class ScaleOutTest {
              Database db = Database.open(url)) {
             assertNotEquals(a.service().instanceId(), b.service().instanceId());
             PlatformStore store = new PlatformStore(db);
-            LoadBenchmark.Result r = LoadBenchmark.run(List.of(a.url(), b.url()), store, 12, 16, tmp.resolve("work"),
+            LoadBenchmark.Result r = LoadBenchmark.run(List.of(a.url(), b.url()), store, a.operatorToken(), 12, 16, tmp.resolve("work"),
                     System.err::println);
             assertTrue(r.acceptedOnce(), "every shard accepted exactly once: " + r);
             assertEquals(0, r.doubleLeases(), r.toString());
