@@ -39,6 +39,8 @@ public final class LinearEvaluation {
         if (train.channels() != test.channels() || train.height() != test.height() || train.width() != test.width()) {
             throw new UserException("train images are " + shape(train) + " but test images are " + shape(test));
         }
+        // before any feature is computed
+        LinearProbe.requireSeveralClasses(train.labels(), "the training split (" + train.source() + ")");
         try (Prior prior = Priors.open(model, train, device)) {
             Embedder embedder = new Embedder(256, 1);
             Embedder.Result trainOut = embedder.embed(prior, train, "features (train)", progress);

@@ -1,6 +1,8 @@
 package ai.coopt.eval;
 
 import ai.coopt.UserException;
+import ai.coopt.data.ImageSet;
+import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,30 @@ class LinearProbeTest {
         double a = new LinearProbe(s).fit(clusters(120, 1), clusters(60, 2), Device.cpu()).top1();
         double b = new LinearProbe(s).fit(clusters(120, 1), clusters(60, 2), Device.cpu()).top1();
         assertEquals(a, b);
+    }
+
+    /** A first-N cut of a folder sorted by class held one class, and the probe printed top-1 0.20 with no warning. */
+    @Test
+    void aTrainingSplitOfOneClassIsRefused() {
+        Features oneClass = new Features(clusters(8, 1).values(), 8, 8, new int[8]);
+        UserException e = assertThrows(UserException.class, () -> new LinearProbe(new LinearProbe.Settings(2, 4, 1e-3f, 1))
+                .fit(oneClass, clusters(20, 2), Device.cpu()));
+        assertTrue(e.getMessage().startsWith("the probe's training split holds one class only (label 0, 8 examples)"),
+                e.getMessage());
+        int[] sevenThenOne = {7, 7, 7, 7, 7, 7, 7, 1};
+        LinearProbe.requireSeveralClasses(sevenThenOne, "two classes");
+        assertThrows(UserException.class, () -> LinearProbe.requireSeveralClasses(new int[0], "nothing"));
+    }
+
+    /** The evaluation refuses such a split before it opens the prior or computes a single feature. */
+    @Test
+    void anEvaluationOfOneClassIsRefusedBeforeAnyFeature() {
+        ImageSet train = new ImageSet("first 6 files of a sorted folder", new byte[6 * 4 * 4], 6, 1, 4, 4, new int[6]);
+        ImageSet test = new ImageSet("test", new byte[2 * 4 * 4], 2, 1, 4, 4, new int[] {0, 1});
+        UserException e = assertThrows(UserException.class, () -> LinearEvaluation.run("random:convnet-s:0", train, test,
+                LinearProbe.Settings.defaults(), Device.cpu(), ProgressListener.NONE));
+        assertTrue(e.getMessage().startsWith("the training split (first 6 files of a sorted folder) holds one class only"),
+                e.getMessage());
     }
 
     @Test
