@@ -39,8 +39,9 @@ public final class DatasetSpec {
     }
 
     /**
-     * This spec with how image files are read: the square side they are resized and cropped to (null keeps
-     * {@value ImageFolderReader#DEFAULT_IMAGE_SIZE}), and whether undecodable files are skipped.
+     * This spec with how image files are read: the square side they are resized and cropped to (null: the images' own
+     * size when they all share one, else {@value ImageFolderReader#DEFAULT_IMAGE_SIZE}), and whether undecodable files
+     * are skipped.
      *
      * @throws UserException when an image size is given for a dataset whose images have a fixed size (IDX, CIFAR)
      */
@@ -52,7 +53,8 @@ public final class DatasetSpec {
             return this;
         }
         return new DatasetSpec(scheme, dir, new ImageFolderReader.Options(
-                imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages), progress);
+                imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages, imageSize != null),
+                progress);
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -37,7 +38,7 @@ import java.util.stream.Stream;
  * label of an image is the index of its class folder in sorted name order) or loose image files (unlabeled), of
  * any size and aspect ratio, grayscale, RGB, RGBA, indexed or CMYK, with EXIF orientation honoured. Each image is
  * resized (bilinear) so that its shorter side is {@link Options#imageSize()} and centre-cropped to a square of that
- * side. Images have 3 channels unless every image read is grayscale, in which case they have 1. Files are decoded
+ * side; without a size asked for, images that all share one size keep it ({@link #commonSide}). Images have 3 channels unless every image read is grayscale, in which case they have 1. Files are decoded
  * in parallel and taken in sorted order (class, then path), so the result does not depend on the number of threads.
  *
  * <p>Splits: when the folder has {@code train/} and {@code test/} (or {@code val/}) sub-folders, those are the
@@ -55,17 +56,24 @@ public final class ImageFolderReader {
     /**
      * @param imageSize the side of the square each image becomes
      * @param skipBadImages skip (and count) files that cannot be decoded instead of failing
+     * @param sizeGiven whether {@code imageSize} was asked for; when not, a folder whose images all share one size is
+     *     read at that size (its shorter side), and {@code imageSize} applies only to folders of mixed sizes
      */
-    public record Options(int imageSize, boolean skipBadImages) {
+    public record Options(int imageSize, boolean skipBadImages, boolean sizeGiven) {
         public Options {
             if (imageSize < 1 || imageSize > Architectures.MAX_SIDE) {
                 throw new UserException("--image-size must be between 1 and " + Architectures.MAX_SIDE + ", not " + imageSize);
             }
         }
 
-        /** {@value #DEFAULT_IMAGE_SIZE} pixels, failing on a bad file. */
+        /** Every image resized and cropped to {@code imageSize}, as asked. */
+        public Options(int imageSize, boolean skipBadImages) {
+            this(imageSize, skipBadImages, true);
+        }
+
+        /** The images' own size when they all share one, else {@value #DEFAULT_IMAGE_SIZE} pixels; failing on a bad file. */
         public static Options defaults() {
-            return new Options(DEFAULT_IMAGE_SIZE, false);
+            return new Options(DEFAULT_IMAGE_SIZE, false, false);
         }
     }
 
@@ -121,7 +129,55 @@ public final class ImageFolderReader {
             throw new UserException(root + " holds no PNG or JPEG images");
         }
         int count = limit <= 0 ? files.size() : Math.min(limit, files.size());
-        return assemble(files.subList(0, count), classes.isEmpty() ? null : labels.subList(0, count), source, options);
+        List<Path> chosen = files.subList(0, count);
+        Options used = options;
+        if (!options.sizeGiven()) {
+            // a folder of 32-px images is read at 32 px, not scaled up to the default (four times every later cost)
+            used = new Options(commonSide(chosen).orElse(options.imageSize()), options.skipBadImages(), true);
+        }
+        return assemble(chosen, classes.isEmpty() ? null : labels.subList(0, count), source, used);
+    }
+
+    /**
+     * The shorter side of the images when all of them declare the same size (width and height, either way round:
+     * EXIF orientation may turn a photo), read from their headers only; empty when sizes differ, or when the common
+     * side is larger than a network takes. A header that cannot be read is passed over here (the decode names it).
+     */
+    static Optional<Integer> commonSide(List<Path> files) {
+        long[] sizes = files.parallelStream().mapToLong(ImageFolderReader::declaredSize).filter(v -> v >= 0).distinct()
+                .limit(2).toArray();
+        if (sizes.length != 1) {
+            return Optional.empty();
+        }
+        int side = (int) (sizes[0] >>> 32);
+        return side >= 1 && side <= Architectures.MAX_SIDE ? Optional.of(side) : Optional.empty();
+    }
+
+    /** The declared size of an image as (shorter side << 32 | longer side), or -1 when its header cannot be read. */
+    private static long declaredSize(Path file) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                return -1;
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return -1;
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int width = reader.getWidth(0);
+                int height = reader.getHeight(0);
+                if (width <= 0 || height <= 0) {
+                    return -1;
+                }
+                return ((long) Math.min(width, height) << 32) | Math.max(width, height);
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static ImageSet assemble(List<Path> files, List<Integer> labels, String source, Options options) {

@@ -58,6 +58,37 @@ class ImageFolderReaderTest {
         return new ImageFolderReader.Options(side, false);
     }
 
+    /** A folder of 32-px images was scaled up to 64 px when no size was given, quadrupling every later cost. */
+    @Test
+    void imagesThatShareOneSizeKeepItUnlessASizeIsAsked() throws IOException {
+        rgb(dir.resolve("same/train/cat/a.png"), 12, 12, 0xff0000);
+        rgb(dir.resolve("same/train/dog/b.jpg"), 12, 12, 0x0000ff);
+        gray(dir.resolve("same/train/dog/c.png"), 12, 12, 100);
+        ImageSet native12 = ImageFolderReader.read(dir.resolve("same"), "train", 0, "s", ImageFolderReader.Options.defaults());
+        assertEquals(12, native12.height());
+        assertEquals(12, native12.width());
+        assertEquals(12, DatasetSpec.parse("folder:" + dir.resolve("same")).withImageOptions(null, false)
+                .load("train", 0).height(), "the CLI's default goes the same way");
+        assertEquals(8, ImageFolderReader.read(dir.resolve("same"), "train", 0, "s", size(8)).height(), "asked: 8");
+        assertEquals(64, DatasetSpec.parse("folder:" + dir.resolve("same")).withImageOptions(64, false)
+                .load("train", 0).height(), "asked for the default size explicitly: 64");
+
+        // one size, either way round (a turned photo): its shorter side
+        rgb(dir.resolve("turned/p/a.png"), 10, 14, 0xff0000);
+        rgb(dir.resolve("turned/p/b.png"), 14, 10, 0x00ff00);
+        assertEquals(10, ImageFolderReader.read(dir.resolve("turned"), "train", 0, "s", ImageFolderReader.Options.defaults())
+                .height());
+
+        // mixed sizes: the default side
+        rgb(dir.resolve("mixed/x/a.png"), 12, 12, 0xff0000);
+        rgb(dir.resolve("mixed/x/b.png"), 20, 20, 0x00ff00);
+        assertEquals(ImageFolderReader.DEFAULT_IMAGE_SIZE, ImageFolderReader.read(dir.resolve("mixed"), "train", 0, "s",
+                ImageFolderReader.Options.defaults()).height());
+        // only the images read count: the first one alone shares its own size
+        assertEquals(12, ImageFolderReader.read(dir.resolve("mixed"), "train", 1, "s",
+                ImageFolderReader.Options.defaults()).height());
+    }
+
     @Test
     void twoClassesWithLabelsResizedToTheAskedSquare() throws IOException {
         rgb(dir.resolve("cat/a.png"), 4, 3, 0xff0000);
