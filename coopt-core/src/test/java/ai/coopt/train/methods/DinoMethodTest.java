@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.Arrays;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -122,15 +121,8 @@ class DinoMethodTest {
     }
 
     private static void assertFinite(NDArray a, String what) {
-        float[] values = a.toFloatArray();
-        assertTrue(Arrays.stream(toDoubles(values)).allMatch(Double::isFinite), what + " is not finite");
-    }
-
-    private static double[] toDoubles(float[] values) {
-        double[] out = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = values[i];
+        for (float v : a.toFloatArray()) {
+            assertTrue(Float.isFinite(v), what + " is not finite");
         }
-        return out;
     }
 }

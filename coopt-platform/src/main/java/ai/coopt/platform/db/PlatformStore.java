@@ -377,17 +377,13 @@ public final class PlatformStore {
      * now), or {@link LeaseResult.Done} when every shard is accepted. A lease has expired when {@code now >= expires}.
      */
     public LeaseResult lease(String participantId, long now, long leaseMillis, Integer preferredShard) {
-        return lease(participantId, now, leaseMillis, NO_LEASE_CAP, preferredShard);
-    }
-
-    /** As {@link #lease(String, String, long, long, long, int, Integer)} for the participant's one (unnamed) worker. */
-    public LeaseResult lease(String participantId, long now, long leaseMillis, long maxLeaseMillis, Integer preferredShard) {
-        return lease(participantId, SOLE_WORKER, now, leaseMillis, maxLeaseMillis, 1, preferredShard);
+        return lease(participantId, SOLE_WORKER, now, leaseMillis, NO_LEASE_CAP, 1, preferredShard);
     }
 
     /**
-     * As {@link #lease(String, long, long, Integer)}, with a lease held at most {@code maxLeaseMillis} from when it was
-     * taken: renewals never extend it past that, and a lease that reached it is given up (the shard is open again,
+     * As {@link #lease(String, long, long, Integer)}, for one of the participant's workers ({@link #SOLE_WORKER} for
+     * its only process), while its workers hold fewer than {@code maxLeases}, with a lease held at most
+     * {@code maxLeaseMillis} from when it was taken: renewals never extend it past that, and a lease that reached it is given up (the shard is open again,
      * {@link EventKind#LEASE_CAPPED}) and a shard the participant was not capped on is chosen first, so a participant
      * that renews without ever uploading cannot hold a shard for good.
      */
@@ -524,8 +520,13 @@ public final class PlatformStore {
     /** A worker name: what a client may call one of its processes (letters, digits, '.', '_', '-'). */
     private static final Pattern WORKER = Pattern.compile("[A-Za-z0-9._-]{0,64}");
 
+    /** Whether {@code worker} is a name a participant's process may give itself. */
+    public static boolean isWorkerName(String worker) {
+        return worker != null && WORKER.matcher(worker).matches();
+    }
+
     private static void checkWorker(String worker) {
-        if (worker == null || !WORKER.matcher(worker).matches()) {
+        if (!isWorkerName(worker)) {
             throw new IllegalArgumentException("a worker name is at most 64 letters, digits, '.', '_' or '-'");
         }
     }

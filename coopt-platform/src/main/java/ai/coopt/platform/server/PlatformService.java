@@ -484,8 +484,7 @@ public final class PlatformService implements AutoCloseable {
      */
     public LeaseView lease(String participant, String worker) throws UploadCheck.Refused {
         String w = worker == null ? PlatformStore.SOLE_WORKER : worker;
-        if (w.length() > 64 || !w.chars().allMatch(ch -> ch < 128 && (Character.isLetterOrDigit(ch) || ch == '.'
-                || ch == '_' || ch == '-'))) {
+        if (!PlatformStore.isWorkerName(w)) {
             throw new UploadCheck.Refused(400, "'worker' must be at most 64 letters, digits, '.', '_' or '-'");
         }
         rateLimits.take(participant, RateLimiter.Kind.LEASE);

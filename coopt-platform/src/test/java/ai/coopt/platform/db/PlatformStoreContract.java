@@ -110,6 +110,11 @@ abstract class PlatformStoreContract {
         return assertInstanceOf(LeaseResult.Leased.class, store.lease(participant, now, LEASE, null));
     }
 
+    /** A lease for the participant's one (unnamed) worker, held at most {@code cap}. */
+    private LeaseResult capped(String participant, long now, long cap) {
+        return store.lease(participant, PlatformStore.SOLE_WORKER, now, LEASE, cap, 1, null);
+    }
+
     private static String sha(String text) {
         return Sha256.hex(text);
     }
@@ -326,13 +331,13 @@ abstract class PlatformStoreContract {
         List<String> ids = round(2, "squatter", "honest");
         String s = ids.get(0);
         String h = ids.get(1);
-        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0, LEASE, cap, null));
+        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0, cap));
         assertEquals(0, l.shard());
         assertEquals(T0 + LEASE, l.expires());
         assertEquals(new Renewal.Renewed(T0 + 8_000 + LEASE), store.renew(s, 0, l.leaseId(), T0 + 8_000, LEASE, cap));
         // renewing near the cap never extends past it, whether by renewal or by asking for a lease again
         assertEquals(new Renewal.Renewed(T0 + cap), store.renew(s, 0, l.leaseId(), T0 + 20_000, LEASE, cap));
-        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + 21_000, LEASE, cap, null));
+        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + 21_000, cap));
         assertEquals(new LeaseResult.Leased(0, l.leaseId(), T0 + cap, true), again);
         // at the cap: refused, and the shard is open again
         String why = reason(store.renew(s, 0, l.leaseId(), T0 + cap, LEASE, cap));
@@ -342,10 +347,10 @@ abstract class PlatformStoreContract {
         assertEquals(s, capped.participantId());
         assertEquals(ShardState.OPEN, store.shards().get(0).state());
         // asking again, the squatter is offered the other shard; the capped one goes to the honest participant
-        assertEquals(1, assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + cap + 1, LEASE, cap, null)).shard());
-        assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, store.lease(h, T0 + cap + 2, LEASE, cap, null)).shard());
+        assertEquals(1, assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + cap + 1, cap)).shard());
+        assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, capped(h, T0 + cap + 2, cap)).shard());
         // the cap counts from when a lease was taken: the honest participant's lease is good until its own cap
-        LeaseResult.Leased hl = assertInstanceOf(LeaseResult.Leased.class, store.lease(h, T0 + cap + 3, LEASE, cap, null));
+        LeaseResult.Leased hl = assertInstanceOf(LeaseResult.Leased.class, capped(h, T0 + cap + 3, cap));
         assertTrue(hl.renewed());
         assertEquals(T0 + cap + 3 + LEASE, hl.expires());
         assertInstanceOf(UploadResult.Accepted.class,
@@ -356,11 +361,11 @@ abstract class PlatformStoreContract {
     void aSquatterAskingForALeaseAtTheCapGivesItUp() {
         long cap = 25_000;
         String s = round(1, "squatter").get(0);
-        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0, LEASE, cap, null));
+        LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0, cap));
         store.renew(s, 0, l.leaseId(), T0 + 9_000, LEASE, cap);
         store.renew(s, 0, l.leaseId(), T0 + 18_000, LEASE, cap);
         // the only shard is open again; the squatter may take it anew (no one else asked) under a new lease id
-        LeaseResult.Leased anew = assertInstanceOf(LeaseResult.Leased.class, store.lease(s, T0 + cap, LEASE, cap, null));
+        LeaseResult.Leased anew = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + cap, cap));
         assertFalse(anew.renewed());
         assertNotEquals(l.leaseId(), anew.leaseId());
         assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.LEASE_CAPPED));
