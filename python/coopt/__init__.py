@@ -1,0 +1,16 @@
+# Copyright the CoOpt authors. Licensed under the Apache License, Version 2.0.
+"""Read CoOpt optimized datasets and packed images with numpy; `coopt.torch` adds a PyTorch Dataset.
+
+    import coopt
+    data = coopt.OptimizedDataset("out/fmnist-opt")       # targets [N, D] float32, ids [N] int64, verified
+    images = coopt.PackedImages("out/fmnist-pack")        # or coopt.ImageFolder("photos", "train")
+    from coopt.torch import TargetsDataset                # needs torch; nothing else here does
+    ds = TargetsDataset(data, images)                     # item i: (image tensor, target row)
+"""
+from .errors import CooptDataError
+from .folder import ImageFolder
+from .optimized import OptimizedDataset
+from .packed import PackedImages
+
+__all__ = ["CooptDataError", "OptimizedDataset", "PackedImages", "ImageFolder"]
+__version__ = "0.1.0"
