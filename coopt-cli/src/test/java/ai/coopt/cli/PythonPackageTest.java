@@ -163,6 +163,60 @@ class PythonPackageTest extends ConsoleCapture {
                 torch.get("item_shape").get(1).asInt(), torch.get("item_shape").get(2).asInt()));
     }
 
+    /**
+     * A folder of PNG and JPEG files of several sizes: Python lists it as {@code folder:DIR} does (same count, labels,
+     * channels), its pixels are the pack's within one level (Java2D's bilinear resize and Pillow's decoders against
+     * Java's), and TargetsDataset pairs the folder with an optimized dataset made from it at the recorded size.
+     */
+    @Test
+    void pythonReadsAFolderAsJavaDoes() throws IOException, InterruptedException {
+        Path folder = tmp.resolve("photos");
+        int[][] sizes = {{40, 30}, {100, 70}, {200, 300}, {33, 47}, {640, 480}, {29, 29}};
+        java.util.Random random = new java.util.Random(5);
+        for (int i = 0; i < 12; i++) {
+            int w = sizes[i % sizes.length][0];
+            int h = sizes[i % sizes.length][1];
+            java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(w, h,
+                    java.awt.image.BufferedImage.TYPE_INT_RGB);
+            int cx = random.nextInt(w);
+            int cy = random.nextInt(h);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int r = (x * 255 / w + random.nextInt(30)) & 0xff;
+                    int g = (y * 255 / h) & 0xff;
+                    int b = (Math.abs(x - cx) + Math.abs(y - cy) < Math.min(w, h) / 3 ? 220 : 30) + random.nextInt(20);
+                    image.setRGB(x, y, (r << 16) | (g << 8) | b);
+                }
+            }
+            String format = i % 2 == 0 ? "png" : "jpg";
+            Path file = folder.resolve("class" + (i % 3)).resolve("img" + i + "." + format);
+            Files.createDirectories(file.getParent());
+            assertTrue(javax.imageio.ImageIO.write(image, format, file.toFile()), format);
+        }
+        Path pack = tmp.resolve("pack");
+        Path opt = tmp.resolve("opt");
+        assertEquals(0, Main.run("data", "pack", "--data", "folder:" + folder, "--image-size", "16", "--out",
+                pack.toString()), stderr());
+        assertEquals(0, Main.run("optimize", "--data", "folder:" + folder, "--image-size", "16", "--prior",
+                "random:convnet-s", "--dim", "4", "--out", opt.toString()), stderr());
+
+        Result r = run(List.of(PYTHON, "python/tests/folder_check.py", folder.toString(), pack.toString(),
+                opt.toString()), repositoryRoot());
+        assertEquals(0, r.exit(), r.stderr());
+        JsonNode j = new ObjectMapper().readTree(r.stdout());
+        assertEquals(12, j.get("count").asInt(), j.toString());
+        assertEquals(12, j.get("pack_count").asInt(), j.toString());
+        assertEquals(3, j.get("channels").asInt(), j.toString());
+        assertEquals(3, j.get("pack_channels").asInt(), j.toString());
+        assertTrue(j.get("labels_equal").asBoolean(), j.toString());
+        assertTrue(j.get("max_difference").asInt() <= 1, j.toString());
+        assertTrue(j.get("values_differing").asDouble() <= 0.02 * j.get("values").asDouble(), j.toString());
+        if (!j.get("dataset_items").isNull()) {
+            assertEquals(12, j.get("dataset_items").asInt(), j.toString());
+            assertEquals("[3,16,16]", j.get("dataset_shape").toString(), j.toString());
+        }
+    }
+
     @Test
     void thePackagesOwnTestsPass() throws IOException, InterruptedException {
         Path root = repositoryRoot();
