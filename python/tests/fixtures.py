@@ -52,6 +52,13 @@ def write_manifest(directory, manifest):
         json.dump(manifest, f)
 
 
+def flip_bit(path, offset, mask):
+    data = bytearray(open(path, "rb").read())
+    data[offset] ^= mask
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def reseal(directory):
     """Records the current checksum of targets.safetensors, so a damaged file reaches the structural checks."""
     with open(os.path.join(directory, "manifest.json")) as f:

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import coopt  # noqa: E402
 from coopt import CooptDataError  # noqa: E402
-from fixtures import reseal, sha256, write_manifest, write_optimized, write_pack, write_safetensors  # noqa: E402
+from fixtures import flip_bit, reseal, sha256, write_manifest, write_optimized, write_pack, write_safetensors  # noqa: E402
 
 
 class TempDirTest(unittest.TestCase):
@@ -59,10 +59,7 @@ class OptimizedDatasetTest(TempDirTest):
 
     def test_a_flipped_byte_fails_the_checksum(self):
         d = self.make()
-        path = os.path.join(d, "targets.safetensors")
-        data = bytearray(open(path, "rb").read())
-        data[-3] ^= 1
-        open(path, "wb").write(data)
+        flip_bit(os.path.join(d, "targets.safetensors"), -3, 1)
         self.refused("checksum mismatch", coopt.OptimizedDataset, d)
 
     def test_a_truncated_file_is_refused_even_with_a_matching_checksum(self):
@@ -168,10 +165,7 @@ class PackedImagesTest(TempDirTest):
 
     def test_a_modified_shard_is_refused(self):
         d = self.make()
-        path = os.path.join(d, "images-00002-of-00003.safetensors")
-        data = bytearray(open(path, "rb").read())
-        data[-1] ^= 0x80
-        open(path, "wb").write(data)
+        flip_bit(os.path.join(d, "images-00002-of-00003.safetensors"), -1, 0x80)
         self.refused("images-00002-of-00003.safetensors: checksum mismatch", coopt.PackedImages, d)
 
     def test_structure_is_checked(self):
