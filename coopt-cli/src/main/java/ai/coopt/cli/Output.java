@@ -16,6 +16,24 @@ final class Output {
         return JSON.createObjectNode();
     }
 
+    /**
+     * Puts {@code node} (how {@code --limit} drew the samples, as a manifest or model directory records it; missing or
+     * null for the whole split) under {@code "subset"}.
+     */
+    static void subset(ObjectNode o, com.fasterxml.jackson.databind.JsonNode node) {
+        o.set("subset", node == null || node.isMissingNode() ? com.fasterxml.jackson.databind.node.NullNode.getInstance()
+                : node);
+    }
+
+    /** {@link #subset} as the manifest.json in {@code dir} records it ({@code source.subset}). */
+    static void subsetOf(ObjectNode o, java.nio.file.Path dir) {
+        try {
+            subset(o, JSON.readTree(dir.resolve("manifest.json").toFile()).path("source").path("subset"));
+        } catch (java.io.IOException e) {
+            throw new ai.coopt.UserException(dir.resolve("manifest.json") + ": cannot read: " + e.getMessage());
+        }
+    }
+
     /** Prints {@code result} as JSON when {@code json}, otherwise prints {@code human}. */
     static void print(boolean json, ObjectNode result, String human) {
         PrintStream out = System.out;

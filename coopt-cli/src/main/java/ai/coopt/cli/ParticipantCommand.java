@@ -159,13 +159,14 @@ final class ParticipantCommand {
             return 0;
         }
 
-        /** The local copy, read with the platform's split, limit and image size. */
+        /** The local copy, read with the platform's split, limit (and its seed) and image size. */
         private ImageSet localData(JsonNode round) {
             String split = round.path("split").asText("train");
             int limit = round.path("limit").asInt(0);
+            long limitSeed = round.path("limit_seed").asLong(0);
             Integer size = round.hasNonNull("image_size") ? round.get("image_size").asInt() : null;
-            return ai.coopt.data.DatasetSpec.parse(data).withImageOptions(size, false).withProgress(new CliProgress())
-                    .load(split, limit);
+            return ai.coopt.data.DatasetSpec.parse(data).withImageOptions(size, false).withLimitSeed(limitSeed)
+                    .withProgress(new CliProgress()).load(split, limit);
         }
     }
 }

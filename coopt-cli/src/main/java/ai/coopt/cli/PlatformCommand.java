@@ -212,14 +212,16 @@ final class PlatformCommand {
                         fraction == null && count == null ? stored.sharedFraction() : fraction,
                         fraction == null && count == null ? stored.sharedCount() : count,
                         seed == null ? stored.seed() : seed, leaseSeconds, align, dim,
-                        stored.createdAt(), stored.toolVersion(), stored.commandLine());
+                        stored.createdAt(), stored.toolVersion(), stored.commandLine())
+                        .withSubset(input.limitSeed, stored.subset());
                 Output.note("coopt platform: resuming the round in " + dir);
             } else {
                 images = input.spec().load(input.split, input.limit);
                 asked = new PlatformConfig(PlatformConfig.FORMAT, input.data, input.split, input.limit,
                         input.image.imageSize, images.count(), images.fingerprint(), images.skipped(),
                         shards == null ? 8 : shards, fraction, count, seed == null ? 0 : seed, leaseSeconds, align, dim,
-                        Instant.now().toString(), Version.get(), Main.commandLine());
+                        Instant.now().toString(), Version.get(), Main.commandLine())
+                        .withSubset(input.limitSeed, images.drawn());
                 PlatformConfig.Audits d = PlatformConfig.Audits.DEFAULT;
                 int rows = auditRows == null ? d.rows() : auditRows;
                 asked = asked.withAudits(new PlatformConfig.Audits(rows, auditRows == null ? d.sharedRows()

@@ -13,8 +13,12 @@ final class ProbeOptions {
     @Option(names = "--test", required = true, paramLabel = "SPEC", description = "Dataset whose test split scores the probe.")
     String test;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use at most N samples of each split (0 = all).")
+    @Option(names = "--limit", defaultValue = "0", description = "Use a seeded random subset of at most N samples of each "
+            + "split, stratified by class (0 = all).")
     int limit;
+
+    @Option(names = "--limit-seed", defaultValue = "0", description = "Seed of the --limit subsets (default: ${DEFAULT-VALUE}).")
+    long limitSeed;
 
     @Option(names = "--epochs", defaultValue = "100", description = "Probe epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -29,11 +33,11 @@ final class ProbeOptions {
     ImageOptions image;
 
     DatasetSpec trainSpec() {
-        return image.apply(DatasetSpec.parse(train));
+        return image.apply(DatasetSpec.parse(train)).withLimitSeed(limitSeed);
     }
 
     DatasetSpec testSpec() {
-        return image.apply(DatasetSpec.parse(test));
+        return image.apply(DatasetSpec.parse(test)).withLimitSeed(limitSeed);
     }
 
     /** The probe settings (Adam, lr 3e-4 as in the ReLA protocol); checks the numbers. */

@@ -167,9 +167,8 @@ public final class CollaborativeOptimization {
             }
             phases.put("screening", (System.nanoTime() - p) / 1e9);
 
-            Written written = fuseAndWrite(screening, platform.shards(), longs(plan.shared()), s.align(),
-                    s.dim(), new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
-                            images.skipped()), created, s.seed(), out, scratch, progress);
+            Written written = fuseAndWrite(screening, platform.shards(), images.sourceIds(plan.shared()), s.align(),
+                    s.dim(), ManifestProvenance.Source.of(data.spec(), split, images), created, s.seed(), out, scratch, progress);
             phases.put("alignment", written.alignmentSeconds());
             phases.put("fusion", written.fusionSeconds());
             List<Double> residuals = new ArrayList<>();
@@ -296,10 +295,6 @@ public final class CollaborativeOptimization {
                 combined.finish();
             }
         }
-    }
-
-    private static long[] longs(int[] ids) {
-        return InProcessPlatform.longs(ids);
     }
 
     private static <T> T result(Future<T> f) {

@@ -42,7 +42,7 @@ public final class InProcessPlatform implements Platform {
 
     @Override
     public RoundInfo round() {
-        return new RoundInfo(plan.participants(), longs(plan.shared()), plan.seed(), data.fingerprint());
+        return new RoundInfo(plan.participants(), data.sourceIds(plan.shared()), plan.seed(), data.fingerprint());
     }
 
     @Override
@@ -96,7 +96,7 @@ public final class InProcessPlatform implements Platform {
     }
 
     private Lease.Granted granted(int k) {
-        return new Lease.Granted(k, longs(plan.shard(k)), tokens.get(k), Long.MAX_VALUE);
+        return new Lease.Granted(k, data.sourceIds(plan.shard(k)), tokens.get(k), Long.MAX_VALUE);
     }
 
     @Override
@@ -228,9 +228,5 @@ public final class InProcessPlatform implements Platform {
             throw new IllegalStateException("not every shard was accepted");
         }
         return List.of(accepted);
-    }
-
-    static long[] longs(int[] ids) {
-        return Arrays.stream(ids).asLongStream().toArray();
     }
 }

@@ -21,21 +21,34 @@ public final class DatasetSpec {
     private final Path dir;
     private final ImageFolderReader.Options folder;
     private final ai.coopt.util.ProgressListener progress;
+    private final long limitSeed;
 
-    private DatasetSpec(String scheme, Path dir, ImageFolderReader.Options folder, ai.coopt.util.ProgressListener progress) {
+    private DatasetSpec(String scheme, Path dir, ImageFolderReader.Options folder, ai.coopt.util.ProgressListener progress,
+                        long limitSeed) {
         this.scheme = scheme;
         this.dir = dir;
         this.folder = folder;
         this.progress = progress;
+        this.limitSeed = limitSeed;
     }
 
     private DatasetSpec(String scheme, Path dir) {
-        this(scheme, dir, ImageFolderReader.Options.defaults(), ai.coopt.util.ProgressListener.NONE);
+        this(scheme, dir, ImageFolderReader.Options.defaults(), ai.coopt.util.ProgressListener.NONE, 0);
     }
 
     /** This spec, telling {@code progress} about long reads (verifying a pack's shards). */
     public DatasetSpec withProgress(ai.coopt.util.ProgressListener progress) {
-        return new DatasetSpec(scheme, dir, folder, progress);
+        return new DatasetSpec(scheme, dir, folder, progress, limitSeed);
+    }
+
+    /** This spec, drawing a {@link #load} limit's subset with {@code seed} ({@code --limit-seed}; 0 by default). */
+    public DatasetSpec withLimitSeed(long seed) {
+        return new DatasetSpec(scheme, dir, folder, progress, seed);
+    }
+
+    /** The seed a {@link #load} limit's subset is drawn with. */
+    public long limitSeed() {
+        return limitSeed;
     }
 
     /**
@@ -54,7 +67,7 @@ public final class DatasetSpec {
         }
         return new DatasetSpec(scheme, dir, new ImageFolderReader.Options(
                 imageSize == null ? ImageFolderReader.DEFAULT_IMAGE_SIZE : imageSize, skipBadImages, imageSize != null),
-                progress);
+                progress, limitSeed);
     }
 
     /**
@@ -98,24 +111,28 @@ public final class DatasetSpec {
      * The result's {@link ImageSet#source()} is {@code spec():split}.
      *
      * @param split {@code train} or {@code test}
-     * @param limit the number of samples to read from the start of the split; ≤ 0 reads all
+     * @param limit a seeded random subset of this many samples, stratified by class when the split is labelled, in
+     *     split order (see {@link Subset}; the seed is {@link #limitSeed()}); ≤ 0 reads all
      * @throws UserException when the split is neither, or the data is missing or malformed
      */
     public ImageSet load(String split, int limit) {
         checkSplit(split);
         String source = spec() + ":" + split;
         if (dir == null) {
-            return loadIdx(KnownDatasets.fetch(scheme, null, KnownDatasets.Progress.stderr()), split, limit, source);
+            return loadIdx(KnownDatasets.fetch(scheme, null, KnownDatasets.Progress.stderr()), split, 0, source)
+                    .draw(Math.max(0, limit), limitSeed);
         }
         if (!Files.isDirectory(dir)) {
             throw new UserException("dataset " + spec() + ": " + dir + " is not a directory");
         }
+        int n = Math.max(0, limit);
+        // folders decode only the drawn files; the other readers map or hold the split and draw a view of it
         return switch (scheme) {
-            case "idx" -> loadIdx(dir, split, limit, source);
-            case "cifar10" -> CifarReader.readCifar10(dir, split, limit, source);
-            case "cifar100" -> CifarReader.readCifar100(dir, split, limit, source);
-            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, limit, source, progress);
-            default -> ImageFolderReader.read(dir, split, limit, source, folder);
+            case "idx" -> loadIdx(dir, split, 0, source).draw(n, limitSeed);
+            case "cifar10" -> CifarReader.readCifar10(dir, split, 0, source).draw(n, limitSeed);
+            case "cifar100" -> CifarReader.readCifar100(dir, split, 0, source).draw(n, limitSeed);
+            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, 0, source, progress).draw(n, limitSeed);
+            default -> ImageFolderReader.read(dir, split, n, limitSeed, source, folder);
         };
     }
 

@@ -82,19 +82,26 @@ public final class ImageFolderReader {
 
     /** Reads one split with the {@link Options#defaults()}. */
     public static ImageSet read(Path dir, String split, int limit, String source) {
-        return read(dir, split, limit, source, Options.defaults());
+        return read(dir, split, limit, 0, source, Options.defaults());
+    }
+
+    /** Reads one split, drawing a {@code limit} subset with seed 0. */
+    public static ImageSet read(Path dir, String split, int limit, String source, Options options) {
+        return read(dir, split, limit, 0, source, options);
     }
 
     /**
      * Reads one split.
      *
      * @param split {@code train} or {@code test}
-     * @param limit read only the first {@code limit} images (before any is skipped); ≤ 0 reads all
+     * @param limit read a seeded random subset of {@code limit} files, stratified by class folder (see {@link Subset});
+     *     ≤ 0 reads all. Only the drawn files are decoded; a skipped file is not replaced by another
+     * @param seed  the subset's seed
      * @param source recorded as {@link ImageSet#source()}
      * @throws UserException when the split does not exist, the folder holds no images, or an image cannot be
      *     decoded (naming the file) and bad images are not skipped
      */
-    public static ImageSet read(Path dir, String split, int limit, String source, Options options) {
+    public static ImageSet read(Path dir, String split, int limit, long seed, String source, Options options) {
         DatasetSpec.checkSplit(split);
         Path root = splitDir(dir, split);
         List<Path> classes = new ArrayList<>();
@@ -128,14 +135,19 @@ public final class ImageFolderReader {
         if (files.isEmpty()) {
             throw new UserException(root + " holds no PNG or JPEG images");
         }
-        int count = limit <= 0 ? files.size() : Math.min(limit, files.size());
-        List<Path> chosen = files.subList(0, count);
+        int[] labelArray = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        Subset.Drawn drawn = Subset.draw(files.size(), labelArray, Math.max(0, limit), seed);
+        int[] listed = drawn == null ? null : drawn.indices();
+        List<Path> chosen = listed == null ? files : java.util.Arrays.stream(listed).mapToObj(files::get).toList();
+        List<Integer> chosenLabels = labelArray == null ? null
+                : listed == null ? labels : java.util.Arrays.stream(listed).mapToObj(labels::get).toList();
         Options used = options;
         if (!options.sizeGiven()) {
             // a folder of 32-px images is read at 32 px, not scaled up to the default (four times every later cost)
             used = new Options(commonSide(chosen).orElse(options.imageSize()), options.skipBadImages(), true);
         }
-        return assemble(chosen, classes.isEmpty() ? null : labels.subList(0, count), source, used);
+        ImageSet set = assemble(chosen, chosenLabels, listed, source, used);
+        return drawn == null ? set : set.withDrawn(drawn.subset());
     }
 
     /**
@@ -180,7 +192,8 @@ public final class ImageFolderReader {
         }
     }
 
-    private static ImageSet assemble(List<Path> files, List<Integer> labels, String source, Options options) {
+    /** Decodes {@code files}; {@code listed} holds their indices in the split's listing (null: 0, 1, 2, …). */
+    private static ImageSet assemble(List<Path> files, List<Integer> labels, int[] listed, String source, Options options) {
         int side = options.imageSize();
         int plane = side * side;
         int n = files.size();
@@ -218,7 +231,12 @@ public final class ImageFolderReader {
             }
         }
         int[] labelArray = labels == null ? null : kept.stream().mapToInt(labels::get).toArray();
-        return new ImageSet(source, pixels, kept.size(), channels, side, side, labelArray).withSkipped(n - kept.size());
+        ImageSet set = new ImageSet(source, pixels, kept.size(), channels, side, side, labelArray).withSkipped(n - kept.size());
+        if (listed == null && kept.size() == n) {
+            return set;
+        }
+        // an id is the file's index in the split's listing, whatever was drawn or skipped
+        return set.withSourceIds(kept.stream().mapToInt(i -> listed == null ? i : listed[i]).toArray());
     }
 
     /** A file that cannot be read as a whole image. */

@@ -3,6 +3,7 @@ package ai.coopt.data;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -36,6 +37,10 @@ public final class ImageSet {
     private final int[] labels;
     private final int skipped;
     private final String knownFingerprint;
+    /** Each image's index in the source split, or null when position i is index i. */
+    private final int[] sourceIds;
+    /** How {@code --limit} drew this set from its split, or null when it is the whole split (or a view of one). */
+    private final Subset drawn;
 
     /**
      * Images held in one array.
@@ -44,7 +49,7 @@ public final class ImageSet {
      * @param labels one label per image, or {@code null} for unlabeled data
      */
     public ImageSet(String source, byte[] pixels, int count, int channels, int height, int width, int[] labels) {
-        this(source, new ArrayPixels(pixels), null, count, channels, height, width, labels, 0, null);
+        this(source, new ArrayPixels(pixels), null, count, channels, height, width, labels, 0, null, null, null);
         if ((long) count * channels * height * width != pixels.length) {
             throw new IllegalArgumentException("pixel buffer has " + pixels.length + " bytes, shape needs "
                     + ((long) count * channels * height * width));
@@ -53,11 +58,11 @@ public final class ImageSet {
 
     /** Images in a store of at least {@code count} images (files mapped from disk, for example). */
     public ImageSet(String source, Pixels pixels, int count, int channels, int height, int width, int[] labels) {
-        this(source, pixels, null, count, channels, height, width, labels, 0, null);
+        this(source, pixels, null, count, channels, height, width, labels, 0, null, null, null);
     }
 
     private ImageSet(String source, Pixels pixels, int[] index, int count, int channels, int height, int width,
-                     int[] labels, int skipped, String knownFingerprint) {
+                     int[] labels, int skipped, String knownFingerprint, int[] sourceIds, Subset drawn) {
         if (count < 0 || channels <= 0 || height <= 0 || width <= 0) {
             throw new IllegalArgumentException("bad image set shape " + count + "x" + channels + "x" + height + "x" + width);
         }
@@ -66,6 +71,9 @@ public final class ImageSet {
         }
         if (labels != null && labels.length != count) {
             throw new IllegalArgumentException(labels.length + " labels for " + count + " images");
+        }
+        if (sourceIds != null && sourceIds.length != count) {
+            throw new IllegalArgumentException(sourceIds.length + " source ids for " + count + " images");
         }
         this.source = source;
         this.pixels = pixels;
@@ -77,11 +85,13 @@ public final class ImageSet {
         this.labels = labels;
         this.skipped = skipped;
         this.knownFingerprint = knownFingerprint;
+        this.sourceIds = sourceIds;
+        this.drawn = drawn;
     }
 
     /** The same images, recording that {@code n} unreadable files were skipped while reading them. */
     public ImageSet withSkipped(int n) {
-        return new ImageSet(source, pixels, index, count, channels, height, width, labels, n, knownFingerprint);
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, n, knownFingerprint, sourceIds, drawn);
     }
 
     /**
@@ -89,7 +99,103 @@ public final class ImageSet {
      * were verified), so that it is not computed again by reading every image.
      */
     public ImageSet withFingerprint(String fingerprint) {
-        return new ImageSet(source, pixels, index, count, channels, height, width, labels, skipped, fingerprint);
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, skipped, fingerprint, sourceIds,
+                drawn);
+    }
+
+    /**
+     * The same images, recording each one's index in the source split (a reader that decoded only some of the
+     * split's files, or skipped some): {@code ids} ascending, one per image.
+     */
+    public ImageSet withSourceIds(int[] ids) {
+        for (int i = 1; i < ids.length; i++) {
+            if (ids[i] <= ids[i - 1]) {
+                throw new IllegalArgumentException("source ids must increase: " + ids[i - 1] + " then " + ids[i]);
+            }
+        }
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, skipped, knownFingerprint,
+                ids.clone(), drawn);
+    }
+
+    /**
+     * The seeded subset {@code --limit limit} means (see {@link Subset}): this set itself when {@code limit} is 0 or
+     * not below {@link #count()}, else a view of the drawn images in split order, recording the draw.
+     */
+    public ImageSet draw(int limit, long seed) {
+        Subset.Drawn d = Subset.draw(count, labels, limit, seed);
+        if (d == null) {
+            return this;
+        }
+        ImageSet view = subset(d.indices());
+        return new ImageSet(view.source, view.pixels, view.index, view.count, channels, height, width, view.labels,
+                skipped, null, view.sourceIds, d.subset());
+    }
+
+    /** How {@code --limit} drew this set from its split, or null when it holds the whole split. */
+    public Subset drawn() {
+        return drawn;
+    }
+
+    /** The same images recording the draw that chose them (a reader that drew before decoding). */
+    public ImageSet withDrawn(Subset d) {
+        return new ImageSet(source, pixels, index, count, channels, height, width, labels, skipped, knownFingerprint,
+                sourceIds, d);
+    }
+
+    /** Image {@code i}'s index in the source split: the id targets, shards and packs record for it. */
+    public long sourceId(int i) {
+        if (i < 0 || i >= count) {
+            throw new IndexOutOfBoundsException("image " + i + " of " + count);
+        }
+        return sourceIds == null ? i : sourceIds[i];
+    }
+
+    /** {@link #sourceId} of each position. */
+    public long[] sourceIds(int[] positions) {
+        long[] out = new long[positions.length];
+        for (int k = 0; k < positions.length; k++) {
+            out[k] = sourceId(positions[k]);
+        }
+        return out;
+    }
+
+    /**
+     * The positions in this set of the samples with source ids {@code ids}.
+     *
+     * @throws IllegalArgumentException naming the first id this set does not hold
+     */
+    public int[] positionsOf(long[] ids) {
+        int[] out = new int[ids.length];
+        java.util.Map<Long, Integer> unsorted = null;
+        boolean ascending = true;
+        if (sourceIds != null) {
+            for (int i = 1; i < sourceIds.length && ascending; i++) {
+                ascending = sourceIds[i] > sourceIds[i - 1];
+            }
+            if (!ascending) {
+                unsorted = new java.util.HashMap<>();
+                for (int i = 0; i < sourceIds.length; i++) {
+                    unsorted.put((long) sourceIds[i], i);
+                }
+            }
+        }
+        for (int k = 0; k < ids.length; k++) {
+            long id = ids[k];
+            int at;
+            if (sourceIds == null) {
+                at = id >= 0 && id < count ? (int) id : -1;
+            } else if (unsorted != null) {
+                at = unsorted.getOrDefault(id, -1);
+            } else {
+                at = id < Integer.MIN_VALUE || id > Integer.MAX_VALUE ? -1 : Arrays.binarySearch(sourceIds, (int) id);
+            }
+            if (at < 0) {
+                throw new IllegalArgumentException("sample id " + id + " is not among the " + count + " images of "
+                        + source + (drawn == null ? "" : " (--limit " + drawn.describe() + ")"));
+            }
+            out[k] = at;
+        }
+        return out;
     }
 
     /** How many unreadable files the reader skipped (see {@code --skip-bad-images}); 0 for most readers. */
@@ -148,17 +254,20 @@ public final class ImageSet {
     /** The images at {@code indices}, in that order: a view of the same pixels (the labels are copied). */
     public ImageSet subset(int[] indices) {
         int[] composed = new int[indices.length];
+        int[] ids = new int[indices.length];
         int[] outLabels = labels == null ? null : new int[indices.length];
         for (int i = 0; i < indices.length; i++) {
             if (indices[i] < 0 || indices[i] >= count) {
                 throw new IndexOutOfBoundsException("image " + indices[i] + " of " + count);
             }
             composed[i] = index == null ? indices[i] : index[indices[i]];
+            ids[i] = sourceIds == null ? indices[i] : sourceIds[indices[i]];
             if (outLabels != null) {
                 outLabels[i] = labels[indices[i]];
             }
         }
-        return new ImageSet(source, pixels, composed, indices.length, channels, height, width, outLabels, skipped, null);
+        return new ImageSet(source, pixels, composed, indices.length, channels, height, width, outLabels, skipped, null,
+                ids, null);
     }
 
     /** The first {@code n} images (all of them when n ≥ count). */

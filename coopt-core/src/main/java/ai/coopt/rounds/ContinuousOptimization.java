@@ -316,8 +316,14 @@ public final class ContinuousOptimization {
         List<String> offered = new ArrayList<>(last.priors());
         offered.add("model:" + last.student());
         OptimizedDataset previous = OptimizedDataset.read(request.dir().resolve(last.dataset()));
-        int[] shared = previous.provenance().alignment().sharedIds().stream().mapToInt(Long::intValue).toArray();
-        ImageSet onShared = request.data().load("train", s.limit()).subset(shared);
+        long[] sharedIds = previous.provenance().alignment().sharedIds().stream().mapToLong(Long::longValue).toArray();
+        ImageSet round = request.data().load("train", s.limit());
+        ImageSet onShared;
+        try {
+            onShared = round.subset(round.positionsOf(sharedIds));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(previous.dir() + ": its shared subset is not in the data this run reads: " + e.getMessage());
+        }
         double[] uniformity = new double[offered.size()];
         for (int i = 0; i < offered.size(); i++) {
             try (Prior prior = Priors.open(resolve(request.dir(), offered.get(i)), onShared, request.device())) {

@@ -1,5 +1,7 @@
 package ai.coopt.store;
 
+import ai.coopt.data.ImageSet;
+import ai.coopt.data.Subset;
 import ai.coopt.util.Secrets;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -60,14 +62,17 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
     }
 
     /**
-     * The samples the targets belong to; target ids are indices into them.
+     * The samples the targets belong to; a target's id is its sample's index in the split.
      *
      * @param spec the dataset spec as given, e.g. {@code fashion-mnist} or {@code idx:/data/digits}
      * @param split {@code train} or {@code test}
-     * @param count the number of samples taken from the split (after {@code --limit}); every id is below it
+     * @param count the number of samples taken from the split (after {@code --limit})
      * @param fingerprint identifies the exact samples, e.g. {@code ImageSet.fingerprint()}
+     * @param subset how {@code --limit} drew them from the split (ids are then below {@code subset.of}), or null when
+     *     the whole split was taken (ids below {@code count})
      */
-    public record Source(String spec, String split, int count, String fingerprint, int skippedImages) {
+    public record Source(String spec, String split, int count, String fingerprint, int skippedImages,
+                         @JsonSetter(nulls = Nulls.SET) @JsonInclude(JsonInclude.Include.NON_NULL) Subset subset) {
         /** @throws IllegalArgumentException for a blank string, a count that is not positive or a negative skip count */
         public Source {
             requireText("spec", spec);
@@ -77,11 +82,31 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
             if (skippedImages < 0) {
                 throw new Json.BadField("skipped_images", "must not be negative, found " + skippedImages);
             }
+            if (subset != null && (subset.limit() < count || subset.of() < subset.limit()
+                    || subset.idsSha256() == null || !SHA256.matcher(subset.idsSha256()).matches())) {
+                throw new Json.BadField("subset", "must draw at least count of at least limit samples, with "
+                        + "ids_sha256 of 64 lower-case hex digits");
+            }
         }
 
         /** A source whose reader skipped no file. */
         public Source(String spec, String split, int count, String fingerprint) {
-            this(spec, split, count, fingerprint, 0);
+            this(spec, split, count, fingerprint, 0, null);
+        }
+
+        /** A whole split. */
+        public Source(String spec, String split, int count, String fingerprint, int skippedImages) {
+            this(spec, split, count, fingerprint, skippedImages, null);
+        }
+
+        /** The samples of {@code images}, loaded by {@code spec}. */
+        public static Source of(String spec, String split, ImageSet images) {
+            return new Source(spec, split, images.count(), images.fingerprint(), images.skipped(), images.drawn());
+        }
+
+        /** The number of samples in the split the ids index: ids are below it. */
+        public long idBound() {
+            return subset == null ? count + (long) skippedImages : subset.of();
         }
     }
 
@@ -275,6 +300,7 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
                 "/alignment", NullNode.getInstance(),
                 "/alignment/reference_verified", NullNode.getInstance(),
                 "/source/skipped_images", IntNode.valueOf(0),
+                "/source/subset", NullNode.getInstance(),
                 "/postprocess/pca_dim", NullNode.getInstance(),
                 "/postprocess/explained_variance", NullNode.getInstance());
 

@@ -68,7 +68,7 @@ public final class OptimizedDataset {
      * optimized dataset (or empty directory) at {@code dir} is replaced; anything else is refused.
      *
      * @param targets finite rows, read block by block (they may live on disk); row i belongs to sample {@code ids[i]}
-     * @param ids each row's index in the source split: one per row, distinct, in [0, {@code provenance.source().count()})
+     * @param ids each row's index in the source split: one per row, distinct, in [0, {@code provenance.source().idBound()})
      * @throws IllegalArgumentException when the shapes disagree, a target is NaN or infinite, or an id is
      *     negative, repeated or beyond the source (a bug in the producer, not a user error)
      * @throws UserException when {@code dir} may not be replaced or cannot be written
@@ -120,7 +120,7 @@ public final class OptimizedDataset {
         if (ids.length != count) {
             throw new IllegalArgumentException("ids hold " + ids.length + " values for " + count + " rows");
         }
-        String problem = idsProblem(ids, provenance.source().count());
+        String problem = idsProblem(ids, provenance.source().idBound());
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
@@ -229,7 +229,7 @@ public final class OptimizedDataset {
                     + MANIFEST_FILE + " records count " + count);
         }
         long[] ids = layout.longs(idsEntry);
-        String problem = idsProblem(ids, provenance.source().count());
+        String problem = idsProblem(ids, provenance.source().idBound());
         if (problem != null) {
             throw new UserException(targetsFile + ": " + problem);
         }
@@ -261,7 +261,7 @@ public final class OptimizedDataset {
      * The first thing wrong with the ids, or null: an id that is negative, not below {@code sourceCount}, or
      * repeated.
      */
-    private static String idsProblem(long[] ids, int sourceCount) {
+    private static String idsProblem(long[] ids, long sourceCount) {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= sourceCount) {
                 return "ids[" + i + "] is " + ids[i] + ", outside the source's " + sourceCount + " samples";

@@ -3,6 +3,11 @@ package ai.coopt.store;
 import ai.coopt.UserException;
 import ai.coopt.data.FilePixels;
 import ai.coopt.data.ImageSet;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import ai.coopt.data.Subset;
 import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -50,8 +55,13 @@ public final class PackedImages {
     public record Manifest(String format, long count, int channels, int height, int width, boolean labelled,
                            Source source, List<Shard> shards, Created created) {}
 
-    /** The images the pack was made from; {@code fingerprint} is {@link ImageSet#fingerprint()} of them. */
-    public record Source(String spec, String split, long count, String fingerprint, int skippedImages) {}
+    /**
+     * The images the pack was made from; {@code fingerprint} is {@link ImageSet#fingerprint()} of them; {@code subset}
+     * records how {@code --limit} drew them from the split (null: the whole split). A shard's ids are the images'
+     * indices in that split, increasing.
+     */
+    public record Source(String spec, String split, long count, String fingerprint, int skippedImages,
+                         @JsonSetter(nulls = Nulls.SET) @JsonInclude(JsonInclude.Include.NON_NULL) Subset subset) {}
 
     /** One shard file. */
     public record Shard(String file, int count, String sha256) {}
@@ -94,13 +104,14 @@ public final class PackedImages {
                 int first = s * shardImages;
                 int count = Math.min(shardImages, n - first);
                 String name = shardName(s, shards);
-                String sha = writeShard(tmp.resolve(name), images, first, count, i -> first + i, images.hasLabels(),
-                        fingerprint);
+                String sha = writeShard(tmp.resolve(name), images, first, count, i -> images.sourceId(first + i),
+                        images.hasLabels(), fingerprint);
                 written.add(new Shard(name, count, sha));
                 progress.advance(first + count);
             }
             manifest[0] = new Manifest(FORMAT, n, images.channels(), images.height(), images.width(),
-                    images.hasLabels(), new Source(spec, split, n, fingerprint.finish(images.labels()), images.skipped()),
+                    images.hasLabels(), new Source(spec, split, n, fingerprint.finish(images.labels()), images.skipped(),
+                    images.drawn()),
                     List.copyOf(written), new Created(created.time().toString(), created.toolVersion(),
                     created.commandLine()));
             AtomicFiles.writeJson(tmp.resolve(MANIFEST), manifest[0]);
@@ -287,12 +298,13 @@ public final class PackedImages {
         List<FilePixels.Segment> segments = new ArrayList<>();
         int[] labels = m.labelled() ? new int[Math.toIntExact(m.count())] : null;
         long total = 0;
+        int[] ids = new int[Math.toIntExact(m.count())];
         // only a large pack shows progress: a small one is checked at once, and a bad one fails in one line
         ProgressListener shown = m.count() * imageSize > (256L << 20) ? progress : ProgressListener.NONE;
         shown.start("verifying " + dir.getFileName(), m.count(), "img");
         for (Shard shard : m.shards()) {
             Path file = dir.resolve(shard.file());
-            long dataStart = checkShard(file, shard, m, total, labels);
+            long dataStart = checkShard(file, shard, m, total, labels, ids);
             segments.add(new FilePixels.Segment(file, dataStart + 8L * shard.count() * (m.labelled() ? 2 : 1),
                     shard.count(), imageSize));
             total += shard.count();
@@ -303,12 +315,16 @@ public final class PackedImages {
         int count = Math.toIntExact(m.count());
         ImageSet set = new ImageSet(source, pixels, count, m.channels(), m.height(), m.width(), labels)
                 .withSkipped(m.source().skippedImages()).withFingerprint(m.source().fingerprint());
+        if (ids[count - 1] != count - 1) {
+            set = set.withSourceIds(ids);  // a pack of a drawn subset keeps the split's ids
+        }
         return limit > 0 && limit < count ? set.limit(limit) : set;
     }
 
     /** Reads and checks a manifest. */
     public static Manifest read(Path file) {
-        Manifest m = Json.convert(file, Json.readFormatted(file, KIND, "manifest"), Manifest.class, Map.of());
+        Manifest m = Json.convert(file, Json.readFormatted(file, KIND, "manifest"), Manifest.class,
+                Map.of("/source/subset", NullNode.getInstance()));
         String problem = problem(m);
         if (problem != null) {
             throw new UserException(file + ": " + problem);
@@ -350,10 +366,10 @@ public final class PackedImages {
     }
 
     /**
-     * Checks a shard's sha256 and its header against the manifest, reads its labels into {@code labels} at
-     * {@code first}, and returns where its data starts.
+     * Checks a shard's sha256 and its header against the manifest, reads its ids into {@code out} and its labels into
+     * {@code labels} at {@code first} (ids increase across the shards), and returns where its data starts.
      */
-    private static long checkShard(Path file, Shard shard, Manifest m, long first, int[] labels) {
+    private static long checkShard(Path file, Shard shard, Manifest m, long first, int[] labels, int[] out) {
         if (!Files.isRegularFile(file)) {
             throw new UserException(file + ": missing (" + MANIFEST + " lists it)");
         }
@@ -384,12 +400,17 @@ public final class PackedImages {
             ByteBuffer ids = ByteBuffer.allocate((int) numbers).order(ByteOrder.LITTLE_ENDIAN);
             readFully(in, ids, dataStart, file);
             ids.flip();
-            for (long i = 0; i < n; i++) {
+            long bound = m.source().subset() == null ? m.count() : m.source().subset().of();
+            for (int i = 0; i < n; i++) {
                 long id = ids.getLong();
-                if (id != first + i) {
-                    throw new UserException(file + ": image " + i + " has id " + id + ", expected " + (first + i)
+                long previous = first + i == 0 ? -1 : out[(int) first + i - 1];
+                if (id <= previous || id >= bound || (m.source().subset() == null && id != first + i)) {
+                    throw new UserException(file + ": image " + i + " has id " + id + ", expected "
+                            + (m.source().subset() == null ? Long.toString(first + i)
+                            : "one above " + previous + " and below " + bound)
                             + " (the shards hold the source's images in order)");
                 }
+                out[(int) first + i] = (int) id;
             }
             if (labels != null) {
                 for (int i = 0; i < n; i++) {

@@ -82,14 +82,13 @@ public final class DataOptimization {
             Postprocessed post = postprocess(raw.outputs(), settings.dim(), scratch, progress);
 
             long[] ids = new long[images.count()];
-            Arrays.setAll(ids, i -> i);
+            Arrays.setAll(ids, images::sourceId);
             ManifestProvenance provenance = new ManifestProvenance(
-                    new ManifestProvenance.Source(data.spec(), split, images.count(), images.fingerprint(),
-                        images.skipped()),
+                    ManifestProvenance.Source.of(data.spec(), split, images),
                     new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
                     List.of(new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
                             input(prior, raw.adaptation()), prior.outputDim(), uniformity, subset.length,
-                            new ManifestProvenance.Shard(images.count(), 0, images.count() - 1L))),
+                            new ManifestProvenance.Shard(images.count(), ids[0], ids[ids.length - 1]))),
                     null,
                     new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
                             settings.seed()));

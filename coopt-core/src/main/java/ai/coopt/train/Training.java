@@ -3,6 +3,7 @@ package ai.coopt.train;
 import ai.coopt.UserException;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.data.Subset;
 import ai.coopt.engine.MemoryBudget;
 import ai.coopt.nn.Network;
 import ai.coopt.report.Plots;
@@ -46,7 +47,8 @@ public final class Training {
         if (r.targets() != null && !r.method().usesTargets()) {
             throw new UserException("--targets is only used by --method rela, not " + r.method().name());
         }
-        ImageSet images = r.data().load(r.split(), r.limit());
+        ImageSet loaded = r.data().load(r.split(), r.limit());
+        ImageSet images = loaded;
         RowFile rows = null;
         int dim = 0;
         ObjectNode targetsInfo = null;
@@ -78,7 +80,7 @@ public final class Training {
                 r.config().seed(), r.device());
              Method method = Methods.create(r.method(), backbone, dim)) {
             checkMemory(r, backbone);
-            ObjectNode provenance = provenance(r, images, targetsInfo, method);
+            ObjectNode provenance = provenance(r, loaded, images, targetsInfo, method);
             loop = new TrainingLoop(method, images, rows, dim, r.config(), r.out(), provenance);
             TrainingLoop.Result result = loop.run(r.resume(), progress);
             Plots.lossPlot(r.out().resolve(TrainingLoop.METRICS), r.out().resolve("loss.png"));
@@ -106,20 +108,22 @@ public final class Training {
     /** The dataset's ids as indices into {@code images}, refusing targets made from other images. */
     private static int[] idsWithin(OptimizedDataset d, ImageSet images) {
         var source = d.provenance().source();
-        if (source.count() == images.count() && !source.fingerprint().equals(images.fingerprint())) {
-            throw new UserException(d.dir() + ": the targets were made from other images (" + source.spec() + ", "
-                    + source.split() + " split) than --data gives (" + images.source() + ")");
+        String madeFrom = source.spec() + ", " + source.split() + " split"
+                + (source.subset() == null ? "" : ", --limit " + source.subset().describe());
+        Subset drawn = images.drawn();
+        String given = images.source() + (drawn == null ? "" : ", --limit " + drawn.describe());
+        boolean sameDraw = drawn == null ? source.subset() == null
+                : source.subset() != null && drawn.idsSha256().equals(source.subset().idsSha256());
+        if (sameDraw && source.count() == images.count() && !source.fingerprint().equals(images.fingerprint())) {
+            throw new UserException(d.dir() + ": the targets were made from other images (" + madeFrom
+                    + ") than --data gives (" + given + ")");
         }
-        long[] ids = d.ids();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] >= images.count()) {
-                throw new UserException(d.dir() + ": target id " + ids[i] + " is beyond the " + images.count()
-                        + " images --data gives; the targets were made from " + source.count() + " images of " + source.spec());
-            }
-            out[i] = (int) ids[i];
+        try {
+            return images.positionsOf(d.ids());
+        } catch (IllegalArgumentException e) {
+            throw new UserException(d.dir() + ": the targets were made from " + madeFrom + "; --data gives " + given
+                    + ", which lacks some of them: " + e.getMessage() + ". Give the targets' --limit and --limit-seed, or no --limit");
         }
-        return out;
     }
 
     /** Whether {@code run} holds a complete checkpoint to resume from (a run cut short before its first one does not). */
@@ -158,12 +162,13 @@ public final class Training {
         }
     }
 
-    private static ObjectNode provenance(Request r, ImageSet images, ObjectNode targets, Method method) {
+    private static ObjectNode provenance(Request r, ImageSet loaded, ImageSet images, ObjectNode targets, Method method) {
         ObjectNode p = JSON.createObjectNode();
         ObjectNode data = p.putObject("data");
         data.put("spec", r.data().spec());
         data.put("split", r.split());
         data.put("limit", r.limit());
+        data.set("subset", loaded.drawn() == null ? null : JSON.valueToTree(loaded.drawn()));
         data.put("count", images.count());
         data.put("fingerprint", images.fingerprint());
         if (targets == null) {

@@ -163,7 +163,35 @@ class ImageFolderReaderTest {
         assertNull(set.labels());
         ImageSet limited = ImageFolderReader.read(dir, "train", 2, "s");
         assertEquals(2, limited.count());
-        assertEquals(10, pixel(limited, 1, 2, 0, 0));
+        assertArrayEquals(Subset.draw(5, null, 2, 0).indices(), new int[] {(int) limited.sourceId(0), (int) limited.sourceId(1)});
+        for (int i = 0; i < 2; i++) {
+            assertEquals(10 * limited.sourceId(i), pixel(limited, i, 2, 0, 0), "image i is file sourceId(i) of the listing");
+        }
+    }
+
+    @Test
+    void aLimitOfAClassSortedFolderDecodesAStratifiedDrawAndKeepsListingIds() throws IOException {
+        for (String c : new String[] {"a", "b", "c"}) {
+            for (int i = 0; i < 4; i++) {
+                rgb(dir.resolve(c + "/" + i + ".png"), 2, 2, (c.charAt(0) - 'a') * 40 + i * 10);
+            }
+        }
+        ImageSet set = ImageFolderReader.read(dir, "train", 6, 9, "s", size(2));
+        assertEquals(6, set.count());
+        assertArrayEquals(new int[] {0, 0, 1, 1, 2, 2}, set.labels(), () -> "two of each class, in listing order: " + java.util.Arrays.toString(set.labels()) + " ids " + java.util.stream.IntStream.range(0, set.count()).mapToObj(i -> "" + set.sourceId(i)).toList());
+        assertEquals(Subset.draw(12, new int[] {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}, 6, 9).subset(), set.drawn());
+        for (int i = 0; i < 6; i++) {
+            long id = set.sourceId(i);
+            assertEquals((id / 4) * 40 + (id % 4) * 10, pixel(set, i, 2, 0, 0), "file " + id + " of the listing");
+        }
+        assertEquals(set.fingerprint(), ImageFolderReader.read(dir, "train", 6, 9, "s", size(2)).fingerprint());
+        // a file that cannot be decoded is skipped, and the ids after it stay the files' places in the listing
+        Files.writeString(dir.resolve("b/1.png"), "not a png");
+        ImageSet skipped = ImageFolderReader.read(dir, "train", 0, "s", new ImageFolderReader.Options(2, true));
+        assertEquals(11, skipped.count());
+        assertEquals(4, skipped.sourceId(4));
+        assertEquals(6, skipped.sourceId(5));
+        assertEquals(11, skipped.sourceId(10));
     }
 
     @Test

@@ -4,6 +4,7 @@ import ai.coopt.data.Augmentation;
 import ai.coopt.data.DatasetSpec;
 import ai.coopt.report.MetricsLog;
 import ai.coopt.store.ManifestProvenance;
+import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.target.DataOptimization;
 import ai.coopt.train.methods.MethodSpec;
@@ -25,6 +26,8 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -83,6 +86,34 @@ class TrainingTest {
         int switchAt = (int) log.stream().filter(e -> e.phase().equals("rela")).count();
         assertTrue(mean(log, switchAt - 3, switchAt) < mean(log, 0, 3), "ReLA loss did not fall");
         assertEquals("rela>byol", ModelDirectory.read(run).method());
+    }
+
+    /**
+     * Targets made on a --limit subset train a student on that subset, whatever the command; a student asked to read
+     * another subset (another --limit-seed) is refused in one line before anything is written.
+     */
+    @Test
+    void targetsOfALimitSubsetTrainOnItAndAnotherSubsetIsRefused(@TempDir Path tmp) {
+        Path targets = tmp.resolve("targets");
+        DataOptimization.run(DATA, "train", LIMIT, "random:convnet-s:7", targets, new DataOptimization.Settings(16, 128, 100, 0),
+                Device.cpu(), ProgressListener.NONE, new ManifestProvenance.Created(Instant.now(), "test", List.of("test"), 0));
+        OptimizedDataset d = OptimizedDataset.read(targets);
+        assertEquals(LIMIT, d.count());
+        assertNotNull(d.provenance().source().subset(), "the manifest records the draw");
+        assertEquals(DATA.load("train", LIMIT).drawn(), d.provenance().source().subset());
+        assertTrue(java.util.Arrays.stream(d.ids()).anyMatch(id -> id >= LIMIT), "ids are indices in the whole split");
+        Path run = tmp.resolve("rela");
+        Training.Outcome o = Training.run(new Training.Request(DATA, "train", LIMIT, targets, "convnet-s",
+                MethodSpec.of("rela", "none", null), config(1, 0), run, false, Device.cpu(),
+                JsonNodeFactory.instance.objectNode()), ProgressListener.NONE);
+        assertEquals(LIMIT, o.images());
+        ai.coopt.UserException e = assertThrows(ai.coopt.UserException.class, () -> Training.run(new Training.Request(
+                DATA.withLimitSeed(1), "train", LIMIT, targets, "convnet-s", MethodSpec.of("rela", "none", null),
+                config(1, 0), tmp.resolve("other"), false, Device.cpu(), JsonNodeFactory.instance.objectNode()),
+                ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("--limit-seed 0") && e.getMessage().contains("--limit-seed 1")
+                && !e.getMessage().contains("\n"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("other")), "nothing written for a refused run");
     }
 
     @Test

@@ -100,9 +100,11 @@ public final class RemotePlatform implements Platform {
     private ImageSet images(Path file, String path, String sha, long[] ids, String source) {
         if (local != null) {
             if (!(Files.isRegularFile(file) && Checksums.sha256(file).equals(sha))) {
-                int[] rows = new int[ids.length];
-                for (int i = 0; i < ids.length; i++) {
-                    rows[i] = Math.toIntExact(ids[i]);
+                int[] rows;
+                try {
+                    rows = local.positionsOf(ids);
+                } catch (IllegalArgumentException e) {
+                    throw new UserException("--data differs from the platform's data: " + e.getMessage());
                 }
                 String made = PackedImages.writeFile(file, local.subset(rows), ids);
                 if (!made.equals(sha)) {

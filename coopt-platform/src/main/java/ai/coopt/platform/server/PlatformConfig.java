@@ -3,8 +3,12 @@ package ai.coopt.platform.server;
 import ai.coopt.UserException;
 import ai.coopt.store.Json;
 import ai.coopt.util.Secrets;
+import ai.coopt.data.Subset;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,12 +25,16 @@ import java.util.Objects;
  * @param align ridge or none
  * @param dim target width after fusion (0 = the default rule)
  * @param commandLine the serve command that started the round, secrets masked ({@link Secrets#commandLine})
+ * @param limitSeed the {@code --limit-seed} given (0 by default)
+ * @param subset how {@code --limit} drew the round's images from the split, or null for the whole split: then an
+ *     image's id (its index in the split) differs from its position in the round, see {@link PlatformService}
  */
 public record PlatformConfig(String format, String data, String split, int limit,
                              @JsonSetter(nulls = Nulls.SET) Integer imageSize, int count, String fingerprint,
                              int skippedImages, int shards, @JsonSetter(nulls = Nulls.SET) Double sharedFraction,
                              @JsonSetter(nulls = Nulls.SET) Integer sharedCount, long seed, int leaseSeconds, String align, int dim, String createdAt,
-                             String toolVersion, List<String> commandLine, @JsonSetter(nulls = Nulls.SET) Audits audits) {
+                             String toolVersion, List<String> commandLine, @JsonSetter(nulls = Nulls.SET) Audits audits,
+                             long limitSeed, @JsonSetter(nulls = Nulls.SET) @JsonInclude(JsonInclude.Include.NON_NULL) Subset subset) {
     public static final String FORMAT = "coopt-platform/1";
 
     /**
@@ -60,13 +68,21 @@ public record PlatformConfig(String format, String data, String split, int limit
                           long seed, int leaseSeconds, String align, int dim, String createdAt, String toolVersion,
                           List<String> commandLine) {
         this(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards, sharedFraction,
-                sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, null);
+                sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, null, 0, null);
+    }
+
+    /** This round drawn from its split by {@code --limit} with {@code limitSeed}, as {@code subset} records. */
+    public PlatformConfig withSubset(long limitSeed, Subset subset) {
+        return new PlatformConfig(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards,
+                sharedFraction, sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, audits,
+                limitSeed, subset);
     }
 
     /** This round audited by {@code audits} instead. */
     public PlatformConfig withAudits(Audits audits) {
         return new PlatformConfig(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards,
-                sharedFraction, sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, audits);
+                sharedFraction, sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, audits,
+                limitSeed, subset);
     }
 
     public String toJson() {
@@ -79,7 +95,17 @@ public record PlatformConfig(String format, String data, String split, int limit
 
     public static PlatformConfig fromJson(String json) {
         try {
-            PlatformConfig c = Json.mapper().readValue(json, PlatformConfig.class);
+            JsonNode tree = Json.mapper().readTree(json);
+            if (tree instanceof ObjectNode o) {
+                // rounds stored before --limit drew a seeded subset took the first N samples with no seed
+                if (!o.has("limit_seed")) {
+                    o.put("limit_seed", 0L);
+                }
+                if (!o.has("subset")) {
+                    o.putNull("subset");
+                }
+            }
+            PlatformConfig c = Json.mapper().treeToValue(tree, PlatformConfig.class);
             if (!FORMAT.equals(c.format())) {
                 throw new UserException("the platform's database holds a round of format " + c.format() + ", not " + FORMAT);
             }
@@ -103,6 +129,7 @@ public record PlatformConfig(String format, String data, String split, int limit
         differ(out, "--shared-fraction", sharedFraction, asked.sharedFraction);
         differ(out, "--shared-count", sharedCount, asked.sharedCount);
         differ(out, "--seed", seed, asked.seed);
+        differ(out, "--limit-seed", limitSeed, asked.limitSeed);
         differ(out, "data fingerprint", fingerprint, asked.fingerprint);
         return out;
     }

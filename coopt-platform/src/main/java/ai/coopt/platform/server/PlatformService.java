@@ -1,5 +1,8 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.store.DType;
+import ai.coopt.store.Tensor;
+import ai.coopt.store.SafeTensors;
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.PriorReport;
@@ -108,6 +111,12 @@ public final class PlatformService implements AutoCloseable {
     private final PlatformConfig config;
     private final ShardPlan plan;
     private final long[] sharedIds;
+    /**
+     * Each image's id (its index in the split) by its position in the round, or null when they are equal: a round
+     * drawn by {@code --limit}, or a folder with skipped files, has its own. The plan works on positions; leases,
+     * uploads, shard files and the fused dataset carry ids.
+     */
+    private final long[] sourceIds;
     private final String sharedSha256;
     private final LongSupplier clock;
     /** This process's name in the fusion row and its staging directory: random for each start. */
@@ -141,12 +150,13 @@ public final class PlatformService implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
 
     private PlatformService(Path dir, PlatformStore store, PlatformConfig config, ShardPlan plan, String sharedSha256,
-                            LongSupplier clock) {
+                            long[] sourceIds, LongSupplier clock) {
         this.dir = dir;
         this.store = store;
         this.config = config;
         this.plan = plan;
-        this.sharedIds = Arrays.stream(plan.shared()).asLongStream().toArray();
+        this.sourceIds = sourceIds;
+        this.sharedIds = ids(plan.shared());
         this.sharedSha256 = sharedSha256;
         this.clock = clock;
         this.rateLimits = new RateLimiter(clock);
@@ -189,8 +199,11 @@ public final class PlatformService implements AutoCloseable {
             if (asked == null || images == null) {
                 throw new UserException(dir + " holds no platform round (start one with coopt platform serve)");
             }
-            config = asked;
+            // the draw is a fact of the images: the fused manifest records it, and bounds the ids by the whole split
+            config = asked.subset() == null && images.drawn() != null ? asked.withSubset(asked.limitSeed(), images.drawn())
+                    : asked;
             ShardPlan plan = plan(config);
+            writeSourceIds(dir, images);
             sharedSha = writeShards(dir, images, plan, progress);
             List<NewShard> shards = new ArrayList<>();
             for (int k = 0; k < plan.participants(); k++) {
@@ -199,7 +212,8 @@ public final class PlatformService implements AutoCloseable {
             }
             store.initRound(config.toJson(), shards, clock.getAsLong());
         }
-        PlatformService service = new PlatformService(dir, store, config, plan(config), sharedSha, clock);
+        PlatformService service = new PlatformService(dir, store, config, plan(config), sharedSha,
+                readSourceIds(dir, config.count()), clock);
         // before cleanUp takes this process's staging lock: the JDK changes a mode without following links by opening
         // the file and closing it again, and closing any descriptor of a file drops the process's POSIX lock on it, so
         // restricting the lock file after locking it let a second serve process remove a live one's staging directory
@@ -241,6 +255,51 @@ public final class PlatformService implements AutoCloseable {
     }
 
     static final String SHARED_FILE = "shared.safetensors";
+    /** The ids of the round's images, by position, when they are not 0, 1, 2, … (see {@link #sourceIds}). */
+    static final String IDS_FILE = "ids.safetensors";
+
+    /** Writes {@value #IDS_FILE} into {@code dir/shards} when the images' ids are not their positions. */
+    private static void writeSourceIds(Path dir, ImageSet images) {
+        long[] ids = new long[images.count()];
+        boolean identity = true;
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = images.sourceId(i);
+            identity &= ids[i] == i;
+        }
+        if (!identity) {
+            LinkedHashMap<String, Tensor> t = new LinkedHashMap<>();
+            t.put("ids", new Tensor.I64(new long[] {ids.length}, ids));
+            SafeTensors.write(dir.resolve("shards").resolve(IDS_FILE), t, Map.of());
+        }
+    }
+
+    /** The ids {@link #writeSourceIds} kept, checked against the round's size, or null when there are none. */
+    private static long[] readSourceIds(Path dir, int count) {
+        Path file = dir.resolve("shards").resolve(IDS_FILE);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        SafeTensors.Layout layout = SafeTensors.layout(file);
+        long[] ids = layout.longs(layout.entry("ids", DType.I64, 1, "[count]"));
+        if (ids.length != count) {
+            throw new UserException(file + ": " + ids.length + " ids for a round of " + count + " images");
+        }
+        for (int i = 1; i < ids.length; i++) {
+            if (ids[i] <= ids[i - 1] || ids[0] < 0) {
+                throw new UserException(file + ": ids must be non-negative and increasing");
+            }
+        }
+        return ids;
+    }
+
+    /** The ids of the images at {@code positions} of the round. */
+    private long[] ids(int[] positions) {
+        long[] out = new long[positions.length];
+        for (int k = 0; k < positions.length; k++) {
+            out[k] = sourceIds == null ? positions[k] : sourceIds[positions[k]];
+        }
+        return out;
+    }
 
     static String shardFile(int k) {
         return String.format(Locale.ROOT, "shard-%05d.safetensors", k + 1);
@@ -267,14 +326,13 @@ public final class PlatformService implements AutoCloseable {
         long done = 0;
         for (int k = 0; k < plan.participants(); k++) {
             int[] ids = plan.shard(k);
-            PackedImages.writeFile(shards.resolve(shardFile(k)), images.subset(ids),
-                    Arrays.stream(ids).asLongStream().toArray());
+            PackedImages.writeFile(shards.resolve(shardFile(k)), images.subset(ids), images.sourceIds(ids));
             done += ids.length;
             progress.advance(done);
         }
         progress.finish();
         return PackedImages.writeFile(shards.resolve(SHARED_FILE), images.subset(plan.shared()),
-                Arrays.stream(plan.shared()).asLongStream().toArray());
+                images.sourceIds(plan.shared()));
     }
 
     /**
@@ -384,11 +442,13 @@ public final class PlatformService implements AutoCloseable {
     }
 
     /** What {@code GET /v1/round} answers. */
-    public record RoundView(int round, String data, String split, int limit, Integer imageSize, int count, int shards,
-                            long[] sharedIds, long seed, String fingerprint, String sharedSha256, int sharedCount) {}
+    public record RoundView(int round, String data, String split, int limit, long limitSeed, Integer imageSize, int count,
+                            int shards, long[] sharedIds, long seed, String fingerprint, String sharedSha256,
+                            int sharedCount) {}
 
     public RoundView round() {
-        return new RoundView(currentRound(), config.data(), config.split(), config.limit(), config.imageSize(),
+        return new RoundView(currentRound(), config.data(), config.split(), config.limit(), config.limitSeed(),
+                config.imageSize(),
                 config.count(), plan.participants(), sharedIds, config.seed(), config.fingerprint(), sharedSha256,
                 sharedIds.length);
     }
@@ -511,7 +571,7 @@ public final class PlatformService implements AutoCloseable {
     private LeaseView view(LeaseResult r) {
         if (r instanceof LeaseResult.Leased l) {
             Shard row = shardRow(l.shard());
-            return new LeaseView("granted", l.shard(), Arrays.stream(plan.shard(l.shard())).asLongStream().toArray(),
+            return new LeaseView("granted", l.shard(), ids(plan.shard(l.shard())),
                     l.leaseId(), l.expires(), row.sha256(), row.images(), null);
         }
         if (r instanceof LeaseResult.Wait w) {
@@ -572,7 +632,7 @@ public final class PlatformService implements AutoCloseable {
         if (shared.isEmpty()) {
             return refuse(participant, shard, length, 409, "send your outputs on the shared subset first");
         }
-        long[] ids = Arrays.stream(plan.shard(shard)).asLongStream().toArray();
+        long[] ids = ids(plan.shard(shard));
         UploadCheck.Checked c = stage(participant, shard, body, length, ids, declaredSha);
         if (c.dim() != shared.get().dim()) {
             Files.deleteIfExists(c.file());
@@ -668,9 +728,6 @@ public final class PlatformService implements AutoCloseable {
 
     // ---------------------------------------------------------------- audits, screening, quarantine
 
-    private static long[] longs(int[] ids) {
-        return Arrays.stream(ids).asLongStream().toArray();
-    }
 
     /** A 403 for a quarantined participant, with the reason. */
     private void refuseQuarantined(String participant) throws UploadCheck.Refused {
@@ -682,7 +739,7 @@ public final class PlatformService implements AutoCloseable {
 
     /** The ids an accepted upload of {@code shard} is audited on ({@link #auditSample(int[], long[], PlatformConfig.Audits, RandomGenerator)}). */
     private long[] auditSample(int shard) {
-        return auditSample(plan.shard(shard), sharedIds, config.audits(), random);
+        return auditSample(ids(plan.shard(shard)), sharedIds, config.audits(), random);
     }
 
     /**
@@ -690,7 +747,7 @@ public final class PlatformService implements AutoCloseable {
      * when there are fewer), each uniform without replacement, shuffled together. With a {@link SecureRandom} nobody
      * can foresee it; a shard with a fraction f of poisoned rows escapes with probability about (1 − f)^rows.
      */
-    public static long[] auditSample(int[] shardRows, long[] sharedIds, PlatformConfig.Audits audits,
+    public static long[] auditSample(long[] shardRows, long[] sharedIds, PlatformConfig.Audits audits,
                                      RandomGenerator random) {
         int fromShard = Math.min(shardRows.length, audits.rows());
         int fromShared = Math.min(sharedIds.length, audits.sharedRows());
@@ -747,15 +804,15 @@ public final class PlatformService implements AutoCloseable {
         if (Files.isRegularFile(file)) {
             return file;
         }
-        int[] shardRows = plan.shard(a.shard());
+        long[] shardRows = ids(plan.shard(a.shard()));
         Path shardFile = dir.resolve("shards").resolve(shardFile(a.shard()));
-        ImageSet shard = PackedImages.openFile(shardFile, shardRow(a.shard()).sha256(), longs(shardRows), "shard " + a.shard());
+        ImageSet shard = PackedImages.openFile(shardFile, shardRow(a.shard()).sha256(), shardRows, "shard " + a.shard());
         ImageSet shared = PackedImages.openFile(sharedImages(), sharedSha256, sharedIds, "the shared subset");
         int size = shard.imageSize();
         byte[] pixels = new byte[Math.multiplyExact(a.sample().length, size)];
         for (int i = 0; i < a.sample().length; i++) {
             long sample = a.sample()[i];
-            int at = Arrays.binarySearch(shardRows, Math.toIntExact(sample));
+            int at = Arrays.binarySearch(shardRows, sample);
             if (at >= 0) {
                 shard.readImage(at, pixels, i * size);
             } else {
@@ -815,7 +872,7 @@ public final class PlatformService implements AutoCloseable {
         if (answer.dim() != d) {
             return "the answer is " + answer.dim() + " wide; your outputs are " + d;
         }
-        int[] shardRows = plan.shard(a.shard());
+        long[] shardRows = ids(plan.shard(a.shard()));
         float[] got = new float[Math.multiplyExact(answer.count(), d)];
         answer.read(0, answer.count(), got, 0);
         try (Uploads.Opened uploaded = Uploads.open(dir.resolve("uploads").resolve(upload.file()))) {
@@ -824,7 +881,7 @@ public final class PlatformService implements AutoCloseable {
             float[] held = new float[d];
             for (int i = 0; i < a.sample().length; i++) {
                 long sample = a.sample()[i];
-                int inShard = Arrays.binarySearch(shardRows, Math.toIntExact(sample));
+                int inShard = Arrays.binarySearch(shardRows, sample);
                 int inShared = Arrays.binarySearch(sharedIds, sample);
                 double relative = 0;
                 if (inShard >= 0) {
@@ -1095,7 +1152,7 @@ public final class PlatformService implements AutoCloseable {
                 }
                 CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(screening(), shards, sharedIds,
                         config.align(), config.dim(), new ManifestProvenance.Source(config.data(), config.split(),
-                                config.count(), config.fingerprint(), config.skippedImages()),
+                                config.count(), config.fingerprint(), config.skippedImages(), config.subset()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
                                 command, config.seed()), config.seed(), out, scratch,
                         abortWhenLost);

@@ -42,7 +42,7 @@ class AuditDetectionTest {
                 "audit detection, %d rows of the shard + %d of S per audit, %d trials each%n", audits.rows(),
                 audits.sharedRows(), TRIALS));
         for (int n : new int[] {1_000, 10_000}) {
-            int[] rows = new int[n];
+            long[] rows = new long[n];
             for (int i = 0; i < n; i++) {
                 rows[i] = i;
             }
