@@ -30,15 +30,15 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code coopt demo}: CoOpt's whole story on Fashion-MNIST. Three participants, each with a prior the
- * project ships, optimize disjoint shards; their targets are aligned and fused into one dataset; a
- * convnet-s student trains on it with ReLA→BYOL and a BYOL baseline trains from scratch on the same
- * budget; both are probed; {@code report.html} shows the results.
+ * {@code coopt demo}: CoOpt's whole story, on Fashion-MNIST with three priors the project ships unless {@code --data},
+ * {@code --priors} and {@code --arch} say otherwise. Each participant, with its own prior, optimizes disjoint shards;
+ * their targets are aligned and fused into one dataset; a student trains on it with ReLA→BYOL and a BYOL baseline
+ * trains from scratch on the same budget; both are probed; {@code report.html} shows the results.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the main job end to end on Fashion-MNIST: collaborative optimization by three participants "
-                + "with the shipped priors, a ReLA->BYOL student on the fused dataset against BYOL from scratch on the "
-                + "same budget, linear probes, and a self-contained report.html.")
+        description = "Run the main job end to end (by default on Fashion-MNIST with three shipped priors): collaborative "
+                + "optimization, one participant per prior, a ReLA->BYOL student on the fused dataset against BYOL from "
+                + "scratch on the same budget, linear probes, and a self-contained report.html.")
 final class DemoCommand implements Callable<Integer> {
     /** The participants' priors: well, briefly and barely pre-trained, two architectures (priors/README.md). */
     static final List<String> PRIORS = List.of("zoo:convnet-s-byol-300s", "zoo:resnet-s-byol-90s", "zoo:convnet-s-simclr-20s");
@@ -48,6 +48,20 @@ final class DemoCommand implements Callable<Integer> {
     /** Checkpoints per student, each a point of the learning curves. */
     private static final int CURVE_POINTS = 6;
 
+    @Option(names = "--data", defaultValue = "fashion-mnist", paramLabel = "SPEC", description = "The data, with a train and "
+            + "a test split, labelled (the probes need labels): any dataset spec (default: ${DEFAULT-VALUE}).")
+    String dataSpec;
+
+    @Option(names = "--priors", split = ",", paramLabel = "SPEC", description = "The participants' priors, one participant "
+            + "each, at least two (default: the three shipped Fashion-MNIST priors).")
+    List<String> priors;
+
+    @Option(names = "--arch", defaultValue = ARCH, description = "The students' architecture (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Mixin
+    ImageOptions image;
+
     @Option(names = "--out", defaultValue = "runs/demo", description = "Where to write the demo's outputs (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -55,7 +69,8 @@ final class DemoCommand implements Callable<Integer> {
             + "the whole demo takes about 2 x M + 4 minutes on 2 cores).")
     double minutes;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use at most N images of each split (0 = all: 60,000 train, 10,000 test).")
+    @Option(names = "--limit", defaultValue = "0", description = "Use a stratified random subset of at most N images of "
+            + "each split (0 = all: 60,000 train and 10,000 test for Fashion-MNIST).")
     int limit;
 
     @Option(names = "--curve-limit", defaultValue = "10000",
@@ -83,6 +98,16 @@ final class DemoCommand implements Callable<Integer> {
         Check.atLeast("--limit", limit, 0);
         Check.atLeast("--curve-limit", curveLimit, 0);
         Check.atLeast("--map-points", mapPoints, 2);
+        List<String> participants = priors == null || priors.isEmpty() ? PRIORS : List.copyOf(priors);
+        if (participants.size() < 2) {
+            throw new UserException("--priors needs at least two priors (one participant each), not " + participants.size());
+        }
+        participants.forEach(ai.coopt.prior.Priors::check);
+        DatasetSpec data = image.apply(DatasetSpec.parse(dataSpec));
+        if (!ai.coopt.nn.Architectures.names().contains(arch)) {
+            throw new UserException("unknown architecture '" + arch + "': choose one of "
+                    + String.join(", ", ai.coopt.nn.Architectures.names()));
+        }
         double seconds = 60 * minutes;
         var device = common.engine();
         Path fused = out.resolve("fused");
@@ -92,22 +117,26 @@ final class DemoCommand implements Callable<Integer> {
         for (Path run : new Path[] {relaRun, byolRun}) {
             deleteRun(run);
         }
-        Output.note("coopt demo: Fashion-MNIST at " + KnownDatasets.fetch("fashion-mnist", null, KnownDatasets.Progress.stderr()));
-        DatasetSpec data = DatasetSpec.parse("fashion-mnist");
+        if (data.spec().equals("fashion-mnist")) {
+            Output.note("coopt demo: Fashion-MNIST at " + KnownDatasets.fetch("fashion-mnist", null, KnownDatasets.Progress.stderr()));
+        }
+        String name = DemoReport.dataName(data);
         CliProgress progress = new CliProgress();
 
         CollaborativeOptimization.Result collab;
         JsonNode platform = null;
         if (inProcess) {
-            Output.note("coopt demo: 1/6 collaborative optimization in this process: 3 participants, shipped priors, ridge alignment");
-            collab = CollaborativeOptimization.run(data, "train", limit, PRIORS, fused,
+            Output.note("coopt demo: 1/6 collaborative optimization in this process: " + participants.size()
+                    + " participants, ridge alignment");
+            collab = CollaborativeOptimization.run(data, "train", limit, participants, fused,
                     new CollaborativeOptimization.Settings(null, null, null, "ridge", 0, 256, seed), device, progress,
                     Provenance.created(seed));
         } else {
-            Output.note("coopt demo: 1/6 collaborative optimization over the network: a platform and 3 participant "
-                    + "processes on loopback, shipped priors, ridge alignment");
+            Output.note("coopt demo: 1/6 collaborative optimization over the network: a platform and " + participants.size()
+                    + " participant processes on loopback, ridge alignment");
             try {
-                NetworkedRound.Outcome round = NetworkedRound.run(out, fused, limit, PRIORS, SHARDS, seed, progress);
+                NetworkedRound.Outcome round = NetworkedRound.run(out, fused, data, dataSpec, image.imageSize, limit,
+                        participants, Math.max(SHARDS, 2 * participants.size()), seed, progress);
                 collab = round.result();
                 platform = round.status();
             } catch (IOException e) {
@@ -121,10 +150,10 @@ final class DemoCommand implements Callable<Integer> {
         TrainingConfig config = new TrainingConfig(0, seconds, 128, 1e-3f, 0.01f, seed, 1, seconds / CURVE_POINTS, 1.0,
                 Augmentation.Params.defaults());
         Output.note(String.format(Locale.ROOT, "coopt demo: 2/6 student: ReLA->BYOL on the fused dataset, %.1f min", minutes));
-        Training.Outcome rela = Training.run(new Training.Request(data, "train", limit, fused, ARCH,
+        Training.Outcome rela = Training.run(new Training.Request(data, "train", limit, fused, arch,
                 MethodSpec.of("rela", "byol", null), config, relaRun, false, device, Provenance.createdNode(seed)), progress);
         Output.note(String.format(Locale.ROOT, "coopt demo: 3/6 baseline: BYOL from scratch on the raw images, %.1f min", minutes));
-        Training.Outcome byol = Training.run(new Training.Request(data, "train", limit, null, ARCH,
+        Training.Outcome byol = Training.run(new Training.Request(data, "train", limit, null, arch,
                 MethodSpec.of("byol", null, null), config, byolRun, false, device, Provenance.createdNode(seed)), progress);
 
         LinearProbe.Settings probe = LinearProbe.Settings.defaults();
@@ -145,7 +174,7 @@ final class DemoCommand implements Callable<Integer> {
         OptimizedDataset fusedDataset = OptimizedDataset.read(fused);
         TargetMap.BeforeAfter maps = TargetMap.of(fusedDataset, mapPoints, seed);
         DemoReport.Inputs inputs = new DemoReport.Inputs(collab, fusedDataset, rela, byol, relaProbe, byolProbe, curves, maps, seconds,
-                pointsLimit, Main.commandLine(), platform);
+                pointsLimit, Main.commandLine(), platform, name, arch);
         Path report = DemoReport.write(inputs, out);
 
         ObjectNode o = Output.object();

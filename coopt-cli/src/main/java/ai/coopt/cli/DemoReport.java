@@ -33,7 +33,16 @@ final class DemoReport {
     record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
                   LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
                   TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine,
-                  JsonNode platform) {}
+                  JsonNode platform, String dataName, String arch) {}
+
+    /** How the report names the data: Fashion-MNIST and MNIST by name, anything else by its spec. */
+    static String dataName(ai.coopt.data.DatasetSpec data) {
+        return switch (data.spec()) {
+            case "fashion-mnist" -> "Fashion-MNIST";
+            case "mnist" -> "MNIST";
+            default -> data.spec();
+        };
+    }
 
     private DemoReport() {}
 
@@ -53,12 +62,12 @@ final class DemoReport {
         Plots.mapPlot(in.maps().after(), in.collab().priors(), after);
 
         var c = in.collab();
-        HtmlReport html = new HtmlReport("CoOpt demo: collaborative data optimization on Fashion-MNIST");
-        html.paragraph(String.format(Locale.ROOT, "Three participants optimized disjoint shards of the %,d training images, each "
+        HtmlReport html = new HtmlReport("CoOpt demo: collaborative data optimization on " + in.dataName());
+        html.paragraph(String.format(Locale.ROOT, "%d participants optimized disjoint shards of the %,d training images, each "
                 + "with its own prior; their targets were aligned into the most uniform prior's space on a shared subset of "
                 + "%d images and fused into one optimized dataset. A %s student trained on it with ReLA->BYOL, and a BYOL "
-                + "baseline trained from scratch, each for %.0f s of training.", c.count(), sharedCount(in), DemoCommand.ARCH,
-                in.budgetSeconds()));
+                + "baseline trained from scratch, each for %.0f s of training.", c.priors().size(), c.count(),
+                sharedCount(in), in.arch(), in.budgetSeconds()));
         html.note("Made " + Instant.now() + " by coopt " + Version.get() + ": " + String.join(" ", in.commandLine()));
 
         html.heading("Results");
@@ -186,8 +195,8 @@ final class DemoReport {
     static String summary(Inputs in, Path report) {
         var c = in.collab();
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "%nCoOpt on Fashion-MNIST: %d participants, %,d images, shared subset %d, fused to %d-dim targets%n",
-                c.priors().size(), c.count(), sharedCount(in), c.dim()));
+                "%nCoOpt on %s: %d participants, %,d images, shared subset %d, fused to %d-dim targets%n",
+                in.dataName(), c.priors().size(), c.count(), sharedCount(in), c.dim()));
         s.append(String.format(Locale.ROOT, "  %-4s %-28s %12s %10s%n", "rank", "prior", "uniformity", "residual"));
         int rank = 1;
         for (int i : CollabCommand.ranking(c)) {

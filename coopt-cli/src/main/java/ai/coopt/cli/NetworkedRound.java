@@ -43,14 +43,19 @@ final class NetworkedRound {
 
     private NetworkedRound() {}
 
-    static Outcome run(Path out, Path fused, int limit, List<String> priors, int shards, long seed,
-                       ProgressListener progress) throws IOException, InterruptedException {
+    static Outcome run(Path out, Path fused, DatasetSpec data, String dataText, Integer imageSize, int limit,
+                       List<String> priors, int shards, long seed, ProgressListener progress)
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Path dir = out.resolve("platform");
         replaceEarlierPlatform(dir);
         Files.createDirectories(dir.resolve("logs"));
-        ImageSet images = DatasetSpec.parse("fashion-mnist").load("train", limit);
-        PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, "fashion-mnist", "train", limit, null,
+        ImageSet images = data.load("train", limit);
+        if (shards > images.count()) {
+            throw new ai.coopt.UserException("the networked round needs at least " + shards + " training images, not "
+                    + images.count());
+        }
+        PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, dataText, "train", limit, imageSize,
                 images.count(), images.fingerprint(), images.skipped(), shards,
                 CollaborativeOptimization.DEFAULT_SHARED_FRACTION, null, seed, 120, "ridge", 0, Instant.now().toString(),
                 Version.get(), Main.commandLine());

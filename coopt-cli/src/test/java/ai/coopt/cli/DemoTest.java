@@ -72,9 +72,43 @@ class DemoTest extends ConsoleCapture {
         assertTrue(inked > 10_000, "the screenshot looks blank: " + inked + " inked pixels");
     }
 
+    /**
+     * The same story on another dataset with other priors and another student: a folder of PNG files (real Fashion-MNIST
+     * images, written as a user's photo folder would be) with two untrained priors and a resnet-s student.
+     */
+    @Test
+    void demoOnAFolderWithItsOwnPriorsAndStudent(@TempDir Path tmp) throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path folder = tmp.resolve("photos");
+        for (String split : new String[] {"train", "test"}) {
+            var images = ai.coopt.data.DatasetSpec.parse("fashion-mnist").load(split, split.equals("train") ? 400 : 200);
+            for (int i = 0; i < images.count(); i++) {
+                BufferedImage png = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+                png.getRaster().setDataElements(0, 0, 28, 28, images.image(i));
+                Path file = folder.resolve(split).resolve("class-" + images.labels()[i]).resolve(i + ".png");
+                Files.createDirectories(file.getParent());
+                ImageIO.write(png, "png", file.toFile());
+            }
+        }
+        Path dir = tmp.resolve("demo");
+        assertEquals(0, Main.run("demo", "--data", "folder:" + folder, "--priors", "random:convnet-s:1,random:resnet-s:2",
+                "--arch", "resnet-s", "--minutes", "0.05", "--curve-limit", "200", "--map-points", "20",
+                "--out", dir.toString(), "--json"), stderr());
+        JsonNode r = Output.JSON.readTree(stdout());
+        assertEquals(2, r.path("collab").path("participants").asInt());
+        assertEquals(400, r.path("collab").path("count").asInt());
+        assertEquals(0, r.path("platform").path("quarantined").asInt());
+        assertEquals("resnet-s", Output.JSON.readTree(dir.resolve("student-rela/model.json").toFile()).path("arch").asText(
+                Output.JSON.readTree(dir.resolve("student-rela/model.json").toFile()).path("architecture").asText()));
+        String html = Files.readString(Path.of(r.path("report").asText()));
+        assertTrue(html.contains("collaborative data optimization on folder:") && html.contains("random:resnet-s:2")
+                && html.contains("A resnet-s student"), "the report names the data, the priors and the student");
+    }
+
     @Test
     void impossibleDemoSettingsAreOneLineErrors(@TempDir Path tmp) throws IOException {
-        for (String[] bad : new String[][] {{"--minutes", "0"}, {"--minutes", "-1"}, {"--map-points", "1"}}) {
+        for (String[] bad : new String[][] {{"--minutes", "0"}, {"--minutes", "-1"}, {"--map-points", "1"},
+                {"--priors", "zoo:convnet-s-byol-300s"}, {"--arch", "resnet-9000"}, {"--data", "nowhere:x"}}) {
             String[] args = new String[] {"demo", "--out", tmp.resolve("d").toString(), bad[0], bad[1]};
             assertEquals(2, Main.run(args));
             assertEquals(1, stderr().strip().lines().count());
