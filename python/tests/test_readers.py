@@ -51,11 +51,23 @@ class OptimizedDatasetTest(TempDirTest):
         self.assertIsInstance(data.targets, np.memmap)
 
     def test_a_subset_counts_ids_against_the_whole_split(self):
-        d = self.make(source_count=6, subset={"limit": 6, "seed": 0, "of": 11, "stratified": True})
-        self.assertEqual(coopt.OptimizedDataset(d).source_total, 11)
-        write_optimized(d, self.targets, self.ids, source_count=6,
-                        subset={"limit": 6, "seed": 0, "of": 10, "stratified": False})
+        subset = {"limit": 6, "seed": 0, "of": 11, "stratified": True, "ids_sha256": "0f" * 32}
+        data = coopt.OptimizedDataset(self.make(source_count=6, subset=subset))
+        self.assertEqual((data.source_total, data.subset), (11, subset))
+        d = self.make(source_count=6, subset={**subset, "of": 10})
         self.refused("outside the source's 10 samples", coopt.OptimizedDataset, d)
+        for bad, fragment in [({**subset, "limit": 5}, "draws limit 5 of 11 samples"),
+                              ({**subset, "of": 5}, "draws limit 6 of 5 samples"),
+                              ({**subset, "ids_sha256": "0F" * 32}, "ids_sha256 is"),
+                              ({**subset, "seed": "0"}, "source.subset.seed is '0'"), ([6, 11], "expected an object")]:
+            self.refused(fragment, coopt.OptimizedDataset, self.make(source_count=6, subset=bad))
+        # no draw: the ids are below count + the files a folder reader skipped
+        d = self.make(source_count=10)
+        self.refused("outside the source's 10 samples", coopt.OptimizedDataset, d)
+        m = json.load(open(os.path.join(d, "manifest.json")))
+        m["source"]["skipped_images"] = 1
+        write_manifest(d, m)
+        self.assertEqual(coopt.OptimizedDataset(d).source_total, 11)
 
     def test_a_flipped_byte_fails_the_checksum(self):
         d = self.make()
