@@ -162,8 +162,9 @@ class ImageFolder:
         if self._channels is None and channels is not None:
             self._channels = channels
 
-    def check_ids(self, ids):
-        """IndexError naming the first of `ids` that this folder does not offer."""
+    def positions(self, ids):
+        """Where each of `ids` is in the listing (index into files, labels): the ids themselves, as an int64 array,
+        once checked; IndexError naming the first this folder does not offer (outside the listing, or not drawn)."""
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if self.subset is None:
             bad = np.nonzero((ids < 0) | (ids >= self.listed))[0]
@@ -179,16 +180,16 @@ class ImageFolder:
 
     def image(self, id):
         """The image with this id: uint8 [C, H, W]."""
-        id = int(self.check_ids([id])[0])
+        id = int(self.positions([id])[0])
         rgb = decode(self.files[id], self.image_size)
         return rgb[:1].copy() if self.channels == 1 else rgb
 
     def label(self, id):
-        return None if self.labels is None else int(self.labels[self.check_ids([id])[0]])
+        return None if self.labels is None else int(self.labels[self.positions([id])[0]])
 
     def labels_of(self, ids):
         """The labels of the images with these ids (int64 array), or None for loose files."""
-        return None if self.labels is None else self.labels[self.check_ids(ids)]
+        return None if self.labels is None else self.labels[self.positions(ids)]
 
     def __repr__(self):
         drawn = "" if self.subset is None else f", {self.count} drawn with limit={self.subset['limit']}, " \

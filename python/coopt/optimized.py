@@ -38,7 +38,7 @@ class OptimizedDataset:
         expected = field(mpath, manifest, "targets_sha256", str)
         self.source = field(mpath, manifest, "source", dict)
         field(mpath, self.source, "count", int, "source.")
-        self.source_total = source_total(mpath, self.source, manifest)
+        self.source_total = source_total(mpath, self.source)
         self.subset = self.source.get("subset")
 
         path = os.path.join(self.directory, TARGETS_FILE)
@@ -89,11 +89,11 @@ class OptimizedDataset:
                 f"{self.source.get('spec')} {self.source.get('split')})")
 
 
-def source_total(mpath, source, manifest):
+def source_total(mpath, source):
     """How many samples the source split holds: `source.subset.of` when the targets cover a `--limit` draw from it
     (a `subset` object {limit, seed, of, stratified, ids_sha256}), else `source.count` plus the files the reader
     skipped (`source.skipped_images`: a folder's ids are listing indices, kept across skipped files)."""
-    subset = source.get("subset", manifest.get("subset"))
+    subset = source.get("subset")
     if subset is not None:
         check_subset(mpath, subset, source["count"])
         return subset["of"]

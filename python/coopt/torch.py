@@ -32,6 +32,8 @@ def check_match(optimized, images):
     skipped images) and, for a draw, the folder's draw with the recorded limit and seed has the recorded
     ids_sha256 (the same files, in the same classes)."""
     src = optimized.source
+    if not isinstance(images, (PackedImages, ImageFolder)):
+        raise TypeError(f"images must be a coopt.PackedImages or coopt.ImageFolder, not {type(images).__name__}")
     if isinstance(images, PackedImages):
         whole_split = (images.subset is None and isinstance(optimized.subset, dict)
                        and (images.source.get("spec"), images.source.get("split")) == (src.get("spec"), src.get("split"))
@@ -42,12 +44,7 @@ def check_match(optimized, images):
                 f"fingerprint is {images.fingerprint} ({_describe(images.source, images.count)}), the optimized "
                 f"dataset's is {optimized.fingerprint} ({_describe(src, src.get('count'))}), and the pack is not the "
                 f"whole split the dataset's samples were drawn from")
-        try:
-            images.positions(optimized.ids)
-        except IndexError as e:
-            raise CooptDataError(f"{optimized.directory} has a target for an image {images.directory} does not hold: "
-                                 f"{e}") from None
-    elif isinstance(images, ImageFolder):
+    else:
         if src.get("split") not in (None, images.split):
             raise CooptDataError(f"{optimized.directory} was made from the {src.get('split')} split, the folder "
                                  f"{images.directory} was opened at {images.split}")
@@ -56,22 +53,20 @@ def check_match(optimized, images):
                 f"{images.directory} ({images.split}) lists {images.listed} images, but {optimized.directory} was "
                 f"made from a split of {optimized.source_total} ({src.get('spec')}); not the same folder, or it "
                 f"changed since")
-        subset = optimized.subset
-        if isinstance(subset, dict) and isinstance(subset.get("ids_sha256"), str):
-            mine = draw(images.listed, images.labels, subset.get("limit", 0), subset.get("seed", 0)).subset
+        subset = optimized.subset  # checked on reading: limit, seed, ids_sha256 present
+        if subset is not None:
+            mine = draw(images.listed, images.labels, subset["limit"], subset["seed"]).subset
             if mine is None or mine["ids_sha256"] != subset["ids_sha256"]:
                 raise CooptDataError(
                     f"{images.directory} ({images.split}) does not give the draw {optimized.directory} was made from: "
-                    f"--limit {subset.get('limit')} --limit-seed {subset.get('seed')} of its {images.listed} files "
+                    f"--limit {subset['limit']} --limit-seed {subset['seed']} of its {images.listed} files "
                     f"has ids_sha256 {None if mine is None else mine['ids_sha256']}, the manifest records "
                     f"{subset['ids_sha256']}; not the same folder (files or class folders differ), or it changed since")
-        try:
-            images.check_ids(optimized.ids)
-        except IndexError as e:
-            raise CooptDataError(f"{optimized.directory} has a target for an image the folder does not offer: "
-                                 f"{e}") from None
-    else:
-        raise TypeError(f"images must be a coopt.PackedImages or coopt.ImageFolder, not {type(images).__name__}")
+    try:
+        images.positions(optimized.ids)
+    except IndexError as e:
+        raise CooptDataError(f"{optimized.directory} has a target for an image {images.directory} does not hold: "
+                             f"{e}") from None
 
 
 def source_shape(optimized):

@@ -140,7 +140,7 @@ class TargetsDatasetTest(unittest.TestCase):
             for i, id in enumerate(ids):
                 np.testing.assert_array_equal(ds[i][0], self.images[order[id]])
             np.testing.assert_array_equal(ds.labels, self.labels[[order[i] for i in ids]])
-        self.refused(["the folder does not offer", "--limit 4 --limit-seed 2 drew 4"], data,
+        self.refused([f"has a target for an image {folder} does not hold", "--limit 4 --limit-seed 2 drew 4"], data,
                      coopt.ImageFolder(folder, limit=4, limit_seed=2))
         # a folder that lists as many files but draws others (a file moved to another class) is refused
         write_optimized(opt, self.targets, ids, source_count=4, subset={**drawn.subset, "ids_sha256": "12" * 32})
