@@ -6,11 +6,14 @@
     images = coopt.PackedImages("out/fmnist-pack")        # or coopt.ImageFolder("photos", "train")
     from coopt.torch import TargetsDataset                # needs torch; nothing else here does
     ds = TargetsDataset(data, images)                     # item i: (image tensor, target row)
+
+An id is a sample's index in its whole split, also for a `--limit` draw (coopt.subset.draw gives the same draw).
 """
 from .errors import CooptDataError
 from .folder import ImageFolder
 from .optimized import OptimizedDataset
 from .packed import PackedImages
+from . import subset
 
-__all__ = ["CooptDataError", "OptimizedDataset", "PackedImages", "ImageFolder"]
+__all__ = ["CooptDataError", "OptimizedDataset", "PackedImages", "ImageFolder", "subset"]
 __version__ = "0.1.0"

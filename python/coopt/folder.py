@@ -5,7 +5,8 @@ The listing: the split sub-folder (`train/`, and `test/` or else `val/`, when bo
 folder is the only split, train); class sub-folders in sorted name order give the labels 0, 1, ...; below each
 class, every .png/.jpg/.jpeg file at any depth in sorted path order (paths compared byte by byte, as Java does);
 hidden files and folders (a name starting with '.') skipped; loose image files and no class folders: unlabelled.
-An image's id is its index in that listing.
+An image's id is its index in that listing, also when `limit` draws a subset of it (the subset `--limit N
+--limit-seed S` draws in Java: coopt.subset.draw over the listing, stratified by class folder).
 
 Decoding (PIL): the image is subsampled on decoding as Java does (every step-th pixel, step = shorter side //
 (2 * size), when at least 2), turned upright by its EXIF orientation (JPEG only), converted to RGB (grayscale keeps
@@ -18,6 +19,7 @@ import os
 import numpy as np
 
 from .errors import CooptDataError
+from .subset import draw
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 DEFAULT_IMAGE_SIZE = 64
@@ -94,17 +96,26 @@ def listing(directory, split="train"):
 class ImageFolder:
     """One split of an image folder, ids = indices in the sorted listing (see the module's description).
 
-    image_size: the side images become; None follows Java's default (the images' own shorter side when every file
-    declares the same size, either way round, else 64). channels: 1 or 3; None follows Java (1 when every image is
-    grayscale, judged from the files' headers). Both are resolved on first use; TargetsDataset sets them from the
-    optimized dataset's manifest when they were not given.
+    image_size: the side images become; None follows Java's default (the images' own shorter side when every drawn
+    file declares the same size, either way round, else 64). channels: 1 or 3; None follows Java (1 when every image
+    is grayscale, judged from the files' headers). Both are resolved on first use; TargetsDataset sets them from the
+    optimized dataset's manifest when they were not given. limit, limit_seed: the images `--limit N --limit-seed S`
+    reads (0: all of them).
+
+    Attributes: files, labels (the whole listing's, by id; labels None for loose files), listed (the split's size:
+    ids are below it), ids (the ids this folder offers, ascending: the draw, or every id), count (len(ids)), subset
+    (the draw's record, as a manifest's source.subset holds it, or None).
     """
 
-    def __init__(self, directory, split="train", image_size=None, channels=None):
+    def __init__(self, directory, split="train", image_size=None, channels=None, limit=0, limit_seed=0):
         self.directory = os.fspath(directory)
         self.split = split
         self.files, self.labels, self.classes = listing(self.directory, split)
-        self.count = len(self.files)
+        self.listed = len(self.files)
+        if limit < 0:
+            raise ValueError(f"limit must not be negative, not {limit}")
+        self.ids, self.subset = draw(self.listed, self.labels, limit, limit_seed)
+        self.count = len(self.ids)
         if image_size is not None and not 1 <= image_size <= MAX_SIDE:
             raise ValueError(f"image_size must be between 1 and {MAX_SIDE}, not {image_size}")
         if channels not in (None, 1, 3):
@@ -120,7 +131,7 @@ class ImageFolder:
         if self._headers is None:
             Image = _pil()
             headers = []
-            for f in self.files:
+            for f in (self.files[i] for i in self.ids):
                 try:
                     with Image.open(f) as im:
                         headers.append((im.size, im.mode))
@@ -151,19 +162,39 @@ class ImageFolder:
         if self._channels is None and channels is not None:
             self._channels = channels
 
+    def positions(self, ids):
+        """Where each of `ids` is in the listing (index into files, labels): the ids themselves, as an int64 array,
+        once checked; IndexError naming the first this folder does not offer (outside the listing, or not drawn)."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if self.subset is None:
+            bad = np.nonzero((ids < 0) | (ids >= self.listed))[0]
+        else:
+            at = np.minimum(np.searchsorted(self.ids, ids), self.count - 1)
+            bad = np.nonzero(self.ids[at] != ids)[0]
+        if len(bad):
+            drawn = "" if self.subset is None else f", of which --limit {self.subset['limit']} --limit-seed " \
+                                                   f"{self.subset['seed']} drew {self.count}"
+            raise IndexError(f"{self.directory}: no image with id {int(ids[bad[0]])} (the {self.split} split lists "
+                             f"{self.listed}{drawn})")
+        return ids
+
     def image(self, id):
         """The image with this id: uint8 [C, H, W]."""
-        id = int(id)
-        if not 0 <= id < self.count:
-            raise IndexError(f"{self.directory}: no image with id {id} (the {self.split} split holds {self.count})")
+        id = int(self.positions([id])[0])
         rgb = decode(self.files[id], self.image_size)
         return rgb[:1].copy() if self.channels == 1 else rgb
 
     def label(self, id):
-        return None if self.labels is None else int(self.labels[int(id)])
+        return None if self.labels is None else int(self.labels[self.positions([id])[0]])
+
+    def labels_of(self, ids):
+        """The labels of the images with these ids (int64 array), or None for loose files."""
+        return None if self.labels is None else self.labels[self.positions(ids)]
 
     def __repr__(self):
-        return f"ImageFolder({self.directory!r}, {self.split!r}: {self.count} images)"
+        drawn = "" if self.subset is None else f", {self.count} drawn with limit={self.subset['limit']}, " \
+                                               f"limit_seed={self.subset['seed']}"
+        return f"ImageFolder({self.directory!r}, {self.split!r}: {self.listed} images{drawn})"
 
 
 def decode(path, side):

@@ -1,6 +1,7 @@
 # Copyright the CoOpt authors. Licensed under the Apache License, Version 2.0.
 """An optimized dataset (coopt-optimized-dataset/1): representation targets for the samples of a dataset."""
 import os
+import re
 
 import numpy as np
 
@@ -37,7 +38,8 @@ class OptimizedDataset:
         expected = field(mpath, manifest, "targets_sha256", str)
         self.source = field(mpath, manifest, "source", dict)
         field(mpath, self.source, "count", int, "source.")
-        self.source_total = source_total(mpath, self.source, manifest)
+        self.source_total = source_total(mpath, self.source)
+        self.subset = self.source.get("subset")
 
         path = os.path.join(self.directory, TARGETS_FILE)
         if not os.path.isfile(path):
@@ -87,16 +89,34 @@ class OptimizedDataset:
                 f"{self.source.get('spec')} {self.source.get('split')})")
 
 
-def source_total(mpath, source, manifest):
-    """How many samples the source split holds: `source.subset.of` when the targets cover a subset of it (a
-    `subset` object {limit, seed, of, stratified}), else `source.count`."""
-    subset = source.get("subset", manifest.get("subset"))
+def source_total(mpath, source):
+    """How many samples the source split holds: `source.subset.of` when the targets cover a `--limit` draw from it
+    (a `subset` object {limit, seed, of, stratified, ids_sha256}), else `source.count` plus the files the reader
+    skipped (`source.skipped_images`: a folder's ids are listing indices, kept across skipped files)."""
+    subset = source.get("subset")
     if subset is not None:
-        of = field(mpath, subset, "of", int, "source.subset.") if isinstance(subset, dict) else None
-        if of is None or of < 1:
-            raise CooptDataError(f"{mpath}: source.subset.of is {of!r}, expected a positive integer")
-        return of
-    return source["count"]
+        check_subset(mpath, subset, source["count"])
+        return subset["of"]
+    skipped = source.get("skipped_images", 0)
+    if type(skipped) is not int or skipped < 0:
+        raise CooptDataError(f"{mpath}: source.skipped_images is {skipped!r}, expected a non-negative integer")
+    return source["count"] + skipped
+
+
+def check_subset(mpath, subset, count):
+    """A `source.subset` record as Java checks it: limit, seed and of integers with count <= limit <= of, stratified
+    a boolean, ids_sha256 64 lower-case hex digits."""
+    if not isinstance(subset, dict):
+        raise CooptDataError(f"{mpath}: source.subset is {subset!r}, expected an object")
+    for key in ("limit", "seed", "of"):
+        field(mpath, subset, key, int, "source.subset.")
+    field(mpath, subset, "stratified", bool, "source.subset.")
+    if not count <= subset["limit"] <= subset["of"]:
+        raise CooptDataError(f"{mpath}: source.subset draws limit {subset['limit']} of {subset['of']} samples; it "
+                             f"must draw at least count ({count}) of at least limit samples")
+    sha = subset.get("ids_sha256")
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        raise CooptDataError(f"{mpath}: source.subset.ids_sha256 is {sha!r}, expected 64 lower-case hex digits")
 
 
 def ids_problem(ids, total):

@@ -24,13 +24,16 @@ class PackedImages:
     """Reads and verifies a packed-image directory.
 
     Checked on opening: the manifest (format, count, shape, source fingerprint, shard names and counts summing to
-    count); each shard's SHA-256 against the manifest; each shard's header (`ids` int64 [n], `labels` int64 [n]
-    when labelled, `images` uint8 [n, C, H, W], in that order, nothing else, the file exactly that long); and that
-    the ids run 0, 1, 2, ... across the shards (the pack holds its source split's images in order, so id k is
-    image k). Images are memory-mapped, read on demand.
+    count; `source.subset`, when present, the record of a `--limit` draw); each shard's SHA-256 against the
+    manifest; each shard's header (`ids` int64 [n], `labels` int64 [n] when labelled, `images` uint8 [n, C, H, W], in
+    that order, nothing else, the file exactly that long); and that the ids strictly increase across the shards and
+    stay below the source split's size (`source.subset.of`, else count + skipped_images). An id is the image's index
+    in its whole split: a pack of a whole split holds ids 0, 1, 2, ...; one made with `--limit` holds the drawn ids.
+    Images are memory-mapped, read on demand.
 
-    Attributes: count, channels, height, width, labelled, manifest, source (spec, split, count, fingerprint),
-    labels (int64 array [count] or None).
+    Attributes: count, channels, height, width, labelled, manifest, source (spec, split, count, fingerprint, ...),
+    subset (source.subset or None), id_bound (the split's size: ids are below it), ids (int64 array [count],
+    ascending), labels (int64 array [count], in the order of ids, or None).
     """
 
     def __init__(self, directory, verify=True):
@@ -52,6 +55,18 @@ class PackedImages:
         fingerprint = self.source.get("fingerprint")
         if not isinstance(fingerprint, str) or not _SHA256.fullmatch(fingerprint):
             raise CooptDataError(f"{mpath}: source.fingerprint must be 64 lower-case hex digits")
+        self.subset = self.source.get("subset")
+        skipped = self.source.get("skipped_images", 0)
+        if type(skipped) is not int or skipped < 0:
+            raise CooptDataError(f"{mpath}: source.skipped_images is {skipped!r}, expected a non-negative integer")
+        if self.subset is None:
+            self.id_bound = self.count + skipped
+        else:
+            of = self.subset.get("of") if isinstance(self.subset, dict) else None
+            if type(of) is not int or of < self.count:
+                raise CooptDataError(f"{mpath}: source.subset.of is {of!r}, expected the split's size (at least "
+                                     f"count, {self.count})")
+            self.id_bound = of
         total = 0
         for s, shard in enumerate(shards):
             name = shard.get("file") if isinstance(shard, dict) else None
@@ -69,19 +84,23 @@ class PackedImages:
         self._starts = []
         self._images = []
         labels = []
+        ids = []
         first = 0
         for shard in shards:
-            images, shard_labels = self._open_shard(shard, first, verify)
+            previous = int(ids[-1][-1]) if ids else -1
+            images, shard_ids, shard_labels = self._open_shard(shard, previous, verify)
             self._starts.append(first)
             self._images.append(images)
+            ids.append(shard_ids)
             if shard_labels is not None:
                 labels.append(shard_labels)
             first += shard["count"]
+        self.ids = np.concatenate(ids)
         self.labels = np.concatenate(labels) if self.labelled else None
         if self.labels is not None and (self.labels.min() < 0 or self.labels.max() > 2**31 - 1):
             raise CooptDataError(f"{self.directory}: a label is negative or too large")
 
-    def _open_shard(self, shard, first, verify):
+    def _open_shard(self, shard, previous, verify):
         path = os.path.join(self.directory, shard["file"])
         if not os.path.isfile(path):
             raise CooptDataError(f"{path}: missing (manifest.json lists it)")
@@ -112,14 +131,15 @@ class PackedImages:
         size = os.path.getsize(path)
         if size != data_start + expected["images"][3]:
             raise CooptDataError(f"{path}: {size} bytes, its header describes {data_start + expected['images'][3]}")
-        ids = safetensors.open_tensor(path, tensors["ids"], data_start)
-        wrong = np.nonzero(np.asarray(ids) != np.arange(first, first + n))[0]
+        ids = np.array(safetensors.open_tensor(path, tensors["ids"], data_start))
+        before = np.concatenate(([previous], ids[:-1]))
+        wrong = np.nonzero((ids <= before) | (ids >= self.id_bound))[0]
         if len(wrong):
             k = int(wrong[0])
-            raise CooptDataError(f"{path}: image {k} has id {int(ids[k])}, expected {first + k} (the shards hold the "
-                                 f"source's images in order)")
+            raise CooptDataError(f"{path}: image {k} has id {int(ids[k])}, expected one above {int(before[k])} and "
+                                 f"below {self.id_bound} (the shards hold the source's images in increasing id order)")
         labels = np.array(safetensors.open_tensor(path, tensors["labels"], data_start)) if self.labelled else None
-        return safetensors.open_tensor(path, tensors["images"], data_start), labels
+        return safetensors.open_tensor(path, tensors["images"], data_start), ids, labels
 
     @property
     def fingerprint(self):
@@ -128,17 +148,30 @@ class PackedImages:
     def __len__(self):
         return self.count
 
+    def positions(self, ids):
+        """Where each of `ids` is in the pack (an int64 array: index into self.ids, self.labels); IndexError naming
+        the first id the pack does not hold."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        at = np.minimum(np.searchsorted(self.ids, ids), self.count - 1)
+        missing = np.nonzero(self.ids[at] != ids)[0]
+        if len(missing):
+            raise IndexError(f"{self.directory}: no image with id {int(ids[missing[0]])} (the pack holds "
+                             f"{self.count} of the split's {self.id_bound} ids)")
+        return at
+
     def image(self, id):
         """The image with this id (its index in the source split): uint8 [C, H, W], a copy."""
-        id = int(id)
-        if not 0 <= id < self.count:
-            raise IndexError(f"{self.directory}: no image with id {id} (the pack holds ids 0 to {self.count - 1})")
-        s = bisect.bisect_right(self._starts, id) - 1
-        return np.array(self._images[s][id - self._starts[s]])
+        at = int(self.positions([id])[0])
+        s = bisect.bisect_right(self._starts, at) - 1
+        return np.array(self._images[s][at - self._starts[s]])
 
     def label(self, id):
         """The label of the image with this id, or None when the pack is unlabelled."""
-        return None if self.labels is None else int(self.labels[int(id)])
+        return None if self.labels is None else int(self.labels[self.positions([id])[0]])
+
+    def labels_of(self, ids):
+        """The labels of the images with these ids (int64 array), or None when the pack is unlabelled."""
+        return None if self.labels is None else self.labels[self.positions(ids)]
 
     def __repr__(self):
         return (f"PackedImages({self.directory!r}: {self.count} images of {self.channels}x{self.height}x{self.width}"

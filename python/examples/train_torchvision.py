@@ -200,11 +200,11 @@ def main(argv=None):
     partial = 0 if not done or args.seconds is None else (steps * args.batch / len(data)) % 1
 
     probe_start = time.monotonic()
-    test_ids = np.arange(test_images.count)
+    test_ids = test_images.ids  # a pack made with --limit holds sparse ids
     train_x = features(net, train_images, optimized.ids, mean, std, 256)
     test_x = features(net, test_images, test_ids, mean, std, 256)
     train_y = torch.from_numpy(np.asarray(data.labels, dtype=np.int64))
-    test_y = torch.from_numpy(np.asarray(test_images.labels, dtype=np.int64))
+    test_y = torch.from_numpy(np.asarray(test_images.labels_of(test_ids), dtype=np.int64))
     top1 = linear_probe(train_x, train_y, test_x, test_y, args.probe_l2, args.probe_iterations)
     if args.features_out:
         np.savez(args.features_out, train_x=train_x.numpy(), train_y=train_y.numpy(), test_x=test_x.numpy(),

@@ -67,15 +67,18 @@ def reseal(directory):
     write_manifest(directory, manifest)
 
 
-def write_pack(directory, images, labels=None, shard_images=4, fingerprint="cd" * 32, spec="synthetic"):
+def write_pack(directory, images, labels=None, shard_images=4, fingerprint="cd" * 32, spec="synthetic", ids=None,
+               subset=None, skipped=0):
+    """A pack of `images` with ids 0, 1, ... or `ids` (a pack made with --limit: give its `subset` record too)."""
     os.makedirs(directory, exist_ok=True)
     n = len(images)
+    ids = np.arange(n) if ids is None else np.asarray(ids)
     shards = (n + shard_images - 1) // shard_images
     entries = []
     for s in range(shards):
         lo, hi = s * shard_images, min(n, (s + 1) * shard_images)
         name = f"images-{s + 1:05d}-of-{shards:05d}.safetensors"
-        tensors = {"ids": np.arange(lo, hi, dtype="<i8")}
+        tensors = {"ids": np.asarray(ids[lo:hi], "<i8")}
         if labels is not None:
             tensors["labels"] = np.asarray(labels[lo:hi], "<i8")
         tensors["images"] = np.asarray(images[lo:hi], "u1")
@@ -85,7 +88,9 @@ def write_pack(directory, images, labels=None, shard_images=4, fingerprint="cd" 
     manifest = {"format": "coopt-packed-images/1", "count": n, "channels": c, "height": h, "width": w,
                 "labelled": labels is not None,
                 "source": {"spec": spec, "split": "train", "count": n, "fingerprint": fingerprint,
-                           "skipped_images": 0},
+                           "skipped_images": skipped},
                 "shards": entries}
+    if subset is not None:
+        manifest["source"]["subset"] = subset
     write_manifest(directory, manifest)
     return manifest

@@ -51,11 +51,23 @@ class OptimizedDatasetTest(TempDirTest):
         self.assertIsInstance(data.targets, np.memmap)
 
     def test_a_subset_counts_ids_against_the_whole_split(self):
-        d = self.make(source_count=6, subset={"limit": 6, "seed": 0, "of": 11, "stratified": True})
-        self.assertEqual(coopt.OptimizedDataset(d).source_total, 11)
-        write_optimized(d, self.targets, self.ids, source_count=6,
-                        subset={"limit": 6, "seed": 0, "of": 10, "stratified": False})
+        subset = {"limit": 6, "seed": 0, "of": 11, "stratified": True, "ids_sha256": "0f" * 32}
+        data = coopt.OptimizedDataset(self.make(source_count=6, subset=subset))
+        self.assertEqual((data.source_total, data.subset), (11, subset))
+        d = self.make(source_count=6, subset={**subset, "of": 10})
         self.refused("outside the source's 10 samples", coopt.OptimizedDataset, d)
+        for bad, fragment in [({**subset, "limit": 5}, "draws limit 5 of 11 samples"),
+                              ({**subset, "of": 5}, "draws limit 6 of 5 samples"),
+                              ({**subset, "ids_sha256": "0F" * 32}, "ids_sha256 is"),
+                              ({**subset, "seed": "0"}, "source.subset.seed is '0'"), ([6, 11], "expected an object")]:
+            self.refused(fragment, coopt.OptimizedDataset, self.make(source_count=6, subset=bad))
+        # no draw: the ids are below count + the files a folder reader skipped
+        d = self.make(source_count=10)
+        self.refused("outside the source's 10 samples", coopt.OptimizedDataset, d)
+        m = json.load(open(os.path.join(d, "manifest.json")))
+        m["source"]["skipped_images"] = 1
+        write_manifest(d, m)
+        self.assertEqual(coopt.OptimizedDataset(d).source_total, 11)
 
     def test_a_flipped_byte_fails_the_checksum(self):
         d = self.make()
@@ -163,6 +175,37 @@ class PackedImagesTest(TempDirTest):
             p.image(10)
         self.assertIsNone(coopt.PackedImages(self.make(labels=False)).labels)
 
+    def test_a_pack_drawn_with_limit_keeps_the_splits_ids(self):
+        rng = np.random.default_rng(4)
+        images = rng.integers(0, 256, (6, 1, 2, 2), dtype=np.uint8)
+        ids = [3, 4, 9, 12, 20, 21]
+        subset = {"limit": 6, "seed": 0, "of": 22, "stratified": False, "ids_sha256": "00" * 32}
+        d = os.path.join(self.tmp, "drawn")
+        write_pack(d, images, [5, 6, 7, 8, 9, 10], shard_images=4, ids=ids, subset=subset)
+        p = coopt.PackedImages(d)
+        self.assertEqual((p.count, p.id_bound, p.ids.tolist()), (6, 22, ids))
+        for k, id in enumerate(ids):
+            np.testing.assert_array_equal(p.image(id), images[k])
+            self.assertEqual(p.label(id), 5 + k)
+        np.testing.assert_array_equal(p.labels_of([21, 3]), [10, 5])
+        for absent in (0, 5, 22, -1):
+            with self.assertRaises(IndexError) as caught:
+                p.image(absent)
+            self.assertIn(f"no image with id {absent} (the pack holds 6 of the split's 22 ids)", str(caught.exception))
+        # the ids must increase across shards too, and stay below the split's size
+        write_pack(d, images, None, shard_images=4, ids=[3, 4, 9, 12, 11, 21], subset=subset)
+        self.refused("image 0 has id 11, expected one above 12 and below 22", coopt.PackedImages, d)
+        write_pack(d, images, None, shard_images=4, ids=[3, 4, 9, 12, 20, 22], subset=subset)
+        self.refused("image 1 has id 22, expected one above 20 and below 22", coopt.PackedImages, d)
+        # a whole split: ids 0 to count - 1, or up to count + skipped_images when the reader skipped files
+        write_pack(d, images, None, ids=[0, 1, 2, 3, 4, 6])
+        self.refused("image 1 has id 6, expected one above 4 and below 6", coopt.PackedImages, d)
+        write_pack(d, images, None, ids=[0, 1, 2, 3, 4, 6], skipped=1)
+        self.assertEqual(coopt.PackedImages(d).id_bound, 7)
+        bad = {**subset, "of": 5}
+        write_pack(d, images, None, ids=ids, subset=bad)
+        self.refused("source.subset.of is 5", coopt.PackedImages, d)
+
     def test_a_modified_shard_is_refused(self):
         d = self.make()
         flip_bit(os.path.join(d, "images-00002-of-00003.safetensors"), -1, 0x80)
@@ -177,7 +220,7 @@ class PackedImagesTest(TempDirTest):
                                   "images": self.images[:4]})
         m["shards"][0]["sha256"] = sha256(shard)
         write_manifest(d, m)
-        self.refused("image 1 has id 2, expected 1", coopt.PackedImages, d)
+        self.refused("image 2 has id 1, expected one above 2 and below 10", coopt.PackedImages, d)
         write_manifest(d, {**m, "channels": 2})
         self.refused("is not 1 or 3 channels", coopt.PackedImages, d)
         write_manifest(d, {**m, "count": 11})

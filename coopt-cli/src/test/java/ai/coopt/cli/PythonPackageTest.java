@@ -1,6 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.data.ImageSet;
+import ai.coopt.data.Subset;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.PackedImages;
 import ai.coopt.store.RowFile;
@@ -82,18 +83,31 @@ class PythonPackageTest extends ConsoleCapture {
         throw new IllegalStateException("no python/coopt/__init__.py above " + Path.of("").toAbsolutePath());
     }
 
+    /**
+     * {@code optimize --limit 300} draws 300 of Fashion-MNIST's 60000 training images, so its ids are sparse indices
+     * of the whole split. Python reads its targets and ids as Java does; pairs them with a pack made with the same
+     * {@code --limit} (the same fingerprint) and with a pack of the whole split, and both give the same items; and
+     * Python's own draw from the split's labels (read from the IDX file) has the ids and sha256 the manifest records.
+     */
     @Test
     void pythonReadsWhatTheCommandLineWrote() throws IOException, InterruptedException {
-        assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
+        Path fashion = Path.of("/usr/share/datasets/fashion-mnist");
+        assumeTrue(Files.isDirectory(fashion), "Fashion-MNIST is not installed");
         Path opt = tmp.resolve("opt");
         Path pack = tmp.resolve("pack");
+        Path whole = tmp.resolve("whole");
         assertEquals(0, Main.run("optimize", "--data", "fashion-mnist", "--limit", "300", "--prior", "random:convnet-s",
                 "--out", opt.toString(), "--dim", "16"), stderr());
         assertEquals(0, Main.run("data", "pack", "--data", "fashion-mnist", "--limit", "300", "--shard-images", "128",
                 "--out", pack.toString()), stderr());
+        assertEquals(0, Main.run("data", "pack", "--data", "fashion-mnist", "--shard-images", "16384",
+                "--out", whole.toString()), stderr());
+        Path labels = fashion.resolve("train-labels-idx1-ubyte.gz");
+        assumeTrue(Files.isRegularFile(labels), labels + " is missing");
 
         Path root = repositoryRoot();
-        Result r = run(List.of(PYTHON, "python/tests/interop_check.py", opt.toString(), pack.toString()), root);
+        Result r = run(List.of(PYTHON, "python/tests/interop_check.py", opt.toString(), pack.toString(),
+                whole.toString(), "--idx-labels", labels.toString()), root);
         assertEquals(0, r.exit(), r.stderr());
         JsonNode j = new ObjectMapper().readTree(r.stdout());
 
@@ -105,6 +119,18 @@ class PythonPackageTest extends ConsoleCapture {
         for (int i = 0; i < ids.length; i++) {
             assertEquals(ids[i], j.get("ids").get(i).asLong(), "ids[" + i + "]");
         }
+        assertTrue(java.util.Arrays.stream(ids).max().orElseThrow() >= ids.length, "the ids index the whole split");
+        assertEquals(60000, j.get("source_total").asInt());
+        Subset subset = data.provenance().source().subset();
+        assertEquals(300, subset.limit());
+        assertEquals(60000, subset.of());
+        assertEquals(subset.idsSha256(), j.get("ids_sha256").asText(), "the manifest's sha256 of the ids");
+        JsonNode drawn = j.get("draw");
+        assertEquals(60000, drawn.get("of").asInt());
+        assertTrue(drawn.get("equals_ids").asBoolean(), "Python's draw from the IDX labels is the manifest's ids");
+        assertEquals(subset.idsSha256(), drawn.get("ids_sha256").asText());
+        assertSubset(subset, drawn.get("subset"), "Python's record of its draw");
+
         float[] targets = new float[data.count() * data.dim()];
         try (RowFile rows = data.targets()) {
             rows.read(0, data.count(), targets, 0);
@@ -118,55 +144,86 @@ class PythonPackageTest extends ConsoleCapture {
             assertEquals(targets[d], (float) j.get("targets_first_row").get(d).asDouble(), "targets[0][" + d + "]");
         }
 
-        ImageSet images = PackedImages.open(pack, "train", 0, "packed:" + pack, ProgressListener.NONE);
-        assertEquals(data.provenance().source().fingerprint(), j.get("pack_fingerprint").asText());
-        assertEquals(j.get("fingerprint").asText(), j.get("pack_fingerprint").asText());
-        assertEquals(images.count(), j.get("pack_count").asInt());
-        assertEquals(List.of(images.channels(), images.height(), images.width()),
-                List.of(j.get("pack_shape").get(0).asInt(), j.get("pack_shape").get(1).asInt(),
-                        j.get("pack_shape").get(2).asInt()));
-        long pixelSum = 0;
-        byte[] image = new byte[images.imageSize()];
-        for (int i = 0; i < images.count(); i++) {
-            images.readImage(i, image, 0);
-            for (byte b : image) {
-                pixelSum += b & 0xff;
+        JsonNode drawnPack = j.get("packs").get(0);
+        JsonNode wholePack = j.get("packs").get(1);
+        assertEquals(data.provenance().source().fingerprint(), drawnPack.get("fingerprint").asText());
+        assertEquals(j.get("fingerprint").asText(), drawnPack.get("fingerprint").asText());
+        assertTrue(!wholePack.get("fingerprint").asText().equals(j.get("fingerprint").asText()), wholePack.toString());
+        assertSubset(subset, drawnPack.get("subset"), "the pack records the same draw");
+        assertTrue(wholePack.get("subset").isNull(), wholePack.toString());
+        assertEquals(60000, wholePack.get("count").asInt());
+        assertEquals(60000, drawnPack.get("id_bound").asInt());
+        long[] idsSorted = ids.clone();
+        java.util.Arrays.sort(idsSorted);
+        for (int i = 0; i < drawnPack.get("ids_first").size(); i++) {
+            assertEquals(idsSorted[i], drawnPack.get("ids_first").get(i).asLong(), "the drawn pack's ids");
+        }
+        long[] idPixels = new long[2];
+        long[] idLabels = new long[2];
+        for (int p = 0; p < 2; p++) {
+            JsonNode py = j.get("packs").get(p);
+            Path dir = p == 0 ? pack : whole;
+            ImageSet images = PackedImages.open(dir, "train", 0, "packed:" + dir, ProgressListener.NONE);
+            assertEquals(images.count(), py.get("count").asInt(), dir.toString());
+            assertEquals(List.of(images.channels(), images.height(), images.width()),
+                    List.of(py.get("shape").get(0).asInt(), py.get("shape").get(1).asInt(), py.get("shape").get(2).asInt()));
+            byte[] image = new byte[images.imageSize()];
+            long pixelSum = 0;
+            for (int i = 0; i < images.count(); i++) {
+                images.readImage(i, image, 0);
+                for (byte b : image) {
+                    pixelSum += b & 0xff;
+                }
+            }
+            assertEquals(pixelSum, py.get("pixel_sum").asLong(), dir.toString());
+            long labelSum = 0;
+            for (int label : images.labels()) {
+                labelSum += label;
+            }
+            assertEquals(labelSum, py.get("label_sum").asLong(), dir.toString());
+            // the images of the target ids, looked up by id as Java does
+            for (int at : images.positionsOf(ids)) {
+                images.readImage(at, image, 0);
+                for (byte b : image) {
+                    idPixels[p] += b & 0xff;
+                }
+                idLabels[p] += images.labels()[at];
             }
         }
-        assertEquals(pixelSum, j.get("pixel_sum").asLong());
-        long labelSum = 0;
-        for (int label : images.labels()) {
-            labelSum += label;
-        }
-        assertEquals(labelSum, j.get("label_sum").asLong());
+        assertEquals(idPixels[0], idPixels[1], "both packs hold the same images for the ids");
 
-        JsonNode torch = j.get("torch");
-        if (torch.isNull()) {
+        if (j.get("packs").get(0).get("torch").isNull()) {
             if (System.getenv("CI") != null) {
                 fail(PYTHON + " cannot import torch; CI must install python3-torch");
             }
             System.err.println("PythonPackageTest: torch is not installed; the Dataset part was not checked");
             return;
         }
-        // every id is the pack's image of that index: the items' pixels add up to the pack's for the ids
-        long idPixels = 0;
-        for (long id : ids) {
-            images.readImage((int) id, image, 0);
-            for (byte b : image) {
-                idPixels += b & 0xff;
-            }
+        for (int p = 0; p < 2; p++) {
+            JsonNode torch = j.get("packs").get(p).get("torch");
+            assertEquals(ids.length, torch.get("items").asInt());
+            assertEquals(idPixels[p], torch.get("image_sum").asDouble(), 0.5);
+            assertEquals(idLabels[p], torch.get("label_sum").asLong());
+            assertEquals(targetsSum, torch.get("targets_sum").asDouble(), 1e-6 * targets.length);
+            assertEquals(List.of(1, 28, 28), List.of(torch.get("item_shape").get(0).asInt(),
+                    torch.get("item_shape").get(1).asInt(), torch.get("item_shape").get(2).asInt()));
         }
-        assertEquals(ids.length, torch.get("items").asInt());
-        assertEquals(idPixels, torch.get("image_sum").asDouble(), 0.5);
-        assertEquals(targetsSum, torch.get("targets_sum").asDouble(), 1e-6 * targets.length);
-        assertEquals(List.of(1, 28, 28), List.of(torch.get("item_shape").get(0).asInt(),
-                torch.get("item_shape").get(1).asInt(), torch.get("item_shape").get(2).asInt()));
+        assertEquals(j.get("packs").get(0).get("torch").get("items_sha256").asText(),
+                j.get("packs").get(1).get("torch").get("items_sha256").asText(),
+                "a pack of the same draw and a pack of the whole split give the same (image, target) items");
+    }
+
+    private static void assertSubset(Subset expected, JsonNode actual, String what) {
+        assertEquals(List.of(expected.limit(), expected.seed(), expected.of(), expected.stratified(), expected.idsSha256()),
+                List.of(actual.get("limit").asInt(), actual.get("seed").asLong(), actual.get("of").asInt(),
+                        actual.get("stratified").asBoolean(), actual.get("ids_sha256").asText()), what + ": " + actual);
     }
 
     /**
      * A folder of PNG and JPEG files of several sizes: Python lists it as {@code folder:DIR} does (same count, labels,
      * channels), its pixels are the pack's within one level (Java2D's bilinear resize and Pillow's decoders against
-     * Java's), and TargetsDataset pairs the folder with an optimized dataset made from it at the recorded size.
+     * Java's), and TargetsDataset pairs the folder with an optimized dataset made from it at the recorded size, and
+     * with one made with {@code --limit 5 --limit-seed 3}: Python's draw of the folder is Java's (ids and sha256).
      */
     @Test
     void pythonReadsAFolderAsJavaDoes() throws IOException, InterruptedException {
@@ -200,8 +257,11 @@ class PythonPackageTest extends ConsoleCapture {
         assertEquals(0, Main.run("optimize", "--data", "folder:" + folder, "--image-size", "16", "--prior",
                 "random:convnet-s", "--dim", "4", "--out", opt.toString()), stderr());
 
+        Path limited = tmp.resolve("limited");
+        assertEquals(0, Main.run("optimize", "--data", "folder:" + folder, "--image-size", "16", "--limit", "5",
+                "--limit-seed", "3", "--prior", "random:convnet-s", "--dim", "4", "--out", limited.toString()), stderr());
         Result r = run(List.of(PYTHON, "python/tests/folder_check.py", folder.toString(), pack.toString(),
-                opt.toString()), repositoryRoot());
+                opt.toString(), limited.toString()), repositoryRoot());
         assertEquals(0, r.exit(), r.stderr());
         JsonNode j = new ObjectMapper().readTree(r.stdout());
         assertEquals(12, j.get("count").asInt(), j.toString());
@@ -214,6 +274,16 @@ class PythonPackageTest extends ConsoleCapture {
         if (!j.get("dataset_items").isNull()) {
             assertEquals(12, j.get("dataset_items").asInt(), j.toString());
             assertEquals("[3,16,16]", j.get("dataset_shape").toString(), j.toString());
+            JsonNode l = j.get("limited");
+            OptimizedDataset drawn = OptimizedDataset.read(limited);
+            long[] ids = drawn.ids().clone();
+            java.util.Arrays.sort(ids);
+            assertEquals(5, l.get("items").asInt(), l.toString());
+            assertEquals(java.util.Arrays.toString(ids), l.get("folder_ids").toString().replace(",", ", "), l.toString());
+            assertSubset(drawn.provenance().source().subset(), l.get("folder_subset"), "Python's draw of the folder");
+            assertTrue(l.get("same_items").asBoolean(), l.toString());
+            assertEquals(3, java.util.stream.StreamSupport.stream(l.get("labels").spliterator(), false)
+                    .map(JsonNode::asInt).distinct().count(), "the draw is stratified: every class: " + l);
         }
     }
 
