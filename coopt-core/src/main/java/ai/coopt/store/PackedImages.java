@@ -400,15 +400,14 @@ public final class PackedImages {
             ByteBuffer ids = ByteBuffer.allocate((int) numbers).order(ByteOrder.LITTLE_ENDIAN);
             readFully(in, ids, dataStart, file);
             ids.flip();
-            long bound = m.source().subset() == null ? m.count() : m.source().subset().of();
+            // ids are indices in the split: increasing, below its size (a draw's, or the images and the files skipped)
+            long bound = m.source().subset() == null ? m.count() + m.source().skippedImages() : m.source().subset().of();
             for (int i = 0; i < n; i++) {
                 long id = ids.getLong();
                 long previous = first + i == 0 ? -1 : out[(int) first + i - 1];
-                if (id <= previous || id >= bound || (m.source().subset() == null && id != first + i)) {
-                    throw new UserException(file + ": image " + i + " has id " + id + ", expected "
-                            + (m.source().subset() == null ? Long.toString(first + i)
-                            : "one above " + previous + " and below " + bound)
-                            + " (the shards hold the source's images in order)");
+                if (id <= previous || id >= bound) {
+                    throw new UserException(file + ": image " + i + " has id " + id + ", expected one above " + previous
+                            + " and below " + bound + " (the shards hold the source's images in order)");
                 }
                 out[(int) first + i] = (int) id;
             }

@@ -81,6 +81,35 @@ class PackedImagesTest {
                 + "\"__metadata__\":{\"format\":\"coopt-packed-images/1\"}}", header);
     }
 
+    /**
+     * A pack keeps each image's index in the source split: a --limit draw's sparse ids, or a folder's listing ids around
+     * files it skipped; opened again, the ids come back and the images are the same.
+     */
+    @Test
+    void aPackOfADrawOrOfAFolderWithSkippedFilesKeepsTheSplitsIds() {
+        ImageSet source = images(40, 1, 4, true);
+        ImageSet drawn = source.draw(9, 4);
+        Path dir = pack(drawn, 4);
+        ImageSet back = PackedImages.open(dir, "train", 0, "packed:x:train", ProgressListener.NONE);
+        assertEquals(9, back.count());
+        assertEquals(drawn.drawn(), PackedImages.read(dir.resolve(PackedImages.MANIFEST)).source().subset());
+        for (int i = 0; i < 9; i++) {
+            assertEquals(drawn.sourceId(i), back.sourceId(i));
+            assertArrayEquals(drawn.image(i), back.image(i));
+        }
+        assertEquals(drawn.fingerprint(), back.fingerprint());
+        // the whole split with two files skipped by the reader: ids 0..4 and 6..7 and 9..39
+        int[] kept = java.util.stream.IntStream.range(0, 40).filter(i -> i != 5 && i != 8).toArray();
+        ImageSet skipped = new ImageSet("folder:x:train", source.subset(kept).copyPixels(), kept.length, 1, 4, 4,
+                source.subset(kept).labels()).withSkipped(2).withSourceIds(kept);
+        Path other = tmp.resolve("skipped");
+        PackedImages.write(other, skipped, "folder:x", "train", 16, CREATED, ProgressListener.NONE);
+        ImageSet again = PackedImages.open(other, "train", 0, "packed:y:train", ProgressListener.NONE);
+        assertEquals(38, again.count());
+        assertEquals(6, again.sourceId(5));
+        assertEquals(39, again.sourceId(37));
+    }
+
     @Test
     void unlabelledImagesRoundTrip() {
         ImageSet source = images(4, 1, 7, false);
