@@ -15,7 +15,11 @@ import ai.djl.Device;
  */
 public final class LinearEvaluation {
     /** The outcome, with the inputs it was computed from. */
-    public record Report(String model, String train, String test, LinearProbe.Result probe, double featureSeconds) {}
+    /**
+     * @param trainSubset how {@code --limit} drew the training split's images (null: all of them); {@code testSubset} the same
+     */
+    public record Report(String model, String train, String test, LinearProbe.Result probe, double featureSeconds,
+                         ai.coopt.data.Subset trainSubset, ai.coopt.data.Subset testSubset) {}
 
     private LinearEvaluation() {}
 
@@ -51,7 +55,8 @@ public final class LinearEvaluation {
                     new Features(testOut.values(), testOut.count(), testOut.dim(), test.labels()),
                     device, progress::advance);
             progress.finish();
-            return new Report(prior.spec(), train.source(), test.source(), result, trainOut.seconds() + testOut.seconds());
+            return new Report(prior.spec(), train.source(), test.source(), result, trainOut.seconds() + testOut.seconds(),
+                    train.drawn(), test.drawn());
         }
     }
 
