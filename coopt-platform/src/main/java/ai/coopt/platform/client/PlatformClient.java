@@ -274,11 +274,14 @@ public final class PlatformClient {
             }
             return authorized(b, path, sign);
         }, info -> info.statusCode() == 206
-                ? HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND)
-                : info.statusCode() < 300 ? HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
-                : HttpResponse.BodySubscribers.replacing(temp));
+                ? HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(temp, StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.APPEND), Object.class::cast)
+                : info.statusCode() < 300 ? HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(temp,
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING),
+                        Object.class::cast)
+                // a refusal's body is its reason, not the file: read, so that the Refusal says why (a bare "HTTP 403"
+                // could not tell "you are quarantined" from "not leased to you")
+                : HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), Object.class::cast));
     }
 
     /** The Retry-After of a response in milliseconds (seconds form, at most a minute), or 0. */
