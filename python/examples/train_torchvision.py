@@ -135,6 +135,19 @@ def linear_probe(train_x, train_y, test_x, test_y, l2, iterations):
         return (probe(test_x).argmax(1) == test_y).float().mean().item()
 
 
+def export(net, channels, size, mean, std, path):
+    """The backbone, traced in evaluation mode, as TorchScript at path, and path + '.json': the input shape and the
+    per-channel normalisation (of 0..1 pixels) it was trained with, as coopt's torchscript: priors expect."""
+    net.eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(net, torch.zeros(1, channels, int(size[0]), int(size[1])))
+    traced.save(path)
+    with open(path + ".json", "w") as f:
+        json.dump({"input": {"channels": int(channels), "height": int(size[0]), "width": int(size[1])},
+                   "normalization": {"mean": [float(v) for v in np.ravel(mean)], "std": [float(v) for v in np.ravel(std)]}},
+                  f, indent=1)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--targets", required=True, help="optimized dataset directory (coopt optimize --out)")
@@ -151,6 +164,10 @@ def main(argv=None):
     p.add_argument("--probe-l2", type=float, default=1e-4)
     p.add_argument("--probe-iterations", type=int, default=200)
     p.add_argument("--features-out", help="also write the frozen features and labels here (.npz)")
+    p.add_argument("--torchscript-out", help="also write the trained backbone as TorchScript here, with the sidecar "
+                                             "JSON coopt's torchscript: priors read (so `coopt eval linear --model "
+                                             "torchscript:FILE` probes it exactly as it probes coopt's own students)")
+    p.add_argument("--skip-probe", action="store_true", help="train (and export) only")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.seconds is None and args.epochs is None:
@@ -199,6 +216,13 @@ def main(argv=None):
     train_seconds = time.monotonic() - start
     partial = 0 if not done or args.seconds is None else (steps * args.batch / len(data)) % 1
 
+    if args.torchscript_out:
+        export(net, channels, train_images.image(int(optimized.ids[0])).shape[1:], mean, std, args.torchscript_out)
+    if args.skip_probe:
+        print(json.dumps({"steps": steps, "epochs": round(epochs + partial, 3), "train_seconds": round(train_seconds, 1),
+                          "final_loss": round(loss_value, 4), "arch": args.arch, "train_images": len(data),
+                          "threads": torch.get_num_threads(), "torch": torch.__version__}))
+        return 0
     probe_start = time.monotonic()
     test_ids = test_images.ids  # a pack made with --limit holds sparse ids
     train_x = features(net, train_images, optimized.ids, mean, std, 256)
