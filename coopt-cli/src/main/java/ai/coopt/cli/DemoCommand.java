@@ -102,7 +102,6 @@ final class DemoCommand implements Callable<Integer> {
         if (participants.size() < 2) {
             throw new UserException("--priors needs at least two priors (one participant each), not " + participants.size());
         }
-        participants.forEach(ai.coopt.prior.Priors::check);
         DatasetSpec data = image.apply(DatasetSpec.parse(dataSpec));
         if (!ai.coopt.nn.Architectures.names().contains(arch)) {
             throw new UserException("unknown architecture '" + arch + "': choose one of "
@@ -114,6 +113,7 @@ final class DemoCommand implements Callable<Integer> {
         Path relaRun = out.resolve("student-rela");
         Path byolRun = out.resolve("student-byol");
         DataOptimization.checkWritable(fused);
+        participants.forEach(ai.coopt.prior.Priors::check);
         for (Path run : new Path[] {relaRun, byolRun}) {
             deleteRun(run);
         }
