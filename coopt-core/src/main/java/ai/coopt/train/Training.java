@@ -121,8 +121,8 @@ public final class Training {
         try {
             return images.positionsOf(d.ids());
         } catch (IllegalArgumentException e) {
-            throw new UserException(d.dir() + ": the targets were made from " + madeFrom + "; --data gives " + given
-                    + ", which lacks some of them: " + e.getMessage() + ". Give the targets' --limit and --limit-seed, or no --limit");
+            throw new UserException(d.dir() + ": the targets were made from " + madeFrom + ", but --data gives " + given
+                    + ", which lacks some of their samples; give the targets' --limit and --limit-seed, or no --limit");
         }
     }
 
