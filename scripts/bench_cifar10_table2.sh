@@ -5,7 +5,7 @@
 # (`coopt optimize`), and a resnet-s student trains on it with ReLA -> BYOL on the same budget and seeds as Table 1's
 # ReLA arms; probed the same way (stratified 10k of train, full 10k test).
 #   CIFAR=DIR LABEL_FREE=DIR TABLE1=runs/cifar10/table1 [PRIORS=../shared/priors] [BUDGET=300] [SEEDS="0 1 2"] \
-#     [PARALLEL=2] [COOPT=./coopt] scripts/bench_cifar10_table2.sh [OUT]      (default runs/cifar10/table2)
+#     [PARALLEL=2] [SETS="a b"] [COOPT=./coopt] scripts/bench_cifar10_table2.sh [OUT]      (default runs/cifar10/table2)
 set -euo pipefail
 OUT=${1:-runs/cifar10/table2}
 CIFAR=${CIFAR:?CIFAR=DIR: the unpacked cifar10-jpeg.tar.gz}
@@ -15,6 +15,7 @@ PRIORS=${PRIORS:-"$(dirname "$0")/../../shared/priors"}
 BUDGET=${BUDGET:-300}
 SEEDS=${SEEDS:-"0 1 2"}
 PARALLEL=${PARALLEL:-2}
+SETS=${SETS:-"a b"}
 PROBE_LIMIT=${PROBE_LIMIT:-10000}
 COOPT=${COOPT:-"$(dirname "$0")/../coopt"}
 THREADS=$(( $(nproc) / PARALLEL > 0 ? $(nproc) / PARALLEL : 1 ))
@@ -27,8 +28,12 @@ central() {  # name prior
   "$COOPT" optimize --data "$DATA" --prior "$2" --threads "$THREADS" --out "$OUT/central-$1" --json > "$OUT/central-$1.json" \
     2> "$OUT/central-$1.err"
 }
-central a "onnx:$PRIORS/resnet56-cifar10.onnx" &
-central b "model:$LABEL_FREE" &
+for set in $SETS; do
+  case $set in
+    a) central a "onnx:$PRIORS/resnet56-cifar10.onnx" & ;;
+    b) central b "model:$LABEL_FREE" & ;;
+  esac
+done
 wait
 one() {  # set seed
   local run="$OUT/central-$1-rela-s$2"
@@ -42,11 +47,11 @@ one() {  # set seed
 export -f one
 export OUT BUDGET THREADS COOPT DATA
 jobs=()
-for s in $SEEDS; do for set in a b; do jobs+=("$set $s"); done; done
+for s in $SEEDS; do for set in $SETS; do jobs+=("$set $s"); done; done
 log "training ${#jobs[@]} runs, $PARALLEL at a time, $BUDGET s each"
 printf '%s\n' "${jobs[@]}" | xargs -P "$PARALLEL" -L 1 bash -c 'one "$0" "$1"'
 runs=()
-for s in $SEEDS; do for set in a b; do [ -f "$OUT/central-$set-rela-s$s/model.json" ] && runs+=("$OUT/central-$set-rela-s$s"); done; done
+for s in $SEEDS; do for set in $SETS; do [ -f "$OUT/central-$set-rela-s$s/model.json" ] && runs+=("$OUT/central-$set-rela-s$s"); done; done
 printf '%s\n' "${runs[@]}" | xargs -P "$PARALLEL" -I{} bash -c '[ -f "{}.probe.json" ] || '"$COOPT"' eval linear --model "model:{}" --train "'"$DATA"'" --test "'"$DATA"'" --limit '"$PROBE_LIMIT"' --threads '"$THREADS"' --json > "{}.probe.json" 2> "{}.probe.err"'
 python3 - "$OUT" "$TABLE1" "$SEEDS" > "$OUT/summary.md" <<'PY'
 import json, os, statistics, sys
