@@ -85,7 +85,7 @@ final class CollabCommand implements Callable<Integer> {
         ObjectNode o = Output.object();
         o.put("out", r.out().toAbsolutePath().toString());
         o.put("skipped_images", r.skippedImages());
-        Output.subsetOf(o, r.out());
+        Output.subset(o, r.subset());
         o.put("count", r.count());
         o.put("dim", r.dim());
         o.put("participants", r.priors().size());

@@ -76,7 +76,7 @@ final class DataCommand {
             ObjectNode result = Output.object();
             result.put("out", out.toAbsolutePath().toString());
             result.put("count", m.count());
-            Output.subsetOf(result, out);
+            Output.subset(result, m.source().subset());
             result.put("shape", m.channels() + "x" + m.height() + "x" + m.width());
             result.put("shards", m.shards().size());
             result.put("labelled", m.labelled());

@@ -135,7 +135,7 @@ final class DemoCommand implements Callable<Integer> {
             Output.note("coopt demo: 1/6 collaborative optimization over the network: a platform and " + participants.size()
                     + " participant processes on loopback, ridge alignment");
             try {
-                NetworkedRound.Outcome round = NetworkedRound.run(out, fused, data, dataSpec, image.imageSize, limit,
+                NetworkedRound.Outcome round = NetworkedRound.run(out, fused, data, image.imageSize, limit,
                         participants, Math.max(SHARDS, 2 * participants.size()), seed, progress);
                 collab = round.result();
                 platform = round.status();

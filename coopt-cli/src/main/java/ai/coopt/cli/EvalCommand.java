@@ -2,6 +2,7 @@ package ai.coopt.cli;
 
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
+import ai.coopt.store.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -53,8 +54,8 @@ final class EvalCommand {
             o.put("test", r.test());
             o.put("train_count", r.probe().trainCount());
             o.put("test_count", r.probe().testCount());
-            o.set("train_subset", ai.coopt.store.Json.mapper().valueToTree(r.trainSubset()));
-            o.set("test_subset", ai.coopt.store.Json.mapper().valueToTree(r.testSubset()));
+            o.set("train_subset", Json.mapper().valueToTree(r.trainSubset()));
+            o.set("test_subset", Json.mapper().valueToTree(r.testSubset()));
             o.put("feature_dim", r.probe().featureDim());
             o.put("classes", r.probe().classes());
             o.put("epochs", settings.epochs());

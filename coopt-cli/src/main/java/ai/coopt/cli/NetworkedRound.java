@@ -43,7 +43,7 @@ final class NetworkedRound {
 
     private NetworkedRound() {}
 
-    static Outcome run(Path out, Path fused, DatasetSpec data, String dataText, Integer imageSize, int limit,
+    static Outcome run(Path out, Path fused, DatasetSpec data, Integer imageSize, int limit,
                        List<String> priors, int shards, long seed, ProgressListener progress)
             throws IOException, InterruptedException {
         long t0 = System.nanoTime();
@@ -55,7 +55,7 @@ final class NetworkedRound {
             throw new ai.coopt.UserException("the networked round needs at least " + shards + " training images, not "
                     + images.count());
         }
-        PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, dataText, "train", limit, imageSize,
+        PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, data.spec(), "train", limit, imageSize,
                 images.count(), images.fingerprint(), images.skipped(), shards,
                 CollaborativeOptimization.DEFAULT_SHARED_FRACTION, null, seed, 120, "ridge", 0, Instant.now().toString(),
                 Version.get(), Main.commandLine());
@@ -138,7 +138,8 @@ final class NetworkedRound {
         var a = d.provenance().alignment();
         return new CollaborativeOptimization.Result(fused, d.count(), d.dim(), priors, uniformity, a.reference(),
                 Boolean.TRUE.equals(a.referenceVerified()), a.residuals(), a.regularizations(), seconds, uniformitySeconds, summaries.size(), phases,
-                (System.nanoTime() - t0) / 1e9, skipped, notes(detail), quarantined(status, started), 0);
+                (System.nanoTime() - t0) / 1e9, skipped, notes(detail), quarantined(status, started), 0,
+                d.provenance().source().subset());
     }
 
     /** The participants the platform quarantined, by their position in the demo's list of priors. */

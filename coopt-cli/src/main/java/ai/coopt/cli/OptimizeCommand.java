@@ -71,7 +71,7 @@ final class OptimizeCommand implements Callable<Integer> {
         o.put("uniformity_subset", r.uniformitySubset());
         o.put("adaptation", r.adaptation());
         o.put("skipped_images", r.skippedImages());
-        Output.subsetOf(o, r.out());
+        Output.subset(o, r.subset());
         return o;
     }
 }

@@ -16,22 +16,9 @@ final class Output {
         return JSON.createObjectNode();
     }
 
-    /**
-     * Puts {@code node} (how {@code --limit} drew the samples, as a manifest or model directory records it; missing or
-     * null for the whole split) under {@code "subset"}.
-     */
-    static void subset(ObjectNode o, com.fasterxml.jackson.databind.JsonNode node) {
-        o.set("subset", node == null || node.isMissingNode() ? com.fasterxml.jackson.databind.node.NullNode.getInstance()
-                : node);
-    }
-
-    /** {@link #subset} as the manifest.json in {@code dir} records it ({@code source.subset}). */
-    static void subsetOf(ObjectNode o, java.nio.file.Path dir) {
-        try {
-            subset(o, JSON.readTree(dir.resolve("manifest.json").toFile()).path("source").path("subset"));
-        } catch (java.io.IOException e) {
-            throw new ai.coopt.UserException(dir.resolve("manifest.json") + ": cannot read: " + e.getMessage());
-        }
+    /** Puts how {@code --limit} drew the samples under {@code "subset"}, as the manifests record it (null: all of them). */
+    static void subset(ObjectNode o, ai.coopt.data.Subset subset) {
+        o.set("subset", ai.coopt.store.Json.mapper().valueToTree(subset));
     }
 
     /** Prints {@code result} as JSON when {@code json}, otherwise prints {@code human}. */

@@ -221,7 +221,7 @@ final class PlatformCommand {
                         input.image.imageSize, images.count(), images.fingerprint(), images.skipped(),
                         shards == null ? 8 : shards, fraction, count, seed == null ? 0 : seed, leaseSeconds, align, dim,
                         Instant.now().toString(), Version.get(), Main.commandLine())
-                        .withSubset(input.limitSeed, images.drawn());
+                        .withSubset(input.limitSeed, null);  // the service records the images' draw
                 PlatformConfig.Audits d = PlatformConfig.Audits.DEFAULT;
                 int rows = auditRows == null ? d.rows() : auditRows;
                 asked = asked.withAudits(new PlatformConfig.Audits(rows, auditRows == null ? d.sharedRows()

@@ -55,12 +55,7 @@ final class TrainCommand implements Callable<Integer> {
         j.put("method", o.method());
         j.put("arch", train.arch);
         j.put("images", o.images());
-        try {
-            Output.subset(j, new com.fasterxml.jackson.databind.ObjectMapper().readTree(o.run().resolve("model.json").toFile())
-                    .path("provenance").path("data").path("subset"));
-        } catch (java.io.IOException e) {
-            throw new ai.coopt.UserException(o.run().resolve("model.json") + ": cannot read: " + e.getMessage());
-        }
+        Output.subset(j, o.subset());
         j.put("steps", o.result().steps());
         j.put("train_seconds", o.result().trainSeconds());
         j.put("checkpoint_seconds", o.result().checkpointSeconds());

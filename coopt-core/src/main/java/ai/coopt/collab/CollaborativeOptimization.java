@@ -75,7 +75,8 @@ public final class CollaborativeOptimization {
     public record Result(Path out, int count, int dim, List<String> priors, List<Double> uniformity, int reference,
                          boolean referenceVerified, List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
                          double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
-                         int skippedImages, List<String> notes, List<Exclusion> excluded, int reassignedShards) {}
+                         int skippedImages, List<String> notes, List<Exclusion> excluded, int reassignedShards,
+                         ai.coopt.data.Subset subset) {}
 
     /** A participant left out of fusion ({@link Screening}): its position, prior and why. */
     public record Exclusion(int participant, String prior, String reason) {}
@@ -188,7 +189,8 @@ public final class CollaborativeOptimization {
                     screening.verdicts().stream().map(Screening.Verdict::uniformity).toList(), reference,
                     screening.referenceVerified(), residuals,
                     regularizations, Arrays.stream(participantSeconds).boxed().toList(), uniformitySeconds, workers,
-                    phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, reassigned);
+                    phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, reassigned,
+                    images.drawn());
         }
     }
 

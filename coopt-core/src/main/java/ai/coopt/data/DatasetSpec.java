@@ -118,22 +118,23 @@ public final class DatasetSpec {
     public ImageSet load(String split, int limit) {
         checkSplit(split);
         String source = spec() + ":" + split;
-        if (dir == null) {
-            return loadIdx(KnownDatasets.fetch(scheme, null, KnownDatasets.Progress.stderr()), split, 0, source)
-                    .draw(Math.max(0, limit), limitSeed);
-        }
-        if (!Files.isDirectory(dir)) {
+        int n = Math.max(0, limit);
+        if (dir != null && !Files.isDirectory(dir)) {
             throw new UserException("dataset " + spec() + ": " + dir + " is not a directory");
         }
-        int n = Math.max(0, limit);
-        // folders decode only the drawn files; the other readers map or hold the split and draw a view of it
-        return switch (scheme) {
-            case "idx" -> loadIdx(dir, split, 0, source).draw(n, limitSeed);
-            case "cifar10" -> CifarReader.readCifar10(dir, split, 0, source).draw(n, limitSeed);
-            case "cifar100" -> CifarReader.readCifar100(dir, split, 0, source).draw(n, limitSeed);
-            case "packed" -> ai.coopt.store.PackedImages.open(dir, split, 0, source, progress).draw(n, limitSeed);
-            default -> ImageFolderReader.read(dir, split, n, limitSeed, source, folder);
-        };
+        if (scheme.equals("folder")) {
+            return ImageFolderReader.read(dir, split, n, limitSeed, source, folder);  // decodes only the drawn files
+        }
+        // the other readers map or hold the whole split, and the draw is a view of it
+        ImageSet whole = dir == null
+                ? loadIdx(KnownDatasets.fetch(scheme, null, KnownDatasets.Progress.stderr()), split, source)
+                : switch (scheme) {
+                    case "idx" -> loadIdx(dir, split, source);
+                    case "cifar10" -> CifarReader.readCifar10(dir, split, 0, source);
+                    case "cifar100" -> CifarReader.readCifar100(dir, split, 0, source);
+                    default -> ai.coopt.store.PackedImages.open(dir, split, 0, source, progress);
+                };
+        return whole.draw(n, limitSeed);
     }
 
     @Override
@@ -148,10 +149,10 @@ public final class DatasetSpec {
         }
     }
 
-    private static ImageSet loadIdx(Path dir, String split, int limit, String source) {
+    private static ImageSet loadIdx(Path dir, String split, String source) {
         String prefix = split.equals("train") ? "train" : "t10k";
         return IdxReader.read(requireIdx(dir, prefix + "-images-idx3-ubyte"),
-                requireIdx(dir, prefix + "-labels-idx1-ubyte"), limit, source);
+                requireIdx(dir, prefix + "-labels-idx1-ubyte"), 0, source);
     }
 
     private static Path requireIdx(Path dir, String base) {

@@ -135,12 +135,11 @@ public final class ImageFolderReader {
         if (files.isEmpty()) {
             throw new UserException(root + " holds no PNG or JPEG images");
         }
-        int[] labelArray = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        Subset.Drawn drawn = Subset.draw(files.size(), labelArray, Math.max(0, limit), seed);
+        int[] all = classes.isEmpty() ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        Subset.Drawn drawn = Subset.draw(files.size(), all, Math.max(0, limit), seed);
         int[] listed = drawn == null ? null : drawn.indices();
         List<Path> chosen = listed == null ? files : java.util.Arrays.stream(listed).mapToObj(files::get).toList();
-        List<Integer> chosenLabels = labelArray == null ? null
-                : listed == null ? labels : java.util.Arrays.stream(listed).mapToObj(labels::get).toList();
+        int[] chosenLabels = all == null || listed == null ? all : java.util.Arrays.stream(listed).map(i -> all[i]).toArray();
         Options used = options;
         if (!options.sizeGiven()) {
             // a folder of 32-px images is read at 32 px, not scaled up to the default (four times every later cost)
@@ -193,7 +192,7 @@ public final class ImageFolderReader {
     }
 
     /** Decodes {@code files}; {@code listed} holds their indices in the split's listing (null: 0, 1, 2, …). */
-    private static ImageSet assemble(List<Path> files, List<Integer> labels, int[] listed, String source, Options options) {
+    private static ImageSet assemble(List<Path> files, int[] labels, int[] listed, String source, Options options) {
         int side = options.imageSize();
         int plane = side * side;
         int n = files.size();
@@ -230,7 +229,7 @@ public final class ImageFolderReader {
                 System.arraycopy(rgb, kept.get(k) * 3 * plane, pixels, k * channels * plane, channels * plane);
             }
         }
-        int[] labelArray = labels == null ? null : kept.stream().mapToInt(labels::get).toArray();
+        int[] labelArray = labels == null ? null : kept.stream().mapToInt(i -> labels[i]).toArray();
         ImageSet set = new ImageSet(source, pixels, kept.size(), channels, side, side, labelArray).withSkipped(n - kept.size());
         if (listed == null && kept.size() == n) {
             return set;

@@ -123,12 +123,7 @@ public final class ImageSet {
      */
     public ImageSet draw(int limit, long seed) {
         Subset.Drawn d = Subset.draw(count, labels, limit, seed);
-        if (d == null) {
-            return this;
-        }
-        ImageSet view = subset(d.indices());
-        return new ImageSet(view.source, view.pixels, view.index, view.count, channels, height, width, view.labels,
-                skipped, null, view.sourceIds, d.subset());
+        return d == null ? this : subset(d.indices()).withDrawn(d.subset());
     }
 
     /** How {@code --limit} drew this set from its split, or null when it holds the whole split. */
@@ -160,34 +155,30 @@ public final class ImageSet {
     }
 
     /**
-     * The positions in this set of the samples with source ids {@code ids}.
+     * The positions in this set of the samples with source ids {@code ids}: a set as a reader gives it (whole, drawn by
+     * {@code --limit}, a pack), whose ids increase.
      *
      * @throws IllegalArgumentException naming the first id this set does not hold
+     * @throws IllegalStateException for a view in another order (a {@link #subset} of shuffled indices)
      */
     public int[] positionsOf(long[] ids) {
-        int[] out = new int[ids.length];
-        java.util.Map<Long, Integer> unsorted = null;
-        boolean ascending = true;
         if (sourceIds != null) {
-            for (int i = 1; i < sourceIds.length && ascending; i++) {
-                ascending = sourceIds[i] > sourceIds[i - 1];
-            }
-            if (!ascending) {
-                unsorted = new java.util.HashMap<>();
-                for (int i = 0; i < sourceIds.length; i++) {
-                    unsorted.put((long) sourceIds[i], i);
+            for (int i = 1; i < sourceIds.length; i++) {
+                if (sourceIds[i] <= sourceIds[i - 1]) {
+                    throw new IllegalStateException("positionsOf needs a set in split order");
                 }
             }
         }
+        int[] out = new int[ids.length];
         for (int k = 0; k < ids.length; k++) {
             long id = ids[k];
             int at;
-            if (sourceIds == null) {
-                at = id >= 0 && id < count ? (int) id : -1;
-            } else if (unsorted != null) {
-                at = unsorted.getOrDefault(id, -1);
+            if (id < 0 || id > Integer.MAX_VALUE) {
+                at = -1;
+            } else if (sourceIds == null) {
+                at = id < count ? (int) id : -1;
             } else {
-                at = id < Integer.MIN_VALUE || id > Integer.MAX_VALUE ? -1 : Arrays.binarySearch(sourceIds, (int) id);
+                at = Arrays.binarySearch(sourceIds, (int) id);
             }
             if (at < 0) {
                 throw new IllegalArgumentException("sample id " + id + " is not among the " + count + " images of "
@@ -254,7 +245,8 @@ public final class ImageSet {
     /** The images at {@code indices}, in that order: a view of the same pixels (the labels are copied). */
     public ImageSet subset(int[] indices) {
         int[] composed = new int[indices.length];
-        int[] ids = new int[indices.length];
+        // a view of a whole split: its ids are the indices into it, the same values as composed (shared, never changed)
+        int[] ids = index == null && sourceIds == null ? composed : new int[indices.length];
         int[] outLabels = labels == null ? null : new int[indices.length];
         for (int i = 0; i < indices.length; i++) {
             if (indices[i] < 0 || indices[i] >= count) {

@@ -50,7 +50,8 @@ public final class DataOptimization {
     /** What was made and how long it took. */
     public record Result(Path out, String prior, int count, int priorDim, int dim, double embedSeconds,
                          double imagesPerSecond, double pcaSeconds, double explainedVariance, double uniformity,
-                         int uniformitySubset, String adaptation, double seconds, int skippedImages) {}
+                         int uniformitySubset, String adaptation, double seconds, int skippedImages,
+                         ai.coopt.data.Subset subset) {}
 
     private DataOptimization() {}
 
@@ -96,7 +97,7 @@ public final class DataOptimization {
             OptimizedDataset.write(out, post.targets(), ids, provenance, kept);
             return new Result(out, prior.spec(), images.count(), prior.outputDim(), post.dim(), raw.seconds(),
                     raw.imagesPerSecond(), post.seconds(), post.explainedVariance(), uniformity, subset.length,
-                    raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped());
+                    raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped(), images.drawn());
         }
     }
 

@@ -35,8 +35,8 @@ public final class Training {
     public record Request(DatasetSpec data, String split, int limit, Path targets, String arch, MethodSpec method,
                           TrainingConfig config, Path out, boolean resume, Device device, ObjectNode created) {}
 
-    /** The run and where it went. */
-    public record Outcome(Path run, String method, int images, TrainingLoop.Result result) {}
+    /** The run and where it went; {@code subset}: how {@code --limit} drew the data (null: the whole split). */
+    public record Outcome(Path run, String method, int images, TrainingLoop.Result result, Subset subset) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -85,7 +85,7 @@ public final class Training {
             TrainingLoop.Result result = loop.run(r.resume(), progress);
             Plots.lossPlot(r.out().resolve(TrainingLoop.METRICS), r.out().resolve("loss.png"));
             done = true;
-            return new Outcome(r.out(), method.name(), images.count(), result);
+            return new Outcome(r.out(), method.name(), images.count(), result, loaded.drawn());
         } finally {
             if (!done && !r.resume() && (loop == null || loop.steps() == 0)) {
                 // nothing was trained: leave --out as it was (absent or empty), so the corrected command runs as is
@@ -112,8 +112,7 @@ public final class Training {
                 + (source.subset() == null ? "" : ", --limit " + source.subset().describe());
         Subset drawn = images.drawn();
         String given = images.source() + (drawn == null ? "" : ", --limit " + drawn.describe());
-        boolean sameDraw = drawn == null ? source.subset() == null
-                : source.subset() != null && drawn.idsSha256().equals(source.subset().idsSha256());
+        boolean sameDraw = java.util.Objects.equals(drawn, source.subset());
         if (sameDraw && source.count() == images.count() && !source.fingerprint().equals(images.fingerprint())) {
             throw new UserException(d.dir() + ": the targets were made from other images (" + madeFrom
                     + ") than --data gives (" + given + ")");

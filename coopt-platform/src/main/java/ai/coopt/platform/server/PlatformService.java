@@ -200,8 +200,7 @@ public final class PlatformService implements AutoCloseable {
                 throw new UserException(dir + " holds no platform round (start one with coopt platform serve)");
             }
             // the draw is a fact of the images: the fused manifest records it, and bounds the ids by the whole split
-            config = asked.subset() == null && images.drawn() != null ? asked.withSubset(asked.limitSeed(), images.drawn())
-                    : asked;
+            config = asked.withSubset(asked.limitSeed(), images.drawn());
             ShardPlan plan = plan(config);
             writeSourceIds(dir, images);
             sharedSha = writeShards(dir, images, plan, progress);
@@ -284,8 +283,8 @@ public final class PlatformService implements AutoCloseable {
         if (ids.length != count) {
             throw new UserException(file + ": " + ids.length + " ids for a round of " + count + " images");
         }
-        for (int i = 1; i < ids.length; i++) {
-            if (ids[i] <= ids[i - 1] || ids[0] < 0) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < (i == 0 ? 0 : ids[i - 1] + 1)) {
                 throw new UserException(file + ": ids must be non-negative and increasing");
             }
         }
