@@ -168,8 +168,8 @@ public final class LinearProbe {
 
     /**
      * Refuses labels that hold a single class: a probe trained on one class predicts it everywhere, and its top-1 is
-     * only that class's share of the test split (a folder sorted by class, cut to its first N files, gave 0.20 with no
-     * warning).
+     * only that class's share of the test split (a folder sorted by class, cut to its first N files before --limit
+     * drew a stratified subset, gave 0.20 with no warning).
      *
      * @param what what the labels are, for the message
      * @throws UserException naming the one class
@@ -184,8 +184,7 @@ public final class LinearProbe {
             }
         }
         throw new UserException(what + " holds one class only (label " + labels[0] + ", " + labels.length
-                + " examples): a linear probe needs at least two; if the data is sorted by class, a first-N cut of it"
-                + " holds the first class only, so use a larger or shuffled subset");
+                + " examples): a linear probe needs at least two classes in it");
     }
 
     private static int maxLabel(int[] labels) {
