@@ -19,7 +19,7 @@ final class FusionOptions {
         Integer count;
     }
 
-    @ArgGroup(exclusive = true)
+    @ArgGroup(exclusive = true, heading = "The shared subset S (one of):%n")
     Shared shared = new Shared();
 
     @Option(names = "--align", defaultValue = "ridge", description = ALIGN_HELP)

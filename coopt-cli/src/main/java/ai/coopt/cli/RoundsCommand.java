@@ -29,8 +29,14 @@ final class RoundsCommand implements Callable<Integer> {
                     + "optimized and trains the students; the probe trains on it and tests on its test split.")
     String data;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Use the first N samples of each split (0 = all).")
+    @Option(names = "--limit", defaultValue = "0", description = "Use a seeded random subset of N training samples, "
+            + "stratified by class when the data is labelled (0 = all); the same N and --limit-seed give the same subset in "
+            + "every command.")
     int limit;
+
+    @Option(names = "--limit-seed", defaultValue = "0", description = "Seed of the --limit and --probe-limit subsets "
+            + "(default: ${DEFAULT-VALUE}).")
+    long limitSeed;
 
     @Mixin
     ImageOptions image;
@@ -110,8 +116,8 @@ final class RoundsCommand implements Callable<Integer> {
         if (switchAt != null && !(switchAt > 0 && switchAt < 1)) {
             throw new UserException("--switch-at must lie between 0 and 1, not " + switchAt);
         }
-        DatasetSpec spec = image.apply(DatasetSpec.parse(data)).withProgress(new CliProgress());
-        var settings = new ContinuousOptimization.Settings(ContinuousOptimization.FORMAT, spec.spec(), limit, priors, keep,
+        DatasetSpec spec = image.apply(DatasetSpec.parse(data)).withLimitSeed(limitSeed).withProgress(new CliProgress());
+        var settings = new ContinuousOptimization.Settings(ContinuousOptimization.FORMAT, spec.spec(), limit, limitSeed, priors, keep,
                 fusion.align, fusion.count() != null ? 0
                         : fusion.fraction() != null ? fusion.fraction() : CollaborativeOptimization.DEFAULT_SHARED_FRACTION,
                 fusion.count() != null ? fusion.count() : 0, fusion.dim, fusion.batch, seed, studentArch,

@@ -119,6 +119,10 @@ class RoundsTest extends ConsoleCapture {
         other.set(other.indexOf("--seed") + 1, "4");
         assertEquals(2, Main.run(other.toArray(String[]::new)), "other settings into the same directory are refused");
         assertTrue(stderr().contains("seed: 3 -> 4"), stderr());
+        resetConsole();
+        assertEquals(2, Main.run(args(cut, "--limit-seed", "1").toArray(String[]::new)),
+                "another --limit subset into the same directory is refused");
+        assertTrue(stderr().contains("limit_seed: 0 -> 1"), stderr());
     }
 
     /** Runs the command into {@code out} and kills it outright as soon as {@code when} holds (polled, bounded). */

@@ -60,6 +60,9 @@ public final class ContinuousOptimization {
     /**
      * Everything that decides a round's results: a rerun into the same directory must give the same settings.
      *
+     * @param limit a seeded random subset of this many training samples, stratified by class (0 = all); the probes draw
+     *              theirs with the same seed
+     * @param limitSeed the seed of those subsets
      * @param keep {@code best} or {@code all}
      * @param sharedFraction size of S as a share of the data (0 when {@code sharedCount} is given)
      * @param sharedCount size of S in samples (0 when {@code sharedFraction} is given)
@@ -71,7 +74,7 @@ public final class ContinuousOptimization {
      *                             resumed run end exactly as an uninterrupted one
      * @param probeLimit images of each split for the probes (0 = all)
      */
-    public record Settings(String format, String data, int limit, List<String> priors, String keep, String align,
+    public record Settings(String format, String data, int limit, long limitSeed, List<String> priors, String keep, String align,
                            double sharedFraction, int sharedCount, int dim, int batch, long seed, String studentArch,
                            String then, double switchAt, int studentEpochs, double studentBudgetSeconds,
                            int studentBatch, float studentLearningRate, float studentWeightDecay,
