@@ -125,7 +125,7 @@ final class BenchCommand {
                 throw new ai.coopt.UserException("--k " + k + " exceeds min(--rows, --dims) = " + Math.min(rows, dims));
             }
             common.engine();
-            var t = ai.coopt.target.PcaBenchmark.run(rows, dims, k, 0);
+            var t = ai.coopt.optimize.PcaBenchmark.run(rows, dims, k, 0);
             ObjectNode o = Output.object();
             o.put("rows", rows);
             o.put("dims", dims);

@@ -1,7 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;

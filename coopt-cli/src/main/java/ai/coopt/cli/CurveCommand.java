@@ -1,7 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.eval.LearningCurve;
 import ai.coopt.eval.LinearProbe;
 import ai.coopt.report.Plots;

@@ -1,8 +1,8 @@
 package ai.coopt.cli;
 
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.KnownDatasets;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.PackedImages;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -36,7 +36,7 @@ final class DemoReport {
                   JsonNode platform, String dataName, String arch) {}
 
     /** How the report names the data: Fashion-MNIST and MNIST by name, anything else by its spec. */
-    static String dataName(ai.coopt.data.DatasetSpec data) {
+    static String dataName(ai.coopt.dataset.DatasetSpec data) {
         return switch (data.spec()) {
             case "fashion-mnist" -> "Fashion-MNIST";
             case "mnist" -> "MNIST";

@@ -1,6 +1,6 @@
 package ai.coopt.cli;
 
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import picocli.CommandLine.Option;
 
 /** How image files are read: {@code [--image-size S] [--skip-bad-images]} (folder: datasets). */

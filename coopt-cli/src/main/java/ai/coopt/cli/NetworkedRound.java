@@ -2,8 +2,8 @@ package ai.coopt.cli;
 
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.PlatformHome;
 import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.client.DatasetDownload;

@@ -1,7 +1,7 @@
 package ai.coopt.cli;
 
-import ai.coopt.data.DatasetSpec;
-import ai.coopt.target.DataOptimization;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.DataOptimization;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

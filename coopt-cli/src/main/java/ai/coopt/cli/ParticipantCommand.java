@@ -165,7 +165,7 @@ final class ParticipantCommand {
             int limit = round.path("limit").asInt(0);
             long limitSeed = round.path("limit_seed").asLong(0);
             Integer size = round.hasNonNull("image_size") ? round.get("image_size").asInt() : null;
-            return ai.coopt.data.DatasetSpec.parse(data).withImageOptions(size, false).withLimitSeed(limitSeed)
+            return ai.coopt.dataset.DatasetSpec.parse(data).withImageOptions(size, false).withLimitSeed(limitSeed)
                     .withProgress(new CliProgress()).load(split, limit);
         }
     }

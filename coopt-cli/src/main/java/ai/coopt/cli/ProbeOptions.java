@@ -1,6 +1,6 @@
 package ai.coopt.cli;
 
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.eval.LinearProbe;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -2,7 +2,7 @@ package ai.coopt.cli;
 
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.rounds.ContinuousOptimization;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

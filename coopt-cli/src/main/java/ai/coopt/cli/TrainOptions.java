@@ -1,7 +1,7 @@
 package ai.coopt.cli;
 
 import ai.coopt.data.Augmentation;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.train.TrainingConfig;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

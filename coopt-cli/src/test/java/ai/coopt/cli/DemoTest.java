@@ -81,7 +81,7 @@ class DemoTest extends ConsoleCapture {
         assumeTrue(Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist")), "Fashion-MNIST is not installed");
         Path folder = tmp.resolve("photos");
         for (String split : new String[] {"train", "test"}) {
-            var images = ai.coopt.data.DatasetSpec.parse("fashion-mnist").load(split, split.equals("train") ? 400 : 200);
+            var images = ai.coopt.dataset.DatasetSpec.parse("fashion-mnist").load(split, split.equals("train") ? 400 : 200);
             for (int i = 0; i < images.count(); i++) {
                 BufferedImage png = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
                 png.getRaster().setDataElements(0, 0, 28, 28, images.image(i));

@@ -1,18 +1,18 @@
 package ai.coopt.collab;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.ShardPlan;
 import ai.coopt.data.Sharding;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.engine.Engines;
+import ai.coopt.optimize.DataOptimization;
+import ai.coopt.optimize.Embedder;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Scratch;
-import ai.coopt.target.DataOptimization;
-import ai.coopt.target.Embedder;
 import ai.coopt.util.CombinedProgress;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;

@@ -1,14 +1,14 @@
 package ai.coopt.collab;
 
+import ai.coopt.optimize.DataOptimization;
+import ai.coopt.optimize.Matrix;
+import ai.coopt.optimize.Pca;
+import ai.coopt.optimize.RidgeAlignment;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
 import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
-import ai.coopt.target.DataOptimization;
-import ai.coopt.target.Matrix;
-import ai.coopt.target.Pca;
-import ai.coopt.target.RidgeAlignment;
 import ai.coopt.util.ProgressListener;
 
 import java.util.ArrayList;

@@ -1,12 +1,12 @@
 package ai.coopt.collab;
 
 import ai.coopt.data.ImageSet;
+import ai.coopt.optimize.DataOptimization;
+import ai.coopt.optimize.Embedder;
+import ai.coopt.optimize.Uniformity;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
 import ai.coopt.store.Scratch;
-import ai.coopt.target.DataOptimization;
-import ai.coopt.target.Embedder;
-import ai.coopt.target.Uniformity;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 

@@ -1,9 +1,9 @@
 package ai.coopt.collab;
 
+import ai.coopt.optimize.Matrix;
+import ai.coopt.optimize.RidgeAlignment;
+import ai.coopt.optimize.Uniformity;
 import ai.coopt.store.Rows;
-import ai.coopt.target.Matrix;
-import ai.coopt.target.RidgeAlignment;
-import ai.coopt.target.Uniformity;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -79,7 +79,7 @@ public final class CifarReader {
     }
 
     private static ImageSet read(Variant variant, Path dir, String split, int limit, String source) {
-        DatasetSpec.checkSplit(split);
+        Splits.check(split);
         List<String> names = split.equals("train") ? variant.train : variant.test;
         Path home = resolveHome(variant, dir);
         List<Path> files = new ArrayList<>();

@@ -102,7 +102,7 @@ public final class ImageFolderReader {
      *     decoded (naming the file) and bad images are not skipped
      */
     public static ImageSet read(Path dir, String split, int limit, long seed, String source, Options options) {
-        DatasetSpec.checkSplit(split);
+        Splits.check(split);
         Path root = splitDir(dir, split);
         List<Path> classes = new ArrayList<>();
         List<Path> loose = new ArrayList<>();

@@ -1,8 +1,8 @@
 package ai.coopt.eval;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;

@@ -1,11 +1,11 @@
 package ai.coopt.eval;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.Embedder;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
-import ai.coopt.target.Embedder;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 

@@ -1,9 +1,9 @@
 package ai.coopt.train;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.Subset;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.engine.MemoryBudget;
 import ai.coopt.nn.Network;
 import ai.coopt.report.Plots;

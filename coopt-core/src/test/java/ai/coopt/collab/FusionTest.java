@@ -1,9 +1,9 @@
 package ai.coopt.collab;
 
+import ai.coopt.optimize.Matrix;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
-import ai.coopt.target.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package ai.coopt.collab;
 
-import ai.coopt.target.Matrix;
+import ai.coopt.optimize.Matrix;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -43,7 +43,7 @@ class ScreeningTest {
         Screening.Result r = Screening.screen(all);
         for (int i = 0; i < 2; i++) {
             SharedOutputs s = all.get(i);
-            double own = ai.coopt.target.Uniformity.ofOutputs(s.values(), s.count(), s.dim());
+            double own = ai.coopt.optimize.Uniformity.ofOutputs(s.values(), s.count(), s.dim());
             assertEquals(own, r.verdicts().get(i).uniformity(), 0);
             assertEquals(own, r.outputs().get(i).prior().uniformity(), 0, "the manifest gets the computed value");
         }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class IdxReaderTest {
+public class IdxReaderTest {
     @TempDir
     Path dir;
 
@@ -36,7 +36,7 @@ class IdxReaderTest {
     }
 
     /** Labels i mod 10. */
-    static int[] labels(int n) {
+    public static int[] labels(int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             out[i] = i % 10;
@@ -70,7 +70,7 @@ class IdxReaderTest {
     }
 
     /** Writes the four IDX files of a dataset of 6×5 images (nTrain and nTest of them), gzipped or raw. */
-    static void writeDataset(Path dir, int nTrain, int nTest, boolean gz) throws IOException {
+    public static void writeDataset(Path dir, int nTrain, int nTest, boolean gz) throws IOException {
         Files.createDirectories(dir);
         String suffix = gz ? ".gz" : "";
         write(dir.resolve("train-images-idx3-ubyte" + suffix), idxImages(nTrain, 6, 5, pixels(nTrain, 6, 5)), gz);

@@ -1,6 +1,7 @@
 package ai.coopt.data;
 
 import ai.coopt.UserException;
+import ai.coopt.dataset.DatasetSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

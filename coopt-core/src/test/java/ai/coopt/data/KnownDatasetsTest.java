@@ -1,6 +1,7 @@
 package ai.coopt.data;
 
 import ai.coopt.UserException;
+import ai.coopt.dataset.DatasetSpec;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,5 +1,6 @@
 package ai.coopt.data;
 
+import ai.coopt.dataset.DatasetSpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package ai.coopt.data;
 
+import ai.coopt.dataset.DatasetSpec;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

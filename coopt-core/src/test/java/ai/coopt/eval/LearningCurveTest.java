@@ -1,7 +1,7 @@
 package ai.coopt.eval;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.nn.Network;
 import ai.coopt.store.ModelDirectory;
 import ai.coopt.util.ProgressListener;

@@ -1,6 +1,6 @@
 package ai.coopt.eval;
 
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
 import ai.djl.Device;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,10 @@
 package ai.coopt.prior;
 
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.DataOptimization;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
-import ai.coopt.target.DataOptimization;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;

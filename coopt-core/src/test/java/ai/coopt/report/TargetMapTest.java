@@ -1,8 +1,8 @@
 package ai.coopt.report;
 
 import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.SyntheticIdx;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.util.ProgressListener;

@@ -1,7 +1,7 @@
 package ai.coopt.store;
 
+import ai.coopt.optimize.Matrix;
 import ai.coopt.store.ManifestProvenance.Created;
-import ai.coopt.target.Matrix;
 import ai.coopt.store.ManifestProvenance.Input;
 import ai.coopt.store.ManifestProvenance.Participant;
 import ai.coopt.store.ManifestProvenance.Postprocess;

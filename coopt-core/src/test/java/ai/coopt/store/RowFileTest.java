@@ -1,7 +1,7 @@
 package ai.coopt.store;
 
 import ai.coopt.UserException;
-import ai.coopt.target.Matrix;
+import ai.coopt.optimize.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,12 +1,12 @@
 package ai.coopt.train;
 
 import ai.coopt.data.Augmentation;
-import ai.coopt.data.DatasetSpec;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.DataOptimization;
 import ai.coopt.report.MetricsLog;
 import ai.coopt.store.ManifestProvenance;
-import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.ModelDirectory;
-import ai.coopt.target.DataOptimization;
+import ai.coopt.store.OptimizedDataset;
 import ai.coopt.train.methods.MethodSpec;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;

@@ -1,7 +1,7 @@
 package ai.coopt.platform;
 
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.auth.RequestSignature;

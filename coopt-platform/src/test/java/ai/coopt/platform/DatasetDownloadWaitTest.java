@@ -1,8 +1,8 @@
 package ai.coopt.platform;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.TestDatabases;

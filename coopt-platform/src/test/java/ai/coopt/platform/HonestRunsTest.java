@@ -2,8 +2,8 @@ package ai.coopt.platform;
 
 import ai.coopt.collab.LocalParticipant;
 import ai.coopt.collab.ParticipantLoop;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.client.RemotePlatform;

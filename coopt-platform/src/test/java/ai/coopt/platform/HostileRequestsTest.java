@@ -1,7 +1,8 @@
 package ai.coopt.platform;
 
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
@@ -10,7 +11,6 @@ import ai.coopt.platform.db.ShardState;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.store.Json;
-import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

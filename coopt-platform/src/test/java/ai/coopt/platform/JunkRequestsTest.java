@@ -1,5 +1,6 @@
 package ai.coopt.platform;
 
+import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.PlatformStore;
@@ -8,7 +9,6 @@ import ai.coopt.platform.server.PlatformService;
 import ai.coopt.platform.server.Status;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.Json;
-import ai.coopt.target.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,8 +1,9 @@
 package ai.coopt.platform;
 
 import ai.coopt.collab.Lease;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.client.RemotePlatform;
@@ -11,7 +12,6 @@ import ai.coopt.platform.db.ShardState;
 import ai.coopt.platform.db.TestDatabases;
 import ai.coopt.platform.server.PlatformConfig;
 import ai.coopt.platform.server.PlatformServer;
-import ai.coopt.target.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

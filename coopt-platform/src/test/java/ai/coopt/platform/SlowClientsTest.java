@@ -1,10 +1,10 @@
 package ai.coopt.platform;
 
+import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.server.PlatformServer;
-import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

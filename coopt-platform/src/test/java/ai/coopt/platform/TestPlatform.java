@@ -1,8 +1,8 @@
 package ai.coopt.platform;
 
 import ai.coopt.collab.PriorReport;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.Database;

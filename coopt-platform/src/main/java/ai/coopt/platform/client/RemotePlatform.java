@@ -8,11 +8,11 @@ import ai.coopt.collab.RoundInfo;
 import ai.coopt.collab.ShardOutputs;
 import ai.coopt.collab.SharedOutputs;
 import ai.coopt.data.ImageSet;
+import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.Uploads;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.PackedImages;
-import ai.coopt.target.Matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package ai.coopt.platform.server;
 
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.TestPlatform;
 import ai.coopt.platform.bench.LoadBenchmark;
 import ai.coopt.platform.db.Database;

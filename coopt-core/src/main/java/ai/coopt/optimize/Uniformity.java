@@ -1,4 +1,4 @@
-package ai.coopt.target;
+package ai.coopt.optimize;
 
 import ai.coopt.UserException;
 import ai.coopt.store.Rows;

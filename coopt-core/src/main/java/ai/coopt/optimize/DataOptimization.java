@@ -1,13 +1,13 @@
-package ai.coopt.target;
+package ai.coopt.optimize;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.ImageSet;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.prior.InputSpec;
 import ai.coopt.prior.Prior;
 import ai.coopt.prior.Priors;
-import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.AtomicFiles;
+import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
 import ai.coopt.store.Rows;

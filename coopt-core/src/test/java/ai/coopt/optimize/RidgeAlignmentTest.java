@@ -1,4 +1,4 @@
-package ai.coopt.target;
+package ai.coopt.optimize;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

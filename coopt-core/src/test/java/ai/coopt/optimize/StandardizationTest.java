@@ -1,4 +1,4 @@
-package ai.coopt.target;
+package ai.coopt.optimize;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

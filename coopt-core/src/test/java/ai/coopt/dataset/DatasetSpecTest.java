@@ -1,6 +1,8 @@
-package ai.coopt.data;
+package ai.coopt.dataset;
 
 import ai.coopt.UserException;
+import ai.coopt.data.IdxReaderTest;
+import ai.coopt.data.ImageSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,13 @@
-package ai.coopt.data;
+package ai.coopt.dataset;
 
 import ai.coopt.UserException;
+import ai.coopt.data.CifarReader;
+import ai.coopt.data.IdxReader;
+import ai.coopt.data.ImageFolderReader;
+import ai.coopt.data.ImageSet;
+import ai.coopt.data.KnownDatasets;
+import ai.coopt.data.Splits;
+import ai.coopt.store.PackedImages;
 
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -116,7 +123,7 @@ public final class DatasetSpec {
      * @throws UserException when the split is neither, or the data is missing or malformed
      */
     public ImageSet load(String split, int limit) {
-        checkSplit(split);
+        Splits.check(split);
         String source = spec() + ":" + split;
         int n = Math.max(0, limit);
         if (dir != null && !Files.isDirectory(dir)) {
@@ -132,7 +139,7 @@ public final class DatasetSpec {
                     case "idx" -> loadIdx(dir, split, source);
                     case "cifar10" -> CifarReader.readCifar10(dir, split, 0, source);
                     case "cifar100" -> CifarReader.readCifar100(dir, split, 0, source);
-                    default -> ai.coopt.store.PackedImages.open(dir, split, 0, source, progress);
+                    default -> PackedImages.open(dir, split, 0, source, progress);
                 };
         return whole.draw(n, limitSeed);
     }
@@ -142,12 +149,6 @@ public final class DatasetSpec {
         return spec();
     }
 
-    /** Checks that {@code split} is {@code train} or {@code test}. */
-    static void checkSplit(String split) {
-        if (!"train".equals(split) && !"test".equals(split)) {
-            throw new UserException("unknown split '" + split + "'; use train or test");
-        }
-    }
 
     private static ImageSet loadIdx(Path dir, String split, String source) {
         String prefix = split.equals("train") ? "train" : "t10k";

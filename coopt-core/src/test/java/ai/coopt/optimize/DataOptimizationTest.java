@@ -1,8 +1,8 @@
-package ai.coopt.target;
+package ai.coopt.optimize;
 
 import ai.coopt.UserException;
-import ai.coopt.data.DatasetSpec;
 import ai.coopt.data.SyntheticIdx;
+import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
