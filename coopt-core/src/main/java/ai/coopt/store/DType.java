@@ -7,7 +7,9 @@ public enum DType {
     /** 64-bit signed integer. */
     I64(8),
     /** 32-bit signed integer. */
-    I32(4);
+    I32(4),
+    /** 8-bit unsigned integer (pixels). */
+    U8(1);
 
     private final int bytes;
 

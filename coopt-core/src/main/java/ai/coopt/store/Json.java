@@ -280,7 +280,7 @@ public final class Json {
         return path.toString();
     }
 
-    private static String describe(JsonProcessingException e) {
+    static String describe(JsonProcessingException e) {
         String message = IoErrors.oneLine(e.getOriginalMessage());
         if (message.startsWith("Duplicate field") && e instanceof StreamReadException s && s.getProcessor() != null) {
             Deque<Object> steps = new ArrayDeque<>();

@@ -3,25 +3,24 @@ package ai.coopt.store;
 import ai.coopt.UserException;
 import ai.coopt.data.FilePixels;
 import ai.coopt.data.ImageSet;
-import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.annotation.Nulls;
-import com.fasterxml.jackson.annotation.JsonSetter;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import ai.coopt.data.Subset;
 import ai.coopt.util.ProgressListener;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.databind.node.NullNode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,12 +125,6 @@ public final class PackedImages {
     }
 
     /**
-     * A tensor's entry in a shard's header, its fields always in this order (a {@code Map.of} would order them
-     * differently from one JVM to the next, and the same images would pack to different bytes and checksums).
-     */
-    private record HeaderEntry(String dtype, List<Long> shape, List<Long> dataOffsets) {}
-
-    /**
      * Writes {@code images} (in order, without labels) as one shard file whose i-th image has id {@code ids[i]}: how
      * the platform serves a participant the images of its shard. Written to a temporary sibling, made durable and
      * renamed into place.
@@ -163,15 +156,15 @@ public final class PackedImages {
             throw new UserException(file + ": checksum mismatch (sha256 " + actual + ", expected " + sha256 + ")");
         }
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            Header head = header(in, file);
-            JsonNode header = head.json();
-            JsonNode shape = header.path("images").path("shape");
-            if (shape.size() != 4) {
+            SafeTensorsHeader.Parsed header = header(in, file);
+            SafeTensorsHeader.Declared imagesTensor = header.tensors().get("images");
+            if (imagesTensor == null || imagesTensor.shape().length != 4) {
                 throw new UserException(file + ": no images tensor of rank 4");
             }
-            int c = shape.get(1).asInt();
-            int h = shape.get(2).asInt();
-            int w = shape.get(3).asInt();
+            long[] shape = imagesTensor.shape();
+            int c = (int) Math.min(shape[1], Integer.MAX_VALUE);
+            int h = (int) Math.min(shape[2], Integer.MAX_VALUE);
+            int w = (int) Math.min(shape[3], Integer.MAX_VALUE);
             if ((c != 1 && c != 3) || h < 1 || w < 1 || h > ai.coopt.nn.Architectures.MAX_SIDE
                     || w > ai.coopt.nn.Architectures.MAX_SIDE) {
                 throw new UserException(file + ": image shape " + c + "x" + h + "x" + w + " is not 1 or 3 channels of at most "
@@ -179,11 +172,11 @@ public final class PackedImages {
             }
             long n = ids.length;
             long imageBytes = n * c * h * w;
-            expect(file, header, "ids", "I64", List.of(n), 0, 8 * n);
-            expect(file, header, "images", "U8", List.of(n, (long) c, (long) h, (long) w), 8 * n, 8 * n + imageBytes);
-            long dataStart = head.dataStart();
-            if (header.has("labels") || in.size() != dataStart + 8 * n + imageBytes) {
-                throw new UserException(file + ": " + in.size() + " bytes and tensors " + header.size()
+            expect(file, header, "ids", DType.I64, new long[] {n}, 0, 8 * n);
+            expect(file, header, "images", DType.U8, new long[] {n, c, h, w}, 8 * n, 8 * n + imageBytes);
+            long dataStart = header.dataStart();
+            if (header.tensors().containsKey("labels") || in.size() != dataStart + 8 * n + imageBytes) {
+                throw new UserException(file + ": " + in.size() + " bytes and tensors " + header.tensors().keySet()
                         + "; expected ids and images only, " + (dataStart + 8 * n + imageBytes) + " bytes");
             }
             checkIds(in, file, dataStart, ids.length, i -> ids[i]);
@@ -229,23 +222,15 @@ public final class PackedImages {
         long idsBytes = 8L * count;
         long labelsBytes = withLabels ? 8L * count : 0;
         long imageBytes = (long) count * size;
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("ids", new HeaderEntry("I64", List.of((long) count), List.of(0L, idsBytes)));
+        LinkedHashMap<String, SafeTensors.Spec> tensors = new LinkedHashMap<>();
+        tensors.put("ids", new SafeTensors.Spec(DType.I64, new long[] {count}));
         if (withLabels) {
-            header.put("labels", new HeaderEntry("I64", List.of((long) count), List.of(idsBytes, idsBytes + labelsBytes)));
+            tensors.put("labels", new SafeTensors.Spec(DType.I64, new long[] {count}));
         }
-        header.put("images", new HeaderEntry("U8", List.of((long) count, (long) images.channels(), (long) images.height(),
-                (long) images.width()), List.of(idsBytes + labelsBytes, idsBytes + labelsBytes + imageBytes)));
-        header.put("__metadata__", Map.of("format", FORMAT));
-        byte[] json = Json.MAPPER.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;
+        tensors.put("images", new SafeTensors.Spec(DType.U8, new long[] {count, images.channels(), images.height(),
+                images.width()}));
         MessageDigest sha = sha256();
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) {
-            head.put((byte) ' ');
-        }
-        write(out, head.flip(), sha);
+        write(out, ByteBuffer.wrap(SafeTensorsHeader.write(tensors, Map.of("format", FORMAT), true)), sha);
         ByteBuffer numbers = ByteBuffer.allocate((int) (idsBytes + labelsBytes)).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
             numbers.putLong(id.applyAsLong(i));
@@ -379,20 +364,19 @@ public final class PackedImages {
                     + ", " + MANIFEST + " records " + shard.sha256() + ")");
         }
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            Header head = header(in, file);
-            JsonNode header = head.json();
-            long dataStart = head.dataStart();
+            SafeTensorsHeader.Parsed header = header(in, file);
+            long dataStart = header.dataStart();
             long n = shard.count();
             long numbers = 8 * n * (m.labelled() ? 2 : 1);
             long imageBytes = n * m.channels() * m.height() * m.width();
-            expect(file, header, "ids", "I64", List.of(n), 0, 8 * n);
+            expect(file, header, "ids", DType.I64, new long[] {n}, 0, 8 * n);
             if (m.labelled()) {
-                expect(file, header, "labels", "I64", List.of(n), 8 * n, 16 * n);
-            } else if (header.has("labels")) {
+                expect(file, header, "labels", DType.I64, new long[] {n}, 8 * n, 16 * n);
+            } else if (header.tensors().containsKey("labels")) {
                 throw new UserException(file + ": holds labels, but " + MANIFEST + " says the images are unlabelled");
             }
-            expect(file, header, "images", "U8", List.of(n, (long) m.channels(), (long) m.height(), (long) m.width()),
-                    numbers, numbers + imageBytes);
+            expect(file, header, "images", DType.U8, new long[] {n, m.channels(), m.height(), m.width()}, numbers,
+                    numbers + imageBytes);
             if (in.size() != dataStart + numbers + imageBytes) {
                 throw new UserException(file + ": " + in.size() + " bytes, its header describes "
                         + (dataStart + numbers + imageBytes));
@@ -426,34 +410,24 @@ public final class PackedImages {
         }
     }
 
-    private record Header(JsonNode json, long dataStart) {}
-
     /** A shard's header, its length checked before anything is allocated. */
-    private static Header header(FileChannel in, Path file) throws IOException {
-        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(in, length, 0, file);
-        long headerLength = length.flip().getLong();
-        if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > in.size()) {
-            throw new UserException(file + ": not a safetensors file (header length " + headerLength + ")");
+    private static SafeTensorsHeader.Parsed header(FileChannel in, Path file) throws IOException {
+        try {
+            return SafeTensorsHeader.read(in, MAX_HEADER);
+        } catch (SafeTensorsHeader.Malformed e) {
+            throw new UserException(file + ": not a safetensors file: " + e.getMessage());
         }
-        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-        readFully(in, headerBytes, 8, file);
-        return new Header(Json.parse(file, "the header", headerBytes.array()), 8 + headerLength);
     }
 
-    private static void expect(Path file, JsonNode header, String name, String dtype, List<Long> shape, long begin,
-                               long end) {
-        JsonNode t = header.get(name);
+    private static void expect(Path file, SafeTensorsHeader.Parsed header, String name, DType dtype, long[] shape,
+                               long begin, long end) {
+        SafeTensorsHeader.Declared t = header.tensors().get(name);
         if (t == null) {
             throw new UserException(file + ": no tensor '" + name + "'");
         }
-        List<Long> actualShape = new ArrayList<>();
-        t.path("shape").forEach(d -> actualShape.add(d.asLong()));
-        JsonNode offsets = t.path("data_offsets");
-        if (!dtype.equals(t.path("dtype").asText()) || !shape.equals(actualShape) || offsets.size() != 2
-                || offsets.get(0).asLong() != begin || offsets.get(1).asLong() != end) {
-            throw new UserException(file + ": tensor '" + name + "' is " + t.path("dtype").asText() + " " + actualShape
-                    + " at " + offsets + "; the manifest calls for " + dtype + " " + shape + " at [" + begin + "," + end + "]");
+        if (!dtype.name().equals(t.dtype()) || !Arrays.equals(shape, t.shape()) || t.begin() != begin || t.end() != end) {
+            throw new UserException(file + ": tensor '" + name + "' is " + t.describe() + "; the manifest calls for "
+                    + dtype + " " + Arrays.toString(shape) + " at [" + begin + ", " + end + ")");
         }
     }
 

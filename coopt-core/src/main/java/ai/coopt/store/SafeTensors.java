@@ -1,10 +1,6 @@
 package ai.coopt.store;
 
 import ai.coopt.UserException;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,15 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Reads and writes the <a href="https://huggingface.co/docs/safetensors">safetensors</a> format: an 8-byte
@@ -31,7 +23,7 @@ import java.util.TreeMap;
  */
 public final class SafeTensors {
     /** The key of the free string-to-string map in the header. */
-    public static final String METADATA_KEY = "__metadata__";
+    public static final String METADATA_KEY = SafeTensorsHeader.METADATA_KEY;
     /** Headers longer than this are refused as corrupt. */
     static final long MAX_HEADER_BYTES = 100L << 20;
     private static final int CHUNK_BYTES = 1 << 20;
@@ -56,6 +48,8 @@ public final class SafeTensors {
                     out.longs(t.data(), 0, t.data().length);
                 } else if (tensor instanceof Tensor.I32 t) {
                     out.ints(t.data(), 0, t.data().length);
+                } else if (tensor instanceof Tensor.U8 t) {
+                    out.bytes(t.data(), 0, t.data().length);
                 }
             }
         });
@@ -105,10 +99,9 @@ public final class SafeTensors {
      * @throws UserException when the file cannot be written
      */
     public static void write(Path file, LinkedHashMap<String, Spec> specs, Map<String, String> metadata, Content content) {
-        byte[] header = header(specs, metadata);
+        byte[] header = SafeTensorsHeader.write(specs, metadata, false);
         AtomicFiles.write(file, channel -> {
             Writer out = new Writer(channel, List.copyOf(specs.values()));
-            out.buffer.putLong(header.length);
             out.put(ByteBuffer.wrap(header));
             content.writeTo(out);
             out.finish();
@@ -159,6 +152,16 @@ public final class SafeTensors {
                 int m = Math.min(room(4), n - done);
                 buffer.asIntBuffer().put(values, offset + done, m);
                 buffer.position(buffer.position() + m * 4);
+                done += m;
+            }
+        }
+
+        /** Appends unsigned 8-bit values to the current tensor. */
+        public void bytes(byte[] values, int offset, int n) throws IOException {
+            take(DType.U8, n);
+            for (int done = 0; done < n; ) {
+                int m = Math.min(room(1), n - done);
+                buffer.put(values, offset + done, m);
                 done += m;
             }
         }
@@ -324,68 +327,36 @@ public final class SafeTensors {
      */
     public static Layout layout(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw corrupt(file, "too short for a safetensors file (" + size + " bytes, need at least 8)");
+            SafeTensorsHeader.Parsed header = SafeTensorsHeader.read(channel, MAX_HEADER_BYTES);
+            long dataBytes = channel.size() - header.dataStart();
+            for (SafeTensorsHeader.Declared d : header.tensors().values()) {
+                if (d.end() > dataBytes) {
+                    throw corrupt(file, "tensor '" + SafeTensorsHeader.quote(d.name()) + "' data_offsets [" + d.begin()
+                            + ", " + d.end() + "] are out of range: the data section holds " + dataBytes
+                            + " bytes; truncated or corrupt");
+                }
             }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(file, channel, lengthBytes, 0);
-            long headerLength = lengthBytes.flip().getLong();
-            if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
-                throw corrupt(file, "header length " + Long.toUnsignedString(headerLength)
-                        + " is absurd (limit " + MAX_HEADER_BYTES + " bytes); not a safetensors file");
+            if (header.dataBytes() != dataBytes) {
+                throw corrupt(file, "the data section holds " + dataBytes + " bytes but the tensors cover "
+                        + header.dataBytes() + "; truncated or trailing garbage");
             }
-            if (headerLength > size - 8) {
-                throw corrupt(file, "header length " + headerLength + " exceeds the file size (" + size
-                        + " bytes); truncated or not a safetensors file");
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(file, channel, headerBytes, 8);
-            long dataStart = 8 + headerLength;
-            Header header = parseHeader(file, headerBytes.array(), size - dataStart);
             Map<String, Entry> entries = new LinkedHashMap<>();
-            header.entries().forEach(e -> entries.put(e.name(), e));
-            return new Layout(file, dataStart, Collections.unmodifiableMap(entries), header.metadata());
+            for (SafeTensorsHeader.Declared d : header.tensors().values()) {
+                DType dtype = d.type();
+                if (dtype == null) {
+                    throw corrupt(file, "tensor '" + SafeTensorsHeader.quote(d.name()) + "' has unsupported dtype '"
+                            + SafeTensorsHeader.quote(d.dtype()) + "' (supported: " + Arrays.toString(DType.values()) + ")");
+                }
+                entries.put(d.name(), new Entry(d.name(), dtype, d.shape(), d.elements(), d.begin(), d.end()));
+            }
+            return new Layout(file, header.dataStart(), Collections.unmodifiableMap(entries), header.metadata());
+        } catch (SafeTensorsHeader.Malformed e) {
+            throw corrupt(file, e.getMessage());
         } catch (NoSuchFileException e) {
             throw new UserException(file + ": no such file", e);
         } catch (IOException e) {
             throw new UserException(file + ": cannot read: " + IoErrors.reason(e), e);
         }
-    }
-
-    /** The JSON header, padded with spaces to a multiple of 8 bytes. */
-    private static byte[] header(LinkedHashMap<String, Spec> tensors, Map<String, String> metadata) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode meta = root.putObject(METADATA_KEY);
-            new TreeMap<>(metadata).forEach(meta::put);
-        }
-        long offset = 0;
-        for (Map.Entry<String, Spec> e : tensors.entrySet()) {
-            String name = e.getKey();
-            if (name.isEmpty() || name.equals(METADATA_KEY)) {
-                throw new IllegalArgumentException("invalid tensor name '" + name + "'");
-            }
-            Spec tensor = e.getValue();
-            long end = offset + tensor.bytes();
-            ObjectNode node = root.putObject(name);
-            node.put("dtype", tensor.dtype().name());
-            ArrayNode shape = node.putArray("shape");
-            for (long d : tensor.shape()) {
-                shape.add(d);
-            }
-            node.putArray("data_offsets").add(offset).add(end);
-            offset = end;
-        }
-        byte[] json;
-        try {
-            json = Json.MAPPER.writeValueAsBytes(root);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a tree of strings and numbers always serialises", e);
-        }
-        byte[] padded = Arrays.copyOf(json, (json.length + 7) / 8 * 8);
-        Arrays.fill(padded, json.length, padded.length, (byte) ' ');
-        return padded;
     }
 
     private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
@@ -401,117 +372,6 @@ public final class SafeTensors {
      * @param end where it ends (exclusive)
      */
     public record Entry(String name, DType dtype, long[] shape, long size, long begin, long end) {}
-
-    /** The validated header: entries sorted by offset, and the metadata. */
-    private record Header(List<Entry> entries, Map<String, String> metadata) {}
-
-    private static Header parseHeader(Path file, byte[] bytes, long dataBytes) {
-        JsonNode root = Json.parse(file, "header", bytes);
-        if (!root.isObject()) {
-            throw corrupt(file, "header is not a JSON object");
-        }
-        Map<String, String> metadata = Map.of();
-        List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
-            if (field.getKey().equals(METADATA_KEY)) {
-                metadata = parseMetadata(file, field.getValue());
-            } else {
-                entries.add(parseEntry(file, field.getKey(), field.getValue()));
-            }
-        }
-        entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
-        long expected = 0;
-        for (Entry e : entries) {
-            if (e.end() > dataBytes) {
-                throw corrupt(file, "tensor '" + e.name() + "' data_offsets [" + e.begin() + ", " + e.end()
-                        + "] are out of range: the data section holds " + dataBytes + " bytes; truncated or corrupt");
-            }
-            if (e.begin() < expected) {
-                throw corrupt(file, "tensor '" + e.name() + "' overlaps the tensor before it (starts at byte "
-                        + e.begin() + ", previous ends at " + expected + ")");
-            }
-            if (e.begin() > expected) {
-                throw corrupt(file, "gap in the data section: bytes " + expected + " to " + e.begin()
-                        + " belong to no tensor");
-            }
-            expected = e.end();
-        }
-        if (expected != dataBytes) {
-            throw corrupt(file, "the data section holds " + dataBytes + " bytes but the tensors cover " + expected
-                    + "; truncated or trailing garbage");
-        }
-        return new Header(List.copyOf(entries), metadata);
-    }
-
-    private static Map<String, String> parseMetadata(Path file, JsonNode node) {
-        if (!node.isObject()) {
-            throw corrupt(file, METADATA_KEY + " is not a JSON object");
-        }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual()) {
-                throw corrupt(file, METADATA_KEY + " entry '" + e.getKey() + "' is not a string");
-            }
-            metadata.put(e.getKey(), e.getValue().textValue());
-        }
-        return Collections.unmodifiableMap(metadata);
-    }
-
-    private static Entry parseEntry(Path file, String name, JsonNode node) {
-        String where = "tensor '" + name + "'";
-        if (!node.isObject()) {
-            throw corrupt(file, where + " is not described by a JSON object");
-        }
-        JsonNode dtypeNode = node.get("dtype");
-        if (dtypeNode == null || !dtypeNode.isTextual()) {
-            throw corrupt(file, where + " has no dtype string");
-        }
-        DType dtype;
-        try {
-            dtype = DType.valueOf(dtypeNode.textValue());
-        } catch (IllegalArgumentException e) {
-            throw corrupt(file, where + " has unsupported dtype '" + dtypeNode.textValue() + "' (supported: "
-                    + Arrays.toString(DType.values()) + ")");
-        }
-        long[] shape = naturals(file, where + " shape", node.get("shape"), -1);
-        long[] offsets = naturals(file, where + " data_offsets", node.get("data_offsets"), 2);
-        if (offsets[0] > offsets[1]) {
-            throw corrupt(file, where + " data_offsets [" + offsets[0] + ", " + offsets[1] + "] end before they begin");
-        }
-        long size = 1;
-        try {
-            for (long d : shape) {
-                size = Math.multiplyExact(size, d);
-            }
-            long bytes = Math.multiplyExact(size, dtype.bytes());
-            if (bytes != offsets[1] - offsets[0]) {
-                throw corrupt(file, where + " has shape " + Arrays.toString(shape) + " of " + dtype + " (" + bytes
-                        + " bytes) but data_offsets span " + (offsets[1] - offsets[0]) + " bytes");
-            }
-        } catch (ArithmeticException e) {
-            throw corrupt(file, where + " shape " + Arrays.toString(shape) + " is impossibly large");
-        }
-        return new Entry(name, dtype, shape, size, offsets[0], offsets[1]);
-    }
-
-    /** A JSON array of non-negative integers, of {@code length} elements unless it is negative. */
-    private static long[] naturals(Path file, String what, JsonNode node, int length) {
-        if (node == null || !node.isArray() || (length >= 0 && node.size() != length)) {
-            throw corrupt(file, what + " must be an array of " + (length >= 0 ? length + " " : "")
-                    + "non-negative integers");
-        }
-        long[] values = new long[node.size()];
-        for (int i = 0; i < values.length; i++) {
-            JsonNode v = node.get(i);
-            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
-                throw corrupt(file, what + " must hold non-negative integers, found " + v);
-            }
-            values[i] = v.longValue();
-        }
-        return values;
-    }
 
     private static Tensor readData(Path file, FileChannel channel, long dataStart, Entry entry) throws IOException {
         if (entry.size() > Integer.MAX_VALUE - 8) {
@@ -535,6 +395,11 @@ public final class SafeTensors {
                 int[] data = new int[n];
                 readChunks(file, channel, position, n, 4, (chunk, at, count) -> chunk.asIntBuffer().get(data, at, count));
                 yield new Tensor.I32(entry.shape(), data);
+            }
+            case U8 -> {
+                byte[] data = new byte[n];
+                readChunks(file, channel, position, n, 1, (chunk, at, count) -> chunk.get(data, at, count));
+                yield new Tensor.U8(entry.shape(), data);
             }
         };
     }

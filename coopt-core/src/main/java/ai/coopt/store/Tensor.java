@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A dense, row-major tensor held in a Java array, as stored in a safetensors file.
  * The records share the data array they are given (no copy); the shape is copied.
  */
-public sealed interface Tensor permits Tensor.F32, Tensor.I64, Tensor.I32 {
+public sealed interface Tensor permits Tensor.F32, Tensor.I64, Tensor.I32, Tensor.U8 {
     /** The element type. */
     DType dtype();
 
@@ -62,6 +62,24 @@ public sealed interface Tensor permits Tensor.F32, Tensor.I64, Tensor.I32 {
         @Override
         public DType dtype() {
             return DType.I32;
+        }
+
+        @Override
+        public int size() {
+            return data.length;
+        }
+    }
+
+    /** An unsigned 8-bit tensor (pixels): each byte holds 0–255. */
+    record U8(long[] shape, byte[] data) implements Tensor {
+        /** @throws IllegalArgumentException when the data length is not the product of the shape */
+        public U8 {
+            shape = checkedShape(shape, data.length);
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.U8;
         }
 
         @Override

@@ -1,9 +1,8 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.platform.auth.Sha256;
-import ai.coopt.store.Json;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import ai.coopt.store.DType;
+import ai.coopt.store.SafeTensorsHeader;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,8 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -84,14 +81,17 @@ public final class UploadCheck {
         }
         MessageDigest sha = Sha256.newDigest();
         byte[] lengthBytes = readExactly(body, 8);
-        long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > length) {
-            throw new Refused(400, "not a safetensors file: header length " + Long.toUnsignedString(headerLength)
-                    + " (at most " + MAX_HEADER + ")");
+        Layout layout;
+        byte[] header;
+        long dataStart;
+        try {
+            long headerLength = SafeTensorsHeader.length(lengthBytes, length - 8, MAX_HEADER);
+            header = readExactly(body, (int) headerLength);
+            dataStart = 8 + headerLength;
+            layout = layout(SafeTensorsHeader.parse(header, dataStart), rows);
+        } catch (SafeTensorsHeader.Malformed e) {
+            throw new Refused(400, "not a safetensors file: " + e.getMessage());
         }
-        byte[] header = readExactly(body, (int) headerLength);
-        Layout layout = layout(header, rows);
-        long dataStart = 8 + headerLength;
         if (dataStart + layout.dataBytes() != length) {
             throw new Refused(400, "the header describes " + (dataStart + layout.dataBytes()) + " bytes; the body has "
                     + length);
@@ -130,92 +130,40 @@ public final class UploadCheck {
 
     private record Layout(int dim, long outputsBegin, long idsBegin, long dataBytes, Map<String, String> metadata) {}
 
-    private static Layout layout(byte[] header, int rows) throws Refused {
-        JsonNode root;
-        try {
-            root = Json.mapper().readTree(header);
-        } catch (JsonProcessingException e) {
-            throw new Refused(400, "not a safetensors file: the header is not JSON (" + e.getOriginalMessage() + ")");
-        } catch (IOException e) {
-            throw new Refused(400, "not a safetensors file: unreadable header");
-        }
-        if (root == null || !root.isObject()) {
-            throw new Refused(400, "not a safetensors file: the header is not a JSON object");
-        }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        JsonNode outputs = null;
-        JsonNode idsNode = null;
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            switch (e.getKey()) {
-                case "outputs" -> outputs = e.getValue();
-                case "ids" -> idsNode = e.getValue();
-                case "__metadata__" -> {
-                    if (!e.getValue().isObject()) {
-                        throw new Refused(400, "__metadata__ must be an object of strings");
-                    }
-                    for (Iterator<Map.Entry<String, JsonNode>> m = e.getValue().fields(); m.hasNext(); ) {
-                        Map.Entry<String, JsonNode> kv = m.next();
-                        if (!kv.getValue().isTextual()) {
-                            throw new Refused(400, "__metadata__ must be an object of strings ('" + kv.getKey() + "' is not)");
-                        }
-                        metadata.put(kv.getKey(), kv.getValue().textValue());
-                    }
-                }
-                default -> throw new Refused(400, "unexpected tensor '" + limit(e.getKey()) + "': an upload holds outputs and ids only");
+    /** Exactly the two tensors of an upload, of the types, rows and width it must have. */
+    private static Layout layout(SafeTensorsHeader.Parsed header, int rows) throws Refused {
+        for (String name : header.tensors().keySet()) {
+            if (!name.equals("outputs") && !name.equals("ids")) {
+                throw new Refused(400, "unexpected tensor '" + SafeTensorsHeader.quote(name)
+                        + "': an upload holds outputs and ids only");
             }
         }
-        if (outputs == null || idsNode == null) {
+        SafeTensorsHeader.Declared outputs = header.tensors().get("outputs");
+        SafeTensorsHeader.Declared ids = header.tensors().get("ids");
+        if (outputs == null || ids == null) {
             throw new Refused(400, "an upload holds two tensors, outputs and ids; " + (outputs == null ? "outputs" : "ids")
                     + " is missing");
         }
-        long[] o = tensor(outputs, "outputs", "F32", 2);
-        long[] i = tensor(idsNode, "ids", "I64", 1);
-        if (o[0] != rows || i[0] != rows) {
-            throw new Refused(422, "the upload has " + o[0] + " rows of outputs and " + i[0] + " ids; the shard has " + rows);
+        expect(outputs, DType.F32, 2);
+        expect(ids, DType.I64, 1);
+        if (outputs.shape()[0] != rows || ids.shape()[0] != rows) {
+            throw new Refused(422, "the upload has " + outputs.shape()[0] + " rows of outputs and " + ids.shape()[0]
+                    + " ids; the shard has " + rows);
         }
-        if (o[1] < 1 || o[1] > MAX_DIM) {
-            throw new Refused(422, "outputs are " + o[1] + " wide; between 1 and " + MAX_DIM + " allowed");
+        long dim = outputs.shape()[1];
+        if (dim < 1 || dim > MAX_DIM) {
+            throw new Refused(422, "outputs are " + dim + " wide; between 1 and " + MAX_DIM + " allowed");
         }
-        long outputBytes = 4L * rows * o[1];
-        long idBytes = 8L * rows;
-        // offsets [begin, end) of each tensor, which must tile the data exactly, in either order
-        long ob = o[2];
-        long oe = o[3];
-        long ib = i[1];
-        long ie = i[2];
-        if (oe - ob != outputBytes || ie - ib != idBytes
-                || !((ob == 0 && ib == oe) || (ib == 0 && ob == ie))) {
-            throw new Refused(400, "the tensors' data_offsets do not tile the data: outputs [" + ob + "," + oe
-                    + "), ids [" + ib + "," + ie + ")");
-        }
-        return new Layout((int) o[1], ob, ib, outputBytes + idBytes, metadata);
+        return new Layout((int) dim, outputs.begin(), ids.begin(), header.dataBytes(), header.metadata());
     }
 
-    /** The tensor's shape followed by its two data offsets, after checking its dtype and rank. */
-    private static long[] tensor(JsonNode t, String name, String dtype, int rank) throws Refused {
-        if (!t.isObject() || !dtype.equals(t.path("dtype").asText(null))) {
-            throw new Refused(422, name + " must be " + dtype + ", found " + limit(t.path("dtype").toString()));
+    private static void expect(SafeTensorsHeader.Declared t, DType dtype, int rank) throws Refused {
+        if (!dtype.name().equals(t.dtype())) {
+            throw new Refused(422, t.name() + " must be " + dtype + ", found " + SafeTensorsHeader.quote(t.dtype()));
         }
-        JsonNode shape = t.path("shape");
-        JsonNode offsets = t.path("data_offsets");
-        if (!shape.isArray() || shape.size() != rank || !offsets.isArray() || offsets.size() != 2 || t.size() != 3) {
-            throw new Refused(422, name + " must have shape of rank " + rank + " and two data_offsets");
+        if (t.shape().length != rank) {
+            throw new Refused(422, t.name() + " must have shape of rank " + rank);
         }
-        long[] out = new long[rank + 2];
-        for (int k = 0; k < rank; k++) {
-            out[k] = natural(shape.get(k), name);
-        }
-        out[rank] = natural(offsets.get(0), name);
-        out[rank + 1] = natural(offsets.get(1), name);
-        return out;
-    }
-
-    private static long natural(JsonNode n, String name) throws Refused {
-        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0 || n.asLong() > (1L << 50)) {
-            throw new Refused(400, name + ": " + limit(n.toString()) + " is not a size");
-        }
-        return n.asLong();
     }
 
     private static void checkIds(FileChannel in, long at, long[] ids) throws IOException, Refused {
@@ -278,7 +226,4 @@ public final class UploadCheck {
         }
     }
 
-    private static String limit(String s) {
-        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
-    }
 }
