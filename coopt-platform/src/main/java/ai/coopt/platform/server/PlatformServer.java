@@ -11,6 +11,7 @@ import ai.coopt.store.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.security.RouteRole;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -41,6 +43,8 @@ public final class PlatformServer implements AutoCloseable {
     private static final int MAX_ENROLL = 4 << 10;
     /** The context attribute holding a JSON body read by {@link #authenticate}. */
     private static final String BODY = "coopt.body";
+    /** The request attribute that names the participant who signed the request. */
+    private static final String WHO = "coopt.participant";
     /** How far a request's timestamp may be from the platform's clock. */
     public static final long WINDOW_MILLIS = 60_000;
 
@@ -110,35 +114,31 @@ public final class PlatformServer implements AutoCloseable {
             });
             cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
             cfg.routes.post("/v1/enroll", this::enroll);
-            cfg.routes.get("/v1/shared/images", ctx -> {
-                file(ctx, service.sharedImages(authenticate(ctx, false)));
-            });
+            // signed routes: the one authentication handler below has checked the request and names the participant
+            cfg.routes.beforeMatched(this::authenticateSigned);
+            cfg.routes.get("/v1/shared/images", ctx -> file(ctx, service.sharedImages(who(ctx))), Signed.BODY_READ_HERE);
             cfg.routes.post("/v1/shared", ctx -> {
-                String who = authenticate(ctx, true);
+                String who = who(ctx);
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
                     PlatformService.Accepted a = service.uploadShared(who, body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
-            });
+            }, Signed.BODY_STREAMED);
             cfg.routes.post("/v1/lease", ctx -> {
-                String who = authenticate(ctx, false);
                 byte[] raw = ctx.attribute(BODY);
                 // a client of before workers sends {} (or nothing): its one process is the participant's sole worker
                 String worker = raw == null || raw.length == 0 ? null : leaseWorker(body(ctx, JsonNode.class));
-                json(ctx, 200, service.lease(who, worker));
-            });
+                json(ctx, 200, service.lease(who(ctx), worker));
+            }, Signed.BODY_READ_HERE);
             cfg.routes.post("/v1/lease/renew", ctx -> {
-                String who = authenticate(ctx, false);
                 RenewRequest r = body(ctx, RenewRequest.class);
-                json(ctx, 200, service.renew(who, r.shard(), r.token()));
-            });
-            cfg.routes.get("/v1/shards/{shard}/images", ctx -> {
-                String who = authenticate(ctx, false);
-                file(ctx, service.shardImages(who, shard(ctx)));
-            });
+                json(ctx, 200, service.renew(who(ctx), r.shard(), r.token()));
+            }, Signed.BODY_READ_HERE);
+            cfg.routes.get("/v1/shards/{shard}/images", ctx -> file(ctx, service.shardImages(who(ctx), shard(ctx))),
+                    Signed.BODY_READ_HERE);
             cfg.routes.post("/v1/shards/{shard}/upload", ctx -> {
-                String who = authenticate(ctx, true);
+                String who = who(ctx);
                 String token = ctx.queryParam("token");
                 if (token == null || token.isBlank() || token.length() > 200) {
                     throw new UploadCheck.Refused(400, "the upload needs ?token=LEASE_TOKEN");
@@ -148,22 +148,18 @@ public final class PlatformServer implements AutoCloseable {
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
-            });
-            cfg.routes.post("/v1/audits", ctx -> {
-                String who = authenticate(ctx, false);
-                json(ctx, 200, Map.of("audits", service.audits(who)));
-            });
-            cfg.routes.get("/v1/audits/{audit}/images", ctx -> {
-                String who = authenticate(ctx, false);
-                file(ctx, service.auditImages(who, audit(ctx)));
-            });
+            }, Signed.BODY_STREAMED);
+            cfg.routes.post("/v1/audits", ctx -> json(ctx, 200, Map.of("audits", service.audits(who(ctx)))),
+                    Signed.BODY_READ_HERE);
+            cfg.routes.get("/v1/audits/{audit}/images", ctx -> file(ctx, service.auditImages(who(ctx), audit(ctx))),
+                    Signed.BODY_READ_HERE);
             cfg.routes.post("/v1/audits/{audit}", ctx -> {
-                String who = authenticate(ctx, true);
+                String who = who(ctx);
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
                     json(ctx, 200, service.answerAudit(who, audit(ctx), body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256)));
                 }
-            });
+            }, Signed.BODY_STREAMED);
             cfg.routes.get("/v1/dataset", ctx -> {
                 int round = datasetRound(ctx);
                 Optional<?> files = service.dataset(round);
@@ -342,6 +338,34 @@ public final class PlatformServer implements AutoCloseable {
             throw new UploadCheck.Refused(401, r.reason());
         }
         return (RequestSignature.SignedHeaders) parsed;
+    }
+
+    /**
+     * The routes a participant's signed request reaches (Javalin route roles): the one authentication handler,
+     * {@link #authenticateSigned}, checks them before their handler runs.
+     */
+    enum Signed implements RouteRole {
+        /** A small JSON body, if any, read and checked against the signed sha256 before the handler runs. */
+        BODY_READ_HERE,
+        /** The handler streams the body itself and checks its sha256 against the signed one. */
+        BODY_STREAMED
+    }
+
+    /** The before-handler of every matched route: a signed route's request is authenticated, its sender recorded. */
+    private void authenticateSigned(Context ctx) throws UploadCheck.Refused {
+        Set<RouteRole> roles = ctx.routeRoles();
+        if (roles.contains(Signed.BODY_READ_HERE) || roles.contains(Signed.BODY_STREAMED)) {
+            ctx.attribute(WHO, authenticate(ctx, roles.contains(Signed.BODY_STREAMED)));
+        }
+    }
+
+    /** The participant who signed this request (a signed route's handler only). */
+    private static String who(Context ctx) {
+        String who = ctx.attribute(WHO);
+        if (who == null) {
+            throw new IllegalStateException(ctx.path() + " reads the signer but is not a signed route");
+        }
+        return who;
     }
 
     /**
