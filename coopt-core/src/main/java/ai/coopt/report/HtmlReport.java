@@ -29,29 +29,29 @@ public final class HtmlReport {
 
     public HtmlReport(String title) {
         this.title = title;
-        body.append("<h1>").append(escape(title)).append("</h1>\n");
+        body.append("<h1>").append(Html.escape(title)).append("</h1>\n");
     }
 
     public HtmlReport heading(String text) {
-        body.append("<h2>").append(escape(text)).append("</h2>\n");
+        body.append("<h2>").append(Html.escape(text)).append("</h2>\n");
         return this;
     }
 
     public HtmlReport paragraph(String text) {
-        body.append("<p>").append(escape(text)).append("</p>\n");
+        body.append("<p>").append(Html.escape(text)).append("</p>\n");
         return this;
     }
 
     /** A smaller, greyed paragraph: provenance, commands, caveats. */
     public HtmlReport note(String text) {
-        body.append("<p class=\"note\">").append(escape(text)).append("</p>\n");
+        body.append("<p class=\"note\">").append(Html.escape(text)).append("</p>\n");
         return this;
     }
 
     /** A table; cells that parse as numbers (optionally with a trailing % or s) are right-aligned. */
     public HtmlReport table(List<String> header, List<List<String>> rows) {
         body.append("<table>\n<tr>");
-        header.forEach(h -> body.append("<th>").append(escape(h)).append("</th>"));
+        header.forEach(h -> body.append("<th>").append(Html.escape(h)).append("</th>"));
         body.append("</tr>\n");
         for (List<String> row : rows) {
             if (row.size() != header.size()) {
@@ -59,7 +59,7 @@ public final class HtmlReport {
             }
             body.append("<tr>");
             for (String cell : row) {
-                body.append(numeric(cell) ? "<td class=\"n\">" : "<td>").append(escape(cell)).append("</td>");
+                body.append(numeric(cell) ? "<td class=\"n\">" : "<td>").append(Html.escape(cell)).append("</td>");
             }
             body.append("</tr>\n");
         }
@@ -75,35 +75,20 @@ public final class HtmlReport {
         } catch (IOException e) {
             throw new UserException("cannot read " + png + " for the report: " + e.getMessage());
         }
-        body.append("<p><img alt=\"").append(escape(alt)).append("\" src=\"data:image/png;base64,")
+        body.append("<p><img alt=\"").append(Html.escape(alt)).append("\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(bytes)).append("\"></p>\n");
         return this;
     }
 
     /** The whole page. */
     public String html() {
-        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape(title)
+        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + Html.escape(title)
                 + "</title>\n<style>\n" + STYLE + "</style>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
     }
 
     /** Writes the page atomically. */
     public void write(Path file) {
         AtomicFiles.writeBytes(file, html().getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String escape(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private static boolean numeric(String cell) {

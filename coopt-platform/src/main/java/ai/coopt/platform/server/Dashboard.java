@@ -1,5 +1,7 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.report.Html;
+
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -108,8 +110,8 @@ public final class Dashboard {
                 .append("style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'\">\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
                 .append("<link rel=\"icon\" href=\"data:,\">\n")
-                .append("<title>").append(esc(title)).append("</title>\n<style>\n").append(STYLE)
-                .append("</style>\n</head>\n<body>\n<header>\n<h1>").append(esc(title)).append("</h1>\n")
+                .append("<title>").append(Html.escape(title)).append("</title>\n<style>\n").append(STYLE)
+                .append("</style>\n</head>\n<body>\n<header>\n<h1>").append(Html.escape(title)).append("</h1>\n")
                 .append("<p class=\"note\">Version ").append(text(s.version())).append(" · status at ")
                 .append(utc(s.now())).append(" UTC · this page reloads itself every ").append(REFRESH_SECONDS)
                 .append(" s</p>\n<nav>");
@@ -138,7 +140,7 @@ public final class Dashboard {
             p.pair("alignment", text(r.align()));
             p.pair(r.id() == 1 ? "planned" : "opened", utc(r.createdAt()));
             p.pair("fingerprint", fingerprint == null ? "—"
-                    : "<code title=\"" + esc(fingerprint) + "\">" + esc(shortHash(fingerprint)) + "</code>");
+                    : "<code title=\"" + Html.escape(fingerprint) + "\">" + Html.escape(shortHash(fingerprint)) + "</code>");
             p.out.append("</dl>\n");
         }
         p.close();
@@ -164,9 +166,9 @@ public final class Dashboard {
                     .append("><td class=\"n\">").append(r.id()).append(r.id() == current ? " <span class=\"tag\">current</span>" : "")
                     .append("</td><td class=\"t\">").append(utc(r.createdAt())).append("</td><td class=\"n\">")
                     .append(r.accepted()).append(" / ").append(r.shards()).append("</td><td><span class=\"state-")
-                    .append(esc(state)).append("\">").append(esc(state)).append("</span></td><td>");
+                    .append(Html.escape(state)).append("\">").append(Html.escape(state)).append("</span></td><td>");
             if (r.dataset() != null && r.dataset().matches("/v1/dataset\\?round=[0-9]+")) {
-                p.out.append("<a href=\"").append(esc(r.dataset())).append("\">round ").append(r.id()).append("'s dataset</a>");
+                p.out.append("<a href=\"").append(Html.escape(r.dataset())).append("\">round ").append(r.id()).append("'s dataset</a>");
             } else {
                 p.out.append("<span class=\"note\">not fused yet</span>");
             }
@@ -186,14 +188,14 @@ public final class Dashboard {
                     .append("<th>enrolled (UTC)</th><th>standing</th></tr></thead>\n<tbody>\n");
             for (Status.ParticipantView v : all) {
                 boolean quarantined = v.quarantined() != null;
-                p.out.append("<tr data-participant=\"").append(esc(v.id())).append("\"")
+                p.out.append("<tr data-participant=\"").append(Html.escape(v.id())).append("\"")
                         .append(quarantined ? " class=\"refused\"" : "").append("><td>").append(text(v.name()))
                         .append("</td><td><code>").append(text(v.id())).append("</code></td><td>")
                         .append(v.prior() == null ? "<span class=\"note\">not reported yet</span>"
-                                : "<code>" + esc(v.prior()) + "</code>")
+                                : "<code>" + Html.escape(v.prior()) + "</code>")
                         .append("</td><td class=\"n\">").append(v.shardsAccepted())
                         .append("</td><td class=\"t\">").append(utc(v.enrolledAt())).append("</td>")
-                        .append(quarantined ? "<td class=\"st\">✗ quarantined: " + esc(v.quarantined())
+                        .append(quarantined ? "<td class=\"st\">✗ quarantined: " + Html.escape(v.quarantined())
                                 + " (its rows are not fused; its shards went back to the pool)</td>" : "<td>good</td>")
                         .append("</tr>\n");
             }
@@ -216,8 +218,8 @@ public final class Dashboard {
             all.forEach(v -> counts.merge(String.valueOf(v.state()), 1, Integer::sum));
         }
         p.out.append("<p class=\"counts\">");
-        counts.forEach((state, n) -> p.out.append("<span data-state=\"").append(esc(state)).append("\"><strong>")
-                .append(n == null ? 0 : n).append("</strong> ").append(esc(state)).append("</span>"));
+        counts.forEach((state, n) -> p.out.append("<span data-state=\"").append(Html.escape(state)).append("\"><strong>")
+                .append(n == null ? 0 : n).append("</strong> ").append(Html.escape(state)).append("</span>"));
         p.out.append("</p>\n");
         if (all.isEmpty()) {
             p.closeWith("No shard is planned yet.");
@@ -238,7 +240,7 @@ public final class Dashboard {
             } else if (v.acceptedFrom() != null) {
                 title.append(" from ").append(p.name(v.acceptedFrom()));
             }
-            p.out.append("<span class=\"").append(cls).append("\" title=\"").append(esc(title.toString()))
+            p.out.append("<span class=\"").append(cls).append("\" title=\"").append(Html.escape(title.toString()))
                     .append("\"></span>");
         }
         p.out.append("</div>\n");
@@ -321,7 +323,7 @@ public final class Dashboard {
                     .append(u.rows() == null ? "—" : u.rows() + " × " + (u.dim() == null ? "?" : u.dim()))
                     .append("</td><td class=\"n\" title=\"").append(u.bytes()).append(" bytes\">")
                     .append(bytes(u.bytes())).append("</td><td>").append(hash(u.sha256())).append("</td><td>")
-                    .append(u.reason() == null ? "" : esc(u.reason())).append("</td></tr>\n");
+                    .append(u.reason() == null ? "" : Html.escape(u.reason())).append("</td></tr>\n");
         }
         p.out.append("</tbody>\n</table>\n");
         p.close();
@@ -355,7 +357,7 @@ public final class Dashboard {
                     .append(failed ? "✗ failed" : text(a.state())).append("</td><td class=\"t\">")
                     .append(utc(a.createdAt())).append("</td><td>")
                     .append("pending".equals(a.state()) ? leaseTime(a.deadline(), p.now) : "—").append("</td><td>")
-                    .append(a.reason() == null ? "" : esc(a.reason())).append("</td></tr>\n");
+                    .append(a.reason() == null ? "" : Html.escape(a.reason())).append("</td></tr>\n");
         }
         p.out.append("</tbody>\n</table>\n");
         p.close();
@@ -420,7 +422,7 @@ public final class Dashboard {
         }
         String state = f.state() == null ? "unknown" : f.state();
         p.out.append("<dl>\n");
-        p.pair("state", "<span class=\"state-" + esc(state) + "\">" + esc(state) + "</span>");
+        p.pair("state", "<span class=\"state-" + Html.escape(state) + "\">" + Html.escape(state) + "</span>");
         p.pair("forced", f.forced() ? "yes: started with the shards accepted at the time" : "no");
         p.pair("started", f.startedAt() == null ? "—" : utc(f.startedAt()) + " UTC");
         p.pair("finished", f.finishedAt() == null ? "—" : utc(f.finishedAt()) + " UTC");
@@ -430,7 +432,7 @@ public final class Dashboard {
         p.pair("rows", f.count() == null ? "—" : String.valueOf(f.count()));
         p.pair("dimension", f.dim() == null ? "—" : String.valueOf(f.dim()));
         if (f.error() != null) {
-            p.pair("error", "<span class=\"state-failed\">" + esc(f.error()) + "</span>");
+            p.pair("error", "<span class=\"state-failed\">" + Html.escape(f.error()) + "</span>");
         }
         p.out.append("</dl>\n");
         if ("done".equals(state)) {
@@ -466,7 +468,7 @@ public final class Dashboard {
                     .append("</td><td>")
                     .append(p.who(e.participant())).append("</td><td class=\"n\">")
                     .append(e.shard() == null ? "" : String.valueOf(e.shard())).append("</td><td>")
-                    .append(e.detail() == null ? "" : esc(e.detail())).append("</td></tr>\n");
+                    .append(e.detail() == null ? "" : Html.escape(e.detail())).append("</td></tr>\n");
         }
         p.out.append("</tbody>\n</table>\n");
         p.close();
@@ -485,7 +487,7 @@ public final class Dashboard {
         }
 
         void open(String id, String heading) {
-            out.append("<section id=\"").append(id).append("\">\n<h2>").append(esc(heading)).append("</h2>\n");
+            out.append("<section id=\"").append(id).append("\">\n<h2>").append(Html.escape(heading)).append("</h2>\n");
         }
 
         void close() {
@@ -494,7 +496,7 @@ public final class Dashboard {
 
         /** Closes a section that has nothing to show but a note (plain text, escaped here). */
         void closeWith(String note) {
-            out.append("<p class=\"note\">").append(esc(note)).append("</p>\n");
+            out.append("<p class=\"note\">").append(Html.escape(note)).append("</p>\n");
             close();
         }
 
@@ -514,8 +516,8 @@ public final class Dashboard {
                 return "—";
             }
             String name = names.get(id);
-            return name == null ? "<code>" + esc(id) + "</code>"
-                    : "<span title=\"" + esc(id) + "\">" + esc(name) + "</span>";
+            return name == null ? "<code>" + Html.escape(id) + "</code>"
+                    : "<span title=\"" + Html.escape(id) + "\">" + Html.escape(name) + "</span>";
         }
     }
 
@@ -557,7 +559,7 @@ public final class Dashboard {
     }
 
     private static String hash(String hex) {
-        return hex == null ? "—" : "<code class=\"h\" title=\"" + esc(hex) + "\">" + esc(shortHash(hex)) + "</code>";
+        return hex == null ? "—" : "<code class=\"h\" title=\"" + Html.escape(hex) + "\">" + Html.escape(shortHash(hex)) + "</code>";
     }
 
     private static String decimal(double value) {
@@ -584,41 +586,6 @@ public final class Dashboard {
 
     /** Escaped text, or a dash for null. */
     private static String text(Object value) {
-        return value == null ? "—" : esc(String.valueOf(value));
-    }
-
-    /**
-     * HTML-escapes text for element content and quoted attribute values: the five markup characters become
-     * references, and control characters that HTML does not allow (all C0 but tab, line feed and carriage return,
-     * DEL, C1) become U+FFFD.
-     */
-    static String esc(String raw) {
-        if (raw == null) {
-            return "";
-        }
-        StringBuilder b = null;
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            String replacement = switch (c) {
-                case '<' -> "&lt;";
-                case '>' -> "&gt;";
-                case '&' -> "&amp;";
-                case '"' -> "&quot;";
-                case '\'' -> "&#39;";
-                default -> (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7f && c <= 0x9f)
-                        ? "\uFFFD" : null;
-            };
-            if (replacement != null && b == null) {
-                b = new StringBuilder(raw.length() + 16).append(raw, 0, i);
-            }
-            if (b != null) {
-                if (replacement != null) {
-                    b.append(replacement);
-                } else {
-                    b.append(c);
-                }
-            }
-        }
-        return b == null ? raw : b.toString();
+        return value == null ? "—" : Html.escape(String.valueOf(value));
     }
 }

@@ -150,15 +150,6 @@ class DashboardTest {
     }
 
     @Test
-    void escapeReplacesMarkupAndControlCharacters() {
-        assertEquals("&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;",
-                Dashboard.esc("<a href=\"x\">O'Neil & co</a>"));
-        assertEquals("a\uFFFDb\uFFFDc\td\ne", Dashboard.esc("a\u0000b\u0085c\td\ne"));
-        assertEquals("plain", Dashboard.esc("plain"));
-        assertEquals("", Dashboard.esc(null));
-    }
-
-    @Test
     void roundAndParticipants() {
         String html = Dashboard.render(status(waiting()));
         String round = section(html, "round");
