@@ -9,7 +9,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -58,7 +57,7 @@ final class CollabCommand implements Callable<Integer> {
                 new CliProgress(), Provenance.created(seed));
         r.notes().forEach(n -> Output.note("coopt collab: " + n));
         ObjectNode o = toJson(r, fusion.align);
-        Integer[] order = ranking(r);
+        int[] order = r.ranking();
         StringBuilder human = new StringBuilder(String.format(Locale.ROOT,
                 "wrote %s: %d fused targets of dim %d from %d participants (align %s); %.1f s in all%n  uniformity ranking (lower = better):",
                 r.out(), r.count(), r.dim(), r.priors().size(), fusion.align, r.seconds()));
@@ -71,14 +70,6 @@ final class CollabCommand implements Callable<Integer> {
         r.phaseSeconds().forEach((k, v) -> human.append(String.format(Locale.ROOT, "%n  %-13s %.2f s", k, v)));
         Output.print(common.json, o, human.toString());
         return 0;
-    }
-
-    /** Participants by uniformity on S, lowest (the reference) first. */
-    static Integer[] ranking(CollaborativeOptimization.Result r) {
-        Integer[] order = new Integer[r.priors().size()];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, (a, b) -> Double.compare(r.uniformity().get(a), r.uniformity().get(b)));
-        return order;
     }
 
     static ObjectNode toJson(CollaborativeOptimization.Result r, String align) {
@@ -99,7 +90,7 @@ final class CollabCommand implements Callable<Integer> {
                 .put("reason", e.reason()));
         o.put("reassigned_shards", r.reassignedShards());
         ArrayNode ps = o.putArray("ranking");
-        for (int i : ranking(r)) {
+        for (int i : r.ranking()) {
             ObjectNode p = ps.addObject();
             p.put("participant", i);
             p.put("prior", r.priors().get(i));

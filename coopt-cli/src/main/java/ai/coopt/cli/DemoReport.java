@@ -199,7 +199,7 @@ final class DemoReport {
                 in.dataName(), c.priors().size(), c.count(), sharedCount(in), c.dim()));
         s.append(String.format(Locale.ROOT, "  %-4s %-28s %12s %10s%n", "rank", "prior", "uniformity", "residual"));
         int rank = 1;
-        for (int i : CollabCommand.ranking(c)) {
+        for (int i : c.ranking()) {
             s.append(String.format(Locale.ROOT, "  %-4d %-28s %12.4f %10.3f%s%n", rank++, c.priors().get(i), c.uniformity().get(i),
                     c.residuals().get(i), i == c.reference() ? "  " + referenceLabel(c) : ""));
         }
@@ -228,7 +228,7 @@ final class DemoReport {
         List<ManifestProvenance.Participant> described = fused.provenance().participants();
         List<List<String>> rows = new ArrayList<>();
         int rank = 1;
-        for (int i : CollabCommand.ranking(c)) {
+        for (int i : c.ranking()) {
             ManifestProvenance.Participant p = described.get(i);
             rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " " + referenceLabel(c) : ""), c.priors().get(i),
                     String.valueOf(p.outputDim()), String.format(Locale.ROOT, "%,d", p.shard().count()),

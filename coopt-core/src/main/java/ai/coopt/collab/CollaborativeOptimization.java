@@ -76,7 +76,13 @@ public final class CollaborativeOptimization {
                          boolean referenceVerified, List<Double> residuals, List<Double> regularizations, List<Double> participantSeconds,
                          double uniformitySeconds, int concurrency, Map<String, Double> phaseSeconds, double seconds,
                          int skippedImages, List<String> notes, List<Exclusion> excluded, int reassignedShards,
-                         ai.coopt.data.Subset subset) {}
+                         ai.coopt.data.Subset subset) {
+        /** The participants' positions by uniformity on S, lowest (the most uniform) first. */
+        public int[] ranking() {
+            return java.util.stream.IntStream.range(0, priors.size()).boxed()
+                    .sorted(java.util.Comparator.comparingDouble(uniformity::get)).mapToInt(Integer::intValue).toArray();
+        }
+    }
 
     /** A participant left out of fusion ({@link Screening}): its position, prior and why. */
     public record Exclusion(int participant, String prior, String reason) {}
