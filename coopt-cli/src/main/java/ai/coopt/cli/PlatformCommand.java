@@ -205,15 +205,9 @@ final class PlatformCommand {
             ImageSet images = null;
             PlatformConfig asked;
             if (resume) {
-                PlatformConfig stored = PlatformConfig.fromJson(store.round().get().configJson());
-                asked = new PlatformConfig(PlatformConfig.FORMAT, input.data, input.split, input.limit,
-                        input.image.imageSize, stored.count(), stored.fingerprint(), stored.skippedImages(),
-                        shards == null ? stored.shards() : shards,
-                        fraction == null && count == null ? stored.sharedFraction() : fraction,
-                        fraction == null && count == null ? stored.sharedCount() : count,
-                        seed == null ? stored.seed() : seed, leaseSeconds, align, dim,
-                        stored.createdAt(), stored.toolVersion(), stored.commandLine())
-                        .withSubset(input.limitSeed, stored.subset());
+                asked = PlatformConfig.fromJson(store.round().get().configJson()).resumedWith(new PlatformConfig.Resume(
+                        input.data, input.split, input.limit, input.limitSeed, input.image.imageSize, shards, fraction,
+                        count, seed, leaseSeconds, align, dim));
                 Output.note("coopt platform: resuming the round in " + dir);
             } else {
                 images = input.spec().load(input.split, input.limit);

@@ -71,6 +71,27 @@ public record PlatformConfig(String format, String data, String split, int limit
                 sharedCount, seed, leaseSeconds, align, dim, createdAt, toolVersion, commandLine, null, 0, null);
     }
 
+    /**
+     * What {@code serve} is asked for on a platform directory that already holds a round: the options that may be given
+     * again, each null where it was not given (the stored value stands then).
+     */
+    public record Resume(String data, String split, int limit, long limitSeed, Integer imageSize, Integer shards,
+                         Double sharedFraction, Integer sharedCount, Long seed, int leaseSeconds, String align, int dim) {}
+
+    /**
+     * The configuration a resumed round is asked for: the data, lease time, alignment and width as given now; shards,
+     * the shared subset's size and the seed as given now or, where not given, as stored; the images' count,
+     * fingerprint, draw and provenance always as stored. {@link PlatformService#open} then checks it against this one.
+     */
+    public PlatformConfig resumedWith(Resume r) {
+        boolean sharedGiven = r.sharedFraction() != null || r.sharedCount() != null;
+        return new PlatformConfig(FORMAT, r.data(), r.split(), r.limit(), r.imageSize(), count, fingerprint, skippedImages,
+                r.shards() == null ? shards : r.shards(), sharedGiven ? r.sharedFraction() : sharedFraction,
+                sharedGiven ? r.sharedCount() : sharedCount, r.seed() == null ? seed : r.seed(), r.leaseSeconds(),
+                r.align(), r.dim(), createdAt, toolVersion, commandLine)
+                .withSubset(r.limitSeed(), subset);
+    }
+
     /** This round drawn from its split by {@code --limit} with {@code limitSeed}, as {@code subset} records. */
     public PlatformConfig withSubset(long limitSeed, Subset subset) {
         return new PlatformConfig(format, data, split, limit, imageSize, count, fingerprint, skippedImages, shards,
