@@ -1,5 +1,6 @@
 package ai.coopt.platform;
 
+import ai.coopt.platform.api.LeaseView;
 import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
@@ -51,7 +52,7 @@ class JunkRequestsTest {
             Uploads.write(s, shared, new Matrix(TestPlatform.gaussian(shared.length * DIM, 1), shared.length, DIM),
                     Uploads.priorMetadata(TestPlatform.report(DIM)));
             service.uploadShared(who, Files.newInputStream(s), Files.size(s), Checksums.sha256(s));
-            PlatformService.LeaseView lease = service.lease(who);
+            LeaseView lease = service.lease(who);
 
             long uploadsBefore = store.uploads().size();
             long eventsBefore = store.events().size();
@@ -83,7 +84,7 @@ class JunkRequestsTest {
      * poll, a renewal (valid: each one used to add an event), an audit list. Returns how many were refused or
      * limited, or were renewals, polls and audit lists answered (which must not grow the database either).
      */
-    private static int junk(PlatformService service, String who, PlatformService.LeaseView lease, int n) {
+    private static int junk(PlatformService service, String who, LeaseView lease, int n) {
         byte[] junk = new byte[200];
         for (int i = 0; i < junk.length; i++) {
             junk[i] = (byte) (i * 31);

@@ -10,6 +10,11 @@ import ai.coopt.collab.SharedOutputs;
 import ai.coopt.data.ImageSet;
 import ai.coopt.optimize.Matrix;
 import ai.coopt.platform.Uploads;
+import ai.coopt.platform.api.AuditView;
+import ai.coopt.platform.api.Audits;
+import ai.coopt.platform.api.LeaseView;
+import ai.coopt.platform.api.RoundView;
+import ai.coopt.platform.api.Wire;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.PackedImages;
@@ -66,11 +71,11 @@ public final class RemotePlatform implements Platform {
         this.participant = participant;
         this.work = work;
         this.local = local;
-        JsonNode r = client.get("/v1/round");
-        long[] shared = PlatformClient.longs(r.path("shared_ids"));
-        this.round = new RoundInfo(r.path("shards").asInt(), shared, r.path("seed").asLong(), r.path("fingerprint").asText());
-        this.sharedSha256 = r.path("shared_sha256").asText();
-        this.roundNumber = r.path("round").asInt(1);
+        RoundView r = currentRound();
+        this.round = new RoundInfo(r.shards(), r.sharedIds() == null ? new long[0] : r.sharedIds(), r.seed(),
+                r.fingerprint());
+        this.sharedSha256 = r.sharedSha256();
+        this.roundNumber = r.round() > 0 ? r.round() : 1;
         if (local != null && !local.fingerprint().equals(round.fingerprint())) {
             throw new UserException("--data is not the platform's data: its fingerprint is " + local.fingerprint()
                     + ", the platform's " + round.fingerprint() + " (same spec, --split, --limit and --image-size?)");
@@ -150,25 +155,32 @@ public final class RemotePlatform implements Platform {
         try {
             return lease(client.post("/v1/lease", Map.of("worker", worker)));
         } catch (PlatformClient.Refusal e) {
-            if (e.status() == 409 && client.get("/v1/round").path("round").asInt(roundNumber) > roundNumber) {
+            if (e.status() == 409 && currentRound().round() > roundNumber) {
                 return new Lease.Done();
             }
             throw e;
         }
     }
 
-    private Lease lease(JsonNode r) {
-        return switch (r.path("state").asText()) {
+    private Lease lease(JsonNode answer) {
+        LeaseView r = Wire.read(answer, LeaseView.class, "a lease");
+        return switch (String.valueOf(r.state())) {
             case "granted" -> {
-                int shard = r.path("shard").asInt();
-                shardSha.put(shard, r.path("sha256").asText());
-                yield new Lease.Granted(shard, PlatformClient.longs(r.path("ids")), r.path("token").asText(),
-                        r.path("expires_at").asLong());
+                if (r.shard() == null || r.ids() == null || r.token() == null || r.expiresAt() == null) {
+                    throw new UserException("the platform granted a lease without its shard, ids, token or expiry");
+                }
+                shardSha.put(r.shard(), r.sha256());
+                yield new Lease.Granted(r.shard(), r.ids(), r.token(), r.expiresAt());
             }
-            case "wait" -> new Lease.Wait(r.path("wait_ms").asLong(1000));
+            case "wait" -> new Lease.Wait(r.waitMs() == null ? 1000 : r.waitMs());
             case "done" -> new Lease.Done();
-            default -> throw new UserException("the platform answered a lease with state '" + r.path("state").asText() + "'");
+            default -> throw new UserException("the platform answered a lease with state '" + r.state() + "'");
         };
+    }
+
+    /** {@code GET /v1/round}. */
+    private RoundView currentRound() {
+        return Wire.read(client.get("/v1/round"), RoundView.class, "GET /v1/round");
     }
 
     @Override
@@ -211,10 +223,10 @@ public final class RemotePlatform implements Platform {
     @Override
     public List<Audit> audits(String participant) {
         List<Audit> out = new ArrayList<>();
-        for (JsonNode a : client.post("/v1/audits", Map.of()).path("audits")) {
-            long id = a.path("id").asLong();
-            auditSha.put(id, a.path("sha256").asText());
-            out.add(new Audit(id, a.path("rows").asInt(), a.path("deadline").asLong()));
+        Audits pending = Wire.read(client.post("/v1/audits", Map.of()), Audits.class, "POST /v1/audits");
+        for (AuditView a : pending.audits() == null ? List.<AuditView>of() : pending.audits()) {
+            auditSha.put(a.id(), a.sha256());
+            out.add(new Audit(a.id(), a.rows(), a.deadline()));
         }
         return out;
     }

@@ -1,6 +1,8 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.UserException;
+import ai.coopt.platform.api.Accepted;
+import ai.coopt.platform.api.Audits;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.auth.Ed25519Keys;
 import ai.coopt.platform.auth.OperatorToken;
@@ -120,7 +122,7 @@ public final class PlatformServer implements AutoCloseable {
             cfg.routes.post("/v1/shared", ctx -> {
                 String who = who(ctx);
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
-                    PlatformService.Accepted a = service.uploadShared(who, body, contentLength(ctx),
+                    Accepted a = service.uploadShared(who, body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
@@ -144,12 +146,12 @@ public final class PlatformServer implements AutoCloseable {
                     throw new UploadCheck.Refused(400, "the upload needs ?token=LEASE_TOKEN");
                 }
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
-                    PlatformService.Accepted a = service.uploadShard(who, shard(ctx), token, body, contentLength(ctx),
+                    Accepted a = service.uploadShard(who, shard(ctx), token, body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
             }, Signed.BODY_STREAMED);
-            cfg.routes.post("/v1/audits", ctx -> json(ctx, 200, Map.of("audits", service.audits(who(ctx)))),
+            cfg.routes.post("/v1/audits", ctx -> json(ctx, 200, new Audits(service.audits(who(ctx)))),
                     Signed.BODY_READ_HERE);
             cfg.routes.get("/v1/audits/{audit}/images", ctx -> file(ctx, service.auditImages(who(ctx), audit(ctx))),
                     Signed.BODY_READ_HERE);

@@ -13,6 +13,11 @@ import ai.coopt.data.Sharding;
 import ai.coopt.optimize.Uniformity;
 import ai.coopt.platform.PrivateFiles;
 import ai.coopt.platform.Uploads;
+import ai.coopt.platform.api.Accepted;
+import ai.coopt.platform.api.AuditOutcome;
+import ai.coopt.platform.api.AuditView;
+import ai.coopt.platform.api.LeaseView;
+import ai.coopt.platform.api.RoundView;
 import ai.coopt.platform.db.AuditRecord;
 import ai.coopt.platform.db.AuditState;
 import ai.coopt.platform.db.Event;
@@ -440,11 +445,6 @@ public final class PlatformService implements AutoCloseable {
         return dir;
     }
 
-    /** What {@code GET /v1/round} answers. */
-    public record RoundView(int round, String data, String split, int limit, long limitSeed, Integer imageSize, int count,
-                            int shards, long[] sharedIds, long seed, String fingerprint, String sharedSha256,
-                            int sharedCount) {}
-
     public RoundView round() {
         return new RoundView(currentRound(), config.data(), config.split(), config.limit(), config.limitSeed(),
                 config.imageSize(),
@@ -484,14 +484,6 @@ public final class PlatformService implements AutoCloseable {
         }
         return dir.resolve("shards").resolve(shardFile(shard));
     }
-
-    /**
-     * What {@code POST /v1/lease} answers.
-     *
-     * @param state granted, wait or done
-     */
-    public record LeaseView(String state, Integer shard, long[] ids, String token, Long expiresAt, String sha256,
-                            Integer count, Long waitMs) {}
 
     /**
      * The longest a participant is told to wait before asking again: the shard it waits for may be accepted (or a
@@ -583,9 +575,6 @@ public final class PlatformService implements AutoCloseable {
     private Shard shardRow(int shard) {
         return store.shard(shard).orElseThrow(() -> new IllegalArgumentException("no shard " + shard));
     }
-
-    /** The result of an upload: {@code created} when newly accepted, false for an idempotent repeat. */
-    public record Accepted(boolean created, long id, String sha256) {}
 
     /** A participant's outputs on the shared subset (with its prior's report in the metadata). */
     public Accepted uploadShared(String participant, InputStream body, long length, String declaredSha)
@@ -768,9 +757,6 @@ public final class PlatformService implements AutoCloseable {
         return sample;
     }
 
-    /** What {@code POST /v1/audits} lists: an audit to answer, with the sha256 of its images file. */
-    public record AuditView(long id, int rows, long deadline, String sha256) {}
-
     public List<AuditView> audits(String participant) throws UploadCheck.Refused {
         rateLimits.take(participant, RateLimiter.Kind.AUDIT);
         List<AuditView> out = new ArrayList<>();
@@ -826,9 +812,6 @@ public final class PlatformService implements AutoCloseable {
         PrivateFiles.restrict(file);
         return file;
     }
-
-    /** The outcome of an audit's answer. */
-    public record AuditOutcome(long id, String state, String reason) {}
 
     /**
      * Checks an audit's answer: every row must equal, to {@value #AUDIT_TOLERANCE} relative, the row the platform
