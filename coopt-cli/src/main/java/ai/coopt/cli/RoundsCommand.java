@@ -116,7 +116,7 @@ final class RoundsCommand implements Callable<Integer> {
         if (switchAt != null && !(switchAt > 0 && switchAt < 1)) {
             throw new UserException("--switch-at must lie between 0 and 1, not " + switchAt);
         }
-        DatasetSpec spec = image.apply(DatasetSpec.parse(data)).withLimitSeed(limitSeed).withProgress(new CliProgress());
+        DatasetSpec spec = image.apply(DatasetSpec.parse(data)).withProgress(new CliProgress());
         var settings = new ContinuousOptimization.Settings(ContinuousOptimization.FORMAT, spec.spec(), limit, limitSeed, priors, keep,
                 fusion.align, fusion.count() != null ? 0
                         : fusion.fraction() != null ? fusion.fraction() : CollaborativeOptimization.DEFAULT_SHARED_FRACTION,

@@ -20,6 +20,7 @@ import ai.djl.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -79,8 +80,8 @@ public final class CollaborativeOptimization {
                          ai.coopt.data.Subset subset) {
         /** The participants' positions by uniformity on S, lowest (the most uniform) first. */
         public int[] ranking() {
-            return java.util.stream.IntStream.range(0, priors.size()).boxed()
-                    .sorted(java.util.Comparator.comparingDouble(uniformity::get)).mapToInt(Integer::intValue).toArray();
+            return IntStream.range(0, priors.size()).boxed().sorted(Comparator.comparingDouble(uniformity::get))
+                    .mapToInt(Integer::intValue).toArray();
         }
     }
 

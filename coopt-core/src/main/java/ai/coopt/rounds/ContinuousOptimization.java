@@ -128,7 +128,12 @@ public final class ContinuousOptimization {
      */
     public record Request(DatasetSpec data, Settings settings, int rounds, Path dir, Device device,
                           ManifestProvenance.Created created, LongFunction<ObjectNode> createdNode, Consumer<String> log,
-                          Consumer<List<Round>> onRound) {}
+                          Consumer<List<Round>> onRound) {
+        /** The data is drawn with the settings' {@code --limit} seed, the one {@code rounds.json} records. */
+        public Request {
+            data = data.withLimitSeed(settings.limitSeed());
+        }
+    }
 
     private ContinuousOptimization() {}
 

@@ -121,15 +121,15 @@ public final class SafeTensorsHeader {
         long length = length(first.array(), size - 8, max);
         ByteBuffer json = ByteBuffer.allocate((int) length);
         readFully(in, json, 8);
-        return parse(json.array(), 8 + length);
+        return parse(json.array());
     }
 
     /**
-     * Checks a header's JSON ({@code dataStart}: where the data section begins, 8 + its length).
+     * Checks a header's JSON (the bytes after the 8-byte length; the data section begins right after them).
      *
      * @throws Malformed for anything not well formed
      */
-    public static Parsed parse(byte[] json, long dataStart) {
+    public static Parsed parse(byte[] json) {
         JsonNode root;
         try {
             root = Json.mapper().readTree(json);
@@ -166,7 +166,7 @@ public final class SafeTensorsHeader {
             covered = t.end();
             byName.put(t.name(), t);
         }
-        return new Parsed(Collections.unmodifiableMap(byName), metadata, dataStart, covered);
+        return new Parsed(Collections.unmodifiableMap(byName), metadata, 8L + json.length, covered);
     }
 
     /**

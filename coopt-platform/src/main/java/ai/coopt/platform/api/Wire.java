@@ -3,6 +3,7 @@ package ai.coopt.platform.api;
 import ai.coopt.UserException;
 import ai.coopt.store.Json;
 import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +30,7 @@ public final class Wire {
     public static <T> T read(JsonNode answer, Class<T> type, String route) {
         try {
             return READER.treeToValue(answer, type);
-        } catch (Exception e) {
+        } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new UserException("the platform's answer to " + route + " does not fit " + type.getSimpleName() + ": "
                     + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }

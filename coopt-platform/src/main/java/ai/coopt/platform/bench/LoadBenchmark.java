@@ -3,6 +3,11 @@ package ai.coopt.platform.bench;
 import ai.coopt.UserException;
 import ai.coopt.collab.PriorReport;
 import ai.coopt.platform.Uploads;
+import ai.coopt.platform.api.AuditView;
+import ai.coopt.platform.api.Audits;
+import ai.coopt.platform.api.LeaseView;
+import ai.coopt.platform.api.RoundView;
+import ai.coopt.platform.api.Wire;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.PlatformStore;
@@ -90,10 +95,10 @@ public final class LoadBenchmark {
                     + " width, so that each participant's outputs predict the others'), not " + dim);
         }
         PlatformClient reader = new PlatformClient(urls.get(0), null, null, operatorToken, Duration.ofSeconds(30), log);
-        JsonNode round = reader.get("/v1/round");
-        long[] shared = PlatformClient.longs(round.path("shared_ids"));
-        String sharedSha256 = round.path("shared_sha256").asText();
-        int shards = round.path("shards").asInt();
+        RoundView round = Wire.read(reader.get("/v1/round"), RoundView.class, "GET /v1/round");
+        long[] shared = round.sharedIds();
+        String sharedSha256 = round.sharedSha256();
+        int shards = round.shards();
         Files.createDirectories(work);
         Tally tally = new Tally();
         ExecutorService pool = Executors.newFixedThreadPool(participants);
@@ -173,33 +178,33 @@ public final class LoadBenchmark {
         next.client().upload("/v1/shared", sharedFile);
         while (true) {
             t = System.nanoTime();
-            JsonNode lease = next.client().post("/v1/lease", Map.of());
+            LeaseView lease = Wire.read(next.client().post("/v1/lease", Map.of()), LeaseView.class, "POST /v1/lease");
             tally.leases.add((System.nanoTime() - t) / 1e6);
-            String state = lease.path("state").asText();
+            String state = lease.state();
             if (state.equals("done")) {
                 return;
             }
             if (state.equals("wait")) {
                 tally.waits.incrementAndGet();
                 answerAudits(next, name, outputs, work, tally);
-                sleep(Math.min(1000, lease.path("wait_ms").asLong(200)));
+                sleep(Math.min(1000, lease.waitMs() == null ? 200 : lease.waitMs()));
                 continue;
             }
-            int shard = lease.path("shard").asInt();
+            int shard = lease.shard();
             String first = tally.grantedTo.putIfAbsent(shard, keys.participantId());
             if (first != null && !first.equals(keys.participantId())) {
                 tally.doubleLeases.incrementAndGet();
                 log.accept(name + ": shard " + shard + " granted to it after " + first);
             }
-            long[] ids = PlatformClient.longs(lease.path("ids"));
+            long[] ids = lease.ids();
             Path images = work.resolve(name + "-shard.images.safetensors");
-            String sha = lease.path("sha256").asText();
+            String sha = lease.sha256();
             next.client().download("/v1/shards/" + shard + "/images", images, sha, true);
             Path file = work.resolve(name + "-shard.safetensors");
             Uploads.write(file, ids, outputs.rows(PackedImages.openFile(images, sha, ids, "shard " + shard)), Map.of());
             t = System.nanoTime();
             try {
-                next.client().upload("/v1/shards/" + shard + "/upload?token=" + lease.path("token").asText(), file);
+                next.client().upload("/v1/shards/" + shard + "/upload?token=" + lease.token(), file);
                 tally.uploads.add((System.nanoTime() - t) / 1e6);
                 if (tally.acceptedBy.putIfAbsent(shard, keys.participantId()) != null) {
                     throw new IllegalStateException("shard " + shard + " accepted twice");
@@ -214,12 +219,12 @@ public final class LoadBenchmark {
 
     /** Answers this participant's pending audits: their images downloaded, its outputs on them uploaded. */
     private static void answerAudits(InTurn next, String name, SimulatedOutputs outputs, Path work, Tally tally) {
-        for (JsonNode audit : next.client().post("/v1/audits", Map.of()).path("audits")) {
-            long id = audit.path("id").asLong();
-            int rows = audit.path("rows").asInt();
-            long[] positions = new long[rows];
+        for (AuditView audit : Wire.read(next.client().post("/v1/audits", Map.of()), Audits.class, "POST /v1/audits")
+                .audits()) {
+            long id = audit.id();
+            long[] positions = new long[audit.rows()];
             Arrays.setAll(positions, i -> i);
-            String sha = audit.path("sha256").asText();
+            String sha = audit.sha256();
             long t = System.nanoTime();
             Path images = work.resolve(name + "-audit.images.safetensors");
             next.client().download("/v1/audits/" + id + "/images", images, sha, true);

@@ -81,17 +81,16 @@ public final class UploadCheck {
         }
         MessageDigest sha = Sha256.newDigest();
         byte[] lengthBytes = readExactly(body, 8);
-        Layout layout;
         byte[] header;
-        long dataStart;
+        SafeTensorsHeader.Parsed parsed;
         try {
-            long headerLength = SafeTensorsHeader.length(lengthBytes, length - 8, MAX_HEADER);
-            header = readExactly(body, (int) headerLength);
-            dataStart = 8 + headerLength;
-            layout = layout(SafeTensorsHeader.parse(header, dataStart), rows);
+            header = readExactly(body, (int) SafeTensorsHeader.length(lengthBytes, length - 8, MAX_HEADER));
+            parsed = SafeTensorsHeader.parse(header);
         } catch (SafeTensorsHeader.Malformed e) {
             throw new Refused(400, "not a safetensors file: " + e.getMessage());
         }
+        Layout layout = layout(parsed, rows);
+        long dataStart = parsed.dataStart();
         if (dataStart + layout.dataBytes() != length) {
             throw new Refused(400, "the header describes " + (dataStart + layout.dataBytes()) + " bytes; the body has "
                     + length);
