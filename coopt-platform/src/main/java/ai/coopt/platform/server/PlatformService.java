@@ -1110,6 +1110,7 @@ public final class PlatformService implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make " + out.getParent(), e);
         }
+        String done = null;
         try (Scratch scratch = Scratch.beside(out)) {
             List<Uploads.Opened> opened = new ArrayList<>();
             List<ShardOutputs> shards = new ArrayList<>();
@@ -1147,8 +1148,8 @@ public final class PlatformService implements AutoCloseable {
                 for (Path p = out.getParent(); p.startsWith(dir) && !p.equals(dir); p = p.getParent()) {
                     PrivateFiles.restrict(p); // rounds/ and rounds/N/
                 }
-                store.setFusion(FusionState.DONE, instanceId, forced, fusionDetail(w.count(), w.dim(), residuals,
-                        w.alignmentSeconds(), w.fusionSeconds(), w.notes(), null), clock.getAsLong());
+                done = fusionDetail(w.count(), w.dim(), residuals, w.alignmentSeconds(), w.fusionSeconds(), w.notes(),
+                        null);
             } finally {
                 opened.forEach(Uploads.Opened::close);
             }
@@ -1158,6 +1159,10 @@ public final class PlatformService implements AutoCloseable {
             if (!(e instanceof UserException)) {
                 throw e;
             }
+        }
+        if (done != null) {
+            // said once the scratch directory is gone: "done" means the platform directory holds only what it keeps
+            store.setFusion(FusionState.DONE, instanceId, forced, done, clock.getAsLong());
         }
     }
 
