@@ -32,7 +32,9 @@ import java.util.Set;
  *   <li><b>Agreement</b> (with three or more independent priors): a group must be predicted by at least
  *       {@code max(1, ⌊(h − 1) / 2⌋)} of the other h − 1 groups, "predicted" meaning a 5-fold cross-validated
  *       R² of at least {@value #MIN_R2} for a ridge map from the other's outputs on S to its own (on at most 300 rows,
- *       outputs wider than 64 randomly projected to 64 dimensions, so that K(K−1) fits stay cheap). Noise is predicted
+ *       outputs wider than 64 randomly projected to 64 dimensions, so that K(K−1) fits stay cheap). It is judged only
+ *       when each fold trains on at least twice as many rows of S as the widest (projected) output is wide: fewer,
+ *       and honest priors' fits match their training rows exactly and predict the rest by chance. Noise is predicted
  *       by nobody; honest priors of the same images predict each other; a minority of colluders that predict only
  *       each other fall short of the majority.</li>
  *   <li><b>The reference</b> is the most uniform trusted group's first participant, by a uniformity this class computes from the
@@ -198,16 +200,24 @@ public final class Screening {
         int m = k == 0 ? 0 : Math.min(MAX_ROWS, outputs.get(0).count());
         int h = heads.size();
         List<String> notes = new ArrayList<>();
-        if (h >= 3 && m < 2 * FOLDS) {
-            notes.add("agreement between participants was not judged: S has " + m + " rows, the screening needs at least "
-                    + 2 * FOLDS + " (raise --shared-fraction or --shared-count); noise or an unrelated prior would go "
-                    + "unnoticed and may become the reference");
+        // a ridge fit from a source about as wide as the rows it is fitted on matches them exactly and predicts held-out
+        // rows by chance: honest priors would then "disagree" (R² below zero). So each fold trains on at least twice
+        // as many rows as the widest source's (sketched) width, else agreement is not judged at all
+        int widest = 0;
+        for (int i : heads) {
+            widest = Math.max(widest, Math.min(SKETCH_DIM, outputs.get(i).dim()));
         }
-        boolean agreementJudged = h >= 3 && m >= 2 * FOLDS;
+        int needRows = Math.max(2 * FOLDS, minRowsForWidth(widest));
+        if (h >= 3 && m < needRows) {
+            notes.add("agreement between participants was not judged: S has " + m + " rows, outputs " + widest
+                    + " wide need at least " + needRows + " (raise --shared-fraction or --shared-count); noise or an "
+                    + "unrelated prior would go unnoticed and may become the reference");
+        }
+        boolean agreementJudged = h >= 3 && m >= needRows;
         // with two independent priors that disagree, no majority can say which is right: the reference comes from the
         // one more participants brought (when they brought it in unequal numbers), and stays unverified
         int onlyGroup = -1;
-        if (h >= 2 && m >= 2 * FOLDS) {
+        if (h >= 2 && m >= needRows) {
             // each group's first m rows of S, at most SKETCH_DIM wide: the fits stay cheap at any width
             float[][] sketch = new float[k][];
             int[] sketchDim = new int[k];
@@ -478,6 +488,15 @@ public final class Screening {
             }
         }
         return out;
+    }
+
+    /** The fewest rows of S whose every fold's training part holds at least twice {@code width} rows. */
+    static int minRowsForWidth(int width) {
+        int m = 2 * width;
+        while (m - (m + FOLDS - 1) / FOLDS < 2 * width) {
+            m++;
+        }
+        return m;
     }
 
     /** R² of predicting {@code target}'s m rows (q wide) from {@code source}'s (p wide) by ridge, over {@value #FOLDS} folds. */

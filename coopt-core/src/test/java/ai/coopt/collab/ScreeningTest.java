@@ -142,6 +142,36 @@ class ScreeningTest {
         assertTrue(Screening.screen(all.subList(0, 2)).notes().isEmpty(), "two participants: agreement is never judged");
     }
 
+    @Test
+    void honestOutputsAsWideAsTheRowsOfSAreNeverCalledNoiseAndWithEnoughRowsNoiseIs() {
+        // 16-wide outputs of a 16-factor latent on 20 rows: each fold would fit 16 rows with 16 columns, matching them
+        // exactly and predicting the held-out 4 by chance (an honest participant was quarantined this way in CI)
+        int dim = 16;
+        for (long seed = 0; seed < 40; seed++) {
+            double[][] z = latent(20, dim, 100 + seed);
+            List<SharedOutputs> all = new ArrayList<>();
+            for (int p = 0; p < 6; p++) {
+                all.add(outputs("h" + p, view(z, dim, 1000 * seed + p, 0.01), dim, 0));
+            }
+            Screening.Result r = Screening.screen(all);
+            assertEquals(List.of(), r.excluded(), "seed " + seed);
+            assertTrue(r.notes().stream().anyMatch(n -> n.contains("S has 20 rows, outputs 16 wide need at least 40")),
+                    r.notes().toString());
+        }
+        int m = Screening.minRowsForWidth(dim);
+        assertEquals(40, m, "each fold then trains on 32 rows, twice the width");
+        double[][] z = latent(m, dim, 7);
+        List<SharedOutputs> all = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            all.add(outputs("h" + p, view(z, dim, p, 0.01), dim, 0));
+        }
+        all.add(outputs("noise", gaussian(m * dim, 8), dim, 0));
+        Screening.Result r = Screening.screen(all);
+        assertEquals(List.of("noise"), r.excluded().stream().map(Screening.Verdict::participant).toList(), r.verdicts().toString());
+        assertTrue(r.excluded().get(0).reason().contains("predicted by 0 of the 4"), r.excluded().get(0).reason());
+        assertTrue(r.notes().isEmpty(), r.notes().toString());
+    }
+
     /** {@code v} plus Gaussian noise of {@code relative} times its root-mean-square value: a rerun of one prior elsewhere. */
     private static float[] rerun(float[] v, double relative, long seed) {
         double rms = 0;
