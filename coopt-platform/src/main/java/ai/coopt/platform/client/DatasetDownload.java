@@ -1,12 +1,16 @@
 package ai.coopt.platform.client;
 
 import ai.coopt.UserException;
+import ai.coopt.platform.api.DatasetFile;
+import ai.coopt.platform.api.DatasetListing;
+import ai.coopt.platform.api.Wire;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -43,26 +47,24 @@ public final class DatasetDownload {
             throw new UserException("--round must be 1 or more, not " + round);
         }
         AtomicFiles.checkWritable(out, OptimizedDataset.KIND);
-        JsonNode listing = listing(client, round, wait, log);
-        JsonNode files = listing.path("files");
+        DatasetListing listing = Wire.read(listing(client, round, wait, log), DatasetListing.class, "GET /v1/dataset");
+        List<DatasetFile> files = listing.files() == null ? List.of() : listing.files();
         // the round the listing names, so that every file comes from it even if a newer round finishes meanwhile
-        int listed = listing.path("round").asInt(round == null ? 1 : round);
+        int listed = listing.round() > 0 ? listing.round() : round == null ? 1 : round;
         if (round != null && listed != round) {
             throw new UserException("the platform listed round " + listed + "'s dataset when round " + round + "'s was asked for");
         }
         long bytes = 0;
-        for (JsonNode f : files) {
-            String name = f.path("name").asText();
-            if (!name.matches("[A-Za-z0-9._-]{1,100}") || name.startsWith(".")) {
+        for (DatasetFile f : files) {
+            String name = f == null || f.name() == null ? "" : f.name();
+            if (!name.matches("[A-Za-z0-9._-]{1,100}") || name.startsWith(".") || f.sha256() == null) {
                 throw new UserException("the platform listed a file named '" + name + "'; refusing it");
             }
-            bytes += f.path("bytes").asLong();
+            bytes += f.bytes();
         }
         AtomicFiles.writeDirectory(out, OptimizedDataset.KIND, true, tmp -> {
-            for (JsonNode f : files) {
-                String name = f.path("name").asText();
-                client.download("/v1/dataset/" + name + "?round=" + listed, tmp.resolve(name), f.path("sha256").asText(),
-                        false);
+            for (DatasetFile f : files) {
+                client.download("/v1/dataset/" + f.name() + "?round=" + listed, tmp.resolve(f.name()), f.sha256(), false);
             }
             OptimizedDataset.read(tmp);
         });

@@ -48,7 +48,7 @@ final class Access {
 
     /** Checks a signed request (as the signed routes do) and returns its participant's id. */
     interface Authenticator {
-        String authenticate(Context ctx) throws UploadCheck.Refused;
+        String authenticate(Context ctx) throws Refusal;
     }
 
     private enum Kind { DASHBOARD, DATASET, ROUND }
@@ -80,7 +80,7 @@ final class Access {
     }
 
     /** The before-handler: refuses (401, or 403 for a quarantined participant) a request it may not make. */
-    void check(Context ctx) throws UploadCheck.Refused {
+    void check(Context ctx) throws Refusal {
         Kind kind = kind(ctx.path());
         if (kind == null || kind == Kind.DASHBOARD && settings.publicDashboard()
                 || kind == Kind.DATASET && settings.publicDataset()) {
@@ -90,33 +90,37 @@ final class Access {
         if (authorization != null) {
             if (!authorization.startsWith("Bearer ")
                     || !OperatorToken.matches(settings.operatorTokenHash(), authorization.substring(7).strip())) {
-                throw new UploadCheck.Refused(401, "wrong operator token (Authorization: Bearer TOKEN, the token in "
+                throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "wrong operator token (Authorization: Bearer TOKEN, the token in "
                         + "the platform directory's " + OperatorToken.FILE + ")");
             }
             return;
         }
         if (ctx.header(RequestSignature.PARTICIPANT) != null) {
-            String who = participants.authenticate(ctx);
-            Optional<Participant> p = store.participant(who);
-            if (p.isPresent() && p.get().quarantined()) {
-                throw new UploadCheck.Refused(403, "you are quarantined: " + p.get().quarantineReason());
-            }
+            refuseQuarantined(store, participants.authenticate(ctx));
             return;
         }
         String session = ctx.cookie(COOKIE);
         if (session != null && valid(session)) {
             return;
         }
-        throw new UploadCheck.Refused(401, ctx.path() + " is for enrolled participants (a signed request) and the "
+        throw new Refusal(Refusal.Kind.UNAUTHENTICATED, ctx.path() + " is for enrolled participants (a signed request) and the "
                 + "operator (Authorization: Bearer TOKEN, or log in at /login?token=TOKEN with the token in the "
                 + "platform directory's " + OperatorToken.FILE + ")"
                 + (session != null ? "; the session has expired: log in again" : ""));
     }
 
+    /** Refuses a quarantined participant, with the reason: it gets nothing more from the platform. */
+    static void refuseQuarantined(PlatformStore store, String participant) throws Refusal {
+        Optional<Participant> p = store.participant(participant);
+        if (p.isPresent() && p.get().quarantined()) {
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "you are quarantined: " + p.get().quarantineReason());
+        }
+    }
+
     /** {@code GET /login?token=…}: a session cookie for the operator's browser, then back to the dashboard. */
-    void login(Context ctx) throws UploadCheck.Refused {
+    void login(Context ctx) throws Refusal {
         if (!OperatorToken.matches(settings.operatorTokenHash(), ctx.queryParam("token"))) {
-            throw new UploadCheck.Refused(401, "login needs ?token= the operator token (the platform directory's "
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "login needs ?token= the operator token (the platform directory's "
                     + OperatorToken.FILE + ")");
         }
         String id = newSession();

@@ -46,10 +46,10 @@ final class BodyReader implements AutoCloseable {
      * Reads a JSON body of at most {@code max} bytes within the JSON deadline; {@code participant} is the
      * authenticated caller, or null before authentication (enrolment).
      */
-    byte[] readSmall(Context ctx, int max, String participant) throws UploadCheck.Refused {
+    byte[] readSmall(Context ctx, int max, String participant) throws Refusal {
         long declared = ctx.req().getContentLengthLong();
         if (declared > max) {
-            throw new UploadCheck.Refused(413, "a JSON body of at most " + max + " bytes");
+            throw new Refusal(Refusal.Kind.TOO_LARGE, "a JSON body of at most " + max + " bytes");
         }
         try (Body body = open(ctx, participant, limits.jsonDeadlineMillis(), 0)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
@@ -57,15 +57,15 @@ final class BodyReader implements AutoCloseable {
             int n;
             while ((n = body.stream().read(buf)) != -1) {
                 if (out.size() + n > max) {
-                    throw new UploadCheck.Refused(413, "a JSON body of at most " + max + " bytes");
+                    throw new Refusal(Refusal.Kind.TOO_LARGE, "a JSON body of at most " + max + " bytes");
                 }
                 out.write(buf, 0, n);
             }
             return out.toByteArray();
         } catch (Slow e) {
-            throw new UploadCheck.Refused(408, e.getMessage());
+            throw new Refusal(Refusal.Kind.TOO_SLOW, e.getMessage());
         } catch (IOException e) {
-            throw new UploadCheck.Refused(400, "the request body could not be read");
+            throw new Refusal(Refusal.Kind.MALFORMED, "the request body could not be read");
         }
     }
 
@@ -73,7 +73,7 @@ final class BodyReader implements AutoCloseable {
      * A streamed body for an authenticated participant: it must keep up the minimum data rate after the grace period.
      * Close it when done (it holds one of the participant's reader places).
      */
-    Body stream(Context ctx, String participant) throws UploadCheck.Refused {
+    Body stream(Context ctx, String participant) throws Refusal {
         return open(ctx, participant, limits.graceMillis(), limits.minBytesPerSecond());
     }
 
@@ -87,7 +87,7 @@ final class BodyReader implements AutoCloseable {
         return false;
     }
 
-    private Body open(Context ctx, String participant, long allowanceMillis, long minRate) throws UploadCheck.Refused {
+    private Body open(Context ctx, String participant, long allowanceMillis, long minRate) throws Refusal {
         Runnable release;
         if (participant == null) {
             if (!anonymous.tryAcquire()) {
@@ -107,12 +107,12 @@ final class BodyReader implements AutoCloseable {
             return new Body(ctx.req().getInputStream(), endPoint(ctx), allowanceMillis, minRate, release);
         } catch (IOException | RuntimeException e) {
             release.run();
-            throw new UploadCheck.Refused(400, "the request body could not be read");
+            throw new Refusal(Refusal.Kind.MALFORMED, "the request body could not be read");
         }
     }
 
-    private static UploadCheck.Refused busy(String reason) {
-        return new UploadCheck.Refused(503, reason);
+    private static Refusal busy(String reason) {
+        return new Refusal(Refusal.Kind.BUSY, reason);
     }
 
     private static EndPoint endPoint(Context ctx) {

@@ -21,7 +21,7 @@ final class FileResponse {
 
     private FileResponse() {}
 
-    static void send(Context ctx, Path file) throws IOException, UploadCheck.Refused {
+    static void send(Context ctx, Path file) throws IOException, Refusal {
         long size = Files.size(file);
         ctx.contentType("application/octet-stream");
         ctx.header("Accept-Ranges", "bytes");
@@ -43,7 +43,7 @@ final class FileResponse {
         }
         if (from >= size || to < from) {
             ctx.header("Content-Range", "bytes */" + size);
-            throw new UploadCheck.Refused(416, "the range " + range.trim() + " is outside the file's " + size + " bytes");
+            throw new Refusal(Refusal.Kind.OUT_OF_RANGE, "the range " + range.trim() + " is outside the file's " + size + " bytes");
         }
         SeekableByteChannel channel = Files.newByteChannel(file);
         channel.position(from);

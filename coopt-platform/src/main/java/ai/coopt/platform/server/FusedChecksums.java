@@ -1,6 +1,7 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.platform.PrivateFiles;
+import ai.coopt.platform.api.DatasetFile;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.Json;
@@ -28,9 +29,9 @@ final class FusedChecksums {
     /** The sidecar's format marker. */
     static final String FORMAT = "coopt-fused-checksums/1";
 
-    record Sidecar(String format, List<PlatformService.DatasetFile> files) {}
+    record Sidecar(String format, List<DatasetFile> files) {}
 
-    private record Cached(FileTime modified, List<PlatformService.DatasetFile> files) {}
+    private record Cached(FileTime modified, List<DatasetFile> files) {}
 
     private final Map<Path, Cached> cache = new ConcurrentHashMap<>();
 
@@ -40,12 +41,12 @@ final class FusedChecksums {
     }
 
     /** Hashes every file of the dataset directory {@code fused} and writes its sidecar (at fusion). */
-    static List<PlatformService.DatasetFile> write(Path fused) {
-        List<PlatformService.DatasetFile> files = new ArrayList<>();
+    static List<DatasetFile> write(Path fused) {
+        List<DatasetFile> files = new ArrayList<>();
         try (Stream<Path> list = Files.list(fused)) {
             for (Path f : list.sorted().toList()) {
                 if (Files.isRegularFile(f)) {
-                    files.add(new PlatformService.DatasetFile(f.getFileName().toString(), Files.size(f),
+                    files.add(new DatasetFile(f.getFileName().toString(), Files.size(f),
                             Checksums.sha256(f)));
                 }
             }
@@ -58,7 +59,7 @@ final class FusedChecksums {
     }
 
     /** The files of the dataset directory {@code fused}, from its sidecar (written now if it is missing). */
-    List<PlatformService.DatasetFile> files(Path fused) {
+    List<DatasetFile> files(Path fused) {
         Path side = sidecar(fused);
         FileTime modified;
         try {
@@ -82,7 +83,7 @@ final class FusedChecksums {
             if (!FORMAT.equals(s.format()) || s.files() == null) {
                 throw new IOException("not a " + FORMAT + " file");
             }
-            List<PlatformService.DatasetFile> files = List.copyOf(s.files());
+            List<DatasetFile> files = List.copyOf(s.files());
             cache.put(fused, new Cached(modified, files));
             return files;
         } catch (IOException e) {

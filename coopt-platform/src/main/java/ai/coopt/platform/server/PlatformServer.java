@@ -3,6 +3,8 @@ package ai.coopt.platform.server;
 import ai.coopt.UserException;
 import ai.coopt.platform.api.Accepted;
 import ai.coopt.platform.api.Audits;
+import ai.coopt.platform.api.DatasetFile;
+import ai.coopt.platform.api.DatasetListing;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.auth.Ed25519Keys;
 import ai.coopt.platform.auth.OperatorToken;
@@ -27,6 +29,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -143,7 +146,7 @@ public final class PlatformServer implements AutoCloseable {
                 String who = who(ctx);
                 String token = ctx.queryParam("token");
                 if (token == null || token.isBlank() || token.length() > 200) {
-                    throw new UploadCheck.Refused(400, "the upload needs ?token=LEASE_TOKEN");
+                    throw new Refusal(Refusal.Kind.MALFORMED, "the upload needs ?token=LEASE_TOKEN");
                 }
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
                     Accepted a = service.uploadShard(who, shard(ctx), token, body, contentLength(ctx),
@@ -164,33 +167,32 @@ public final class PlatformServer implements AutoCloseable {
             }, Signed.BODY_STREAMED);
             cfg.routes.get("/v1/dataset", ctx -> {
                 int round = datasetRound(ctx);
-                Optional<?> files = service.dataset(round);
+                Optional<List<DatasetFile>> files = service.dataset(round);
                 if (files.isEmpty()) {
-                    throw new UploadCheck.Refused(404, service.datasetUnavailable(round).orElse("round " + round
+                    throw new Refusal(Refusal.Kind.NOT_FOUND, service.datasetUnavailable(round).orElse("round " + round
                             + "'s fused dataset is not ready"));
                 }
-                json(ctx, 200, Map.of("round", round, "files", files.get()));
+                json(ctx, 200, new DatasetListing(round, files.get()));
             });
             cfg.routes.get("/v1/dataset/{file}", ctx -> {
                 int round = datasetRound(ctx);
                 Optional<Path> f = service.datasetFile(round, ctx.pathParam("file"));
                 if (f.isEmpty()) {
-                    throw new UploadCheck.Refused(404, service.datasetUnavailable(round)
+                    throw new Refusal(Refusal.Kind.NOT_FOUND, service.datasetUnavailable(round)
                             .orElse("no such file in round " + round + "'s fused dataset"));
                 }
                 file(ctx, f.get());
             });
-            cfg.routes.exception(UploadCheck.Refused.class, (e, ctx) -> {
-                if (e.status() == 503 || e.status() == 429) {
+            cfg.routes.exception(Refusal.class, (e, ctx) -> {
+                if (e.kind() == Refusal.Kind.BUSY) {
                     ctx.header("Retry-After", "1");
                 }
-                json(ctx, e.status(), error(e.getMessage()));
+                json(ctx, status(e.kind()), error(e.getMessage()));
             });
             cfg.routes.exception(RateLimiter.Limited.class, (e, ctx) -> {
                 ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
                 json(ctx, 429, error(e.getMessage()));
             });
-            cfg.routes.exception(RefusedUnchecked.class, (e, ctx) -> json(ctx, e.status, error(e.getMessage())));
             cfg.routes.exception(UserException.class, (e, ctx) -> json(ctx, 400, error(e.getMessage())));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 if (BodyReader.slow(e)) {
@@ -278,66 +280,75 @@ public final class PlatformServer implements AutoCloseable {
     private record RenewRequest(int shard, String token) {}
 
     /** Which of the participant's processes asks for a lease ({@code "worker"}: its own name for itself), or null. */
-    private static String leaseWorker(JsonNode body) throws UploadCheck.Refused {
+    private static String leaseWorker(JsonNode body) throws Refusal {
         JsonNode w = body.path("worker");
         if (!body.isObject() || !(w.isMissingNode() || w.isNull() || w.isTextual())) {
-            throw new UploadCheck.Refused(400, "a lease request is {} or {\"worker\": NAME}");
+            throw new Refusal(Refusal.Kind.MALFORMED, "a lease request is {} or {\"worker\": NAME}");
         }
         return w.isTextual() ? w.asText() : null;
     }
 
-    private void enroll(Context ctx) throws UploadCheck.Refused {
+    private void enroll(Context ctx) throws Refusal {
         // headers and timestamp first: a request that cannot be authentic costs no body read
         RequestSignature.SignedHeaders h = signedHeaders(ctx);
         Optional<String> stale = signatures.checkWindow(h, clock.getAsLong());
         if (stale.isPresent()) {
-            throw new UploadCheck.Refused(401, stale.get());
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, stale.get());
         }
         byte[] body = bodies.readSmall(ctx, MAX_ENROLL, null);
         EnrollRequest r = parse(body, EnrollRequest.class);
         if (r.invite() == null || r.publicKey() == null || r.invite().length() > 200) {
-            throw new UploadCheck.Refused(400, "enrolment needs invite and public_key");
+            throw new Refusal(Refusal.Kind.MALFORMED, "enrolment needs invite and public_key");
         }
         byte[] key = Ed25519Keys.decodeRawPublicKey(r.publicKey());
         if (key == null) {
-            throw new UploadCheck.Refused(400, "public_key is not a base64 Ed25519 public key of 32 bytes");
+            throw new Refusal(Refusal.Kind.MALFORMED, "public_key is not a base64 Ed25519 public key of 32 bytes");
         }
         // the request must be signed by the key being registered: proof that the caller holds its private half
         if (!h.participantId().equals(Ed25519Keys.participantId(key))) {
-            throw new UploadCheck.Refused(401, RequestSignature.PARTICIPANT + " is not the id of public_key");
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, RequestSignature.PARTICIPANT + " is not the id of public_key");
         }
-        RequestSignature.checkBody(h, Sha256.hex(body)).ifPresent(reason -> {
-            throw new RefusedUnchecked(400, reason);
-        });
+        Optional<String> badBody = RequestSignature.checkBody(h, Sha256.hex(body));
+        if (badBody.isPresent()) {
+            throw new Refusal(Refusal.Kind.MALFORMED, badBody.get());
+        }
         Optional<String> bad = signatures.verify(key, h, "POST", pathWithQuery(ctx), clock.getAsLong());
         if (bad.isPresent()) {
-            throw new UploadCheck.Refused(401, bad.get());
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, bad.get());
         }
         Redemption result = service.store().redeemInvite(r.invite(), r.publicKey(), clock.getAsLong());
         if (result instanceof Redemption.Refused refused) {
             Redemption.Reason reason = refused.reason();
-            int status = reason == Redemption.Reason.KEY_REGISTERED || reason == Redemption.Reason.NAME_TAKEN ? 409
-                    : reason == Redemption.Reason.MALFORMED_KEY ? 400 : 401;
-            throw new UploadCheck.Refused(status, reason.message);
+            Refusal.Kind kind = reason == Redemption.Reason.KEY_REGISTERED || reason == Redemption.Reason.NAME_TAKEN
+                    ? Refusal.Kind.CONFLICT : reason == Redemption.Reason.MALFORMED_KEY ? Refusal.Kind.MALFORMED
+                    : Refusal.Kind.UNAUTHENTICATED;
+            throw new Refusal(kind, reason.message);
         }
         Participant p = ((Redemption.Enrolled) result).participant();
         json(ctx, 201, Map.of("participant_id", p.id(), "name", p.name()));
     }
 
-    /** A refusal thrown where a checked exception cannot be (inside a lambda). */
-    private static final class RefusedUnchecked extends RuntimeException {
-        private final int status;
-
-        RefusedUnchecked(int status, String reason) {
-            super(reason);
-            this.status = status;
-        }
+    /** The one place a refusal's kind becomes an HTTP status. */
+    static int status(Refusal.Kind kind) {
+        return switch (kind) {
+            case MALFORMED -> 400;
+            case UNAUTHENTICATED -> 401;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND -> 404;
+            case TOO_SLOW -> 408;
+            case CONFLICT -> 409;
+            case NO_LENGTH -> 411;
+            case TOO_LARGE -> 413;
+            case OUT_OF_RANGE -> 416;
+            case UNACCEPTABLE -> 422;
+            case BUSY -> 503;
+        };
     }
 
-    private static RequestSignature.SignedHeaders signedHeaders(Context ctx) throws UploadCheck.Refused {
+    private static RequestSignature.SignedHeaders signedHeaders(Context ctx) throws Refusal {
         RequestSignature.Parsed parsed = RequestSignature.parse(ctx::header);
         if (parsed instanceof RequestSignature.Refused r) {
-            throw new UploadCheck.Refused(401, r.reason());
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, r.reason());
         }
         return (RequestSignature.SignedHeaders) parsed;
     }
@@ -354,7 +365,7 @@ public final class PlatformServer implements AutoCloseable {
     }
 
     /** The before-handler of every matched route: a signed route's request is authenticated, its sender recorded. */
-    private void authenticateSigned(Context ctx) throws UploadCheck.Refused {
+    private void authenticateSigned(Context ctx) throws Refusal {
         Set<RouteRole> roles = ctx.routeRoles();
         if (roles.contains(Signed.BODY_READ_HERE) || roles.contains(Signed.BODY_STREAMED)) {
             ctx.attribute(WHO, authenticate(ctx, roles.contains(Signed.BODY_STREAMED)));
@@ -376,11 +387,11 @@ public final class PlatformServer implements AutoCloseable {
      *
      * @param streamedBody whether the route reads the body itself (and checks its sha256 against the signed one)
      */
-    private String authenticate(Context ctx, boolean streamedBody) throws UploadCheck.Refused {
+    private String authenticate(Context ctx, boolean streamedBody) throws Refusal {
         RequestSignature.SignedHeaders h = signedHeaders(ctx);
         Optional<Participant> p = service.store().participant(h.participantId());
         if (p.isEmpty()) {
-            throw new UploadCheck.Refused(401, "unknown participant " + h.participantId() + " (enrol with an invite first)");
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "unknown participant " + h.participantId() + " (enrol with an invite first)");
         }
         long now = clock.getAsLong();
         String method = ctx.method().name();
@@ -388,19 +399,19 @@ public final class PlatformServer implements AutoCloseable {
         // the signature covers the declared body hash, so it is checked before a byte of the body is read
         Optional<String> bad = signatures.verify(Ed25519Keys.decodeRawPublicKey(p.get().publicKey()), h, method, path, now);
         if (bad.isPresent()) {
-            throw new UploadCheck.Refused(401, bad.get());
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, bad.get());
         }
         if (!streamedBody) {
             byte[] body = bodies.readSmall(ctx, MAX_JSON, h.participantId());
             Optional<String> wrong = RequestSignature.checkBody(h, Sha256.hex(body));
             if (wrong.isPresent()) {
-                throw new UploadCheck.Refused(400, wrong.get());
+                throw new Refusal(Refusal.Kind.MALFORMED, wrong.get());
             }
             ctx.attribute(BODY, body);
         }
         if (!service.store().recordSignature(h.participantId(), h.replayKey(method, path), h.timestamp(), now,
                 signatures.windowMillis())) {
-            throw new UploadCheck.Refused(401, "replayed request: this request was already received");
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "replayed request: this request was already received");
         }
         return h.participantId();
     }
@@ -410,25 +421,25 @@ public final class PlatformServer implements AutoCloseable {
         return q == null || q.isEmpty() ? ctx.path() : ctx.path() + "?" + q;
     }
 
-    private static int shard(Context ctx) throws UploadCheck.Refused {
+    private static int shard(Context ctx) throws Refusal {
         long k = number(ctx, "shard");
         if (k != (int) k) {
-            throw new UploadCheck.Refused(404, "no shard " + k);
+            throw new Refusal(Refusal.Kind.NOT_FOUND, "no shard " + k);
         }
         return (int) k;
     }
 
-    private static long audit(Context ctx) throws UploadCheck.Refused {
+    private static long audit(Context ctx) throws Refusal {
         return number(ctx, "audit");
     }
 
     /** The path parameter {@code name} as a number; a 404 naming what was asked for when it is none. */
-    private static long number(Context ctx, String name) throws UploadCheck.Refused {
+    private static long number(Context ctx, String name) throws Refusal {
         String s = ctx.pathParam(name);
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            throw new UploadCheck.Refused(404, "no " + name + " " + (s.length() > 20 ? s.substring(0, 20) : s));
+            throw new Refusal(Refusal.Kind.NOT_FOUND, "no " + name + " " + (s.length() > 20 ? s.substring(0, 20) : s));
         }
     }
 
@@ -436,15 +447,15 @@ public final class PlatformServer implements AutoCloseable {
      * The round whose dataset {@code ?round=N} asks for; without it the newest finished round (a 404 when none is). A
      * value that is not a round number is a 400.
      */
-    private int datasetRound(Context ctx) throws UploadCheck.Refused {
+    private int datasetRound(Context ctx) throws Refusal {
         String asked = ctx.queryParam("round");
         if (asked == null) {
-            return service.newestFinishedRound().orElseThrow(() -> new UploadCheck.Refused(404,
+            return service.newestFinishedRound().orElseThrow(() -> new Refusal(Refusal.Kind.NOT_FOUND,
                     "the fused dataset is not ready (fusion: " + service.store().fusionState().state().name()
                             .toLowerCase(Locale.ROOT) + ")"));
         }
         if (!asked.matches("[1-9][0-9]{0,8}")) {
-            throw new UploadCheck.Refused(400, "round must be a round number (1, 2, ...), not '"
+            throw new Refusal(Refusal.Kind.MALFORMED, "round must be a round number (1, 2, ...), not '"
                     + (asked.length() > 20 ? asked.substring(0, 20) + "..." : asked) + "'");
         }
         return Integer.parseInt(asked);
@@ -455,7 +466,7 @@ public final class PlatformServer implements AutoCloseable {
     }
 
     /** The JSON body {@link #authenticate} read and checked against the signed hash. */
-    private static <T> T body(Context ctx, Class<T> type) throws UploadCheck.Refused {
+    private static <T> T body(Context ctx, Class<T> type) throws Refusal {
         byte[] body = ctx.attribute(BODY);
         if (body == null) {
             throw new IllegalStateException("the route reads its body before authenticating");
@@ -463,11 +474,11 @@ public final class PlatformServer implements AutoCloseable {
         return parse(body, type);
     }
 
-    private static <T> T parse(byte[] body, Class<T> type) throws UploadCheck.Refused {
+    private static <T> T parse(byte[] body, Class<T> type) throws Refusal {
         try {
             return Json.mapper().readValue(body, type);
         } catch (IOException | IllegalArgumentException e) {
-            throw new UploadCheck.Refused(400, "malformed JSON body for " + type.getSimpleName().replace("Request", "")
+            throw new Refusal(Refusal.Kind.MALFORMED, "malformed JSON body for " + type.getSimpleName().replace("Request", "")
                     .toLowerCase() + " request");
         }
     }
@@ -478,7 +489,7 @@ public final class PlatformServer implements AutoCloseable {
         }
     }
 
-    private static void file(Context ctx, Path file) throws IOException, UploadCheck.Refused {
+    private static void file(Context ctx, Path file) throws IOException, Refusal {
         FileResponse.send(ctx, file);
     }
 

@@ -31,20 +31,6 @@ public final class UploadCheck {
     public static final int MAX_DIM = 16_384;
     private static final int BLOCK = 1 << 20;
 
-    /** An upload refused, with the reason the participant is told; {@code status} is the HTTP status. */
-    public static final class Refused extends Exception {
-        private final int status;
-
-        public Refused(int status, String reason) {
-            super(reason);
-            this.status = status;
-        }
-
-        public int status() {
-            return status;
-        }
-    }
-
     /**
      * An upload that passed every check, staged in {@code file} (the complete safetensors bytes, flushed to disk).
      *
@@ -64,20 +50,20 @@ public final class UploadCheck {
      *
      * @param ids the ids the upload must hold, in this order (the leased shard's, or the shared subset's)
      * @param declaredSha256 the body's sha256 the request was signed with
-     * @throws Refused for anything malformed, mismatched or oversized; {@code staging} is deleted then
+     * @throws Refusal for anything malformed, mismatched or oversized; {@code staging} is deleted then
      */
     public static Checked check(InputStream body, long length, long[] ids, String declaredSha256, Path staging)
-            throws Refused, IOException {
+            throws Refusal, IOException {
         int rows = ids.length;
         if (length < 0) {
-            throw new Refused(411, "the upload needs a Content-Length");
+            throw new Refusal(Refusal.Kind.NO_LENGTH, "the upload needs a Content-Length");
         }
         if (length > maxBytes(rows)) {
-            throw new Refused(413, "the upload is " + length + " bytes; at most " + maxBytes(rows) + " for " + rows
+            throw new Refusal(Refusal.Kind.TOO_LARGE, "the upload is " + length + " bytes; at most " + maxBytes(rows) + " for " + rows
                     + " rows of at most " + MAX_DIM + " floats");
         }
         if (length < 8) {
-            throw new Refused(400, "not a safetensors file: " + length + " bytes");
+            throw new Refusal(Refusal.Kind.MALFORMED, "not a safetensors file: " + length + " bytes");
         }
         MessageDigest sha = Sha256.newDigest();
         byte[] lengthBytes = readExactly(body, 8);
@@ -87,12 +73,12 @@ public final class UploadCheck {
             header = readExactly(body, (int) SafeTensorsHeader.length(lengthBytes, length - 8, MAX_HEADER));
             parsed = SafeTensorsHeader.parse(header);
         } catch (SafeTensorsHeader.Malformed e) {
-            throw new Refused(400, "not a safetensors file: " + e.getMessage());
+            throw new Refusal(Refusal.Kind.MALFORMED, "not a safetensors file: " + e.getMessage());
         }
         Layout layout = layout(parsed, rows);
         long dataStart = parsed.dataStart();
         if (dataStart + layout.dataBytes() != length) {
-            throw new Refused(400, "the header describes " + (dataStart + layout.dataBytes()) + " bytes; the body has "
+            throw new Refusal(Refusal.Kind.MALFORMED, "the header describes " + (dataStart + layout.dataBytes()) + " bytes; the body has "
                     + length);
         }
         boolean ok = false;
@@ -105,14 +91,14 @@ public final class UploadCheck {
             while (left > 0) {
                 int n = body.read(buffer, 0, (int) Math.min(buffer.length, left));
                 if (n < 0) {
-                    throw new Refused(400, "the body ended " + left + " bytes early");
+                    throw new Refusal(Refusal.Kind.MALFORMED, "the body ended " + left + " bytes early");
                 }
                 write(out, buffer, n, sha);
                 left -= n;
             }
             String actual = HexFormat.of().formatHex(sha.digest());
             if (!actual.equalsIgnoreCase(declaredSha256)) {
-                throw new Refused(400, "the body's sha256 is " + actual + ", the request was signed for "
+                throw new Refusal(Refusal.Kind.MALFORMED, "the body's sha256 is " + actual + ", the request was signed for "
                         + declaredSha256);
             }
             checkIds(out, dataStart + layout.idsBegin(), ids);
@@ -130,42 +116,42 @@ public final class UploadCheck {
     private record Layout(int dim, long outputsBegin, long idsBegin, long dataBytes, Map<String, String> metadata) {}
 
     /** Exactly the two tensors of an upload, of the types, rows and width it must have. */
-    private static Layout layout(SafeTensorsHeader.Parsed header, int rows) throws Refused {
+    private static Layout layout(SafeTensorsHeader.Parsed header, int rows) throws Refusal {
         for (String name : header.tensors().keySet()) {
             if (!name.equals("outputs") && !name.equals("ids")) {
-                throw new Refused(400, "unexpected tensor '" + SafeTensorsHeader.quote(name)
+                throw new Refusal(Refusal.Kind.MALFORMED, "unexpected tensor '" + SafeTensorsHeader.quote(name)
                         + "': an upload holds outputs and ids only");
             }
         }
         SafeTensorsHeader.Declared outputs = header.tensors().get("outputs");
         SafeTensorsHeader.Declared ids = header.tensors().get("ids");
         if (outputs == null || ids == null) {
-            throw new Refused(400, "an upload holds two tensors, outputs and ids; " + (outputs == null ? "outputs" : "ids")
+            throw new Refusal(Refusal.Kind.MALFORMED, "an upload holds two tensors, outputs and ids; " + (outputs == null ? "outputs" : "ids")
                     + " is missing");
         }
         expect(outputs, DType.F32, 2);
         expect(ids, DType.I64, 1);
         if (outputs.shape()[0] != rows || ids.shape()[0] != rows) {
-            throw new Refused(422, "the upload has " + outputs.shape()[0] + " rows of outputs and " + ids.shape()[0]
+            throw new Refusal(Refusal.Kind.UNACCEPTABLE, "the upload has " + outputs.shape()[0] + " rows of outputs and " + ids.shape()[0]
                     + " ids; the shard has " + rows);
         }
         long dim = outputs.shape()[1];
         if (dim < 1 || dim > MAX_DIM) {
-            throw new Refused(422, "outputs are " + dim + " wide; between 1 and " + MAX_DIM + " allowed");
+            throw new Refusal(Refusal.Kind.UNACCEPTABLE, "outputs are " + dim + " wide; between 1 and " + MAX_DIM + " allowed");
         }
         return new Layout((int) dim, outputs.begin(), ids.begin(), header.dataBytes(), header.metadata());
     }
 
-    private static void expect(SafeTensorsHeader.Declared t, DType dtype, int rank) throws Refused {
+    private static void expect(SafeTensorsHeader.Declared t, DType dtype, int rank) throws Refusal {
         if (!dtype.name().equals(t.dtype())) {
-            throw new Refused(422, t.name() + " must be " + dtype + ", found " + SafeTensorsHeader.quote(t.dtype()));
+            throw new Refusal(Refusal.Kind.UNACCEPTABLE, t.name() + " must be " + dtype + ", found " + SafeTensorsHeader.quote(t.dtype()));
         }
         if (t.shape().length != rank) {
-            throw new Refused(422, t.name() + " must have shape of rank " + rank);
+            throw new Refusal(Refusal.Kind.UNACCEPTABLE, t.name() + " must have shape of rank " + rank);
         }
     }
 
-    private static void checkIds(FileChannel in, long at, long[] ids) throws IOException, Refused {
+    private static void checkIds(FileChannel in, long at, long[] ids) throws IOException, Refusal {
         ByteBuffer b = ByteBuffer.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
         int i = 0;
         while (i < ids.length) {
@@ -176,14 +162,14 @@ public final class UploadCheck {
             for (int j = 0; j < n; j++, i++) {
                 long id = b.getLong();
                 if (id != ids[i]) {
-                    throw new Refused(422, "row " + i + " has id " + id + "; the shard's row " + i + " is sample " + ids[i]
+                    throw new Refusal(Refusal.Kind.UNACCEPTABLE, "row " + i + " has id " + id + "; the shard's row " + i + " is sample " + ids[i]
                             + " (ids must be exactly the shard's, in order: none missing, none repeated, none foreign)");
                 }
             }
         }
     }
 
-    private static void checkFinite(FileChannel in, long at, long count) throws IOException, Refused {
+    private static void checkFinite(FileChannel in, long at, long count) throws IOException, Refusal {
         ByteBuffer b = ByteBuffer.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
         long done = 0;
         while (done < count) {
@@ -194,7 +180,7 @@ public final class UploadCheck {
             for (int j = 0; j < n; j++) {
                 float v = b.getFloat();
                 if (!Float.isFinite(v)) {
-                    throw new Refused(422, "output value " + (done + j) + " is " + v + ": every output must be finite");
+                    throw new Refusal(Refusal.Kind.UNACCEPTABLE, "output value " + (done + j) + " is " + v + ": every output must be finite");
                 }
             }
             done += n;
@@ -209,10 +195,10 @@ public final class UploadCheck {
         }
     }
 
-    private static byte[] readExactly(InputStream in, int n) throws IOException, Refused {
+    private static byte[] readExactly(InputStream in, int n) throws IOException, Refusal {
         byte[] b = in.readNBytes(n);
         if (b.length != n) {
-            throw new Refused(400, "the body ended after " + b.length + " of " + n + " header bytes");
+            throw new Refusal(Refusal.Kind.MALFORMED, "the body ended after " + b.length + " of " + n + " header bytes");
         }
         return b;
     }

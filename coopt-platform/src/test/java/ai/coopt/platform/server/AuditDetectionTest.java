@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How often the audit catches a shard of which a fraction of the rows is poisoned, measured with the platform's own
- * sampler ({@link PlatformService#auditSample}, default settings, a {@link SecureRandom}) over many trials and checked
+ * sampler ({@link Auditor#sample}, default settings, a {@link SecureRandom}) over many trials and checked
  * against the exact hypergeometric probability. That a sampled poisoned row fails the audit is the adversarial suite's
  * part; this is the sampling's.
  */
@@ -54,7 +54,7 @@ class AuditDetectionTest {
                     for (int r : ai.coopt.data.Randomness.permutationPrefix(n, poisoned, random)) {
                         bad.add((long) r);
                     }
-                    for (long id : PlatformService.auditSample(rows, shared, audits, random)) {
+                    for (long id : Auditor.sample(rows, shared, audits, random)) {
                         if (bad.contains(id)) {
                             caught++;
                             break;

@@ -125,20 +125,20 @@ class ScaleOutTest {
             Path staging = dir.resolve("staging");
             Path aStaging = staging.resolve(a.service().instanceId());
             Path inFlight = Files.writeString(aStaging.resolve("upload-live.tmp"), "being received");
-            Files.setLastModifiedTime(inFlight, FileTime.fromMillis(now.get() - 3 * PlatformService.STALE_STAGING_AGE_MILLIS));
+            Files.setLastModifiedTime(inFlight, FileTime.fromMillis(now.get() - 3 * Staging.STALE_STAGING_AGE_MILLIS));
             // a process killed while receiving: its directory and lock file are there, nobody holds the lock
             Path dead = Files.createDirectories(staging.resolve("00000000deadbeef"));
-            Files.writeString(dead.resolve(PlatformService.STAGING_LOCK), "");
+            Files.writeString(dead.resolve(Staging.STAGING_LOCK), "");
             Files.writeString(dead.resolve("upload-dead.tmp"), "half");
             // leftovers of a coopt that staged straight into staging/: old ones go, a fresh one stays
             Path oldLoose = Files.writeString(staging.resolve("upload-old.tmp"), "x");
-            Files.setLastModifiedTime(oldLoose, FileTime.fromMillis(now.get() - PlatformService.STALE_STAGING_AGE_MILLIS - 1000));
+            Files.setLastModifiedTime(oldLoose, FileTime.fromMillis(now.get() - Staging.STALE_STAGING_AGE_MILLIS - 1000));
             Path freshLoose = Files.writeString(staging.resolve("upload-fresh.tmp"), "x");
             Files.createDirectories(dir.resolve("uploads"));
             // upload files no row names: one just renamed by a live process (about to commit), one long orphaned
             Path justRenamed = Files.writeString(dir.resolve("uploads").resolve("shard-00001-p-just.safetensors"), "x");
             Path orphan = Files.writeString(dir.resolve("uploads").resolve("shard-00002-p-old.safetensors"), "x");
-            Files.setLastModifiedTime(orphan, FileTime.fromMillis(now.get() - PlatformService.ORPHAN_UPLOAD_AGE_MILLIS - 1000));
+            Files.setLastModifiedTime(orphan, FileTime.fromMillis(now.get() - Staging.ORPHAN_UPLOAD_AGE_MILLIS - 1000));
 
             Path bStaging;
             try (TestPlatform b = serve(url, dir, config(4), now::get)) {
