@@ -7,7 +7,7 @@ import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.server.PlatformServer;
 import ai.coopt.platform.server.PlatformService;
-import ai.coopt.platform.server.Status;
+import ai.coopt.platform.api.Status;
 import ai.coopt.store.Checksums;
 import ai.coopt.store.Json;
 import org.junit.jupiter.api.Test;

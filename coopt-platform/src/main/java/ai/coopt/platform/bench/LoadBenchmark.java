@@ -7,13 +7,13 @@ import ai.coopt.platform.api.AuditView;
 import ai.coopt.platform.api.Audits;
 import ai.coopt.platform.api.LeaseView;
 import ai.coopt.platform.api.RoundView;
+import ai.coopt.platform.api.Status;
 import ai.coopt.platform.api.Wire;
 import ai.coopt.platform.auth.KeyFile;
 import ai.coopt.platform.client.PlatformClient;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.PackedImages;
-import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,24 +119,18 @@ public final class LoadBenchmark {
             pool.shutdownNow();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        JsonNode status = reader.get("/v1/status");
+        Status status = Wire.read(reader.get("/v1/status"), Status.class, "GET /v1/status");
         int accepted = 0;
-        boolean once = status.path("shards_by_state").path("accepted").asInt() == shards && tally.acceptedBy.size() == shards;
-        for (JsonNode u : status.path("uploads")) {
-            if (u.path("status").asText().equals("accepted") && !u.path("shard").isNull()) {
+        boolean once = status.shardsByState().getOrDefault("accepted", 0) == shards && tally.acceptedBy.size() == shards;
+        for (Status.UploadView u : status.uploads()) {
+            if (u.status().equals("accepted") && u.shard() != null) {
                 accepted++;
-                once &= u.path("participant").asText().equals(tally.acceptedBy.get(u.path("shard").asInt()));
+                once &= u.participant().equals(tally.acceptedBy.get(u.shard()));
             }
         }
         once &= accepted == shards;
-        int passed = 0;
-        for (JsonNode a : status.path("audits")) {
-            passed += a.path("state").asText().equals("passed") ? 1 : 0;
-        }
-        int quarantined = 0;
-        for (JsonNode p : status.path("participants")) {
-            quarantined += p.hasNonNull("quarantined") ? 1 : 0;
-        }
+        int passed = (int) status.audits().stream().filter(a -> a.state().equals("passed")).count();
+        int quarantined = (int) status.participants().stream().filter(p -> p.quarantined() != null).count();
         return new Result(participants, shards, urls.size(), seconds, Latency.of(tally.leases), Latency.of(tally.uploads),
                 Latency.of(tally.enrolments), Latency.of(tally.audits), tally.waits.get(), tally.refusals.get(),
                 tally.doubleLeases.get(), once, passed, quarantined);

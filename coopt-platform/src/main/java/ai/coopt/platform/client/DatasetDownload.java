@@ -3,6 +3,7 @@ package ai.coopt.platform.client;
 import ai.coopt.UserException;
 import ai.coopt.platform.api.DatasetFile;
 import ai.coopt.platform.api.DatasetListing;
+import ai.coopt.platform.api.Status;
 import ai.coopt.platform.api.Wire;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.OptimizedDataset;
@@ -90,8 +91,8 @@ public final class DatasetDownload {
             if (wait.isZero()) {
                 throw new UserException(why);
             }
-            String fusion = client.get("/v1/status").path("fusion").path("state").asText();
-            if (fusion.equals("failed")) {
+            Status.Fusion fusion = Wire.read(client.get("/v1/status"), Status.class, "GET /v1/status").fusion();
+            if (fusion != null && "failed".equals(fusion.state())) {
                 throw new UserException(why + "; the fusion failed (see coopt platform status)");
             }
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());

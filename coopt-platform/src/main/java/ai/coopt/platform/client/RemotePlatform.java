@@ -14,6 +14,7 @@ import ai.coopt.platform.api.AuditView;
 import ai.coopt.platform.api.Audits;
 import ai.coopt.platform.api.LeaseView;
 import ai.coopt.platform.api.RoundView;
+import ai.coopt.platform.api.Status;
 import ai.coopt.platform.api.Wire;
 import ai.coopt.store.AtomicFiles;
 import ai.coopt.store.Checksums;
@@ -126,12 +127,9 @@ public final class RemotePlatform implements Platform {
 
     @Override
     public boolean hasShared(String participant) {
-        for (JsonNode p : client.get("/v1/status").path("participants")) {
-            if (p.path("id").asText().equals(participant)) {
-                return p.hasNonNull("prior");
-            }
-        }
-        return false;
+        Status status = Wire.read(client.get("/v1/status"), Status.class, "GET /v1/status");
+        return status.participants() != null && status.participants().stream()
+                .anyMatch(p -> participant.equals(p.id()) && p.prior() != null);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.platform.api.Status;
 import ai.coopt.report.Html;
 
 import java.time.Instant;

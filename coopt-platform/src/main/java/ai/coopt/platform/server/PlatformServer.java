@@ -112,11 +112,7 @@ public final class PlatformServer implements AutoCloseable {
             cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
             cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
             cfg.routes.get("/openapi.json", this::openApi);
-            cfg.routes.get("/v1/status", ctx -> {
-                com.fasterxml.jackson.databind.node.ObjectNode status = Json.mapper().valueToTree(service.status(version));
-                status.set("access", Json.mapper().valueToTree(access.describe()));
-                json(ctx, 200, status);
-            });
+            cfg.routes.get("/v1/status", ctx -> json(ctx, 200, service.status(version).withAccess(access.describe())));
             cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
             cfg.routes.post("/v1/enroll", this::enroll);
             // signed routes: the one authentication handler below has checked the request and names the participant

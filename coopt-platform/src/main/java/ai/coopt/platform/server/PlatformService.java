@@ -9,6 +9,7 @@ import ai.coopt.platform.api.AuditView;
 import ai.coopt.platform.api.DatasetFile;
 import ai.coopt.platform.api.LeaseView;
 import ai.coopt.platform.api.RoundView;
+import ai.coopt.platform.api.Status;
 import ai.coopt.platform.db.FusionState;
 import ai.coopt.platform.db.NewShard;
 import ai.coopt.platform.db.PlatformStore;

@@ -3,6 +3,7 @@ package ai.coopt.platform.server;
 import ai.coopt.collab.PriorReport;
 import ai.coopt.collab.Screening;
 import ai.coopt.platform.Uploads;
+import ai.coopt.platform.api.Status;
 import ai.coopt.platform.db.Event;
 import ai.coopt.platform.db.EventKind;
 import ai.coopt.platform.db.Fusion;

@@ -1,5 +1,6 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.platform.api.Status;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

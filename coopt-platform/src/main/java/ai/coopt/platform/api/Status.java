@@ -1,4 +1,4 @@
-package ai.coopt.platform.server;
+package ai.coopt.platform.api;
 
 import java.util.List;
 import java.util.Map;
@@ -18,11 +18,28 @@ import java.util.Map;
  * @param uploads the current round's newest uploads, oldest first (at most 200, whatever the table holds)
  * @param uploadTotals how many of the current round's uploads were accepted and refused, in all
  * @param events the latest events, newest last (at most 300)
+ * @param access who may read what (dashboard, dataset, round): set by the server on {@code GET /v1/status}, null where
+ *               the status is taken inside the platform
  */
 public record Status(String version, long now, Round round, List<RoundRow> rounds, List<ParticipantView> participants,
                      Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
                      Map<String, Long> uploadTotals, List<AuditView> audits, List<Rank> uniformity, Fusion fusion,
-                     List<Event> events) {
+                     List<Event> events, Map<String, String> access) {
+
+    /** A status as the platform takes it, before the server says who may read what. */
+    public Status(String version, long now, Round round, List<RoundRow> rounds, List<ParticipantView> participants,
+                  Map<String, Integer> shardsByState, List<ShardView> shards, List<UploadView> uploads,
+                  Map<String, Long> uploadTotals, List<AuditView> audits, List<Rank> uniformity, Fusion fusion,
+                  List<Event> events) {
+        this(version, now, round, rounds, participants, shardsByState, shards, uploads, uploadTotals, audits, uniformity,
+                fusion, events, null);
+    }
+
+    /** The same status, saying who may read what. */
+    public Status withAccess(Map<String, String> access) {
+        return new Status(version, now, round, rounds, participants, shardsByState, shards, uploads, uploadTotals, audits,
+                uniformity, fusion, events, access);
+    }
 
     /**
      * The current round's number, data and plan (every round has the same data and plan).
