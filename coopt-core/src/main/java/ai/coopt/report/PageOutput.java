@@ -59,7 +59,24 @@ public final class PageOutput extends OwaspHtmlTemplateOutput {
             super.writeUserContent(replaceControls(value));
             return;
         }
-        out.writeContent(Html.escape(value));
+        int from = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            String replacement = switch (c) {
+                case '<' -> "&lt;";
+                case '>' -> "&gt;";
+                case '&' -> "&amp;";
+                case '"' -> "&quot;";
+                case '\'' -> "&#39;";
+                default -> control(c) ? "\uFFFD" : null;
+            };
+            if (replacement != null) {
+                out.writeContent(value, from, i);
+                out.writeContent(replacement);
+                from = i + 1;
+            }
+        }
+        out.writeContent(value, from, value.length());
     }
 
     private boolean jteEscapes() {
