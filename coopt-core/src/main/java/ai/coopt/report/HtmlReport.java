@@ -2,68 +2,76 @@ package ai.coopt.report;
 
 import ai.coopt.UserException;
 import ai.coopt.store.AtomicFiles;
+import gg.jte.TemplateEngine;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
 /**
  * A self-contained HTML page: headings, paragraphs, tables and PNG images embedded as data URIs, one
  * stylesheet inline, no script and nothing fetched, so it opens from disk anywhere (and mails well).
- * Text is escaped; the page is written atomically.
+ * The builder collects the blocks; the template {@code src/main/jte/report.jte} lays them out and escapes every text
+ * ({@link PageOutput}); the page is written atomically.
  */
 public final class HtmlReport {
-    private static final String STYLE = """
-            body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;max-width:1040px;\
-            margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}
-            h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}
-            table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
-            th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
-            img{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:.92em}
-            """;
+    private static final TemplateEngine TEMPLATES = PageOutput.engine(HtmlReport.class, "ai.coopt.report");
+
+    /** What the template shows: the title and the blocks in order. */
+    record Page(String title, List<Block> blocks) {}
+
+    sealed interface Block permits Heading, Paragraph, Note, Table, Image {}
+
+    record Heading(String text) implements Block {}
+
+    record Paragraph(String text) implements Block {}
+
+    record Note(String text) implements Block {}
+
+    record Table(List<String> header, List<List<Cell>> rows) implements Block {}
+
+    /** A table cell; numbers are right-aligned. */
+    record Cell(String text, boolean numeric) {}
+
+    record Image(String alt, String base64) implements Block {}
+
     private final String title;
-    private final StringBuilder body = new StringBuilder();
+    private final List<Block> blocks = new ArrayList<>();
 
     public HtmlReport(String title) {
         this.title = title;
-        body.append("<h1>").append(Html.escape(title)).append("</h1>\n");
     }
 
     public HtmlReport heading(String text) {
-        body.append("<h2>").append(Html.escape(text)).append("</h2>\n");
+        blocks.add(new Heading(text));
         return this;
     }
 
     public HtmlReport paragraph(String text) {
-        body.append("<p>").append(Html.escape(text)).append("</p>\n");
+        blocks.add(new Paragraph(text));
         return this;
     }
 
     /** A smaller, greyed paragraph: provenance, commands, caveats. */
     public HtmlReport note(String text) {
-        body.append("<p class=\"note\">").append(Html.escape(text)).append("</p>\n");
+        blocks.add(new Note(text));
         return this;
     }
 
     /** A table; cells that parse as numbers (optionally with a trailing % or s) are right-aligned. */
     public HtmlReport table(List<String> header, List<List<String>> rows) {
-        body.append("<table>\n<tr>");
-        header.forEach(h -> body.append("<th>").append(Html.escape(h)).append("</th>"));
-        body.append("</tr>\n");
+        List<List<Cell>> cells = new ArrayList<>(rows.size());
         for (List<String> row : rows) {
             if (row.size() != header.size()) {
                 throw new IllegalArgumentException("row has " + row.size() + " cells, header " + header.size());
             }
-            body.append("<tr>");
-            for (String cell : row) {
-                body.append(numeric(cell) ? "<td class=\"n\">" : "<td>").append(Html.escape(cell)).append("</td>");
-            }
-            body.append("</tr>\n");
+            cells.add(row.stream().map(cell -> new Cell(cell, numeric(cell))).toList());
         }
-        body.append("</table>\n");
+        blocks.add(new Table(List.copyOf(header), cells));
         return this;
     }
 
@@ -75,15 +83,14 @@ public final class HtmlReport {
         } catch (IOException e) {
             throw new UserException("cannot read " + png + " for the report: " + e.getMessage());
         }
-        body.append("<p><img alt=\"").append(Html.escape(alt)).append("\" src=\"data:image/png;base64,")
-                .append(Base64.getEncoder().encodeToString(bytes)).append("\"></p>\n");
+        blocks.add(new Image(alt, Base64.getEncoder().encodeToString(bytes)));
         return this;
     }
 
     /** The whole page. */
     public String html() {
-        return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + Html.escape(title)
-                + "</title>\n<style>\n" + STYLE + "</style>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
+        int images = blocks.stream().mapToInt(b -> b instanceof Image i ? i.base64().length() : 0).sum();
+        return PageOutput.render(TEMPLATES, "report.jte", new Page(title, List.copyOf(blocks)), 8192 + images);
     }
 
     /** Writes the page atomically. */

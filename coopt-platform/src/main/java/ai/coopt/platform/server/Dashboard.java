@@ -1,7 +1,8 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.platform.api.Status;
-import ai.coopt.report.Html;
+import ai.coopt.report.PageOutput;
+import gg.jte.TemplateEngine;
 
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -21,8 +22,11 @@ import java.util.Objects;
  * JavaScript (it carries none, and its Content-Security-Policy forbids any), reloading itself every
  * {@value #REFRESH_SECONDS} s, with its style inline and no external resource.
  *
- * <p>Every string that came from a participant or from the data spec (names, priors, reasons, details, ids) is
- * HTML-escaped. Times are UTC ISO-8601 to the second; lease expiries are also shown relative to {@link Status#now()}.
+ * <p>This class decides what the page shows and formats it into a {@link View} (times UTC ISO-8601 to the second, lease
+ * expiries also relative to {@link Status#now()}, sort orders, the row limits below); the template
+ * {@code src/main/jte/dashboard.jte} (with {@code who.jte} and {@code hash.jte}) only lays the view out. Every string
+ * that came from a participant or from the data spec (names, priors, reasons, details, ids) is HTML-escaped there by
+ * {@link PageOutput}.
  *
  * <p>Sections, each a {@code <section>} with a stable id: {@code round} (the current round), {@code rounds} (every
  * round: shards accepted, fusion state, its dataset once fused), {@code participants}, {@code shards},
@@ -46,169 +50,135 @@ public final class Dashboard {
     static final int UPLOAD_ROWS = 200;
     static final int EVENT_ROWS = 100;
 
+    private static final TemplateEngine TEMPLATES = PageOutput.engine(Dashboard.class, "ai.coopt.platform.server");
     private static final DateTimeFormatter UTC = DateTimeFormatter.ISO_INSTANT;
     private static final List<String> STATE_ORDER = List.of("open", "leased", "accepted");
-
-    private static final String STYLE = """
-            :root{color-scheme:light}
-            body{font-family:system-ui,-apple-system,"Segoe UI","DejaVu Sans",sans-serif;margin:1.2em auto;\
-            max-width:1180px;padding:0 1em;color:#1b1b1b;line-height:1.4}
-            h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid #ddd}
-            nav a{margin-right:.8em}.note{color:#555;font-size:.92em}
-            table{border-collapse:collapse;margin:.5em 0;font-size:.93em}
-            td,th{border:1px solid #ccc;padding:.22em .5em;text-align:left;vertical-align:top}
-            th{background:#f3f3f3}td{overflow-wrap:anywhere}td.n,td.t{white-space:nowrap}
-            td.n{text-align:right;font-variant-numeric:tabular-nums}
-            dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;margin:.4em 0}
-            dt{color:#555}dd{margin:0}
-            code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.9em}code.h{white-space:nowrap}
-            pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
-            tr.refused td{background:#fde7e7}tr.refused td.st{color:#a10000;font-weight:bold}
-            tr.ref td{background:#e8f3ff}.tag{font-weight:bold;color:#0b4f9c}
-            .counts span{display:inline-block;margin-right:1.2em}
-            .grid{display:flex;flex-wrap:wrap;gap:1px;margin:.5em 0;max-width:100%}
-            .grid span{width:9px;height:9px;display:block}
-            .o{background:#c9c9c9}.l{background:#f0a202}.a{background:#2e9e44}
-            .x{background:#7b3fb0}.e{background:#d9480f}
-            .key span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
-            .state-done{color:#1d7a33;font-weight:bold}.state-failed{color:#a10000;font-weight:bold}
-            .state-running{color:#9a6400;font-weight:bold}
-            """;
 
     private Dashboard() {}
 
     /** The whole page for this status. */
     public static String render(Status s) {
         Objects.requireNonNull(s, "status");
+        return PageOutput.render(TEMPLATES, "dashboard.jte", view(s), 32 * 1024 + 64 * list(s.shards()).size());
+    }
+
+    // What the template shows, already formatted: strings are plain text (the template escapes them), "—" where a
+    // value is unknown; a null Who is shown as a dash, a null Hash too.
+
+    /** The page: its title, version and time, and one record a section. */
+    record View(String title, String version, String at, int refresh, RoundSection round, RoundsSection rounds,
+                ParticipantsSection participants, ShardsSection shards, UploadsSection uploads,
+                AuditsSection audits, List<RankRow> uniformity, List<ResidualRow> residuals, FusionSection fusion,
+                TimelineSection timeline) {}
+
+    /** A participant: by name, its id in the title, or by id alone when its name is unknown. */
+    record Who(String id, String name) {}
+
+    /** A SHA-256 or fingerprint, shortened, the whole in the title. */
+    record Hash(String hex, String shortened) {}
+
+    /** {@code facts} is null before the round is planned. */
+    record RoundSection(String heading, RoundFacts facts) {}
+
+    record RoundFacts(int id, String data, String split, int count, int shards, int sharedCount, long seed,
+                      int leaseSeconds, String align, String createdTerm, String created, Hash fingerprint) {}
+
+    record RoundsSection(String heading, List<RoundRow> rows) {}
+
+    /** {@code dataset} is the link to its fused dataset, null when there is none (or it is not the platform's). */
+    record RoundRow(int id, boolean current, String opened, int accepted, int shards, String fusion, String dataset) {}
+
+    record ParticipantsSection(String heading, List<ParticipantRow> rows) {}
+
+    /** {@code prior} null: not reported yet; {@code quarantined} null: in good standing. */
+    record ParticipantRow(String id, String name, String prior, int shardsAccepted, String enrolled,
+                          String quarantined) {}
+
+    /** {@code note} precedes the table; {@code rows} empty with cells: every shard is accepted. */
+    record ShardsSection(String heading, List<StateCount> counts, List<Cell> grid, String note, List<ShardRow> rows) {}
+
+    record StateCount(String state, int count) {}
+
+    /** One shard of the grid: its colour class and its title. */
+    record Cell(String cls, String title) {}
+
+    /** {@code expires} null when not leased. */
+    record ShardRow(int shard, int count, String state, Who holder, String expiresAt, String expires,
+                    Who acceptedFrom, Hash sha256) {}
+
+    /** {@code rows} empty: nothing uploaded yet. */
+    record UploadsSection(String heading, String note, List<UploadRow> rows) {}
+
+    record UploadRow(boolean refused, String at, Who participant, String of, String status, String rowsByDim,
+                     long bytes, String size, Hash sha256, String reason) {}
+
+    /** {@code rows} empty: no accepted upload yet. */
+    record AuditsSection(String heading, List<AuditRow> rows) {}
+
+    record AuditRow(boolean failed, long id, Who participant, int shard, int rows, String state, String asked,
+                    String deadline, String reason) {}
+
+    record RankRow(boolean reference, int rank, Who participant, String prior, String uniformity, boolean unverified,
+                   Who samePriorAs) {}
+
+    record ResidualRow(boolean reference, Who participant, String residual) {}
+
+    /** Null when fusion is not planned; {@code took} null unless it started and finished. */
+    record FusionSection(String state, boolean forced, String started, String finished, String took, String rows,
+                         String dimension, String error, boolean download) {}
+
+    /** {@code rows} empty: nothing happened yet. */
+    record TimelineSection(String note, List<EventRow> rows) {}
+
+    record EventRow(String at, String kind, Who participant, String shard, String detail) {}
+
+    static View view(Status s) {
         Map<String, String> names = new HashMap<>();
         for (Status.ParticipantView p : list(s.participants())) {
             if (p.id() != null && p.name() != null) {
                 names.put(p.id(), p.name());
             }
         }
-        Page page = new Page(s.now(), names, 32 * 1024 + 64 * list(s.shards()).size());
-        head(page, s);
-        round(page, s.round());
-        rounds(page, s);
-        participants(page, s);
-        shards(page, s);
-        uploads(page, s);
-        audits(page, s);
-        uniformity(page, s);
-        residuals(page, s);
-        fusion(page, s);
-        timeline(page, s);
-        page.out.append("</body>\n</html>\n");
-        return page.out.toString();
-    }
-
-    private static void head(Page p, Status s) {
+        Names n = new Names(names);
         Status.Round r = s.round();
         String title = "CoOpt platform" + (r != null && r.data() != null ? " · " + r.data() : "");
-        p.out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-                .append("<meta http-equiv=\"refresh\" content=\"").append(REFRESH_SECONDS).append("\">\n")
-                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
-                .append("style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'\">\n")
-                .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-                .append("<link rel=\"icon\" href=\"data:,\">\n")
-                .append("<title>").append(Html.escape(title)).append("</title>\n<style>\n").append(STYLE)
-                .append("</style>\n</head>\n<body>\n<header>\n<h1>").append(Html.escape(title)).append("</h1>\n")
-                .append("<p class=\"note\">Version ").append(text(s.version())).append(" · status at ")
-                .append(utc(s.now())).append(" UTC · this page reloads itself every ").append(REFRESH_SECONDS)
-                .append(" s</p>\n<nav>");
-        for (String id : List.of("round", "rounds", "participants", "shards", "uploads", "audits", "uniformity",
-                "residuals", "fusion", "timeline")) {
-            p.out.append("<a href=\"#").append(id).append("\">").append(id).append("</a>");
-        }
-        p.out.append("</nav>\n</header>\n");
+        return new View(title, text(s.version()), utc(s.now()), REFRESH_SECONDS, round(r), rounds(s), participants(s),
+                shards(s, n), uploads(s, n), audits(s, n), uniformity(s, n), residuals(s, n), fusion(s.fusion()),
+                timeline(s, n));
     }
 
-    private static void round(Page p, Status.Round r) {
-        p.open("round", r == null ? "Round" : "Round " + r.id());
+    private static RoundSection round(Status.Round r) {
         if (r == null) {
-            p.out.append("<p class=\"note\">The round is not planned yet.</p>\n");
-        } else {
-            String fingerprint = r.fingerprint();
-            p.out.append("<dl>\n");
-            p.pair("current round", "<strong id=\"current-round\">" + r.id() + "</strong>");
-            p.pair("data", "<code>" + text(r.data()) + "</code>");
-            p.pair("split", text(r.split()));
-            p.pair("images", String.valueOf(r.count()));
-            p.pair("shards", String.valueOf(r.shards()));
-            p.pair("shared subset", r.sharedCount() + " images");
-            p.pair("seed", String.valueOf(r.seed()));
-            p.pair("lease", r.leaseSeconds() + " s");
-            p.pair("alignment", text(r.align()));
-            p.pair(r.id() == 1 ? "planned" : "opened", utc(r.createdAt()));
-            p.pair("fingerprint", fingerprint == null ? "—"
-                    : "<code title=\"" + Html.escape(fingerprint) + "\">" + Html.escape(shortHash(fingerprint)) + "</code>");
-            p.out.append("</dl>\n");
+            return new RoundSection("Round", null);
         }
-        p.close();
+        return new RoundSection("Round " + r.id(), new RoundFacts(r.id(), text(r.data()), text(r.split()), r.count(),
+                r.shards(), r.sharedCount(), r.seed(), r.leaseSeconds(), text(r.align()),
+                r.id() == 1 ? "planned" : "opened", utc(r.createdAt()), hash(r.fingerprint())));
     }
 
-    private static void rounds(Page p, Status s) {
+    private static RoundsSection rounds(Status s) {
         List<Status.RoundRow> all = list(s.rounds());
-        p.open("rounds", "Rounds (" + all.size() + ")");
-        if (all.isEmpty()) {
-            p.closeWith("No round is open yet.");
-            return;
-        }
-        p.out.append("<p class=\"note\">Every round has the same data, shards and shared subset; participants may bring ")
-                .append("another prior each round. The next round opens once this one is fused: ")
-                .append("<code>coopt platform next-round --dir DIR</code>.</p>\n")
-                .append("<table>\n<thead><tr><th>round</th><th>opened (UTC)</th><th>shards accepted</th>")
-                .append("<th>fusion</th><th>dataset</th></tr></thead>\n<tbody>\n");
         int current = s.round() == null ? -1 : s.round().id();
+        List<RoundRow> rows = new ArrayList<>(all.size());
         for (int i = all.size() - 1; i >= 0; i--) {
             Status.RoundRow r = all.get(i);
-            String state = r.fusion() == null ? "unknown" : r.fusion();
-            p.out.append("<tr data-round=\"").append(r.id()).append("\"").append(r.id() == current ? " class=\"ref\"" : "")
-                    .append("><td class=\"n\">").append(r.id()).append(r.id() == current ? " <span class=\"tag\">current</span>" : "")
-                    .append("</td><td class=\"t\">").append(utc(r.createdAt())).append("</td><td class=\"n\">")
-                    .append(r.accepted()).append(" / ").append(r.shards()).append("</td><td><span class=\"state-")
-                    .append(Html.escape(state)).append("\">").append(Html.escape(state)).append("</span></td><td>");
-            if (r.dataset() != null && r.dataset().matches("/v1/dataset\\?round=[0-9]+")) {
-                p.out.append("<a href=\"").append(Html.escape(r.dataset())).append("\">round ").append(r.id()).append("'s dataset</a>");
-            } else {
-                p.out.append("<span class=\"note\">not fused yet</span>");
-            }
-            p.out.append("</td></tr>\n");
+            boolean link = r.dataset() != null && r.dataset().matches("/v1/dataset\\?round=[0-9]+");
+            rows.add(new RoundRow(r.id(), r.id() == current, utc(r.createdAt()), r.accepted(), r.shards(),
+                    r.fusion() == null ? "unknown" : r.fusion(), link ? r.dataset() : null));
         }
-        p.out.append("</tbody>\n</table>\n");
-        p.close();
+        return new RoundsSection("Rounds (" + all.size() + ")", rows);
     }
 
-    private static void participants(Page p, Status s) {
+    private static ParticipantsSection participants(Status s) {
         List<Status.ParticipantView> all = list(s.participants());
-        p.open("participants", "Participants (" + all.size() + ")");
-        if (all.isEmpty()) {
-            p.out.append("<p class=\"note\">No participant has enrolled yet.</p>\n");
-        } else {
-            p.out.append("<table>\n<thead><tr><th>name</th><th>id</th><th>prior</th><th>shards accepted</th>")
-                    .append("<th>enrolled (UTC)</th><th>standing</th></tr></thead>\n<tbody>\n");
-            for (Status.ParticipantView v : all) {
-                boolean quarantined = v.quarantined() != null;
-                p.out.append("<tr data-participant=\"").append(Html.escape(v.id())).append("\"")
-                        .append(quarantined ? " class=\"refused\"" : "").append("><td>").append(text(v.name()))
-                        .append("</td><td><code>").append(text(v.id())).append("</code></td><td>")
-                        .append(v.prior() == null ? "<span class=\"note\">not reported yet</span>"
-                                : "<code>" + Html.escape(v.prior()) + "</code>")
-                        .append("</td><td class=\"n\">").append(v.shardsAccepted())
-                        .append("</td><td class=\"t\">").append(utc(v.enrolledAt())).append("</td>")
-                        .append(quarantined ? "<td class=\"st\">✗ quarantined: " + Html.escape(v.quarantined())
-                                + " (its rows are not fused; its shards went back to the pool)</td>" : "<td>good</td>")
-                        .append("</tr>\n");
-            }
-            p.out.append("</tbody>\n</table>\n");
-        }
-        p.close();
+        List<ParticipantRow> rows = all.stream().map(v -> new ParticipantRow(text(v.id()), text(v.name()), v.prior(),
+                v.shardsAccepted(), utc(v.enrolledAt()), v.quarantined())).toList();
+        return new ParticipantsSection("Participants (" + all.size() + ")", rows);
     }
 
-    private static void shards(Page p, Status s) {
+    private static ShardsSection shards(Status s, Names n) {
         List<Status.ShardView> all = new ArrayList<>(list(s.shards()));
         all.sort(Comparator.comparingInt(Status.ShardView::shard));
-        p.open("shards", "Shards (" + all.size() + ")");
         Map<String, Integer> counts = new LinkedHashMap<>();
         if (s.shardsByState() != null) {
             STATE_ORDER.forEach(state -> counts.put(state, s.shardsByState().getOrDefault(state, 0)));
@@ -218,38 +188,31 @@ public final class Dashboard {
             STATE_ORDER.forEach(state -> counts.put(state, 0));
             all.forEach(v -> counts.merge(String.valueOf(v.state()), 1, Integer::sum));
         }
-        p.out.append("<p class=\"counts\">");
-        counts.forEach((state, n) -> p.out.append("<span data-state=\"").append(Html.escape(state)).append("\"><strong>")
-                .append(n == null ? 0 : n).append("</strong> ").append(Html.escape(state)).append("</span>"));
-        p.out.append("</p>\n");
+        List<StateCount> byState = new ArrayList<>();
+        counts.forEach((state, count) -> byState.add(new StateCount(state, count == null ? 0 : count)));
+        String heading = "Shards (" + all.size() + ")";
         if (all.isEmpty()) {
-            p.closeWith("No shard is planned yet.");
-            return;
+            return new ShardsSection(heading, byState, List.of(), null, List.of());
         }
-        p.out.append("<p class=\"key note\">One cell a shard, in order; hover for details:")
-                .append("<span class=\"o\"></span>open<span class=\"l\"></span>leased")
-                .append("<span class=\"e\"></span>lease expired<span class=\"a\"></span>accepted</p>\n")
-                .append("<div class=\"grid\">");
+        List<Cell> grid = new ArrayList<>(all.size());
         for (Status.ShardView v : all) {
-            String cls = cellClass(v, p.now);
             StringBuilder title = new StringBuilder("shard ").append(v.shard()).append(": ").append(v.state());
             if (v.leaseHolder() != null) {
-                title.append(" by ").append(p.name(v.leaseHolder()));
+                title.append(" by ").append(n.name(v.leaseHolder()));
                 if (v.leaseExpires() != null) {
-                    title.append(", ").append(leaseTime(v.leaseExpires(), p.now));
+                    title.append(", ").append(leaseTime(v.leaseExpires(), s.now()));
                 }
             } else if (v.acceptedFrom() != null) {
-                title.append(" from ").append(p.name(v.acceptedFrom()));
+                title.append(" from ").append(n.name(v.acceptedFrom()));
             }
-            p.out.append("<span class=\"").append(cls).append("\" title=\"").append(Html.escape(title.toString()))
-                    .append("\"></span>");
+            grid.add(new Cell(cellClass(v, s.now()), title.toString()));
         }
-        p.out.append("</div>\n");
 
-        List<Status.ShardView> rows;
+        List<Status.ShardView> shown;
+        String note;
         if (all.size() <= FULL_SHARD_TABLE) {
-            rows = all;
-            p.out.append("<p class=\"note\">Every shard:</p>\n");
+            shown = all;
+            note = "Every shard:";
         } else {
             List<Status.ShardView> leased = new ArrayList<>();
             List<Status.ShardView> others = new ArrayList<>();
@@ -259,266 +222,110 @@ public final class Dashboard {
                 }
             }
             leased.sort(Comparator.comparingLong(v -> v.leaseExpires() == null ? Long.MAX_VALUE : v.leaseExpires()));
-            rows = new ArrayList<>(leased.subList(0, Math.min(SHARD_ROWS, leased.size())));
-            rows.addAll(others.subList(0, Math.min(OPEN_ROWS, others.size())));
-            p.out.append("<p class=\"note\">Leased shards, soonest expiry first");
-            if (leased.size() > SHARD_ROWS) {
-                p.out.append(" (the first ").append(SHARD_ROWS).append(" of ").append(leased.size()).append(')');
-            }
-            p.out.append(", then the next open ones");
-            if (others.size() > OPEN_ROWS) {
-                p.out.append(" (").append(OPEN_ROWS).append(" of ").append(others.size()).append(')');
-            }
-            p.out.append("; accepted shards are in the grid only.</p>\n");
+            shown = new ArrayList<>(leased.subList(0, Math.min(SHARD_ROWS, leased.size())));
+            shown.addAll(others.subList(0, Math.min(OPEN_ROWS, others.size())));
+            note = "Leased shards, soonest expiry first"
+                    + (leased.size() > SHARD_ROWS ? " (the first " + SHARD_ROWS + " of " + leased.size() + ")" : "")
+                    + ", then the next open ones"
+                    + (others.size() > OPEN_ROWS ? " (" + OPEN_ROWS + " of " + others.size() + ")" : "")
+                    + "; accepted shards are in the grid only.";
         }
-        if (rows.isEmpty()) {
-            p.closeWith("Every shard is accepted.");
-            return;
-        }
-        p.out.append("<table>\n<thead><tr><th>shard</th><th>images</th><th>state</th><th>lease holder</th>")
-                .append("<th>lease expires</th><th>accepted from</th><th>sha256</th></tr></thead>\n<tbody>\n");
-        for (Status.ShardView v : rows) {
-            p.out.append("<tr data-shard=\"").append(v.shard()).append("\"><td class=\"n\">").append(v.shard())
-                    .append("</td><td class=\"n\">").append(v.count()).append("</td><td>").append(text(v.state()))
-                    .append("</td><td>").append(p.who(v.leaseHolder())).append("</td><td>");
-            if (v.leaseExpires() != null) {
-                p.out.append("<span title=\"").append(utc(v.leaseExpires())).append(" UTC\">")
-                        .append(leaseTime(v.leaseExpires(), p.now)).append("</span>");
-            } else {
-                p.out.append("—");
-            }
-            p.out.append("</td><td>").append(p.who(v.acceptedFrom())).append("</td><td>").append(hash(v.sha256()))
-                    .append("</td></tr>\n");
-        }
-        p.out.append("</tbody>\n</table>\n");
-        p.close();
+        List<ShardRow> rows = shown.stream().map(v -> new ShardRow(v.shard(), v.count(), text(v.state()),
+                n.who(v.leaseHolder()), v.leaseExpires() == null ? null : utc(v.leaseExpires()),
+                v.leaseExpires() == null ? null : leaseTime(v.leaseExpires(), s.now()), n.who(v.acceptedFrom()),
+                hash(v.sha256()))).toList();
+        return new ShardsSection(heading, byState, grid, note, rows);
     }
 
-    private static void uploads(Page p, Status s) {
+    private static UploadsSection uploads(Status s, Names n) {
         List<Status.UploadView> all = new ArrayList<>(list(s.uploads()));
         // the totals when the platform sent them (the list holds only the newest uploads)
         long accepted = s.uploadTotals() != null ? s.uploadTotals().getOrDefault("accepted", 0L)
                 : all.stream().filter(u -> "accepted".equals(u.status())).count();
         long refused = s.uploadTotals() != null ? s.uploadTotals().getOrDefault("refused", 0L)
                 : all.stream().filter(u -> "refused".equals(u.status())).count();
-        p.open("uploads", "Uploads (" + accepted + " accepted, " + refused + " refused)");
-        if (all.isEmpty()) {
-            p.closeWith("Nothing has been uploaded yet.");
-            return;
-        }
         all.sort(Comparator.comparingLong(Status.UploadView::at).thenComparingLong(Status.UploadView::id).reversed());
-        List<Status.UploadView> rows = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
-        p.out.append("<p class=\"note\">Newest first");
-        if (rows.size() < accepted + refused) {
-            p.out.append(", the latest ").append(rows.size()).append(" of ").append(accepted + refused);
-        }
-        p.out.append(".</p>\n<table>\n<thead><tr><th>at (UTC)</th><th>participant</th><th>of</th><th>result</th>")
-                .append("<th>rows × dim</th><th>size</th><th>sha256</th><th>reason</th></tr></thead>\n<tbody>\n");
-        for (Status.UploadView u : rows) {
-            boolean isRefused = "refused".equals(u.status());
-            p.out.append(isRefused ? "<tr class=\"refused\">" : "<tr>").append("<td class=\"t\">")
-                    .append(utc(u.at()))
-                    .append("</td><td>").append(p.who(u.participant())).append("</td><td>")
-                    .append(u.shard() == null ? "shared subset" : "shard " + u.shard()).append("</td><td class=\"st\">")
-                    .append(isRefused ? "✗ refused" : text(u.status())).append("</td><td class=\"n\">")
-                    .append(u.rows() == null ? "—" : u.rows() + " × " + (u.dim() == null ? "?" : u.dim()))
-                    .append("</td><td class=\"n\" title=\"").append(u.bytes()).append(" bytes\">")
-                    .append(bytes(u.bytes())).append("</td><td>").append(hash(u.sha256())).append("</td><td>")
-                    .append(u.reason() == null ? "" : Html.escape(u.reason())).append("</td></tr>\n");
-        }
-        p.out.append("</tbody>\n</table>\n");
-        p.close();
+        List<Status.UploadView> shown = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
+        List<UploadRow> rows = shown.stream().map(u -> new UploadRow("refused".equals(u.status()), utc(u.at()),
+                n.who(u.participant()), u.shard() == null ? "shared subset" : "shard " + u.shard(), text(u.status()),
+                u.rows() == null ? "—" : u.rows() + " × " + (u.dim() == null ? "?" : u.dim()), u.bytes(),
+                bytes(u.bytes()), hash(u.sha256()), u.reason())).toList();
+        return new UploadsSection("Uploads (" + accepted + " accepted, " + refused + " refused)",
+                newestFirst(rows.size(), accepted + refused), rows);
     }
 
-    private static void audits(Page p, Status s) {
+    private static AuditsSection audits(Status s, Names n) {
         List<Status.AuditView> all = new ArrayList<>(list(s.audits()));
         Map<String, Long> byState = new LinkedHashMap<>();
         for (String state : List.of("pending", "passed", "failed")) {
             byState.put(state, all.stream().filter(a -> state.equals(a.state())).count());
         }
-        p.open("audits", "Audits (" + byState.get("passed") + " passed, " + byState.get("failed") + " failed, "
-                + byState.get("pending") + " pending)");
-        p.out.append("<p class=\"note\">After each accepted shard upload the platform asks its participant again for a ")
-                .append("random sample of that shard's rows and of the shared subset's, and compares them with what ")
-                .append("was uploaded; nothing is fused before every audit passed. A failed or unanswered audit ")
-                .append("quarantines the participant.</p>\n");
-        if (all.isEmpty()) {
-            p.closeWith("No shard upload has been accepted yet.");
-            return;
-        }
         all.sort(Comparator.comparingLong(Status.AuditView::id).reversed());
-        List<Status.AuditView> rows = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
-        p.out.append("<table>\n<thead><tr><th>audit</th><th>participant</th><th>shard</th><th>rows</th>")
-                .append("<th>state</th><th>asked (UTC)</th><th>deadline</th><th>reason</th></tr></thead>\n<tbody>\n");
-        for (Status.AuditView a : rows) {
-            boolean failed = "failed".equals(a.state());
-            p.out.append(failed ? "<tr class=\"refused\">" : "<tr>").append("<td class=\"n\">").append(a.id())
-                    .append("</td><td>").append(p.who(a.participant())).append("</td><td class=\"n\">").append(a.shard())
-                    .append("</td><td class=\"n\">").append(a.rows()).append("</td><td class=\"st\">")
-                    .append(failed ? "✗ failed" : text(a.state())).append("</td><td class=\"t\">")
-                    .append(utc(a.createdAt())).append("</td><td>")
-                    .append("pending".equals(a.state()) ? leaseTime(a.deadline(), p.now) : "—").append("</td><td>")
-                    .append(a.reason() == null ? "" : Html.escape(a.reason())).append("</td></tr>\n");
-        }
-        p.out.append("</tbody>\n</table>\n");
-        p.close();
+        List<Status.AuditView> shown = all.size() > UPLOAD_ROWS ? all.subList(0, UPLOAD_ROWS) : all;
+        List<AuditRow> rows = shown.stream().map(a -> new AuditRow("failed".equals(a.state()), a.id(),
+                n.who(a.participant()), a.shard(), a.rows(), text(a.state()), utc(a.createdAt()),
+                "pending".equals(a.state()) ? leaseTime(a.deadline(), s.now()) : "—", a.reason())).toList();
+        return new AuditsSection("Audits (" + byState.get("passed") + " passed, " + byState.get("failed") + " failed, "
+                + byState.get("pending") + " pending)", rows);
     }
 
-    private static void uniformity(Page p, Status s) {
+    private static List<RankRow> uniformity(Status s, Names n) {
         List<Status.Rank> ranks = new ArrayList<>(list(s.uniformity()));
         ranks.sort(Comparator.comparingInt(Status.Rank::rank));
-        p.open("uniformity", "Uniformity on the shared subset");
-        if (ranks.isEmpty()) {
-            p.out.append("<p class=\"note\">No participant has sent its outputs on the shared subset yet.</p>\n");
-        } else {
-            p.out.append("<p class=\"note\">Most uniform first, as the platform computes it from the uploaded ")
-                    .append("outputs; the reference is the most uniform participant the screening trusts, the space ")
-                    .append("the others are aligned to. Participants with the same outputs on S (the same prior) are ")
-                    .append("all fused and count as one vote; with fewer than three independent priors the reference ")
-                    .append("is unverified.</p>\n<table>\n<thead><tr><th>rank</th><th>participant</th><th>prior</th>")
-                    .append("<th>uniformity</th><th>role</th></tr></thead>\n<tbody>\n");
-            for (Status.Rank r : ranks) {
-                p.out.append(r.reference() ? "<tr class=\"ref\">" : "<tr>").append("<td class=\"n\">").append(r.rank())
-                        .append("</td><td>").append(p.who(r.participant())).append("</td><td><code>")
-                        .append(text(r.prior())).append("</code></td><td class=\"n\">").append(decimal(r.uniformity()))
-                        .append("</td><td>").append(r.reference() ? "<span class=\"tag\">reference</span>" : "aligned")
-                        .append(r.reference() && !r.referenceVerified() ? " <span class=\"tag\">unverified</span>" : "")
-                        .append(r.samePriorAs() == null ? "" : ", same prior as " + p.who(r.samePriorAs()))
-                        .append("</td></tr>\n");
-            }
-            p.out.append("</tbody>\n</table>\n");
-        }
-        p.close();
+        return ranks.stream().map(r -> new RankRow(r.reference(), r.rank(), n.who(r.participant()), text(r.prior()),
+                decimal(r.uniformity()), r.reference() && !r.referenceVerified(), n.who(r.samePriorAs()))).toList();
     }
 
-    private static void residuals(Page p, Status s) {
+    private static List<ResidualRow> residuals(Status s, Names n) {
         Map<String, Double> residuals = s.fusion() == null ? null : s.fusion().residuals();
-        p.open("residuals", "Alignment residuals");
-        if (residuals == null || residuals.isEmpty()) {
-            p.out.append("<p class=\"note\">Residuals are known after fusion.</p>\n");
-        } else {
-            String reference = list(s.uniformity()).stream().filter(Status.Rank::reference)
-                    .map(Status.Rank::participant).findFirst().orElse(null);
-            p.out.append("<p class=\"note\">Relative residual of each participant's alignment to the reference ")
-                    .append("space, on the shared subset.</p>\n<table>\n<thead><tr><th>participant</th>")
-                    .append("<th>relative residual</th></tr></thead>\n<tbody>\n");
-            Comparator<Map.Entry<String, Double>> byName = Comparator.comparing(e -> p.name(e.getKey()));
-            residuals.entrySet().stream().sorted(byName).forEach(e -> {
-                boolean ref = e.getKey().equals(reference);
-                p.out.append(ref ? "<tr class=\"ref\">" : "<tr>").append("<td>").append(p.who(e.getKey()))
-                        .append(ref ? " <span class=\"tag\">reference</span>" : "").append("</td><td class=\"n\">")
-                        .append(e.getValue() == null ? "—" : decimal(e.getValue())).append("</td></tr>\n");
-            });
-            p.out.append("</tbody>\n</table>\n");
+        if (residuals == null) {
+            return List.of();
         }
-        p.close();
+        String reference = list(s.uniformity()).stream().filter(Status.Rank::reference)
+                .map(Status.Rank::participant).findFirst().orElse(null);
+        Comparator<Map.Entry<String, Double>> byName = Comparator.comparing(e -> n.name(e.getKey()));
+        return residuals.entrySet().stream().sorted(byName).map(e -> new ResidualRow(e.getKey().equals(reference),
+                n.who(e.getKey()), e.getValue() == null ? "—" : decimal(e.getValue()))).toList();
     }
 
-    private static void fusion(Page p, Status s) {
-        Status.Fusion f = s.fusion();
-        p.open("fusion", "Fusion");
+    private static FusionSection fusion(Status.Fusion f) {
         if (f == null) {
-            p.closeWith("Fusion has not been planned.");
-            return;
+            return null;
         }
         String state = f.state() == null ? "unknown" : f.state();
-        p.out.append("<dl>\n");
-        p.pair("state", "<span class=\"state-" + Html.escape(state) + "\">" + Html.escape(state) + "</span>");
-        p.pair("forced", f.forced() ? "yes: started with the shards accepted at the time" : "no");
-        p.pair("started", f.startedAt() == null ? "—" : utc(f.startedAt()) + " UTC");
-        p.pair("finished", f.finishedAt() == null ? "—" : utc(f.finishedAt()) + " UTC");
-        if (f.startedAt() != null && f.finishedAt() != null) {
-            p.pair("took", span(f.finishedAt() - f.startedAt()));
-        }
-        p.pair("rows", f.count() == null ? "—" : String.valueOf(f.count()));
-        p.pair("dimension", f.dim() == null ? "—" : String.valueOf(f.dim()));
-        if (f.error() != null) {
-            p.pair("error", "<span class=\"state-failed\">" + Html.escape(f.error()) + "</span>");
-        }
-        p.out.append("</dl>\n");
-        if ("done".equals(state)) {
-            p.out.append("<p><a id=\"download\" href=\"/v1/dataset\">The fused dataset</a> (its files, as JSON). ")
-                    .append("To download it all and verify it:</p>\n")
-                    .append("<pre><code>coopt platform download --platform URL --out DIR</code></pre>\n")
-                    .append("<p class=\"note\">where URL is this platform's URL (the address of this page without ")
-                    .append("its path) and DIR a new directory.</p>\n");
-        }
-        p.close();
+        return new FusionSection(state, f.forced(), f.startedAt() == null ? "—" : utc(f.startedAt()) + " UTC",
+                f.finishedAt() == null ? "—" : utc(f.finishedAt()) + " UTC",
+                f.startedAt() != null && f.finishedAt() != null ? span(f.finishedAt() - f.startedAt()) : null,
+                f.count() == null ? "—" : String.valueOf(f.count()), f.dim() == null ? "—" : String.valueOf(f.dim()),
+                f.error(), "done".equals(state));
     }
 
-    private static void timeline(Page p, Status s) {
+    private static TimelineSection timeline(Status s, Names n) {
         List<Status.Event> events = new ArrayList<>(list(s.events()));
-        p.open("timeline", "Timeline");
-        if (events.isEmpty()) {
-            p.closeWith("Nothing has happened yet.");
-            return;
-        }
         // newest last in the status; a stable sort keeps that order among equal times before reversing
         events.sort(Comparator.comparingLong(Status.Event::at));
-        List<Status.Event> rows = new ArrayList<>(events.subList(Math.max(0, events.size() - EVENT_ROWS),
+        List<Status.Event> shown = new ArrayList<>(events.subList(Math.max(0, events.size() - EVENT_ROWS),
                 events.size()));
-        Collections.reverse(rows);
-        p.out.append("<p class=\"note\">Newest first");
-        if (rows.size() < events.size()) {
-            p.out.append(", the latest ").append(rows.size()).append(" of ").append(events.size());
-        }
-        p.out.append(".</p>\n<table>\n<thead><tr><th>at (UTC)</th><th>event</th><th>participant</th><th>shard</th>")
-                .append("<th>detail</th></tr></thead>\n<tbody>\n");
-        for (Status.Event e : rows) {
-            p.out.append("<tr><td class=\"t\">").append(utc(e.at())).append("</td><td>").append(text(e.kind()))
-                    .append("</td><td>")
-                    .append(p.who(e.participant())).append("</td><td class=\"n\">")
-                    .append(e.shard() == null ? "" : String.valueOf(e.shard())).append("</td><td>")
-                    .append(e.detail() == null ? "" : Html.escape(e.detail())).append("</td></tr>\n");
-        }
-        p.out.append("</tbody>\n</table>\n");
-        p.close();
+        Collections.reverse(shown);
+        List<EventRow> rows = shown.stream().map(e -> new EventRow(utc(e.at()), text(e.kind()), n.who(e.participant()),
+                e.shard() == null ? "" : String.valueOf(e.shard()), e.detail())).toList();
+        return new TimelineSection(newestFirst(rows.size(), events.size()), rows);
     }
 
-    /** The page being written, with what every section needs to resolve names and relative times. */
-    private static final class Page {
-        final StringBuilder out;
-        final long now;
-        final Map<String, String> names;
+    /** "Newest first." or, when the table leaves some out, "Newest first, the latest 100 of 400." */
+    private static String newestFirst(long shown, long total) {
+        return "Newest first" + (shown < total ? ", the latest " + shown + " of " + total : "") + ".";
+    }
 
-        Page(long now, Map<String, String> names, int capacity) {
-            this.out = new StringBuilder(capacity);
-            this.now = now;
-            this.names = names;
-        }
-
-        void open(String id, String heading) {
-            out.append("<section id=\"").append(id).append("\">\n<h2>").append(Html.escape(heading)).append("</h2>\n");
-        }
-
-        void close() {
-            out.append("</section>\n");
-        }
-
-        /** Closes a section that has nothing to show but a note (plain text, escaped here). */
-        void closeWith(String note) {
-            out.append("<p class=\"note\">").append(Html.escape(note)).append("</p>\n");
-            close();
-        }
-
-        /** A definition list entry; {@code html} is already escaped. */
-        void pair(String term, String html) {
-            out.append("<dt>").append(term).append("</dt><dd>").append(html).append("</dd>\n");
-        }
-
-        /** A participant's name (raw, for a title attribute that is escaped as a whole), or its id when unknown. */
+    /** Participants' names by id. */
+    private record Names(Map<String, String> names) {
+        /** A participant's name, or its id when unknown. */
         String name(String id) {
             return names.getOrDefault(id, id);
         }
 
-        /** A participant shown by name, its id in the title; escaped. */
-        String who(String id) {
-            if (id == null) {
-                return "—";
-            }
-            String name = names.get(id);
-            return name == null ? "<code>" + Html.escape(id) + "</code>"
-                    : "<span title=\"" + Html.escape(id) + "\">" + Html.escape(name) + "</span>";
+        Who who(String id) {
+            return id == null ? null : new Who(id, names.get(id));
         }
     }
 
@@ -559,8 +366,8 @@ public final class Dashboard {
         return hex.length() > 12 ? hex.substring(0, 12) + "…" : hex;
     }
 
-    private static String hash(String hex) {
-        return hex == null ? "—" : "<code class=\"h\" title=\"" + Html.escape(hex) + "\">" + Html.escape(shortHash(hex)) + "</code>";
+    private static Hash hash(String hex) {
+        return hex == null ? null : new Hash(hex, shortHash(hex));
     }
 
     private static String decimal(double value) {
@@ -585,8 +392,8 @@ public final class Dashboard {
         return l == null ? List.of() : l;
     }
 
-    /** Escaped text, or a dash for null. */
+    /** The text, or a dash for null. */
     private static String text(Object value) {
-        return value == null ? "—" : Html.escape(String.valueOf(value));
+        return value == null ? "—" : String.valueOf(value);
     }
 }

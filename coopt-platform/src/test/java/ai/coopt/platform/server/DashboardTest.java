@@ -1,6 +1,7 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.platform.api.Status;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -148,6 +149,61 @@ class DashboardTest {
         assertTrue(section(html, "round").contains("idx:/data/fashion&lt;mnist&gt;"));
         // the name is escaped in titles too (the shard grid shows holders by name)
         assertTrue(section(html, "shards").contains("by &lt;script&gt;alert(1)&lt;/script&gt;, expired 3 s ago"));
+    }
+
+    @Test
+    void aHostileParticipantNameIsEscapedEverywhereItIsShown() {
+        String evil = "<script>alert(1)</script>\"'&";
+        String e = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;";
+        String id = "id" + evil;
+        String eid = "id" + e;
+        Status.Round round = new Status.Round(1, evil, "train", 60000, "0123456789abcdef", 2, 1000, 42L, 300,
+                "ridge", NOW - 3_600_000);
+        List<Status.ParticipantView> participants = List.of(
+                new Status.ParticipantView(id, evil, NOW - 3_000_000, evil, 1, evil, NOW - 500_000));
+        List<Status.ShardView> shards = List.of(
+                new Status.ShardView(0, 10000, "aa".repeat(32), "leased", id, NOW + 42_000, null),
+                new Status.ShardView(1, 10000, "bb".repeat(32), "accepted", null, null, id));
+        List<Status.UploadView> uploads = List.of(
+                new Status.UploadView(1, id, 1, "refused", evil, 77, null, null, null, NOW - 700_000));
+        List<Status.AuditView> audits = List.of(
+                new Status.AuditView(1, id, 1, 1, 160, "failed", evil, NOW - 600_000, NOW, NOW - 500_000));
+        List<Status.Rank> ranks = List.of(new Status.Rank(1, id, evil, 0.5, true, true, id));
+        Map<String, Double> residuals = Map.of(id, 0.25);
+        Status.Fusion fusion = new Status.Fusion("failed", false, NOW - 5_000, NOW - 1_000, null, null, residuals,
+                null, evil);
+        List<Status.Event> events = List.of(
+                new Status.Event(NOW - 20_000, "upload", id, 1, evil),
+                new Status.Event(NOW - 10_000, "lease", "unknown" + evil, 0, evil));
+        String html = Dashboard.render(new Status(evil, NOW, round, null, participants, null, shards, uploads, null,
+                audits, ranks, fusion, events));
+
+        assertFalse(html.contains(evil) || html.contains("<script") || html.contains("\"'&"), "raw text");
+        assertEquals(count(html, "alert(1)"), count(html, e), "alert(1) only ever escaped");
+        assertTrue(html.contains("<title>CoOpt platform · " + e + "</title>"));
+        assertTrue(html.contains("<h1>CoOpt platform · " + e + "</h1>"));
+        assertTrue(html.contains("<p class=\"note\">Version " + e + " · "));
+        assertTrue(section(html, "round").contains("<dd><code>" + e + "</code></dd>"));
+        String who = "<span title=\"" + eid + "\">" + e + "</span>";
+        assertTrue(section(html, "participants").contains("<tr data-participant=\"" + eid + "\" class=\"refused\"><td>" + e
+                + "</td><td><code>" + eid + "</code></td><td><code>" + e + "</code></td>"));
+        assertTrue(section(html, "participants").contains("✗ quarantined: " + e + " (its rows"));
+        String shardSection = section(html, "shards");
+        assertTrue(shardSection.contains("title=\"shard 0: leased by " + e + ", in 42 s\""));
+        assertTrue(shardSection.contains("title=\"shard 1: accepted from " + e + "\""));
+        assertEquals(2, count(shardSection, "<td>" + who + "</td>"), "lease holder and accepted from");
+        assertTrue(section(html, "uploads").contains("<td>" + who + "</td>"));
+        assertTrue(section(html, "uploads").contains("<td>" + e + "</td></tr>"), "the reason");
+        assertTrue(section(html, "audits").contains("<td>" + who + "</td>"));
+        assertTrue(section(html, "audits").contains("<td>" + e + "</td></tr>"), "the reason");
+        assertTrue(section(html, "uniformity").contains("<td>" + who + "</td><td><code>" + e + "</code></td>"));
+        assertTrue(section(html, "uniformity").contains(", same prior as " + who + "</td>"));
+        assertTrue(section(html, "residuals").contains("<td>" + who + " <span class=\"tag\">reference</span></td>"));
+        assertTrue(section(html, "fusion").contains("<span class=\"state-failed\">" + e + "</span>"));
+        String timeline = section(html, "timeline");
+        assertTrue(timeline.contains("<td>" + who + "</td><td class=\"n\">1</td><td>" + e + "</td>"));
+        assertTrue(timeline.contains("<td><code>unknown" + e + "</code></td><td class=\"n\">0</td><td>" + e + "</td>"),
+                "a participant without a name, by its id");
     }
 
     @Test
