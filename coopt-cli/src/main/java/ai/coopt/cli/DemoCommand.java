@@ -10,12 +10,12 @@ import ai.coopt.eval.LearningCurve;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
 import ai.coopt.optimize.DataOptimization;
+import ai.coopt.platform.api.Status;
 import ai.coopt.report.TargetMap;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.train.Training;
 import ai.coopt.train.TrainingConfig;
 import ai.coopt.train.methods.MethodSpec;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -124,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
         CliProgress progress = new CliProgress();
 
         CollaborativeOptimization.Result collab;
-        JsonNode platform = null;
+        Status platform = null;
         if (inProcess) {
             Output.note("coopt demo: 1/6 collaborative optimization in this process: " + participants.size()
                     + " participants, ridge alignment");
@@ -181,21 +181,13 @@ final class DemoCommand implements Callable<Integer> {
         o.set("collab", CollabCommand.toJson(collab, "ridge"));
         if (platform != null) {
             ObjectNode pl = o.putObject("platform");
-            pl.put("shards", platform.path("shards").size());
-            pl.put("shards_accepted", platform.path("shards_by_state").path("accepted").asInt());
-            pl.put("participants", platform.path("participants").size());
-            pl.put("events", platform.path("events").size());
-            int passed = 0;
-            for (var a : platform.path("audits")) {
-                passed += a.path("state").asText().equals("passed") ? 1 : 0;
-            }
-            pl.put("audits", platform.path("audits").size());
-            pl.put("audits_passed", passed);
-            int quarantined = 0;
-            for (var p : platform.path("participants")) {
-                quarantined += p.hasNonNull("quarantined") ? 1 : 0;
-            }
-            pl.put("quarantined", quarantined);
+            pl.put("shards", platform.shards().size());
+            pl.put("shards_accepted", platform.shardsByState().getOrDefault("accepted", 0));
+            pl.put("participants", platform.participants().size());
+            pl.put("events", platform.events().size());
+            pl.put("audits", platform.audits().size());
+            pl.put("audits_passed", platform.audits().stream().filter(a -> a.state().equals("passed")).count());
+            pl.put("quarantined", platform.participants().stream().filter(p -> p.quarantined() != null).count());
             pl.put("dir", out.resolve("platform").toAbsolutePath().toString());
         }
         o.put("budget_seconds", seconds);

@@ -3,6 +3,7 @@ package ai.coopt.cli;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.eval.LearningCurve;
 import ai.coopt.eval.LinearEvaluation;
+import ai.coopt.platform.api.Status;
 import ai.coopt.report.HtmlReport;
 import ai.coopt.report.Plots;
 import ai.coopt.report.TargetMap;
@@ -33,7 +34,7 @@ final class DemoReport {
     record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
                   LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
                   TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine,
-                  JsonNode platform, String dataName, String arch) {}
+                  Status platform, String dataName, String arch) {}
 
     /** How the report names the data: Fashion-MNIST and MNIST by name, anything else by its spec. */
     static String dataName(ai.coopt.dataset.DatasetSpec data) {
@@ -123,15 +124,14 @@ final class DemoReport {
     }
 
     /** The networked round: who did which shard, and the timeline of leases and uploads from the platform's events. */
-    private static void platform(HtmlReport html, JsonNode status, Path out) {
+    private static void platform(HtmlReport html, Status status, Path out) {
         html.heading("The platform: a networked round on loopback");
         Map<String, String> names = new LinkedHashMap<>();
         List<List<String>> people = new ArrayList<>();
-        for (JsonNode p : status.path("participants")) {
-            names.put(p.path("id").asText(), p.path("name").asText());
-            people.add(List.of(p.path("name").asText(), p.path("id").asText(), p.path("prior").asText("-"),
-                    String.valueOf(p.path("shards_accepted").asInt()),
-                    p.hasNonNull("quarantined") ? "quarantined: " + p.path("quarantined").asText() : "good"));
+        for (Status.ParticipantView p : status.participants()) {
+            names.put(p.id(), p.name());
+            people.add(List.of(p.name(), p.id(), p.prior() == null ? "-" : p.prior(), String.valueOf(p.shardsAccepted()),
+                    p.quarantined() != null ? "quarantined: " + p.quarantined() : "good"));
         }
         html.paragraph(String.format(Locale.ROOT, "The platform served %d shards of the data and the shared subset over "
                 + "HTTP; each participant ran in its own process, enrolled with a one-time invite and an Ed25519 key, "
@@ -141,30 +141,26 @@ final class DemoReport {
                 + "rows and of the shared subset's, and compared the answer with what was uploaded; it also screened "
                 + "every participant's outputs on the shared subset (degenerate, copied, or predicted by too few of the "
                 + "others). Fusion started once every shard was accepted from a participant in good standing and every "
-                + "audit had passed; the fused dataset was then downloaded and verified.", status.path("shards").size()));
+                + "audit had passed; the fused dataset was then downloaded and verified.", status.shards().size()));
         html.table(List.of("participant", "id", "prior", "shards accepted", "standing"), people);
         List<List<String>> audits = new ArrayList<>();
         Map<String, Integer> auditStates = new LinkedHashMap<>();
-        for (JsonNode a : status.path("audits")) {
-            auditStates.merge(a.path("state").asText(), 1, Integer::sum);
-            audits.add(List.of(String.valueOf(a.path("id").asLong()), names.getOrDefault(a.path("participant").asText(), "-"),
-                    String.valueOf(a.path("shard").asInt()), String.valueOf(a.path("rows").asInt()),
-                    a.path("state").asText(), a.path("reason").asText("")));
+        for (Status.AuditView a : status.audits()) {
+            auditStates.merge(a.state(), 1, Integer::sum);
+            audits.add(List.of(String.valueOf(a.id()), names.getOrDefault(a.participant(), "-"), String.valueOf(a.shard()),
+                    String.valueOf(a.rows()), a.state(), a.reason() == null ? "" : a.reason()));
         }
         html.note(String.format(Locale.ROOT, "Audits: %d passed, %d failed, %d pending; %d participant(s) quarantined.",
                 auditStates.getOrDefault("passed", 0), auditStates.getOrDefault("failed", 0),
                 auditStates.getOrDefault("pending", 0), people.stream().filter(r -> !r.get(4).equals("good")).count()));
         html.table(List.of("audit", "participant", "shard", "rows asked again", "state", "reason"), audits);
         List<List<String>> shards = new ArrayList<>();
-        for (JsonNode sh : status.path("shards")) {
-            shards.add(List.of(String.valueOf(sh.path("shard").asInt()), String.format(Locale.ROOT, "%,d", sh.path("count").asInt()),
-                    sh.path("state").asText(), names.getOrDefault(sh.path("accepted_from").asText(), "-")));
+        for (Status.ShardView sh : status.shards()) {
+            shards.add(List.of(String.valueOf(sh.shard()), String.format(Locale.ROOT, "%,d", sh.count()), sh.state(),
+                    sh.acceptedFrom() == null ? "-" : names.getOrDefault(sh.acceptedFrom(), "-")));
         }
         html.table(List.of("shard", "images", "state", "accepted from"), shards);
-        long start = Long.MAX_VALUE;
-        for (JsonNode e : status.path("events")) {
-            start = Math.min(start, e.path("at").asLong());
-        }
+        long start = status.events().stream().mapToLong(Status.Event::at).min().orElse(Long.MAX_VALUE);
         List<String> lanes = new ArrayList<>(names.values());
         Map<String, List<double[]>> byKind = new LinkedHashMap<>();
         for (String kind : List.of("lease_taken", "lease_retaken", "upload_accepted", "upload_refused", "shared_accepted",
@@ -172,12 +168,11 @@ final class DemoReport {
             byKind.put(kind, new ArrayList<>());
         }
         int refused = 0;
-        for (JsonNode e : status.path("events")) {
-            String kind = e.path("kind").asText();
-            String who = names.get(e.path("participant").asText(""));
-            refused += kind.equals("upload_refused") ? 1 : 0;
-            if (who != null && byKind.containsKey(kind)) {
-                byKind.get(kind).add(new double[] {(e.path("at").asLong() - start) / 1000.0, lanes.indexOf(who)});
+        for (Status.Event e : status.events()) {
+            String who = e.participant() == null ? null : names.get(e.participant());
+            refused += e.kind().equals("upload_refused") ? 1 : 0;
+            if (who != null && byKind.containsKey(e.kind())) {
+                byKind.get(e.kind()).add(new double[] {(e.at() - start) / 1000.0, lanes.indexOf(who)});
             }
         }
         Path png = out.resolve("platform-timeline.png");
@@ -185,10 +180,14 @@ final class DemoReport {
                 byKind.entrySet().stream().map(k -> new Plots.Events(k.getKey().replace('_', ' '), k.getValue())).toList(),
                 png);
         html.image(png, "timeline of leases, uploads and audits by participant");
-        JsonNode f = status.path("fusion");
+        Status.Fusion f = status.fusion();
         html.note(String.format(Locale.ROOT, "%d events; %d uploads refused. Fusion %s, %.1f s after its start.",
-                status.path("events").size(), refused, f.path("state").asText(),
-                (f.path("finished_at").asLong() - f.path("started_at").asLong()) / 1000.0));
+                status.events().size(), refused, f.state(),
+                (orZero(f.finishedAt()) - orZero(f.startedAt())) / 1000.0));
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
     }
 
     /** The printed table. */

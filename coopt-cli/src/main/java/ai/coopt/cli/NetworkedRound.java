@@ -5,6 +5,8 @@ import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.data.ImageSet;
 import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.platform.PlatformHome;
+import ai.coopt.platform.api.Status;
+import ai.coopt.platform.api.Wire;
 import ai.coopt.platform.auth.OperatorToken;
 import ai.coopt.platform.client.DatasetDownload;
 import ai.coopt.platform.client.PlatformClient;
@@ -39,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class NetworkedRound {
     /** What the round made: the collaboration's summary (as collab reports it), the platform's final status. */
-    record Outcome(CollaborativeOptimization.Result result, JsonNode status, Path platformDir) {}
+    record Outcome(CollaborativeOptimization.Result result, Status status, Path platformDir) {}
 
     private NetworkedRound() {}
 
@@ -104,7 +106,7 @@ final class NetworkedRound {
                 // the demo's operator reads the status and downloads the dataset with its token, as any operator does
                 PlatformClient client = new PlatformClient(url, null, null, OperatorToken.loadOrCreate(dir),
                         Duration.ofSeconds(30), Output::note);
-                JsonNode status = awaitFusion(client);
+                Status status = awaitFusion(client);
                 JsonNode detail = Json.mapper().readTree(store.fusionState().detailJson());
                 phases.put("alignment", detail.path("alignment_seconds").asDouble());
                 phases.put("fusion", detail.path("fusion_seconds").asDouble());
@@ -122,7 +124,7 @@ final class NetworkedRound {
      */
     private static CollaborativeOptimization.Result result(JsonNode detail, List<JsonNode> summaries, Path fused,
                                                            Map<String, Double> phases, long t0, int skipped,
-                                                           JsonNode status, List<String> started) {
+                                                           Status status, List<String> started) {
         OptimizedDataset d = OptimizedDataset.read(fused);
         Map<String, JsonNode> byId = new LinkedHashMap<>();
         summaries.forEach(s -> byId.put(s.path("participant_id").asText(), s));
@@ -143,12 +145,12 @@ final class NetworkedRound {
     }
 
     /** The participants the platform quarantined, by their position in the demo's list of priors. */
-    private static List<CollaborativeOptimization.Exclusion> quarantined(JsonNode status, List<String> started) {
+    private static List<CollaborativeOptimization.Exclusion> quarantined(Status status, List<String> started) {
         List<CollaborativeOptimization.Exclusion> out = new ArrayList<>();
-        for (JsonNode p : status.path("participants")) {
-            if (p.hasNonNull("quarantined")) {
-                int i = Integer.parseInt(p.path("name").asText().substring("participant-".length())) - 1;
-                out.add(new CollaborativeOptimization.Exclusion(i, started.get(i), p.path("quarantined").asText()));
+        for (Status.ParticipantView p : status.participants()) {
+            if (p.quarantined() != null) {
+                int i = Integer.parseInt(p.name().substring("participant-".length())) - 1;
+                out.add(new CollaborativeOptimization.Exclusion(i, started.get(i), p.quarantined()));
             }
         }
         return out;
@@ -164,15 +166,15 @@ final class NetworkedRound {
         return dir.resolve("keys").resolve("participant-" + (i + 1) + ".key");
     }
 
-    private static JsonNode awaitFusion(PlatformClient client) throws InterruptedException {
+    private static Status awaitFusion(PlatformClient client) throws InterruptedException {
         for (int i = 0; i < 36_000; i++) {
-            JsonNode s = client.get("/v1/status");
-            String state = s.path("fusion").path("state").asText();
+            Status s = Wire.read(client.get("/v1/status"), Status.class, "GET /v1/status");
+            String state = s.fusion() == null ? "" : s.fusion().state();
             if (state.equals("done")) {
                 return s;
             }
             if (state.equals("failed")) {
-                throw new UserException("the platform's fusion failed: " + s.path("fusion").path("error").asText());
+                throw new UserException("the platform's fusion failed: " + s.fusion().error());
             }
             Thread.sleep(100);
         }
