@@ -180,7 +180,7 @@ final class PlatformCommand {
             if (port < 0 || port > 65535) {
                 throw new UserException("--port must be between 0 and 65535, not " + port);
             }
-            ai.coopt.collab.Fusion.checkAlignment(align);
+            ai.coopt.collab.Alignment.named(align);
             PlatformServer.Tls tls = tls();
             boolean loopback = loopback(host);
             if (tls == null && !loopback) {

@@ -97,7 +97,7 @@ public final class CollaborativeOptimization {
             throw new UserException("--priors names no prior");
         }
         priors.forEach(Priors::check);
-        Fusion.checkAlignment(s.align());
+        Alignment alignment = Alignment.named(s.align());
         if (s.participants() != null && s.participants() < 1) {
             throw new UserException("--participants must be at least 1, not " + s.participants());
         }
@@ -175,7 +175,7 @@ public final class CollaborativeOptimization {
             }
             phases.put("screening", (System.nanoTime() - p) / 1e9);
 
-            Written written = fuseAndWrite(screening, platform.shards(), images.sourceIds(plan.shared()), s.align(),
+            Written written = fuseAndWrite(screening, platform.shards(), images.sourceIds(plan.shared()), alignment,
                     s.dim(), ManifestProvenance.Source.of(data.spec(), split, images), created, s.seed(), out, scratch, progress);
             phases.put("alignment", written.alignmentSeconds());
             phases.put("fusion", written.fusionSeconds());
@@ -237,11 +237,11 @@ public final class CollaborativeOptimization {
      * (with every participant's raw outputs).
      */
     public static Written fuseAndWrite(Screening.Result shared, List<ShardOutputs> shards, long[] sharedIds,
-                                       String align, int dim, ManifestProvenance.Source source,
+                                       Alignment alignment, int dim, ManifestProvenance.Source source,
                                        ManifestProvenance.Created created, long seed, Path out, Scratch scratch,
                                        ProgressListener progress) {
         long p = System.nanoTime();
-        Fusion.Fused fused = Fusion.fuse(shared, shards, sharedIds, align, scratch);
+        Fusion.Fused fused = Fusion.fuse(shared, shards, sharedIds, alignment, scratch);
         double alignmentSeconds = (System.nanoTime() - p) / 1e9;
         p = System.nanoTime();
         DataOptimization.Postprocessed post = DataOptimization.postprocess(fused.outputs(), dim, scratch, progress);

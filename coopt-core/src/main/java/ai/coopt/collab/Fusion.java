@@ -1,15 +1,10 @@
 package ai.coopt.collab;
 
-import ai.coopt.optimize.DataOptimization;
-import ai.coopt.optimize.Matrix;
-import ai.coopt.optimize.Pca;
-import ai.coopt.optimize.RidgeAlignment;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.RowFile;
 import ai.coopt.store.Rows;
 import ai.coopt.store.Scratch;
-import ai.coopt.util.ProgressListener;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,25 +31,10 @@ public final class Fusion {
                         List<ManifestProvenance.Participant> participants, List<String> participantIds,
                         OptimizedDataset.RawOutputs raw, List<String> notes) {}
 
-    /** One participant's outputs: on S, and on all its shards merged by id. */
-    private record Part(SharedOutputs shared, long[] ids, Rows rows) {}
-
-    /**
-     * The ways to bring participants' outputs into one space: {@code ridge} (the paper's: a ridge map onto the
-     * reference on S), {@code pca} (no map: each participant's outputs PCA'd to a common width and standardised in its
-     * own space) and {@code none} (no map, no post-processing: the outputs as each participant produced them; a
-     * per-participant PCA only when widths differ, to bring them to the narrowest).
-     */
-    public static final List<String> ALIGNMENTS = List.of("ridge", "pca", "none");
+    /** One fused participant's outputs: on S, and on all its shards merged by id (what an {@link Alignment} maps). */
+    public record Part(SharedOutputs shared, long[] ids, Rows rows) {}
 
     private Fusion() {}
-
-    /** Refuses an alignment outside {@link #ALIGNMENTS} with one line naming them. */
-    public static void checkAlignment(String align) {
-        if (!ALIGNMENTS.contains(align)) {
-            throw new ai.coopt.UserException("--align must be one of " + String.join(", ", ALIGNMENTS) + ", not '" + align + "'");
-        }
-    }
 
     /**
      * Aligns and merges the shards of the participants {@code screening} trusts; an excluded participant's rows are
@@ -62,10 +42,9 @@ public final class Fusion {
      *
      * @param screening every participant's outputs on S, judged; the manifest lists the fused ones in this order
      * @param shards every accepted shard, each by a participant of the screening; together disjoint
-     * @param align {@code ridge} (λ by generalised cross-validation, fitted on S), {@code pca} or {@code none}
-     *              ({@link #ALIGNMENTS})
+     * @param alignment how the trusted participants' outputs are brought into the reference's space
      */
-    public static Fused fuse(Screening.Result screening, List<ShardOutputs> shards, long[] sharedIds, String align,
+    public static Fused fuse(Screening.Result screening, List<ShardOutputs> shards, long[] sharedIds, Alignment alignment,
                              Scratch scratch) {
         List<SharedOutputs> shared = screening.outputs();
         for (ShardOutputs o : shards) {
@@ -116,12 +95,8 @@ public final class Fusion {
             }
         }
         reference = inGroup >= 0 ? inGroup : reference;
-        Fused f = switch (align) {
-            case "ridge" -> ridge(parts, sharedIds, reference, screening.referenceVerified(), scratch);
-            case "pca" -> ownSpaces(parts, sharedIds, reference, true, screening.referenceVerified(), scratch);
-            case "none" -> ownSpaces(parts, sharedIds, reference, false, screening.referenceVerified(), scratch);
-            default -> throw new IllegalArgumentException("alignment must be one of " + ALIGNMENTS + ", not " + align);
-        };
+        Alignment.Aligned a = alignment.align(parts, sharedIds, reference, screening.referenceVerified(), scratch);
+        Fused f = fused(parts, a.rows(), a.dim(), a.description(), scratch);
         return new Fused(f.outputs(), f.ids(), f.alignment(), f.participants(), f.participantIds(), f.raw(),
                 List.copyOf(notes));
     }
@@ -142,66 +117,6 @@ public final class Fusion {
         return new Part(s, m.ids(), m.rows());
     }
 
-    private static Fused ridge(List<Part> parts, long[] sharedIds, int reference, boolean verified, Scratch scratch) {
-        Part ref = parts.get(reference);
-        int m = sharedIds.length;
-        Matrix refShared = new Matrix(ref.shared().values(), m, ref.shared().dim());
-        List<Rows> mapped = new ArrayList<>();
-        List<Double> lambdas = new ArrayList<>();
-        List<Double> residuals = new ArrayList<>();
-        for (int i = 0; i < parts.size(); i++) {
-            Part c = parts.get(i);
-            if (i == reference) {
-                mapped.add(c.rows());
-                lambdas.add(0.0);
-                residuals.add(0.0);
-                continue;
-            }
-            RidgeAlignment map = RidgeAlignment.fit(new Matrix(c.shared().values(), m, c.shared().dim()), refShared);
-            try (RowFile.Writer out = scratch.rows("aligned", ref.shared().dim())) {
-                map.apply(c.rows(), out);
-                mapped.add(scratch.keep(out.finish()));
-            }
-            lambdas.add(map.lambda());
-            residuals.add(map.relativeResidual());
-        }
-        return fused(parts, mapped, ref.shared().dim(), new ManifestProvenance.Alignment(reference, boxed(sharedIds),
-                "ridge-gcv", lambdas, residuals, verified), scratch);
-    }
-
-    /**
-     * No map (the ablations): every shard keeps its own prior's space. With {@code standardise} ({@code pca}) each
-     * participant's outputs are post-processed on their own (PCA to the narrowest participant's width, standardised),
-     * which already removes rotations and scales between spaces; without ({@code none}) they are fused as produced,
-     * a participant's outputs PCA'd (centred and rotated, not scaled) only when widths differ.
-     */
-    private static Fused ownSpaces(List<Part> parts, long[] sharedIds, int reference, boolean standardise,
-                                   boolean verified, Scratch scratch) {
-        boolean sameWidth = parts.stream().mapToInt(c -> c.shared().dim()).distinct().count() == 1;
-        int dim = standardise || !sameWidth
-                ? parts.stream().mapToInt(c -> Math.min(c.shared().dim(), c.ids().length)).min().orElseThrow()
-                : parts.get(0).shared().dim();
-        List<Rows> own = new ArrayList<>();
-        for (Part c : parts) {
-            Rows t;
-            if (standardise) {
-                t = DataOptimization.postprocess(c.rows(), 0, scratch, ProgressListener.NONE).targets();
-            } else if (sameWidth) {
-                t = c.rows();
-            } else {
-                Pca pca = Pca.fit(c.rows(), Math.min(dim, c.rows().dim()));
-                try (RowFile.Writer w = scratch.rows("pca-own", pca.k())) {
-                    pca.transform(c.rows(), w);
-                    t = scratch.keep(w.finish());
-                }
-            }
-            own.add(t.dim() == dim ? t : padded(t, dim));
-        }
-        List<Double> zeros = parts.stream().map(c -> 0.0).toList();
-        return fused(parts, own, dim, new ManifestProvenance.Alignment(reference, boxed(sharedIds),
-                standardise ? "pca" : "none", zeros, zeros, verified), scratch);
-    }
-
     private static Fused fused(List<Part> parts, List<Rows> rows, int dim, ManifestProvenance.Alignment alignment,
                                Scratch scratch) {
         Merged all = merge(parts.stream().map(Part::ids).toList(), rows, dim, "fused", scratch);
@@ -211,32 +126,6 @@ public final class Fusion {
                 parts.stream().map(p -> p.shared().participant()).toList(),
                 new OptimizedDataset.RawOutputs(parts.stream().map(Part::rows).toList(),
                         parts.stream().map(Part::ids).toList()), List.of());
-    }
-
-    /** {@code rows} cut or padded with zeros to width {@code dim}. */
-    private static Rows padded(Rows rows, int dim) {
-        int keep = Math.min(dim, rows.dim());
-        return new Rows() {
-            @Override
-            public int count() {
-                return rows.count();
-            }
-
-            @Override
-            public int dim() {
-                return dim;
-            }
-
-            @Override
-            public void read(int first, int n, float[] dst, int offset) {
-                float[] own = new float[Math.multiplyExact(n, rows.dim())];
-                rows.read(first, n, own, 0);
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(own, i * rows.dim(), dst, offset + i * dim, keep);
-                    Arrays.fill(dst, offset + i * dim + keep, offset + (i + 1) * dim, 0f);
-                }
-            }
-        };
     }
 
     private record Merged(Rows rows, long[] ids) {}
@@ -319,7 +208,7 @@ public final class Fusion {
         }
     }
 
-    private static List<Long> boxed(long[] ids) {
+    static List<Long> boxed(long[] ids) {
         return Arrays.stream(ids).boxed().toList();
     }
 }

@@ -2,7 +2,7 @@ package ai.coopt.rounds;
 
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.collab.Fusion;
+import ai.coopt.collab.Alignment;
 import ai.coopt.data.ImageSet;
 import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.eval.LinearEvaluation;
@@ -145,7 +145,7 @@ public final class ContinuousOptimization {
         if (!KEEP.contains(s.keep())) {
             throw new UserException("--keep must be one of " + String.join(", ", KEEP) + ", not '" + s.keep() + "'");
         }
-        Fusion.checkAlignment(s.align());
+        Alignment.named(s.align());
         if (new LinkedHashSet<>(s.priors()).size() < 2) {
             throw new UserException("--priors must name at least two different priors: a round is a collaboration, "
                     + "and the students join a set of priors (got " + s.priors().size() + ": " + String.join(",", s.priors()) + ")");

@@ -54,7 +54,7 @@ class FusionTest {
         Fusion.Fused b;
         float[] first;
         try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
-            a = Fusion.fuse(Screening.screen(people), shards(), SHARED, "ridge", s);
+            a = Fusion.fuse(Screening.screen(people), shards(), SHARED, Alignment.RIDGE, s);
             first = values(a.outputs());
             assertEquals(List.of("alice", "bob"), a.participantIds());
             Screening.Result judged = Screening.screen(people);
@@ -74,7 +74,7 @@ class FusionTest {
         List<ShardOutputs> reversed = new ArrayList<>(shards());
         Collections.reverse(reversed);
         try (Scratch s = Scratch.beside(tmp.resolve("b"))) {
-            b = Fusion.fuse(Screening.screen(people), reversed, SHARED, "ridge", s);
+            b = Fusion.fuse(Screening.screen(people), reversed, SHARED, Alignment.RIDGE, s);
             assertArrayEquals(first, values(b.outputs()));
             assertArrayEquals(a.ids(), b.ids());
         }
@@ -85,9 +85,9 @@ class FusionTest {
         List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 3, -1.0, 2));
         try (Scratch s = Scratch.beside(tmp.resolve("a"))) {
             List<ShardOutputs> overlap = List.of(shard("alice", 0, new long[] {0, 1, 2}, 4), shard("bob", 1, new long[] {2, 3}, 3));
-            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), overlap, SHARED, "ridge", s));
+            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), overlap, SHARED, Alignment.RIDGE, s));
             List<ShardOutputs> stranger = List.of(shard("carol", 0, new long[] {0, 1}, 4));
-            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), stranger, SHARED, "ridge", s));
+            assertThrows(IllegalArgumentException.class, () -> Fusion.fuse(Screening.screen(people), stranger, SHARED, Alignment.RIDGE, s));
         }
     }
 
@@ -109,7 +109,7 @@ class FusionTest {
         List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 4, -1.0, 2));
         List<ShardOutputs> shards = List.of(noisyShard("alice", 0, EVEN, 4, 5f, 3f, 7), noisyShard("bob", 1, ODD, 4, 0.5f, -1f, 8));
         try (Scratch s = Scratch.beside(tmp.resolve("none"))) {
-            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "none", s);
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, Alignment.NONE, s);
             assertEquals("none", f.alignment().method());
             float[] fused = values(f.outputs());
             float[] alice = values(shards.get(0).rows());
@@ -122,7 +122,7 @@ class FusionTest {
             }
         }
         try (Scratch s = Scratch.beside(tmp.resolve("pca"))) {
-            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "pca", s);
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, Alignment.PCA, s);
             assertEquals("pca", f.alignment().method());
             assertEquals(4, f.outputs().dim());
             float[] fused = values(f.outputs());
@@ -147,7 +147,7 @@ class FusionTest {
         List<SharedOutputs> people = List.of(shared("alice", 4, -2.0, 1), shared("bob", 3, -1.0, 2));
         List<ShardOutputs> shards = List.of(noisyShard("alice", 0, EVEN, 4, 5f, 3f, 7), noisyShard("bob", 1, ODD, 3, 0.5f, -1f, 8));
         try (Scratch s = Scratch.beside(tmp.resolve("none"))) {
-            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, "none", s);
+            Fusion.Fused f = Fusion.fuse(Screening.screen(people), shards, SHARED, Alignment.NONE, s);
             assertEquals(3, f.outputs().dim());
             float[] fused = values(f.outputs());
             double variance = 0;
@@ -160,9 +160,9 @@ class FusionTest {
 
     @Test
     void anAlignmentOutsideTheListIsRefusedNamingThem() {
-        var e = assertThrows(ai.coopt.UserException.class, () -> Fusion.checkAlignment("procrustes"));
+        var e = assertThrows(ai.coopt.UserException.class, () -> Alignment.named("procrustes"));
         assertTrue(e.getMessage().contains("ridge, pca, none"), e.getMessage());
-        Fusion.ALIGNMENTS.forEach(Fusion::checkAlignment);
+        Alignment.ALL.forEach(a -> assertEquals(a, Alignment.named(a.name())));
     }
 
     @Test
@@ -203,7 +203,7 @@ class FusionTest {
             Screening.Result judged = Screening.screen(people);
             assertTrue(judged.verdicts().get(3).uniformity() < judged.verdicts().get(0).uniformity(),
                     "noise is the most uniform: " + judged.verdicts());
-            Fusion.Fused f = Fusion.fuse(judged, shards, shared, "ridge", s);
+            Fusion.Fused f = Fusion.fuse(judged, shards, shared, Alignment.RIDGE, s);
             assertEquals(List.of("alice", "bob", "carol"), f.participantIds(), "mallory's rows are not fused");
             String mostUniform = judged.verdicts().stream().filter(Screening.Verdict::trusted)
                     .min((x, y) -> Double.compare(x.uniformity(), y.uniformity())).orElseThrow().participant();
@@ -231,7 +231,7 @@ class FusionTest {
             Screening.Result judged = Screening.screen(people);
             assertEquals(0, judged.reference(), judged.verdicts().toString());
             assertTrue(judged.verdicts().get(1).uniformity() < judged.verdicts().get(2).uniformity());
-            Fusion.Fused f = Fusion.fuse(judged, shards, shared, "ridge", s);
+            Fusion.Fused f = Fusion.fuse(judged, shards, shared, Alignment.RIDGE, s);
             assertEquals(List.of("mallory", "alice-2"), f.participantIds());
             assertEquals("alice-2", f.participantIds().get(f.alignment().reference()), "the reference's prior, not noise");
             assertEquals(Boolean.FALSE, f.alignment().referenceVerified());

@@ -1,6 +1,7 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.UserException;
+import ai.coopt.collab.Alignment;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.ShardOutputs;
 import ai.coopt.platform.PrivateFiles;
@@ -220,7 +221,7 @@ final class FusionRunner implements AutoCloseable {
                             + " shards)");
                 }
                 CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(screening.now(), shards,
-                        files.sharedIds(), config.align(), config.dim(), new ManifestProvenance.Source(config.data(),
+                        files.sharedIds(), Alignment.named(config.align()), config.dim(), new ManifestProvenance.Source(config.data(),
                                 config.split(), config.count(), config.fingerprint(), config.skippedImages(),
                                 config.subset()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),
