@@ -6,6 +6,11 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.jdbi.v3.core.ConnectionFactory;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Handles;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -35,6 +40,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * that takes explicit row locks ({@code FOR UPDATE [SKIP LOCKED]}) so that several processes (two {@code serve}
  * processes on one database) pick different rows instead of failing each other's serialization.
  *
+ * <p>Work that runs SQL through Jdbi takes a {@link Handle} with {@link #inTransaction}: the handle is opened on the
+ * transaction's connection and closing it leaves the connection open, so the transaction (its beginning, commit,
+ * rollback, isolation and retries) stays this object's; Jdbi only prepares the statements, binds their parameters and
+ * maps their rows.
+ *
  * <p>SQLite runs with the WAL journal, {@code synchronous=FULL} (each commit is on disk before it
  * returns: a committed transaction survives {@code kill -9} and power loss) and foreign keys on.
  */
@@ -54,6 +64,12 @@ public final class Database implements AutoCloseable {
         T run(Connection connection) throws SQLException;
     }
 
+    /** {@link Work} given a Jdbi {@link Handle} on the transaction's connection; it may run more than once too. */
+    @FunctionalInterface
+    public interface HandleWork<T> {
+        T run(Handle handle) throws SQLException;
+    }
+
     /** How long a SQLite transaction waits for another process's write lock. */
     static final int SQLITE_BUSY_TIMEOUT_MS = 10_000;
     private static final int POSTGRESQL_CONNECT_TIMEOUT_S = 10;
@@ -64,12 +80,36 @@ public final class Database implements AutoCloseable {
     private final DatabaseUrl url;
     private final DataSource dataSource;
     private final ReentrantLock lock = new ReentrantLock(true);
+    private final Jdbi jdbi;
     private Connection connection;
     private boolean closed;
 
     private Database(DatabaseUrl url, DataSource dataSource) {
         this.url = url;
         this.dataSource = dataSource;
+        this.jdbi = Jdbi.create(new TransactionConnection());
+        // the transaction is ours, not the handle's: on SQLite (auto-commit, explicit BEGIN IMMEDIATE) Jdbi cannot see
+        // it and on PostgreSQL it sees one already open; either way closing a handle must not end it
+        jdbi.getConfig(Handles.class).setForceEndTransactions(false);
+    }
+
+    /**
+     * Jdbi's connections: the one the current transaction runs on, only inside {@link #transaction} (the lock is held),
+     * and never closed by Jdbi (a transaction's connection is closed here, when it fails or the database closes).
+     */
+    private final class TransactionConnection implements ConnectionFactory {
+        @Override
+        public Connection openConnection() {
+            if (!lock.isHeldByCurrentThread() || connection == null) {
+                throw new IllegalStateException("a Jdbi handle is opened only inside a transaction");
+            }
+            return connection;
+        }
+
+        @Override
+        public void closeConnection(Connection toClose) {
+            // the transaction's connection outlives the handle
+        }
     }
 
     /** Parses the URL (see {@link DatabaseUrl}), connects and migrates; user errors are {@link UserException}s. */
@@ -227,6 +267,29 @@ public final class Database implements AutoCloseable {
             }
             backOff(attempt); // outside the lock: this process's other transactions go on meanwhile
         }
+    }
+
+    /**
+     * {@link #transaction(Isolation, Work)} with a Jdbi handle on the transaction's connection. A statement that fails
+     * reaches {@link #transaction} as its {@link SQLException} (Jdbi wraps it), so that failures are rolled back,
+     * retried and reported exactly as for plain JDBC work.
+     */
+    public <T> T inTransaction(Isolation isolation, HandleWork<T> work) {
+        return transaction(isolation, c -> {
+            try (Handle handle = jdbi.open()) {
+                return work.run(handle);
+            } catch (JdbiException e) {
+                if (e.getCause() instanceof SQLException sql) {
+                    throw sql;
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** {@link #inTransaction(Isolation, HandleWork)}, SERIALIZABLE on PostgreSQL. */
+    public <T> T inTransaction(HandleWork<T> work) {
+        return inTransaction(Isolation.SERIALIZABLE, work);
     }
 
     private Connection connection() {
