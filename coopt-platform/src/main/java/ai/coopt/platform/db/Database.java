@@ -6,11 +6,7 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
-import org.jdbi.v3.core.ConnectionFactory;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Handles;
-import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.JdbiException;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -80,36 +76,13 @@ public final class Database implements AutoCloseable {
     private final DatabaseUrl url;
     private final DataSource dataSource;
     private final ReentrantLock lock = new ReentrantLock(true);
-    private final Jdbi jdbi;
+    private final TransactionHandles handles = new TransactionHandles();
     private Connection connection;
     private boolean closed;
 
     private Database(DatabaseUrl url, DataSource dataSource) {
         this.url = url;
         this.dataSource = dataSource;
-        this.jdbi = Jdbi.create(new TransactionConnection());
-        // the transaction is ours, not the handle's: on SQLite (auto-commit, explicit BEGIN IMMEDIATE) Jdbi cannot see
-        // it and on PostgreSQL it sees one already open; either way closing a handle must not end it
-        jdbi.getConfig(Handles.class).setForceEndTransactions(false);
-    }
-
-    /**
-     * Jdbi's connections: the one the current transaction runs on, only inside {@link #transaction} (the lock is held),
-     * and never closed by Jdbi (a transaction's connection is closed here, when it fails or the database closes).
-     */
-    private final class TransactionConnection implements ConnectionFactory {
-        @Override
-        public Connection openConnection() {
-            if (!lock.isHeldByCurrentThread() || connection == null) {
-                throw new IllegalStateException("a Jdbi handle is opened only inside a transaction");
-            }
-            return connection;
-        }
-
-        @Override
-        public void closeConnection(Connection toClose) {
-            // the transaction's connection outlives the handle
-        }
     }
 
     /** Parses the URL (see {@link DatabaseUrl}), connects and migrates; user errors are {@link UserException}s. */
@@ -269,22 +242,9 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /**
-     * {@link #transaction(Isolation, Work)} with a Jdbi handle on the transaction's connection. A statement that fails
-     * reaches {@link #transaction} as its {@link SQLException} (Jdbi wraps it), so that failures are rolled back,
-     * retried and reported exactly as for plain JDBC work.
-     */
+    /** {@link #transaction(Isolation, Work)} with a Jdbi handle on the transaction's connection (see {@link TransactionHandles}). */
     public <T> T inTransaction(Isolation isolation, HandleWork<T> work) {
-        return transaction(isolation, c -> {
-            try (Handle handle = jdbi.open()) {
-                return work.run(handle);
-            } catch (JdbiException e) {
-                if (e.getCause() instanceof SQLException sql) {
-                    throw sql;
-                }
-                throw e;
-            }
-        });
+        return transaction(isolation, c -> handles.run(c, work));
     }
 
     /** {@link #inTransaction(Isolation, HandleWork)}, SERIALIZABLE on PostgreSQL. */
