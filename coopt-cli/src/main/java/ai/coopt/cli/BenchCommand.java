@@ -223,7 +223,7 @@ final class BenchCommand {
             String dbUrl = db.resolve(dir);
             if (db.db != null) {
                 try (Database database = db.open(dbUrl)) {
-                    if (new PlatformStore(database).round().isPresent()) {
+                    if (new PlatformStore(database).rounds().current().isPresent()) {
                         throw new UserException("the database " + PlatformHome.redacted(dbUrl) + " holds a round already:"
                                 + " give --servers a fresh one (for PostgreSQL, a new schema: ...&schema=NAME)");
                     }

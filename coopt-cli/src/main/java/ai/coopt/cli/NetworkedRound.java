@@ -78,7 +78,7 @@ final class NetworkedRound {
                 List<Process> enrolments = new ArrayList<>();
                 for (int i = 0; i < priors.size(); i++) {
                     String name = "participant-" + (i + 1);
-                    String invite = store.createInvite(name, System.currentTimeMillis(), Duration.ofHours(1).toMillis());
+                    String invite = store.participants().createInvite(name, System.currentTimeMillis(), Duration.ofHours(1).toMillis());
                     Files.createDirectories(dir.resolve("keys"));
                     enrolments.add(child(dir.resolve("logs").resolve(name + "-enroll"), "participant", "enroll",
                             "--platform", url, "--invite", invite, "--key", key(dir, i).toString(), "--json"));
@@ -107,7 +107,7 @@ final class NetworkedRound {
                 PlatformClient client = new PlatformClient(url, null, null, OperatorToken.loadOrCreate(dir),
                         Duration.ofSeconds(30), Output::note);
                 Status status = awaitFusion(client);
-                JsonNode detail = Json.mapper().readTree(store.fusionState().detailJson());
+                JsonNode detail = Json.mapper().readTree(store.fusion().state().detailJson());
                 phases.put("alignment", detail.path("alignment_seconds").asDouble());
                 phases.put("fusion", detail.path("fusion_seconds").asDouble());
                 DatasetDownload.fetch(client, fused);

@@ -196,7 +196,7 @@ final class PlatformCommand {
             String dbUrl = db.resolve(dir);
             Database database = db.open(dbUrl);
             PlatformStore store = new PlatformStore(database);
-            boolean resume = store.round().isPresent();
+            boolean resume = store.rounds().current().isPresent();
             Double fraction = shared == null ? null : shared.fraction;
             Integer count = shared == null ? null : shared.count;
             if (!resume && fraction == null && count == null) {
@@ -205,7 +205,7 @@ final class PlatformCommand {
             ImageSet images = null;
             PlatformConfig asked;
             if (resume) {
-                asked = PlatformConfig.fromJson(store.round().get().configJson()).resumedWith(new PlatformConfig.Resume(
+                asked = PlatformConfig.fromJson(store.rounds().current().get().configJson()).resumedWith(new PlatformConfig.Resume(
                         input.data, input.split, input.limit, input.limitSeed, input.image.imageSize, shards, fraction,
                         count, seed, leaseSeconds, align, dim));
                 Output.note("coopt platform: resuming the round in " + dir);
@@ -317,7 +317,7 @@ final class PlatformCommand {
             try (Database database = platform.open()) {
                 PlatformStore store = new PlatformStore(database);
                 long now = System.currentTimeMillis();
-                String token = store.createInvite(name, now, Duration.ofHours(hours).toMillis());
+                String token = store.participants().createInvite(name, now, Duration.ofHours(hours).toMillis());
                 ObjectNode o = Output.object();
                 o.put("name", name);
                 o.put("invite", token);
@@ -423,15 +423,15 @@ final class PlatformCommand {
                 PlatformStore store = new PlatformStore(database);
                 try (PlatformService service = PlatformService.existing(dir, store, System::currentTimeMillis)) {
                     if (!service.claimFusion(true)) {
-                        throw new UserException("fusion is " + store.fusionState().state().name().toLowerCase(Locale.ROOT)
+                        throw new UserException("fusion is " + store.fusion().state().state().name().toLowerCase(Locale.ROOT)
                                 + " already");
                     }
                     service.fuse(true);
-                    Fusion f = store.fusionState();
+                    Fusion f = store.fusion().state();
                     if (f.state() != FusionState.DONE) {
                         throw new UserException("fusion failed: " + f.detailJson());
                     }
-                    int round = store.round().orElseThrow().id();
+                    int round = store.rounds().current().orElseThrow().id();
                     Path fused = PlatformService.fusedDir(dir, round);
                     ObjectNode o = Output.object();
                     o.put("round", round);
@@ -474,11 +474,11 @@ final class PlatformCommand {
             }
             try (Database database = platform.open()) {
                 PlatformStore store = new PlatformStore(database);
-                Participant p = store.participant(participant).orElseThrow(() -> new UserException(
+                Participant p = store.participants().get(participant).orElseThrow(() -> new UserException(
                         "--participant " + participant + ": no such participant in " + platform.dir
                                 + " (coopt platform status lists them)"));
-                boolean changed = store.quarantine(p.id(), PREFIX + reason.strip(), System.currentTimeMillis());
-                Participant now = store.participant(p.id()).orElseThrow();
+                boolean changed = store.audits().quarantine(p.id(), PREFIX + reason.strip(), System.currentTimeMillis());
+                Participant now = store.participants().get(p.id()).orElseThrow();
                 ObjectNode o = Output.object();
                 o.put("participant", now.id());
                 o.put("name", now.name());
@@ -510,15 +510,15 @@ final class PlatformCommand {
             Path dir = platform.dir;
             try (Database database = platform.open()) {
                 PlatformStore store = new PlatformStore(database);
-                int previous = store.round().map(Round::id).orElse(0);
+                int previous = store.rounds().current().map(Round::id).orElse(0);
                 Round opened = PlatformService.nextRound(dir, store, System.currentTimeMillis());
                 ObjectNode o = Output.object();
                 o.put("round", opened.id());
                 o.put("previous", previous);
                 o.put("previous_dataset", PlatformService.fusedDir(dir, previous).toAbsolutePath().toString());
-                o.put("shards", store.shards().size());
+                o.put("shards", store.rounds().shards().size());
                 o.put("created_at", Instant.ofEpochMilli(opened.createdAt()).toString());
-                Output.print(common.json, o, "opened round " + opened.id() + " in " + dir + " (" + store.shards().size()
+                Output.print(common.json, o, "opened round " + opened.id() + " in " + dir + " (" + store.rounds().shards().size()
                         + " shards open; round " + previous + "'s dataset stays downloadable with --round " + previous + ")");
             }
             return 0;

@@ -427,19 +427,19 @@ class PlatformProcessTest {
         try (Database database = Database.open(db)) {
             PlatformStore store = new PlatformStore(database);
             // as if the first process had started fusing (its heartbeat is fresh, it is alive)
-            assertTrue(store.setFusion(FusionState.RUNNING, firstId, true, null, System.currentTimeMillis()));
+            assertTrue(store.fusion().set(FusionState.RUNNING, firstId, true, null, System.currentTimeMillis()));
             serve(tmp, "second", 0, db);
             assertTrue(Files.isDirectory(staging.resolve(firstId)), "a live process's staging directory stays");
             Thread.sleep(2 * PlatformService.FUSION_HEARTBEAT_MILLIS);
-            assertEquals(firstId, store.fusionState().owner(), "a live owner's fusion is left to it");
-            assertEquals(FusionState.RUNNING, store.fusionState().state());
+            assertEquals(firstId, store.fusion().state().owner(), "a live owner's fusion is left to it");
+            assertEquals(FusionState.RUNNING, store.fusion().state().state());
 
             long killed = System.currentTimeMillis();
             first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            Fusion f = store.fusionState();
+            Fusion f = store.fusion().state();
             for (int i = 0; i < 300 && (firstId.equals(f.owner()) || f.state() == FusionState.RUNNING); i++) {
                 Thread.sleep(100);
-                f = store.fusionState();
+                f = store.fusion().state();
             }
             assertNotEquals(firstId, f.owner(), "the second process took the fusion over: " + f);
             assertTrue(System.currentTimeMillis() - killed < PlatformService.FUSION_TIMEOUT_MILLIS,
@@ -447,7 +447,7 @@ class PlatformProcessTest {
             // nothing is accepted in this round, so the second process's run fails, recorded by it
             assertEquals(FusionState.FAILED, f.state(), f.toString());
             assertTrue(f.detailJson().contains("no shard is accepted"), f.detailJson());
-            assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.FUSION_FAILED
+            assertTrue(store.events().all().stream().anyMatch(e -> e.kind() == EventKind.FUSION_FAILED
                     && e.detail() != null && e.detail().contains(firstId)), "the takeover is on the timeline");
         }
     }

@@ -91,7 +91,7 @@ class AccessTest {
 
     private static KeyFile enroll(Running r, Path tmp, String name) {
         KeyFile k = KeyFile.create(tmp.resolve(name + ".key"));
-        String invite = r.platform().store().createInvite(name, System.currentTimeMillis(), 60_000);
+        String invite = r.platform().store().participants().createInvite(name, System.currentTimeMillis(), 60_000);
         new PlatformClient(r.url(), null, k, Duration.ofSeconds(5), m -> { })
                 .post("/v1/enroll", Map.of("invite", invite, "public_key", k.publicKeyBase64()), k);
         return k;
@@ -155,7 +155,7 @@ class AccessTest {
             KeyFile stranger = KeyFile.create(tmp.resolve("stranger.key"));
             refused(get(r.url() + "/v1/status", signed(stranger, "/v1/status")), 401, "unknown key");
 
-            assertTrue(r.platform().store().quarantine(alice.participantId(), "revoked by the operator: test",
+            assertTrue(r.platform().store().audits().quarantine(alice.participantId(), "revoked by the operator: test",
                     System.currentTimeMillis()));
             for (String path : PROTECTED) {
                 HttpResponse<String> resp = get(r.url() + path, signed(alice, path));

@@ -307,12 +307,12 @@ class AdversarialSuiteTest {
 
             // every adversary is quarantined for its own reason; no honest participant is
             for (Simulated h : honest) {
-                var row = store.participant(idOf.get(h.id())).orElseThrow();
+                var row = store.participants().get(idOf.get(h.id())).orElseThrow();
                 assertFalse(row.quarantined(), h.id() + " was quarantined: " + row.quarantineReason());
                 assertFalse(ended.containsKey(h.id()), h.id() + " ended with " + ended.get(h.id()));
             }
             for (Adversary a : adversaries) {
-                var row = store.participant(idOf.get(a.participant().id())).orElseThrow();
+                var row = store.participants().get(idOf.get(a.participant().id())).orElseThrow();
                 assertTrue(row.quarantined(), a.participant().id() + " was not quarantined");
                 assertTrue(Arrays.stream(a.expected().split("\\|")).anyMatch(row.quarantineReason()::contains),
                         a.participant().id() + ": '" + row.quarantineReason() + "' should mention '" + a.expected() + "'");
@@ -321,14 +321,14 @@ class AdversarialSuiteTest {
             OptimizedDataset fused = OptimizedDataset.read(tmp.resolve("platform").resolve("fused"));
             assertEquals(N, fused.count());
             List<String> honestIds = honest.stream().map(h -> idOf.get(h.id())).toList();
-            for (Upload u : store.uploads()) {
+            for (Upload u : store.uploads().all()) {
                 if (u.accepted() && u.shard() != null) {
                     assertTrue(honestIds.contains(u.participantId()), "shard " + u.shard() + " accepted from "
                             + u.participantId());
                 }
             }
             assertEquals(honest.size(), fused.provenance().participants().size(), fused.provenance().participants().toString());
-            for (AuditRecord audit : store.audits()) {
+            for (AuditRecord audit : store.audits().all()) {
                 if (honestIds.contains(audit.participantId())) {
                     assertEquals(AuditState.PASSED, audit.state(), audit.toString());
                 }
@@ -351,14 +351,14 @@ class AdversarialSuiteTest {
         for (Simulated p : everyone) {
             if (p.id().equals("copier")) {
                 long until = System.currentTimeMillis() + 60_000;
-                while (store.sharedOutputs().stream().noneMatch(o -> o.participantId().equals(idOf.get("honest-1")))) {
+                while (store.uploads().sharedOutputs().stream().noneMatch(o -> o.participantId().equals(idOf.get("honest-1")))) {
                     assertTrue(System.currentTimeMillis() < until, "honest-1 never sent its outputs on S");
                     Thread.sleep(20);
                 }
             }
             boolean silent = silentOnes.test(p);
             KeyFile key = KeyFile.create(tmp.resolve(p.id() + ".key"));
-            String invite = store.createInvite(p.id(), System.currentTimeMillis(), 60_000);
+            String invite = store.participants().createInvite(p.id(), System.currentTimeMillis(), 60_000);
             PlatformClient client = new PlatformClient(url, null, key, Duration.ofSeconds(20), m -> { });
             client.post("/v1/enroll", Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
             idOf.put(p.id(), key.participantId());
@@ -380,11 +380,11 @@ class AdversarialSuiteTest {
             assertFalse(t.isAlive(), t.getName() + " did not finish");
         }
         long deadline = System.currentTimeMillis() + 120_000;
-        while (store.fusionState().state() == FusionState.RUNNING || store.fusionState().state() == FusionState.WAITING) {
-            assertTrue(System.currentTimeMillis() < deadline, "fusion did not finish: " + store.fusionState());
+        while (store.fusion().state().state() == FusionState.RUNNING || store.fusion().state().state() == FusionState.WAITING) {
+            assertTrue(System.currentTimeMillis() < deadline, "fusion did not finish: " + store.fusion().state());
             Thread.sleep(200);
         }
-        assertEquals(FusionState.DONE, store.fusionState().state(), store.fusionState().toString());
+        assertEquals(FusionState.DONE, store.fusion().state().state(), store.fusion().state().toString());
         return idOf;
     }
 
@@ -416,7 +416,7 @@ class AdversarialSuiteTest {
             Map<String, String> idOf = runToFusion(running, tmp, everyone, p -> false, ended);
             assertTrue(ended.isEmpty(), ended.toString());
             for (Simulated p : everyone) {
-                var row = running.store().participant(idOf.get(p.id())).orElseThrow();
+                var row = running.store().participants().get(idOf.get(p.id())).orElseThrow();
                 assertFalse(row.quarantined(), p.id() + " was quarantined: " + row.quarantineReason());
             }
             JsonNode status = Json.mapper().valueToTree(running.service().status("test"));

@@ -82,7 +82,7 @@ class HonestRunsTest {
                     String spec = priors.get(p);
                     KeyFile key = KeyFile.create(dir.resolve(name + ".key"));
                     PlatformClient client = new PlatformClient(running.url(), null, key, Duration.ofSeconds(30), m -> { });
-                    client.post("/v1/enroll", Map.of("invite", store.createInvite(name, System.currentTimeMillis(), 60_000),
+                    client.post("/v1/enroll", Map.of("invite", store.participants().createInvite(name, System.currentTimeMillis(), 60_000),
                             "public_key", key.publicKeyBase64()), key);
                     Path work = Files.createDirectories(dir.resolve("work-" + name));
                     Thread t = new Thread(() -> {
@@ -104,18 +104,18 @@ class HonestRunsTest {
                 }
                 assertTrue(failed.isEmpty(), "round " + round + " " + priors + ": " + failed);
                 long until = System.currentTimeMillis() + 120_000;
-                while (store.fusionState().state() != FusionState.DONE) {
-                    assertTrue(store.fusionState().state() != FusionState.FAILED, store.fusionState().toString());
+                while (store.fusion().state().state() != FusionState.DONE) {
+                    assertTrue(store.fusion().state().state() != FusionState.FAILED, store.fusion().state().toString());
                     assertTrue(System.currentTimeMillis() < until, "round " + round + ": fusion did not finish");
                     Thread.sleep(100);
                 }
-                for (var p : store.participants()) {
+                for (var p : store.participants().all()) {
                     assertFalse(p.quarantined(), "round " + round + " " + priors + ": " + p.name() + " was quarantined: "
                             + p.quarantineReason());
                     honestRuns++;
                 }
-                assertTrue(store.audits().stream().allMatch(a -> a.state() == AuditState.PASSED), store.audits().toString());
-                assertEquals(PARTICIPANTS, store.audits().size(), "one audit per shard");
+                assertTrue(store.audits().all().stream().allMatch(a -> a.state() == AuditState.PASSED), store.audits().all().toString());
+                assertEquals(PARTICIPANTS, store.audits().all().size(), "one audit per shard");
             }
             System.out.printf("honest round %d %s: none quarantined, %.1f s%n", round, priors,
                     (System.nanoTime() - started) / 1e9);

@@ -82,7 +82,7 @@ class HostileRequestsTest {
 
     private KeyFile enroll(String name) {
         KeyFile k = KeyFile.create(tmp.resolve(name + ".key"));
-        String invite = store.createInvite(name, System.currentTimeMillis(), 60_000);
+        String invite = store.participants().createInvite(name, System.currentTimeMillis(), 60_000);
         new PlatformClient(url, null, k, Duration.ofSeconds(5), m -> { })
                 .post("/v1/enroll", Map.of("invite", invite, "public_key", k.publicKeyBase64()), k);
         return k;
@@ -170,7 +170,7 @@ class HostileRequestsTest {
         byte[] none = new byte[0];
         assertEquals(200, send(alice, "GET", "/v1/shared/images", none).statusCode());
         JsonNode lease = lease(alice);
-        assertTrue(store.quarantine(alice.participantId(), "revoked by the operator: key leaked", System.currentTimeMillis()));
+        assertTrue(store.audits().quarantine(alice.participantId(), "revoked by the operator: key leaked", System.currentTimeMillis()));
         for (String path : List.of("/v1/shared/images", "/v1/shards/" + lease.path("shard").asInt() + "/images")) {
             HttpResponse<String> r = send(alice, "GET", path, none);
             assertEquals(403, r.statusCode(), path + ": " + r.body());
@@ -239,19 +239,19 @@ class HostileRequestsTest {
         refused(400, alice, path, torchscript, "safetensors");
         assertEquals(413, oversized(path), "a body declared larger than any upload of this shard");
 
-        assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "nothing accepted");
-        assertTrue(store.uploads().stream().filter(u -> !u.accepted()).count() >= 12, "each refusal is on record");
+        assertTrue(store.uploads().all().stream().noneMatch(u -> u.accepted() && u.shard() != null), "nothing accepted");
+        assertTrue(store.uploads().all().stream().filter(u -> !u.accepted()).count() >= 12, "each refusal is on record");
         try (Stream<Path> files = Files.list(tmp.resolve("platform").resolve("uploads"))) {
             assertEquals(2, files.count(), "only the two shared-subset uploads are stored");
         }
         assertEquals(List.of(), TestPlatform.stagedFiles(tmp.resolve("platform")), "no staged leftovers");
-        assertEquals(ShardState.LEASED, store.shard(shard).orElseThrow().state());
+        assertEquals(ShardState.LEASED, store.rounds().shard(shard).orElseThrow().state());
 
         HttpResponse<String> ok = send(alice, "POST", path, whole);
         assertEquals(201, ok.statusCode(), ok.body());
         HttpResponse<String> again = send(alice, "POST", path, whole);
         assertEquals(200, again.statusCode(), "a repeat of an accepted upload is idempotent: " + again.body());
-        assertEquals(1, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
+        assertEquals(1, store.uploads().all().stream().filter(u -> u.accepted() && u.shard() != null).count());
     }
 
     /** A safetensors file whose header is the given JSON text, followed by {@code data} bytes. */
@@ -346,8 +346,8 @@ class HostileRequestsTest {
         cases++;
         assertEquals(413, oversized(answer), "a body declared larger than any answer of this audit");
         cases++;
-        assertEquals("pending", store.audits().get(0).state().name().toLowerCase(), "no malformed answer settles it");
-        assertFalse(store.participant(alice.participantId()).orElseThrow().quarantined());
+        assertEquals("pending", store.audits().all().get(0).state().name().toLowerCase(), "no malformed answer settles it");
+        assertFalse(store.participants().get(alice.participantId()).orElseThrow().quarantined());
 
         // a well-formed answer with other numbers fails the audit: alice is quarantined, and stays so
         HttpResponse<String> wrong = send(alice, "POST", answer, whole);
@@ -360,8 +360,8 @@ class HostileRequestsTest {
         assertEquals(403, leaseAgain.statusCode(), leaseAgain.body());
         assertTrue(leaseAgain.body().contains("quarantined"), leaseAgain.body());
         cases++;
-        assertTrue(store.uploads().stream().noneMatch(u -> u.accepted() && u.shard() != null), "her shard was withdrawn");
-        assertEquals(ShardState.OPEN, store.shard(shard).orElseThrow().state(), "and is open again");
+        assertTrue(store.uploads().all().stream().noneMatch(u -> u.accepted() && u.shard() != null), "her shard was withdrawn");
+        assertEquals(ShardState.OPEN, store.rounds().shard(shard).orElseThrow().state(), "and is open again");
         assertEquals(22, cases);
     }
 

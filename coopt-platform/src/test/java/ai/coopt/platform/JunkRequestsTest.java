@@ -44,7 +44,7 @@ class JunkRequestsTest {
             PlatformService service = running.service();
             KeyFile k = KeyFile.create(tmp.resolve("mallory.key"));
             PlatformClient client = new PlatformClient(running.url(), null, k, Duration.ofSeconds(5), m -> { });
-            client.post("/v1/enroll", Map.of("invite", store.createInvite("mallory", clock.get(), 60_000),
+            client.post("/v1/enroll", Map.of("invite", store.participants().createInvite("mallory", clock.get(), 60_000),
                     "public_key", k.publicKeyBase64()), k);
             String who = k.participantId();
             long[] shared = PlatformClient.longs(client.get("/v1/round").path("shared_ids"));
@@ -54,25 +54,25 @@ class JunkRequestsTest {
             service.uploadShared(who, Files.newInputStream(s), Files.size(s), Checksums.sha256(s));
             LeaseView lease = service.lease(who);
 
-            long uploadsBefore = store.uploads().size();
-            long eventsBefore = store.events().size();
+            long uploadsBefore = store.uploads().all().size();
+            long eventsBefore = store.events().all().size();
             int refusedOrLimited = junk(service, who, lease, 20_000);
             assertEquals(20_000, refusedOrLimited, "no junk upload was accepted");
-            long uploadRows = store.uploads().size() - uploadsBefore;
-            long events = store.events().size() - eventsBefore;
+            long uploadRows = store.uploads().all().size() - uploadsBefore;
+            long events = store.events().all().size() - eventsBefore;
             assertTrue(uploadRows <= 20, uploadRows + " refused uploads recorded from 20,000 junk requests (bound: 20)");
             assertTrue(events <= uploadRows, events + " events for " + uploadRows + " refusals: renewals and polls add none");
 
             clock.addAndGet(10 * 60_000);
             junk(service, who, service.lease(who), 1_000);
-            long later = store.uploads().size() - uploadsBefore;
+            long later = store.uploads().all().size() - uploadsBefore;
             assertTrue(later <= 30, later + " refusals on record after ten more minutes (bound: 20 + 1 a minute)");
 
             long t0 = System.nanoTime();
             Status status = service.status("test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             int bytes = Json.mapper().writeValueAsBytes(status).length;
-            System.err.println("JunkRequestsTest: " + store.uploads().size() + " upload rows, " + store.events().size()
+            System.err.println("JunkRequestsTest: " + store.uploads().all().size() + " upload rows, " + store.events().all().size()
                     + " events; status " + bytes + " bytes in " + millis + " ms");
             assertTrue(status.uploads().size() <= 200 && status.events().size() <= 300, "status lists are bounded");
             assertTrue(bytes < 128 << 10, "status is " + bytes + " bytes");

@@ -199,7 +199,7 @@ class NetworkedRoundTest {
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, config(images, 2), images, null)) {
             PlatformStore store = running.store();
             String url = running.url();
-            String invite = store.createInvite("local", System.currentTimeMillis(), 60_000);
+            String invite = store.participants().createInvite("local", System.currentTimeMillis(), 60_000);
             KeyFile keys = KeyFile.create(tmp.resolve("local.key"));
             PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
             client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);
@@ -216,7 +216,7 @@ class NetworkedRoundTest {
                 assertEquals(2, ParticipantLoop.run(remote, p, 0, Thread::sleep).shards());
             }
             awaitFusion(running);
-            assertEquals(0, store.events().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
+            assertEquals(0, store.events().all().stream().filter(e -> e.kind().name().equals("UPLOAD_REFUSED")).count());
 }
     }
 
@@ -244,7 +244,7 @@ class NetworkedRoundTest {
             PlatformClient untrusting = new PlatformClient(url, null, null, Duration.ofSeconds(2), m -> { });
             assertThrows(RuntimeException.class, () -> untrusting.get("/health"),
                     "a certificate nobody vouched for is refused");
-            String invite = store.createInvite("tls", System.currentTimeMillis(), 60_000);
+            String invite = store.participants().createInvite("tls", System.currentTimeMillis(), 60_000);
             KeyFile keys = KeyFile.create(tmp.resolve("tls.key"));
             PlatformClient signed = new PlatformClient(url, pem, keys, Duration.ofSeconds(5), System.err::println);
             assertEquals(keys.participantId(), signed.post("/v1/enroll", Map.of("invite", invite, "public_key",
@@ -261,7 +261,7 @@ class NetworkedRoundTest {
 
     static ParticipantLoop.Summary runParticipant(String url, PlatformStore store, Path keyFile, String name,
                                                   String prior, int maxShards) {
-        String invite = store.createInvite(name, System.currentTimeMillis(), 60_000);
+        String invite = store.participants().createInvite(name, System.currentTimeMillis(), 60_000);
         KeyFile keys = KeyFile.create(keyFile);
         PlatformClient client = new PlatformClient(url, null, keys, Duration.ofSeconds(30), System.err::println);
         client.post("/v1/enroll", Map.of("invite", invite, "public_key", keys.publicKeyBase64()), keys);

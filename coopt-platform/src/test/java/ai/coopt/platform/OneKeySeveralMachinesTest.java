@@ -50,7 +50,7 @@ class OneKeySeveralMachinesTest {
                 images, null, System::currentTimeMillis, PlatformServer.Limits.DEFAULT)) {
             running.service().capLeasesPerParticipant(3);
             KeyFile key = KeyFile.create(tmp.resolve("org.key"));
-            String invite = running.store().createInvite("org", System.currentTimeMillis(), 60_000);
+            String invite = running.store().participants().createInvite("org", System.currentTimeMillis(), 60_000);
             PlatformClient enrol = client(running, key);
             enrol.post("/v1/enroll", Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
 
@@ -82,7 +82,7 @@ class OneKeySeveralMachinesTest {
             } finally {
                 pool.shutdownNow();
             }
-            List<Shard> leased = running.store().shards().stream().filter(s -> s.state() == ShardState.LEASED).toList();
+            List<Shard> leased = running.store().rounds().shards().stream().filter(s -> s.state() == ShardState.LEASED).toList();
             assertEquals(3, leased.size());
             assertTrue(leased.stream().allMatch(s -> s.leaseHolder().equals(key.participantId())));
             // a machine asking again keeps its own lease; a fourth waits: the platform's bound is 3 per participant
@@ -91,7 +91,7 @@ class OneKeySeveralMachinesTest {
                         machines.get(m).lease(key.participantId())).shard());
             }
             assertInstanceOf(Lease.Wait.class, machines.get(3).lease(key.participantId()));
-            assertEquals(1, running.store().sharedOutputs().size(), "S sent once");
+            assertEquals(1, running.store().uploads().sharedOutputs().size(), "S sent once");
         }
     }
 

@@ -143,7 +143,7 @@ class RoundsOverHttpTest {
     private static Enrolled enroll(TestPlatform running, Path tmp, String name) {
         KeyFile key = KeyFile.create(tmp.resolve(name + ".key"));
         PlatformClient client = new PlatformClient(running.url(), null, key, Duration.ofSeconds(30), System.err::println);
-        client.post("/v1/enroll", Map.of("invite", running.store().createInvite(name, System.currentTimeMillis(), 60_000),
+        client.post("/v1/enroll", Map.of("invite", running.store().participants().createInvite(name, System.currentTimeMillis(), 60_000),
                 "public_key", key.publicKeyBase64()), key);
         return new Enrolled(key, client, tmp.resolve(name + ".work"));
     }

@@ -94,7 +94,7 @@ class ServerBoundsBench {
         try (TestPlatform running = TestPlatform.start(TestDatabases.sqlite(tmp), tmp, c, images, null)) {
             KeyFile k = KeyFile.create(tmp.resolve("m.key"));
             PlatformClient client = new PlatformClient(running.url(), null, k, Duration.ofSeconds(5), m -> { });
-            client.post("/v1/enroll", Map.of("invite", running.store().createInvite("m", System.currentTimeMillis(),
+            client.post("/v1/enroll", Map.of("invite", running.store().participants().createInvite("m", System.currentTimeMillis(),
                     60_000), "public_key", k.publicKeyBase64()), k);
             PlatformService service = running.service();
             String who = k.participantId();
@@ -121,8 +121,8 @@ class ServerBoundsBench {
                 millis.add((System.nanoTime() - s0) / 1_000_000);
             }
             millis.sort(Long::compare);
-            System.err.println("BENCH 20,000 junk uploads in " + junkMillis + " ms: " + running.store().uploads().size()
-                    + " upload rows, " + running.store().events().size() + " events; status " + bytes
+            System.err.println("BENCH 20,000 junk uploads in " + junkMillis + " ms: " + running.store().uploads().all().size()
+                    + " upload rows, " + running.store().events().all().size() + " events; status " + bytes
                     + " bytes, median " + millis.get(5) + " ms, slowest " + millis.get(10) + " ms (of 11)");
         }
     }

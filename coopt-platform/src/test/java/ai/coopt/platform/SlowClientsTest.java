@@ -89,7 +89,7 @@ class SlowClientsTest {
                         + millis.get(millis.size() - 1) + " ms");
                 JsonNode accepted = honest.get(1, TimeUnit.SECONDS);
                 assertTrue(accepted.path("id").asLong() > 0, accepted.toString());
-                assertTrue(running.store().uploads().stream().anyMatch(x -> x.accepted() && x.shard() != null),
+                assertTrue(running.store().uploads().all().stream().anyMatch(x -> x.accepted() && x.shard() != null),
                         "the honest participant's shard was accepted");
             } finally {
                 trickle.interrupt();
@@ -181,7 +181,7 @@ class SlowClientsTest {
     }
 
     private static String invite(TestPlatform running, String name) {
-        return running.store().createInvite(name, System.currentTimeMillis(), 600_000);
+        return running.store().participants().createInvite(name, System.currentTimeMillis(), 600_000);
     }
 
     private static PlatformClient client(String url, KeyFile k) {

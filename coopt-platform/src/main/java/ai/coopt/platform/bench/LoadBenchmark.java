@@ -153,7 +153,7 @@ public final class LoadBenchmark {
     private static void participant(List<String> urls, PlatformStore store, int k, int dim, long[] shared,
                                     String sharedSha256, Path work, Tally tally, Consumer<String> log) {
         String name = "load-" + k;
-        String invite = store.createInvite(name, System.currentTimeMillis(), 3_600_000);
+        String invite = store.participants().createInvite(name, System.currentTimeMillis(), 3_600_000);
         KeyFile keys = KeyFile.create(work.resolve(name + ".key"));
         InTurn next = new InTurn(urls.stream().map(u -> new PlatformClient(u, null, keys, Duration.ofMinutes(2), log))
                 .toList(), k);

@@ -6,6 +6,7 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.jdbi.v3.core.Handle;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -35,6 +36,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * that takes explicit row locks ({@code FOR UPDATE [SKIP LOCKED]}) so that several processes (two {@code serve}
  * processes on one database) pick different rows instead of failing each other's serialization.
  *
+ * <p>Work that runs SQL through Jdbi takes a {@link Handle} with {@link #inTransaction}: the handle is opened on the
+ * transaction's connection and closing it leaves the connection open, so the transaction (its beginning, commit,
+ * rollback, isolation and retries) stays this object's; Jdbi only prepares the statements, binds their parameters and
+ * maps their rows.
+ *
  * <p>SQLite runs with the WAL journal, {@code synchronous=FULL} (each commit is on disk before it
  * returns: a committed transaction survives {@code kill -9} and power loss) and foreign keys on.
  */
@@ -54,6 +60,12 @@ public final class Database implements AutoCloseable {
         T run(Connection connection) throws SQLException;
     }
 
+    /** {@link Work} given a Jdbi {@link Handle} on the transaction's connection; it may run more than once too. */
+    @FunctionalInterface
+    public interface HandleWork<T> {
+        T run(Handle handle) throws SQLException;
+    }
+
     /** How long a SQLite transaction waits for another process's write lock. */
     static final int SQLITE_BUSY_TIMEOUT_MS = 10_000;
     private static final int POSTGRESQL_CONNECT_TIMEOUT_S = 10;
@@ -64,6 +76,7 @@ public final class Database implements AutoCloseable {
     private final DatabaseUrl url;
     private final DataSource dataSource;
     private final ReentrantLock lock = new ReentrantLock(true);
+    private final TransactionHandles handles = new TransactionHandles();
     private Connection connection;
     private boolean closed;
 
@@ -227,6 +240,16 @@ public final class Database implements AutoCloseable {
             }
             backOff(attempt); // outside the lock: this process's other transactions go on meanwhile
         }
+    }
+
+    /** {@link #transaction(Isolation, Work)} with a Jdbi handle on the transaction's connection (see {@link TransactionHandles}). */
+    public <T> T inTransaction(Isolation isolation, HandleWork<T> work) {
+        return transaction(isolation, c -> handles.run(c, work));
+    }
+
+    /** {@link #inTransaction(Isolation, HandleWork)}, SERIALIZABLE on PostgreSQL. */
+    public <T> T inTransaction(HandleWork<T> work) {
+        return inTransaction(Isolation.SERIALIZABLE, work);
     }
 
     private Connection connection() {

@@ -1,6 +1,6 @@
 package ai.coopt.platform.db;
 
-/** What {@link PlatformStore#redeemInvite} did: enrolled a participant, or refused and stored nothing. */
+/** What {@link ParticipantRepository#redeemInvite} did: enrolled a participant, or refused and stored nothing. */
 public sealed interface Redemption {
 
     /** The invite is used up and the participant enrolled. */

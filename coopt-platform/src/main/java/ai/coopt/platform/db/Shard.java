@@ -2,7 +2,7 @@ package ai.coopt.platform.db;
 
 /**
  * A shard of the current round as the platform sees it. The lease id is not part of it (only its holder
- * learns it, from {@link PlatformStore#lease}).
+ * learns it, from {@link LeaseRepository#lease}).
  *
  * @param shard          its number
  * @param images         image count

@@ -11,7 +11,7 @@ public sealed interface UploadResult {
     record Already(long uploadId) implements UploadResult {
     }
 
-    /** Not accepted; the refusal is in the audit trail ({@link PlatformStore#uploads}) with this reason. */
+    /** Not accepted; the refusal is in the audit trail ({@link UploadRepository#all}) with this reason. */
     record Refused(String reason) implements UploadResult {
     }
 }

@@ -111,7 +111,7 @@ final class Access {
 
     /** Refuses a quarantined participant, with the reason: it gets nothing more from the platform. */
     static void refuseQuarantined(PlatformStore store, String participant) throws Refusal {
-        Optional<Participant> p = store.participant(participant);
+        Optional<Participant> p = store.participants().get(participant);
         if (p.isPresent() && p.get().quarantined()) {
             throw new Refusal(Refusal.Kind.FORBIDDEN, "you are quarantined: " + p.get().quarantineReason());
         }

@@ -88,7 +88,7 @@ final class Auditor {
     List<AuditView> audits(String participant) throws Refusal {
         rateLimits.take(participant, RateLimiter.Kind.AUDIT);
         List<AuditView> out = new ArrayList<>();
-        for (AuditRecord a : store.pendingAudits(participant)) {
+        for (AuditRecord a : store.audits().pending(participant)) {
             out.add(new AuditView(a.id(), a.sample().length, a.deadline(), Checksums.sha256(auditImages(participant, a.id()))));
         }
         return out;
@@ -96,7 +96,7 @@ final class Auditor {
 
     /** This participant's pending audit, or a refusal. */
     private AuditRecord pendingAudit(String participant, long id) throws Refusal {
-        Optional<AuditRecord> a = store.audit(id);
+        Optional<AuditRecord> a = store.audits().get(id);
         if (a.isEmpty() || !a.get().participantId().equals(participant)) {
             throw new Refusal(Refusal.Kind.NOT_FOUND, "no audit " + id + " of yours");
         }
@@ -166,7 +166,7 @@ final class Auditor {
         } finally {
             Files.deleteIfExists(c.file());
         }
-        store.finishAudit(a.id(), reason == null, reason, clock.getAsLong());
+        store.audits().finish(a.id(), reason == null, reason, clock.getAsLong());
         AtomicFiles.deleteQuietly(imagesFile(a.id()));
         settle.run();
         if (reason != null) {
@@ -177,8 +177,8 @@ final class Auditor {
 
     /** Why an audit's answer fails, or null when it passes. */
     private String failure(AuditRecord a, Rows answer) {
-        Upload upload = store.upload(a.uploadId()).orElseThrow();
-        SharedOutput sharedRow = store.sharedOutput(a.participantId()).orElseThrow();
+        Upload upload = store.uploads().get(a.uploadId()).orElseThrow();
+        SharedOutput sharedRow = store.uploads().sharedOutput(a.participantId()).orElseThrow();
         SharedOutputs onShared = files.readShared(sharedRow.file());
         int d = onShared.dim();
         if (answer.dim() != d) {

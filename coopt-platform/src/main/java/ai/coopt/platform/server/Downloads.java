@@ -23,7 +23,7 @@ final class Downloads {
 
     /** The newest round whose fusion is done, or empty. */
     Optional<Integer> newestFinishedRound() {
-        List<RoundSummary> rounds = store.rounds();
+        List<RoundSummary> rounds = store.rounds().all();
         for (int i = rounds.size() - 1; i >= 0; i--) {
             if (rounds.get(i).finished()) {
                 return Optional.of(rounds.get(i).id());
@@ -37,7 +37,7 @@ final class Downloads {
      * reason a 404 gives.
      */
     Optional<String> unavailable(int round) {
-        Optional<RoundSummary> r = store.rounds().stream().filter(x -> x.id() == round).findFirst();
+        Optional<RoundSummary> r = store.rounds().all().stream().filter(x -> x.id() == round).findFirst();
         if (r.isEmpty()) {
             return Optional.of("there is no round " + round);
         }
@@ -51,7 +51,7 @@ final class Downloads {
 
     /** Round {@code round}'s fused dataset files, once that round is fused; empty otherwise (also for no such round). */
     Optional<List<DatasetFile>> files(int round) {
-        if (round < 1 || store.rounds().stream().noneMatch(r -> r.id() == round && r.finished())) {
+        if (round < 1 || store.rounds().all().stream().noneMatch(r -> r.id() == round && r.finished())) {
             return Optional.empty();
         }
         Path fused = RoundFiles.fusedDir(dir, round);

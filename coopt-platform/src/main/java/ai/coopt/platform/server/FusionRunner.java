@@ -111,23 +111,23 @@ final class FusionRunner implements AutoCloseable {
      * process cut off, or one elsewhere whose lock this machine cannot see); true when it did.
      */
     boolean takeOverStale() {
-        Fusion f = store.fusionState();
+        Fusion f = store.fusion().state();
         if (f.state() != FusionState.RUNNING || instanceId.equals(f.owner())) {
             return false;
         }
         long now = clock.getAsLong();
         boolean gone = !Staging.alive(files.dir(), f.owner());
         long heartbeatBefore = gone ? Long.MAX_VALUE : now - FUSION_TIMEOUT_MILLIS;
-        if (!store.abandonFusion(f.owner(), heartbeatBefore, Detail.failed(
+        if (!store.fusion().abandon(f.owner(), heartbeatBefore, Detail.failed(
                 "interrupted: the platform process fusing it (" + f.owner() + ") stopped").json(), now)) {
             return false;
         }
         return start(f.forced());
     }
 
-    /** Claims fusion for this process (see {@link PlatformStore#setFusion}); false when it runs or is done. */
+    /** Claims fusion for this process (see {@link ai.coopt.platform.db.FusionRepository#set}); false when it runs or is done. */
     boolean claim(boolean forced) {
-        return store.setFusion(FusionState.RUNNING, instanceId, forced, null, clock.getAsLong());
+        return store.fusion().set(FusionState.RUNNING, instanceId, forced, null, clock.getAsLong());
     }
 
     /** Starts fusion in the background unless it is running or done; {@code forced} fuses what is there. */
@@ -149,7 +149,7 @@ final class FusionRunner implements AutoCloseable {
         AtomicBoolean lost = new AtomicBoolean();
         ScheduledFuture<?> heartbeat = timer.scheduleWithFixedDelay(() -> {
             try {
-                if (!store.heartbeatFusion(instanceId, clock.getAsLong())) {
+                if (!store.fusion().heartbeat(instanceId, clock.getAsLong())) {
                     lost.set(true);
                 }
             } catch (RuntimeException e) {
@@ -188,7 +188,7 @@ final class FusionRunner implements AutoCloseable {
             }
         };
         // the round cannot change meanwhile: the next one opens only once this one's fusion is done
-        int round = store.round().map(Round::id).orElseThrow(() -> new IllegalStateException("the platform has no round"));
+        int round = store.rounds().current().map(Round::id).orElseThrow(() -> new IllegalStateException("the platform has no round"));
         Path dir = files.dir();
         PlatformConfig config = files.config();
         Path out = RoundFiles.fusedDir(dir, round);
@@ -202,7 +202,7 @@ final class FusionRunner implements AutoCloseable {
             List<Uploads.Opened> opened = new ArrayList<>();
             List<ShardOutputs> shards = new ArrayList<>();
             try {
-                for (Upload u : store.uploads()) {
+                for (Upload u : store.uploads().all()) {
                     if (u.accepted() && u.shard() != null) {
                         Uploads.Opened o = Uploads.open(files.upload(u.file()));
                         opened.add(o);
@@ -242,7 +242,7 @@ final class FusionRunner implements AutoCloseable {
                 opened.forEach(Uploads.Opened::close);
             }
         } catch (RuntimeException e) {
-            store.setFusion(FusionState.FAILED, instanceId, forced,
+            store.fusion().set(FusionState.FAILED, instanceId, forced,
                     Detail.failed(e.getMessage() == null ? e.toString() : e.getMessage()).json(), clock.getAsLong());
             if (!(e instanceof UserException)) {
                 throw e;
@@ -250,7 +250,7 @@ final class FusionRunner implements AutoCloseable {
         }
         if (done != null) {
             // said once the scratch directory is gone: "done" means the platform directory holds only what it keeps
-            store.setFusion(FusionState.DONE, instanceId, forced, done, clock.getAsLong());
+            store.fusion().set(FusionState.DONE, instanceId, forced, done, clock.getAsLong());
         }
     }
 

@@ -2,6 +2,7 @@ package ai.coopt.platform.server;
 
 import ai.coopt.platform.api.LeaseView;
 import ai.coopt.platform.db.LeaseResult;
+import ai.coopt.platform.db.LeaseRepository;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.Renewal;
 import ai.coopt.platform.db.Shard;
@@ -68,23 +69,23 @@ final class Leases {
      * again gets its lease back; another worker gets another shard while the participant holds fewer than the bound.
      */
     LeaseView lease(String participant, String worker) throws Refusal {
-        String w = worker == null ? PlatformStore.SOLE_WORKER : worker;
-        if (!PlatformStore.isWorkerName(w)) {
+        String w = worker == null ? LeaseRepository.SOLE_WORKER : worker;
+        if (!LeaseRepository.isWorkerName(w)) {
             throw new Refusal(Refusal.Kind.MALFORMED, "'worker' must be at most 64 letters, digits, '.', '_' or '-'");
         }
         rateLimits.take(participant, RateLimiter.Kind.LEASE);
         Access.refuseQuarantined(store, participant);
-        if (store.sharedOutput(participant).isEmpty()) {
+        if (store.uploads().sharedOutput(participant).isEmpty()) {
             throw new Refusal(Refusal.Kind.CONFLICT, "send your outputs on the shared subset (POST /v1/shared) before leasing a shard");
         }
-        return view(store.lease(participant, w, clock.getAsLong(), files.config().leaseSeconds() * 1000L, maxLeaseMillis,
+        return view(store.leases().lease(participant, w, clock.getAsLong(), files.config().leaseSeconds() * 1000L, maxLeaseMillis,
                 maxLeasesPerParticipant, null));
     }
 
     LeaseView renew(String participant, int shard, String token) throws Refusal {
         rateLimits.take(participant, RateLimiter.Kind.RENEW);
         files.requireShard(shard);
-        Renewal r = store.renew(participant, shard, token, clock.getAsLong(), files.config().leaseSeconds() * 1000L,
+        Renewal r = store.leases().renew(participant, shard, token, clock.getAsLong(), files.config().leaseSeconds() * 1000L,
                 maxLeaseMillis);
         if (r instanceof Renewal.Refused refused) {
             throw new Refusal(Refusal.Kind.FORBIDDEN, refused.reason());
@@ -123,6 +124,6 @@ final class Leases {
 
     /** A shard's row, which exists for every shard of the plan. */
     static Shard shardRow(PlatformStore store, int shard) {
-        return store.shard(shard).orElseThrow(() -> new IllegalArgumentException("no shard " + shard));
+        return store.rounds().shard(shard).orElseThrow(() -> new IllegalArgumentException("no shard " + shard));
     }
 }

@@ -312,7 +312,7 @@ public final class PlatformServer implements AutoCloseable {
         if (bad.isPresent()) {
             throw new Refusal(Refusal.Kind.UNAUTHENTICATED, bad.get());
         }
-        Redemption result = service.store().redeemInvite(r.invite(), r.publicKey(), clock.getAsLong());
+        Redemption result = service.store().participants().redeemInvite(r.invite(), r.publicKey(), clock.getAsLong());
         if (result instanceof Redemption.Refused refused) {
             Redemption.Reason reason = refused.reason();
             Refusal.Kind kind = reason == Redemption.Reason.KEY_REGISTERED || reason == Redemption.Reason.NAME_TAKEN
@@ -385,7 +385,7 @@ public final class PlatformServer implements AutoCloseable {
      */
     private String authenticate(Context ctx, boolean streamedBody) throws Refusal {
         RequestSignature.SignedHeaders h = signedHeaders(ctx);
-        Optional<Participant> p = service.store().participant(h.participantId());
+        Optional<Participant> p = service.store().participants().get(h.participantId());
         if (p.isEmpty()) {
             throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "unknown participant " + h.participantId() + " (enrol with an invite first)");
         }
@@ -405,7 +405,7 @@ public final class PlatformServer implements AutoCloseable {
             }
             ctx.attribute(BODY, body);
         }
-        if (!service.store().recordSignature(h.participantId(), h.replayKey(method, path), h.timestamp(), now,
+        if (!service.store().signatures().record(h.participantId(), h.replayKey(method, path), h.timestamp(), now,
                 signatures.windowMillis())) {
             throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "replayed request: this request was already received");
         }
@@ -447,7 +447,7 @@ public final class PlatformServer implements AutoCloseable {
         String asked = ctx.queryParam("round");
         if (asked == null) {
             return service.newestFinishedRound().orElseThrow(() -> new Refusal(Refusal.Kind.NOT_FOUND,
-                    "the fused dataset is not ready (fusion: " + service.store().fusionState().state().name()
+                    "the fused dataset is not ready (fusion: " + service.store().fusion().state().state().name()
                             .toLowerCase(Locale.ROOT) + ")"));
         }
         if (!asked.matches("[1-9][0-9]{0,8}")) {

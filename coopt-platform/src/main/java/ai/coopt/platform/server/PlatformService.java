@@ -102,7 +102,7 @@ public final class PlatformService implements AutoCloseable {
      */
     public static PlatformService open(Path dir, PlatformStore store, PlatformConfig asked, ImageSet images,
                                        LongSupplier clock, ProgressListener progress) {
-        Optional<String> stored = store.round().map(Round::configJson);
+        Optional<String> stored = store.rounds().current().map(Round::configJson);
         RoundFiles files;
         if (stored.isPresent()) {
             PlatformConfig config = PlatformConfig.fromJson(stored.get());
@@ -122,7 +122,7 @@ public final class PlatformService implements AutoCloseable {
             PlatformConfig config = asked.withSubset(asked.limitSeed(), images.drawn());
             List<NewShard> shards = new ArrayList<>();
             files = RoundFiles.write(dir, config, images, progress, shards);
-            store.initRound(config.toJson(), shards, clock.getAsLong());
+            store.rounds().init(config.toJson(), shards, clock.getAsLong());
         }
         // before the staging lock is taken: the JDK changes a mode without following links by opening the file and
         // closing it again, and closing any descriptor of a file drops the process's POSIX lock on it, so restricting
@@ -145,19 +145,19 @@ public final class PlatformService implements AutoCloseable {
     }
 
     /**
-     * Opens round r+1 over round r's data (see {@link PlatformStore#nextRound}) once round r is finished: its fusion is
+     * Opens round r+1 over round r's data (see {@link ai.coopt.platform.db.RoundRepository#next}) once round r is finished: its fusion is
      * DONE, which is recorded only after its dataset was written, and the dataset is in {@link #fusedDir}. Works beside
      * a serving process or without one: it touches only the database. A refusal is a {@link UserException}.
      */
     public static Round nextRound(Path dir, PlatformStore store, long now) {
-        Round current = store.round().orElseThrow(() -> new UserException(dir
+        Round current = store.rounds().current().orElseThrow(() -> new UserException(dir
                 + " holds no platform round (start one with coopt platform serve)"));
         Path fused = fusedDir(dir, current.id());
-        if (store.fusionState().state() == FusionState.DONE && !OptimizedDataset.looksLikeOptimizedDataset(fused)) {
+        if (store.fusion().state().state() == FusionState.DONE && !OptimizedDataset.looksLikeOptimizedDataset(fused)) {
             throw new UserException("round " + current.id() + " is fused but its dataset is not in " + fused
                     + " (moved or removed?): restore it before opening the next round");
         }
-        return store.nextRound(now);
+        return store.rounds().next(now);
     }
 
     public PlatformConfig config() {
@@ -176,7 +176,7 @@ public final class PlatformService implements AutoCloseable {
     public RoundView round() {
         PlatformConfig config = files.config();
         long[] sharedIds = files.sharedIds();
-        int current = store.round().map(Round::id).orElseThrow(() -> new IllegalStateException("the platform has no round"));
+        int current = store.rounds().current().map(Round::id).orElseThrow(() -> new IllegalStateException("the platform has no round"));
         return new RoundView(current, config.data(), config.split(), config.limit(), config.limitSeed(),
                 config.imageSize(), config.count(), files.shards(), sharedIds, config.seed(), config.fingerprint(),
                 files.sharedSha256(), sharedIds.length);
@@ -259,7 +259,7 @@ public final class PlatformService implements AutoCloseable {
     public void recover() {
         fusion.takeOverStale();
         // while the platform was down nobody could answer an audit: every pending one gets its full time again
-        store.extendPendingAudits(clock.getAsLong() + files.config().audits().seconds() * 1000L);
+        store.audits().extendPending(clock.getAsLong() + files.config().audits().seconds() * 1000L);
         referee.settle();
     }
 

@@ -31,7 +31,7 @@ final class Receiver {
             return UploadCheck.check(body, length, ids, declaredSha, staging.newFile());
         } catch (Refusal e) {
             rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
-            store.recordRefusedUpload(participant, shard, e.getMessage(), Math.max(0, length), clock.getAsLong());
+            store.uploads().recordRefused(participant, shard, e.getMessage(), Math.max(0, length), clock.getAsLong());
             throw e;
         }
     }
@@ -39,7 +39,7 @@ final class Receiver {
     /** Refuses an upload that passed {@link #stage} but not the caller's checks; always throws. */
     <T> T refuse(String participant, Integer shard, long length, Refusal.Kind kind, String reason) throws Refusal {
         rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
-        store.recordRefusedUpload(participant, shard, reason, Math.max(0, length), clock.getAsLong());
+        store.uploads().recordRefused(participant, shard, reason, Math.max(0, length), clock.getAsLong());
         throw new Refusal(kind, reason);
     }
 }

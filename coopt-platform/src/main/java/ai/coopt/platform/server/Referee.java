@@ -40,23 +40,23 @@ final class Referee implements AutoCloseable {
     /** Settles the round as it stands now (see the class). */
     synchronized void settle() {
         long now = clock.getAsLong();
-        store.expireAudits(now);
-        if (store.sharedOutputs().isEmpty()) {
+        store.audits().expire(now);
+        if (store.uploads().sharedOutputs().isEmpty()) {
             return;
         }
         Screening.Result r = screening.now();
         for (Screening.Verdict v : r.excluded()) {
             if (!v.reason().startsWith("quarantined: ")) {
-                store.quarantine(v.participant(), v.reason(), now);
+                store.audits().quarantine(v.participant(), v.reason(), now);
             }
         }
-        if (store.fusionState().state() != FusionState.WAITING
-                || !store.shards().stream().allMatch(x -> x.state() == ShardState.ACCEPTED)) {
+        if (store.fusion().state().state() != FusionState.WAITING
+                || !store.rounds().shards().stream().allMatch(x -> x.state() == ShardState.ACCEPTED)) {
             return;
         }
         Map<Long, AuditState> audited = new LinkedHashMap<>();
-        store.audits().forEach(a -> audited.put(a.uploadId(), a.state()));
-        boolean allPassed = store.uploads().stream().filter(u -> u.accepted() && u.shard() != null)
+        store.audits().all().forEach(a -> audited.put(a.uploadId(), a.state()));
+        boolean allPassed = store.uploads().all().stream().filter(u -> u.accepted() && u.shard() != null)
                 .allMatch(u -> audited.get(u.id()) == AuditState.PASSED);
         if (allPassed) {
             fusion.start(false);

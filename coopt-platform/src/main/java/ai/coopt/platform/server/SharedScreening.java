@@ -33,11 +33,11 @@ final class SharedScreening {
      * take no part in it). Read from disk only when the set changed since the last call.
      */
     Screening.Result now() {
-        List<SharedOutput> rows = new ArrayList<>(store.sharedOutputs());
+        List<SharedOutput> rows = new ArrayList<>(store.uploads().sharedOutputs());
         rows.sort((x, y) -> x.acceptedAt() != y.acceptedAt() ? Long.compare(x.acceptedAt(), y.acceptedAt())
                 : x.participantId().compareTo(y.participantId()));
         Map<String, String> quarantined = new LinkedHashMap<>();
-        store.participants().stream().filter(Participant::quarantined)
+        store.participants().all().stream().filter(Participant::quarantined)
                 .forEach(p -> quarantined.put(p.id(), "quarantined: " + p.quarantineReason()));
         List<String> key = new ArrayList<>();
         rows.forEach(r -> key.add(r.participantId() + ":" + r.sha256() + ":" + quarantined.containsKey(r.participantId())));

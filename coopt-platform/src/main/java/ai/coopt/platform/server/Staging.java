@@ -92,7 +92,7 @@ final class Staging implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Set<String> kept = store.filesInUse(); // every round's
+        Set<String> kept = store.uploads().filesInUse(); // every round's
         Path uploads = dir.resolve("uploads");
         if (Files.isDirectory(uploads)) {
             try (Stream<Path> files = Files.list(uploads)) {

@@ -43,7 +43,7 @@ final class StatusReport {
     Status status(String version) {
         long now = clock.getAsLong();
         PlatformConfig config = files.config();
-        List<SharedOutput> shared = store.sharedOutputs();
+        List<SharedOutput> shared = store.uploads().sharedOutputs();
         Map<String, String> priors = new LinkedHashMap<>();
         for (SharedOutput s : shared) {
             PriorReport p = Uploads.prior(Map.of(Uploads.PRIOR, s.priorJson()));
@@ -53,16 +53,16 @@ final class StatusReport {
         // withdrawn ones), the newest STATUS_UPLOADS uploads and STATUS_EVENTS events
         Map<Long, String> uploader = new LinkedHashMap<>();
         Map<String, Integer> shardsOf = new LinkedHashMap<>();
-        for (Upload u : store.acceptedUploads()) {
+        for (Upload u : store.uploads().accepted()) {
             uploader.put(u.id(), u.participantId());
             if (u.accepted() && u.shard() != null) {
                 shardsOf.merge(u.participantId(), 1, Integer::sum);
             }
         }
-        List<Status.ParticipantView> participants = store.participants().stream().map(p -> new Status.ParticipantView(
+        List<Status.ParticipantView> participants = store.participants().all().stream().map(p -> new Status.ParticipantView(
                 p.id(), p.name(), p.enrolledAt(), priors.get(p.id()), shardsOf.getOrDefault(p.id(), 0),
                 p.quarantineReason(), p.quarantinedAt())).toList();
-        List<Status.AuditView> audits = store.audits().stream().map(a -> new Status.AuditView(a.id(), a.participantId(),
+        List<Status.AuditView> audits = store.audits().all().stream().map(a -> new Status.AuditView(a.id(), a.participantId(),
                 a.shard(), a.uploadId(), a.sample().length, a.state().name().toLowerCase(Locale.ROOT), a.reason(),
                 a.createdAt(), a.deadline(), a.answeredAt())).toList();
         Map<String, Integer> byState = new LinkedHashMap<>();
@@ -70,14 +70,14 @@ final class StatusReport {
         byState.put("leased", 0);
         byState.put("accepted", 0);
         List<Status.ShardView> shards = new ArrayList<>();
-        for (Shard r : store.shards()) {
+        for (Shard r : store.rounds().shards()) {
             String state = r.state().name().toLowerCase(Locale.ROOT);
             byState.merge(state, 1, Integer::sum);
             boolean leased = r.state() == ShardState.LEASED;
             shards.add(new Status.ShardView(r.shard(), r.images(), r.sha256(), state, leased ? r.leaseHolder() : null,
                     leased ? r.leaseExpires() : null, r.acceptedUpload() == null ? null : uploader.get(r.acceptedUpload())));
         }
-        List<Status.UploadView> uploadViews = store.recentUploads(STATUS_UPLOADS).stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
+        List<Status.UploadView> uploadViews = store.uploads().recent(STATUS_UPLOADS).stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
                 u.shard(), u.accepted() ? "accepted" : "refused", u.reason(), u.bytes(), u.rows(), u.dim(), u.sha256(),
                 u.receivedAt())).toList();
         Screening.Result judgedNow = shared.isEmpty() ? null : screening.now();
@@ -92,11 +92,11 @@ final class StatusReport {
             ranking.add(new Status.Rank(i + 1, r.participantId(), priors.get(r.participantId()), r.uniformity(),
                     isReference, isReference && judgedNow.referenceVerified(), judgedNow.samePriorAs(r.participantId())));
         }
-        Round current = store.round().orElseThrow(() -> new IllegalStateException("the platform has no round"));
-        Fusion f = store.fusionState();
+        Round current = store.rounds().current().orElseThrow(() -> new IllegalStateException("the platform has no round"));
+        Fusion f = store.fusion().state();
         FusionRunner.Detail d = f.detailJson() == null ? null : FusionRunner.Detail.parse(f.detailJson());
-        List<Event> recent = store.recentEvents(STATUS_EVENTS);
-        Long started = store.lastEventAt(EventKind.FUSION_STARTED, current.id()).orElse(null);
+        List<Event> recent = store.events().recent(STATUS_EVENTS);
+        Long started = store.events().lastAt(EventKind.FUSION_STARTED, current.id()).orElse(null);
         boolean finished = f.state() == FusionState.DONE || f.state() == FusionState.FAILED;
         Status.Fusion fusionView = new Status.Fusion(f.state().name().toLowerCase(Locale.ROOT), f.forced(),
                 f.state() == FusionState.WAITING ? null : started, finished ? f.updatedAt() : null,
@@ -105,13 +105,13 @@ final class StatusReport {
                 f.state() == FusionState.DONE ? "/v1/dataset" : null, d == null ? null : d.error());
         List<Status.Event> events = recent.stream().map(e -> new Status.Event(e.at(),
                 e.kind().name().toLowerCase(Locale.ROOT), e.participantId(), e.shard(), e.detail())).toList();
-        List<Status.RoundRow> rounds = store.rounds().stream().map(r -> new Status.RoundRow(r.id(), r.createdAt(),
+        List<Status.RoundRow> rounds = store.rounds().all().stream().map(r -> new Status.RoundRow(r.id(), r.createdAt(),
                 r.shards(), r.accepted(), r.fusion().name().toLowerCase(Locale.ROOT), r.fusionAt(),
                 r.finished() ? "/v1/dataset?round=" + r.id() : null)).toList();
         return new Status(version, now, new Status.Round(current.id(), config.data(), config.split(), config.count(),
                 config.fingerprint(), config.shards(), files.sharedIds().length, config.seed(), config.leaseSeconds(),
                 config.align(), current.createdAt()), rounds, participants, byState, shards, uploadViews,
-                store.uploadCounts(), audits,
+                store.uploads().counts(), audits,
                 ranking, fusionView, events);
     }
 }

@@ -64,7 +64,7 @@ final class UploadIntake {
         // the uniformity is the platform's own, computed from the outputs; the one the participant reported is not used
         double uniformity = Uniformity.ofOutputs(files.readShared(name).values(), sharedIds.length, c.dim());
         // recorded (database, status, manifest) without the participant's local paths, whatever its client sent
-        SharedResult o = store.acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(
+        SharedResult o = store.uploads().acceptShared(participant, name, c.sha256(), c.dim(), Uploads.priorMetadata(
                 prior.withoutPaths()).get(Uploads.PRIOR), uniformity, clock.getAsLong());
         if (o == SharedResult.CONFLICT) {
             deleteUnlessInUse(file);
@@ -87,7 +87,7 @@ final class UploadIntake {
             return receiver.refuse(participant, shard, length, Refusal.Kind.FORBIDDEN,
                     "shard " + shard + " is leased to another participant");
         }
-        Optional<SharedOutput> shared = store.sharedOutput(participant);
+        Optional<SharedOutput> shared = store.uploads().sharedOutput(participant);
         if (shared.isEmpty()) {
             return receiver.refuse(participant, shard, length, Refusal.Kind.CONFLICT,
                     "send your outputs on the shared subset first");
@@ -104,7 +104,7 @@ final class UploadIntake {
         Path file = files.commitUpload(c.file(), name);
         long now = clock.getAsLong();
         PlatformConfig.Audits audits = files.config().audits();
-        UploadResult o = store.acceptShardUpload(participant, shard, token, name, c.sha256(), length, c.rows(),
+        UploadResult o = store.uploads().acceptShard(participant, shard, token, name, c.sha256(), length, c.rows(),
                 c.dim(), now, Auditor.sample(ids, files.sharedIds(), audits, random), now + audits.seconds() * 1000L);
         if (o instanceof UploadResult.Refused refused) {
             rateLimits.spend(participant, RateLimiter.Kind.REFUSED_UPLOAD);
@@ -125,7 +125,7 @@ final class UploadIntake {
      * carry the content's checksum, so an identical upload accepted before (this round or an earlier one) is that file.
      */
     private void deleteUnlessInUse(Path file) throws IOException {
-        if (!store.filesInUse().contains(file.getFileName().toString())) {
+        if (!store.uploads().filesInUse().contains(file.getFileName().toString())) {
             Files.deleteIfExists(file);
         }
     }
@@ -135,6 +135,6 @@ final class UploadIntake {
         if (row.acceptedUpload() == null) {
             return null;
         }
-        return store.upload(row.acceptedUpload()).map(Upload::participantId).orElse(null);
+        return store.uploads().get(row.acceptedUpload()).map(Upload::participantId).orElse(null);
     }
 }

@@ -135,25 +135,25 @@ class RequestSignatureTest {
         try (Database db = Database.open("sqlite:" + dir.resolve("platform.db"))) {
             PlatformStore store = new PlatformStore(db);
             KeyFile key = key();
-            String token = store.createInvite("alice", NOW, 60_000);
-            assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(token, key.publicKeyBase64(), NOW));
-            byte[] stored = Ed25519Keys.decodeRawPublicKey(store.participant(key.participantId()).orElseThrow().publicKey());
+            String token = store.participants().createInvite("alice", NOW, 60_000);
+            assertInstanceOf(Redemption.Enrolled.class, store.participants().redeemInvite(token, key.publicKeyBase64(), NOW));
+            byte[] stored = Ed25519Keys.decodeRawPublicKey(store.participants().get(key.participantId()).orElseThrow().publicKey());
 
             RequestSignature verifier = new RequestSignature();
             Map<String, String> headers = RequestSignature.sign(key.participantId(), key.privateKey(), "POST", "/v1/lease", NOW, Sha256.EMPTY);
             RequestSignature.SignedHeaders h = parsed(headers);
             assertEquals(Optional.empty(), verifier.verify(stored, h, "POST", "/v1/lease", NOW + 10));
             String replayKey = h.replayKey("POST", "/v1/lease");
-            assertTrue(store.recordSignature(h.participantId(), replayKey, h.timestamp(), NOW + 10, verifier.windowMillis()));
+            assertTrue(store.signatures().record(h.participantId(), replayKey, h.timestamp(), NOW + 10, verifier.windowMillis()));
 
             RequestSignature.SignedHeaders again = parsed(new HashMap<>(headers));
             assertEquals(Optional.empty(), verifier.verify(stored, again, "POST", "/v1/lease", NOW + 20), "the replay is authentic");
-            assertFalse(store.recordSignature(again.participantId(), again.replayKey("POST", "/v1/lease"), again.timestamp(), NOW + 20,
+            assertFalse(store.signatures().record(again.participantId(), again.replayKey("POST", "/v1/lease"), again.timestamp(), NOW + 20,
                     verifier.windowMillis()), "but seen before");
 
             Map<String, String> next = RequestSignature.sign(key.participantId(), key.privateKey(), "POST", "/v1/lease", NOW + 1, Sha256.EMPTY);
             RequestSignature.SignedHeaders n = parsed(next);
-            assertTrue(store.recordSignature(n.participantId(), n.replayKey("POST", "/v1/lease"), n.timestamp(), NOW + 30, verifier.windowMillis()),
+            assertTrue(store.signatures().record(n.participantId(), n.replayKey("POST", "/v1/lease"), n.timestamp(), NOW + 30, verifier.windowMillis()),
                     "the same request a millisecond later is a new request");
         }
     }

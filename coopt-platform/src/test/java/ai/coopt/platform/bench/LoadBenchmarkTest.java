@@ -59,7 +59,7 @@ class LoadBenchmarkTest {
             assertEquals(40, r.upload().count());
             assertEquals(40, r.auditsPassed(), "every accepted shard audited, and passed: " + r);
             assertEquals(0, r.quarantined(), "no simulated (honest) participant quarantined");
-            assertEquals(40, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
+            assertEquals(40, store.uploads().all().stream().filter(u -> u.accepted() && u.shard() != null).count());
         }
     }
 

@@ -25,7 +25,7 @@ class DownloadRefusalTest {
         try (TestPlatform running = TestPlatform.small(tmp, null, System::currentTimeMillis, PlatformServer.Limits.DEFAULT)) {
             KeyFile key = KeyFile.create(tmp.resolve("alice.key"));
             PlatformClient alice = new PlatformClient(running.url(), null, key, Duration.ofSeconds(30), System.err::println);
-            alice.post("/v1/enroll", Map.of("invite", running.store().createInvite("alice", System.currentTimeMillis(), 60_000),
+            alice.post("/v1/enroll", Map.of("invite", running.store().participants().createInvite("alice", System.currentTimeMillis(), 60_000),
                     "public_key", key.publicKeyBase64()), key);
             Path file = tmp.resolve("shard.images.safetensors");
 
@@ -34,7 +34,7 @@ class DownloadRefusalTest {
             assertEquals(403, notLeased.status());
             assertEquals("shard 0 is not leased to you", notLeased.getMessage());
 
-            running.store().quarantine(key.participantId(), "a test says so", System.currentTimeMillis());
+            running.store().audits().quarantine(key.participantId(), "a test says so", System.currentTimeMillis());
             PlatformClient.Refusal quarantined = assertThrows(PlatformClient.Refusal.class,
                     () -> alice.download("/v1/shards/0/images", file, "0".repeat(64), true));
             assertEquals(403, quarantined.status());

@@ -38,13 +38,13 @@ public final class CrashWorker {
             for (int i = 0; i < SHARDS; i++) {
                 shards.add(new NewShard(i, 100 + i, Sha256.hex("shard " + i)));
             }
-            store.initRound("{\"test\":\"crash\"}", shards, System.currentTimeMillis());
-            Set<String> enrolled = store.participants().stream().map(Participant::name).collect(Collectors.toSet());
+            store.rounds().init("{\"test\":\"crash\"}", shards, System.currentTimeMillis());
+            Set<String> enrolled = store.participants().all().stream().map(Participant::name).collect(Collectors.toSet());
             for (int p = 0; p < PARTICIPANTS; p++) {
                 String name = "worker-" + p;
                 if (!enrolled.contains(name)) {
-                    String token = store.createInvite(name, System.currentTimeMillis(), 60_000);
-                    Redemption r = store.redeemInvite(token, Ed25519Keys.base64(rawKey(p)), System.currentTimeMillis());
+                    String token = store.participants().createInvite(name, System.currentTimeMillis(), 60_000);
+                    Redemption r = store.participants().redeemInvite(token, Ed25519Keys.base64(rawKey(p)), System.currentTimeMillis());
                     if (!(r instanceof Redemption.Enrolled)) {
                         throw new IllegalStateException("enrolment refused: " + r);
                     }
@@ -65,12 +65,12 @@ public final class CrashWorker {
                 t.join();
             }
             // every shard in and every audit answered: the referee would now start fusion, and the round is done
-            boolean settled = store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
-                    && store.audits().stream().noneMatch(a -> a.state() == AuditState.PENDING);
+            boolean settled = store.rounds().shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
+                    && store.audits().all().stream().noneMatch(a -> a.state() == AuditState.PENDING);
             if (settled) {
-                store.setFusion(FusionState.RUNNING, "crash-worker", false, null, System.currentTimeMillis());
+                store.fusion().set(FusionState.RUNNING, "crash-worker", false, null, System.currentTimeMillis());
             }
-            System.out.println("finished " + uploads.get() + " uploads; done=" + (store.lease(
+            System.out.println("finished " + uploads.get() + " uploads; done=" + (store.leases().lease(
                     Ed25519Keys.participantId(rawKey(0)), System.currentTimeMillis(), LEASE_MILLIS, null) instanceof LeaseResult.Done));
         }
     }
@@ -83,15 +83,15 @@ public final class CrashWorker {
     private static void participate(PlatformStore store, String id, SplittableRandom random, int steps, AtomicLong uploads) {
         for (int step = 0; step < steps; step++) {
             // audits left pending by a killed run are answered first, as a restarted participant does
-            store.pendingAudits(id).forEach(a -> store.finishAudit(a.id(), true, null, System.currentTimeMillis()));
+            store.audits().pending(id).forEach(a -> store.audits().finish(a.id(), true, null, System.currentTimeMillis()));
             long now = System.currentTimeMillis();
-            LeaseResult lease = store.lease(id, now, LEASE_MILLIS, random.nextInt(4) == 0 ? random.nextInt(SHARDS) : null);
+            LeaseResult lease = store.leases().lease(id, now, LEASE_MILLIS, random.nextInt(4) == 0 ? random.nextInt(SHARDS) : null);
             if (lease instanceof LeaseResult.Done) {
                 return;
             }
             if (lease instanceof LeaseResult.Wait w) {
-                if (store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
-                        && store.pendingAudits(id).isEmpty()) {
+                if (store.rounds().shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED)
+                        && store.audits().pending(id).isEmpty()) {
                     return; // every shard is in: the platform's referee (not modelled here) takes it from there
                 }
                 sleep(Math.max(1, Math.min(20, w.until() - now)));
@@ -105,30 +105,30 @@ public final class CrashWorker {
                 continue;
             }
             if (action == 1) {
-                store.renew(id, leased.shard(), leased.leaseId(), System.currentTimeMillis(), LEASE_MILLIS);
+                store.leases().renew(id, leased.shard(), leased.leaseId(), System.currentTimeMillis(), LEASE_MILLIS);
             }
             if (action == 2) {
-                store.recordRefusedUpload(id, leased.shard(), "values not finite", 1234, System.currentTimeMillis());
+                store.uploads().recordRefused(id, leased.shard(), "values not finite", 1234, System.currentTimeMillis());
                 continue;
             }
             String sha = Sha256.hex(id + " shard " + leased.shard() + " step " + step);
             String leaseId = action == 3 ? "not-the-lease" : leased.leaseId();
             long at = System.currentTimeMillis();
-            UploadResult result = store.acceptShardUpload(id, leased.shard(), leaseId, "uploads/" + sha + ".safetensors", sha,
+            UploadResult result = store.uploads().acceptShard(id, leased.shard(), leaseId, "uploads/" + sha + ".safetensors", sha,
                     4096, 100, 8, at, new long[] {leased.shard(), 1000 + step}, at + 60_000);
             if (result instanceof UploadResult.Accepted accepted) {
                 uploads.incrementAndGet();
                 // the participant answers its audit (the upload and its audit were committed together)
-                store.pendingAudits(id).stream().filter(a -> a.uploadId() == accepted.uploadId()).findFirst()
-                        .ifPresent(a -> store.finishAudit(a.id(), true, null, System.currentTimeMillis()));
+                store.audits().pending(id).stream().filter(a -> a.uploadId() == accepted.uploadId()).findFirst()
+                        .ifPresent(a -> store.audits().finish(a.id(), true, null, System.currentTimeMillis()));
                 // the participant did not hear back in time and retries: must be idempotent
                 if (random.nextInt(3) == 0) {
-                    store.acceptShardUpload(id, leased.shard(), leased.leaseId(), "uploads/" + sha + ".safetensors", sha,
+                    store.uploads().acceptShard(id, leased.shard(), leased.leaseId(), "uploads/" + sha + ".safetensors", sha,
                             4096, 100, 8, System.currentTimeMillis());
                 }
             }
             String request = Sha256.hex(id + " request " + step + " " + random.nextLong());
-            store.recordSignature(id, request, System.currentTimeMillis(), System.currentTimeMillis(), 60_000);
+            store.signatures().record(id, request, System.currentTimeMillis(), System.currentTimeMillis(), 60_000);
         }
     }
 

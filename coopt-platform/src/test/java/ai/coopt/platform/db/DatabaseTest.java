@@ -82,6 +82,27 @@ class DatabaseTest {
     }
 
     @Test
+    void jdbiHandlesRunInTheTransaction() {
+        try (Database db = Database.open(TestDatabases.sqlite(dir))) {
+            assertThrows(IllegalStateException.class, () -> db.inTransaction(h -> {
+                h.execute("INSERT INTO rounds (id, config_json, created_at) VALUES (1, '{}', 0)");
+                throw new IllegalStateException("boom");
+            }));
+            assertEquals(0, count(db, "rounds"), "rolled back with the transaction");
+            DatabaseException e = assertThrows(DatabaseException.class, () -> db.inTransaction(h -> {
+                h.execute("INSERT INTO rounds (id, config_json, created_at) VALUES (1, '{}', 0)");
+                return h.execute("INSERT INTO rounds (id, config_json, created_at) VALUES (1, '{}', 0)");
+            }));
+            assertTrue(e.getCause() instanceof java.sql.SQLException, "the driver's error, as for plain JDBC work");
+            assertEquals(0, count(db, "rounds"));
+            assertEquals(1, (int) db.inTransaction(h -> h.execute("INSERT INTO rounds (id, config_json, created_at)"
+                    + " VALUES (1, '{}', 0)")), "closing a handle neither ends the transaction nor closes its connection");
+            assertEquals(1, count(db, "rounds"));
+            assertEquals(0, exec(db, "DELETE FROM rounds WHERE id = 2"), "the connection still works for plain JDBC");
+        }
+    }
+
+    @Test
     void anotherProcessCanWriteBetweenTransactions() {
         // the CLI's `platform invite` writes while the server has the database open
         try (Database server = Database.open(TestDatabases.sqlite(dir)); Database cli = Database.open(TestDatabases.sqlite(dir))) {

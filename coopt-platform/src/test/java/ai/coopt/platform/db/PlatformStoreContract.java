@@ -90,14 +90,14 @@ abstract class PlatformStoreContract {
     }
 
     private String enroll(String name) {
-        String token = store.createInvite(name, T0, 60_000);
-        Redemption r = store.redeemInvite(token, Ed25519Keys.base64(key(name)), T0 + 1);
+        String token = store.participants().createInvite(name, T0, 60_000);
+        Redemption r = store.participants().redeemInvite(token, Ed25519Keys.base64(key(name)), T0 + 1);
         return assertInstanceOf(Redemption.Enrolled.class, r).participant().id();
     }
 
     /** Creates the round with {@code shards} shards and enrolls the named participants; returns their ids. */
     private List<String> round(int shards, String... names) {
-        store.initRound("{}", shards(shards), T0);
+        store.rounds().init("{}", shards(shards), T0);
         List<String> ids = new ArrayList<>();
         for (String name : names) {
             ids.add(enroll(name));
@@ -107,12 +107,12 @@ abstract class PlatformStoreContract {
 
     /** A lease the participant must get, without a preferred shard. */
     private LeaseResult.Leased leased(String participant, long now) {
-        return assertInstanceOf(LeaseResult.Leased.class, store.lease(participant, now, LEASE, null));
+        return assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(participant, now, LEASE, null));
     }
 
     /** A lease for the participant's one (unnamed) worker, held at most {@code cap}. */
     private LeaseResult capped(String participant, long now, long cap) {
-        return store.lease(participant, PlatformStore.SOLE_WORKER, now, LEASE, cap, 1, null);
+        return store.leases().lease(participant, LeaseRepository.SOLE_WORKER, now, LEASE, cap, 1, null);
     }
 
     private static String sha(String text) {
@@ -123,16 +123,16 @@ abstract class PlatformStoreContract {
 
     @Test
     void roundIsCreatedOnceWithItsShardsAndFusionState() {
-        assertTrue(store.round().isEmpty());
-        Round round = store.initRound("{\"seed\":1}", shards(3), T0);
+        assertTrue(store.rounds().current().isEmpty());
+        Round round = store.rounds().init("{\"seed\":1}", shards(3), T0);
         assertEquals(new Round(1, "{\"seed\":1}", T0), round);
-        assertEquals(round, store.initRound("{\"seed\":2}", shards(5), T0 + 5), "a second init changes nothing");
-        List<Shard> shards = store.shards();
+        assertEquals(round, store.rounds().init("{\"seed\":2}", shards(5), T0 + 5), "a second init changes nothing");
+        List<Shard> shards = store.rounds().shards();
         assertEquals(3, shards.size());
         assertEquals(new Shard(2, 1002, sha("shard 2"), ShardState.OPEN, null, null, null), shards.get(2));
-        assertEquals(new Fusion(FusionState.WAITING, false, null, T0, null, null), store.fusionState());
-        assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(1, 1, sha("x"))), T0));
-        assertThrows(IllegalArgumentException.class, () -> store.initRound("{}", List.of(new NewShard(0, 1, "ABC")), T0));
+        assertEquals(new Fusion(FusionState.WAITING, false, null, T0, null, null), store.fusion().state());
+        assertThrows(IllegalArgumentException.class, () -> store.rounds().init("{}", List.of(new NewShard(1, 1, sha("x"))), T0));
+        assertThrows(IllegalArgumentException.class, () -> store.rounds().init("{}", List.of(new NewShard(0, 1, "ABC")), T0));
     }
 
     @Test
@@ -142,8 +142,8 @@ abstract class PlatformStoreContract {
         db.close();
         db = Database.open(url);
         store = new PlatformStore(db);
-        assertEquals(1, store.round().orElseThrow().id());
-        assertEquals(p, store.participants().get(0).id());
+        assertEquals(1, store.rounds().current().orElseThrow().id());
+        assertEquals(p, store.participants().all().get(0).id());
         List<Integer> versions = db.transaction(c -> {
             List<Integer> applied = new ArrayList<>();
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM flyway_schema_history WHERE type = 'SQL'")) {
@@ -161,7 +161,7 @@ abstract class PlatformStoreContract {
 
     @Test
     void inviteIsRedeemedOnceAndOnlyItsHashIsStored() {
-        String token = store.createInvite("alice", T0, 60_000);
+        String token = store.participants().createInvite("alice", T0, 60_000);
         assertTrue(token.matches("[A-Za-z0-9_-]{43}"), token);
         String stored = db.transaction(c -> {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT token_sha256 FROM invites")) {
@@ -171,47 +171,47 @@ abstract class PlatformStoreContract {
         });
         assertEquals(sha(token), stored);
 
-        Redemption first = store.redeemInvite(token, Ed25519Keys.base64(key("alice")), T0 + 10);
+        Redemption first = store.participants().redeemInvite(token, Ed25519Keys.base64(key("alice")), T0 + 10);
         Participant alice = assertInstanceOf(Redemption.Enrolled.class, first).participant();
         assertEquals(new Participant(Ed25519Keys.participantId(key("alice")), "alice", Ed25519Keys.base64(key("alice")), T0 + 10), alice);
-        assertEquals(List.of(alice), store.participants());
-        assertEquals(alice, store.participant(alice.id()).orElseThrow());
+        assertEquals(List.of(alice), store.participants().all());
+        assertEquals(alice, store.participants().get(alice.id()).orElseThrow());
 
         assertEquals(new Redemption.Refused(Redemption.Reason.ALREADY_USED),
-                store.redeemInvite(token, Ed25519Keys.base64(key("mallory")), T0 + 11));
+                store.participants().redeemInvite(token, Ed25519Keys.base64(key("mallory")), T0 + 11));
         assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN),
-                store.redeemInvite(token + "x", Ed25519Keys.base64(key("mallory")), T0 + 11));
-        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.redeemInvite("", "AAAA", T0));
-        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.redeemInvite("x".repeat(100_000), "AAAA", T0));
-        assertEquals(1, store.events().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_ENROLLED).count());
+                store.participants().redeemInvite(token + "x", Ed25519Keys.base64(key("mallory")), T0 + 11));
+        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.participants().redeemInvite("", "AAAA", T0));
+        assertEquals(new Redemption.Refused(Redemption.Reason.UNKNOWN), store.participants().redeemInvite("x".repeat(100_000), "AAAA", T0));
+        assertEquals(1, store.events().all().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_ENROLLED).count());
     }
 
     @Test
     void inviteRefusalsStoreNothing() {
-        String expired = store.createInvite("bob", T0, 1000);
-        assertEquals(new Redemption.Refused(Redemption.Reason.EXPIRED), store.redeemInvite(expired, Ed25519Keys.base64(key("bob")), T0 + 1000));
+        String expired = store.participants().createInvite("bob", T0, 1000);
+        assertEquals(new Redemption.Refused(Redemption.Reason.EXPIRED), store.participants().redeemInvite(expired, Ed25519Keys.base64(key("bob")), T0 + 1000));
 
-        String badKey = store.createInvite("carol", T0, 60_000);
+        String badKey = store.participants().createInvite("carol", T0, 60_000);
         for (String key : new String[]{"not base64!", Ed25519Keys.base64(new byte[31]), Ed25519Keys.base64(new byte[33]), "", "A".repeat(5000)}) {
-            assertEquals(new Redemption.Refused(Redemption.Reason.MALFORMED_KEY), store.redeemInvite(badKey, key, T0 + 1), key);
+            assertEquals(new Redemption.Refused(Redemption.Reason.MALFORMED_KEY), store.participants().redeemInvite(badKey, key, T0 + 1), key);
         }
-        assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(badKey, Ed25519Keys.base64(key("carol")), T0 + 2));
+        assertInstanceOf(Redemption.Enrolled.class, store.participants().redeemInvite(badKey, Ed25519Keys.base64(key("carol")), T0 + 2));
 
-        String sameKey = store.createInvite("dave", T0, 60_000);
-        assertEquals(new Redemption.Refused(Redemption.Reason.KEY_REGISTERED), store.redeemInvite(sameKey, Ed25519Keys.base64(key("carol")), T0 + 3));
+        String sameKey = store.participants().createInvite("dave", T0, 60_000);
+        assertEquals(new Redemption.Refused(Redemption.Reason.KEY_REGISTERED), store.participants().redeemInvite(sameKey, Ed25519Keys.base64(key("carol")), T0 + 3));
 
-        String first = store.createInvite("erin", T0, 60_000);
-        String second = store.createInvite("erin", T0, 60_000);
-        assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(first, Ed25519Keys.base64(key("erin")), T0 + 4));
-        assertEquals(new Redemption.Refused(Redemption.Reason.NAME_TAKEN), store.redeemInvite(second, Ed25519Keys.base64(key("erin2")), T0 + 5));
+        String first = store.participants().createInvite("erin", T0, 60_000);
+        String second = store.participants().createInvite("erin", T0, 60_000);
+        assertInstanceOf(Redemption.Enrolled.class, store.participants().redeemInvite(first, Ed25519Keys.base64(key("erin")), T0 + 4));
+        assertEquals(new Redemption.Refused(Redemption.Reason.NAME_TAKEN), store.participants().redeemInvite(second, Ed25519Keys.base64(key("erin2")), T0 + 5));
 
-        assertEquals(List.of("carol", "erin"), store.participants().stream().map(Participant::name).toList());
-        UserException taken = assertThrows(UserException.class, () -> store.createInvite("carol", T0, 60_000));
+        assertEquals(List.of("carol", "erin"), store.participants().all().stream().map(Participant::name).toList());
+        UserException taken = assertThrows(UserException.class, () -> store.participants().createInvite("carol", T0, 60_000));
         assertTrue(taken.getMessage().contains("already enrolled"), taken.getMessage());
-        assertThrows(UserException.class, () -> store.createInvite("no spaces", T0, 60_000));
-        assertThrows(UserException.class, () -> store.createInvite("", T0, 60_000));
-        assertThrows(UserException.class, () -> store.createInvite("x".repeat(65), T0, 60_000));
-        assertThrows(UserException.class, () -> store.createInvite("frank", T0, 0));
+        assertThrows(UserException.class, () -> store.participants().createInvite("no spaces", T0, 60_000));
+        assertThrows(UserException.class, () -> store.participants().createInvite("", T0, 60_000));
+        assertThrows(UserException.class, () -> store.participants().createInvite("x".repeat(65), T0, 60_000));
+        assertThrows(UserException.class, () -> store.participants().createInvite("frank", T0, 0));
     }
 
     /** Runs {@code task(i)} for i = 0..n-1 on n threads that start together; returns the results in order. */
@@ -256,12 +256,12 @@ abstract class PlatformStoreContract {
 
     @Test
     void concurrentRedemptionsOfOneInviteEnrollOnce() throws Exception {
-        String token = store.createInvite("racer", T0, 60_000);
-        List<Redemption> results = race(8, i -> store.redeemInvite(token, Ed25519Keys.base64(key("racer " + i)), T0 + 1));
+        String token = store.participants().createInvite("racer", T0, 60_000);
+        List<Redemption> results = race(8, i -> store.participants().redeemInvite(token, Ed25519Keys.base64(key("racer " + i)), T0 + 1));
         assertEquals(1, results.stream().filter(r -> r instanceof Redemption.Enrolled).count(), results.toString());
         assertTrue(results.stream().filter(r -> !(r instanceof Redemption.Enrolled))
                 .allMatch(r -> r.equals(new Redemption.Refused(Redemption.Reason.ALREADY_USED))), results.toString());
-        assertEquals(1, store.participants().size());
+        assertEquals(1, store.participants().all().size());
     }
 
     // ------------------------------------------------------------------ leases
@@ -280,21 +280,21 @@ abstract class PlatformStoreContract {
         assertFalse(la.renewed());
         assertTrue(la.leaseId().length() >= 32, "lease ids are long random strings");
 
-        LeaseResult.Leased lb = assertInstanceOf(LeaseResult.Leased.class, store.lease(b, T0 + 1, LEASE, 2));
+        LeaseResult.Leased lb = assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(b, T0 + 1, LEASE, 2));
         assertEquals(2, lb.shard(), "preferred shard when free");
         assertNotEquals(la.leaseId(), lb.leaseId());
 
-        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, store.lease(a, T0 + 5, LEASE, 1));
+        LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(a, T0 + 5, LEASE, 1));
         assertEquals(new LeaseResult.Leased(0, la.leaseId(), T0 + 5 + LEASE, true), again, "a holder gets its own lease back, renewed");
 
-        LeaseResult.Leased lc = assertInstanceOf(LeaseResult.Leased.class, store.lease(c, T0 + 6, LEASE, 0));
+        LeaseResult.Leased lc = assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(c, T0 + 6, LEASE, 0));
         assertEquals(1, lc.shard(), "a preferred shard leased to someone else is not given");
 
-        assertEquals(new LeaseResult.Wait(T0 + 1 + LEASE), store.lease(d, T0 + 7, LEASE, null), "wait for the earliest expiry");
+        assertEquals(new LeaseResult.Wait(T0 + 1 + LEASE), store.leases().lease(d, T0 + 7, LEASE, null), "wait for the earliest expiry");
 
-        Shard s0 = store.shard(0).orElseThrow();
+        Shard s0 = store.rounds().shard(0).orElseThrow();
         assertEquals(new Shard(0, 1000, sha("shard 0"), ShardState.LEASED, a, T0 + 5 + LEASE, null), s0);
-        assertTrue(store.shard(7).isEmpty());
+        assertTrue(store.rounds().shard(7).isEmpty());
     }
 
     @Test
@@ -303,25 +303,25 @@ abstract class PlatformStoreContract {
         String a = ids.get(0);
         String b = ids.get(1);
         LeaseResult.Leased la = leased(a, T0);
-        assertInstanceOf(LeaseResult.Wait.class, store.lease(b, T0 + LEASE - 1, LEASE, null));
+        assertInstanceOf(LeaseResult.Wait.class, store.leases().lease(b, T0 + LEASE - 1, LEASE, null));
 
         // expired but not taken over: the holder may still renew and upload
-        assertEquals(new Renewal.Renewed(T0 + LEASE + 5 + LEASE), store.renew(a, 0, la.leaseId(), T0 + LEASE + 5, LEASE));
+        assertEquals(new Renewal.Renewed(T0 + LEASE + 5 + LEASE), store.leases().renew(a, 0, la.leaseId(), T0 + LEASE + 5, LEASE));
 
         LeaseResult.Leased lb = leased(b, T0 + 2 * LEASE + 5);
         assertEquals(0, lb.shard());
         assertFalse(lb.renewed());
-        Event retaken = store.events().get(store.events().size() - 1);
+        Event retaken = store.events().all().get(store.events().all().size() - 1);
         assertEquals(EventKind.LEASE_RETAKEN, retaken.kind());
         assertEquals(b, retaken.participantId());
         assertTrue(retaken.detail().contains(a), retaken.detail());
 
-        Renewal refused = store.renew(a, 0, la.leaseId(), T0 + 2 * LEASE + 6, LEASE);
+        Renewal refused = store.leases().renew(a, 0, la.leaseId(), T0 + 2 * LEASE + 6, LEASE);
         assertTrue(assertInstanceOf(Renewal.Refused.class, refused).reason().contains("another participant"), refused.toString());
-        UploadResult late = store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2 * LEASE + 7);
+        UploadResult late = store.uploads().acceptShard(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2 * LEASE + 7);
         assertInstanceOf(UploadResult.Refused.class, late);
 
-        assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 2 * LEASE + 8, LEASE, null), "the only shard is b's now");
+        assertInstanceOf(LeaseResult.Wait.class, store.leases().lease(a, T0 + 2 * LEASE + 8, LEASE, null), "the only shard is b's now");
     }
 
     /** A participant renewing without uploading holds a shard at most the cap, which then goes to someone else first. */
@@ -334,18 +334,18 @@ abstract class PlatformStoreContract {
         LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0, cap));
         assertEquals(0, l.shard());
         assertEquals(T0 + LEASE, l.expires());
-        assertEquals(new Renewal.Renewed(T0 + 8_000 + LEASE), store.renew(s, 0, l.leaseId(), T0 + 8_000, LEASE, cap));
+        assertEquals(new Renewal.Renewed(T0 + 8_000 + LEASE), store.leases().renew(s, 0, l.leaseId(), T0 + 8_000, LEASE, cap));
         // renewing near the cap never extends past it, whether by renewal or by asking for a lease again
-        assertEquals(new Renewal.Renewed(T0 + cap), store.renew(s, 0, l.leaseId(), T0 + 20_000, LEASE, cap));
+        assertEquals(new Renewal.Renewed(T0 + cap), store.leases().renew(s, 0, l.leaseId(), T0 + 20_000, LEASE, cap));
         LeaseResult.Leased again = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + 21_000, cap));
         assertEquals(new LeaseResult.Leased(0, l.leaseId(), T0 + cap, true), again);
         // at the cap: refused, and the shard is open again
-        String why = reason(store.renew(s, 0, l.leaseId(), T0 + cap, LEASE, cap));
+        String why = reason(store.leases().renew(s, 0, l.leaseId(), T0 + cap, LEASE, cap));
         assertTrue(why.contains("longest a lease may be held without an upload (25s)"), why);
-        Event capped = store.events().get(store.events().size() - 1);
+        Event capped = store.events().all().get(store.events().all().size() - 1);
         assertEquals(EventKind.LEASE_CAPPED, capped.kind());
         assertEquals(s, capped.participantId());
-        assertEquals(ShardState.OPEN, store.shards().get(0).state());
+        assertEquals(ShardState.OPEN, store.rounds().shards().get(0).state());
         // asking again, the squatter is offered the other shard; the capped one goes to the honest participant
         assertEquals(1, assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + cap + 1, cap)).shard());
         assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, capped(h, T0 + cap + 2, cap)).shard());
@@ -354,7 +354,7 @@ abstract class PlatformStoreContract {
         assertTrue(hl.renewed());
         assertEquals(T0 + cap + 3 + LEASE, hl.expires());
         assertInstanceOf(UploadResult.Accepted.class,
-                store.acceptShardUpload(h, 0, hl.leaseId(), "f", sha("h0"), 10, 5, 3, T0 + cap + 4));
+                store.uploads().acceptShard(h, 0, hl.leaseId(), "f", sha("h0"), 10, 5, 3, T0 + cap + 4));
     }
 
     @Test
@@ -362,20 +362,20 @@ abstract class PlatformStoreContract {
         long cap = 25_000;
         String s = round(1, "squatter").get(0);
         LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0, cap));
-        store.renew(s, 0, l.leaseId(), T0 + 9_000, LEASE, cap);
-        store.renew(s, 0, l.leaseId(), T0 + 18_000, LEASE, cap);
+        store.leases().renew(s, 0, l.leaseId(), T0 + 9_000, LEASE, cap);
+        store.leases().renew(s, 0, l.leaseId(), T0 + 18_000, LEASE, cap);
         // the only shard is open again; the squatter may take it anew (no one else asked) under a new lease id
         LeaseResult.Leased anew = assertInstanceOf(LeaseResult.Leased.class, capped(s, T0 + cap, cap));
         assertFalse(anew.renewed());
         assertNotEquals(l.leaseId(), anew.leaseId());
-        assertTrue(store.events().stream().anyMatch(e -> e.kind() == EventKind.LEASE_CAPPED));
-        assertTrue(reason(store.renew(s, 0, l.leaseId(), T0 + cap + 1, LEASE, cap)).contains("lease id does not match"));
+        assertTrue(store.events().all().stream().anyMatch(e -> e.kind() == EventKind.LEASE_CAPPED));
+        assertTrue(reason(store.leases().renew(s, 0, l.leaseId(), T0 + cap + 1, LEASE, cap)).contains("lease id does not match"));
     }
 
     /** An organisation's machines: one participant, several workers, each with a lease of its own up to the bound. */
     @Test
     void aParticipantsWorkersHoldSeveralLeasesUpToTheBound() {
-        long cap = PlatformStore.NO_LEASE_CAP;
+        long cap = LeaseRepository.NO_LEASE_CAP;
         List<String> ids = round(4, "org", "other");
         String org = ids.get(0);
         String other = ids.get(1);
@@ -383,7 +383,7 @@ abstract class PlatformStoreContract {
         String[] leaseIds = new String[3];
         for (int w = 0; w < 3; w++) {
             LeaseResult.Leased l = assertInstanceOf(LeaseResult.Leased.class,
-                    store.lease(org, "m" + w, T0 + w, LEASE, cap, 3, null));
+                    store.leases().lease(org, "m" + w, T0 + w, LEASE, cap, 3, null));
             assertFalse(l.renewed());
             shards[w] = l.shard();
             leaseIds[w] = l.leaseId();
@@ -391,18 +391,18 @@ abstract class PlatformStoreContract {
         assertArrayEquals(new int[] {0, 1, 2}, shards, "three workers, three shards at once");
         // a worker asking again gets its own lease back, renewed
         assertEquals(new LeaseResult.Leased(1, leaseIds[1], T0 + 5 + LEASE, true),
-                store.lease(org, "m1", T0 + 5, LEASE, cap, 3, null));
+                store.leases().lease(org, "m1", T0 + 5, LEASE, cap, 3, null));
         // a fourth worker waits for the first of the organisation's leases to end; the bound is per participant
-        assertEquals(new LeaseResult.Wait(T0 + LEASE), store.lease(org, "m3", T0 + 6, LEASE, cap, 3, null));
-        assertEquals(3, assertInstanceOf(LeaseResult.Leased.class, store.lease(other, T0 + 7, LEASE, null)).shard());
+        assertEquals(new LeaseResult.Wait(T0 + LEASE), store.leases().lease(org, "m3", T0 + 6, LEASE, cap, 3, null));
+        assertEquals(3, assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(other, T0 + 7, LEASE, null)).shard());
         // each worker uploads its own shard
         for (int w = 0; w < 3; w++) {
             assertInstanceOf(UploadResult.Accepted.class,
-                    store.acceptShardUpload(org, shards[w], leaseIds[w], "f" + w, sha("org" + w), 10, 5, 3, T0 + 8 + w));
+                    store.uploads().acceptShard(org, shards[w], leaseIds[w], "f" + w, sha("org" + w), 10, 5, 3, T0 + 8 + w));
         }
-        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "two words", T0 + 20, LEASE, cap, 3, null));
-        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "x".repeat(65), T0 + 20, LEASE, cap, 3, null));
-        assertThrows(IllegalArgumentException.class, () -> store.lease(org, "m0", T0 + 20, LEASE, cap, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> store.leases().lease(org, "two words", T0 + 20, LEASE, cap, 3, null));
+        assertThrows(IllegalArgumentException.class, () -> store.leases().lease(org, "x".repeat(65), T0 + 20, LEASE, cap, 3, null));
+        assertThrows(IllegalArgumentException.class, () -> store.leases().lease(org, "m0", T0 + 20, LEASE, cap, 0, null));
     }
 
     /** A participant that names no worker (one process, or a client of before workers) holds one lease, as it always did. */
@@ -411,7 +411,7 @@ abstract class PlatformStoreContract {
         List<String> ids = round(3, "solo");
         String solo = ids.get(0);
         LeaseResult.Leased first = leased(solo, T0);
-        assertEquals(new LeaseResult.Leased(0, first.leaseId(), T0 + 1 + LEASE, true), store.lease(solo, T0 + 1, LEASE, null));
+        assertEquals(new LeaseResult.Leased(0, first.leaseId(), T0 + 1 + LEASE, true), store.leases().lease(solo, T0 + 1, LEASE, null));
     }
 
     @Test
@@ -420,17 +420,17 @@ abstract class PlatformStoreContract {
         String a = ids.get(0);
         String b = ids.get(1);
         LeaseResult.Leased la = leased(a, T0);
-        assertTrue(reason(store.renew(a, 0, "wrong", T0 + 1, LEASE)).contains("lease id does not match"));
-        assertTrue(reason(store.renew(a, 0, "x".repeat(10_000), T0 + 1, LEASE)).contains("lease id does not match"));
-        assertTrue(reason(store.renew(a, 0, null, T0 + 1, LEASE)).contains("lease id does not match"));
-        assertTrue(reason(store.renew(b, 0, la.leaseId(), T0 + 1, LEASE)).contains("another participant"));
-        assertTrue(reason(store.renew(a, 1, la.leaseId(), T0 + 1, LEASE)).contains("not leased to you"));
-        assertTrue(reason(store.renew(a, 99, la.leaseId(), T0 + 1, LEASE)).contains("no shard 99"));
-        assertTrue(reason(store.renew(a, -1, la.leaseId(), T0 + 1, LEASE)).contains("no shard -1"));
-        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2));
-        assertTrue(reason(store.renew(a, 0, la.leaseId(), T0 + 3, LEASE)).contains("already accepted"));
-        assertThrows(IllegalArgumentException.class, () -> store.renew("p-0000000000000000", 0, "x", T0, LEASE));
-        assertThrows(IllegalArgumentException.class, () -> store.lease(a, T0, 0, null));
+        assertTrue(reason(store.leases().renew(a, 0, "wrong", T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.leases().renew(a, 0, "x".repeat(10_000), T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.leases().renew(a, 0, null, T0 + 1, LEASE)).contains("lease id does not match"));
+        assertTrue(reason(store.leases().renew(b, 0, la.leaseId(), T0 + 1, LEASE)).contains("another participant"));
+        assertTrue(reason(store.leases().renew(a, 1, la.leaseId(), T0 + 1, LEASE)).contains("not leased to you"));
+        assertTrue(reason(store.leases().renew(a, 99, la.leaseId(), T0 + 1, LEASE)).contains("no shard 99"));
+        assertTrue(reason(store.leases().renew(a, -1, la.leaseId(), T0 + 1, LEASE)).contains("no shard -1"));
+        assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, 0, la.leaseId(), "f", sha("a0"), 10, 5, 3, T0 + 2));
+        assertTrue(reason(store.leases().renew(a, 0, la.leaseId(), T0 + 3, LEASE)).contains("already accepted"));
+        assertThrows(IllegalArgumentException.class, () -> store.leases().renew("p-0000000000000000", 0, "x", T0, LEASE));
+        assertThrows(IllegalArgumentException.class, () -> store.leases().lease(a, T0, 0, null));
     }
 
     private static String reason(Renewal r) {
@@ -441,12 +441,12 @@ abstract class PlatformStoreContract {
     void concurrentLeasesNeverGiveOneShardToTwo() throws Exception {
         int shardCount = 6;
         int participants = 10;
-        store.initRound("{}", shards(shardCount), T0);
+        store.rounds().init("{}", shards(shardCount), T0);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < participants; i++) {
             ids.add(enroll("p" + i));
         }
-        List<LeaseResult> results = race(participants, i -> store.lease(ids.get(i), T0 + 10, LEASE, 0));
+        List<LeaseResult> results = race(participants, i -> store.leases().lease(ids.get(i), T0 + 10, LEASE, 0));
         Map<Integer, Integer> holders = new HashMap<>();
         for (LeaseResult r : results) {
             if (r instanceof LeaseResult.Leased l) {
@@ -463,7 +463,7 @@ abstract class PlatformStoreContract {
     void leasersOnSeparateConnectionsEachTakeADifferentFreeShardAtOnce() throws Exception {
         int participants = 8;
         int groups = 3;
-        store.initRound("{}", shards(12), T0);
+        store.rounds().init("{}", shards(12), T0);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < participants * groups; i++) {
             ids.add(enroll("p" + i));
@@ -471,7 +471,7 @@ abstract class PlatformStoreContract {
         for (int g = 0; g < groups; g++) {
             long now = T0 + 10 + g * 2 * LEASE; // the earlier groups' leases have expired: open and expired shards mix
             int first = g * participants;
-            List<LeaseResult> results = raceOnOwnConnections(participants, (own, i) -> own.lease(ids.get(first + i), now, LEASE, 0));
+            List<LeaseResult> results = raceOnOwnConnections(participants, (own, i) -> own.leases().lease(ids.get(first + i), now, LEASE, 0));
             Map<Integer, String> holders = new HashMap<>();
             for (int i = 0; i < participants; i++) {
                 String id = ids.get(first + i);
@@ -479,12 +479,12 @@ abstract class PlatformStoreContract {
                         "with more free shards than leasers, nobody waits: " + results);
                 assertFalse(l.renewed());
                 assertNull(holders.put(l.shard(), id), "shard " + l.shard() + " leased twice: " + results);
-                assertEquals(id, store.shard(l.shard()).orElseThrow().leaseHolder());
-                assertInstanceOf(Renewal.Renewed.class, store.renew(id, l.shard(), l.leaseId(), now + 1, LEASE),
+                assertEquals(id, store.rounds().shard(l.shard()).orElseThrow().leaseHolder());
+                assertInstanceOf(Renewal.Renewed.class, store.leases().renew(id, l.shard(), l.leaseId(), now + 1, LEASE),
                         "the lease id each was given is the current one");
             }
         }
-        long taken = store.events().stream().filter(e -> e.kind() == EventKind.LEASE_TAKEN || e.kind() == EventKind.LEASE_RETAKEN).count();
+        long taken = store.events().all().stream().filter(e -> e.kind() == EventKind.LEASE_TAKEN || e.kind() == EventKind.LEASE_RETAKEN).count();
         assertEquals((long) participants * groups, taken, "one lease event per lease");
     }
 
@@ -493,12 +493,12 @@ abstract class PlatformStoreContract {
         List<String> ids = round(4, "twice");
         for (int attempt = 0; attempt < 5; attempt++) {
             long now = T0 + 10 + attempt * 2 * LEASE;
-            List<LeaseResult> results = raceOnOwnConnections(2, (own, i) -> own.lease(ids.get(0), now, LEASE, null));
+            List<LeaseResult> results = raceOnOwnConnections(2, (own, i) -> own.leases().lease(ids.get(0), now, LEASE, null));
             LeaseResult.Leased a = assertInstanceOf(LeaseResult.Leased.class, results.get(0));
             LeaseResult.Leased b = assertInstanceOf(LeaseResult.Leased.class, results.get(1));
             assertEquals(a.shard(), b.shard(), "the same shard, once taken and once renewed: " + results);
             assertEquals(a.leaseId(), b.leaseId());
-            assertEquals(1, store.shards().stream().filter(s -> s.state() == ShardState.LEASED).count());
+            assertEquals(1, store.rounds().shards().stream().filter(s -> s.state() == ShardState.LEASED).count());
             assertTrue(a.renewed() != b.renewed() || attempt > 0, results.toString());
         }
     }
@@ -510,13 +510,13 @@ abstract class PlatformStoreContract {
         for (int i = 0; i < 2; i++) {
             LeaseResult.Leased l = leased(a, T0 + i);
             assertEquals(i, l.shard());
-            assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(), l.leaseId(), "f" + i, sha("a" + i), 10, 5, 3, T0 + i));
+            assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, l.shard(), l.leaseId(), "f" + i, sha("a" + i), 10, 5, 3, T0 + i));
         }
         // every shard is in, but until fusion begins a quarantine may still open shards again: wait
-        assertInstanceOf(LeaseResult.Wait.class, store.lease(a, T0 + 5, LEASE, null));
-        assertTrue(store.setFusion(FusionState.RUNNING, "a1b2c3d4e5f60718", false, null, T0 + 6));
-        assertEquals(new LeaseResult.Done(), store.lease(a, T0 + 7, LEASE, null));
-        assertEquals(new LeaseResult.Done(), store.lease(enroll("b"), T0 + 7, LEASE, 1));
+        assertInstanceOf(LeaseResult.Wait.class, store.leases().lease(a, T0 + 5, LEASE, null));
+        assertTrue(store.fusion().set(FusionState.RUNNING, "a1b2c3d4e5f60718", false, null, T0 + 6));
+        assertEquals(new LeaseResult.Done(), store.leases().lease(a, T0 + 7, LEASE, null));
+        assertEquals(new LeaseResult.Done(), store.leases().lease(enroll("b"), T0 + 7, LEASE, 1));
     }
 
     // ------------------------------------------------------------------ audits and quarantine
@@ -526,20 +526,20 @@ abstract class PlatformStoreContract {
         List<String> ids = round(2, "a");
         String a = ids.get(0);
         LeaseResult.Leased l = leased(a, T0);
-        UploadResult.Accepted u = assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(),
+        UploadResult.Accepted u = assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, l.shard(),
                 l.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {4, 0, 2}, T0 + 1000));
-        List<AuditRecord> pending = store.pendingAudits(a);
+        List<AuditRecord> pending = store.audits().pending(a);
         assertEquals(1, pending.size());
         AuditRecord audit = pending.get(0);
         assertEquals(u.uploadId(), audit.uploadId());
         assertArrayEquals(new long[] {4, 0, 2}, audit.sample());
         assertEquals(AuditState.PENDING, audit.state());
         assertEquals(T0 + 1000, audit.deadline());
-        assertTrue(store.finishAudit(audit.id(), true, null, T0 + 2));
-        assertFalse(store.finishAudit(audit.id(), false, "too late", T0 + 3), "settled once");
-        assertEquals(AuditState.PASSED, store.audit(audit.id()).orElseThrow().state());
-        assertTrue(store.pendingAudits(a).isEmpty());
-        assertFalse(store.participant(a).orElseThrow().quarantined());
+        assertTrue(store.audits().finish(audit.id(), true, null, T0 + 2));
+        assertFalse(store.audits().finish(audit.id(), false, "too late", T0 + 3), "settled once");
+        assertEquals(AuditState.PASSED, store.audits().get(audit.id()).orElseThrow().state());
+        assertTrue(store.audits().pending(a).isEmpty());
+        assertFalse(store.participants().get(a).orElseThrow().quarantined());
     }
 
     @Test
@@ -548,32 +548,32 @@ abstract class PlatformStoreContract {
         String a = ids.get(0);
         String b = ids.get(1);
         LeaseResult.Leased l0 = leased(a, T0);
-        store.acceptShardUpload(a, l0.shard(), l0.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 1000);
+        store.uploads().acceptShard(a, l0.shard(), l0.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 1000);
         LeaseResult.Leased l1 = leased(a, T0 + 2);
-        store.acceptShardUpload(a, l1.shard(), l1.leaseId(), "f1", sha("a1"), 10, 5, 3, T0 + 3, new long[] {2}, T0 + 1000);
+        store.uploads().acceptShard(a, l1.shard(), l1.leaseId(), "f1", sha("a1"), 10, 5, 3, T0 + 3, new long[] {2}, T0 + 1000);
         LeaseResult.Leased held = leased(a, T0 + 4); // a holds the third shard when it is quarantined
-        long first = store.pendingAudits(a).get(0).id();
-        assertTrue(store.finishAudit(first, false, "3 of 160 rows differ", T0 + 5));
+        long first = store.audits().pending(a).get(0).id();
+        assertTrue(store.audits().finish(first, false, "3 of 160 rows differ", T0 + 5));
 
-        Participant q = store.participant(a).orElseThrow();
+        Participant q = store.participants().get(a).orElseThrow();
         assertTrue(q.quarantined());
         assertEquals("audit of shard 0 failed: 3 of 160 rows differ", q.quarantineReason());
-        assertTrue(store.shards().stream().allMatch(s -> s.state() == ShardState.OPEN && s.leaseHolder() == null),
-                "both accepted shards and the held one are open again: " + store.shards());
-        assertTrue(store.uploads().stream().noneMatch(Upload::accepted));
-        assertTrue(store.uploads().stream().allMatch(u -> u.reason().startsWith("quarantined: audit of shard 0 failed")));
-        assertEquals(AuditState.FAILED, store.audits().get(1).state(), "its other audit fails with it");
-        assertEquals("its participant was quarantined", store.audits().get(1).reason());
-        assertFalse(store.quarantine(a, "again", T0 + 6), "quarantined once");
+        assertTrue(store.rounds().shards().stream().allMatch(s -> s.state() == ShardState.OPEN && s.leaseHolder() == null),
+                "both accepted shards and the held one are open again: " + store.rounds().shards());
+        assertTrue(store.uploads().all().stream().noneMatch(Upload::accepted));
+        assertTrue(store.uploads().all().stream().allMatch(u -> u.reason().startsWith("quarantined: audit of shard 0 failed")));
+        assertEquals(AuditState.FAILED, store.audits().all().get(1).state(), "its other audit fails with it");
+        assertEquals("its participant was quarantined", store.audits().all().get(1).reason());
+        assertFalse(store.audits().quarantine(a, "again", T0 + 6), "quarantined once");
 
         // a quarantined participant's upload is refused; another participant takes the shard and is accepted
-        UploadResult late = store.acceptShardUpload(a, held.shard(), held.leaseId(), "f2", sha("a2"), 10, 5, 3, T0 + 7);
+        UploadResult late = store.uploads().acceptShard(a, held.shard(), held.leaseId(), "f2", sha("a2"), 10, 5, 3, T0 + 7);
         assertTrue(late instanceof UploadResult.Refused, late.toString());
         LeaseResult.Leased lb = leased(b, T0 + 8);
         assertEquals(0, lb.shard());
-        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(b, 0, lb.leaseId(), "g0", sha("b0"), 10, 5,
+        assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(b, 0, lb.leaseId(), "g0", sha("b0"), 10, 5,
                 3, T0 + 9, new long[] {3}, T0 + 1000));
-        assertEquals(1, store.events().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_QUARANTINED).count());
+        assertEquals(1, store.events().all().stream().filter(e -> e.kind() == EventKind.PARTICIPANT_QUARANTINED).count());
     }
 
     @Test
@@ -581,15 +581,15 @@ abstract class PlatformStoreContract {
         List<String> ids = round(2, "a");
         String a = ids.get(0);
         LeaseResult.Leased l = leased(a, T0);
-        store.acceptShardUpload(a, l.shard(), l.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 100);
-        assertEquals(1, store.extendPendingAudits(T0 + 500), "the platform was down: full time again");
-        assertEquals(0, store.expireAudits(T0 + 499));
-        assertEquals(1, store.expireAudits(T0 + 500));
-        AuditRecord audit = store.audits().get(0);
+        store.uploads().acceptShard(a, l.shard(), l.leaseId(), "f0", sha("a0"), 10, 5, 3, T0 + 1, new long[] {1}, T0 + 100);
+        assertEquals(1, store.audits().extendPending(T0 + 500), "the platform was down: full time again");
+        assertEquals(0, store.audits().expire(T0 + 499));
+        assertEquals(1, store.audits().expire(T0 + 500));
+        AuditRecord audit = store.audits().all().get(0);
         assertEquals(AuditState.FAILED, audit.state());
         assertEquals("not answered by its deadline", audit.reason());
         assertEquals("audit of shard 0 failed: not answered by its deadline",
-                store.participant(a).orElseThrow().quarantineReason());
+                store.participants().get(a).orElseThrow().quarantineReason());
     }
 
     // ------------------------------------------------------------------ uploads
@@ -602,18 +602,18 @@ abstract class PlatformStoreContract {
         LeaseResult.Leased la = leased(a, T0);
 
         // an expired lease that nobody took over still counts
-        UploadResult first = store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 1);
+        UploadResult first = store.uploads().acceptShard(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 1);
         long id = assertInstanceOf(UploadResult.Accepted.class, first).uploadId();
-        assertEquals(new UploadResult.Already(id), store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
-        assertEquals(new UploadResult.Already(id), store.acceptShardUpload(a, 0, "any", "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
-        assertTrue(refusal(store.acceptShardUpload(a, 0, la.leaseId(), "uploads/a0b", sha("a0b"), 4096, 1000, 64, T0 + LEASE + 3))
+        assertEquals(new UploadResult.Already(id), store.uploads().acceptShard(a, 0, la.leaseId(), "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
+        assertEquals(new UploadResult.Already(id), store.uploads().acceptShard(a, 0, "any", "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 2));
+        assertTrue(refusal(store.uploads().acceptShard(a, 0, la.leaseId(), "uploads/a0b", sha("a0b"), 4096, 1000, 64, T0 + LEASE + 3))
                 .contains("already accepted"));
-        assertTrue(refusal(store.acceptShardUpload(b, 0, la.leaseId(), "uploads/b0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 3))
+        assertTrue(refusal(store.uploads().acceptShard(b, 0, la.leaseId(), "uploads/b0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 3))
                 .contains("already accepted"));
 
-        Shard s0 = store.shard(0).orElseThrow();
+        Shard s0 = store.rounds().shard(0).orElseThrow();
         assertEquals(new Shard(0, 1000, sha("shard 0"), ShardState.ACCEPTED, null, null, id), s0);
-        List<Upload> uploads = store.uploads();
+        List<Upload> uploads = store.uploads().all();
         assertEquals(3, uploads.size());
         assertEquals(new Upload(id, 1, 0, a, true, null, "uploads/a0", sha("a0"), 4096, 1000, 64, T0 + LEASE + 1), uploads.get(0));
         assertFalse(uploads.get(1).accepted());
@@ -627,24 +627,24 @@ abstract class PlatformStoreContract {
         String a = ids.get(0);
         String b = ids.get(1);
         LeaseResult.Leased la = leased(a, T0);
-        assertTrue(refusal(store.acceptShardUpload(b, 0, la.leaseId(), "f", sha("b0"), 1, 1, 1, T0 + 1)).contains("another participant"));
-        assertTrue(refusal(store.acceptShardUpload(a, 0, "forged", "f", sha("a0"), 1, 1, 1, T0 + 2)).contains("lease id"));
-        assertTrue(refusal(store.acceptShardUpload(a, 1, la.leaseId(), "f", sha("a1"), 1, 1, 1, T0 + 3)).contains("not leased to you"));
-        assertTrue(refusal(store.acceptShardUpload(a, 5, la.leaseId(), "f", sha("a5"), 1, 1, 1, T0 + 4)).contains("no shard 5"));
-        long refusedId = store.recordRefusedUpload(null, null, "unsigned request:\nheader missing", 77, T0 + 5);
-        store.recordRefusedUpload(a, 0, "NaN in row 3", 99, T0 + 6);
-        assertThrows(IllegalArgumentException.class, () -> store.recordRefusedUpload("p-ffffffffffffffff", 0, "x", 1, T0));
-        assertThrows(IllegalArgumentException.class, () -> store.acceptShardUpload(a, 0, la.leaseId(), "f", "not a sha", 1, 1, 1, T0));
+        assertTrue(refusal(store.uploads().acceptShard(b, 0, la.leaseId(), "f", sha("b0"), 1, 1, 1, T0 + 1)).contains("another participant"));
+        assertTrue(refusal(store.uploads().acceptShard(a, 0, "forged", "f", sha("a0"), 1, 1, 1, T0 + 2)).contains("lease id"));
+        assertTrue(refusal(store.uploads().acceptShard(a, 1, la.leaseId(), "f", sha("a1"), 1, 1, 1, T0 + 3)).contains("not leased to you"));
+        assertTrue(refusal(store.uploads().acceptShard(a, 5, la.leaseId(), "f", sha("a5"), 1, 1, 1, T0 + 4)).contains("no shard 5"));
+        long refusedId = store.uploads().recordRefused(null, null, "unsigned request:\nheader missing", 77, T0 + 5);
+        store.uploads().recordRefused(a, 0, "NaN in row 3", 99, T0 + 6);
+        assertThrows(IllegalArgumentException.class, () -> store.uploads().recordRefused("p-ffffffffffffffff", 0, "x", 1, T0));
+        assertThrows(IllegalArgumentException.class, () -> store.uploads().acceptShard(a, 0, la.leaseId(), "f", "not a sha", 1, 1, 1, T0));
 
-        List<Upload> uploads = store.uploads();
+        List<Upload> uploads = store.uploads().all();
         assertEquals(6, uploads.size());
         assertTrue(uploads.stream().noneMatch(Upload::accepted));
         assertNull(uploads.get(3).shard(), "an unknown shard number is not recorded as a shard");
         Upload unsigned = uploads.get(4);
         assertEquals(new Upload(refusedId, 1, null, null, false, "unsigned request: header missing", null, null, 77, null, null, T0 + 5), unsigned);
-        assertEquals(6, store.events().stream().filter(e -> e.kind() == EventKind.UPLOAD_REFUSED).count());
-        assertEquals(ShardState.LEASED, store.shard(0).orElseThrow().state(), "refusals change no shard");
-        assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, la.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 7));
+        assertEquals(6, store.events().all().stream().filter(e -> e.kind() == EventKind.UPLOAD_REFUSED).count());
+        assertEquals(ShardState.LEASED, store.rounds().shard(0).orElseThrow().state(), "refusals change no shard");
+        assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, 0, la.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 7));
     }
 
     private static String refusal(UploadResult r) {
@@ -656,16 +656,16 @@ abstract class PlatformStoreContract {
         List<String> ids = round(1, "a", "b");
         String a = ids.get(0);
         String b = ids.get(1);
-        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0));
-        assertEquals(SharedResult.ALREADY, store.acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0 + 1));
-        assertEquals(SharedResult.CONFLICT, store.acceptShared(a, "shared/a2", sha("sa2"), 64, "{}", 0.5, T0 + 2));
-        assertEquals(SharedResult.ACCEPTED, store.acceptShared(b, "shared/b", sha("sb"), 32, "{}", -1.5, T0 + 3));
-        assertThrows(IllegalArgumentException.class, () -> store.acceptShared(b, "f", sha("x"), 32, "{}", Double.NaN, T0));
+        assertEquals(SharedResult.ACCEPTED, store.uploads().acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0));
+        assertEquals(SharedResult.ALREADY, store.uploads().acceptShared(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0 + 1));
+        assertEquals(SharedResult.CONFLICT, store.uploads().acceptShared(a, "shared/a2", sha("sa2"), 64, "{}", 0.5, T0 + 2));
+        assertEquals(SharedResult.ACCEPTED, store.uploads().acceptShared(b, "shared/b", sha("sb"), 32, "{}", -1.5, T0 + 3));
+        assertThrows(IllegalArgumentException.class, () -> store.uploads().acceptShared(b, "f", sha("x"), 32, "{}", Double.NaN, T0));
         List<SharedOutput> expected = new ArrayList<>(List.of(new SharedOutput(a, "shared/a", sha("sa"), 64, "{\"prior\":\"zoo:x\"}", 0.25, T0),
                 new SharedOutput(b, "shared/b", sha("sb"), 32, "{}", -1.5, T0 + 3)));
         expected.sort(java.util.Comparator.comparing(SharedOutput::participantId));
-        assertEquals(expected, store.sharedOutputs(), "by participant id");
-        assertEquals(2, store.events().stream().filter(e -> e.kind() == EventKind.SHARED_ACCEPTED).count());
+        assertEquals(expected, store.uploads().sharedOutputs(), "by participant id");
+        assertEquals(2, store.events().all().stream().filter(e -> e.kind() == EventKind.SHARED_ACCEPTED).count());
     }
 
     // ------------------------------------------------------------------ replay protection
@@ -674,11 +674,11 @@ abstract class PlatformStoreContract {
     void aSignedRequestIsAcceptedOnceWithinTheWindow() {
         String a = enroll("a");
         String request = sha("POST /lease 1");
-        assertTrue(store.recordSignature(a, request, T0, T0, 60_000));
-        assertFalse(store.recordSignature(a, request, T0, T0 + 59_000, 60_000), "a replay");
-        assertTrue(store.recordSignature(a, sha("other"), T0 + 1, T0 + 59_000, 60_000));
+        assertTrue(store.signatures().record(a, request, T0, T0, 60_000));
+        assertFalse(store.signatures().record(a, request, T0, T0 + 59_000, 60_000), "a replay");
+        assertTrue(store.signatures().record(a, sha("other"), T0 + 1, T0 + 59_000, 60_000));
         // once the request's time has left the window it is forgotten (its timestamp is refused anyway)
-        assertTrue(store.recordSignature(a, request, T0, T0 + 60_001, 60_000));
+        assertTrue(store.signatures().record(a, request, T0, T0 + 60_001, 60_000));
         long remembered = db.transaction(c -> {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM seen_requests")) {
                 rs.next();
@@ -695,14 +695,14 @@ abstract class PlatformStoreContract {
         List<String> ids = round(1, "a");
         String a = ids.get(0);
         LeaseResult.Leased l = leased(a, T0 + 10);
-        store.renew(a, 0, l.leaseId(), T0 + 11, LEASE);
+        store.leases().renew(a, 0, l.leaseId(), T0 + 11, LEASE);
         long upload = assertInstanceOf(UploadResult.Accepted.class,
-                store.acceptShardUpload(a, 0, l.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 12)).uploadId();
-        store.acceptShared(a, "s", sha("s"), 4, "{}", 0.1, T0 + 13);
-        assertTrue(store.setFusion(FusionState.RUNNING, "server-a", false, null, T0 + 14));
-        assertTrue(store.setFusion(FusionState.DONE, "server-a", false, "{\"rows\":1000}", T0 + 15));
+                store.uploads().acceptShard(a, 0, l.leaseId(), "f", sha("a0"), 1, 1, 1, T0 + 12)).uploadId();
+        store.uploads().acceptShared(a, "s", sha("s"), 4, "{}", 0.1, T0 + 13);
+        assertTrue(store.fusion().set(FusionState.RUNNING, "server-a", false, null, T0 + 14));
+        assertTrue(store.fusion().set(FusionState.DONE, "server-a", false, "{\"rows\":1000}", T0 + 15));
 
-        List<Event> events = store.events();
+        List<Event> events = store.events().all();
         // a renewal updates the lease row only: no event (polling renewals grew the timeline without bound)
         assertEquals(List.of(EventKind.PARTICIPANT_ENROLLED, EventKind.LEASE_TAKEN, EventKind.UPLOAD_ACCEPTED,
                 EventKind.SHARED_ACCEPTED, EventKind.FUSION_STARTED, EventKind.FUSION_FINISHED), events.stream().map(Event::kind).toList());
@@ -712,91 +712,91 @@ abstract class PlatformStoreContract {
         for (int i = 1; i < events.size(); i++) {
             assertTrue(events.get(i).id() > events.get(i - 1).id());
         }
-        assertEquals(events.subList(2, 4), store.events(events.get(1).id(), 2));
-        assertEquals(events.subList(3, 6), store.recentEvents(3), "the newest three, oldest first");
-        assertEquals(Optional.of(T0 + 14), store.lastEventAt(EventKind.FUSION_STARTED, 1));
-        assertEquals(Optional.empty(), store.lastEventAt(EventKind.FUSION_STARTED, 2));
-        List<Upload> uploads = store.uploads();
-        assertEquals(uploads.subList(uploads.size() - 1, uploads.size()), store.recentUploads(1));
-        assertEquals((long) uploads.size(), store.uploadCounts().get("accepted"));
-        assertEquals(0L, store.uploadCounts().get("refused"));
+        assertEquals(events.subList(2, 4), store.events().after(events.get(1).id(), 2));
+        assertEquals(events.subList(3, 6), store.events().recent(3), "the newest three, oldest first");
+        assertEquals(Optional.of(T0 + 14), store.events().lastAt(EventKind.FUSION_STARTED, 1));
+        assertEquals(Optional.empty(), store.events().lastAt(EventKind.FUSION_STARTED, 2));
+        List<Upload> uploads = store.uploads().all();
+        assertEquals(uploads.subList(uploads.size() - 1, uploads.size()), store.uploads().recent(1));
+        assertEquals((long) uploads.size(), store.uploads().counts().get("accepted"));
+        assertEquals(0L, store.uploads().counts().get("refused"));
     }
 
     @Test
     void fusionMovesWaitingRunningDoneOrFailed() {
-        store.initRound("{}", shards(1), T0);
-        assertFalse(store.setFusion(FusionState.DONE, "a", false, null, T0 + 1), "not running");
-        assertFalse(store.setFusion(FusionState.WAITING, "a", false, null, T0 + 1));
-        assertTrue(store.setFusion(FusionState.RUNNING, "a", true, null, T0 + 2));
-        assertFalse(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 3), "a second run while one runs");
-        assertFalse(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 3), "a second run while one runs");
-        assertEquals(new Fusion(FusionState.RUNNING, true, null, T0 + 2, "a", T0 + 2), store.fusionState());
-        assertTrue(store.setFusion(FusionState.FAILED, "a", false, "{\"error\":\"interrupted by a restart\"}", T0 + 4));
+        store.rounds().init("{}", shards(1), T0);
+        assertFalse(store.fusion().set(FusionState.DONE, "a", false, null, T0 + 1), "not running");
+        assertFalse(store.fusion().set(FusionState.WAITING, "a", false, null, T0 + 1));
+        assertTrue(store.fusion().set(FusionState.RUNNING, "a", true, null, T0 + 2));
+        assertFalse(store.fusion().set(FusionState.RUNNING, "a", false, null, T0 + 3), "a second run while one runs");
+        assertFalse(store.fusion().set(FusionState.RUNNING, "b", false, null, T0 + 3), "a second run while one runs");
+        assertEquals(new Fusion(FusionState.RUNNING, true, null, T0 + 2, "a", T0 + 2), store.fusion().state());
+        assertTrue(store.fusion().set(FusionState.FAILED, "a", false, "{\"error\":\"interrupted by a restart\"}", T0 + 4));
         assertEquals(new Fusion(FusionState.FAILED, true, "{\"error\":\"interrupted by a restart\"}", T0 + 4, "a", null),
-                store.fusionState());
-        assertTrue(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 5));
-        assertTrue(store.setFusion(FusionState.DONE, "b", true, "{}", T0 + 6));
-        assertEquals(new Fusion(FusionState.DONE, false, "{}", T0 + 6, "b", null), store.fusionState());
-        assertFalse(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 7), "done is final");
-        Event started = store.events().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).findFirst().orElseThrow();
+                store.fusion().state());
+        assertTrue(store.fusion().set(FusionState.RUNNING, "b", false, null, T0 + 5));
+        assertTrue(store.fusion().set(FusionState.DONE, "b", true, "{}", T0 + 6));
+        assertEquals(new Fusion(FusionState.DONE, false, "{}", T0 + 6, "b", null), store.fusion().state());
+        assertFalse(store.fusion().set(FusionState.RUNNING, "a", false, null, T0 + 7), "done is final");
+        Event started = store.events().all().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).findFirst().orElseThrow();
         assertEquals("forced", started.detail());
-        assertThrows(IllegalArgumentException.class, () -> store.setFusion(FusionState.RUNNING, null, false, null, T0));
+        assertThrows(IllegalArgumentException.class, () -> store.fusion().set(FusionState.RUNNING, null, false, null, T0));
     }
 
     @Test
     void onlyTheOwnerOfARunningFusionBeatsAndEndsItAndASilentOneIsAbandoned() {
-        store.initRound("{}", shards(1), T0);
-        assertFalse(store.heartbeatFusion("a", T0 + 1), "nothing runs");
-        assertFalse(store.abandonFusion(null, Long.MAX_VALUE, "{}", T0 + 1), "nothing runs");
-        assertTrue(store.setFusion(FusionState.RUNNING, "a", false, null, T0 + 2));
-        assertFalse(store.heartbeatFusion("b", T0 + 3), "not b's run");
-        assertTrue(store.heartbeatFusion("a", T0 + 10));
-        assertEquals(T0 + 10, store.fusionState().heartbeatAt());
-        assertFalse(store.setFusion(FusionState.DONE, "b", false, "{}", T0 + 11), "only the owner records the outcome");
-        assertFalse(store.setFusion(FusionState.FAILED, "b", false, "{}", T0 + 11), "only the owner records the outcome");
-        assertFalse(store.abandonFusion("a", T0 + 10, "{}", T0 + 12), "a heartbeat at the limit is recent");
-        assertFalse(store.abandonFusion("b", Long.MAX_VALUE, "{}", T0 + 12), "b does not run it");
-        assertFalse(store.abandonFusion(null, Long.MAX_VALUE, "{}", T0 + 12), "it has an owner");
-        assertEquals(FusionState.RUNNING, store.fusionState().state());
+        store.rounds().init("{}", shards(1), T0);
+        assertFalse(store.fusion().heartbeat("a", T0 + 1), "nothing runs");
+        assertFalse(store.fusion().abandon(null, Long.MAX_VALUE, "{}", T0 + 1), "nothing runs");
+        assertTrue(store.fusion().set(FusionState.RUNNING, "a", false, null, T0 + 2));
+        assertFalse(store.fusion().heartbeat("b", T0 + 3), "not b's run");
+        assertTrue(store.fusion().heartbeat("a", T0 + 10));
+        assertEquals(T0 + 10, store.fusion().state().heartbeatAt());
+        assertFalse(store.fusion().set(FusionState.DONE, "b", false, "{}", T0 + 11), "only the owner records the outcome");
+        assertFalse(store.fusion().set(FusionState.FAILED, "b", false, "{}", T0 + 11), "only the owner records the outcome");
+        assertFalse(store.fusion().abandon("a", T0 + 10, "{}", T0 + 12), "a heartbeat at the limit is recent");
+        assertFalse(store.fusion().abandon("b", Long.MAX_VALUE, "{}", T0 + 12), "b does not run it");
+        assertFalse(store.fusion().abandon(null, Long.MAX_VALUE, "{}", T0 + 12), "it has an owner");
+        assertEquals(FusionState.RUNNING, store.fusion().state().state());
 
-        assertTrue(store.abandonFusion("a", T0 + 11, "{\"error\":\"gone\"}", T0 + 70));
-        assertEquals(new Fusion(FusionState.FAILED, false, "{\"error\":\"gone\"}", T0 + 70, "a", null), store.fusionState());
-        assertFalse(store.heartbeatFusion("a", T0 + 71), "the abandoned owner no longer runs it");
-        assertFalse(store.setFusion(FusionState.DONE, "a", false, "{}", T0 + 72), "nor records an outcome");
-        assertTrue(store.setFusion(FusionState.RUNNING, "b", false, null, T0 + 73), "another process takes it over");
-        assertFalse(store.setFusion(FusionState.DONE, "a", false, "{}", T0 + 74), "the old owner cannot end b's run");
-        assertTrue(store.setFusion(FusionState.DONE, "b", false, "{}", T0 + 75));
+        assertTrue(store.fusion().abandon("a", T0 + 11, "{\"error\":\"gone\"}", T0 + 70));
+        assertEquals(new Fusion(FusionState.FAILED, false, "{\"error\":\"gone\"}", T0 + 70, "a", null), store.fusion().state());
+        assertFalse(store.fusion().heartbeat("a", T0 + 71), "the abandoned owner no longer runs it");
+        assertFalse(store.fusion().set(FusionState.DONE, "a", false, "{}", T0 + 72), "nor records an outcome");
+        assertTrue(store.fusion().set(FusionState.RUNNING, "b", false, null, T0 + 73), "another process takes it over");
+        assertFalse(store.fusion().set(FusionState.DONE, "a", false, "{}", T0 + 74), "the old owner cannot end b's run");
+        assertTrue(store.fusion().set(FusionState.DONE, "b", false, "{}", T0 + 75));
         assertEquals(List.of(EventKind.FUSION_STARTED, EventKind.FUSION_FAILED, EventKind.FUSION_STARTED, EventKind.FUSION_FINISHED),
-                store.events().stream().map(Event::kind).toList());
+                store.events().all().stream().map(Event::kind).toList());
     }
 
     @Test
     void ofManyProcessesClaimingFusionAtOnceExactlyOneRunsIt() throws Exception {
-        store.initRound("{}", shards(1), T0);
-        List<Boolean> claims = raceOnOwnConnections(8, (own, i) -> own.setFusion(FusionState.RUNNING, "p" + i, false, null, T0 + 1));
+        store.rounds().init("{}", shards(1), T0);
+        List<Boolean> claims = raceOnOwnConnections(8, (own, i) -> own.fusion().set(FusionState.RUNNING, "p" + i, false, null, T0 + 1));
         assertEquals(1, claims.stream().filter(b -> b).count(), claims.toString());
-        String owner = store.fusionState().owner();
-        assertTrue(store.heartbeatFusion(owner, T0 + 2), owner);
+        String owner = store.fusion().state().owner();
+        assertTrue(store.fusion().heartbeat(owner, T0 + 2), owner);
     }
 
     @Test
     void snapshotHasEverythingAndNoSecret() {
-        store.initRound("{\"k\":2}", shards(2), T0);
+        store.rounds().init("{\"k\":2}", shards(2), T0);
         String a = enroll("a");
         LeaseResult.Leased l = leased(a, T0);
         Snapshot snapshot = store.snapshot();
-        assertEquals(store.round().orElseThrow(), snapshot.round());
-        assertEquals(store.shards(), snapshot.shards());
-        assertEquals(store.participants(), snapshot.participants());
-        assertEquals(store.fusionState(), snapshot.fusion());
+        assertEquals(store.rounds().current().orElseThrow(), snapshot.round());
+        assertEquals(store.rounds().shards(), snapshot.shards());
+        assertEquals(store.participants().all(), snapshot.participants());
+        assertEquals(store.fusion().state(), snapshot.fusion());
         assertFalse(snapshot.toString().contains(l.leaseId()), "the lease id is the holder's alone");
     }
 
     @Test
     void operationsBeforeTheRoundExistAreErrors() {
         String a = enroll("a");
-        assertThrows(IllegalStateException.class, () -> store.lease(a, T0, LEASE, null));
-        assertThrows(IllegalStateException.class, () -> store.shards());
+        assertThrows(IllegalStateException.class, () -> store.leases().lease(a, T0, LEASE, null));
+        assertThrows(IllegalStateException.class, () -> store.rounds().shards());
         assertThrows(IllegalStateException.class, () -> store.snapshot());
     }
 
@@ -804,69 +804,69 @@ abstract class PlatformStoreContract {
 
     @Test
     void theNextRoundOpensOnlyOnceTheCurrentIsFusedOverTheSameShardsAndKeepsTheOldRows() {
-        UserException none = assertThrows(UserException.class, () -> store.nextRound(T0));
+        UserException none = assertThrows(UserException.class, () -> store.rounds().next(T0));
         assertTrue(none.getMessage().contains("no round yet"), none.getMessage());
-        store.initRound("{\"seed\":7}", shards(2), T0);
+        store.rounds().init("{\"seed\":7}", shards(2), T0);
         String a = enroll("a");
         String b = enroll("b");
-        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared-a-1", sha("sa1"), 8, "{\"prior\":\"zoo:one\"}", 0.5, T0));
+        assertEquals(SharedResult.ACCEPTED, store.uploads().acceptShared(a, "shared-a-1", sha("sa1"), 8, "{\"prior\":\"zoo:one\"}", 0.5, T0));
         for (int i = 0; i < 2; i++) {
             LeaseResult.Leased l = leased(a, T0 + 10 + i);
-            assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, l.shard(), l.leaseId(), "r1-" + i,
+            assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, l.shard(), l.leaseId(), "r1-" + i,
                     sha("r1-" + i), 10, 5, 8, T0 + 10 + i, new long[] {1, 2}, T0 + 1000));
         }
-        store.pendingAudits(a).forEach(x -> assertTrue(store.finishAudit(x.id(), true, null, T0 + 20)));
+        store.audits().pending(a).forEach(x -> assertTrue(store.audits().finish(x.id(), true, null, T0 + 20)));
 
         // not finished while fusion waits, runs or failed: its fused dataset is not written yet
-        UserException waiting = assertThrows(UserException.class, () -> store.nextRound(T0 + 30));
+        UserException waiting = assertThrows(UserException.class, () -> store.rounds().next(T0 + 30));
         assertTrue(waiting.getMessage().contains("round 1 is not finished: its fusion is waiting"), waiting.getMessage());
-        assertTrue(store.setFusion(FusionState.RUNNING, "owner1", false, null, T0 + 31));
-        assertThrows(UserException.class, () -> store.nextRound(T0 + 32));
-        assertTrue(store.setFusion(FusionState.FAILED, "owner1", false, "{}", T0 + 33));
-        assertTrue(assertThrows(UserException.class, () -> store.nextRound(T0 + 34)).getMessage().contains("failed"));
-        assertEquals(1, store.round().orElseThrow().id(), "a refused next round changes nothing");
-        assertEquals(1, store.rounds().size());
-        assertTrue(store.setFusion(FusionState.RUNNING, "owner1", false, null, T0 + 35));
-        assertTrue(store.setFusion(FusionState.DONE, "owner1", false, "{}", T0 + 36));
+        assertTrue(store.fusion().set(FusionState.RUNNING, "owner1", false, null, T0 + 31));
+        assertThrows(UserException.class, () -> store.rounds().next(T0 + 32));
+        assertTrue(store.fusion().set(FusionState.FAILED, "owner1", false, "{}", T0 + 33));
+        assertTrue(assertThrows(UserException.class, () -> store.rounds().next(T0 + 34)).getMessage().contains("failed"));
+        assertEquals(1, store.rounds().current().orElseThrow().id(), "a refused next round changes nothing");
+        assertEquals(1, store.rounds().all().size());
+        assertTrue(store.fusion().set(FusionState.RUNNING, "owner1", false, null, T0 + 35));
+        assertTrue(store.fusion().set(FusionState.DONE, "owner1", false, "{}", T0 + 36));
 
-        Round second = store.nextRound(T0 + 40);
+        Round second = store.rounds().next(T0 + 40);
         assertEquals(new Round(2, "{\"seed\":7}", T0 + 40), second, "the same configuration");
-        assertEquals(second, store.round().orElseThrow());
+        assertEquals(second, store.rounds().current().orElseThrow());
         assertEquals(List.of(new Shard(0, 1000, sha("shard 0"), ShardState.OPEN, null, null, null),
-                new Shard(1, 1001, sha("shard 1"), ShardState.OPEN, null, null, null)), store.shards(), "fresh open shards");
-        assertEquals(new Fusion(FusionState.WAITING, false, null, T0 + 40, null, null), store.fusionState());
+                new Shard(1, 1001, sha("shard 1"), ShardState.OPEN, null, null, null)), store.rounds().shards(), "fresh open shards");
+        assertEquals(new Fusion(FusionState.WAITING, false, null, T0 + 40, null, null), store.fusion().state());
         assertEquals(List.of(new RoundSummary(1, T0, 2, 2, FusionState.DONE, T0 + 36),
-                new RoundSummary(2, T0 + 40, 2, 0, FusionState.WAITING, T0 + 40)), store.rounds(), "round 1's rows are kept");
-        assertTrue(store.uploads().isEmpty() && store.audits().isEmpty() && store.sharedOutputs().isEmpty(),
+                new RoundSummary(2, T0 + 40, 2, 0, FusionState.WAITING, T0 + 40)), store.rounds().all(), "round 1's rows are kept");
+        assertTrue(store.uploads().all().isEmpty() && store.audits().all().isEmpty() && store.uploads().sharedOutputs().isEmpty(),
                 "uploads, audits and outputs on S are the current round's");
-        assertTrue(store.sharedOutput(a).isEmpty(), "each round its own outputs on S");
-        Event opened = store.events().get(store.events().size() - 1);
+        assertTrue(store.uploads().sharedOutput(a).isEmpty(), "each round its own outputs on S");
+        Event opened = store.events().all().get(store.events().all().size() - 1);
         assertEquals(EventKind.ROUND_OPENED, opened.kind());
         assertEquals(2, opened.round());
-        assertTrue(assertThrows(UserException.class, () -> store.nextRound(T0 + 41)).getMessage()
+        assertTrue(assertThrows(UserException.class, () -> store.rounds().next(T0 + 41)).getMessage()
                 .contains("round 2 is not finished"), "round 3 waits for round 2");
 
         // round 2: another prior, leases and uploads on round 2's shards
-        assertEquals(SharedResult.ACCEPTED, store.acceptShared(a, "shared-a-2", sha("sa2"), 16, "{\"prior\":\"zoo:two\"}", 0.1, T0 + 50));
-        assertEquals(SharedResult.ACCEPTED, store.acceptShared(b, "shared-b-2", sha("sb2"), 16, "{}", 0.2, T0 + 50));
+        assertEquals(SharedResult.ACCEPTED, store.uploads().acceptShared(a, "shared-a-2", sha("sa2"), 16, "{\"prior\":\"zoo:two\"}", 0.1, T0 + 50));
+        assertEquals(SharedResult.ACCEPTED, store.uploads().acceptShared(b, "shared-b-2", sha("sb2"), 16, "{}", 0.2, T0 + 50));
         LeaseResult.Leased l = leased(a, T0 + 51);
         assertEquals(0, l.shard());
         assertFalse(l.renewed());
-        UploadResult.Accepted up = assertInstanceOf(UploadResult.Accepted.class, store.acceptShardUpload(a, 0, l.leaseId(),
+        UploadResult.Accepted up = assertInstanceOf(UploadResult.Accepted.class, store.uploads().acceptShard(a, 0, l.leaseId(),
                 "r2-0", sha("r2-0"), 10, 5, 16, T0 + 52, new long[] {3}, T0 + 2000));
-        assertEquals(2, store.upload(up.uploadId()).orElseThrow().round());
+        assertEquals(2, store.uploads().get(up.uploadId()).orElseThrow().round());
         assertEquals(1, leased(b, T0 + 53).shard());
-        assertEquals(List.of(ShardState.ACCEPTED, ShardState.LEASED), store.shards().stream().map(Shard::state).toList());
-        assertEquals(1, store.pendingAudits(a).size(), "round 2's audit only");
-        assertEquals(List.of(sha("sa2"), sha("sb2")), store.sharedOutputs().stream().map(SharedOutput::sha256).sorted().toList());
-        assertEquals(java.util.Set.of("r1-0", "r1-1", "r2-0", "shared-a-1", "shared-a-2", "shared-b-2"), store.filesInUse());
-        assertEquals(new RoundSummary(1, T0, 2, 2, FusionState.DONE, T0 + 36), store.rounds().get(0), "round 1 untouched");
+        assertEquals(List.of(ShardState.ACCEPTED, ShardState.LEASED), store.rounds().shards().stream().map(Shard::state).toList());
+        assertEquals(1, store.audits().pending(a).size(), "round 2's audit only");
+        assertEquals(List.of(sha("sa2"), sha("sb2")), store.uploads().sharedOutputs().stream().map(SharedOutput::sha256).sorted().toList());
+        assertEquals(java.util.Set.of("r1-0", "r1-1", "r2-0", "shared-a-1", "shared-a-2", "shared-b-2"), store.uploads().filesInUse());
+        assertEquals(new RoundSummary(1, T0, 2, 2, FusionState.DONE, T0 + 36), store.rounds().all().get(0), "round 1 untouched");
 
         // a quarantine in round 2 withdraws round 2's work only: round 1 is fused and published
-        assertTrue(store.quarantine(a, "poisoned round 2", T0 + 60));
-        assertEquals(ShardState.OPEN, store.shards().get(0).state());
-        assertEquals(2, store.rounds().get(0).accepted());
-        assertTrue(store.audits().stream().allMatch(x -> x.state() == AuditState.FAILED));
+        assertTrue(store.audits().quarantine(a, "poisoned round 2", T0 + 60));
+        assertEquals(ShardState.OPEN, store.rounds().shards().get(0).state());
+        assertEquals(2, store.rounds().all().get(0).accepted());
+        assertTrue(store.audits().all().stream().allMatch(x -> x.state() == AuditState.FAILED));
     }
 
     // ------------------------------------------------------------------ crash safety
@@ -919,7 +919,7 @@ abstract class PlatformStoreContract {
             try (Database after = Database.open(url)) {
                 assertEquals(List.of(), Invariants.violations(after), () -> "after run " + (last ? "to the end" : "killed") + ", seed " + seed + ": " + read(log));
                 PlatformStore check = new PlatformStore(after);
-                long accepted = check.round().isEmpty() ? 0 : check.shards().stream().filter(s -> s.state() == ShardState.ACCEPTED).count();
+                long accepted = check.rounds().current().isEmpty() ? 0 : check.rounds().shards().stream().filter(s -> s.state() == ShardState.ACCEPTED).count();
                 partial |= !last && accepted > 0 && accepted < CrashWorker.SHARDS;
                 System.out.printf("crash test (%s) run %d: %s; %d of %d shards accepted, consistent%n",
                         after.vendor(), run, what, accepted, CrashWorker.SHARDS);
@@ -928,12 +928,12 @@ abstract class PlatformStoreContract {
         assertTrue(partial, "some kill must leave the work half done (seed " + seed + ")");
         db = Database.open(url);
         store = new PlatformStore(db);
-        List<Shard> shards = store.shards();
+        List<Shard> shards = store.rounds().shards();
         assertEquals(CrashWorker.SHARDS, shards.size());
         assertTrue(shards.stream().allMatch(s -> s.state() == ShardState.ACCEPTED), shards.toString());
-        long accepted = store.uploads().stream().filter(Upload::accepted).count();
+        long accepted = store.uploads().all().stream().filter(Upload::accepted).count();
         assertEquals(CrashWorker.SHARDS, accepted, "each shard accepted exactly once");
-        assertEquals(CrashWorker.PARTICIPANTS, store.participants().size());
+        assertEquals(CrashWorker.PARTICIPANTS, store.participants().all().size());
     }
 
     private static String javaCommand() {

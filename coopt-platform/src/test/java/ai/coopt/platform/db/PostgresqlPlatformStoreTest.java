@@ -32,9 +32,9 @@ class PostgresqlPlatformStoreTest extends PlatformStoreContract {
     }
 
     private static String enroll(PlatformStore store, String name, long now) {
-        String token = store.createInvite(name, now, 60_000);
+        String token = store.participants().createInvite(name, now, 60_000);
         byte[] key = Sha256.digest(("key of " + name).getBytes(StandardCharsets.UTF_8));
-        return assertInstanceOf(Redemption.Enrolled.class, store.redeemInvite(token, Ed25519Keys.base64(key), now))
+        return assertInstanceOf(Redemption.Enrolled.class, store.participants().redeemInvite(token, Ed25519Keys.base64(key), now))
                 .participant().id();
     }
 
@@ -48,7 +48,7 @@ class PostgresqlPlatformStoreTest extends PlatformStoreContract {
         long t0 = 1_700_000_000_000L;
         try (Database db = Database.open(url); Database other = Database.open(url)) {
             PlatformStore store = new PlatformStore(db);
-            store.initRound("{}", List.of(new NewShard(0, 10, Sha256.hex("s0")), new NewShard(1, 10, Sha256.hex("s1"))), t0);
+            store.rounds().init("{}", List.of(new NewShard(0, 10, Sha256.hex("s0")), new NewShard(1, 10, Sha256.hex("s1"))), t0);
             String p = enroll(store, "p", t0);
             String q = enroll(store, "q", t0);
             other.transaction(c -> {
@@ -57,10 +57,10 @@ class PostgresqlPlatformStoreTest extends PlatformStoreContract {
                     assertTrue(rs.next());
                 }
                 try {
-                    LeaseResult first = CompletableFuture.supplyAsync(() -> store.lease(p, t0 + 1, 10_000, null))
+                    LeaseResult first = CompletableFuture.supplyAsync(() -> store.leases().lease(p, t0 + 1, 10_000, null))
                             .get(10, TimeUnit.SECONDS);
                     assertEquals(1, assertInstanceOf(LeaseResult.Leased.class, first).shard(), "shard 0 is passed over");
-                    LeaseResult second = CompletableFuture.supplyAsync(() -> store.lease(q, t0 + 2, 10_000, null))
+                    LeaseResult second = CompletableFuture.supplyAsync(() -> store.leases().lease(q, t0 + 2, 10_000, null))
                             .get(10, TimeUnit.SECONDS);
                     assertEquals(new LeaseResult.Wait(t0 + 2), second, "the only free shard is being taken: ask again now");
                 } catch (Exception e) {
@@ -68,7 +68,7 @@ class PostgresqlPlatformStoreTest extends PlatformStoreContract {
                 }
                 return null;
             });
-            assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, store.lease(q, t0 + 3, 10_000, null)).shard(),
+            assertEquals(0, assertInstanceOf(LeaseResult.Leased.class, store.leases().lease(q, t0 + 3, 10_000, null)).shard(),
                     "once the other transaction ended, the shard is free again");
         } finally {
             dropDatabase(url);

@@ -92,7 +92,7 @@ class ScaleOutTest {
 
             // the database's own record: each shard taken by one lease, never re-taken, accepted once
             Map<Integer, Integer> taken = new HashMap<>();
-            for (Event e : store.events()) {
+            for (Event e : store.events().all()) {
                 assertFalse(e.kind() == EventKind.LEASE_RETAKEN, "no lease expired, none was re-taken: " + e);
                 if (e.kind() == EventKind.LEASE_TAKEN) {
                     taken.merge(e.shard(), 1, Integer::sum);
@@ -100,16 +100,16 @@ class ScaleOutTest {
             }
             assertEquals(shards, taken.size());
             assertTrue(taken.values().stream().allMatch(n -> n == 1), taken.toString());
-            assertTrue(store.shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED));
-            assertEquals(shards, store.uploads().stream().filter(u -> u.accepted() && u.shard() != null).count());
+            assertTrue(store.rounds().shards().stream().allMatch(s -> s.state() == ShardState.ACCEPTED));
+            assertEquals(shards, store.uploads().all().stream().filter(u -> u.accepted() && u.shard() != null).count());
 
             // the last acceptance started fusion on one of the two; it ends once
-            for (int i = 0; i < 600 && store.fusionState().state() == FusionState.RUNNING; i++) {
+            for (int i = 0; i < 600 && store.fusion().state().state() == FusionState.RUNNING; i++) {
                 Thread.sleep(100);
             }
-            assertEquals(FusionState.DONE, store.fusionState().state(), store.fusionState().toString());
-            assertTrue(List.of(a.service().instanceId(), b.service().instanceId()).contains(store.fusionState().owner()));
-            assertEquals(1, store.events().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).count());
+            assertEquals(FusionState.DONE, store.fusion().state().state(), store.fusion().state().toString());
+            assertTrue(List.of(a.service().instanceId(), b.service().instanceId()).contains(store.fusion().state().owner()));
+            assertEquals(1, store.events().all().stream().filter(e -> e.kind() == EventKind.FUSION_STARTED).count());
             assertEquals(List.of(), TestPlatform.stagedFiles(dir), "no staged leftovers");
         } finally {
             drop(vendor, url);
@@ -170,25 +170,25 @@ class ScaleOutTest {
                 now.addAndGet(PlatformService.FUSION_TIMEOUT_MILLIS - 1);
                 b.service().recover();
                 assertFalse(b.service().takeOverStaleFusion(), "a is alive and its heartbeat recent");
-                assertEquals(a.service().instanceId(), store.fusionState().owner());
-                assertEquals(FusionState.RUNNING, store.fusionState().state());
+                assertEquals(a.service().instanceId(), store.fusion().state().owner());
+                assertEquals(FusionState.RUNNING, store.fusion().state().state());
 
                 now.addAndGet(2);
                 assertTrue(b.service().takeOverStaleFusion(), "a's heartbeat is older than the timeout: b takes over");
-                assertEquals(b.service().instanceId(), store.fusionState().owner());
-                assertFalse(store.heartbeatFusion(a.service().instanceId(), now.get()), "a no longer owns it");
+                assertEquals(b.service().instanceId(), store.fusion().state().owner());
+                assertFalse(store.fusion().heartbeat(a.service().instanceId(), now.get()), "a no longer owns it");
                 // b's run has nothing accepted to fuse: it fails, recorded by b, its owner
-                for (int i = 0; i < 100 && store.fusionState().state() == FusionState.RUNNING; i++) {
+                for (int i = 0; i < 100 && store.fusion().state().state() == FusionState.RUNNING; i++) {
                     Thread.sleep(50);
                 }
-                assertEquals(FusionState.FAILED, store.fusionState().state());
-                assertEquals(b.service().instanceId(), store.fusionState().owner());
+                assertEquals(FusionState.FAILED, store.fusion().state().state());
+                assertEquals(b.service().instanceId(), store.fusion().state().owner());
 
                 assertTrue(b.service().claimFusion(false), "b claims again and stays silent");
                 assertFalse(a.service().takeOverStaleFusion(), "b is alive and its heartbeat recent");
             } // b stops: its staging lock goes with it
             assertTrue(a.service().takeOverStaleFusion(), "the owner is gone (its lock is free): no need to wait for the timeout");
-            assertEquals(a.service().instanceId(), store.fusionState().owner());
+            assertEquals(a.service().instanceId(), store.fusion().state().owner());
             a.close();
         }
     }
