@@ -5,6 +5,10 @@ import ai.coopt.platform.api.Accepted;
 import ai.coopt.platform.api.Audits;
 import ai.coopt.platform.api.DatasetFile;
 import ai.coopt.platform.api.DatasetListing;
+import ai.coopt.platform.api.EnrollRequest;
+import ai.coopt.platform.api.Enrolled;
+import ai.coopt.platform.api.Health;
+import ai.coopt.platform.api.RenewRequest;
 import ai.coopt.platform.auth.RequestSignature;
 import ai.coopt.platform.auth.Ed25519Keys;
 import ai.coopt.platform.auth.OperatorToken;
@@ -26,7 +30,6 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.List;
@@ -59,6 +62,8 @@ public final class PlatformServer implements AutoCloseable {
     private final String version;
     private final Javalin app;
     private final String scheme;
+    /** This server's OpenAPI document, made from the routes it registers ({@link OpenApi}). */
+    private final byte[] openApi = OpenApi.json();
 
     /** TLS settings: a PKCS#12 keystore and its password. */
     public record Tls(Path keystore, char[] password) {}
@@ -108,37 +113,38 @@ public final class PlatformServer implements AutoCloseable {
             cfg.routes.before(ctx -> SecurityHeaders.apply(ctx, tls != null));
             // one check for the dashboard, status, round and dataset: participants and the operator only
             cfg.routes.before(access::check);
-            cfg.routes.get("/login", access::login);
-            cfg.routes.get("/", ctx -> ctx.html(Dashboard.render(service.status(version))));
-            cfg.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok", "version", version)));
-            cfg.routes.get("/openapi.json", this::openApi);
-            cfg.routes.get("/v1/status", ctx -> json(ctx, 200, service.status(version).withAccess(access.describe())));
-            cfg.routes.get("/v1/round", ctx -> json(ctx, 200, service.round()));
-            cfg.routes.post("/v1/enroll", this::enroll);
+            // every route of the table (its method, path and roles) and no other: what /openapi.json documents
+            Routes.Registration routes = new Routes.Registration(cfg.routes);
+            routes.on(Routes.LOGIN, access::login);
+            routes.on(Routes.DASHBOARD, ctx -> ctx.html(Dashboard.render(service.status(version))));
+            routes.on(Routes.HEALTH, ctx -> json(ctx, 200, Health.ok(version)));
+            routes.on(Routes.OPENAPI, this::openApi);
+            routes.on(Routes.STATUS, ctx -> json(ctx, 200, service.status(version).withAccess(access.describe())));
+            routes.on(Routes.ROUND, ctx -> json(ctx, 200, service.round()));
+            routes.on(Routes.ENROLL, this::enroll);
             // signed routes: the one authentication handler below has checked the request and names the participant
             cfg.routes.beforeMatched(this::authenticateSigned);
-            cfg.routes.get("/v1/shared/images", ctx -> file(ctx, service.sharedImages(who(ctx))), Signed.BODY_READ_HERE);
-            cfg.routes.post("/v1/shared", ctx -> {
+            routes.on(Routes.SHARED_IMAGES, ctx -> file(ctx, service.sharedImages(who(ctx))));
+            routes.on(Routes.UPLOAD_SHARED, ctx -> {
                 String who = who(ctx);
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
                     Accepted a = service.uploadShared(who, body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
-            }, Signed.BODY_STREAMED);
-            cfg.routes.post("/v1/lease", ctx -> {
+            });
+            routes.on(Routes.LEASE, ctx -> {
                 byte[] raw = ctx.attribute(BODY);
                 // a client of before workers sends {} (or nothing): its one process is the participant's sole worker
                 String worker = raw == null || raw.length == 0 ? null : leaseWorker(body(ctx, JsonNode.class));
                 json(ctx, 200, service.lease(who(ctx), worker));
-            }, Signed.BODY_READ_HERE);
-            cfg.routes.post("/v1/lease/renew", ctx -> {
+            });
+            routes.on(Routes.RENEW, ctx -> {
                 RenewRequest r = body(ctx, RenewRequest.class);
                 json(ctx, 200, service.renew(who(ctx), r.shard(), r.token()));
-            }, Signed.BODY_READ_HERE);
-            cfg.routes.get("/v1/shards/{shard}/images", ctx -> file(ctx, service.shardImages(who(ctx), shard(ctx))),
-                    Signed.BODY_READ_HERE);
-            cfg.routes.post("/v1/shards/{shard}/upload", ctx -> {
+            });
+            routes.on(Routes.SHARD_IMAGES, ctx -> file(ctx, service.shardImages(who(ctx), shard(ctx))));
+            routes.on(Routes.UPLOAD_SHARD, ctx -> {
                 String who = who(ctx);
                 String token = ctx.queryParam("token");
                 if (token == null || token.isBlank() || token.length() > 200) {
@@ -149,19 +155,17 @@ public final class PlatformServer implements AutoCloseable {
                             ctx.header(RequestSignature.CONTENT_SHA256));
                     json(ctx, a.created() ? 201 : 200, a);
                 }
-            }, Signed.BODY_STREAMED);
-            cfg.routes.post("/v1/audits", ctx -> json(ctx, 200, new Audits(service.audits(who(ctx)))),
-                    Signed.BODY_READ_HERE);
-            cfg.routes.get("/v1/audits/{audit}/images", ctx -> file(ctx, service.auditImages(who(ctx), audit(ctx))),
-                    Signed.BODY_READ_HERE);
-            cfg.routes.post("/v1/audits/{audit}", ctx -> {
+            });
+            routes.on(Routes.AUDITS, ctx -> json(ctx, 200, new Audits(service.audits(who(ctx)))));
+            routes.on(Routes.AUDIT_IMAGES, ctx -> file(ctx, service.auditImages(who(ctx), audit(ctx))));
+            routes.on(Routes.ANSWER_AUDIT, ctx -> {
                 String who = who(ctx);
                 try (BodyReader.Body body = bodies.stream(ctx, who)) {
                     json(ctx, 200, service.answerAudit(who, audit(ctx), body, contentLength(ctx),
                             ctx.header(RequestSignature.CONTENT_SHA256)));
                 }
-            }, Signed.BODY_STREAMED);
-            cfg.routes.get("/v1/dataset", ctx -> {
+            });
+            routes.on(Routes.DATASET, ctx -> {
                 int round = datasetRound(ctx);
                 Optional<List<DatasetFile>> files = service.dataset(round);
                 if (files.isEmpty()) {
@@ -170,7 +174,7 @@ public final class PlatformServer implements AutoCloseable {
                 }
                 json(ctx, 200, new DatasetListing(round, files.get()));
             });
-            cfg.routes.get("/v1/dataset/{file}", ctx -> {
+            routes.on(Routes.DATASET_FILE, ctx -> {
                 int round = datasetRound(ctx);
                 Optional<Path> f = service.datasetFile(round, ctx.pathParam("file"));
                 if (f.isEmpty()) {
@@ -179,6 +183,7 @@ public final class PlatformServer implements AutoCloseable {
                 }
                 file(ctx, f.get());
             });
+            routes.complete();
             cfg.routes.exception(Refusal.class, (e, ctx) -> {
                 if (e.kind() == Refusal.Kind.BUSY) {
                     ctx.header("Retry-After", "1");
@@ -271,10 +276,6 @@ public final class PlatformServer implements AutoCloseable {
         return new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
     }
 
-    private record EnrollRequest(String invite, String publicKey) {}
-
-    private record RenewRequest(int shard, String token) {}
-
     /** Which of the participant's processes asks for a lease ({@code "worker"}: its own name for itself), or null. */
     private static String leaseWorker(JsonNode body) throws Refusal {
         JsonNode w = body.path("worker");
@@ -321,7 +322,7 @@ public final class PlatformServer implements AutoCloseable {
             throw new Refusal(kind, reason.message);
         }
         Participant p = ((Redemption.Enrolled) result).participant();
-        json(ctx, 201, Map.of("participant_id", p.id(), "name", p.name()));
+        json(ctx, 201, new Enrolled(p.id(), p.name()));
     }
 
     /** The one place a refusal's kind becomes an HTTP status. */
@@ -479,10 +480,14 @@ public final class PlatformServer implements AutoCloseable {
         }
     }
 
-    private void openApi(Context ctx) throws IOException {
-        try (InputStream in = PlatformServer.class.getResourceAsStream("/openapi.json")) {
-            ctx.contentType("application/json").result(in.readAllBytes());
-        }
+    private void openApi(Context ctx) {
+        ctx.contentType("application/json").result(openApi);
+    }
+
+    /** The HTTP routes Javalin holds, as "METHOD path" (not the before- and after-handlers): for the tests. */
+    List<String> registeredRoutes() {
+        return app.unsafe.internalRouter.allHttpHandlers().stream().map(e -> e.endpoint)
+                .filter(e -> e.method.isHttpMethod()).map(e -> e.method.name() + " " + e.path).toList();
     }
 
     private static void file(Context ctx, Path file) throws IOException, Refusal {

@@ -1,16 +1,23 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.platform.TestPlatform;
 import ai.coopt.platform.api.Status;
+import ai.coopt.platform.auth.RequestSignature;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.RecordComponent;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,10 +28,16 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The hand-written {@code openapi.json}: every route with its methods, resolvable references, and the schemas. */
+/**
+ * The generated {@code openapi.json} ({@link OpenApi}): every route the running server registers with its methods and
+ * no other, exactly the route table, resolvable references, the schemas of the wire records, and a copy in
+ * {@code target/openapi.json} for the independent linter CI runs on it.
+ */
 class OpenApiTest {
 
     private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
@@ -32,33 +45,38 @@ class OpenApiTest {
     private static final List<String> SIGNING = List.of("X-CoOpt-Timestamp", "X-CoOpt-Content-SHA256",
             "X-CoOpt-Signature");
     private static JsonNode doc;
+    private static TestPlatform platform;
+    private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(10)).build();
 
     @BeforeAll
-    static void load() throws IOException {
-        try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
-            assertNotNull(in, "openapi.json is not on the class path");
-            doc = new ObjectMapper().readTree(in);
+    static void load(@TempDir Path tmp) throws IOException {
+        doc = new ObjectMapper().readTree(OpenApi.json());
+        platform = TestPlatform.small(tmp, null, System::currentTimeMillis, PlatformServer.Limits.DEFAULT);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (platform != null) {
+            platform.close();
         }
     }
 
-    /** Every route the platform serves, with its methods. */
+    /** Every route the running server registers (Javalin's router), with its methods. */
     private static Map<String, Set<String>> routes() {
         Map<String, Set<String>> r = new LinkedHashMap<>();
-        for (String get : List.of("/", "/health", "/openapi.json", "/login", "/v1/status", "/v1/round", "/v1/shared/images",
-                "/v1/shards/{shard}/images", "/v1/audits/{audit}/images", "/v1/dataset", "/v1/dataset/{file}")) {
-            r.put(get, Set.of("get"));
-        }
-        for (String post : List.of("/v1/enroll", "/v1/shared", "/v1/lease", "/v1/lease/renew",
-                "/v1/shards/{shard}/upload", "/v1/audits", "/v1/audits/{audit}")) {
-            r.put(post, Set.of("post"));
+        for (String route : platform.server().registeredRoutes()) {
+            String[] methodAndPath = route.split(" ", 2);
+            r.computeIfAbsent(methodAndPath[1], p -> new TreeSet<>()).add(methodAndPath[0].toLowerCase(Locale.ROOT));
         }
         return r;
     }
 
+    /** The routes a participant signs (enrolment: with the key it registers), by the route table. */
     private static Set<String> signed() {
-        return Set.of("/v1/enroll", "/v1/shared/images", "/v1/shared", "/v1/lease", "/v1/lease/renew",
-                "/v1/shards/{shard}/images", "/v1/shards/{shard}/upload", "/v1/audits", "/v1/audits/{audit}/images",
-                "/v1/audits/{audit}");
+        Set<String> paths = new HashSet<>();
+        Routes.ALL.stream().filter(r -> r.caller().signs()).forEach(r -> paths.add(r.path()));
+        return paths;
     }
 
     @Test
@@ -80,8 +98,84 @@ class OpenApiTest {
             });
             documented.put(e.getKey(), methods);
         });
+        assertTrue(routes().size() > 10, "routes registered: " + routes());
         assertEquals(new TreeSet<>(routes().keySet()), new TreeSet<>(documented.keySet()));
         routes().forEach((path, methods) -> assertEquals(new TreeSet<>(methods), documented.get(path), path));
+    }
+
+    /**
+     * The running server answers every documented path and method with something other than Javalin's "no route" 404 (as
+     * the operator, so that the dashboard, status, round and dataset let the request through), and every other method
+     * on those paths with that 404.
+     */
+    @Test
+    void theRunningServerAnswersEveryDocumentedRouteAndNoOther() throws Exception {
+        forEachPath((path, documented) -> {
+            for (String method : List.of("GET", "POST", "PUT", "PATCH", "DELETE")) {
+                HttpResponse<String> answer = send(method, concrete(path), true);
+                // Javalin's 404 for a request no route matched: its own text, or the JSON of the server's error handler
+                boolean noRoute = answer.statusCode() == 404 && (answer.body().contains("\"no route " + method + " ")
+                        || answer.body().startsWith("Endpoint " + method + " "));
+                assertEquals(!documented.contains(method.toLowerCase(Locale.ROOT)), noRoute,
+                        method + " " + path + ": " + answer.statusCode() + " " + answer.body());
+            }
+        });
+    }
+
+    /**
+     * Each route's caller in the table is the one the running server asks for: a request with no credential is let
+     * into a public route and refused (401) by every other; the operator's token lets it into the dashboard, status,
+     * round and dataset, but not into a route a participant signs.
+     */
+    @Test
+    void everyRouteAsksForTheCallerTheTableSays() throws Exception {
+        for (Route r : Routes.ALL) {
+            int anonymous = send(r.method().name(), concrete(r.path()), false).statusCode();
+            int operator = send(r.method().name(), concrete(r.path()), true).statusCode();
+            switch (r.caller()) {
+                case ANYONE -> assertTrue(anonymous != 401 || r.refusals().contains(Refusal.Kind.UNAUTHENTICATED),
+                        r + ": " + anonymous);
+                case READER -> {
+                    assertEquals(401, anonymous, r.toString());
+                    assertTrue(operator != 401 && operator != 403, r + ": " + operator);
+                }
+                case PARTICIPANT, NEWCOMER -> {
+                    assertEquals(401, anonymous, r.toString());
+                    assertEquals(401, operator, r.toString());
+                }
+            }
+            if (r.caller() == Route.Caller.ANYONE && r.refusals().isEmpty()) {
+                assertEquals(200, anonymous, r.toString());
+            }
+        }
+    }
+
+    /** The document lists exactly the route table, in its order: method, path, operation id, summary and caller. */
+    @Test
+    void theDocumentListsExactlyTheRouteTable() {
+        List<String> table = new ArrayList<>();
+        for (Route r : Routes.ALL) {
+            table.add(r.method().name().toLowerCase(Locale.ROOT) + " " + r.path() + " " + r.operationId() + " "
+                    + r.caller().tag + " " + r.summary());
+        }
+        List<String> documented = new ArrayList<>();
+        forEachOperation((where, op) -> documented.add(where.toLowerCase(Locale.ROOT).split(" ")[0] + " "
+                + where.substring(where.indexOf(' ') + 1) + " " + op.path("operationId").asText() + " "
+                + op.path("tags").path(0).asText() + " " + op.path("summary").asText()));
+        assertEquals(table, documented);
+    }
+
+    /** The server serves the document it generates, and the build keeps a copy for the linter. */
+    @Test
+    void servedAsGeneratedAndWrittenForTheLinter() throws Exception {
+        HttpResponse<String> served = send("GET", "/openapi.json", false);
+        assertEquals(200, served.statusCode());
+        assertTrue(served.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertEquals(doc, new ObjectMapper().readTree(served.body()));
+        Path copy = Path.of("target", "openapi.json");
+        OpenApi.main(new String[] {copy.toString()});
+        assertEquals(doc, new ObjectMapper().readTree(Files.readAllBytes(copy)));
+        assertEquals("/", doc.path("servers").path(0).path("url").asText(), "a server, relative to the document");
     }
 
     @Test
@@ -152,9 +246,19 @@ class OpenApiTest {
         assertEquals("apiKey", schemes.path("participantSignature").path("type").asText());
         assertEquals("header", schemes.path("participantSignature").path("in").asText());
         assertEquals("X-CoOpt-Signature", schemes.path("participantSignature").path("name").asText());
+        // the four headers of a signed request are four schemes, required together (one requirement object)
+        Map<String, String> signature = Map.of("participantId", RequestSignature.PARTICIPANT, "participantTimestamp",
+                RequestSignature.TIMESTAMP, "participantContentSha256", RequestSignature.CONTENT_SHA256,
+                "participantSignature", RequestSignature.SIGNATURE);
+        signature.forEach((scheme, header) -> {
+            assertEquals("apiKey", schemes.path(scheme).path("type").asText(), scheme);
+            assertEquals("header", schemes.path(scheme).path("in").asText(), scheme);
+            assertEquals(header, schemes.path(scheme).path("name").asText(), scheme);
+        });
         assertEquals("http", schemes.path("operatorToken").path("type").asText());
         assertEquals("bearer", schemes.path("operatorToken").path("scheme").asText());
         assertEquals("cookie", schemes.path("operatorSession").path("in").asText());
+        assertEquals(Access.COOKIE, schemes.path("operatorSession").path("name").asText());
         Set<String> read = Set.of("/", "/v1/status", "/v1/round", "/v1/dataset", "/v1/dataset/{file}");
         forEachOperation((where, op) -> {
             String path = where.substring(where.indexOf(' ') + 1);
@@ -162,11 +266,20 @@ class OpenApiTest {
             assertTrue(op.path("security").isArray(), where + " declares its security");
             op.path("security").forEach(s -> s.fieldNames().forEachRemaining(security::add));
             security.forEach(s -> assertTrue(schemes.has(s), where + ": no scheme " + s));
+            Set<String> signatureTogether = new TreeSet<>();
+            if (!op.path("security").isEmpty()) {
+                op.path("security").path(0).fieldNames().forEachRemaining(signatureTogether::add);
+            }
+            Set<String> expected = new TreeSet<>(signature.keySet());
             if (read.contains(path)) {
-                assertEquals(Set.of("participantSignature", "operatorToken", "operatorSession"), security, where);
+                expected.addAll(List.of("operatorToken", "operatorSession"));
+                assertEquals(expected, security, where);
+                assertEquals(3, op.path("security").size(), where + ": a signature, the token or the session");
+                assertEquals(signature.keySet(), signatureTogether, where);
                 assertTrue(op.path("responses").has("401") && op.path("responses").has("403"), where);
             } else if (signed().contains(path)) {
-                assertEquals(Set.of("participantSignature"), security, where);
+                assertEquals(expected, security, where);
+                assertEquals(1, op.path("security").size(), where + ": the four signature headers together");
             } else {
                 assertEquals(Set.of(), security, where + " is for anyone");
             }
@@ -269,6 +382,38 @@ class OpenApiTest {
 
     private static String snake(String camel) {
         return camel.replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT);
+    }
+
+    private interface PathCheck {
+        void check(String path, Set<String> methods) throws Exception;
+    }
+
+    /** Each documented path with its documented methods. */
+    private static void forEachPath(PathCheck check) throws Exception {
+        for (Map.Entry<String, JsonNode> path : doc.path("paths").properties()) {
+            Set<String> methods = new TreeSet<>();
+            path.getValue().fieldNames().forEachRemaining(m -> {
+                if (METHODS.contains(m)) {
+                    methods.add(m);
+                }
+            });
+            check.check(path.getKey(), methods);
+        }
+    }
+
+    /** A path template with its parameters filled in ({@code /v1/shards/{shard}/images} → {@code /v1/shards/1/images}). */
+    private static String concrete(String template) {
+        return template.replaceAll("\\{[a-z]+}", "1");
+    }
+
+    /** {@code method path} with an empty body, as the operator (its bearer token) or with no credential. */
+    private static HttpResponse<String> send(String method, String path, boolean operator) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(platform.url() + path)).timeout(Duration.ofSeconds(20))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (operator) {
+            b.header("Authorization", "Bearer " + platform.operatorToken());
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private interface OperationCheck {
