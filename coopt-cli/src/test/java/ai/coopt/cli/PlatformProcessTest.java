@@ -81,10 +81,15 @@ class PlatformProcessTest {
         return p;
     }
 
+    /** A serve process on {@code db}, or (null) on the default database, platform.db in the platform's directory. */
     private Process serve(Path tmp, String name, int port, String db) throws Exception {
-        Process p = start(tmp, name, "platform", "serve", "--dir", tmp.resolve("platform").toString(), "--db", db, "--data",
-                "fashion-mnist", "--limit", "1500", "--shards", "4", "--shared-count", "60", "--seed", "3", "--port",
-                Integer.toString(port), "--lease-seconds", "4", "--threads", "1", "--json");
+        List<String> args = new ArrayList<>(List.of("platform", "serve", "--dir", tmp.resolve("platform").toString()));
+        if (db != null) {
+            args.addAll(List.of("--db", db));
+        }
+        args.addAll(List.of("--data", "fashion-mnist", "--limit", "1500", "--shards", "4", "--shared-count", "60", "--seed",
+                "3", "--port", Integer.toString(port), "--lease-seconds", "4", "--threads", "1", "--json"));
+        Process p = start(tmp, name, args.toArray(String[]::new));
         Path out = tmp.resolve(name + ".out");
         for (int i = 0; i < 1200; i++) {
             if (Files.exists(out) && Files.readString(out).contains("\"url\"")) {
@@ -330,6 +335,27 @@ class PlatformProcessTest {
                 token, "--key", tmp.resolve(name + ".key").toString(), "--json");
         assertEquals(0, enrolled.exit(), enrolled.stderr());
         return Json.mapper().readTree(enrolled.stdout()).path("participant_id").asText();
+    }
+
+    /**
+     * A serve process on the default database (platform.db in its directory) sees what other processes write to it: an
+     * invite made by {@code coopt platform invite} after the server started enrols. The server used to make its
+     * directory private after opening the database, and changing the file's mode dropped SQLite's locks on it in that
+     * process, which then read a stale database ("unknown invite token"; the load benchmark's SQLite case failed so).
+     */
+    @Test
+    void aServeOnItsDefaultSqliteDatabaseSeesInvitesOtherProcessesWrite(@TempDir Path tmp) throws Exception {
+        int port = freePort();
+        Process platform = serve(tmp, "serve1", port, null);
+        try {
+            String url = "http://127.0.0.1:" + port;
+            assertTrue(Files.isRegularFile(tmp.resolve("platform").resolve("platform.db")));
+            for (String name : List.of("ada", "bob")) {
+                assertFalse(enroll(tmp, name, url).isEmpty(), name);
+            }
+        } finally {
+            platform.destroyForcibly().waitFor();
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package ai.coopt.platform;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,7 +24,12 @@ public final class PrivateFiles {
 
     private PrivateFiles() {}
 
-    /** {@code path} (a file or a directory, not what is in it) made private. */
+    /**
+     * {@code path} (a file or a directory, not what is in it) made private. A path that already is is not touched:
+     * the JDK changes a mode without following links by opening the file and closing it again, and closing any
+     * descriptor of a file drops every POSIX lock this process holds on it — SQLite's on its database, for one, after
+     * which the server no longer saw what other processes wrote to it.
+     */
     public static void restrict(Path path) {
         PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class,
                 LinkOption.NOFOLLOW_LINKS);
@@ -31,15 +37,30 @@ public final class PrivateFiles {
             return;
         }
         try {
-            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-                view.setPermissions(DIRECTORY);
-            } else if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-                view.setPermissions(FILE);
+            Set<PosixFilePermission> want = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) ? DIRECTORY
+                    : Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? FILE : null;
+            if (want != null && !view.readAttributes().permissions().equals(want)) {
+                view.setPermissions(want);
             }
         } catch (FileSystemException e) {
             // gone meanwhile, or not ours to change
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restrict the permissions of " + path, e);
+        }
+    }
+
+    /** Creates {@code file} empty with mode 0600 when it does not exist, else makes it private ({@link #restrict}). */
+    public static void createPrivateFile(Path file) {
+        try {
+            if (Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(FILE));
+            } else {
+                Files.createFile(file);
+            }
+        } catch (FileAlreadyExistsException e) {
+            restrict(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
         }
     }
 

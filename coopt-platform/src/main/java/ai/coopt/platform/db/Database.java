@@ -1,6 +1,7 @@
 package ai.coopt.platform.db;
 
 import ai.coopt.UserException;
+import ai.coopt.platform.PrivateFiles;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
@@ -116,6 +117,12 @@ public final class Database implements AutoCloseable {
             }
             if (Files.isDirectory(file)) {
                 throw new UserException("cannot open " + url + ": it is a directory");
+            }
+            // private before SQLite opens it (its -wal and -shm files take its mode): changing the mode later, while
+            // this process holds SQLite's POSIX locks on the file, would drop them (see PrivateFiles.restrict)
+            PrivateFiles.createPrivateFile(file);
+            for (String suffix : new String[] {"-wal", "-shm"}) {
+                PrivateFiles.restrict(file.resolveSibling(file.getFileName() + suffix));
             }
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
