@@ -14,6 +14,7 @@ import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Scratch;
 import ai.coopt.util.CombinedProgress;
+import ai.coopt.util.DaemonThreads;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
@@ -275,11 +276,7 @@ public final class CollaborativeOptimization {
                 ? new CombinedProgress(progress, "optimization (" + ids.size() + " participants, " + workers + " at a time)",
                         images, "img")
                 : null;
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "coopt-participant");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, DaemonThreads.named("coopt-participant"));
         try {
             List<Future<ParticipantLoop.Summary>> futures = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {

@@ -1,6 +1,7 @@
 package ai.coopt.collab;
 
 import ai.coopt.data.ImageSet;
+import ai.coopt.util.DaemonThreads;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,11 +42,8 @@ public final class ParticipantLoop {
         int shards = 0;
         long images = 0;
         int audits = 0;
-        ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "coopt-lease-renewal");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("coopt-lease-renewal"));
         try {
             while (maxShards == 0 || shards < maxShards) {
                 Lease lease = platform.lease(participant.id());

@@ -1,5 +1,6 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.util.DaemonThreads;
 import io.javalin.http.Context;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EndPoint;
@@ -31,11 +32,8 @@ final class BodyReader implements AutoCloseable {
     private final PlatformServer.Limits limits;
     private final Semaphore anonymous;
     private final ConcurrentHashMap<String, AtomicInteger> perParticipant = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "coopt-body-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.named("coopt-body-watchdog"));
 
     BodyReader(PlatformServer.Limits limits) {
         this.limits = limits;

@@ -14,6 +14,7 @@ import ai.coopt.platform.db.Upload;
 import ai.coopt.store.Json;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.Scratch;
+import ai.coopt.util.DaemonThreads;
 import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.annotation.JsonSetter;
 import com.fasterxml.jackson.annotation.Nulls;
@@ -78,10 +79,10 @@ final class FusionRunner implements AutoCloseable {
     private final SharedScreening screening;
     private final String instanceId;
     private final LongSupplier clock;
-    private final ExecutorService fusion = Executors.newSingleThreadExecutor(r -> PlatformService.daemon(r, "coopt-fusion"));
+    private final ExecutorService fusion = Executors.newSingleThreadExecutor(DaemonThreads.named("coopt-fusion"));
     /** Fusion heartbeats and the watch for a fusion whose owner went silent. */
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            r -> PlatformService.daemon(r, "coopt-fusion-heartbeat"));
+            DaemonThreads.named("coopt-fusion-heartbeat"));
 
     FusionRunner(RoundFiles files, PlatformStore store, SharedScreening screening, String instanceId, LongSupplier clock) {
         this.files = files;

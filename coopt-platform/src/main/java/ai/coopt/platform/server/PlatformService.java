@@ -83,12 +83,6 @@ public final class PlatformService implements AutoCloseable {
         this.downloads = new Downloads(files.dir(), store);
     }
 
-    static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
-    }
-
     /** This process's instance id (random per start): its staging directory's name and its name as fusion owner. */
     public String instanceId() {
         return staging.instanceId();

@@ -5,6 +5,7 @@ import ai.coopt.platform.db.AuditState;
 import ai.coopt.platform.db.FusionState;
 import ai.coopt.platform.db.PlatformStore;
 import ai.coopt.platform.db.ShardState;
+import ai.coopt.util.DaemonThreads;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +27,7 @@ final class Referee implements AutoCloseable {
     private final FusionRunner fusion;
     private final LongSupplier clock;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
-            r -> PlatformService.daemon(r, "coopt-referee"));
+            DaemonThreads.named("coopt-referee"));
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean queued = new AtomicBoolean();
 
