@@ -13,23 +13,16 @@ import ai.coopt.prior.Priors;
 import ai.coopt.store.ManifestProvenance;
 import ai.coopt.store.OptimizedDataset;
 import ai.coopt.store.Scratch;
-import ai.coopt.util.CombinedProgress;
-import ai.coopt.util.DaemonThreads;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 /**
@@ -124,7 +117,10 @@ public final class CollaborativeOptimization {
             assigned.add(priors.get(i % priors.size()));
             preferred.put(participantId(i), i);
         }
-        InProcessPlatform platform = new InProcessPlatform(images, plan, preferred);
+        InProcessPlatform local = new InProcessPlatform(images, plan, preferred);
+        Platform platform = local;
+        RoundLedger ledger = local;
+        RoundEngine engine = new RoundEngine(RoundPolicy.screened(alignment));
         ImageSet shared = platform.shared();
         preflight(new LinkedHashSet<>(priors), shared, device);
         phases.put("distribution", (System.nanoTime() - p) / 1e9);
@@ -134,49 +130,14 @@ public final class CollaborativeOptimization {
             int workers = Math.min(k, s.concurrency() > 0 ? s.concurrency()
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
             List<String> ids = IntStream.range(0, k).mapToObj(CollaborativeOptimization::participantId).toList();
-            List<ParticipantLoop.Summary> summaries = optimize(platform, ids, assigned, null, workers, device,
-                    s.batchSize(), progress, scratch);
-            double[] participantSeconds = summaries.stream().mapToDouble(ParticipantLoop.Summary::seconds).toArray();
-            double uniformitySeconds = summaries.stream().mapToDouble(ParticipantLoop.Summary::uniformitySeconds).sum();
-            phases.put("optimization", (System.nanoTime() - p) / 1e9);
+            InProcessRound.Outcome round = InProcessRound.run(platform, ledger, plan, engine, ids,
+                    (i, own) -> new LocalParticipant(ids.get(i), assigned.get(i), shared, device, s.batchSize(), own, scratch),
+                    workers, progress);
+            Screening.Result screening = round.judgement();
+            phases.put("optimization", round.optimizationSeconds());
+            phases.put("screening", round.screeningSeconds());
 
-            // screening: excluded participants' shards go to the trusted ones, round-robin in participant order
-            p = System.nanoTime();
-            Screening.Result screening = screen(platform);
-            int reassigned = 0;
-            if (!screening.excluded().isEmpty()) {
-                List<Integer> reopened = platform.withdraw(screening.excluded().stream().map(Screening.Verdict::participant)
-                        .collect(java.util.stream.Collectors.toSet()));
-                List<Integer> trusted = IntStream.range(0, k).filter(i -> screening.trusted(ids.get(i))).boxed().toList();
-                if (trusted.isEmpty()) {
-                    throw new UserException("no participant's outputs can be trusted: " + String.join("; ",
-                            screening.reasons()));
-                }
-                Map<Integer, Integer> shardsOf = new LinkedHashMap<>();
-                for (int j = 0; j < reopened.size(); j++) {
-                    int who = trusted.get(j % trusted.size());
-                    platform.assign(reopened.get(j), ids.get(who));
-                    shardsOf.merge(who, 1, Integer::sum);
-                }
-                reassigned = reopened.size();
-                List<Integer> again = new ArrayList<>(shardsOf.keySet());
-                List<ParticipantLoop.Summary> more = optimize(platform, again.stream().map(ids::get).toList(),
-                        again.stream().map(assigned::get).toList(), again.stream().map(shardsOf::get).toList(),
-                        Math.min(workers, again.size()), device, s.batchSize(), progress, scratch);
-                for (int j = 0; j < again.size(); j++) {
-                    participantSeconds[again.get(j)] += more.get(j).seconds();
-                }
-                // the re-embedded shards are checked against their new owners' outputs on S like the first ones
-                Screening.Result after = screen(platform);
-                if (!after.excluded().stream().map(Screening.Verdict::participant).toList()
-                        .equals(screening.excluded().stream().map(Screening.Verdict::participant).toList())) {
-                    throw new UserException("participants failed the screening after their shards were reassigned: "
-                            + String.join("; ", after.reasons()));
-                }
-            }
-            phases.put("screening", (System.nanoTime() - p) / 1e9);
-
-            Written written = fuseAndWrite(screening, platform.shards(), images.sourceIds(plan.shared()), alignment,
+            Written written = fuseAndWrite(screening, ledger.shardOutputs(), images.sourceIds(plan.shared()), alignment,
                     s.dim(), ManifestProvenance.Source.of(data.spec(), split, images), created, s.seed(), out, scratch, progress);
             phases.put("alignment", written.alignmentSeconds());
             phases.put("fusion", written.fusionSeconds());
@@ -196,26 +157,10 @@ public final class CollaborativeOptimization {
             return new Result(out, written.count(), written.dim(), assigned,
                     screening.verdicts().stream().map(Screening.Verdict::uniformity).toList(), reference,
                     screening.referenceVerified(), residuals,
-                    regularizations, Arrays.stream(participantSeconds).boxed().toList(), uniformitySeconds, workers,
-                    phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, reassigned,
+                    regularizations, round.participantSeconds(), round.uniformitySeconds(), workers,
+                    phases, (System.nanoTime() - t0) / 1e9, images.skipped(), written.notes(), excluded, round.reassigned(),
                     images.drawn());
         }
-    }
-
-    /**
-     * Every participant's outputs on S judged ({@link Screening}); a participant whose shard disagrees with its own
-     * outputs on S ({@link Screening#shardDisagreement}) is excluded as well.
-     */
-    private static Screening.Result screen(InProcessPlatform platform) {
-        List<SharedOutputs> shared = platform.sharedOutputs();
-        Map<String, String> disagreeing = new LinkedHashMap<>();
-        for (ShardOutputs shard : platform.acceptedShards()) {
-            SharedOutputs own = shared.stream().filter(o -> o.participant().equals(shard.participant())).findFirst()
-                    .orElseThrow();
-            Screening.shardDisagreement(own, shard.rows())
-                    .ifPresent(r -> disagreeing.putIfAbsent(shard.participant(), "shard " + shard.shard() + ": " + r));
-        }
-        return Screening.screen(shared, disagreeing);
     }
 
     /** The id of the i-th participant of an in-process run. */
@@ -253,71 +198,6 @@ public final class CollaborativeOptimization {
         OptimizedDataset.write(out, post.targets(), fused.ids(), provenance, fused.raw());
         return new Written(fused.ids().length, post.dim(), fused.alignment().reference(), fused.alignment(),
                 fused.participantIds(), alignmentSeconds, (System.nanoTime() - p) / 1e9, fused.notes());
-    }
-
-    /**
-     * Phase 2: each participant runs its prior on S (unless the platform has it) and on its shards, {@code workers}
-     * at a time (on a pool of that many threads), each through the same {@link ParticipantLoop} a networked
-     * participant runs. One at a time, each draws its own progress bars; several at once share one bar.
-     *
-     * @param shards how many shards each participant optimizes (null: one each)
-     */
-    private static List<ParticipantLoop.Summary> optimize(InProcessPlatform platform, List<String> ids,
-                                                          List<String> specs, List<Integer> shards, int workers,
-                                                          Device device, int batchSize, ProgressListener progress,
-                                                          Scratch scratch) {
-        ImageSet shared = platform.shared();
-        long images = 0;
-        for (int i = 0; i < ids.size(); i++) {
-            images += (platform.hasShared(ids.get(i)) ? 0 : shared.count())
-                    + platform.heldImages(ids.get(i), shards == null ? 1 : shards.get(i));
-        }
-        CombinedProgress combined = workers > 1
-                ? new CombinedProgress(progress, "optimization (" + ids.size() + " participants, " + workers + " at a time)",
-                        images, "img")
-                : null;
-        ExecutorService pool = Executors.newFixedThreadPool(workers, DaemonThreads.named("coopt-participant"));
-        try {
-            List<Future<ParticipantLoop.Summary>> futures = new ArrayList<>();
-            for (int i = 0; i < ids.size(); i++) {
-                String id = ids.get(i);
-                String spec = specs.get(i);
-                int max = shards == null ? 1 : shards.get(i);
-                ProgressListener own = combined == null ? progress : combined.part();
-                futures.add(pool.submit(() -> {
-                    try (Participant participant = new LocalParticipant(id, spec, shared, device, batchSize, own, scratch)) {
-                        return ParticipantLoop.run(platform, participant, max, Thread::sleep);
-                    }
-                }));
-            }
-            List<ParticipantLoop.Summary> out = new ArrayList<>();
-            for (Future<ParticipantLoop.Summary> f : futures) {
-                out.add(result(f));
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-            if (combined != null) {
-                combined.finish();
-            }
-        }
-    }
-
-    private static <T> T result(Future<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while participants were optimizing", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
     }
 
     /** Opens every distinct prior and runs it on S, so a prior that fails is reported before any heavy work. */

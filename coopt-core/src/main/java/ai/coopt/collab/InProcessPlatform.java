@@ -8,11 +8,9 @@ import ai.coopt.store.Rows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -21,7 +19,7 @@ import java.util.UUID;
  * their scratch files). A participant may be given a preferred shard, so that K participants with one shard each
  * always pair up the same way, whatever order their threads ask in.
  */
-public final class InProcessPlatform implements Platform {
+public final class InProcessPlatform implements Platform, RoundLedger {
     private final ImageSet data;
     private final ShardPlan plan;
     private final Map<String, Integer> preferred;
@@ -29,7 +27,7 @@ public final class InProcessPlatform implements Platform {
     private final ShardOutputs[] accepted;
     private final String[] holders;
     private final Map<Integer, String> tokens = new HashMap<>();
-    private final Set<String> excluded = new HashSet<>();
+    private final Map<String, String> excluded = new LinkedHashMap<>();
 
     /** @param preferred participant id → the shard it is offered first (may be empty) */
     public InProcessPlatform(ImageSet data, ShardPlan plan, Map<String, Integer> preferred) {
@@ -69,7 +67,7 @@ public final class InProcessPlatform implements Platform {
 
     @Override
     public synchronized Lease lease(String participant) {
-        if (excluded.contains(participant)) {
+        if (excluded.containsKey(participant)) {
             throw new IllegalStateException(participant + " is excluded from this round");
         }
         for (int k = 0; k < holders.length; k++) {
@@ -168,15 +166,35 @@ public final class InProcessPlatform implements Platform {
         return new UserException(participant + " (" + prior + ") uploaded a non-finite output; its prior is unusable on this data");
     }
 
-    /**
-     * Leaves these participants out of the round: the shards accepted from them are open again (returned, in shard
-     * order) and they may lease no more.
-     */
-    synchronized List<Integer> withdraw(Set<String> participants) {
-        excluded.addAll(participants);
+    @Override
+    public synchronized List<SharedOutputs> sharedOutputs() {
+        // participants with a preferred shard first, in that order, then by arrival
+        List<SharedOutputs> out = new ArrayList<>();
+        preferred.entrySet().stream().sorted(Map.Entry.comparingByValue())
+                .map(e -> shared.get(e.getKey())).filter(o -> o != null).forEach(out::add);
+        shared.values().stream().filter(o -> !preferred.containsKey(o.participant())).forEach(out::add);
+        return out;
+    }
+
+    /** The accepted shards, in shard order. */
+    @Override
+    public synchronized List<ShardOutputs> shardOutputs() {
+        return Arrays.stream(accepted).filter(a -> a != null).toList();
+    }
+
+    @Override
+    public synchronized Map<String, String> excluded() {
+        return new LinkedHashMap<>(excluded);
+    }
+
+    @Override
+    public synchronized List<Integer> exclude(String participant, String reason) {
         List<Integer> reopened = new ArrayList<>();
+        if (excluded.putIfAbsent(participant, reason) != null) {
+            return reopened;
+        }
         for (int k = 0; k < holders.length; k++) {
-            if (holders[k] != null && excluded.contains(holders[k])) {
+            if (participant.equals(holders[k])) {
                 accepted[k] = null;
                 holders[k] = null;
                 tokens.remove(k);
@@ -186,47 +204,18 @@ public final class InProcessPlatform implements Platform {
         return reopened;
     }
 
-    /** Leases an open shard to this participant (its next lease returns it). */
-    synchronized void assign(int shard, String participant) {
-        if (holders[shard] != null || excluded.contains(participant)) {
+    /** Leases the open shard to this participant (its next lease returns it). */
+    @Override
+    public synchronized void offer(int shard, String participant) {
+        if (holders[shard] != null || excluded.containsKey(participant)) {
             throw new IllegalStateException("shard " + shard + " is not open, or " + participant + " is excluded");
         }
         take(shard, participant);
     }
 
-    /** The images of the next {@code max} shards this participant holds, or of its preferred shard when it holds none. */
-    synchronized long heldImages(String participant, int max) {
-        long images = 0;
-        int held = 0;
-        for (int k = 0; k < holders.length && held < max; k++) {
-            if (participant.equals(holders[k]) && accepted[k] == null) {
-                images += plan.shard(k).length;
-                held++;
-            }
-        }
-        Integer first = preferred.get(participant);
-        return held > 0 || first == null ? images : plan.shard(first).length;
-    }
-
-    /** The shards accepted so far, in shard order. */
-    synchronized List<ShardOutputs> acceptedShards() {
-        return Arrays.stream(accepted).filter(a -> a != null).toList();
-    }
-
-    /** The accepted outputs on S: participants with a preferred shard first, in that order, then by arrival. */
-    synchronized List<SharedOutputs> sharedOutputs() {
-        List<SharedOutputs> out = new ArrayList<>();
-        preferred.entrySet().stream().sorted(Map.Entry.comparingByValue())
-                .map(e -> shared.get(e.getKey())).filter(o -> o != null).forEach(out::add);
-        shared.values().stream().filter(o -> !preferred.containsKey(o.participant())).forEach(out::add);
-        return out;
-    }
-
-    /** The accepted shards, in shard order. */
-    synchronized List<ShardOutputs> shards() {
-        if (Arrays.stream(accepted).anyMatch(a -> a == null)) {
-            throw new IllegalStateException("not every shard was accepted");
-        }
-        return List.of(accepted);
+    /** Nobody is audited here and fusion follows in the same process: only the shards count. */
+    @Override
+    public synchronized Progress progress() {
+        return new Progress(holders.length, (int) Arrays.stream(accepted).filter(a -> a != null).count(), 0, true);
     }
 }

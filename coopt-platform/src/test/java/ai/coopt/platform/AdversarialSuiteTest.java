@@ -341,7 +341,7 @@ class AdversarialSuiteTest {
      * end DONE; returns each one's platform id by name. A participant named "copier" starts once honest-1 has sent its
      * outputs on S, so that the copy comes second.
      */
-    private static Map<String, String> runToFusion(TestPlatform running, Path tmp, List<Simulated> everyone,
+    static Map<String, String> runToFusion(TestPlatform running, Path tmp, List<Simulated> everyone,
                                                    java.util.function.Predicate<Simulated> silentOnes,
                                                    Map<String, Throwable> ended) throws Exception {
         PlatformStore store = running.store();
@@ -357,14 +357,10 @@ class AdversarialSuiteTest {
                 }
             }
             boolean silent = silentOnes.test(p);
-            KeyFile key = KeyFile.create(tmp.resolve(p.id() + ".key"));
-            String invite = store.participants().createInvite(p.id(), System.currentTimeMillis(), 60_000);
-            PlatformClient client = new PlatformClient(url, null, key, Duration.ofSeconds(20), m -> { });
-            client.post("/v1/enroll", Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
-            idOf.put(p.id(), key.participantId());
-            Path work = Files.createDirectories(tmp.resolve("work-" + p.id()));
-            Platform platform = new RemotePlatform(client, key.participantId(), work, null);
-            Participant as = new Renamed(p, key.participantId());
+            TestPlatform.Enrolled enrolled = running.enroll(p.id(), tmp);
+            idOf.put(p.id(), enrolled.id());
+            Platform platform = enrolled.platform();
+            Participant as = new Renamed(p, enrolled.id());
             Thread t = new Thread(() -> {
                 try {
                     ParticipantLoop.run(silent ? new Silent(platform) : platform, as, 0, Thread::sleep);
@@ -389,7 +385,7 @@ class AdversarialSuiteTest {
     }
 
     /** Gaussian noise, the same for the same image wherever it is asked (on S, in a shard, in an audit). */
-    private static float[] noisePerImage(ImageSet images) {
+    static float[] noisePerImage(ImageSet images) {
         float[] out = new float[images.count() * DIM];
         for (int i = 0; i < images.count(); i++) {
             System.arraycopy(TestPlatform.gaussian(DIM, Arrays.hashCode(images.image(i))), 0, out, i * DIM, DIM);
@@ -445,7 +441,7 @@ class AdversarialSuiteTest {
     }
 
     /** The simulated participant under its platform id (the key's). */
-    private record Renamed(Simulated inner, String id) implements Participant {
+    record Renamed(Simulated inner, String id) implements Participant {
         @Override
         public SharedOutputs embedShared(ImageSet shared) {
             SharedOutputs s = inner.embedShared(shared);

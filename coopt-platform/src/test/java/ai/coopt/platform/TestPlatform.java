@@ -111,6 +111,23 @@ public record TestPlatform(Database db, PlatformStore store, PlatformService ser
                 System.err::println);
     }
 
+    /** A participant enrolled with a new key: its platform id and its client's view of the platform. */
+    public record Enrolled(String id, ai.coopt.collab.Platform platform) {}
+
+    /**
+     * Enrols a participant named {@code name} with a new key in {@code tmp} (invite, signed enrolment) and gives it a
+     * work directory there; its requests are signed.
+     */
+    public Enrolled enroll(String name, Path tmp) throws IOException {
+        ai.coopt.platform.auth.KeyFile key = ai.coopt.platform.auth.KeyFile.create(tmp.resolve(name + ".key"));
+        String invite = store.participants().createInvite(name, System.currentTimeMillis(), 60_000);
+        PlatformClient client = new PlatformClient(url(), null, key, java.time.Duration.ofSeconds(20), m -> { });
+        client.post("/v1/enroll", java.util.Map.of("invite", invite, "public_key", key.publicKeyBase64()), key);
+        Path work = Files.createDirectories(tmp.resolve("work-" + name));
+        return new Enrolled(key.participantId(),
+                new ai.coopt.platform.client.RemotePlatform(client, key.participantId(), work, null));
+    }
+
     @Override
     public void close() {
         server.close();

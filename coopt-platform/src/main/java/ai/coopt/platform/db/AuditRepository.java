@@ -128,12 +128,25 @@ public final class AuditRepository {
      * again, its pending audits fail. False when it was quarantined already (nothing changes).
      */
     public boolean quarantine(String participantId, String reason, long now) {
+        return quarantineOpening(participantId, reason, now).isPresent();
+    }
+
+    /**
+     * As {@link #quarantine}, returning the shards it opened again (in shard order), or empty when the participant was
+     * quarantined already.
+     */
+    public Optional<List<Integer>> quarantineOpening(String participantId, String reason, long now) {
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("a quarantine needs a reason");
         }
         return db.inTransaction(h -> {
             ParticipantRepository.require(h, participantId);
-            return quarantine(h, RoundRepository.currentId(h), participantId, oneLine(reason), now);
+            int round = RoundRepository.currentId(h);
+            List<Integer> opened = h.createQuery("SELECT shard FROM shards WHERE round_id = ? AND (lease_holder = ?"
+                            + " OR accepted_upload IN (SELECT id FROM uploads WHERE round_id = ? AND participant_id = ?"
+                            + " AND status = 'accepted')) ORDER BY shard")
+                    .bind(0, round).bind(1, participantId).bind(2, round).bind(3, participantId).mapTo(Integer.class).list();
+            return quarantine(h, round, participantId, oneLine(reason), now) ? Optional.of(opened) : Optional.empty();
         });
     }
 

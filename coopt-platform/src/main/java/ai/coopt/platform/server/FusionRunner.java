@@ -1,8 +1,9 @@
 package ai.coopt.platform.server;
 
 import ai.coopt.UserException;
-import ai.coopt.collab.Alignment;
 import ai.coopt.collab.CollaborativeOptimization;
+import ai.coopt.collab.RoundEngine;
+import ai.coopt.collab.RoundLedger;
 import ai.coopt.collab.ShardOutputs;
 import ai.coopt.platform.PrivateFiles;
 import ai.coopt.platform.Uploads;
@@ -76,7 +77,8 @@ final class FusionRunner implements AutoCloseable {
 
     private final RoundFiles files;
     private final PlatformStore store;
-    private final SharedScreening screening;
+    private final RoundEngine engine;
+    private final RoundLedger ledger;
     private final String instanceId;
     private final LongSupplier clock;
     private final ExecutorService fusion = Executors.newSingleThreadExecutor(DaemonThreads.named("coopt-fusion"));
@@ -84,10 +86,12 @@ final class FusionRunner implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             DaemonThreads.named("coopt-fusion-heartbeat"));
 
-    FusionRunner(RoundFiles files, PlatformStore store, SharedScreening screening, String instanceId, LongSupplier clock) {
+    FusionRunner(RoundFiles files, PlatformStore store, RoundEngine engine, RoundLedger ledger, String instanceId,
+                 LongSupplier clock) {
         this.files = files;
         this.store = store;
-        this.screening = screening;
+        this.engine = engine;
+        this.ledger = ledger;
         this.instanceId = instanceId;
         this.clock = clock;
     }
@@ -221,8 +225,8 @@ final class FusionRunner implements AutoCloseable {
                     command.add("(fused by coopt platform fuse with " + shards.size() + " of " + files.shards()
                             + " shards)");
                 }
-                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(screening.now(), shards,
-                        files.sharedIds(), Alignment.named(config.align()), config.dim(), new ManifestProvenance.Source(config.data(),
+                CollaborativeOptimization.Written w = CollaborativeOptimization.fuseAndWrite(engine.judge(ledger), shards,
+                        files.sharedIds(), engine.policy().alignment(), config.dim(), new ManifestProvenance.Source(config.data(),
                                 config.split(), config.count(), config.fingerprint(), config.skippedImages(),
                                 config.subset()),
                         new ManifestProvenance.Created(Instant.ofEpochMilli(clock.getAsLong()), config.toolVersion(),

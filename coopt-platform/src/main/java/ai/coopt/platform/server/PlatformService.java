@@ -1,5 +1,9 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.collab.Alignment;
+import ai.coopt.collab.RoundEngine;
+import ai.coopt.collab.RoundLedger;
+import ai.coopt.collab.RoundPolicy;
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.platform.PrivateFiles;
@@ -34,7 +38,7 @@ import java.util.function.LongSupplier;
  *   <li>{@link UploadIntake}: where an upload (outputs on S, or on a shard) is judged and committed, staged by
  *       {@link Receiver} in this process's {@link Staging} directory;</li>
  *   <li>{@link Auditor}: where accepted shards are audited;</li>
- *   <li>{@link Referee}: where the round is settled (expired audits, quarantine by {@link SharedScreening}) and
+ *   <li>{@link Referee}: where the round is settled (expired audits, then the round policy through {@link StoreLedger}) and
  *       fusion starts; {@link FusionRunner}: where fusion runs, one process at a time;</li>
  *   <li>{@link StatusReport} and {@link Downloads}: what the dashboard shows and the fused datasets.</li>
  * </ul>
@@ -72,14 +76,15 @@ public final class PlatformService implements AutoCloseable {
         this.clock = clock;
         this.staging = staging;
         RateLimiter rateLimits = new RateLimiter(clock);
-        SharedScreening screening = new SharedScreening(files, store);
-        this.fusion = new FusionRunner(files, store, screening, staging.instanceId(), clock);
-        this.referee = new Referee(store, screening, fusion, clock);
+        RoundEngine engine = new RoundEngine(RoundPolicy.screened(Alignment.named(files.config().align())));
+        RoundLedger ledger = new StoreLedger(files, store, clock);
+        this.fusion = new FusionRunner(files, store, engine, ledger, staging.instanceId(), clock);
+        this.referee = new Referee(store, engine, ledger, fusion, clock);
         Receiver receiver = new Receiver(staging, store, rateLimits, clock);
         this.leases = new Leases(files, store, rateLimits, clock);
         this.uploads = new UploadIntake(files, store, receiver, rateLimits, clock, referee::request);
         this.auditor = new Auditor(files, store, receiver, rateLimits, clock, referee::request);
-        this.status = new StatusReport(files, store, screening, clock);
+        this.status = new StatusReport(files, store, engine, ledger, clock);
         this.downloads = new Downloads(files.dir(), store);
     }
 

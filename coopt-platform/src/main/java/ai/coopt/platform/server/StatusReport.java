@@ -1,5 +1,7 @@
 package ai.coopt.platform.server;
 
+import ai.coopt.collab.RoundEngine;
+import ai.coopt.collab.RoundLedger;
 import ai.coopt.collab.PriorReport;
 import ai.coopt.collab.Screening;
 import ai.coopt.platform.Uploads;
@@ -30,13 +32,15 @@ final class StatusReport {
 
     private final RoundFiles files;
     private final PlatformStore store;
-    private final SharedScreening screening;
+    private final RoundEngine engine;
+    private final RoundLedger ledger;
     private final LongSupplier clock;
 
-    StatusReport(RoundFiles files, PlatformStore store, SharedScreening screening, LongSupplier clock) {
+    StatusReport(RoundFiles files, PlatformStore store, RoundEngine engine, RoundLedger ledger, LongSupplier clock) {
         this.files = files;
         this.store = store;
-        this.screening = screening;
+        this.engine = engine;
+        this.ledger = ledger;
         this.clock = clock;
     }
 
@@ -80,7 +84,7 @@ final class StatusReport {
         List<Status.UploadView> uploadViews = store.uploads().recent(STATUS_UPLOADS).stream().map(u -> new Status.UploadView(u.id(), u.participantId(),
                 u.shard(), u.accepted() ? "accepted" : "refused", u.reason(), u.bytes(), u.rows(), u.dim(), u.sha256(),
                 u.receivedAt())).toList();
-        Screening.Result judgedNow = shared.isEmpty() ? null : screening.now();
+        Screening.Result judgedNow = shared.isEmpty() ? null : engine.judge(ledger);
         String reference = judgedNow == null || judgedNow.reference() < 0 ? null
                 : judgedNow.verdicts().get(judgedNow.reference()).participant();
         List<SharedOutput> ranked = new ArrayList<>(shared);
