@@ -63,6 +63,9 @@ final class BenchCommand {
         @Mixin
         CommonOptions common;
 
+        @Mixin
+        PrecisionOption precision;
+
         @Override
         public Integer call() {
             Architectures.create(arch);
@@ -71,8 +74,9 @@ final class BenchCommand {
             Check.positive("--steps", steps);
             Check.atLeast("--warmup", warmup, 0);
             Check.channels(channels);
+            ai.djl.Device device = common.engine();
             Throughput.Result r = Throughput.measure(arch, batch, channels, size, warmup, steps, !unfolded,
-                    trace, common.engine());
+                    trace, device, precision.choose(device));
             ObjectNode o = Output.object();
             o.put("arch", r.arch());
             o.put("parameters", r.parameters());
@@ -84,6 +88,8 @@ final class BenchCommand {
             o.put("onednn", OneDnn.enabled());
             o.put("train_img_per_s", round(r.trainImgPerS()));
             o.put("infer_img_per_s", round(r.inferImgPerS()));
+            o.put("infer_precision", r.inferPrecision().label());
+            o.put("train_precision", "fp32");
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
             o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));

@@ -45,6 +45,9 @@ final class CollabCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         Check.positive("--batch", fusion.batch);
@@ -53,8 +56,9 @@ final class CollabCommand implements Callable<Integer> {
         DatasetSpec spec = input.spec();
         var settings = new CollaborativeOptimization.Settings(participants, fusion.fraction(), fusion.count(), fusion.align,
                 fusion.dim, fusion.batch, seed, concurrency);
-        var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, common.engine(),
-                new CliProgress(), Provenance.created(seed));
+        ai.djl.Device device = common.engine();
+        var r = CollaborativeOptimization.run(spec, input.split, input.limit, priors, out, settings, device,
+                precision.choose(device), new CliProgress(), Provenance.created(seed));
         r.notes().forEach(n -> Output.note("coopt collab: " + n));
         ObjectNode o = toJson(r, fusion.align);
         int[] order = r.ranking();

@@ -3,6 +3,7 @@ package ai.coopt.cli;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
 import ai.coopt.store.Json;
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -34,11 +35,15 @@ final class EvalCommand {
         @Mixin
         CommonOptions common;
 
+        @Mixin
+        PrecisionOption precision;
+
         @Override
         public Integer call() {
             LinearProbe.Settings settings = probe.settings();
+            Device device = common.engine();
             LinearEvaluation.Report r = LinearEvaluation.run(model, probe.trainSpec(), probe.testSpec(), probe.limit, settings,
-                    common.engine(), new CliProgress());
+                    device, precision.choose(device), new CliProgress());
             Output.print(common.json, toJson(r, settings), String.format(Locale.ROOT,
                     "linear probe top-1 %.2f%% (%s; train %s, %d images; test %s, %d images; %d epochs)",
                     100 * r.probe().top1(), r.model(), r.train(), r.probe().trainCount(), r.test(),
@@ -62,6 +67,7 @@ final class EvalCommand {
             o.put("batch", settings.batchSize());
             o.put("learning_rate", settings.learningRate());
             o.put("seed", settings.seed());
+            o.put("precision", r.precision().label());
             o.put("feature_seconds", r.featureSeconds());
             o.put("probe_seconds", r.probe().seconds());
             ArrayNode curve = o.putArray("test_top1_per_epoch");

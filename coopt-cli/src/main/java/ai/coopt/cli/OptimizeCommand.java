@@ -38,13 +38,17 @@ final class OptimizeCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         Check.positive("--batch", batch);
         DatasetSpec spec = input.spec();
         var settings = new DataOptimization.Settings(dim, batch, 1000, seed);
-        DataOptimization.Result r = DataOptimization.run(spec, input.split, input.limit, prior, out, settings, common.engine(),
-                new CliProgress(), Provenance.created(seed));
+        ai.djl.Device device = common.engine();
+        DataOptimization.Result r = DataOptimization.run(spec, input.split, input.limit, prior, out, settings, device,
+                precision.choose(device), new CliProgress(), Provenance.created(seed));
         Output.print(common.json, toJson(r), String.format(Locale.ROOT,
                 "wrote %s: %d targets of dim %d from %s (output %d; %s)%n"
                         + "  prior: %.0f img/s, %.1f s; PCA + standardisation %.2f s (%.1f%% of variance kept); "
@@ -58,6 +62,7 @@ final class OptimizeCommand implements Callable<Integer> {
     static ObjectNode toJson(DataOptimization.Result r) {
         ObjectNode o = Output.object();
         o.put("out", r.out().toAbsolutePath().toString());
+        o.put("precision", r.precision().label());
         o.put("prior", r.prior());
         o.put("count", r.count());
         o.put("dim", r.dim());

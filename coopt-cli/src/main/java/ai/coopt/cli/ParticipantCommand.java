@@ -110,6 +110,9 @@ final class ParticipantCommand {
         @Mixin
         CommonOptions common;
 
+        @Mixin
+        PrecisionOption precision;
+
         @Override
         public Integer call() {
             Check.atLeast("--max-shards", maxShards, 0);
@@ -117,6 +120,7 @@ final class ParticipantCommand {
             Check.positive("--retry-seconds", retrySeconds);
             Priors.check(prior);
             Device device = common.engine();
+            ai.coopt.engine.Precision computeIn = precision.choose(device);
             KeyFile keys = KeyFile.read(key);
             Path work = workDir != null ? workDir : key.resolveSibling(key.getFileName() + ".work");
             try {
@@ -139,7 +143,8 @@ final class ParticipantCommand {
             long t0 = System.nanoTime();
             ParticipantLoop.Summary s;
             try (Scratch scratch = Scratch.beside(work.resolve("embed"));
-                 LocalParticipant inner = new LocalParticipant(id, prior, shared, device, batch, new CliProgress(), scratch);
+                 LocalParticipant inner = new LocalParticipant(id, prior, shared, device, computeIn, batch, new CliProgress(),
+                         scratch);
                  CachingParticipant participant = new CachingParticipant(inner, inner.weightsSha256(), remote::outputsFile)) {
                 s = ParticipantLoop.run(remote, participant, maxShards, Thread::sleep);
             } catch (PlatformClient.Refusal e) {

@@ -1,6 +1,7 @@
 package ai.coopt.bench;
 
 import ai.coopt.engine.MemoryBudget;
+import ai.coopt.engine.Precision;
 import ai.coopt.engine.NoGrad;
 import ai.coopt.nn.InferenceNetwork;
 import ai.coopt.nn.Network;
@@ -28,7 +29,7 @@ public final class Throughput {
     /** The measured figures. */
     public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
                          boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
-                         double matmulPeakGflops) {}
+                         double matmulPeakGflops, Precision inferPrecision) {}
 
     private static final int MATMUL_SIZE = 2048;
     private static final int TRACED_STEPS = 3;
@@ -41,6 +42,18 @@ public final class Throughput {
      */
     public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
                                  Path trace, Device device) {
+        return measure(arch, batch, channels, size, warmup, steps, folded, trace, device, Precision.FP32);
+    }
+
+    /**
+     * As above, the folded inference network computing in {@code inferPrecision} (training is measured in float32;
+     * unfolded inference only in float32).
+     */
+    public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
+                                 Path trace, Device device, Precision inferPrecision) {
+        if (!folded && inferPrecision != Precision.FP32) {
+            throw new ai.coopt.UserException("bfloat16 inference is measured on the folded network only");
+        }
         try (Network net = Network.create(arch, channels, size, size, 0, device);
              NDManager data = NDManager.newBaseManager(device)) {
             MemoryBudget.require((long) batch * net.activationBytesPerImage(), "--batch " + batch + " of " + channels
@@ -60,7 +73,7 @@ public final class Throughput {
             CpuTimes trainCpu = CpuTimes.now().minus(before);
 
             double inferSeconds;
-            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net) : null) {
+            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, inferPrecision) : null) {
                 for (int i = 0; i < warmup; i++) {
                     inferStep(net, inference, x);
                 }
@@ -90,7 +103,7 @@ public final class Throughput {
             int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
             return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
-                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data));
+                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), inferPrecision);
         }
     }
 

@@ -6,6 +6,7 @@ import ai.coopt.data.ShardPlan;
 import ai.coopt.data.Sharding;
 import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Precision;
 import ai.coopt.optimize.DataOptimization;
 import ai.coopt.optimize.Embedder;
 import ai.coopt.prior.Prior;
@@ -86,6 +87,13 @@ public final class CollaborativeOptimization {
 
     public static Result run(DatasetSpec data, String split, int limit, List<String> priors, Path out, Settings s,
                              Device device, ProgressListener progress, ManifestProvenance.Created created) {
+        return run(data, split, limit, priors, out, s, device, Precision.FP32, progress, created);
+    }
+
+    /** As above, the priors computing in {@code precision} where they can (the manifest says, prior by prior). */
+    public static Result run(DatasetSpec data, String split, int limit, List<String> priors, Path out, Settings s,
+                             Device device, Precision precision, ProgressListener progress,
+                             ManifestProvenance.Created created) {
         long t0 = System.nanoTime();
         if (priors.isEmpty()) {
             throw new UserException("--priors names no prior");
@@ -122,7 +130,7 @@ public final class CollaborativeOptimization {
         RoundLedger ledger = local;
         RoundEngine engine = new RoundEngine(RoundPolicy.screened(alignment));
         ImageSet shared = platform.shared();
-        preflight(new LinkedHashSet<>(priors), shared, device);
+        preflight(new LinkedHashSet<>(priors), shared, device, precision);
         phases.put("distribution", (System.nanoTime() - p) / 1e9);
 
         try (Scratch scratch = Scratch.beside(out)) {
@@ -131,7 +139,8 @@ public final class CollaborativeOptimization {
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / Engines.threads()));
             List<String> ids = IntStream.range(0, k).mapToObj(CollaborativeOptimization::participantId).toList();
             InProcessRound.Outcome round = InProcessRound.run(platform, ledger, plan, engine, ids,
-                    (i, own) -> new LocalParticipant(ids.get(i), assigned.get(i), shared, device, s.batchSize(), own, scratch),
+                    (i, own) -> new LocalParticipant(ids.get(i), assigned.get(i), shared, device, precision, s.batchSize(), own,
+                            scratch),
                     workers, progress);
             Screening.Result screening = round.judgement();
             phases.put("optimization", round.optimizationSeconds());
@@ -201,9 +210,9 @@ public final class CollaborativeOptimization {
     }
 
     /** Opens every distinct prior and runs it on S, so a prior that fails is reported before any heavy work. */
-    private static void preflight(Iterable<String> priors, ImageSet shared, Device device) {
+    private static void preflight(Iterable<String> priors, ImageSet shared, Device device, Precision precision) {
         for (String spec : priors) {
-            try (Prior prior = Priors.open(spec, shared, device)) {
+            try (Prior prior = Priors.open(spec, shared, device, precision)) {
                 new Embedder(64, 1).embed(prior, shared.limit(Math.min(4, shared.count())), "check " + spec, ProgressListener.NONE);
             } catch (UserException e) {
                 throw new UserException("prior " + spec + " fails on the shared subset: " + e.getMessage());

@@ -1,5 +1,6 @@
 package ai.coopt.collab;
 
+import ai.coopt.engine.Precision;
 import ai.coopt.data.ImageSet;
 import ai.coopt.optimize.DataOptimization;
 import ai.coopt.optimize.Embedder;
@@ -29,8 +30,14 @@ public final class LocalParticipant implements Participant {
      */
     public LocalParticipant(String id, String priorSpec, ImageSet shared, Device device, int batchSize,
                             ProgressListener progress, Scratch scratch) {
+        this(id, priorSpec, shared, device, Precision.FP32, batchSize, progress, scratch);
+    }
+
+    /** As above, the prior computing in {@code precision} where it can. */
+    public LocalParticipant(String id, String priorSpec, ImageSet shared, Device device, Precision precision,
+                            int batchSize, ProgressListener progress, Scratch scratch) {
         this.id = id;
-        this.prior = Priors.open(priorSpec, shared, device);
+        this.prior = Priors.open(priorSpec, shared, device, precision);
         this.embedder = new Embedder(batchSize, 1);
         this.progress = progress;
         this.scratch = scratch;
@@ -60,7 +67,8 @@ public final class LocalParticipant implements Participant {
         double uniformitySeconds = (System.nanoTime() - u) / 1e9;
         adaptation = onShared.adaptation();
         PriorReport report = new PriorReport(prior.spec(), prior.kind(), prior.weightsSha256(),
-                DataOptimization.input(prior, adaptation), prior.outputDim(), uniformity, shared.count());
+                DataOptimization.input(prior, adaptation), prior.outputDim(), uniformity, shared.count(),
+                prior.precision().label());
         return new SharedOutputs(id, report, onShared.values(), (System.nanoTime() - t0) / 1e9, uniformitySeconds);
     }
 

@@ -1,6 +1,9 @@
 package ai.coopt.collab;
 
 import ai.coopt.store.ManifestProvenance;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 
 import java.util.Objects;
 
@@ -12,11 +15,23 @@ import java.util.Objects;
  * @param uniformitySubset how many samples of S the uniformity was computed on
  */
 public record PriorReport(String prior, String kind, String weightsSha256, ManifestProvenance.Input input, int outputDim,
-                          double uniformity, int uniformitySubset) {
+                          double uniformity, int uniformitySubset,
+                          @JsonSetter(nulls = Nulls.SET) @JsonInclude(JsonInclude.Include.NON_NULL) String precision) {
     public PriorReport {
         // the manifest's own checks, with a stand-in shard, so a bad report is refused where it arrives
         new ManifestProvenance.Participant(prior, kind, weightsSha256, Objects.requireNonNull(input, "input"), outputDim,
-                uniformity, uniformitySubset, new ManifestProvenance.Shard(1, 0, 0));
+                uniformity, uniformitySubset, new ManifestProvenance.Shard(1, 0, 0), precision);
+    }
+
+    /** A report whose precision is not said (a participant from before it was: fp32). */
+    public PriorReport(String prior, String kind, String weightsSha256, ManifestProvenance.Input input, int outputDim,
+                       double uniformity, int uniformitySubset) {
+        this(prior, kind, weightsSha256, input, outputDim, uniformity, uniformitySubset, null);
+    }
+
+    /** This report with the uniformity the platform computed from the outputs themselves. */
+    public PriorReport withUniformity(double computed, int subset) {
+        return new PriorReport(prior, kind, weightsSha256, input, outputDim, computed, subset, precision);
     }
 
     /**
@@ -24,7 +39,8 @@ public record PriorReport(String prior, String kind, String weightsSha256, Manif
      * ({@link #publicSpec}); its weights' sha256 still says exactly which prior it is.
      */
     public PriorReport withoutPaths() {
-        return new PriorReport(publicSpec(prior), kind, weightsSha256, input, outputDim, uniformity, uniformitySubset);
+        return new PriorReport(publicSpec(prior), kind, weightsSha256, input, outputDim, uniformity, uniformitySubset,
+                precision);
     }
 
     /**
@@ -54,6 +70,6 @@ public record PriorReport(String prior, String kind, String weightsSha256, Manif
     /** The manifest's entry for this prior over the shards it optimized. */
     public ManifestProvenance.Participant participant(ManifestProvenance.Shard shards) {
         return new ManifestProvenance.Participant(prior, kind, weightsSha256, input, outputDim, uniformity,
-                uniformitySubset, shards);
+                uniformitySubset, shards, precision);
     }
 }

@@ -160,8 +160,8 @@ public final class Screening {
             }
             uniformity[i] = s.count() >= 2 ? Uniformity.ofOutputs(s.values(), s.count(), s.dim()) : 0;
             PriorReport p = s.prior();
-            outputs.add(new SharedOutputs(s.participant(), new PriorReport(p.prior(), p.kind(), p.weightsSha256(), p.input(),
-                    p.outputDim(), uniformity[i], s.count()), s.values(), s.seconds(), s.uniformitySeconds()));
+            outputs.add(new SharedOutputs(s.participant(), p.withUniformity(uniformity[i], s.count()), s.values(),
+                    s.seconds(), s.uniformitySeconds()));
         }
         String[] reasons = new String[k];
         for (int i = 0; i < k; i++) {

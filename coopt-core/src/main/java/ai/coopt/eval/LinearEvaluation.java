@@ -1,5 +1,6 @@
 package ai.coopt.eval;
 
+import ai.coopt.engine.Precision;
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.dataset.DatasetSpec;
@@ -18,8 +19,9 @@ public final class LinearEvaluation {
     /**
      * @param trainSubset how {@code --limit} drew the training split's images (null: all of them); {@code testSubset} the same
      */
+    /** What a probe measured; {@code precision}: what the model's features were computed in. */
     public record Report(String model, String train, String test, LinearProbe.Result probe, double featureSeconds,
-                         ai.coopt.data.Subset trainSubset, ai.coopt.data.Subset testSubset) {}
+                         ai.coopt.data.Subset trainSubset, ai.coopt.data.Subset testSubset, Precision precision) {}
 
     private LinearEvaluation() {}
 
@@ -29,13 +31,27 @@ public final class LinearEvaluation {
      */
     public static Report run(String model, DatasetSpec trainData, DatasetSpec testData, int limit,
                              LinearProbe.Settings settings, Device device, ProgressListener progress) {
+        return run(model, trainData, testData, limit, settings, device, Precision.FP32, progress);
+    }
+
+    /** As above, the model computing its features in {@code precision} where it can. */
+    public static Report run(String model, DatasetSpec trainData, DatasetSpec testData, int limit,
+                             LinearProbe.Settings settings, Device device, Precision precision,
+                             ProgressListener progress) {
         Priors.check(model);
-        return run(model, trainData.load("train", limit), testData.load("test", limit), settings, device, progress);
+        return run(model, trainData.load("train", limit), testData.load("test", limit), settings, device, precision,
+                progress);
     }
 
     /** The same on images already loaded (a learning curve probes many checkpoints on one pair of splits). */
     public static Report run(String model, ImageSet train, ImageSet test, LinearProbe.Settings settings, Device device,
                              ProgressListener progress) {
+        return run(model, train, test, settings, device, Precision.FP32, progress);
+    }
+
+    /** The same, the model computing its features in {@code precision} where it can. */
+    public static Report run(String model, ImageSet train, ImageSet test, LinearProbe.Settings settings, Device device,
+                             Precision precision, ProgressListener progress) {
         Priors.check(model);
         if (!train.hasLabels() || !test.hasLabels()) {
             throw new UserException("the linear probe needs labels: " + (train.hasLabels() ? test : train).source() + " has none");
@@ -45,7 +61,7 @@ public final class LinearEvaluation {
         }
         // before any feature is computed
         LinearProbe.requireSeveralClasses(train.labels(), "the training split (" + train.source() + ")");
-        try (Prior prior = Priors.open(model, train, device)) {
+        try (Prior prior = Priors.open(model, train, device, precision)) {
             Embedder embedder = new Embedder(256, 1);
             Embedder.Result trainOut = embedder.embed(prior, train, "features (train)", progress);
             Embedder.Result testOut = embedder.embed(prior, test, "features (test)", progress);
@@ -56,7 +72,7 @@ public final class LinearEvaluation {
                     device, progress::advance);
             progress.finish();
             return new Report(prior.spec(), train.source(), test.source(), result, trainOut.seconds() + testOut.seconds(),
-                    train.drawn(), test.drawn());
+                    train.drawn(), test.drawn(), prior.precision());
         }
     }
 

@@ -1,7 +1,9 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.BFloat16;
 import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
+import ai.coopt.engine.Precision;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -15,6 +17,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 
 import java.util.ArrayList;
@@ -48,12 +51,14 @@ public final class InferenceNetwork implements AutoCloseable {
     private final int featureDim;
     private final NDManager manager;
     private final Op body;
+    private final Precision precision;
 
-    private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body) {
+    private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body, Precision precision) {
         this.arch = arch;
         this.featureDim = featureDim;
         this.manager = manager;
         this.body = body;
+        this.precision = precision;
     }
 
     /** Folds {@code net}'s current weights (channels-last convolutions). */
@@ -63,11 +68,24 @@ public final class InferenceNetwork implements AutoCloseable {
 
     /** Folds {@code net}'s current weights; {@code channelsLast} false keeps the convolutions' NCHW layout. */
     public static InferenceNetwork of(Network net, boolean channelsLast) {
+        return of(net, channelsLast, Precision.FP32);
+    }
+
+    /**
+     * Folds {@code net}'s current weights (channels-last convolutions) to compute in {@code precision}: in bf16 the
+     * folded weights are rounded to bfloat16 once (folding itself stays float64), each batch is cast on the way in and
+     * its features back to float32 on the way out.
+     */
+    public static InferenceNetwork of(Network net, Precision precision) {
+        return of(net, true, precision);
+    }
+
+    private static InferenceNetwork of(Network net, boolean channelsLast, Precision precision) {
         NDManager manager = NDManager.newBaseManager(net.device());
         try {
-            Compiler compiler = new Compiler(manager, channelsLast);
+            Compiler compiler = new Compiler(manager, channelsLast, precision);
             Op body = compiler.compile(net.block());
-            return new InferenceNetwork(net.arch(), net.featureDim(), manager, body);
+            return new InferenceNetwork(net.arch(), net.featureDim(), manager, body, precision);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -76,6 +94,7 @@ public final class InferenceNetwork implements AutoCloseable {
 
     public String arch() { return arch; }
     public int featureDim() { return featureDim; }
+    public Precision precision() { return precision; }
     /** Owns the folded weights; a sub-manager of it is a good home for a batch. */
     public NDManager manager() { return manager; }
 
@@ -85,7 +104,12 @@ public final class InferenceNetwork implements AutoCloseable {
      */
     public NDArray forward(NDArray images) {
         try (NoGrad ignored = NoGrad.enter()) {
-            return body.apply(images);
+            if (precision == Precision.FP32) {
+                return body.apply(images);
+            }
+            try (NDArray x = BFloat16.of(images); NDArray features = body.apply(x)) {
+                return BFloat16.toFloat32(features);
+            }
         }
     }
 
@@ -196,12 +220,24 @@ public final class InferenceNetwork implements AutoCloseable {
     private static final class Compiler {
         private final NDManager manager;
         private final boolean channelsLast;
+        private final Precision precision;
         private final CopiedParameters store;
 
-        Compiler(NDManager manager, boolean channelsLast) {
+        Compiler(NDManager manager, boolean channelsLast, Precision precision) {
             this.manager = manager;
             this.channelsLast = channelsLast;
+            this.precision = precision;
             this.store = new CopiedParameters(manager);
+        }
+
+        /** A weight in the precision the network computes in (the float32 array is closed when it is cast). */
+        private NDArray lowered(NDArray a) {
+            if (a == null || precision == Precision.FP32) {
+                return a;
+            }
+            try (a) {
+                return BFloat16.of(a);
+            }
         }
 
         Op compile(Block block) {
@@ -236,7 +272,7 @@ public final class InferenceNetwork implements AutoCloseable {
             }
             if (block instanceof Linear) {
                 NDArray bias = block.getParameters().contains("bias") ? copy(block.getParameters().get("bias")) : null;
-                return new FullyConnected(copy(block.getParameters().get("weight")), bias);
+                return new FullyConnected(lowered(copy(block.getParameters().get("weight"))), lowered(bias));
             }
             if (block instanceof LambdaBlock lambda && block.getParameters().isEmpty()) {
                 return switch (lambda.getName()) {
@@ -253,7 +289,8 @@ public final class InferenceNetwork implements AutoCloseable {
                         copy = Layouts.channelsLast(nchw);
                     }
                 }
-                store.copies.put(p, copy);
+                // layer norm takes bfloat16 input with float32 parameters (PyTorch's mixed form), not bfloat16 ones
+                store.copies.put(p, block instanceof LayerNorm ? copy : lowered(copy));
             }
             return new OwnForward(block, store);
         }
@@ -298,7 +335,7 @@ public final class InferenceNetwork implements AutoCloseable {
                 }
             }
             NDArray biasArray = bn == null && !conv.isIncludeBias() ? null : manager.create(bias);
-            return new Convolution(weightArray, biasArray, conv.getStride(), conv.getPadding(), conv.getDilation(),
+            return new Convolution(lowered(weightArray), lowered(biasArray), conv.getStride(), conv.getPadding(), conv.getDilation(),
                     conv.getGroups());
         }
 

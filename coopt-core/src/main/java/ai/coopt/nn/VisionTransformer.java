@@ -1,5 +1,6 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.BFloat16;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -109,7 +110,7 @@ final class VisionTransformer {
         NDManager manager = patches.getManager();
         try (NDArray flat = patches.reshape(n, d, (long) h * w);
              NDArray sequence = flat.transpose(0, 2, 1);
-             NDArray position = manager.create(positions(h, w, d), new Shape((long) h * w, d));
+             NDArray position = BFloat16.like(sequence, manager.create(positions(h, w, d), new Shape((long) h * w, d)));
              NDArray placed = sequence.add(position);
              NDArray first = classToken.broadcast(n, 1, d)) {
             // the broadcast is computed in the parameter's manager; the batch's must own what is made from it
@@ -133,13 +134,25 @@ final class VisionTransformer {
              NDArray q = split.get(0);
              NDArray k = split.get(1);
              NDArray v = split.get(2);
-             NDArray scaled = q.mul((float) (1 / Math.sqrt(headWidth)));
+             // a 0-dimensional float32 factor keeps bfloat16 queries bfloat16 (DJL's mul(Number) would need their type)
+             NDArray scale = q.getManager().create((float) (1 / Math.sqrt(headWidth)));
+             NDArray scaled = q.mul(scale);
              NDArray keys = k.transpose(0, 1, 3, 2);
              NDArray scores = scaled.matMul(keys);
-             NDArray weights = scores.softmax(-1);
+             NDArray weights = softmax(scores);
              NDArray mixed = weights.matMul(v);
              NDArray sideBySide = mixed.transpose(0, 2, 1, 3)) {
             return sideBySide.reshape(n, t, d);
+        }
+    }
+
+    /** Softmax over the last axis, computed in float32 for bfloat16 scores and returned in their precision. */
+    private static NDArray softmax(NDArray scores) {
+        if (!BFloat16.isBFloat16(scores)) {
+            return scores.softmax(-1);
+        }
+        try (NDArray wide = BFloat16.toFloat32(scores); NDArray weights = wide.softmax(-1)) {
+            return BFloat16.of(weights);
         }
     }
 

@@ -1,5 +1,6 @@
 package ai.coopt.optimize;
 
+import ai.coopt.engine.Precision;
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.dataset.DatasetSpec;
@@ -51,7 +52,7 @@ public final class DataOptimization {
     public record Result(Path out, String prior, int count, int priorDim, int dim, double embedSeconds,
                          double imagesPerSecond, double pcaSeconds, double explainedVariance, double uniformity,
                          int uniformitySubset, String adaptation, double seconds, int skippedImages,
-                         ai.coopt.data.Subset subset) {}
+                         ai.coopt.data.Subset subset, Precision precision) {}
 
     private DataOptimization() {}
 
@@ -63,6 +64,13 @@ public final class DataOptimization {
      */
     public static Result run(DatasetSpec data, String split, int limit, String priorSpec, Path out, Settings settings,
                              Device device, ProgressListener progress, ManifestProvenance.Created created) {
+        return run(data, split, limit, priorSpec, out, settings, device, Precision.FP32, progress, created);
+    }
+
+    /** As above, the prior computing in {@code precision} where it can ({@link Priors#open(String, ImageSet, Device, Precision)}). */
+    public static Result run(DatasetSpec data, String split, int limit, String priorSpec, Path out, Settings settings,
+                             Device device, Precision precision, ProgressListener progress,
+                             ManifestProvenance.Created created) {
         long t0 = System.nanoTime();
         Priors.check(priorSpec);
         checkWritable(out);
@@ -73,7 +81,7 @@ public final class DataOptimization {
         if (images.count() < 2) {
             throw new UserException(images.source() + " has " + images.count() + " image(s); optimization needs at least 2");
         }
-        try (Prior prior = Priors.open(priorSpec, images, device); Scratch scratch = Scratch.beside(out)) {
+        try (Prior prior = Priors.open(priorSpec, images, device, precision); Scratch scratch = Scratch.beside(out)) {
             targetDim(settings.dim(), prior.outputDim(), images.count());
             Embedder.Result raw = new Embedder(settings.batchSize(), 1).embed(prior, images, "prior outputs", progress,
                     scratch, "outputs");
@@ -89,7 +97,8 @@ public final class DataOptimization {
                     new ManifestProvenance.Postprocess(post.dim(), post.explainedVariance(), true),
                     List.of(new ManifestProvenance.Participant(prior.spec(), prior.kind(), prior.weightsSha256(),
                             input(prior, raw.adaptation()), prior.outputDim(), uniformity, subset.length,
-                            new ManifestProvenance.Shard(images.count(), ids[0], ids[ids.length - 1]))),
+                            new ManifestProvenance.Shard(images.count(), ids[0], ids[ids.length - 1]),
+                            prior.precision().label())),
                     null,
                     new ManifestProvenance.Created(created.time(), created.toolVersion(), created.commandLine(),
                             settings.seed()));
@@ -97,7 +106,8 @@ public final class DataOptimization {
             OptimizedDataset.write(out, post.targets(), ids, provenance, kept);
             return new Result(out, prior.spec(), images.count(), prior.outputDim(), post.dim(), raw.seconds(),
                     raw.imagesPerSecond(), post.seconds(), post.explainedVariance(), uniformity, subset.length,
-                    raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped(), images.drawn());
+                    raw.adaptation(), (System.nanoTime() - t0) / 1e9, images.skipped(), images.drawn(),
+                    prior.precision());
         }
     }
 

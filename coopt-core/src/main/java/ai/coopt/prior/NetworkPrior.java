@@ -2,6 +2,7 @@ package ai.coopt.prior;
 
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
+import ai.coopt.engine.Precision;
 import ai.coopt.engine.Staging;
 import ai.coopt.nn.InferenceNetwork;
 import ai.coopt.nn.Network;
@@ -28,14 +29,15 @@ final class NetworkPrior implements Prior {
     private final String weightsSha256;
     private final Staging staging = new Staging();
 
-    private NetworkPrior(String spec, String kind, Network network, InputSpec input, String weightsSha256) {
+    private NetworkPrior(String spec, String kind, Network network, InputSpec input, String weightsSha256,
+                         Precision precision) {
         this.spec = spec;
         this.kind = kind;
         this.input = input;
         this.weightsSha256 = weightsSha256;
         try (network) {
             this.activationBytesPerImage = network.activationBytesPerImage();
-            this.network = InferenceNetwork.of(network);
+            this.network = InferenceNetwork.of(network, precision);
         }
     }
 
@@ -43,19 +45,19 @@ final class NetworkPrior implements Prior {
      * A random backbone for images shaped like {@code data}, normalised with {@code data}'s own
      * channel statistics (a random network has no training distribution of its own).
      */
-    static NetworkPrior random(String arch, long seed, ImageSet data, Device device) {
+    static NetworkPrior random(String arch, long seed, ImageSet data, Device device, Precision precision) {
         Network net = Network.create(arch, data.channels(), data.height(), data.width(), seed, device);
         Normalization norm = Normalization.forImages(data);
         InputSpec input = new InputSpec(data.channels(), data.height(), data.width(), norm.mean(), norm.std());
-        return new NetworkPrior("random:" + arch + ":" + seed, "random", net, input, net.weightsSha256());
+        return new NetworkPrior("random:" + arch + ":" + seed, "random", net, input, net.weightsSha256(), precision);
     }
 
     /** A model directory written by this project, with the input shape and normalisation it records. */
-    static NetworkPrior model(Path dir, Device device) {
+    static NetworkPrior model(Path dir, Device device, Precision precision) {
         ModelDirectory model = ModelDirectory.read(dir);
         InputSpec input = new InputSpec(model.channels(), model.height(), model.width(), model.mean(), model.std());
         return new NetworkPrior("model:" + dir.toAbsolutePath().normalize(), "model", model.open(device), input,
-                model.weightsSha256());
+                model.weightsSha256(), precision);
     }
 
     @Override
@@ -66,6 +68,11 @@ final class NetworkPrior implements Prior {
     @Override
     public String kind() {
         return kind;
+    }
+
+    @Override
+    public Precision precision() {
+        return network.precision();
     }
 
     @Override

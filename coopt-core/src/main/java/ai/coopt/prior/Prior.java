@@ -1,5 +1,6 @@
 package ai.coopt.prior;
 
+import ai.coopt.engine.Precision;
 /**
  * A task- and architecture-agnostic model that maps images to representation vectors: the ψ of
  * the ReLA and CoOpt papers. Implementations own native resources; close them.
@@ -21,6 +22,11 @@ public interface Prior extends AutoCloseable {
 
     /** SHA-256 of the weights (the model file, or the serialised weights of a generated network). */
     String weightsSha256();
+
+    /** What the prior computes in: float32 unless it was opened for bfloat16 and its runtime allows it. */
+    default Precision precision() {
+        return Precision.FP32;
+    }
 
     /**
      * Embeds {@code batch} images given as normalised floats in N×C×H×W order matching

@@ -3,6 +3,7 @@ package ai.coopt.prior;
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.nn.Architectures;
+import ai.coopt.engine.Precision;
 import ai.djl.Device;
 
 import java.nio.file.Files;
@@ -33,10 +34,19 @@ public final class Priors {
      * its shape and normalised with its statistics; other priors declare their own input.
      */
     public static Prior open(String spec, ImageSet data, Device device) {
+        return open(spec, data, device, Precision.FP32);
+    }
+
+    /**
+     * As {@link #open(String, ImageSet, Device)}, computing in {@code precision} where the prior's runtime allows:
+     * this project's networks do; TorchScript and ONNX priors compute in float32 whatever is asked (their weights
+     * are the file's, and DJL cannot cast a loaded module), and say so ({@link Prior#precision}).
+     */
+    public static Prior open(String spec, ImageSet data, Device device, Precision precision) {
         Parsed p = parse(spec);
         return switch (p.kind) {
-            case "random" -> NetworkPrior.random(p.arch, p.seed, data, device);
-            case "model" -> NetworkPrior.model(p.path, device);
+            case "random" -> NetworkPrior.random(p.arch, p.seed, data, device, precision);
+            case "model" -> NetworkPrior.model(p.path, device, precision);
             case "torchscript" -> TorchScriptPrior.open(p.path, p.method, device);
             case "onnx" -> OnnxPrior.open(p.path);
             default -> throw new IllegalStateException(p.kind);

@@ -141,11 +141,23 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
      * @param uniformity V_uniform of the prior's L2-normalised outputs (t = 2; lower is more uniform)
      * @param uniformitySubset the number of samples the uniformity was computed on
      * @param shard the sample ids this participant labelled
+     * @param precision what the prior computed in, {@code fp32} or {@code bf16} (null in files from before it was
+     *                  recorded: fp32)
      */
     public record Participant(String prior, String kind, String weightsSha256, Input input, int outputDim,
-                              double uniformity, int uniformitySubset, Shard shard) {
+                              double uniformity, int uniformitySubset, Shard shard,
+                              @JsonSetter(nulls = Nulls.SET) @JsonInclude(JsonInclude.Include.NON_NULL) String precision) {
+        /** A participant whose precision was not recorded (files from before it was: fp32). */
+        public Participant(String prior, String kind, String weightsSha256, Input input, int outputDim,
+                           double uniformity, int uniformitySubset, Shard shard) {
+            this(prior, kind, weightsSha256, input, outputDim, uniformity, uniformitySubset, shard, null);
+        }
+
         /** @throws IllegalArgumentException for a blank name, a malformed checksum or an impossible number */
         public Participant {
+            if (precision != null && !precision.equals("fp32") && !precision.equals("bf16")) {
+                throw new Json.BadField("precision", "must be fp32 or bf16, found '" + precision + "'");
+            }
             requireText("prior", prior);
             requireText("kind", kind);
             if (weightsSha256 == null || !SHA256.matcher(weightsSha256).matches()) {

@@ -1,0 +1,169 @@
+package ai.coopt.engine;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Casts between float32 and bfloat16 arrays. DJL's PyTorch binding has no bfloat16 type of its own (its native layer
+ * maps only the types up to complex64, and aborts on any other), yet every operation on an array already made runs in
+ * the array's own type. So the casts run inside two one-line TorchScript modules, written here from their source at
+ * first use, and return arrays DJL reports as of unknown type that the engine's operations accept. Autograd records
+ * the casts, so gradients flow back to float32 weights through bfloat16 computation.
+ *
+ * <p>DJL operations that pass the array's type to the engine abort on such an array: those taking a Number ({@code
+ * mul(2f)}: use a 0-dimensional float32 array, which does not promote bfloat16), {@code softmax} and {@code
+ * logSoftmax} (compute them in float32, as autocast does), {@code toType}, {@code toFloatArray}.
+ */
+public final class BFloat16 {
+    private static final Object LOCK = new Object();
+    private static volatile Casts casts;
+
+    private record Casts(Model down, Model up) {}
+
+    private BFloat16() {}
+
+    /**
+     * {@code x} in bfloat16, a new array in {@code x}'s manager. Autograd records the cast as it records any operation
+     * (when gradients are on and {@code x} needs one).
+     */
+    public static NDArray of(NDArray x) {
+        return cast(casts().down().getBlock(), x);
+    }
+
+    /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
+    public static NDArray toFloat32(NDArray x) {
+        return cast(casts().up().getBlock(), x);
+    }
+
+    /**
+     * {@code constant} (float32, made outside autograd) in {@code model}'s precision: itself beside a float32 array, cast
+     * (and the float32 array closed) beside a bfloat16 one, so that a sum does not promote bfloat16 work to float32.
+     */
+    public static NDArray like(NDArray model, NDArray constant) {
+        if (!isBFloat16(model) || isBFloat16(constant)) {
+            return constant;
+        }
+        try (constant) {
+            return of(constant);
+        }
+    }
+
+    /** Whether {@code x} holds bfloat16 values (DJL's PyTorch binding reports them as of unknown type). */
+    public static boolean isBFloat16(NDArray x) {
+        return x.getDataType() == DataType.UNKNOWN;
+    }
+
+    private static NDArray cast(Block block, NDArray x) {
+        NDManager manager = x.getManager();
+        // "training": the call runs without DJL's guard that turns autograd off, so the engine's own state decides
+        NDArray out = block.forward(new ParameterStore(manager, false), new NDList(x), true).singletonOrThrow();
+        out.attach(manager);
+        return out;
+    }
+
+    private static Casts casts() {
+        Casts c = casts;
+        if (c == null) {
+            synchronized (LOCK) {
+                c = casts;
+                if (c == null) {
+                    c = new Casts(load("ToBFloat16", 15), load("ToFloat32", 6));
+                    casts = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /**
+     * A TorchScript module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15
+     * bfloat16, 6 float32), saved as TorchScript saves one (an archive of its source, an empty pickled object and the
+     * format version) in a private temporary file, loaded, and the file deleted.
+     */
+    private static Model load(String name, int dtype) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("coopt-bf16-");
+            Path file = dir.resolve(name + ".pt");
+            try (OutputStream out = Files.newOutputStream(file)) {
+                out.write(archive(name, dtype));
+            }
+            Model model = Model.newInstance(name, Device.cpu(), "PyTorch");
+            try {
+                model.load(file);
+            } catch (MalformedModelException | RuntimeException e) {
+                model.close();
+                throw new IllegalStateException("the engine refused the bfloat16 cast module " + name, e);
+            }
+            return model;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the bfloat16 cast module " + name, e);
+        } finally {
+            if (dir != null) {
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // a leftover file in the temporary directory is harmless
+                }
+            }
+        }
+    }
+
+    static byte[] archive(String name, int dtype) throws IOException {
+        String code = "class " + name + "(Module):\n"
+                + "  __parameters__ = []\n"
+                + "  __buffers__ = []\n"
+                + "  training : bool\n"
+                + "  def forward(self: __torch__." + name + ",\n"
+                + "    x: Tensor) -> Tensor:\n"
+                + "    return torch.to(x, " + dtype + ")\n";
+        // pickle protocol 2: __torch__.NAME() with its state {"training": True}
+        ByteArrayOutputStream pickle = new ByteArrayOutputStream();
+        pickle.write(new byte[] {(byte) 0x80, 2, 'c'});
+        pickle.write(("__torch__\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
+        pickle.write(new byte[] {')', (byte) 0x81, '}', '(', 'X', 8, 0, 0, 0});
+        pickle.write("training".getBytes(StandardCharsets.US_ASCII));
+        pickle.write(new byte[] {(byte) 0x88, 'u', 'b', '.'});
+        ByteArrayOutputStream zip = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(zip)) {
+            stored(z, "m/data.pkl", pickle.toByteArray());
+            stored(z, "m/code/__torch__.py", code.getBytes(StandardCharsets.UTF_8));
+            stored(z, "m/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+            stored(z, "m/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return zip.toByteArray();
+    }
+
+    private static void stored(ZipOutputStream z, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        z.putNextEntry(e);
+        z.write(data);
+        z.closeEntry();
+    }
+}
