@@ -186,7 +186,7 @@ final class BenchCommand {
         Path work;
 
         @Mixin
-        PlatformCommand.DbOption db;
+        DbOption db;
 
         @Mixin
         CommonOptions common;
