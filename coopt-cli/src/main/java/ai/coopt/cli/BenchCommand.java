@@ -192,7 +192,7 @@ final class BenchCommand {
         Path work;
 
         @Mixin
-        PlatformCommand.DbOption db;
+        DbOption db;
 
         @Mixin
         CommonOptions common;

@@ -62,7 +62,7 @@ public final class Main {
     private static int handle(Exception e, PrintWriter err) {
         UserException user = userCause(e);
         if (user != null) {
-            err.println("coopt: " + user.getMessage());
+            err.println("coopt: " + Flags.message(user));
             return USER_ERROR;
         }
         for (Throwable t = e; t != null; t = t.getCause()) {

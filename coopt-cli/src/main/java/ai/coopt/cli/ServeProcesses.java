@@ -39,7 +39,7 @@ final class ServeProcesses implements AutoCloseable {
                 Path log = logs.resolve("serve-" + (i + 1));
                 List<String> command = new ArrayList<>(List.of("platform", "serve", "--port", "0", "--json"));
                 command.addAll(args);
-                Process p = NetworkedRound.child(log, command.toArray(String[]::new));
+                Process p = ChildProcess.coopt(log, command.toArray(String[]::new));
                 s.running.add(new Running(p, log, awaitUrl(p, log)));
             }
             return s;

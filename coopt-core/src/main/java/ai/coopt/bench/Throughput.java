@@ -17,6 +17,9 @@ import ai.djl.training.GradientCollector;
 
 import java.nio.file.Path;
 
+import static ai.coopt.Setting.BATCH_SIZE;
+import static ai.coopt.Setting.INPUT_SIZE;
+
 /**
  * Training and inference throughput of an architecture on synthetic input, measured the way
  * {@code scripts/bench_pytorch.py} measures PyTorch from Python: the same loss (1 − cos to a fixed
@@ -56,8 +59,10 @@ public final class Throughput {
         }
         try (Network net = Network.create(arch, channels, size, size, 0, device);
              NDManager data = NDManager.newBaseManager(device)) {
-            MemoryBudget.require((long) batch * net.activationBytesPerImage(), "--batch " + batch + " of " + channels
-                    + "x" + size + "x" + size + " inputs in " + arch, "lower --batch or --size");
+            MemoryBudget.require((long) batch * net.activationBytesPerImage(), names -> names.of(BATCH_SIZE) + " "
+                    + batch
+                    + " of " + channels + "x" + size + "x" + size + " inputs in " + arch,
+                    names -> "lower " + names.of(BATCH_SIZE) + " or " + names.of(INPUT_SIZE));
             NDArray x = data.randomNormal(new Shape(batch, channels, size, size));
             NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);

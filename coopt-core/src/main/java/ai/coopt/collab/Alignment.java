@@ -7,6 +7,8 @@ import ai.coopt.store.Scratch;
 
 import java.util.List;
 
+import static ai.coopt.Setting.ALIGN;
+
 /**
  * How fusion brings the trusted participants' outputs into one space (phase 3). {@link Fusion} chooses the reference
  * and merges by id; an alignment only maps each participant's rows. The manifest records its {@link #name}.
@@ -44,7 +46,8 @@ public interface Alignment {
                 return a;
             }
         }
-        throw new UserException("--align must be one of " + String.join(", ", ALL.stream().map(Alignment::name).toList())
+        throw new UserException(names -> names.of(ALIGN) + " must be one of "
+                + String.join(", ", ALL.stream().map(Alignment::name).toList())
                 + ", not '" + name + "'");
     }
 }

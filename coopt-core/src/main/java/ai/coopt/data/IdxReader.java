@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
+import static ai.coopt.Setting.LIMIT;
+
 /**
  * Reads IDX files, the format of MNIST and Fashion-MNIST: unsigned-byte image files
  * (magic {@code 0x00000803}, N×H×W) and label files (magic {@code 0x00000801}, N),
@@ -67,9 +69,9 @@ public final class IdxReader {
                 return new ImageSet(source, pixels, count, 1, height, width, labelValues);
             }
             if ((long) count * height * width > Integer.MAX_VALUE - 8) {
-                throw new UserException(imagesFile + ": " + count + " images of " + height + "x" + width
+                throw new UserException(names -> imagesFile + ": " + count + " images of " + height + "x" + width
                         + " do not fit in memory at once from a .gz file; decompress it (gunzip) to read it from disk, "
-                        + "or read fewer with --limit");
+                        + "or read fewer with " + names.of(LIMIT));
             }
             byte[] pixels = images.readBody(count * height * width);
             return new ImageSet(source, pixels, count, 1, height, width, labelValues);

@@ -33,6 +33,10 @@ import java.util.Optional;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import static ai.coopt.Setting.IMAGE_SIZE;
+import static ai.coopt.Setting.LIMIT;
+import static ai.coopt.Setting.SKIP_BAD_IMAGES;
+
 /**
  * Reads a folder of PNG/JPEG images, as people have them: one sub-folder per class (searched to any depth; the
  * label of an image is the index of its class folder in sorted name order) or loose image files (unlabeled), of
@@ -62,7 +66,8 @@ public final class ImageFolderReader {
     public record Options(int imageSize, boolean skipBadImages, boolean sizeGiven) {
         public Options {
             if (imageSize < 1 || imageSize > Architectures.MAX_SIDE) {
-                throw new UserException("--image-size must be between 1 and " + Architectures.MAX_SIDE + ", not " + imageSize);
+                throw new UserException(names -> names.of(IMAGE_SIZE) + " must be between 1 and "
+                        + Architectures.MAX_SIDE + ", not " + imageSize);
             }
         }
 
@@ -197,8 +202,10 @@ public final class ImageFolderReader {
         int plane = side * side;
         int n = files.size();
         if ((long) n * 3 * plane > Integer.MAX_VALUE - 8) {
-            throw new UserException(n + " images of " + side + "x" + side + " do not fit in memory at once (the "
-                    + "out-of-core data path is not built yet); read fewer with --limit or choose a smaller --image-size");
+            throw new UserException(names -> n + " images of " + side + "x" + side
+                    + " do not fit in memory at once (the "
+                    + "out-of-core data path is not built yet); read fewer with " + names.of(LIMIT)
+                    + " or choose a smaller " + names.of(IMAGE_SIZE));
         }
         byte[] rgb = new byte[n * 3 * plane];
         boolean[] gray = new boolean[n];
@@ -215,7 +222,8 @@ public final class ImageFolderReader {
             if (errors[i] == null) {
                 kept.add(i);
             } else if (!options.skipBadImages()) {
-                throw new UserException(errors[i] + " (--skip-bad-images skips such files)");
+                String error = errors[i];
+                throw new UserException(names -> error + " (" + names.of(SKIP_BAD_IMAGES) + " skips such files)");
             }
         }
         if (kept.isEmpty()) {

@@ -1,5 +1,6 @@
 package ai.coopt.data;
 
+import ai.coopt.Setting;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -182,7 +183,7 @@ public final class ImageSet {
             }
             if (at < 0) {
                 throw new IllegalArgumentException("sample id " + id + " is not among the " + count + " images of "
-                        + source + (drawn == null ? "" : " (--limit " + drawn.describe() + ")"));
+                        + source + (drawn == null ? "" : " (limit " + drawn.describe(Setting.WORDS) + ")"));
             }
             out[k] = at;
         }

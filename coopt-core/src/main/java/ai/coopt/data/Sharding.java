@@ -5,6 +5,8 @@ import ai.coopt.UserException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import static ai.coopt.Setting.SHARED_COUNT;
+
 /** Draws {@link ShardPlan}s: a random split of the data among participants and a shared subset. */
 public final class Sharding {
     private Sharding() {
@@ -23,8 +25,9 @@ public final class Sharding {
         }
         long count = Math.round(n * sharedFraction);
         if (count < 1) {
-            throw new UserException("shared fraction " + sharedFraction + " of " + n + " samples gives "
-                    + (n * sharedFraction) + " samples, which rounds to 0; set the size directly with --shared-count");
+            throw new UserException(names -> "shared fraction " + sharedFraction + " of " + n + " samples gives "
+                    + (n * sharedFraction) + " samples, which rounds to 0; set the size directly with "
+                    + names.of(SHARED_COUNT));
         }
         return plan(n, k, (int) count, seed);
     }

@@ -1,5 +1,6 @@
 package ai.coopt.data;
 
+import ai.coopt.Setting;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.nio.ByteBuffer;
@@ -137,8 +138,10 @@ public record Subset(int limit, long seed, int of, boolean stratified, @JsonProp
         return strata;
     }
 
-    /** One line for logs and refusals: "5000 of 50000 (stratified, seed 0)". */
-    public String describe() {
-        return limit + " of " + of + " (" + (stratified ? "stratified by class, " : "") + "--limit-seed " + seed + ")";
+    /** One line for logs and refusals, the seed's setting named by {@code names}: "5000 of 50000 (stratified, seed 0)". */
+    public String describe(Setting.Names names) {
+        return limit + " of " + of + " (" + (stratified ? "stratified by class, " : "") + names.of(Setting.LIMIT_SEED)
+                + " "
+                + seed + ")";
     }
 }

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
+import static ai.coopt.Setting.IMAGE_SIZE;
+
 /**
  * A parsed {@code --data SPEC}: a known dataset ({@code fashion-mnist}, {@code mnist}) or a
  * reader and a directory ({@code idx:DIR}, {@code cifar10:DIR}, {@code cifar100:DIR},
@@ -68,7 +70,8 @@ public final class DatasetSpec {
     public DatasetSpec withImageOptions(Integer imageSize, boolean skipBadImages) {
         if (!scheme.equals("folder")) {
             if (imageSize != null) {
-                throw new UserException("--image-size applies to folder: datasets; " + spec() + " keeps its images' size");
+                throw new UserException(names -> names.of(IMAGE_SIZE) + " applies to folder: datasets; " + spec()
+                        + " keeps its images' size");
             }
             return this;
         }

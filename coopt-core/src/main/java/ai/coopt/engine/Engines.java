@@ -4,6 +4,8 @@ import ai.coopt.UserException;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 
+import static ai.coopt.Setting.DEVICE;
+
 /**
  * The one place where the tensor engine is configured: PyTorch through DJL, offline unless the
  * {@code ai.djl.offline} property says otherwise (the CPU native library comes from the jar on the
@@ -53,12 +55,14 @@ public final class Engines {
             case "cpu" -> Device.cpu();
             case "gpu" -> {
                 if (engine.getGpuCount() == 0) {
-                    throw new UserException("--device gpu: no GPU is visible to PyTorch (build with -Pcuda on a machine with CUDA)");
+                    throw new UserException(names -> names.of(DEVICE)
+                            + " gpu: no GPU is visible to PyTorch (build with -Pcuda on a machine with CUDA)");
                 }
                 yield Device.gpu();
             }
             case "auto" -> engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
-            default -> throw new UserException("--device must be cpu, gpu or auto, not '" + name + "'");
+            default -> throw new UserException(names -> names.of(DEVICE) + " must be cpu, gpu or auto, not '" + name
+                    + "'");
         };
     }
 

@@ -51,10 +51,16 @@ public final class MemoryBudget {
      * budget of Y (where Y comes from); {@code remedy}".
      */
     public static void require(long bytes, String what, String remedy) {
+        require(bytes, names -> what, names -> remedy);
+    }
+
+    /** {@link #require(long, String, String)}, where {@code what} or {@code remedy} names a setting. */
+    public static void require(long bytes, UserException.Text what, UserException.Text remedy) {
         long budget = bytes();
         if (bytes > budget) {
-            throw new UserException(what + " needs about " + describe(bytes) + ", more than the memory budget of "
-                    + describe(budget) + " (" + source() + "); " + remedy);
+            throw new UserException(names -> what.in(names) + " needs about " + describe(bytes)
+                    + ", more than the memory budget of " + describe(budget) + " (" + source() + "); "
+                    + remedy.in(names));
         }
     }
 

@@ -104,7 +104,7 @@ public record LearningCurve(Path run, String method, List<Point> points) {
         try {
             model = ModelDirectory.read(dir);
         } catch (UserException e) {
-            throw new UserException(name + " failed verification: " + e.getMessage(), e);
+            throw UserException.prefixed(name + " failed verification: ", e);
         }
         JsonNode step = model.provenance().get("step");
         if (step == null || !step.canConvertToExactIntegral() || !step.canConvertToLong() || step.asLong() < 0) {

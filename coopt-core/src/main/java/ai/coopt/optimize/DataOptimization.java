@@ -25,6 +25,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static ai.coopt.Setting.DIM;
+
 /**
  * Data optimization for one participant (ReLA's data step, CoOpt's phase 2): a prior turns every
  * image of a split into a raw output; the outputs are reduced by PCA and standardised per dimension
@@ -75,7 +77,8 @@ public final class DataOptimization {
         Priors.check(priorSpec);
         checkWritable(out);
         if (settings.dim() < 0) {
-            throw new UserException("--dim must be positive (or 0 for the prior's width), not " + settings.dim());
+            throw new UserException(names -> names.of(DIM) + " must be positive (or 0 for the prior's width), not "
+                    + settings.dim());
         }
         ImageSet images = data.load(split, limit);
         if (images.count() < 2) {
@@ -177,10 +180,12 @@ public final class DataOptimization {
     private static int targetDim(int requested, int priorDim, int count) {
         int dim = requested == 0 ? Math.min(Math.min(priorDim, DEFAULT_MAX_DIM), count) : requested;
         if (dim > priorDim) {
-            throw new UserException("--dim " + dim + " is wider than the prior's output (" + priorDim + ")");
+            throw new UserException(names -> names.of(DIM) + " " + dim + " is wider than the prior's output ("
+                    + priorDim + ")");
         }
         if (dim > count) {
-            throw new UserException("--dim " + dim + " needs at least as many images; the data has " + count);
+            throw new UserException(names -> names.of(DIM) + " " + dim
+                    + " needs at least as many images; the data has " + count);
         }
         return dim;
     }
@@ -196,8 +201,9 @@ public final class DataOptimization {
         if (requested == 0) {
             return Math.max(1, rank);
         }
-        throw new UserException("--dim " + requested + " exceeds the rank of the prior's outputs on this data (" + rank
-                + "): the components beyond it carry no variance; use --dim " + rank + " or less");
+        throw new UserException(names -> names.of(DIM) + " " + requested
+                + " exceeds the rank of the prior's outputs on this data (" + rank
+                + "): the components beyond it carry no variance; use " + names.of(DIM) + " " + rank + " or less");
     }
 
     /** Refuses, before any work, an output path that an optimized dataset may not be written to. */

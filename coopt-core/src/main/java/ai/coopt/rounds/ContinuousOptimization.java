@@ -1,5 +1,6 @@
 package ai.coopt.rounds;
 
+import ai.coopt.Setting;
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.Alignment;
@@ -36,6 +37,16 @@ import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+
+import static ai.coopt.Setting.OUT;
+import static ai.coopt.Setting.PRIORS;
+import static ai.coopt.Setting.PROBE_LIMIT;
+import static ai.coopt.Setting.ROUNDS;
+import static ai.coopt.Setting.SHARED_COUNT;
+import static ai.coopt.Setting.SHARED_FRACTION;
+import static ai.coopt.Setting.STUDENT_ARCH;
+import static ai.coopt.Setting.STUDENT_BUDGET_SECONDS;
+import static ai.coopt.Setting.STUDENT_EPOCHS;
 
 /**
  * Continuous optimization (the CoOpt paper's rounds): round 0 is a collaboration with the given priors; each round
@@ -140,32 +151,39 @@ public final class ContinuousOptimization {
     /** Refuses settings that cannot run, with one line, before any work. */
     public static void check(Settings s, int rounds) {
         if (rounds < 1) {
-            throw new UserException("--rounds must be at least 1, not " + rounds);
+            throw new UserException(names -> names.of(ROUNDS) + " must be at least 1, not " + rounds);
         }
         if (!KEEP.contains(s.keep())) {
-            throw new UserException("--keep must be one of " + String.join(", ", KEEP) + ", not '" + s.keep() + "'");
+            throw new UserException(names -> names.of(Setting.KEEP) + " must be one of " + String.join(", ", KEEP)
+                    + ", not '" + s.keep() + "'");
         }
         Alignment.named(s.align());
         if (new LinkedHashSet<>(s.priors()).size() < 2) {
-            throw new UserException("--priors must name at least two different priors: a round is a collaboration, "
+            throw new UserException(names -> names.of(PRIORS)
+                    + " must name at least two different priors: a round is a collaboration, "
                     + "and the students join a set of priors (got " + s.priors().size() + ": " + String.join(",", s.priors()) + ")");
         }
         s.priors().forEach(Priors::check);
         if (!Architectures.names().contains(s.studentArch())) {
-            throw new UserException("--student-arch must be one of " + String.join(", ", Architectures.names()) + ", not '"
+            throw new UserException(names -> names.of(STUDENT_ARCH) + " must be one of "
+                    + String.join(", ", Architectures.names()) + ", not '"
                     + s.studentArch() + "'");
         }
         if ((s.studentEpochs() > 0) == (s.studentBudgetSeconds() > 0) || s.studentEpochs() < 0 || s.studentBudgetSeconds() < 0) {
-            throw new UserException("give exactly one of --student-epochs N and --student-budget-seconds S (positive)");
+            throw new UserException(names -> "give exactly one of " + names.of(STUDENT_EPOCHS) + " N and "
+                    + names.of(STUDENT_BUDGET_SECONDS) + " S (positive)");
         }
         if (s.sharedCount() == 0 && !(s.sharedFraction() > 0 && s.sharedFraction() < 1)) {
-            throw new UserException("--shared-fraction must lie strictly between 0 and 1, not " + s.sharedFraction());
+            throw new UserException(names -> names.of(SHARED_FRACTION) + " must lie strictly between 0 and 1, not "
+                    + s.sharedFraction());
         }
         if (s.sharedCount() != 0 && s.sharedCount() < 3) {
-            throw new UserException("--shared-count must be at least 3 (alignment needs them), not " + s.sharedCount());
+            throw new UserException(names -> names.of(SHARED_COUNT)
+                    + " must be at least 3 (alignment needs them), not " + s.sharedCount());
         }
         if (s.probeLimit() < 0) {
-            throw new UserException("--probe-limit must be 0 (all) or positive, not " + s.probeLimit());
+            throw new UserException(names -> names.of(PROBE_LIMIT) + " must be 0 (all) or positive, not "
+                    + s.probeLimit());
         }
         method(s);
         config(s, 0);
@@ -223,19 +241,21 @@ public final class ContinuousOptimization {
         if (Files.isRegularFile(file)) {
             Settings earlier = Json.read(file, Settings.class, Map.of());
             if (!earlier.equals(s)) {
-                throw new UserException(dir + " holds rounds run with other settings (" + SETTINGS + "): "
-                        + differences(earlier, s) + "; resume with the same options or choose another --out");
+                throw new UserException(names -> dir + " holds rounds run with other settings (" + SETTINGS + "): "
+                        + differences(earlier, s) + "; resume with the same options or choose another "
+                        + names.of(OUT));
             }
             return;
         }
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) {
-                throw new UserException(dir + " exists and is not a directory; choose another --out");
+                throw new UserException(names -> dir + " exists and is not a directory; choose another "
+                        + names.of(OUT));
             }
             try (Stream<Path> entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
-                    throw new UserException(dir + " exists, is not empty and holds no " + SETTINGS
-                            + ": not a rounds directory; choose another --out");
+                    throw new UserException(names -> dir + " exists, is not empty and holds no " + SETTINGS
+                            + ": not a rounds directory; choose another " + names.of(OUT));
                 }
             } catch (IOException e) {
                 throw new UserException(dir + ": cannot list: " + e.getMessage());

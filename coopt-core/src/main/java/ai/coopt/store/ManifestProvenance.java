@@ -11,6 +11,7 @@ import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.time.Instant;
@@ -288,6 +289,16 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
             Objects.requireNonNull(time, "time");
             requireText("tool_version", toolVersion);
             commandLine = Secrets.commandLine(commandLine);
+        }
+
+        /** The same, as the JSON object a model directory's provenance starts from. */
+        public ObjectNode node() {
+            ObjectNode o = Json.mapper().createObjectNode();
+            o.put("created", time.toString());
+            o.put("tool_version", toolVersion);
+            commandLine.forEach(o.putArray("command_line")::add);
+            o.put("seed", seed);
+            return o;
         }
     }
 

@@ -30,6 +30,8 @@ import java.util.Set;
 import java.util.function.IntToLongFunction;
 import java.util.regex.Pattern;
 
+import static ai.coopt.Setting.SHARD_IMAGES;
+
 /**
  * Images packed into shards on disk, format {@value #FORMAT}: a directory of safetensors files
  * {@code images-00001-of-000NN.safetensors}, each with {@code ids} int64 [n] (each image's index in the source
@@ -83,7 +85,7 @@ public final class PackedImages {
     public static Manifest write(Path dir, ImageSet images, String spec, String split, int shardImages,
                                  ManifestProvenance.Created created, ProgressListener progress) {
         if (shardImages < 1) {
-            throw new UserException("--shard-images must be at least 1, not " + shardImages);
+            throw new UserException(names -> names.of(SHARD_IMAGES) + " must be at least 1, not " + shardImages);
         }
         if (images.count() == 0) {
             throw new UserException(images.source() + " holds no images to pack");
@@ -91,8 +93,8 @@ public final class PackedImages {
         int n = images.count();
         int shards = (n + shardImages - 1) / shardImages;
         if (shards > 99_999) {
-            throw new UserException(n + " images in shards of " + shardImages + " would make " + shards
-                    + " files; at most 99999: raise --shard-images");
+            throw new UserException(names -> n + " images in shards of " + shardImages + " would make " + shards
+                    + " files; at most 99999: raise " + names.of(SHARD_IMAGES));
         }
         List<Shard> written = new ArrayList<>();
         ImageSet.Fingerprint fingerprint = new ImageSet.Fingerprint(n, images.channels(), images.height(), images.width());

@@ -22,6 +22,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
+import static ai.coopt.Setting.BATCH_SIZE;
+import static ai.coopt.Setting.DATA;
+import static ai.coopt.Setting.LIMIT;
+import static ai.coopt.Setting.LIMIT_SEED;
+import static ai.coopt.Setting.METHOD;
+import static ai.coopt.Setting.OUT;
+import static ai.coopt.Setting.RESUME;
+import static ai.coopt.Setting.TARGETS;
+
 /**
  * {@code coopt train} and {@code coopt prior pretrain} as one use case: load the images (and, for
  * ReLA, the optimized dataset's targets, checked against the images), build the backbone and the
@@ -45,7 +54,8 @@ public final class Training {
     public static Outcome run(Request r, ProgressListener progress) {
         checkOut(r.out(), r.resume());
         if (r.targets() != null && !r.method().usesTargets()) {
-            throw new UserException("--targets is only used by --method rela, not " + r.method().name());
+            throw new UserException(names -> names.of(TARGETS) + " is only used by " + names.of(METHOD) + " rela, not "
+                    + r.method().name());
         }
         ImageSet loaded = r.data().load(r.split(), r.limit());
         ImageSet images = loaded;
@@ -65,7 +75,8 @@ public final class Training {
             targetsInfo.put("dim", d.dim());
             targetsInfo.set("priors", JSON.valueToTree(d.provenance().participants().stream().map(p -> p.prior()).toList()));
         } else if (r.method().usesTargets()) {
-            throw new UserException("--method rela trains on targets: give --targets DIR (made by coopt optimize or coopt collab)");
+            throw new UserException(names -> names.of(METHOD) + " rela trains on targets: give " + names.of(TARGETS)
+                    + " DIR (made by coopt optimize or coopt collab)");
         }
         boolean existed = Files.exists(r.out());
         try {
@@ -100,28 +111,32 @@ public final class Training {
      */
     private static void checkMemory(Request r, Network backbone) {
         long[] s = backbone.inputShape().getShape();
-        MemoryBudget.require(2L * r.config().batchSize() * backbone.activationBytesPerImage(), "training " + r.arch()
-                + " on --batch " + r.config().batchSize() + " of " + s[1] + "x" + s[2] + "x" + s[3]
-                + " images (two views' activations alone)", "lower --batch");
+        MemoryBudget.require(2L * r.config().batchSize() * backbone.activationBytesPerImage(), names -> "training "
+                + r.arch() + " on " + names.of(BATCH_SIZE) + " " + r.config().batchSize() + " of " + s[1] + "x" + s[2]
+                + "x"
+                + s[3] + " images (two views' activations alone)", names -> "lower " + names.of(BATCH_SIZE));
     }
 
     /** The dataset's ids as indices into {@code images}, refusing targets made from other images. */
     private static int[] idsWithin(OptimizedDataset d, ImageSet images) {
         var source = d.provenance().source();
-        String madeFrom = source.spec() + ", " + source.split() + " split"
-                + (source.subset() == null ? "" : ", --limit " + source.subset().describe());
+        UserException.Text madeFrom = names -> source.spec() + ", " + source.split() + " split"
+                + (source.subset() == null ? "" : ", " + names.of(LIMIT) + " " + source.subset().describe(names));
         Subset drawn = images.drawn();
-        String given = images.source() + (drawn == null ? "" : ", --limit " + drawn.describe());
+        UserException.Text given = names -> images.source()
+                + (drawn == null ? "" : ", " + names.of(LIMIT) + " " + drawn.describe(names));
         boolean sameDraw = java.util.Objects.equals(drawn, source.subset());
         if (sameDraw && source.count() == images.count() && !source.fingerprint().equals(images.fingerprint())) {
-            throw new UserException(d.dir() + ": the targets were made from other images (" + madeFrom
-                    + ") than --data gives (" + given + ")");
+            throw new UserException(names -> d.dir() + ": the targets were made from other images ("
+                    + madeFrom.in(names) + ") than " + names.of(DATA) + " gives (" + given.in(names) + ")");
         }
         try {
             return images.positionsOf(d.ids());
         } catch (IllegalArgumentException e) {
-            throw new UserException(d.dir() + ": the targets were made from " + madeFrom + ", but --data gives " + given
-                    + ", which lacks some of their samples; give the targets' --limit and --limit-seed, or no --limit");
+            throw new UserException(names -> d.dir() + ": the targets were made from " + madeFrom.in(names) + ", but "
+                    + names.of(DATA) + " gives " + given.in(names)
+                    + ", which lacks some of their samples; give the targets' "
+                    + names.of(LIMIT) + " and " + names.of(LIMIT_SEED) + ", or no " + names.of(LIMIT));
         }
     }
 
@@ -150,11 +165,12 @@ public final class Training {
             return;
         }
         if (!Files.isDirectory(out)) {
-            throw new UserException(out + " exists and is not a directory; choose another --out");
+            throw new UserException(names -> out + " exists and is not a directory; choose another " + names.of(OUT));
         }
         try (Stream<Path> entries = Files.list(out)) {
             if (entries.findAny().isPresent()) {
-                throw new UserException(out + " is not empty; pass --resume to continue the run in it, or choose another --out");
+                throw new UserException(names -> out + " is not empty; pass " + names.of(RESUME)
+                        + " to continue the run in it, or choose another " + names.of(OUT));
             }
         } catch (IOException e) {
             throw new UserException(out + ": cannot read: " + e.getMessage());

@@ -3,6 +3,19 @@ package ai.coopt.train;
 import ai.coopt.UserException;
 import ai.coopt.data.Augmentation;
 
+import static ai.coopt.Setting.BATCH_SIZE;
+import static ai.coopt.Setting.BUDGET_SECONDS;
+import static ai.coopt.Setting.CHECKPOINT_EVERY_SECONDS;
+import static ai.coopt.Setting.DATA_RATIO;
+import static ai.coopt.Setting.EPOCHS;
+import static ai.coopt.Setting.LEARNING_RATE;
+import static ai.coopt.Setting.LR_SCHEDULE;
+import static ai.coopt.Setting.MIN_LEARNING_RATE;
+import static ai.coopt.Setting.WARMUP;
+import static ai.coopt.Setting.WEIGHT_DECAY;
+import static ai.coopt.Setting.WEIGHT_DECAY_END;
+import static ai.coopt.Setting.WORKERS;
+
 /**
  * The loop's hyper-parameters. Exactly one of {@code epochs} and {@code budgetSeconds} is set.
  *
@@ -34,43 +47,51 @@ public record TrainingConfig(int epochs, double budgetSeconds, int batchSize, fl
 
     public TrainingConfig {
         if ((epochs > 0) == (budgetSeconds > 0)) {
-            throw new UserException("give exactly one of --epochs N and --budget-seconds S (both positive)");
+            throw new UserException(names -> "give exactly one of " + names.of(EPOCHS) + " N and "
+                    + names.of(BUDGET_SECONDS) + " S (both positive)");
         }
         if (epochs < 0 || budgetSeconds < 0) {
-            throw new UserException("--epochs and --budget-seconds must be positive");
+            throw new UserException(names -> names.of(EPOCHS) + " and " + names.of(BUDGET_SECONDS)
+                    + " must be positive");
         }
         if (batchSize < 2) {
-            throw new UserException("--batch must be at least 2 (batch norm and contrastive losses need pairs), not " + batchSize);
+            throw new UserException(names -> names.of(BATCH_SIZE)
+                    + " must be at least 2 (batch norm and contrastive losses need pairs), not " + batchSize);
         }
         if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
-            throw new UserException("--lr must be a positive number, not " + learningRate);
+            throw new UserException(names -> names.of(LEARNING_RATE) + " must be a positive number, not "
+                    + learningRate);
         }
         if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
-            throw new UserException("--weight-decay must be zero or positive, not " + weightDecay);
+            throw new UserException(names -> names.of(WEIGHT_DECAY) + " must be zero or positive, not " + weightDecay);
         }
         if (!(checkpointEverySeconds >= 0)) {
-            throw new UserException("--checkpoint-every-seconds must be zero or positive, not " + checkpointEverySeconds);
+            throw new UserException(names -> names.of(CHECKPOINT_EVERY_SECONDS) + " must be zero or positive, not "
+                    + checkpointEverySeconds);
         }
         if (!(dataRatio > 0 && dataRatio <= 1)) {
-            throw new UserException("--data-ratio must be in (0, 1], not " + dataRatio);
+            throw new UserException(names -> names.of(DATA_RATIO) + " must be in (0, 1], not " + dataRatio);
         }
         if (workers < 1) {
-            throw new UserException("--workers must be at least 1");
+            throw new UserException(names -> names.of(WORKERS) + " must be at least 1");
         }
         if (!Schedule.CONSTANT.equals(lrSchedule) && !Schedule.COSINE.equals(lrSchedule)) {
-            throw new UserException("--lr-schedule must be constant or cosine, not '" + lrSchedule + "'");
+            throw new UserException(names -> names.of(LR_SCHEDULE) + " must be constant or cosine, not '" + lrSchedule
+                    + "'");
         }
         if (!(warmup >= 0 && warmup < 1)) {
-            throw new UserException("--warmup is a share of the run in [0, 1), not " + warmup);
+            throw new UserException(names -> names.of(WARMUP) + " is a share of the run in [0, 1), not " + warmup);
         }
         if (warmup > 0 && Schedule.CONSTANT.equals(lrSchedule)) {
-            throw new UserException("--warmup needs --lr-schedule cosine");
+            throw new UserException(names -> names.of(WARMUP) + " needs " + names.of(LR_SCHEDULE) + " cosine");
         }
         if (!(minLearningRate >= 0 && minLearningRate <= learningRate)) {
-            throw new UserException("--min-lr must lie in [0, --lr], not " + minLearningRate);
+            throw new UserException(names -> names.of(MIN_LEARNING_RATE) + " must lie in [0, "
+                    + names.of(LEARNING_RATE) + "], not " + minLearningRate);
         }
         if (!(weightDecayEnd >= 0) || Double.isInfinite(weightDecayEnd)) {
-            throw new UserException("--weight-decay-end must be zero or positive, not " + weightDecayEnd);
+            throw new UserException(names -> names.of(WEIGHT_DECAY_END) + " must be zero or positive, not "
+                    + weightDecayEnd);
         }
     }
 

@@ -31,6 +31,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import static ai.coopt.Setting.BATCH_SIZE;
+import static ai.coopt.Setting.LEARNING_RATE;
+import static ai.coopt.Setting.LR_SCHEDULE;
+import static ai.coopt.Setting.OUT;
+import static ai.coopt.Setting.TARGETS;
+import static ai.coopt.Setting.WARMUP;
+
 /**
  * The one training loop every method runs on: epochs of shuffled (optionally sub-sampled) data,
  * two augmented views per image prepared ahead on worker threads, one sub-manager per step, AdamW,
@@ -81,7 +88,8 @@ public final class TrainingLoop {
     public TrainingLoop(Method method, ImageSet data, Rows targets, int targetDim, TrainingConfig config, Path run,
                         ObjectNode provenance) {
         if (method.needsTargets() && targets == null) {
-            throw new UserException("method " + method.name() + " trains on targets: give --targets DIR (an optimized dataset)");
+            throw new UserException(names -> "method " + method.name() + " trains on targets: give "
+                    + names.of(TARGETS) + " DIR (an optimized dataset)");
         }
         this.method = method;
         this.data = data;
@@ -137,8 +145,9 @@ public final class TrainingLoop {
         float lastLoss = Float.NaN;
         int perEpoch = stepsPerEpoch();
         if (perEpoch == 0) {
-            throw new UserException("--batch " + config.batchSize() + " is larger than the " + epochSize()
-                    + " images an epoch draws; lower --batch");
+            throw new UserException(names -> names.of(BATCH_SIZE) + " " + config.batchSize() + " is larger than the "
+                    + epochSize()
+                    + " images an epoch draws; lower " + names.of(BATCH_SIZE));
         }
         if (resume) {
             Path latest = latestCheckpoint(run);
@@ -238,10 +247,16 @@ public final class TrainingLoop {
      * The one line for a loss that stopped being finite: the settings cannot train this network, which the user can
      * change (a diverged run is not a defect of the tool), so it is said as such, with what to try.
      */
-    private String diverged(float value) {
-        String warmup = config.warmup() > 0 ? "" : ", add a warm-up (--lr-schedule cosine --warmup 0.1)";
-        return "the " + method.phase() + " loss became " + value + " at step " + (step + 1) + ": training diverged at --lr "
-                + optimizer.learningRate() + "; lower --lr" + warmup + " and train again into a new --out";
+    private UserException.Text diverged(float value) {
+        String phase = method.phase();
+        long at = step + 1;
+        float lr = optimizer.learningRate();
+        boolean warmingUp = config.warmup() > 0;
+        return names -> "the " + phase + " loss became " + value + " at step " + at + ": training diverged at "
+                + names.of(LEARNING_RATE) + " " + lr + "; lower " + names.of(LEARNING_RATE)
+                + (warmingUp ? "" : ", add a warm-up (" + names.of(LR_SCHEDULE) + " cosine " + names.of(WARMUP)
+                + " 0.1)")
+                + " and train again into a new " + names.of(OUT);
     }
 
     private float[] rows(int[] indices) {

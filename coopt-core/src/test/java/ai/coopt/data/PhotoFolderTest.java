@@ -218,7 +218,7 @@ class PhotoFolderTest {
         write(dir.resolve("f-good.png"), png);
         UserException e = assertThrows(UserException.class, () -> ImageFolderReader.read(dir, "train", 0, "s", size(8)));
         assertTrue(e.getMessage().startsWith(truncatedJpeg.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("--skip-bad-images"), e.getMessage());
+        assertTrue(e.settings().contains(ai.coopt.Setting.SKIP_BAD_IMAGES), e.getMessage());  // FlagsTest: --skip-bad-images
         ImageSet set = ImageFolderReader.read(dir, "train", 0, "s", new ImageFolderReader.Options(8, true));
         assertEquals(2, set.count());
         assertEquals(4, set.skipped());
@@ -242,6 +242,6 @@ class PhotoFolderTest {
     void imageSizesOutsideTheLimitsAreRefused() {
         assertThrows(UserException.class, () -> new ImageFolderReader.Options(0, false));
         UserException e = assertThrows(UserException.class, () -> new ImageFolderReader.Options(100000, false));
-        assertTrue(e.getMessage().contains("--image-size"), e.getMessage());
+        assertTrue(e.settings().contains(ai.coopt.Setting.IMAGE_SIZE), e.getMessage());  // FlagsTest: --image-size
     }
 }

@@ -83,7 +83,7 @@ class ShardingTest {
         assertThrows(UserException.class, () -> Sharding.plan(10, 2, Double.NaN, 0));
         UserException tooFew = assertThrows(UserException.class, () -> Sharding.plan(1000, 2, 0.0001, 0));
         assertTrue(tooFew.getMessage().contains("0.1 samples"), tooFew.getMessage());
-        assertTrue(tooFew.getMessage().contains("--shared-count"), tooFew.getMessage());
+        assertTrue(tooFew.settings().contains(ai.coopt.Setting.SHARED_COUNT), tooFew.getMessage());  // FlagsTest: --shared-count
         assertFalse(tooFew.getMessage().contains("\n"));
     }
 }

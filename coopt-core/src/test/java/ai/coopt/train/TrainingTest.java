@@ -111,7 +111,8 @@ class TrainingTest {
                 DATA.withLimitSeed(1), "train", LIMIT, targets, "convnet-s", MethodSpec.of("rela", "none", null),
                 config(1, 0), tmp.resolve("other"), false, Device.cpu(), JsonNodeFactory.instance.objectNode()),
                 ProgressListener.NONE));
-        assertTrue(e.getMessage().contains("--limit-seed 0") && e.getMessage().contains("--limit-seed 1")
+        // the command line's line names --limit-seed 0 and 1: FlagsTest
+        assertTrue(e.getMessage().contains("limit seed 0") && e.getMessage().contains("limit seed 1")
                 && !e.getMessage().contains("\n"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("other")), "nothing written for a refused run");
     }
@@ -196,9 +197,10 @@ class TrainingTest {
         TrainingConfig config = new TrainingConfig(4, 0, 64, 1e30f, 0.01f, 1, 1, 0, 1.0, Augmentation.Params.defaults());
         ai.coopt.UserException e = assertThrows(ai.coopt.UserException.class, () ->
                 train(MethodSpec.of("byol", null, null), null, tmp.resolve("run"), config, false, ProgressListener.NONE));
-        assertTrue(e.getMessage().matches("the byol loss became (NaN|-?Infinity) at step \\d+: training diverged at --lr "
-                + "1\\.0E30; lower --lr, add a warm-up \\(--lr-schedule cosine --warmup 0\\.1\\) and train again into "
-                + "a new --out"), e.getMessage());
+        // the library names the settings; the command line's line, with the flags, is FlagsTest's
+        assertTrue(e.getMessage().matches("the byol loss became (NaN|-?Infinity) at step \\d+: training diverged at "
+                + "learning rate 1\\.0E30; lower learning rate, add a warm-up \\(learning-rate schedule cosine warm-up "
+                + "0\\.1\\) and train again into a new output directory"), e.getMessage());
         assertTrue(!e.getMessage().contains("\n"));
     }
 

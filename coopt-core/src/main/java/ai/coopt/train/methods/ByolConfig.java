@@ -1,5 +1,9 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.BYOL_MOMENTUM;
+import static ai.coopt.Setting.HIDDEN_MULTIPLIER;
+import static ai.coopt.Setting.PROJECTION_DIM;
+
 /**
  * BYOL (Grill et al. 2020) as ReLA's reference code runs it.
  *
@@ -10,11 +14,12 @@ package ai.coopt.train.methods;
  */
 public record ByolConfig(int projectionDim, int hiddenMultiplier, double momentum) implements SslConfig {
     public ByolConfig {
-        SslConfig.width("--projection-dim", projectionDim, false);
+        SslConfig.width(PROJECTION_DIM, projectionDim, false);
         if (hiddenMultiplier < 1 || hiddenMultiplier > 64) {
-            throw new ai.coopt.UserException("--hidden-multiplier must be in 1..64, not " + hiddenMultiplier);
+            throw new ai.coopt.UserException(names -> names.of(HIDDEN_MULTIPLIER) + " must be in 1..64, not "
+                    + hiddenMultiplier);
         }
-        SslConfig.momentum("--byol-momentum", momentum);
+        SslConfig.momentum(BYOL_MOMENTUM, momentum);
     }
 
     public static ByolConfig defaults() {

@@ -1,5 +1,9 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.HIDDEN_DIM;
+import static ai.coopt.Setting.PROJECTION_DIM;
+import static ai.coopt.Setting.TEMPERATURE;
+
 /**
  * DCL, decoupled contrastive learning (Yeh et al. 2022): SimCLR's projector and pairs, with the positive removed from
  * the loss's denominator.
@@ -10,9 +14,9 @@ package ai.coopt.train.methods;
  */
 public record DclConfig(int projectionDim, int hidden, double temperature) implements SslConfig {
     public DclConfig {
-        SslConfig.width("--projection-dim", projectionDim, false);
-        SslConfig.width("--hidden-dim", hidden, true);
-        SslConfig.positive("--temperature", temperature);
+        SslConfig.width(PROJECTION_DIM, projectionDim, false);
+        SslConfig.width(HIDDEN_DIM, hidden, true);
+        SslConfig.positive(TEMPERATURE, temperature);
     }
 
     public static DclConfig defaults() {

@@ -1,5 +1,17 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.DINO_BOTTLENECK;
+import static ai.coopt.Setting.DINO_CENTER_MOMENTUM;
+import static ai.coopt.Setting.DINO_CLIP_GRAD;
+import static ai.coopt.Setting.DINO_FREEZE_LAST_LAYER;
+import static ai.coopt.Setting.DINO_MOMENTUM;
+import static ai.coopt.Setting.DINO_OUT_DIM;
+import static ai.coopt.Setting.DINO_STUDENT_TEMPERATURE;
+import static ai.coopt.Setting.DINO_TEACHER_TEMPERATURE;
+import static ai.coopt.Setting.DINO_TEACHER_WARMUP;
+import static ai.coopt.Setting.DINO_WARMUP_TEACHER_TEMPERATURE;
+import static ai.coopt.Setting.HIDDEN_DIM;
+
 /**
  * DINO (Caron et al. 2021): a teacher that follows the student by momentum, its outputs centred and sharpened; the
  * student sees every view (two full-size, {@code localCrops} small), the teacher only the full-size ones.
@@ -22,25 +34,27 @@ public record DinoConfig(int outDim, int hidden, int bottleneck, double studentT
                          double warmupTeacherTemperature, double teacherWarmup, double momentum, double centerMomentum,
                          double freezeLastLayer, double clipGrad, int localCrops) implements SslConfig {
     public DinoConfig {
-        SslConfig.width("--dino-out-dim", outDim, false);
-        SslConfig.width("--hidden-dim", hidden, true);
-        SslConfig.width("--dino-bottleneck", bottleneck, false);
-        SslConfig.positive("--dino-student-temperature", studentTemperature);
-        SslConfig.positive("--dino-teacher-temperature", teacherTemperature);
-        SslConfig.positive("--dino-warmup-teacher-temperature", warmupTeacherTemperature);
-        share("--dino-teacher-warmup", teacherWarmup);
-        SslConfig.momentum("--dino-momentum", momentum);
-        SslConfig.momentum("--dino-center-momentum", centerMomentum);
-        share("--dino-freeze-last-layer", freezeLastLayer);
+        SslConfig.width(DINO_OUT_DIM, outDim, false);
+        SslConfig.width(HIDDEN_DIM, hidden, true);
+        SslConfig.width(DINO_BOTTLENECK, bottleneck, false);
+        SslConfig.positive(DINO_STUDENT_TEMPERATURE, studentTemperature);
+        SslConfig.positive(DINO_TEACHER_TEMPERATURE, teacherTemperature);
+        SslConfig.positive(DINO_WARMUP_TEACHER_TEMPERATURE, warmupTeacherTemperature);
+        share(DINO_TEACHER_WARMUP, teacherWarmup);
+        SslConfig.momentum(DINO_MOMENTUM, momentum);
+        SslConfig.momentum(DINO_CENTER_MOMENTUM, centerMomentum);
+        share(DINO_FREEZE_LAST_LAYER, freezeLastLayer);
         if (!(clipGrad >= 0) || Double.isInfinite(clipGrad)) {
-            throw new ai.coopt.UserException("--dino-clip-grad must be 0 (none) or positive, not " + clipGrad);
+            throw new ai.coopt.UserException(names -> names.of(DINO_CLIP_GRAD) + " must be 0 (none) or positive, not "
+                    + clipGrad);
         }
         SslConfig.localCrops(localCrops);
     }
 
-    static void share(String what, double value) {
+    static void share(ai.coopt.Setting what, double value) {
         if (!(value >= 0 && value < 1)) {
-            throw new ai.coopt.UserException(what + " is a share of the run in [0, 1), not " + value);
+            throw new ai.coopt.UserException(names -> names.of(what) + " is a share of the run in [0, 1), not "
+                    + value);
         }
     }
 

@@ -4,6 +4,10 @@ import ai.coopt.UserException;
 
 import java.util.List;
 
+import static ai.coopt.Setting.METHOD;
+import static ai.coopt.Setting.SWITCH_AT;
+import static ai.coopt.Setting.THEN;
+
 /**
  * Which training method to run and its settings, validated on construction (errors are one-line
  * {@link UserException}s): ReLA (regress an optimized dataset's targets), optionally handing off to a
@@ -31,18 +35,21 @@ public record MethodSpec(String name, SslConfig ssl, Double switchAt) {
 
     public MethodSpec {
         if (name == null || !(RELA.equals(name) || SSL_NAMES.contains(name))) {
-            throw new UserException("unknown --method '" + name + "': choose one of rela, " + String.join(", ", SSL_NAMES));
+            throw new UserException(names -> "unknown " + names.of(METHOD) + " '" + name + "': choose one of rela, "
+                    + String.join(", ", SSL_NAMES));
         }
         if (!RELA.equals(name) && (ssl == null || !ssl.method().equals(name))) {
-            throw new IllegalArgumentException("--method " + name + " needs its own settings, not "
+            throw new IllegalArgumentException("method " + name + " needs its own settings, not "
                     + (ssl == null ? "none" : ssl.method() + "'s"));
         }
         if (switchAt != null) {
             if (!RELA.equals(name) || ssl == null) {
-                throw new UserException("--switch-at needs --method rela with --then one of " + String.join(", ", SSL_NAMES));
+                throw new UserException(names -> names.of(SWITCH_AT) + " needs " + names.of(METHOD) + " rela with "
+                        + names.of(THEN) + " one of " + String.join(", ", SSL_NAMES));
             }
             if (!(switchAt > 0 && switchAt < 1)) {
-                throw new UserException("--switch-at must lie strictly between 0 and 1, not " + switchAt);
+                throw new UserException(names -> names.of(SWITCH_AT) + " must lie strictly between 0 and 1, not "
+                        + switchAt);
             }
         }
     }
@@ -54,19 +61,22 @@ public record MethodSpec(String name, SslConfig ssl, Double switchAt) {
      */
     public static MethodSpec of(String name, String then, Double switchAt) {
         if (name != null && !RELA.equals(name) && then != null) {
-            throw new UserException("--then is only for --method rela, not " + name);
+            throw new UserException(names -> names.of(THEN) + " is only for " + names.of(METHOD) + " rela, not "
+                    + name);
         }
         if (RELA.equals(name)) {
             if (then == null || NONE.equals(then)) {
                 return new MethodSpec(name, null, switchAt);
             }
             if (!SSL_NAMES.contains(then)) {
-                throw new UserException("--then must be one of " + String.join(", ", SSL_NAMES) + " or none, not '" + then + "'");
+                throw new UserException(names -> names.of(THEN) + " must be one of " + String.join(", ", SSL_NAMES)
+                        + " or none, not '" + then + "'");
             }
             return new MethodSpec(name, SslConfig.defaults(then), switchAt);
         }
         if (name == null || !SSL_NAMES.contains(name)) {
-            throw new UserException("unknown --method '" + name + "': choose one of rela, " + String.join(", ", SSL_NAMES));
+            throw new UserException(names -> "unknown " + names.of(METHOD) + " '" + name + "': choose one of rela, "
+                    + String.join(", ", SSL_NAMES));
         }
         return new MethodSpec(name, SslConfig.defaults(name), switchAt);
     }

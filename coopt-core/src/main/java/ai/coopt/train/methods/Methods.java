@@ -4,6 +4,8 @@ import ai.coopt.UserException;
 import ai.coopt.nn.Network;
 import ai.coopt.train.Method;
 
+import static ai.coopt.Setting.METHOD;
+
 /** Builds the training method a {@link MethodSpec} names, on a given backbone. */
 public final class Methods {
     private Methods() {}
@@ -28,7 +30,8 @@ public final class Methods {
             return ssl(spec.ssl(), backbone);
         }
         if (targetDim <= 0) {
-            throw new UserException("--method rela needs targets with at least one dimension, not " + targetDim);
+            throw new UserException(names -> names.of(METHOD) + " rela needs targets with at least one dimension, not "
+                    + targetDim);
         }
         RelaMethod rela = RelaMethod.create(backbone, targetDim);
         if (spec.ssl() == null) {

@@ -1,5 +1,11 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.HIDDEN_DIM;
+import static ai.coopt.Setting.MOCO_MOMENTUM;
+import static ai.coopt.Setting.MOCO_QUEUE;
+import static ai.coopt.Setting.PROJECTION_DIM;
+import static ai.coopt.Setting.TEMPERATURE;
+
 /**
  * MoCo v2 (Chen, Fan, Girshick and He 2020): a key encoder that follows the query encoder by momentum, and a queue of
  * past keys as negatives.
@@ -13,13 +19,14 @@ package ai.coopt.train.methods;
 public record MocoConfig(int projectionDim, int hidden, int queue, double momentum, double temperature)
         implements SslConfig {
     public MocoConfig {
-        SslConfig.width("--projection-dim", projectionDim, false);
-        SslConfig.width("--hidden-dim", hidden, true);
+        SslConfig.width(PROJECTION_DIM, projectionDim, false);
+        SslConfig.width(HIDDEN_DIM, hidden, true);
         if (queue < 1 || queue > 1 << 20) {
-            throw new ai.coopt.UserException("--moco-queue must be in 1..1048576 keys, not " + queue);
+            throw new ai.coopt.UserException(names -> names.of(MOCO_QUEUE) + " must be in 1..1048576 keys, not "
+                    + queue);
         }
-        SslConfig.momentum("--moco-momentum", momentum);
-        SslConfig.positive("--temperature", temperature);
+        SslConfig.momentum(MOCO_MOMENTUM, momentum);
+        SslConfig.positive(TEMPERATURE, temperature);
     }
 
     public static MocoConfig defaults() {

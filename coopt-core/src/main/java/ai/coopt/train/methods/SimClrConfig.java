@@ -1,5 +1,9 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.HIDDEN_DIM;
+import static ai.coopt.Setting.PROJECTION_DIM;
+import static ai.coopt.Setting.TEMPERATURE;
+
 /**
  * SimCLR (Chen et al. 2020).
  *
@@ -9,9 +13,9 @@ package ai.coopt.train.methods;
  */
 public record SimClrConfig(int projectionDim, int hidden, double temperature) implements SslConfig {
     public SimClrConfig {
-        SslConfig.width("--projection-dim", projectionDim, false);
-        SslConfig.width("--hidden-dim", hidden, true);
-        SslConfig.positive("--temperature", temperature);
+        SslConfig.width(PROJECTION_DIM, projectionDim, false);
+        SslConfig.width(HIDDEN_DIM, hidden, true);
+        SslConfig.positive(TEMPERATURE, temperature);
     }
 
     public static SimClrConfig defaults() {

@@ -1,5 +1,8 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.PROJECTION_DIM;
+import static ai.coopt.Setting.SIMSIAM_PREDICTOR_HIDDEN;
+
 /**
  * SimSiam (Chen and He 2021): a three-layer projector with batch norm on every layer and a two-layer bottleneck
  * predictor, trained with a stop-gradient on the projection.
@@ -12,8 +15,8 @@ package ai.coopt.train.methods;
  */
 public record SimSiamConfig(int projectionDim, int predictorHidden, boolean fixPredictorLr) implements SslConfig {
     public SimSiamConfig {
-        SslConfig.width("--projection-dim", projectionDim, true);
-        SslConfig.width("--simsiam-predictor-hidden", predictorHidden, true);
+        SslConfig.width(PROJECTION_DIM, projectionDim, true);
+        SslConfig.width(SIMSIAM_PREDICTOR_HIDDEN, predictorHidden, true);
     }
 
     public static SimSiamConfig defaults() {

@@ -1,6 +1,9 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.Setting;
 import ai.coopt.UserException;
+
+import static ai.coopt.Setting.LOCAL_CROPS;
 
 /**
  * The settings of one self-supervised method: one small record per method, each with the published defaults
@@ -28,28 +31,29 @@ public sealed interface SslConfig permits ByolConfig, SimClrConfig, MocoConfig, 
         };
     }
 
-    static void positive(String what, double value) {
+    static void positive(Setting what, double value) {
         if (!(value > 0) || !Double.isFinite(value)) {
-            throw new UserException(what + " must be a positive number, not " + value);
+            throw new UserException(names -> names.of(what) + " must be a positive number, not " + value);
         }
     }
 
-    static void momentum(String what, double value) {
+    static void momentum(Setting what, double value) {
         if (!(value >= 0 && value < 1)) {
-            throw new UserException(what + " must be in [0, 1), not " + value);
+            throw new UserException(names -> names.of(what) + " must be in [0, 1), not " + value);
         }
     }
 
-    static void width(String what, int value, boolean zeroAllowed) {
+    static void width(Setting what, int value, boolean zeroAllowed) {
         if (value < (zeroAllowed ? 0 : 1) || value > 1 << 20) {
-            throw new UserException(what + " must be " + (zeroAllowed ? "0 (the backbone's width) or " : "")
+            throw new UserException(names -> names.of(what) + " must be "
+                    + (zeroAllowed ? "0 (the backbone's width) or " : "")
                     + "a positive width up to 1048576, not " + value);
         }
     }
 
     static void localCrops(int count) {
         if (count < 0 || count > 64) {
-            throw new UserException("--local-crops must be in 0..64, not " + count);
+            throw new UserException(names -> names.of(LOCAL_CROPS) + " must be in 0..64, not " + count);
         }
     }
 

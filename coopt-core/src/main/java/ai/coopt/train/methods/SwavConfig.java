@@ -1,5 +1,13 @@
 package ai.coopt.train.methods;
 
+import static ai.coopt.Setting.HIDDEN_DIM;
+import static ai.coopt.Setting.PROJECTION_DIM;
+import static ai.coopt.Setting.SWAV_EPSILON;
+import static ai.coopt.Setting.SWAV_FREEZE_PROTOTYPES_STEPS;
+import static ai.coopt.Setting.SWAV_PROTOTYPES;
+import static ai.coopt.Setting.SWAV_SINKHORN_ITERATIONS;
+import static ai.coopt.Setting.TEMPERATURE;
+
 /**
  * SwAV (Caron et al. 2020): projections are assigned to prototypes by Sinkhorn-Knopp, and each view predicts the
  * assignment of the other full-size views.
@@ -16,16 +24,18 @@ package ai.coopt.train.methods;
 public record SwavConfig(int projectionDim, int hidden, int prototypes, double temperature, double epsilon,
                          int sinkhornIterations, int freezePrototypesSteps, int localCrops) implements SslConfig {
     public SwavConfig {
-        SslConfig.width("--projection-dim", projectionDim, false);
-        SslConfig.width("--hidden-dim", hidden, true);
-        SslConfig.width("--swav-prototypes", prototypes, false);
-        SslConfig.positive("--temperature", temperature);
-        SslConfig.positive("--swav-epsilon", epsilon);
+        SslConfig.width(PROJECTION_DIM, projectionDim, false);
+        SslConfig.width(HIDDEN_DIM, hidden, true);
+        SslConfig.width(SWAV_PROTOTYPES, prototypes, false);
+        SslConfig.positive(TEMPERATURE, temperature);
+        SslConfig.positive(SWAV_EPSILON, epsilon);
         if (sinkhornIterations < 1 || sinkhornIterations > 100) {
-            throw new ai.coopt.UserException("--swav-sinkhorn-iterations must be in 1..100, not " + sinkhornIterations);
+            throw new ai.coopt.UserException(names -> names.of(SWAV_SINKHORN_ITERATIONS) + " must be in 1..100, not "
+                    + sinkhornIterations);
         }
         if (freezePrototypesSteps < 0) {
-            throw new ai.coopt.UserException("--swav-freeze-prototypes-steps must be zero or positive, not "
+            throw new ai.coopt.UserException(names -> names.of(SWAV_FREEZE_PROTOTYPES_STEPS)
+                    + " must be zero or positive, not "
                     + freezePrototypesSteps);
         }
         SslConfig.localCrops(localCrops);

@@ -1,5 +1,6 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.Setting;
 import ai.coopt.UserException;
 import org.junit.jupiter.api.Test;
 
@@ -49,25 +50,32 @@ class MethodSpecTest {
     @Test
     void invalidSettingsAreOneLineUserErrors() {
         assertUserError(() -> MethodSpec.of("mocov3", null, null), "mocov3");
-        assertUserError(() -> MethodSpec.of("byol", "simclr", null), "--then");
-        assertUserError(() -> MethodSpec.of("rela", "rela", null), "--then");
-        assertUserError(() -> MethodSpec.of("rela", "byol", 1.0), "--switch-at");
-        assertUserError(() -> MethodSpec.of("rela", "byol", 0.0), "--switch-at");
-        assertUserError(() -> MethodSpec.of("rela", "none", 0.5), "--switch-at");
-        assertUserError(() -> MethodSpec.of("simclr", null, 0.5), "--switch-at");
+        assertUserError(() -> MethodSpec.of("byol", "simclr", null), Setting.THEN);
+        assertUserError(() -> MethodSpec.of("rela", "rela", null), Setting.THEN);
+        assertUserError(() -> MethodSpec.of("rela", "byol", 1.0), Setting.SWITCH_AT);
+        assertUserError(() -> MethodSpec.of("rela", "byol", 0.0), Setting.SWITCH_AT);
+        assertUserError(() -> MethodSpec.of("rela", "none", 0.5), Setting.SWITCH_AT);
+        assertUserError(() -> MethodSpec.of("simclr", null, 0.5), Setting.SWITCH_AT);
         assertUserError(() -> new ByolConfig(256, 2, 1.0), "momentum");
         assertUserError(() -> new SimClrConfig(128, 0, 0), "temperature");
         assertUserError(() -> new SimClrConfig(0, 0, 0.5), "projection");
         assertUserError(() -> new ByolConfig(256, 0, 0.99), "multiplier");
-        assertUserError(() -> new MocoConfig(128, 0, 0, 0.999, 0.2), "--moco-queue");
-        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0, 3, 313, 6), "--swav-epsilon");
-        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0.05, 0, 313, 6), "--swav-sinkhorn-iterations");
+        assertUserError(() -> new MocoConfig(128, 0, 0, 0.999, 0.2), Setting.MOCO_QUEUE);
+        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0, 3, 313, 6), Setting.SWAV_EPSILON);
+        assertUserError(() -> new SwavConfig(128, 0, 3000, 0.1, 0.05, 0, 313, 6), Setting.SWAV_SINKHORN_ITERATIONS);
         assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 1.0, 0.996, 0.9, 0.01, 3, 8),
-                "--dino-teacher-warmup");
+                Setting.DINO_TEACHER_WARMUP);
         assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 0.3, 0.996, 0.9, 0.01, -1, 8),
-                "--dino-clip-grad");
+                Setting.DINO_CLIP_GRAD);
         assertUserError(() -> new DinoConfig(4096, 0, 256, 0.1, 0.07, 0.04, 0.3, 0.996, 0.9, 0.01, 3, 65),
-                "--local-crops");
+                Setting.LOCAL_CROPS);
+    }
+
+    /** A one-line user error about {@code setting} (FlagsTest checks that the command line names it by its flag). */
+    private static void assertUserError(Runnable r, Setting setting) {
+        UserException e = assertThrows(UserException.class, r::run);
+        assertTrue(e.settings().contains(setting), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     private static void assertUserError(Runnable r, String mentions) {

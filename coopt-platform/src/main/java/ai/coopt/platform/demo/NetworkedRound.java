@@ -1,4 +1,4 @@
-package ai.coopt.cli;
+package ai.coopt.platform.demo;
 
 import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
@@ -22,7 +22,6 @@ import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ final class NetworkedRound {
     private NetworkedRound() {}
 
     static Outcome run(Path out, Path fused, DatasetSpec data, Integer imageSize, int limit,
-                       List<String> priors, int shards, long seed, ProgressListener progress)
+                       List<String> priors, int shards, long seed, ProgressListener progress, Demo.Context context)
             throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Path dir = out.resolve("platform");
@@ -60,7 +59,7 @@ final class NetworkedRound {
         PlatformConfig config = new PlatformConfig(PlatformConfig.FORMAT, data.spec(), "train", limit, imageSize,
                 images.count(), images.fingerprint(), images.skipped(), shards,
                 CollaborativeOptimization.DEFAULT_SHARED_FRACTION, null, seed, 120, "ridge", 0, Instant.now().toString(),
-                Version.get(), Main.commandLine());
+                context.version(), context.commandLine());
         String db = "sqlite:" + dir.resolve("platform.db").toAbsolutePath();
         PlatformHome.recordDatabase(dir, db);
         Map<String, Double> phases = new LinkedHashMap<>();
@@ -68,11 +67,11 @@ final class NetworkedRound {
             PlatformStore store = new PlatformStore(database);
             long p = System.nanoTime();
             try (PlatformService service = PlatformService.open(dir, store, config, images, System::currentTimeMillis, progress);
-                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, Version.get(),
+                 PlatformServer server = PlatformServer.start(service, System::currentTimeMillis, context.version(),
                          "127.0.0.1", 0, null)) {
                 phases.put("distribution", (System.nanoTime() - p) / 1e9);
                 String url = server.url("127.0.0.1");
-                Output.note("coopt demo: platform at " + url + " (dashboard: " + url + "/), " + shards + " shards, "
+                context.notes().accept("coopt demo: platform at " + url + " (dashboard: " + url + "/), " + shards + " shards, "
                         + priors.size() + " participant processes");
                 p = System.nanoTime();
                 List<Process> enrolments = new ArrayList<>();
@@ -80,7 +79,7 @@ final class NetworkedRound {
                     String name = "participant-" + (i + 1);
                     String invite = store.participants().createInvite(name, System.currentTimeMillis(), Duration.ofHours(1).toMillis());
                     Files.createDirectories(dir.resolve("keys"));
-                    enrolments.add(child(dir.resolve("logs").resolve(name + "-enroll"), "participant", "enroll",
+                    enrolments.add(context.participants().start(dir.resolve("logs").resolve(name + "-enroll"), "participant", "enroll",
                             "--platform", url, "--invite", invite, "--key", key(dir, i).toString(), "--json"));
                 }
                 for (int i = 0; i < priors.size(); i++) {
@@ -92,7 +91,7 @@ final class NetworkedRound {
                 String share = Integer.toString((shards + priors.size() - 1) / priors.size());
                 List<Process> runs = new ArrayList<>();
                 for (int i = 0; i < priors.size(); i++) {
-                    runs.add(child(dir.resolve("logs").resolve("participant-" + (i + 1)), "participant", "run",
+                    runs.add(context.participants().start(dir.resolve("logs").resolve("participant-" + (i + 1)), "participant", "run",
                             "--platform", url, "--key", key(dir, i).toString(), "--prior", priors.get(i), "--threads", "1",
                             "--max-shards", share, "--json"));
                 }
@@ -105,7 +104,7 @@ final class NetworkedRound {
                 phases.put("optimization", (System.nanoTime() - p) / 1e9);
                 // the demo's operator reads the status and downloads the dataset with its token, as any operator does
                 PlatformClient client = new PlatformClient(url, null, null, OperatorToken.loadOrCreate(dir),
-                        Duration.ofSeconds(30), Output::note);
+                        Duration.ofSeconds(30), context.notes());
                 Status status = awaitFusion(client);
                 JsonNode detail = Json.mapper().readTree(store.fusion().state().detailJson());
                 phases.put("alignment", detail.path("alignment_seconds").asDouble());
@@ -179,24 +178,6 @@ final class NetworkedRound {
             Thread.sleep(100);
         }
         throw new UserException("the platform did not finish fusion within an hour");
-    }
-
-    /** A coopt child process with this JVM's settings; stdout and stderr go to {@code log}.out / .err. */
-    static Process child(Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("-D") || a.startsWith("-Xmx") || a.startsWith("-Xss")) {
-                command.add(a);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectOutput(Path.of(log + ".out").toFile())
-                .redirectError(Path.of(log + ".err").toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
     }
 
     private static void finish(Process p, Path log, long seconds, String what) throws InterruptedException, IOException {

@@ -1,14 +1,11 @@
-package ai.coopt.cli;
+package ai.coopt.platform.demo;
 
-import ai.coopt.collab.CollaborativeOptimization;
-import ai.coopt.eval.LearningCurve;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.platform.api.Status;
 import ai.coopt.report.HtmlReport;
 import ai.coopt.report.Plots;
-import ai.coopt.report.TargetMap;
 import ai.coopt.store.ManifestProvenance;
-import ai.coopt.store.OptimizedDataset;
+import ai.coopt.store.Json;
 import ai.coopt.train.Training;
 import ai.coopt.util.ProjectHome;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 
-/** The demo's results as a printed table and as a self-contained {@code report.html} with its charts. */
+/** The demo's results as a self-contained {@code report.html} with its charts. */
 final class DemoReport {
     /**
      * The recorded benchmarks of the method: the four checks (scripts/summarize_collab_bench.py writes them), and the
@@ -30,30 +27,10 @@ final class DemoReport {
      */
     static final List<String> CHECKS_JSON = List.of("docs/benchmarks/issue5-checks.json", "docs/benchmarks/issue14-checks.json");
 
-    /** @param fused the dataset {@code collab} wrote, read (and verified) once */
-    record Inputs(CollaborativeOptimization.Result collab, OptimizedDataset fused, Training.Outcome rela, Training.Outcome byol,
-                  LinearEvaluation.Report relaProbe, LinearEvaluation.Report byolProbe, List<LearningCurve> curves,
-                  TargetMap.BeforeAfter maps, double budgetSeconds, int curveLimit, List<String> commandLine,
-                  Status platform, String dataName, String arch) {}
-
-    /** How the report names the data: Fashion-MNIST and MNIST by name, anything else by its spec. */
-    static String dataName(ai.coopt.dataset.DatasetSpec data) {
-        return switch (data.spec()) {
-            case "fashion-mnist" -> "Fashion-MNIST";
-            case "mnist" -> "MNIST";
-            default -> data.spec();
-        };
-    }
-
     private DemoReport() {}
 
-    /** CoOpt's overhead over plain optimization: uniformity on S plus the alignment phase. */
-    static double overheadSeconds(CollaborativeOptimization.Result r) {
-        return r.uniformitySeconds() + r.phaseSeconds().get("alignment");
-    }
-
-    /** Writes the charts and {@code report.html} into {@code out}; returns the report's path. */
-    static Path write(Inputs in, Path out) {
+    /** Writes the charts into {@code out} and the report to {@code in.report()}, naming {@code version} as its maker. */
+    static void write(Demo.Result in, Path out, String version) {
         Path curves = out.resolve("curves.png");
         Plots.curvesPlot(List.of(new Plots.Curve("ReLA->BYOL on the fused CoOpt dataset", in.curves().get(0).points()),
                 new Plots.Curve("BYOL from scratch", in.curves().get(1).points())), curves);
@@ -68,8 +45,8 @@ final class DemoReport {
                 + "with its own prior; their targets were aligned into the most uniform prior's space on a shared subset of "
                 + "%d images and fused into one optimized dataset. A %s student trained on it with ReLA->BYOL, and a BYOL "
                 + "baseline trained from scratch, each for %.0f s of training.", c.priors().size(), c.count(),
-                sharedCount(in), in.arch(), in.budgetSeconds()));
-        html.note("Made " + Instant.now() + " by coopt " + Version.get() + ": " + String.join(" ", in.commandLine()));
+                in.sharedCount(), in.arch(), in.budgetSeconds()));
+        html.note("Made " + Instant.now() + " by coopt " + version + ": " + String.join(" ", in.commandLine()));
 
         html.heading("Results");
         html.table(List.of("student", "training", "steps", "ended in phase", "linear-probe top-1"), List.of(
@@ -85,7 +62,7 @@ final class DemoReport {
 
         html.heading("Participants and the uniformity ranking");
         html.table(List.of("rank", "participant", "prior", "output width", "shard", "uniformity on S",
-                "ridge penalty", "fit residual on S", "optimization"), participantRows(c, in.fused()));
+                "ridge penalty", "fit residual on S", "optimization"), participantRows(in));
         html.note("Uniformity (Wang & Isola, t = 2) of each prior's outputs on S, centred on S and L2-normalised; lower is more uniform. "
                 + "The most uniform prior is the reference space; every other prior is mapped into it by ridge regression "
                 + "fitted on S, its penalty chosen by generalised cross-validation. The residual is the relative error of "
@@ -112,15 +89,13 @@ final class DemoReport {
         phases.add(List.of("student training (ReLA->BYOL)", seconds(in.rela().result().trainSeconds())));
         html.table(List.of("phase", "wall time"), phases);
         html.paragraph(String.format(Locale.ROOT, "CoOpt's overhead (uniformity + alignment) was %.2f s, %.2f%% of the student's "
-                + "training time.", overheadSeconds(c), 100 * overheadSeconds(c) / in.rela().result().trainSeconds()));
+                + "training time.", in.overheadSeconds(), 100 * in.overheadSeconds() / in.rela().result().trainSeconds()));
 
         checks(html);
         html.heading("Files");
         html.note("Fused dataset: " + c.out().toAbsolutePath() + "; students: " + in.rela().run().toAbsolutePath() + ", "
                 + in.byol().run().toAbsolutePath() + " (model directories with metrics.jsonl, loss.png, checkpoints/).");
-        Path report = out.resolve("report.html");
-        html.write(report);
-        return report;
+        html.write(in.report());
     }
 
     /** The networked round: who did which shard, and the timeline of leases and uploads from the platform's events. */
@@ -190,46 +165,19 @@ final class DemoReport {
         return v == null ? 0 : v;
     }
 
-    /** The printed table. */
-    static String summary(Inputs in, Path report) {
-        var c = in.collab();
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "%nCoOpt on %s: %d participants, %,d images, shared subset %d, fused to %d-dim targets%n",
-                in.dataName(), c.priors().size(), c.count(), sharedCount(in), c.dim()));
-        s.append(String.format(Locale.ROOT, "  %-4s %-28s %12s %10s%n", "rank", "prior", "uniformity", "residual"));
-        int rank = 1;
-        for (int i : c.ranking()) {
-            s.append(String.format(Locale.ROOT, "  %-4d %-28s %12.4f %10.3f%s%n", rank++, c.priors().get(i), c.uniformity().get(i),
-                    c.residuals().get(i), i == c.reference() ? "  " + referenceLabel(c) : ""));
-        }
-        s.append(String.format(Locale.ROOT, "%n%s students, %.0f s of training each; linear probe (%,d train / %,d test):%n",
-                DemoCommand.ARCH, in.budgetSeconds(), in.relaProbe().probe().trainCount(), in.relaProbe().probe().testCount()));
-        s.append(String.format(Locale.ROOT, "  %-40s %7d steps  top-1 %6.2f%%%n", "ReLA->BYOL on the fused CoOpt dataset",
-                in.rela().result().steps(), 100 * in.relaProbe().probe().top1()));
-        s.append(String.format(Locale.ROOT, "  %-40s %7d steps  top-1 %6.2f%%%n", "BYOL from scratch",
-                in.byol().result().steps(), 100 * in.byolProbe().probe().top1()));
-        s.append(String.format(Locale.ROOT, "%nOverhead: uniformity + alignment %.2f s = %.2f%% of the student's training.%n",
-                overheadSeconds(c), 100 * overheadSeconds(c) / in.rela().result().trainSeconds()));
-        return s.append("Report: ").append(report.toAbsolutePath()).toString();
-    }
-
-    /** "(reference)", marked unverified when fewer than three independent priors could vouch for it. */
-    private static String referenceLabel(CollaborativeOptimization.Result c) {
-        return c.referenceVerified() ? "(reference)" : "(reference) unverified";
-    }
-
     private static List<String> studentRow(String name, Training.Outcome run, LinearEvaluation.Report probe) {
         return List.of(name, seconds(run.result().trainSeconds()), String.valueOf(run.result().steps()), run.result().phase(),
                 String.format(Locale.ROOT, "%.2f%%", 100 * probe.probe().top1()));
     }
 
-    private static List<List<String>> participantRows(CollaborativeOptimization.Result c, OptimizedDataset fused) {
-        List<ManifestProvenance.Participant> described = fused.provenance().participants();
+    private static List<List<String>> participantRows(Demo.Result in) {
+        var c = in.collab();
+        List<ManifestProvenance.Participant> described = in.fused().provenance().participants();
         List<List<String>> rows = new ArrayList<>();
         int rank = 1;
         for (int i : c.ranking()) {
             ManifestProvenance.Participant p = described.get(i);
-            rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " " + referenceLabel(c) : ""), c.priors().get(i),
+            rows.add(List.of(String.valueOf(rank++), i + (i == c.reference() ? " " + in.referenceLabel() : ""), c.priors().get(i),
                     String.valueOf(p.outputDim()), String.format(Locale.ROOT, "%,d", p.shard().count()),
                     String.format(Locale.ROOT, "%.4f", c.uniformity().get(i)),
                     i == c.reference() ? "-" : String.format(Locale.ROOT, "%.3g", c.regularizations().get(i)),
@@ -237,10 +185,6 @@ final class DemoReport {
                     seconds(c.participantSeconds().get(i))));
         }
         return rows;
-    }
-
-    private static int sharedCount(Inputs in) {
-        return in.fused().provenance().alignment().sharedIds().size();
     }
 
     /** The recorded benchmark tables, when the project's docs are at hand. */
@@ -255,7 +199,7 @@ final class DemoReport {
             }
             JsonNode root;
             try {
-                root = Output.JSON.readTree(file.get().toFile());
+                root = Json.mapper().readTree(file.get().toFile());
             } catch (IOException e) {
                 html.note(file.get() + " could not be read: " + e.getMessage());
                 continue;
