@@ -13,7 +13,7 @@ public enum Setting {
     DATA, LIMIT, LIMIT_SEED("limit seed"), IMAGE_SIZE, SKIP_BAD_IMAGES("skip bad images"),
     SHARD_IMAGES("images per shard"),
     // the engine
-    DEVICE,
+    DEVICE, PRECISION,
     // optimization and collaboration
     PRIOR, PRIORS, DIM("target width"), ALIGN("alignment"), SHARED_FRACTION, SHARED_COUNT, PARTICIPANTS, CONCURRENCY,
     // training

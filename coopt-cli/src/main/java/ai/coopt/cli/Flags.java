@@ -23,6 +23,7 @@ final class Flags {
         FLAG.put(Setting.SHARD_IMAGES, "--shard-images");
         // the engine
         FLAG.put(Setting.DEVICE, "--device");
+        FLAG.put(Setting.PRECISION, "--precision");
         // optimization and collaboration
         FLAG.put(Setting.PRIOR, "--prior");
         FLAG.put(Setting.PRIORS, "--priors");

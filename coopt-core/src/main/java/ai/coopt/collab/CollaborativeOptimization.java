@@ -1,5 +1,6 @@
 package ai.coopt.collab;
 
+import ai.coopt.Setting;
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.ShardPlan;
@@ -96,15 +97,16 @@ public final class CollaborativeOptimization {
                              ManifestProvenance.Created created) {
         long t0 = System.nanoTime();
         if (priors.isEmpty()) {
-            throw new UserException("--priors names no prior");
+            throw new UserException(names -> names.of(Setting.PRIORS) + " names no prior");
         }
         priors.forEach(Priors::check);
         Alignment alignment = Alignment.named(s.align());
         if (s.participants() != null && s.participants() < 1) {
-            throw new UserException("--participants must be at least 1, not " + s.participants());
+            throw new UserException(names -> names.of(Setting.PARTICIPANTS) + " must be at least 1, not " + s.participants());
         }
         if (s.concurrency() < 0) {
-            throw new UserException("--concurrency must be 0 (as the cores allow) or positive, not " + s.concurrency());
+            throw new UserException(names -> names.of(Setting.CONCURRENCY) + " must be 0 (as the cores allow) or positive, not "
+                    + s.concurrency());
         }
         DataOptimization.checkWritable(out);
         int k = s.participants() == null ? priors.size() : s.participants();
@@ -116,8 +118,9 @@ public final class CollaborativeOptimization {
                 ? Sharding.plan(images.count(), k, s.sharedCount(), s.seed())
                 : Sharding.plan(images.count(), k, s.sharedFraction() == null ? DEFAULT_SHARED_FRACTION : s.sharedFraction(), s.seed());
         if (plan.shared().length < 3) {
-            throw new UserException("the shared subset has " + plan.shared().length + " samples; alignment needs at least 3 "
-                    + "(raise --shared-fraction or set --shared-count)");
+            int shared = plan.shared().length;
+            throw new UserException(names -> "the shared subset has " + shared + " samples; alignment needs at least 3 "
+                    + "(raise " + names.of(Setting.SHARED_FRACTION) + " or set " + names.of(Setting.SHARED_COUNT) + ")");
         }
         List<String> assigned = new ArrayList<>();
         Map<String, Integer> preferred = new LinkedHashMap<>();

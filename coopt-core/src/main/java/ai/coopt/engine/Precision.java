@@ -1,5 +1,6 @@
 package ai.coopt.engine;
 
+import ai.coopt.Setting;
 import ai.coopt.UserException;
 import ai.djl.Device;
 import ai.djl.util.cuda.CudaUtils;
@@ -42,14 +43,15 @@ public enum Precision {
             case "auto" -> native16(device) ? BF16 : FP32;
             case "bf16" -> {
                 if (!native16(device)) {
-                    throw new UserException("precision bf16: " + (device.isGpu() ? "this GPU" : "this CPU")
-                            + " does not compute bfloat16 natively (" + (device.isGpu()
-                            ? "it needs compute capability 8.0 or newer" : "no avx512_bf16 or amx_bf16 flag")
-                            + "); use fp32 or auto");
+                    String what = device.isGpu() ? "this GPU does not compute bfloat16 natively (it needs compute "
+                            + "capability 8.0 or newer)" : "this CPU does not compute bfloat16 natively (no avx512_bf16 "
+                            + "or amx_bf16 flag)";
+                    throw new UserException(names -> names.of(Setting.PRECISION) + " bf16: " + what + "; use fp32 or auto");
                 }
                 yield BF16;
             }
-            default -> throw new UserException("precision must be fp32, bf16 or auto, not '" + asked + "'");
+            default -> throw new UserException(names -> names.of(Setting.PRECISION) + " must be fp32, bf16 or auto, not '"
+                    + asked + "'");
         };
     }
 

@@ -1,5 +1,7 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.Precision;
+import ai.djl.ndarray.types.DataType;
 import ai.coopt.engine.NoGrad;
 import ai.djl.Device;
 import ai.djl.engine.EngineException;
@@ -49,6 +51,42 @@ class InferenceNetworkTest {
             }
             assertEquals(weights, net.weightsSha256(), "folding changed the network's weights");
             assertFalse(x.isReleased(), "the input was closed");
+        }
+    }
+
+    /**
+     * In bfloat16 every architecture computes what it computes in float32 to bfloat16's rounding (8 bits of mantissa:
+     * a relative error of a few 1e-3 per operation, compounded over the layers), returns float32 features, and leaves
+     * the network unchanged. bfloat16 runs on any CPU (emulated where the hardware lacks it), so this needs none.
+     */
+    @ParameterizedTest
+    @CsvSource({"convnet-s, 1, 28", "resnet-s, 3, 32", "mobilenetv2, 3, 32", "efficientnet-b0, 3, 32", "vit-tiny, 3, 32"})
+    void bfloat16FeaturesAreTheFloat32OnesToBfloat16Rounding(String arch, int channels, int size) {
+        try (Network net = Network.create(arch, channels, size, size, 3, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            giveBatchNormsNonTrivialValues(net, m, channels, size);
+            String weights = net.weightsSha256();
+            NDArray x = m.randomNormal(new Shape(8, channels, size, size));
+            try (InferenceNetwork fp32 = InferenceNetwork.of(net, Precision.FP32);
+                 InferenceNetwork bf16 = InferenceNetwork.of(net, Precision.BF16)) {
+                assertEquals(Precision.BF16, bf16.precision());
+                float[] expected = fp32.forward(x).toFloatArray();
+                NDArray y = bf16.forward(x);
+                assertEquals(DataType.FLOAT32, y.getDataType());
+                float[] actual = y.toFloatArray();
+                double num = 0;
+                double den = 0;
+                boolean same = true;
+                for (int i = 0; i < expected.length; i++) {
+                    num += (expected[i] - actual[i]) * (double) (expected[i] - actual[i]);
+                    den += expected[i] * (double) expected[i];
+                    same &= expected[i] == actual[i];
+                }
+                double relative = Math.sqrt(num / den);
+                assertTrue(relative < 0.05, arch + ": relative error " + relative);
+                assertFalse(same, arch + ": bfloat16 gave float32's exact outputs (was it computed in bfloat16?)");
+            }
+            assertEquals(weights, net.weightsSha256(), "bfloat16 folding changed the network's weights");
         }
     }
 
