@@ -167,29 +167,63 @@ public final class Json {
     /**
      * Maps {@code tree}, read from {@code file}, to a {@code type}.
      *
-     * @param optional the fields that may be absent or null, as JSON pointers (e.g. {@code /source/skipped_images}),
-     *     with the value that stands for them; a component that takes a null default must say
-     *     {@code @JsonSetter(nulls = Nulls.SET)}
+     * @param optional the fields that may be absent or null, as JSON pointers (e.g. {@code /source/skipped_images};
+     *     a star for every element of a list: /participants/&#42;/precision), with the value that stands for
+     *     them; a component that takes a null default must say {@code @JsonSetter(nulls = Nulls.SET)}
      * @throws UserException one line naming the file and the field, for anything the records refuse
      */
     static <T> T convert(Path file, JsonNode tree, Class<T> type, Map<String, JsonNode> optional) {
-        JsonNode filled = tree;
-        for (Map.Entry<String, JsonNode> e : optional.entrySet()) {
-            JsonPointer pointer = JsonPointer.compile(e.getKey());
-            String name = pointer.last().getMatchingProperty();
-            if (filled.at(pointer.head()) instanceof ObjectNode parent
-                    && (parent.get(name) == null || parent.get(name).isNull())) {
-                if (filled == tree) {
-                    filled = tree.deepCopy();
-                }
-                ((ObjectNode) filled.at(pointer.head())).set(name, e.getValue());
-            }
-        }
+        JsonNode filled = withDefaults(tree, optional);
         try {
             return MAPPER.treeToValue(filled, type);
         } catch (JsonProcessingException e) {
             throw new UserException(file + ": " + problem(filled, e), e);
         }
+    }
+
+    /**
+     * Maps {@code tree} (from the network, not a file) to a {@code type}, the {@code optional} fields filled as
+     * {@link #convert} fills them.
+     *
+     * @throws JsonProcessingException for anything the records refuse
+     */
+    public static <T> T convert(JsonNode tree, Class<T> type, Map<String, JsonNode> optional)
+            throws JsonProcessingException {
+        return MAPPER.treeToValue(withDefaults(tree, optional), type);
+    }
+
+    /** {@code tree}, or a copy of it with each optional field that is absent or null set to its stand-in. */
+    private static JsonNode withDefaults(JsonNode tree, Map<String, JsonNode> optional) {
+        JsonNode filled = tree;
+        for (Map.Entry<String, JsonNode> e : optional.entrySet()) {
+            for (String concrete : expand(tree, e.getKey())) {
+                JsonPointer pointer = JsonPointer.compile(concrete);
+                String name = pointer.last().getMatchingProperty();
+                if (filled.at(pointer.head()) instanceof ObjectNode parent
+                        && (parent.get(name) == null || parent.get(name).isNull())) {
+                    if (filled == tree) {
+                        filled = tree.deepCopy();
+                    }
+                    ((ObjectNode) filled.at(pointer.head())).set(name, e.getValue());
+                }
+            }
+        }
+        return filled;
+    }
+
+    /** The pointers {@code pointer} stands for in {@code tree}: each star step replaced by every index of its list. */
+    private static List<String> expand(JsonNode tree, String pointer) {
+        int star = pointer.indexOf("/*/");
+        if (star < 0) {
+            return List.of(pointer);
+        }
+        String list = pointer.substring(0, star);
+        JsonNode array = tree.at(list);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; array.isArray() && i < array.size(); i++) {
+            out.addAll(expand(tree, list + "/" + i + pointer.substring(star + 2)));
+        }
+        return out;
     }
 
     /** What is wrong, naming the field by its path from the root. */

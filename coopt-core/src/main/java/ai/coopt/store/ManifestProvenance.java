@@ -316,7 +316,8 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
         /**
          * The fields a manifest may leave out or set to null, and what stands for them: manifests written before
          * skipped images were counted have no {@code source.skipped_images}, nor those written before the reference's
-         * verification was recorded {@code alignment.reference_verified}.
+         * verification was recorded {@code alignment.reference_verified}, nor those written before the priors' precision
+         * was recorded {@code participants[i].precision} (fp32).
          */
         private static final Map<String, JsonNode> OPTIONAL = Map.of(
                 "/raw_outputs", NullNode.getInstance(),
@@ -325,7 +326,8 @@ public record ManifestProvenance(Source source, Postprocess postprocess, List<Pa
                 "/source/skipped_images", IntNode.valueOf(0),
                 "/source/subset", NullNode.getInstance(),
                 "/postprocess/pca_dim", NullNode.getInstance(),
-                "/postprocess/explained_variance", NullNode.getInstance());
+                "/postprocess/explained_variance", NullNode.getInstance(),
+                "/participants/*/precision", NullNode.getInstance());
 
         Manifest {
             if (count <= 0 || dim <= 0) {

@@ -54,7 +54,9 @@ public final class Uploads {
             return null;
         }
         try {
-            return Json.mapper().readValue(json, PriorReport.class);
+            // a participant of a version that did not report its precision computed in fp32
+            return Json.convert(Json.mapper().readTree(json), PriorReport.class,
+                    Map.of("/precision", com.fasterxml.jackson.databind.node.NullNode.getInstance()));
         } catch (IOException | IllegalArgumentException e) {
             return null;
         }
