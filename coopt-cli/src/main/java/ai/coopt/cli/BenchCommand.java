@@ -89,6 +89,11 @@ final class BenchCommand {
             o.put("train_img_per_s", round(r.trainImgPerS()));
             o.put("infer_img_per_s", round(r.inferImgPerS()));
             o.put("infer_precision", r.inferPrecision().label());
+            if (r.inferPrecision() != ai.coopt.engine.Precision.FP32) {
+                o.put("infer_fp32_img_per_s", round(r.inferFp32ImgPerS()));
+                o.put("infer_speedup_over_fp32", Math.round(r.inferImgPerS() / r.inferFp32ImgPerS() * 100) / 100.0);
+                o.put("infer_relative_error", r.inferRelativeError());
+            }
             o.put("train_precision", "fp32");
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
@@ -97,7 +102,11 @@ final class BenchCommand {
                     "%s, batch %d, %s, %d threads%s: train %.0f img/s, infer %.0f img/s (training CPU: user %.1f s, system %.1f s; matmul peak %.0f GFLOP/s)",
                     r.arch(), r.batch(), o.get("input").asText(), r.threads(),
                     o.get("onednn").asBoolean() ? "" : ", oneDNN off", r.trainImgPerS(), r.inferImgPerS(),
-                    r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops()));
+                    r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops())
+                    + (r.inferPrecision() == ai.coopt.engine.Precision.FP32 ? "" : String.format(Locale.ROOT,
+                    "; infer in %s %.0f img/s against fp32 %.0f img/s (%.2fx), features within %.2g of fp32's",
+                    r.inferPrecision().label(), r.inferImgPerS(), r.inferFp32ImgPerS(),
+                    r.inferImgPerS() / r.inferFp32ImgPerS(), r.inferRelativeError())));
             return 0;
         }
 

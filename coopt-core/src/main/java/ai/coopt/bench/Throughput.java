@@ -32,7 +32,8 @@ public final class Throughput {
     /** The measured figures. */
     public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
                          boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
-                         double matmulPeakGflops, Precision inferPrecision) {}
+                         double matmulPeakGflops, Precision inferPrecision, double inferFp32ImgPerS,
+                         double inferRelativeError) {}
 
     private static final int MATMUL_SIZE = 2048;
     private static final int TRACED_STEPS = 3;
@@ -78,15 +79,33 @@ public final class Throughput {
             CpuTimes trainCpu = CpuTimes.now().minus(before);
 
             double inferSeconds;
-            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, inferPrecision) : null) {
+            double fp32Seconds = Double.NaN;
+            double relativeError = Double.NaN;
+            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, inferPrecision) : null;
+                 InferenceNetwork reference = inferPrecision == Precision.FP32 ? null : InferenceNetwork.of(net)) {
                 for (int i = 0; i < warmup; i++) {
                     inferStep(net, inference, x);
+                    if (reference != null) {
+                        inferStep(net, reference, x);
+                    }
                 }
-                t0 = System.nanoTime();
+                // with a float32 reference, the two alternate step by step, so that drift in the machine's speed
+                // falls on both
+                inferSeconds = 0;
+                fp32Seconds = reference == null ? Double.NaN : 0;
                 for (int i = 0; i < steps; i++) {
+                    t0 = System.nanoTime();
                     inferStep(net, inference, x);
+                    inferSeconds += (System.nanoTime() - t0) / 1e9;
+                    if (reference != null) {
+                        t0 = System.nanoTime();
+                        inferStep(net, reference, x);
+                        fp32Seconds += (System.nanoTime() - t0) / 1e9;
+                    }
                 }
-                inferSeconds = (System.nanoTime() - t0) / 1e9;
+                if (reference != null) {
+                    relativeError = relativeError(features(reference, x), features(inference, x));
+                }
                 if (trace != null) {
                     int traced = Math.min(steps, TRACED_STEPS);
                     JniUtils.startProfile(false, true, false);
@@ -108,7 +127,8 @@ public final class Throughput {
             int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
             return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
-                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), inferPrecision);
+                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), inferPrecision,
+                    steps * (double) batch / fp32Seconds, relativeError);
         }
     }
 
@@ -140,6 +160,24 @@ public final class Throughput {
             gc.backward(loss);
             optimizer.step();
         }
+    }
+
+    private static float[] features(InferenceNetwork inference, NDArray x) {
+        try (NDManager step = x.getManager().newSubManager()) {
+            x.tempAttach(step);
+            return inference.forward(x).toFloatArray();
+        }
+    }
+
+    /** ‖a − b‖ / ‖a‖ over all the values. */
+    static double relativeError(float[] a, float[] b) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.length; i++) {
+            num += (a[i] - b[i]) * (double) (a[i] - b[i]);
+            den += a[i] * (double) a[i];
+        }
+        return Math.sqrt(num / den);
     }
 
     private static void inferStep(Network net, InferenceNetwork inference, NDArray x) {
