@@ -47,13 +47,16 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Runs a training request and prints its result (shared with {@code prior pretrain}). */
     static int run(MethodSpec spec, Path targets, TrainOptions train, CommonOptions common) {
+        ai.djl.Device device = common.engine();
         var request = new Training.Request(train.dataSpec(), train.input.split, train.input.limit, targets, train.arch, spec,
-                train.config(), train.out, train.resume, common.engine(), Provenance.createdNode(train.seed));
+                train.config(), train.out, train.resume, device, Provenance.createdNode(train.seed),
+                train.precision.choose(device));
         Training.Outcome o = Training.run(request, new CliProgress());
         ObjectNode j = Output.object();
         j.put("out", o.run().toAbsolutePath().toString());
         j.put("method", o.method());
         j.put("arch", train.arch);
+        j.put("precision", request.precision().label());
         j.put("images", o.images());
         Output.subset(j, o.subset());
         j.put("steps", o.result().steps());

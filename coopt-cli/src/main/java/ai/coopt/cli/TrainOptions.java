@@ -11,6 +11,9 @@ import java.nio.file.Path;
 /** The options {@code coopt train} and {@code coopt prior pretrain} share: data, backbone, budget, optimiser, run directory. */
 final class TrainOptions {
     @Mixin
+    PrecisionOption precision;
+
+    @Mixin
     DataOptions input;
 
     @Option(names = "--arch", required = true, description = "Backbone: ${COMPLETION-CANDIDATES}.", completionCandidates = ArchNames.class)

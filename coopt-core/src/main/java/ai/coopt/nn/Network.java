@@ -12,6 +12,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.coopt.engine.BFloat16Parameters;
+import ai.coopt.engine.Precision;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.initializer.XavierInitializer;
 
@@ -35,6 +37,7 @@ public final class Network implements AutoCloseable {
     private final Shape inputShape;
     private final NDManager manager;
     private final ParameterStore store;
+    private volatile Precision precision = Precision.FP32;
 
     private Network(String arch, Block block, int featureDim, Shape inputShape, NDManager manager) {
         this.arch = arch;
@@ -116,9 +119,26 @@ public final class Network implements AutoCloseable {
     public NDManager manager() { return manager; }
     public Device device() { return manager.getDevice(); }
 
-    /** Features of a batch; in training mode batch norm uses batch statistics and updates its running ones. */
+    /**
+     * Features of a batch; in training mode batch norm uses batch statistics and updates its running ones. In bf16
+     * ({@link #computeIn}) the pass computes in bfloat16 on copies of the float32 weights and returns float32
+     * features ({@link BFloat16Parameters}).
+     */
     public NDArray forward(NDArray images, boolean training) {
+        if (precision == Precision.BF16) {
+            return BFloat16Parameters.forward(block, images, training);
+        }
         return block.forward(store, new NDList(images), training).singletonOrThrow();
+    }
+
+    /** What {@link #forward} computes in from now on (this network, for chaining); the weights stay float32. */
+    public Network computeIn(Precision precision) {
+        this.precision = java.util.Objects.requireNonNull(precision);
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     /** Parameters the optimiser updates (batch-norm running statistics excluded). */

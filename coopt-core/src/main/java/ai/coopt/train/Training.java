@@ -5,6 +5,7 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.data.Subset;
 import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.engine.MemoryBudget;
+import ai.coopt.engine.Precision;
 import ai.coopt.nn.Network;
 import ai.coopt.report.Plots;
 import ai.coopt.store.AtomicFiles;
@@ -41,8 +42,19 @@ public final class Training {
      * @param targets an optimized dataset directory, or null
      * @param created provenance of the command: time, tool version, command line
      */
+    /**
+     * @param precision what the student's forward and backward passes compute in (its weights and the optimiser's
+     *                  moments stay float32); a run resumes only in the precision it was trained in
+     */
     public record Request(DatasetSpec data, String split, int limit, Path targets, String arch, MethodSpec method,
-                          TrainingConfig config, Path out, boolean resume, Device device, ObjectNode created) {}
+                          TrainingConfig config, Path out, boolean resume, Device device, ObjectNode created,
+                          Precision precision) {
+        /** A request in float32. */
+        public Request(DatasetSpec data, String split, int limit, Path targets, String arch, MethodSpec method,
+                       TrainingConfig config, Path out, boolean resume, Device device, ObjectNode created) {
+            this(data, split, limit, targets, arch, method, config, out, resume, device, created, Precision.FP32);
+        }
+    }
 
     /** The run and where it went; {@code subset}: how {@code --limit} drew the data (null: the whole split). */
     public record Outcome(Path run, String method, int images, TrainingLoop.Result result, Subset subset) {}
@@ -88,7 +100,7 @@ public final class Training {
         boolean done = false;
         try (RowFile targetRows = rows;
              Network backbone = Network.create(r.arch(), images.channels(), images.height(), images.width(),
-                r.config().seed(), r.device());
+                r.config().seed(), r.device()).computeIn(r.precision());
              Method method = Methods.create(r.method(), backbone, dim)) {
             checkMemory(r, backbone);
             ObjectNode provenance = provenance(r, loaded, images, targetsInfo, method);
@@ -192,6 +204,7 @@ public final class Training {
             p.set("targets", targets);
         }
         p.put("method", method.name());
+        p.put("precision", r.precision().label());
         p.set("method_settings", JSON.valueToTree(r.method()));
         if (r.method().ssl() != null) {
             ((ObjectNode) p.get("method_settings")).put("ssl_method", r.method().ssl().method());

@@ -35,6 +35,7 @@ import static ai.coopt.Setting.BATCH_SIZE;
 import static ai.coopt.Setting.LEARNING_RATE;
 import static ai.coopt.Setting.LR_SCHEDULE;
 import static ai.coopt.Setting.OUT;
+import static ai.coopt.Setting.PRECISION;
 import static ai.coopt.Setting.TARGETS;
 import static ai.coopt.Setting.WARMUP;
 
@@ -151,6 +152,7 @@ public final class TrainingLoop {
         }
         if (resume) {
             Path latest = latestCheckpoint(run);
+            samePrecision(latest);
             TrainState.Position at = TrainState.load(latest, stateArrays);
             optimizer.restoreSteps((int) at.step());
             method.restoreScalars(at.scalars());
@@ -286,6 +288,19 @@ public final class TrainingLoop {
     private double fractionDone(int perEpoch) {
         return config.epochs() > 0 ? step / (double) ((long) config.epochs() * perEpoch)
                 : Math.min(1.0, trainSeconds / config.budgetSeconds());
+    }
+
+    /**
+     * Refuses to continue, in another precision, a run a checkpoint says was trained in one (a checkpoint from before
+     * precision was recorded was trained in fp32).
+     */
+    private void samePrecision(Path checkpoint) {
+        String then = ModelDirectory.read(checkpoint).provenance().path("precision").asText("fp32");
+        String now = provenance.path("precision").asText("fp32");
+        if (!then.equals(now)) {
+            throw new UserException(names -> run + " was trained in " + then + "; resume it with " + names.of(PRECISION)
+                    + " " + then + ", not " + now);
+        }
     }
 
     /** Keeps the backbone (a model directory) and the full training state; time spent here is not training time. */

@@ -2,6 +2,7 @@ package ai.coopt.train;
 
 import ai.coopt.data.Augmentation;
 import ai.coopt.dataset.DatasetSpec;
+import ai.coopt.engine.Precision;
 import ai.coopt.optimize.DataOptimization;
 import ai.coopt.report.MetricsLog;
 import ai.coopt.store.ManifestProvenance;
@@ -162,6 +163,34 @@ class TrainingTest {
                 Files.readAllBytes(broken.resolve("weights.safetensors")));
         assertEquals(MetricsLog.read(whole.resolve("metrics.jsonl")).size(),
                 MetricsLog.read(broken.resolve("metrics.jsonl")).size());
+    }
+
+    /**
+     * A BYOL run in bf16 (its target network too) trains (the loss falls), records its precision, resumes after a
+     * crash to exactly the weights of an uninterrupted bf16 run, and is refused when resumed in fp32.
+     */
+    @Test
+    void aBf16RunTrainsRecordsItsPrecisionAndResumesOnlyInBf16(@TempDir Path tmp) throws Exception {
+        MethodSpec byol = MethodSpec.of("byol", null, null);
+        Path whole = tmp.resolve("whole");
+        Training.run(new Training.Request(DATA, "train", LIMIT, null, "convnet-s", byol, config(3, 0), whole, false,
+                Device.cpu(), JsonNodeFactory.instance.objectNode(), Precision.BF16), ProgressListener.NONE);
+        List<MetricsLog.Entry> log = MetricsLog.read(whole.resolve("metrics.jsonl"));
+        assertTrue(mean(log, log.size() - 5, log.size()) < mean(log, 0, 5), "bf16 BYOL loss did not fall");
+        assertEquals("bf16", ModelDirectory.read(whole).provenance().path("precision").asText());
+
+        Path broken = tmp.resolve("broken");
+        assertThrows(IllegalStateException.class, () -> Training.run(new Training.Request(DATA, "train", LIMIT, null,
+                "convnet-s", byol, config(3, 1e-9), broken, false, Device.cpu(), JsonNodeFactory.instance.objectNode(),
+                Precision.BF16), new CrashAt(11)));
+        ai.coopt.UserException refused = assertThrows(ai.coopt.UserException.class, () -> train(byol, null, broken,
+                config(3, 1e-9), true, ProgressListener.NONE));
+        assertTrue(refused.getMessage().contains("trained in bf16"), refused.getMessage());
+        assertEquals(java.util.Set.of(ai.coopt.Setting.PRECISION), refused.settings());
+        Training.run(new Training.Request(DATA, "train", LIMIT, null, "convnet-s", byol, config(3, 1e-9), broken, true,
+                Device.cpu(), JsonNodeFactory.instance.objectNode(), Precision.BF16), ProgressListener.NONE);
+        assertArrayEquals(Files.readAllBytes(whole.resolve("weights.safetensors")),
+                Files.readAllBytes(broken.resolve("weights.safetensors")));
     }
 
     /** Every method's extra state (queue, centre, teacher, prototypes) and the schedules resume exactly too. */

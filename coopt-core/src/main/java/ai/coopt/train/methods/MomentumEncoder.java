@@ -1,5 +1,7 @@
 package ai.coopt.train.methods;
 
+import ai.coopt.engine.BFloat16Parameters;
+import ai.coopt.engine.Precision;
 import ai.coopt.engine.Layouts;
 import ai.coopt.nn.Architectures;
 import ai.coopt.nn.Network;
@@ -34,13 +36,15 @@ final class MomentumEncoder {
     private final Block backbone;
     private final Head projector;
     private final ParameterStore store;
+    private final Precision precision;
     /** Online and target parameters of the same role, in the networks' order. */
     private final List<Parameter[]> pairs = new ArrayList<>();
 
-    private MomentumEncoder(Block backbone, Head projector, NDManager manager) {
+    private MomentumEncoder(Block backbone, Head projector, NDManager manager, Precision precision) {
         this.backbone = backbone;
         this.projector = projector;
         this.store = new ParameterStore(manager, false);
+        this.precision = precision;
     }
 
     /**
@@ -57,7 +61,7 @@ final class MomentumEncoder {
         backbone.freezeParameters(true);
         Head projector = Head.create(onlineProjector.name(), freshProjector, projectorInput, manager, Initializer.ZEROS);
         projector.block().freezeParameters(true);
-        MomentumEncoder target = new MomentumEncoder(backbone, projector, manager);
+        MomentumEncoder target = new MomentumEncoder(backbone, projector, manager, online.precision());
         target.pair(online.block(), backbone);
         target.pair(onlineProjector.block(), projector.block());
         for (Parameter[] p : target.pairs) {
@@ -82,7 +86,9 @@ final class MomentumEncoder {
 
     /** Projections of a batch of images, detached from any graph. */
     NDArray forward(NDArray images) {
-        NDArray features = backbone.forward(store, new NDList(images), true).singletonOrThrow();
+        // the target computes in the online network's precision
+        NDArray features = precision == Precision.BF16 ? BFloat16Parameters.forward(backbone, images, true)
+                : backbone.forward(store, new NDList(images), true).singletonOrThrow();
         return projector.forward(features, true).stopGradient();
     }
 
