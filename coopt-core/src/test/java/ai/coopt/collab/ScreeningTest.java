@@ -192,11 +192,11 @@ class ScreeningTest {
         double[][] z = latent(50, 4, 41);
         float[] a = view(z, 6, 1, 0.1);
         SharedOutputs p = outputs("p", a, 6, 0);
-        assertTrue(Screening.sameOutputs(p, outputs("q", a.clone(), 6, 0)), "identical");
-        assertTrue(Screening.sameOutputs(p, outputs("q", rerun(a, 1e-3, 2), 6, 0)), "float rounding of another machine");
-        assertFalse(Screening.sameOutputs(p, outputs("q", rerun(a, 3e-2, 3), 6, 0)), "beyond the tolerance");
-        assertFalse(Screening.sameOutputs(p, outputs("q", view(z, 6, 4, 0.1), 6, 0)), "another view of the same images");
-        assertFalse(Screening.sameOutputs(p, outputs("q", java.util.Arrays.copyOf(a, 25 * 12), 12, 0)), "another width");
+        assertTrue(PriorGroups.sameOutputs(p, outputs("q", a.clone(), 6, 0)), "identical");
+        assertTrue(PriorGroups.sameOutputs(p, outputs("q", rerun(a, 1e-3, 2), 6, 0)), "float rounding of another machine");
+        assertFalse(PriorGroups.sameOutputs(p, outputs("q", rerun(a, 3e-2, 3), 6, 0)), "beyond the tolerance");
+        assertFalse(PriorGroups.sameOutputs(p, outputs("q", view(z, 6, 4, 0.1), 6, 0)), "another view of the same images");
+        assertFalse(PriorGroups.sameOutputs(p, outputs("q", java.util.Arrays.copyOf(a, 25 * 12), 12, 0)), "another width");
     }
 
     @Test

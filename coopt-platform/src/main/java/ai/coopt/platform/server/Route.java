@@ -26,7 +26,7 @@ final class Route {
         ANYONE("public"),
         /** Enrolled participants in good standing (a signed request) and the operator (token or session): {@link Access}. */
         READER("read"),
-        /** A registered participant, by a request signed with its key ({@link PlatformServer.Signed}). */
+        /** A registered participant, by a request signed with its key ({@link Authentication.Signed}). */
         PARTICIPANT("participant"),
         /** A new participant, by a request signed with the key it enrols (its handler checks the signature). */
         NEWCOMER("participant");
@@ -236,13 +236,13 @@ final class Route {
         return names;
     }
 
-    /** The route roles the server's signature check reads ({@link PlatformServer#authenticateSigned}). */
+    /** The route roles the server's signature check reads ({@link Authentication#authenticateSigned}). */
     RouteRole[] roles() {
         if (caller != Caller.PARTICIPANT) {
             return new RouteRole[0];
         }
-        return new RouteRole[] {body != null && body.streamed() ? PlatformServer.Signed.BODY_STREAMED
-                : PlatformServer.Signed.BODY_READ_HERE};
+        return new RouteRole[] {body != null && body.streamed() ? Authentication.Signed.BODY_STREAMED
+                : Authentication.Signed.BODY_READ_HERE};
     }
 
     @Override
