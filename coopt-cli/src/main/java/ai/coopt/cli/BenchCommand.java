@@ -93,8 +93,10 @@ final class BenchCommand {
                 o.put("infer_fp32_img_per_s", round(r.inferFp32ImgPerS()));
                 o.put("infer_speedup_over_fp32", Math.round(r.inferImgPerS() / r.inferFp32ImgPerS() * 100) / 100.0);
                 o.put("infer_relative_error", r.inferRelativeError());
+                o.put("train_fp32_img_per_s", round(r.trainFp32ImgPerS()));
+                o.put("train_speedup_over_fp32", Math.round(r.trainImgPerS() / r.trainFp32ImgPerS() * 100) / 100.0);
             }
-            o.put("train_precision", "fp32");
+            o.put("train_precision", r.inferPrecision().label());
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
             o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));
@@ -104,8 +106,10 @@ final class BenchCommand {
                     o.get("onednn").asBoolean() ? "" : ", oneDNN off", r.trainImgPerS(), r.inferImgPerS(),
                     r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops())
                     + (r.inferPrecision() == ai.coopt.engine.Precision.FP32 ? "" : String.format(Locale.ROOT,
-                    "; infer in %s %.0f img/s against fp32 %.0f img/s (%.2fx), features within %.2g of fp32's",
-                    r.inferPrecision().label(), r.inferImgPerS(), r.inferFp32ImgPerS(),
+                    "; in %s: train %.0f img/s against fp32 %.0f img/s (%.2fx), infer %.0f img/s against fp32 %.0f img/s"
+                            + " (%.2fx), features within %.2g of fp32's",
+                    r.inferPrecision().label(), r.trainImgPerS(), r.trainFp32ImgPerS(),
+                    r.trainImgPerS() / r.trainFp32ImgPerS(), r.inferImgPerS(), r.inferFp32ImgPerS(),
                     r.inferImgPerS() / r.inferFp32ImgPerS(), r.inferRelativeError())));
             return 0;
         }

@@ -22,6 +22,10 @@ record CpuTimes(double userSeconds, double systemSeconds) {
         }
     }
 
+    CpuTimes plus(CpuTimes o) {
+        return new CpuTimes(userSeconds + o.userSeconds, systemSeconds + o.systemSeconds);
+    }
+
     CpuTimes minus(CpuTimes o) {
         return new CpuTimes(userSeconds - o.userSeconds, systemSeconds - o.systemSeconds);
     }

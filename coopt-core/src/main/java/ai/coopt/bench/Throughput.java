@@ -33,7 +33,7 @@ public final class Throughput {
     public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
                          boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
                          double matmulPeakGflops, Precision inferPrecision, double inferFp32ImgPerS,
-                         double inferRelativeError) {}
+                         double inferRelativeError, double trainFp32ImgPerS) {}
 
     private static final int MATMUL_SIZE = 2048;
     private static final int TRACED_STEPS = 3;
@@ -50,8 +50,9 @@ public final class Throughput {
     }
 
     /**
-     * As above, the folded inference network computing in {@code inferPrecision} (training is measured in float32;
-     * unfolded inference only in float32).
+     * As above, training and the folded inference network computing in {@code inferPrecision} (unfolded inference only
+     * in float32); in bf16 each timed step is followed by the same step in float32, so that both are measured in the
+     * same sitting ({@code trainFp32ImgPerS}, {@code inferFp32ImgPerS}).
      */
     public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
                                  Path trace, Device device, Precision inferPrecision) {
@@ -67,16 +68,30 @@ public final class Throughput {
             NDArray x = data.randomNormal(new Shape(batch, channels, size, size));
             NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
+            boolean both = inferPrecision != Precision.FP32;
             for (int i = 0; i < warmup; i++) {
-                trainStep(net, optimizer, x, y);
+                trainStep(net.computeIn(inferPrecision), optimizer, x, y);
+                if (both) {
+                    trainStep(net.computeIn(Precision.FP32), optimizer, x, y);
+                }
             }
-            CpuTimes before = CpuTimes.now();
-            long t0 = System.nanoTime();
+            CpuTimes trainCpu = new CpuTimes(0, 0);
+            double trainSeconds = 0;
+            double trainFp32Seconds = both ? 0 : Double.NaN;
             for (int i = 0; i < steps; i++) {
-                trainStep(net, optimizer, x, y);
+                CpuTimes before = CpuTimes.now();
+                long t0 = System.nanoTime();
+                trainStep(net.computeIn(inferPrecision), optimizer, x, y);
+                trainSeconds += (System.nanoTime() - t0) / 1e9;
+                trainCpu = trainCpu.plus(CpuTimes.now().minus(before));
+                if (both) {
+                    t0 = System.nanoTime();
+                    trainStep(net.computeIn(Precision.FP32), optimizer, x, y);
+                    trainFp32Seconds += (System.nanoTime() - t0) / 1e9;
+                }
             }
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
-            CpuTimes trainCpu = CpuTimes.now().minus(before);
+            net.computeIn(Precision.FP32);
+            long t0;
 
             double inferSeconds;
             double fp32Seconds = Double.NaN;
@@ -128,7 +143,7 @@ public final class Throughput {
             return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
                     trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), inferPrecision,
-                    steps * (double) batch / fp32Seconds, relativeError);
+                    steps * (double) batch / fp32Seconds, relativeError, steps * (double) batch / trainFp32Seconds);
         }
     }
 
