@@ -9,7 +9,10 @@ import java.util.Map;
  * the networked platform keeps it in its database and round directory.
  */
 public interface RoundLedger {
-    /** How far a round is: its shards, those accepted from participants in good standing, and what fusion waits on. */
+    /**
+     * How far a round is: its shards, those accepted from participants in good standing, the accepted shards whose
+     * audit has not passed (a ledger may count them only once every shard is accepted), and whether fusion waits.
+     */
     record Progress(int shards, int accepted, int unaudited, boolean fusionWaiting) {}
 
     /** The accepted outputs on S, every time in the same order (the screening's result depends on it). */

@@ -81,11 +81,18 @@ final class StoreLedger implements RoundLedger {
     @Override
     public void offer(int shard, String participant) {}
 
+    /**
+     * The audits are counted only once every shard is accepted and fusion waits (before that no policy can start
+     * fusion, and the referee asks every second): until then {@code unaudited} is 0.
+     */
     @Override
     public Progress progress() {
         List<Shard> shards = store.rounds().shards();
         int accepted = (int) shards.stream().filter(s -> s.state() == ShardState.ACCEPTED).count();
         boolean waiting = store.fusion().state().state() == FusionState.WAITING;
+        if (!waiting || accepted < shards.size()) {
+            return new Progress(shards.size(), accepted, 0, waiting);
+        }
         Map<Long, AuditState> audited = new LinkedHashMap<>();
         store.audits().all().forEach(a -> audited.put(a.uploadId(), a.state()));
         int unaudited = (int) store.uploads().all().stream().filter(u -> u.accepted() && u.shard() != null)
