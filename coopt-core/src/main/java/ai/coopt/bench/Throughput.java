@@ -124,9 +124,12 @@ public final class Throughput {
                 if (trace != null) {
                     int traced = Math.min(steps, TRACED_STEPS);
                     JniUtils.startProfile(false, true, false);
+                    // the traced steps run in the precision measured (the timed loop left the network in fp32)
+                    net.computeIn(inferPrecision);
                     for (int i = 0; i < traced; i++) {
                         trainStep(net, optimizer, x, y);
                     }
+                    net.computeIn(Precision.FP32);
                     JniUtils.stopProfile(trace + "-train.json");
                     JniUtils.startProfile(false, true, false);
                     for (int i = 0; i < traced; i++) {
