@@ -88,15 +88,15 @@ final class BenchCommand {
             o.put("onednn", OneDnn.enabled());
             o.put("train_img_per_s", round(r.trainImgPerS()));
             o.put("infer_img_per_s", round(r.inferImgPerS()));
-            o.put("infer_precision", r.inferPrecision().label());
-            if (r.inferPrecision() != ai.coopt.engine.Precision.FP32) {
+            o.put("infer_precision", r.precision().label());
+            if (r.precision() != ai.coopt.engine.Precision.FP32) {
                 o.put("infer_fp32_img_per_s", round(r.inferFp32ImgPerS()));
                 o.put("infer_speedup_over_fp32", Math.round(r.inferImgPerS() / r.inferFp32ImgPerS() * 100) / 100.0);
                 o.put("infer_relative_error", r.inferRelativeError());
                 o.put("train_fp32_img_per_s", round(r.trainFp32ImgPerS()));
                 o.put("train_speedup_over_fp32", Math.round(r.trainImgPerS() / r.trainFp32ImgPerS() * 100) / 100.0);
             }
-            o.put("train_precision", r.inferPrecision().label());
+            o.put("train_precision", r.precision().label());
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
             o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));
@@ -105,10 +105,10 @@ final class BenchCommand {
                     r.arch(), r.batch(), o.get("input").asText(), r.threads(),
                     o.get("onednn").asBoolean() ? "" : ", oneDNN off", r.trainImgPerS(), r.inferImgPerS(),
                     r.trainCpuUserS(), r.trainCpuSysS(), r.matmulPeakGflops())
-                    + (r.inferPrecision() == ai.coopt.engine.Precision.FP32 ? "" : String.format(Locale.ROOT,
+                    + (r.precision() == ai.coopt.engine.Precision.FP32 ? "" : String.format(Locale.ROOT,
                     "; in %s: train %.0f img/s against fp32 %.0f img/s (%.2fx), infer %.0f img/s against fp32 %.0f img/s"
                             + " (%.2fx), features within %.2g of fp32's",
-                    r.inferPrecision().label(), r.trainImgPerS(), r.trainFp32ImgPerS(),
+                    r.precision().label(), r.trainImgPerS(), r.trainFp32ImgPerS(),
                     r.trainImgPerS() / r.trainFp32ImgPerS(), r.inferImgPerS(), r.inferFp32ImgPerS(),
                     r.inferImgPerS() / r.inferFp32ImgPerS(), r.inferRelativeError())));
             return 0;

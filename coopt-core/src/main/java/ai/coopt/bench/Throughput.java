@@ -32,7 +32,7 @@ public final class Throughput {
     /** The measured figures. */
     public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
                          boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
-                         double matmulPeakGflops, Precision inferPrecision, double inferFp32ImgPerS,
+                         double matmulPeakGflops, Precision precision, double inferFp32ImgPerS,
                          double inferRelativeError, double trainFp32ImgPerS) {}
 
     private static final int MATMUL_SIZE = 2048;
@@ -50,13 +50,13 @@ public final class Throughput {
     }
 
     /**
-     * As above, training and the folded inference network computing in {@code inferPrecision} (unfolded inference only
+     * As above, training and the folded inference network computing in {@code precision} (unfolded inference only
      * in float32); in bf16 each timed step is followed by the same step in float32, so that both are measured in the
      * same sitting ({@code trainFp32ImgPerS}, {@code inferFp32ImgPerS}).
      */
     public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
-                                 Path trace, Device device, Precision inferPrecision) {
-        if (!folded && inferPrecision != Precision.FP32) {
+                                 Path trace, Device device, Precision precision) {
+        if (!folded && precision != Precision.FP32) {
             throw new ai.coopt.UserException("bfloat16 inference is measured on the folded network only");
         }
         try (Network net = Network.create(arch, channels, size, size, 0, device);
@@ -68,9 +68,9 @@ public final class Throughput {
             NDArray x = data.randomNormal(new Shape(batch, channels, size, size));
             NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
-            boolean both = inferPrecision != Precision.FP32;
+            boolean both = precision != Precision.FP32;
             for (int i = 0; i < warmup; i++) {
-                trainStep(net.computeIn(inferPrecision), optimizer, x, y);
+                trainStep(net.computeIn(precision), optimizer, x, y);
                 if (both) {
                     trainStep(net.computeIn(Precision.FP32), optimizer, x, y);
                 }
@@ -81,7 +81,7 @@ public final class Throughput {
             for (int i = 0; i < steps; i++) {
                 CpuTimes before = CpuTimes.now();
                 long t0 = System.nanoTime();
-                trainStep(net.computeIn(inferPrecision), optimizer, x, y);
+                trainStep(net.computeIn(precision), optimizer, x, y);
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
                 trainCpu = trainCpu.plus(CpuTimes.now().minus(before));
                 if (both) {
@@ -96,8 +96,8 @@ public final class Throughput {
             double inferSeconds;
             double fp32Seconds = Double.NaN;
             double relativeError = Double.NaN;
-            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, inferPrecision) : null;
-                 InferenceNetwork reference = inferPrecision == Precision.FP32 ? null : InferenceNetwork.of(net)) {
+            try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, precision) : null;
+                 InferenceNetwork reference = precision == Precision.FP32 ? null : InferenceNetwork.of(net)) {
                 for (int i = 0; i < warmup; i++) {
                     inferStep(net, inference, x);
                     if (reference != null) {
@@ -125,7 +125,7 @@ public final class Throughput {
                     int traced = Math.min(steps, TRACED_STEPS);
                     JniUtils.startProfile(false, true, false);
                     // the traced steps run in the precision measured (the timed loop left the network in fp32)
-                    net.computeIn(inferPrecision);
+                    net.computeIn(precision);
                     for (int i = 0; i < traced; i++) {
                         trainStep(net, optimizer, x, y);
                     }
@@ -145,7 +145,7 @@ public final class Throughput {
             int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
             return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
-                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), inferPrecision,
+                    trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), precision,
                     steps * (double) batch / fp32Seconds, relativeError, steps * (double) batch / trainFp32Seconds);
         }
     }

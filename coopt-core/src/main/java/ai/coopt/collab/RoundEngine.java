@@ -44,8 +44,13 @@ public final class RoundEngine {
 
     /** The policy's judgement of the ledger as it stands (null while no output on S was accepted). */
     public Screening.Result judge(RoundLedger ledger) {
+        return judge(ledger, ledger.excluded());
+    }
+
+    /** The judgement with the ledger's {@code excluded} participants, read once by the caller. */
+    private Screening.Result judge(RoundLedger ledger, Map<String, String> excluded) {
         Inputs in = new Inputs(List.copyOf(ledger.sharedOutputs()), List.copyOf(ledger.shardOutputs()),
-                Map.copyOf(ledger.excluded()));
+                Map.copyOf(excluded));
         if (in.shared().isEmpty()) {
             return null;
         }
@@ -53,18 +58,18 @@ public final class RoundEngine {
         if (j != null && j.inputs().equals(in)) {
             return j.result();
         }
-        Screening.Result r = policy.judge(in.shared(), in.shards(), new LinkedHashMap<>(ledger.excluded()));
+        Screening.Result r = policy.judge(in.shared(), in.shards(), new LinkedHashMap<>(excluded));
         last = new Judged(in, r);
         return r;
     }
 
     /** Judges the ledger and acts on it (see the class). */
     public synchronized Settlement settle(RoundLedger ledger) {
-        Screening.Result r = judge(ledger);
+        Map<String, String> before = ledger.excluded();
+        Screening.Result r = judge(ledger, before);
         if (r == null) {
             return new Settlement(null, List.of(), Map.of(), false);
         }
-        Map<String, String> before = ledger.excluded();
         List<Screening.Verdict> now = r.excluded().stream().filter(v -> !before.containsKey(v.participant())).toList();
         List<Integer> opened = new ArrayList<>();
         for (Screening.Verdict v : now) {

@@ -5,7 +5,6 @@ import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
@@ -36,7 +35,8 @@ public final class BFloat16 {
     private static final Object LOCK = new Object();
     private static volatile Casts casts;
 
-    private record Casts(Model down, Model up) {}
+    /** The two modules, and the one store their calls pass (a parameterless module reads nothing from it). */
+    private record Casts(Model down, Model up, ParameterStore store) {}
 
     private BFloat16() {}
 
@@ -45,12 +45,14 @@ public final class BFloat16 {
      * (when gradients are on and {@code x} needs one).
      */
     public static NDArray of(NDArray x) {
-        return cast(casts().down().getBlock(), x);
+        Casts c = casts();
+        return cast(c.down().getBlock(), c.store(), x);
     }
 
     /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
     public static NDArray toFloat32(NDArray x) {
-        return cast(casts().up().getBlock(), x);
+        Casts c = casts();
+        return cast(c.up().getBlock(), c.store(), x);
     }
 
     /**
@@ -71,11 +73,10 @@ public final class BFloat16 {
         return x.getDataType() == DataType.UNKNOWN;
     }
 
-    private static NDArray cast(Block block, NDArray x) {
-        NDManager manager = x.getManager();
+    private static NDArray cast(Block block, ParameterStore store, NDArray x) {
         // "training": the call runs without DJL's guard that turns autograd off, so the engine's own state decides
-        NDArray out = block.forward(new ParameterStore(manager, false), new NDList(x), true).singletonOrThrow();
-        out.attach(manager);
+        NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
+        out.attach(x.getManager());
         return out;
     }
 
@@ -85,7 +86,8 @@ public final class BFloat16 {
             synchronized (LOCK) {
                 c = casts;
                 if (c == null) {
-                    c = new Casts(load("ToBFloat16", 15), load("ToFloat32", 6));
+                    Model down = load("ToBFloat16", 15);
+                    c = new Casts(down, load("ToFloat32", 6), new ParameterStore(down.getNDManager(), false));
                     casts = c;
                 }
             }

@@ -44,7 +44,7 @@ public final class BFloat16Parameters extends ParameterStore {
             return null; // an optional parameter a block does without (a bias), as the base store answers
         }
         NDArray value = parameter.getArray();
-        if (!lowered(parameter.getType())) {
+        if (!lowers(parameter)) {
             return value;
         }
         return casts.computeIfAbsent(parameter, p -> {
@@ -54,7 +54,12 @@ public final class BFloat16Parameters extends ParameterStore {
         });
     }
 
-    private static boolean lowered(Parameter.Type type) {
+    /**
+     * Whether a bf16 pass computes with this parameter in bfloat16: weights, biases and other tensors (a ViT's class
+     * token) are; normalisation parameters (batch and layer norm's γ, β) and running statistics stay float32.
+     */
+    public static boolean lowers(Parameter parameter) {
+        Parameter.Type type = parameter.getType();
         return type == Parameter.Type.WEIGHT || type == Parameter.Type.BIAS || type == Parameter.Type.OTHER;
     }
 }

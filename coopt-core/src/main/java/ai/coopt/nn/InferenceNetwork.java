@@ -1,6 +1,7 @@
 package ai.coopt.nn;
 
 import ai.coopt.engine.BFloat16;
+import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
 import ai.coopt.engine.Precision;
@@ -17,7 +18,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 
 import java.util.ArrayList;
@@ -289,8 +289,8 @@ public final class InferenceNetwork implements AutoCloseable {
                         copy = Layouts.channelsLast(nchw);
                     }
                 }
-                // layer norm takes bfloat16 input with float32 parameters (PyTorch's mixed form), not bfloat16 ones
-                store.copies.put(p, block instanceof LayerNorm ? copy : lowered(copy));
+                // the training pass's rule: layer norm keeps float32 γ and β (PyTorch's mixed form)
+                store.copies.put(p, BFloat16Parameters.lowers(p) ? lowered(copy) : copy);
             }
             return new OwnForward(block, store);
         }
