@@ -103,6 +103,9 @@ final class RoundsCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
+    PrecisionOption precision;
+
+    @Mixin
     CommonOptions common;
 
     @Override
@@ -117,15 +120,18 @@ final class RoundsCommand implements Callable<Integer> {
             throw new UserException("--switch-at must lie between 0 and 1, not " + switchAt);
         }
         DatasetSpec spec = image.apply(DatasetSpec.parse(data)).withProgress(new CliProgress());
+        var device = common.engine();
+        // chosen before the settings: they record fp32 or bf16, never auto, so a rerun on other hardware is compared
+        // with what the first run computed in
+        String computeIn = precision.choose(device).label();
         var settings = new ContinuousOptimization.Settings(ContinuousOptimization.FORMAT, spec.spec(), limit, limitSeed, priors, keep,
                 fusion.align, fusion.count() != null ? 0
                         : fusion.fraction() != null ? fusion.fraction() : CollaborativeOptimization.DEFAULT_SHARED_FRACTION,
                 fusion.count() != null ? fusion.count() : 0, fusion.dim, fusion.batch, seed, studentArch,
                 then, switchAt == null ? 0 : switchAt, budget.epochs == null ? 0 : budget.epochs,
                 budget.seconds == null ? 0 : budget.seconds, studentBatch, studentLr, studentWeightDecay, checkpointEvery,
-                probeLimit);
+                probeLimit, computeIn);
         ContinuousOptimization.check(settings, rounds);
-        var device = common.engine();
         RoundsReport report = new RoundsReport(out, settings, mapPoints, Main.commandLine());
         var result = ContinuousOptimization.run(new ContinuousOptimization.Request(spec, settings, rounds, out, device,
                 Provenance.created(seed), Provenance::createdNode, line -> Output.note("coopt rounds: " + line),

@@ -42,11 +42,11 @@ final class RoundsReport {
         HtmlReport html = new HtmlReport("CoOpt continuous optimization: " + rounds.size() + " rounds on " + settings.data());
         html.paragraph(String.format(Locale.ROOT, "Round 0 fused the targets of %d priors; each round trained a %s student "
                 + "(ReLA, then %s; %s) on its fused dataset and probed it; the student then joined the prior set of the next "
-                + "round (keep %s%s). Alignment: %s.", settings.priors().size(), settings.studentArch(), settings.then(),
+                + "round (keep %s%s). Alignment: %s. Networks computed in %s.", settings.priors().size(), settings.studentArch(), settings.then(),
                 settings.studentEpochs() > 0 ? settings.studentEpochs() + " epochs"
                         : String.format(Locale.ROOT, "%.0f s of training", settings.studentBudgetSeconds()),
                 settings.keep(), settings.keep().equals("best") ? ": the " + settings.priors().size()
-                        + " most uniform on the previous round's S" : ": everyone", settings.align()));
+                        + " most uniform on the previous round's S" : ": everyone", settings.align(), settings.precision()));
         html.note("Made " + Instant.now() + " by coopt " + Version.get() + ": " + String.join(" ", commandLine));
 
         Path plot = dir.resolve("accuracy.png");

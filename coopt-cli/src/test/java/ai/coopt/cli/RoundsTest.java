@@ -1,5 +1,7 @@
 package ai.coopt.cli;
 
+import ai.coopt.engine.CpuFlags;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,12 @@ class RoundsTest extends ConsoleCapture {
         assertRefused("--checkpoint-every-seconds must be zero or positive", out, "--checkpoint-every-seconds", "NaN");
         assertRefused("--student-arch must be one of", out, "--student-arch", "alexnet");
         assertRefused("not a shipped prior", out, "--priors", "random:convnet-s:1,zoo:no-such-prior");
+        System.setProperty(CpuFlags.PROPERTY, "fpu avx512f");
+        try {
+            assertRefused("--precision bf16", out, "--precision", "bf16");
+        } finally {
+            System.clearProperty(CpuFlags.PROPERTY);
+        }
     }
 
     /**
@@ -123,6 +131,24 @@ class RoundsTest extends ConsoleCapture {
         assertEquals(2, Main.run(args(cut, "--limit-seed", "1").toArray(String[]::new)),
                 "another --limit subset into the same directory is refused");
         assertTrue(stderr().contains("limit_seed: 0 -> 1"), stderr());
+        // auto resolves before it is recorded: on a bf16 CPU it is bf16, which this fp32 directory refuses
+        resetConsole();
+        System.setProperty(CpuFlags.PROPERTY, "avx512f avx512_bf16");
+        try {
+            assertEquals(2, Main.run(args(cut, "--precision", "auto").toArray(String[]::new)),
+                    "another precision into the same directory is refused");
+        } finally {
+            System.clearProperty(CpuFlags.PROPERTY);
+        }
+        assertTrue(stderr().contains("precision: \"fp32\" -> \"bf16\""), stderr());
+        assertEquals("fp32", JSON.readTree(cut.resolve("rounds.json").toFile()).get("precision").asText());
+        // a directory from before precision was recorded reads as fp32 and continues
+        var settings = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(cut.resolve("rounds.json").toFile());
+        settings.remove("precision");
+        JSON.writeValue(cut.resolve("rounds.json").toFile(), settings);
+        resetConsole();
+        assertEquals(0, Main.run(args(cut).toArray(String[]::new)), stderr());
+        assertEquals(3, JSON.readTree(stdout()).get("rounds_read_back").asInt(), stdout());
     }
 
     /** Runs the command into {@code out} and kills it outright as soon as {@code when} holds (polled, bounded). */

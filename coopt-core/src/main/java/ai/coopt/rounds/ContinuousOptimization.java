@@ -5,6 +5,7 @@ import ai.coopt.UserException;
 import ai.coopt.collab.CollaborativeOptimization;
 import ai.coopt.collab.Alignment;
 import ai.coopt.data.ImageSet;
+import ai.coopt.engine.Precision;
 import ai.coopt.dataset.DatasetSpec;
 import ai.coopt.eval.LinearEvaluation;
 import ai.coopt.eval.LinearProbe;
@@ -23,6 +24,7 @@ import ai.coopt.train.methods.MethodSpec;
 import ai.coopt.util.ProgressListener;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,12 +86,19 @@ public final class ContinuousOptimization {
      *                             trained by time takes as many steps as the machine allows, so only epochs make a
      *                             resumed run end exactly as an uninterrupted one
      * @param probeLimit images of each split for the probes (0 = all)
+     * @param precision what the priors, the students and the probes compute in ({@link Precision#label}, chosen before:
+     *                  never {@code auto}); rounds written before it was recorded read as fp32
      */
     public record Settings(String format, String data, int limit, long limitSeed, List<String> priors, String keep, String align,
                            double sharedFraction, int sharedCount, int dim, int batch, long seed, String studentArch,
                            String then, double switchAt, int studentEpochs, double studentBudgetSeconds,
                            int studentBatch, float studentLearningRate, float studentWeightDecay,
-                           double studentCheckpointEverySeconds, int probeLimit) {}
+                           double studentCheckpointEverySeconds, int probeLimit, String precision) {
+        /** What the networks compute in. */
+        public Precision computeIn() {
+            return Precision.ofLabel(precision);
+        }
+    }
 
     /**
      * A prior offered to a round: from round 1, by uniformity on the previous round's S (lower = more uniform); in
@@ -187,6 +196,7 @@ public final class ContinuousOptimization {
         }
         method(s);
         config(s, 0);
+        s.computeIn();
     }
 
     /** The student's method: ReLA, then {@code then} (checked like {@code coopt train --then}). */
@@ -239,7 +249,8 @@ public final class ContinuousOptimization {
     private static void openDirectory(Path dir, Settings s, ManifestProvenance.Created created) {
         Path file = dir.resolve(SETTINGS);
         if (Files.isRegularFile(file)) {
-            Settings earlier = Json.read(file, Settings.class, Map.of());
+            Settings earlier = Json.read(file, Settings.class,
+                    Map.of("/precision", TextNode.valueOf(Precision.FP32.label())));
             if (!earlier.equals(s)) {
                 throw new UserException(names -> dir + " holds rounds run with other settings (" + SETTINGS + "): "
                         + differences(earlier, s) + "; resume with the same options or choose another "
@@ -311,7 +322,7 @@ public final class ContinuousOptimization {
                 dir.relativize(dataset), resume ? " (resuming)" : ""));
         Training.Outcome trained = Training.run(new Training.Request(request.data(), "train", s.limit(), dataset,
                 s.studentArch(), method(s), config(s, r), student, resume, request.device(),
-                request.createdNode().apply(studentSeed(s, r))), progress);
+                request.createdNode().apply(studentSeed(s, r)), s.computeIn()), progress);
         double trainSeconds = (System.nanoTime() - p) / 1e9;
 
         // 3. the probe
@@ -320,7 +331,7 @@ public final class ContinuousOptimization {
         ImageSet train = request.data().load("train", s.probeLimit());
         ImageSet test = request.data().load("test", s.probeLimit());
         LinearEvaluation.Report probe = LinearEvaluation.run("model:" + student, train, test,
-                LinearProbe.Settings.defaults(), request.device(), progress);
+                LinearProbe.Settings.defaults(), request.device(), s.computeIn(), progress);
         double probeSeconds = (System.nanoTime() - p) / 1e9;
 
         Round round = new Round(r, candidates, collab.participants(), dir.relativize(dataset).toString(),
@@ -354,7 +365,8 @@ public final class ContinuousOptimization {
         }
         double[] uniformity = new double[offered.size()];
         for (int i = 0; i < offered.size(); i++) {
-            try (Prior prior = Priors.open(resolve(request.dir(), offered.get(i)), onShared, request.device())) {
+            try (Prior prior = Priors.open(resolve(request.dir(), offered.get(i)), onShared, request.device(),
+                    request.settings().computeIn())) {
                 Embedder.Result out = new Embedder(s.batch(), 1).embed(prior, onShared, "uniformity of " + offered.get(i)
                         + " on S", ProgressListener.NONE);
                 uniformity[i] = Uniformity.ofOutputs(out.values(), out.count(), out.dim());
@@ -399,7 +411,7 @@ public final class ContinuousOptimization {
                 priors.stream().map(p -> resolve(request.dir(), p)).toList(), dataset,
                 new CollaborativeOptimization.Settings(null, s.sharedCount() > 0 ? null : s.sharedFraction(),
                         s.sharedCount() > 0 ? s.sharedCount() : null, s.align(), s.dim(), s.batch(), s.seed()),
-                request.device(), progress, request.created());
+                request.device(), s.computeIn(), progress, request.created());
         List<Participant> participants = new ArrayList<>();
         for (int i = 0; i < result.priors().size(); i++) {
             int at = i;
