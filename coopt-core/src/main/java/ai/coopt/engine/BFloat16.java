@@ -1,7 +1,5 @@
 package ai.coopt.engine;
 
-import ai.djl.Device;
-import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -9,21 +7,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
-
 /**
  * Casts between float32 and bfloat16 arrays. DJL's PyTorch binding has no bfloat16 type of its own (its native layer
  * maps only the types up to complex64, and aborts on any other), yet every operation on an array already made runs in
- * the array's own type. So the casts run inside two one-line TorchScript modules, written here from their source at
+ * the array's own type. So the casts run inside two one-line TorchScript modules ({@link ScriptModules}) made at
  * first use, and return arrays DJL reports as of unknown type that the engine's operations accept. Autograd records
  * the casts, so gradients flow back to float32 weights through bfloat16 computation.
  *
@@ -95,77 +82,8 @@ public final class BFloat16 {
         return c;
     }
 
-    /**
-     * A TorchScript module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15
-     * bfloat16, 6 float32), saved as TorchScript saves one (an archive of its source, an empty pickled object and the
-     * format version) in a private temporary file, loaded, and the file deleted.
-     */
+    /** A module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15 bfloat16, 6 float32). */
     private static Model load(String name, int dtype) {
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("coopt-bf16-");
-            Path file = dir.resolve(name + ".pt");
-            try (OutputStream out = Files.newOutputStream(file)) {
-                out.write(archive(name, dtype));
-            }
-            Model model = Model.newInstance(name, Device.cpu(), "PyTorch");
-            try {
-                model.load(file);
-            } catch (MalformedModelException | RuntimeException e) {
-                model.close();
-                throw new IllegalStateException("the engine refused the bfloat16 cast module " + name, e);
-            }
-            return model;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the bfloat16 cast module " + name, e);
-        } finally {
-            if (dir != null) {
-                try (var files = Files.list(dir)) {
-                    for (Path f : files.toList()) {
-                        Files.deleteIfExists(f);
-                    }
-                    Files.deleteIfExists(dir);
-                } catch (IOException ignored) {
-                    // a leftover file in the temporary directory is harmless
-                }
-            }
-        }
-    }
-
-    static byte[] archive(String name, int dtype) throws IOException {
-        String code = "class " + name + "(Module):\n"
-                + "  __parameters__ = []\n"
-                + "  __buffers__ = []\n"
-                + "  training : bool\n"
-                + "  def forward(self: __torch__." + name + ",\n"
-                + "    x: Tensor) -> Tensor:\n"
-                + "    return torch.to(x, " + dtype + ")\n";
-        // pickle protocol 2: __torch__.NAME() with its state {"training": True}
-        ByteArrayOutputStream pickle = new ByteArrayOutputStream();
-        pickle.write(new byte[] {(byte) 0x80, 2, 'c'});
-        pickle.write(("__torch__\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
-        pickle.write(new byte[] {')', (byte) 0x81, '}', '(', 'X', 8, 0, 0, 0});
-        pickle.write("training".getBytes(StandardCharsets.US_ASCII));
-        pickle.write(new byte[] {(byte) 0x88, 'u', 'b', '.'});
-        ByteArrayOutputStream zip = new ByteArrayOutputStream();
-        try (ZipOutputStream z = new ZipOutputStream(zip)) {
-            stored(z, "m/data.pkl", pickle.toByteArray());
-            stored(z, "m/code/__torch__.py", code.getBytes(StandardCharsets.UTF_8));
-            stored(z, "m/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-            stored(z, "m/version", "3\n".getBytes(StandardCharsets.US_ASCII));
-        }
-        return zip.toByteArray();
-    }
-
-    private static void stored(ZipOutputStream z, String name, byte[] data) throws IOException {
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(data.length);
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        e.setCrc(crc.getValue());
-        z.putNextEntry(e);
-        z.write(data);
-        z.closeEntry();
+        return ScriptModules.load(name, "Tensor", "return torch.to(x, " + dtype + ")");
     }
 }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
 import ai.coopt.engine.Staging;
+import ai.coopt.engine.SymmetricEigen;
 import ai.coopt.store.RowSink;
 import ai.coopt.store.Rows;
 import ai.djl.Device;
@@ -13,9 +14,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.stream.IntStream;
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
  * Principal component analysis of prior outputs, as ReLA reduces them to the student's target
@@ -24,14 +22,16 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  *
  * <p>The covariance is accumulated in float64 by the engine's matrix multiply on the CPU (whatever
  * device training uses), in blocks of rows of a size that depends only on the dimension; the mean
- * is summed in Java in row order; the symmetric eigen-decomposition is EJML's (pure Java, single
- * thread); the projection is again an engine float64 matrix multiply, rounded to float once at the
- * end. On the engine shipped with this project (PyTorch 2.7.1 CPU) the float64 matrix multiply
- * gives bit-identical results from run to run, from process to process and for 1–4 intra-op
- * threads, so fit and transform are deterministic: the same input gives the same bits (on the same
- * CPU model: another instruction set may make the BLAS choose other kernels). Each
- * eigenvector's sign is fixed so that its entry of largest magnitude (the first such entry on a
- * tie) is positive, and equal eigenvalues keep the decomposition's order.
+ * is summed in Java in row order; the symmetric eigen-decomposition is the engine's LAPACK
+ * ({@link SymmetricEigen}); the projection is again an engine float64 matrix multiply, rounded to
+ * float once at the end. On the engine shipped with this project (PyTorch 2.7.1 CPU) fit and
+ * transform are deterministic at a given number of intra-op threads: the same input gives the same
+ * bits from run to run and from process to process (on the same CPU model: another instruction set
+ * may make the BLAS choose other kernels). Another thread count may change the decomposition in
+ * its last bits (measured: 3,000 × 512 outputs to 64 dimensions, 1 against 2 threads, targets
+ * within 1.2e-7 of each other). Each eigenvector's sign is fixed so that its entry of largest
+ * magnitude (the first such entry on a tie) is positive, and equal eigenvalues keep the
+ * decomposition's order.
  */
 public final class Pca {
     /** Elements of one block of rows sent to the engine: 32 MiB as float64. */
@@ -234,20 +234,13 @@ public final class Pca {
         for (int i = 0; i < d; i++) {
             trace += covariance[i * d + i];
         }
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
-        if (!eig.decompose(new DMatrixRMaj(d, d, true, covariance))) {
-            throw new IllegalStateException("the eigen-decomposition of the " + d + " × " + d + " covariance did not converge");
-        }
-        double[] values = new double[d];
-        for (int i = 0; i < d; i++) {
-            values[i] = eig.getEigenvalue(i).getReal();
-        }
+        SymmetricEigen.Result eig = SymmetricEigen.of(covariance, d);
+        double[] values = eig.values();
         int[] order = descending(values);
         double[] components = new double[k * d];
         double[] explained = new double[k];
         for (int c = 0; c < k; c++) {
-            double[] vector = eig.getEigenVector(order[c]).getData();
-            System.arraycopy(vector, 0, components, c * d, d);
+            System.arraycopy(eig.vectors(), order[c] * d, components, c * d, d);
             fixSign(components, c * d, d);
             explained[c] = Math.max(0, values[order[c]]);
         }

@@ -15,7 +15,7 @@ public final class PcaBenchmark {
      * @param dims input dimension D
      * @param components number of components k
      * @param centerCovarianceSeconds mean and covariance (engine float64 matrix multiply)
-     * @param eigenSeconds symmetric eigen-decomposition of the D × D covariance (EJML)
+     * @param eigenSeconds symmetric eigen-decomposition of the D × D covariance (the engine's LAPACK)
      * @param projectionSeconds transform of all rows to k dimensions
      * @param totalSeconds the three phases end to end
      * @param explainedVarianceRatioSum fraction of the variance the k components keep
