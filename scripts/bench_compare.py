@@ -10,7 +10,11 @@ sides are checked to be equal).
 PyTorch is measured three times: as a user runs it (default allocator settings, `pytorch`), with the
 same glibc allocator variables that ./coopt sets (`pytorch_alloc`), so the effect of the engine and
 of the allocator can be told apart, and as a user who follows PyTorch's performance guide runs it: those allocator variables and the model and input in `torch.channels_last` (`pytorch_cl`; coopt
-keeps its convolution weights channels-last). The 1-minute load average is recorded before every round.
+keeps its convolution weights channels-last). A fourth side is that last one in mixed precision: the forward passes
+under torch.autocast("cpu", dtype=torch.bfloat16) (`pytorch_bf16`), the peer of coopt's `--precision bf16`
+(measure coopt that way with `--coopt bf16=./coopt --precision bf16`). `--bases` picks the PyTorch sides to run.
+Each coopt build is set against the PyTorch sides of its own precision.
+The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
 (repeatable; PATH is a ./coopt launcher, EXTRA ARGS go after `bench throughput ...`), e.g.
@@ -18,7 +22,7 @@ Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [E
 
 Usage: /usr/bin/python3 scripts/bench_compare.py [--arch convnet-s,resnet-s,resnet18,mobilenetv2]
        [--size 32] [--channels 3] [--rounds 5] [--threads 2] [--batch 256] [--steps N] [--warmup N]
-       [--coopt LABEL=PATH ...] [--json FILE]
+       [--coopt LABEL=PATH ...] [--bases pytorch,pytorch_alloc,pytorch_cl,pytorch_bf16] [--json FILE]
 Needs Debian's python3-torch.
 """
 import argparse
@@ -41,7 +45,18 @@ STEPS = {"convnet-s": (40, 10), "resnet-s": (20, 5), "resnet18": (5, 2), "mobile
          "resnet50": (10, 3), "resnet101": (6, 2), "efficientnet-b0": (6, 2), "vit-tiny": (5, 2)}
 
 
-BASES = ("pytorch", "pytorch_alloc", "pytorch_cl")
+BASES = ("pytorch", "pytorch_alloc", "pytorch_cl", "pytorch_bf16")
+
+
+def precision(base):
+    """What a PyTorch side computes in."""
+    return "bf16" if base == "pytorch_bf16" else "fp32"
+
+
+def compared(label, runs, bases):
+    """The PyTorch sides a coopt build is set against: those computing in its own precision (its runs say which)."""
+    own = runs[label][0].get("infer_precision", "fp32")
+    return [b for b in bases if precision(b) == own]
 
 
 def run_json(cmd, env):
@@ -95,9 +110,12 @@ def measure(arch, a, builds, plain, tuned, log):
               "--steps", str(steps), "--warmup", str(warmup), "--threads", str(a.threads), "--json"]
     py = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch] + common
     runs = {label: [] for label in builds}
-    # the PyTorch sides, in BASES order: as a user runs it, with coopt's allocator variables, and also channels-last
-    pythons = dict(zip(BASES, [(py, plain), (py, tuned), (py + ["--channels-last"], tuned)]))
-    runs.update({base: [] for base in BASES})
+    # the PyTorch sides, in BASES order: as a user runs it, with coopt's allocator variables, also channels-last,
+    # and that in mixed precision; only those asked for
+    pythons = dict(zip(BASES, [(py, plain), (py, tuned), (py + ["--channels-last"], tuned),
+                               (py + ["--channels-last", "--bf16"], tuned)]))
+    pythons = {k: v for k, v in pythons.items() if k in a.bases}
+    runs.update({base: [] for base in pythons})
     loads = []
     foreign = []
     for r in range(a.rounds):
@@ -116,7 +134,7 @@ def measure(arch, a, builds, plain, tuned, log):
     params = {k: v[0]["parameters"] for k, v in runs.items() if "parameters" in v[0]}
     if len(set(params.values())) != 1:
         sys.exit(f"{arch}: the sides build different networks, trainable parameters {params}")
-    result = {"arch": arch, "parameters": params["pytorch"], "steps": steps, "warmup": warmup,
+    result = {"arch": arch, "parameters": next(iter(params.values())), "steps": steps, "warmup": warmup,
               "load1_before_rounds": loads, "foreign_cores": [f[0] for f in foreign],
               "steal_cores": [f[1] for f in foreign], "runs": runs}
     for k, v in runs.items():
@@ -124,7 +142,7 @@ def measure(arch, a, builds, plain, tuned, log):
                      "infer_img_per_s": statistics.median(x["infer_img_per_s"] for x in v)}
     for label in builds:
         c = result[label]
-        for base in BASES:
+        for base in compared(label, runs, pythons):
             result[f"{label}_vs_{base}"] = {
                 "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
                 "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
@@ -133,21 +151,20 @@ def measure(arch, a, builds, plain, tuned, log):
     return result
 
 
-def table(results, builds):
+def table(results, builds, bases):
     head = ["arch", "params"]
-    for k in list(builds) + list(BASES):
+    for k in list(builds) + list(bases):
         head += [f"{k} train", f"{k} infer"]
-    for label in builds:
-        head += [f"{label}/{base} train / infer" for base in BASES]
+    pairs = [(label, base) for label in builds for base in compared(label, results[0]["runs"], bases)]
+    head += [f"{label}/{base} train / infer" for label, base in pairs]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         row = [r["arch"], f"{r['parameters']:,}"]
-        for k in list(builds) + list(BASES):
+        for k in list(builds) + list(bases):
             row += [f"{r[k]['train_img_per_s']:,.0f}", f"{r[k]['infer_img_per_s']:,.0f}"]
-        for label in builds:
-            for base in BASES:
-                q = r[f"{label}_vs_{base}"]
-                row.append(f"{q['train']:.2f} / {q['infer']:.2f}")
+        for label, base in pairs:
+            q = r[f"{label}_vs_{base}"]
+            row.append(f"{q['train']:.2f} / {q['infer']:.2f}")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -164,8 +181,13 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="timed steps (default: per architecture)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: per architecture)")
     p.add_argument("--coopt", action="append", metavar="LABEL=PATH [ARGS]", help="a coopt build to measure")
+    p.add_argument("--bases", default=",".join(BASES), help="comma-separated PyTorch sides to run: " + ", ".join(BASES))
     p.add_argument("--json", metavar="FILE", help="write every run and the medians here")
     a = p.parse_args()
+    asked = a.bases.split(",")
+    if not set(asked) <= set(BASES) or not asked:
+        sys.exit(f"--bases: {a.bases!r} names other than {', '.join(BASES)}")
+    a.bases = [b for b in BASES if b in asked]
     builds = parse_coopt(a.coopt)
     plain = {k: v for k, v in os.environ.items() if k not in ALLOC}
     tuned = dict(plain, **ALLOC)
@@ -176,7 +198,7 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"started": started, "finished": finished, "batch": a.batch, "size": a.size,
-                           "channels": a.channels, "threads": a.threads, "rounds": a.rounds,
+                           "channels": a.channels, "threads": a.threads, "rounds": a.rounds, "bases": a.bases,
                            "coopt": {k: [v[0]] + v[1] for k, v in builds.items()}, "results": results}, f, indent=1)
 
     for arch in a.arch.split(","):
@@ -190,7 +212,7 @@ def main():
           f"{a.rounds} alternating rounds, medians in img/s; 1-min load average before rounds "
           f"{min(loads)}-{max(loads)}; CPU used by other processes during rounds {min(other)}-{max(other)} cores "
           f"(median {statistics.median(other)})\n")
-    print(table(results, builds))
+    print(table(results, builds, a.bases))
 
 
 if __name__ == "__main__":

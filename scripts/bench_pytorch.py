@@ -34,14 +34,17 @@ Loss: mean of 1 - cos(output, target) (the ReLA regression loss). Optimiser: Ada
 weight_decay=0.01). Inference: eval mode under torch.inference_mode().
 
 Usage: python3 scripts/bench_pytorch.py [--arch convnet-s] [--batch 256] [--size 28]
-       [--channels 1] [--threads 2] [--steps 30] [--warmup 10] [--channels-last] [--trace PREFIX] [--json]
+       [--channels 1] [--threads 2] [--steps 30] [--warmup 10] [--channels-last] [--bf16] [--trace PREFIX] [--json]
 --channels-last: the model's 4-D weights and the input in torch.channels_last (NHWC strides), as PyTorch's
 performance guide advises for convolutional networks on CPU; coopt keeps convolution weights that way too.
+--bf16: the forward passes under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's mixed precision on CPU
+(float32 weights and optimiser; the loss on the float32 copy of the output), as coopt's --precision bf16 does.
 --trace: after the timed steps, three more training and inference steps run under torch.profiler, written as
 Chrome traces to PREFIX-train.json and PREFIX-infer.json (scripts/summarize_op_profile.py sums them).
 (Debian: apt-get install python3-torch; run with /usr/bin/python3.)
 """
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -280,6 +283,8 @@ def main():
     p.add_argument("--trace", metavar="PREFIX")
     p.add_argument("--channels-last", action="store_true",
                    help="model and input in torch.channels_last, PyTorch's advice for convolutions on CPU")
+    p.add_argument("--bf16", action="store_true",
+                   help="forward passes under torch.autocast on the CPU in bfloat16 (mixed precision)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -293,9 +298,14 @@ def main():
         x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randn(a.batch, features)
 
+    def mixed():
+        return torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+
     def train_step():
         opt.zero_grad(set_to_none=True)
-        loss = (1 - F.cosine_similarity(model(x), y, dim=1)).mean()
+        with mixed():
+            out = model(x)
+        loss = (1 - F.cosine_similarity(out.float(), y, dim=1)).mean()
         loss.backward()
         opt.step()
 
@@ -310,7 +320,7 @@ def main():
         traced(train_step, min(a.steps, 3), a.trace + "-train.json")
 
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), mixed():
         for _ in range(a.warmup):
             model(x)
         t0 = time.perf_counter()
@@ -322,7 +332,7 @@ def main():
 
     result = {"framework": "pytorch-python", "torch": torch.__version__, "arch": a.arch, "threads": a.threads,
               "batch": a.batch, "input": f"{a.channels}x{a.size}x{a.size}", "parameters": parameters,
-              "channels_last": a.channels_last,
+              "channels_last": a.channels_last, "precision": "bf16" if a.bf16 else "fp32",
               "train_img_per_s": round(train, 1), "infer_img_per_s": round(infer, 1)}
     if a.json:
         print(json.dumps(result))
