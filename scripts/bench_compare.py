@@ -13,7 +13,8 @@ of the allocator can be told apart, and as a user who follows PyTorch's performa
 keeps its convolution weights channels-last). A fourth side is that last one in mixed precision: the forward passes
 under torch.autocast("cpu", dtype=torch.bfloat16) (`pytorch_bf16`), the peer of coopt's `--precision bf16`
 (measure coopt that way with `--coopt bf16=./coopt --precision bf16`). `--bases` picks the PyTorch sides to run.
-Each coopt build is set against the PyTorch sides of its own precision.
+Each coopt build is set against the PyTorch sides of its own precision. A bf16 build's runs time fp32 too, step by step
+in turn in the same process; that side is reported as `LABEL:fp32` (so one bf16 build measures both precisions).
 The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
@@ -51,6 +52,11 @@ BASES = ("pytorch", "pytorch_alloc", "pytorch_cl", "pytorch_bf16")
 def precision(base):
     """What a PyTorch side computes in."""
     return "bf16" if base == "pytorch_bf16" else "fp32"
+
+
+def sides(builds, runs):
+    """The coopt builds, each followed by its fp32 side where it measured one (LABEL:fp32)."""
+    return [k for label in builds for k in (label, f"{label}:fp32") if k in runs]
 
 
 def compared(label, runs, bases):
@@ -130,6 +136,12 @@ def measure(arch, a, builds, plain, tuned, log):
               f"steal {foreign[-1][1]}): " + ", ".join(
             f"{k} {v[-1]['train_img_per_s']:.0f}/{v[-1]['infer_img_per_s']:.0f}" for k, v in runs.items()),
             file=sys.stderr)
+    # a bf16 build's runs also time fp32, step by step in turn in the same process: that is its fp32 side too
+    for label in builds:
+        if "train_fp32_img_per_s" in runs[label][0]:
+            runs[f"{label}:fp32"] = [dict(x, train_img_per_s=x["train_fp32_img_per_s"],
+                                          infer_img_per_s=x["infer_fp32_img_per_s"], infer_precision="fp32",
+                                          train_precision="fp32") for x in runs[label]]
     # builds from before the count was reported have none to compare
     params = {k: v[0]["parameters"] for k, v in runs.items() if "parameters" in v[0]}
     if len(set(params.values())) != 1:
@@ -140,12 +152,13 @@ def measure(arch, a, builds, plain, tuned, log):
     for k, v in runs.items():
         result[k] = {"train_img_per_s": statistics.median(x["train_img_per_s"] for x in v),
                      "infer_img_per_s": statistics.median(x["infer_img_per_s"] for x in v)}
-    for label in builds:
+    for label in sides(builds, runs):
         c = result[label]
         for base in compared(label, runs, pythons):
             result[f"{label}_vs_{base}"] = {
                 "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
                 "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
+    result["coopt_sides"] = sides(builds, runs)
     first = next(iter(builds))
     result["matmul_peak_gflops"] = max(x["matmul_peak_gflops"] for x in runs[first])
     return result
@@ -153,14 +166,15 @@ def measure(arch, a, builds, plain, tuned, log):
 
 def table(results, builds, bases):
     head = ["arch", "params"]
-    for k in list(builds) + list(bases):
+    coopt = results[0]["coopt_sides"]
+    for k in coopt + list(bases):
         head += [f"{k} train", f"{k} infer"]
-    pairs = [(label, base) for label in builds for base in compared(label, results[0]["runs"], bases)]
+    pairs = [(label, base) for label in coopt for base in compared(label, results[0]["runs"], bases)]
     head += [f"{label}/{base} train / infer" for label, base in pairs]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         row = [r["arch"], f"{r['parameters']:,}"]
-        for k in list(builds) + list(bases):
+        for k in coopt + list(bases):
             row += [f"{r[k]['train_img_per_s']:,.0f}", f"{r[k]['infer_img_per_s']:,.0f}"]
         for label, base in pairs:
             q = r[f"{label}_vs_{base}"]
