@@ -54,6 +54,13 @@ def precision(base):
     return "bf16" if base == "pytorch_bf16" else "fp32"
 
 
+def figure(value, spec=".0f"):
+    """A number for the table, or "failed" where that side could not run it."""
+    if value is None:
+        return "failed"
+    return format(value, ",.0f") if spec == "," else format(value, spec)
+
+
 def sides(builds, runs):
     """The coopt builds, each followed by its fp32 side where it measured one (LABEL:fp32)."""
     return [k for label in builds for k in (label, f"{label}:fp32") if k in runs]
@@ -134,7 +141,7 @@ def measure(arch, a, builds, plain, tuned, log):
         foreign.append(meter.cores())
         print(f"{arch} round {r + 1}/{a.rounds} (load {loads[-1]}, other processes {foreign[-1][0]} cores, "
               f"steal {foreign[-1][1]}): " + ", ".join(
-            f"{k} {v[-1]['train_img_per_s']:.0f}/{v[-1]['infer_img_per_s']:.0f}" for k, v in runs.items()),
+            f"{k} {figure(v[-1]['train_img_per_s'])}/{figure(v[-1]['infer_img_per_s'])}" for k, v in runs.items()),
             file=sys.stderr)
     # a bf16 build's runs also time fp32, step by step in turn in the same process: that is its fp32 side too
     for label in builds:
@@ -149,15 +156,22 @@ def measure(arch, a, builds, plain, tuned, log):
     result = {"arch": arch, "parameters": next(iter(params.values())), "steps": steps, "warmup": warmup,
               "load1_before_rounds": loads, "foreign_cores": [f[0] for f in foreign],
               "steal_cores": [f[1] for f in foreign], "runs": runs}
+    def median(v, key):
+        # a side that could not train (its runs say why, in train_error) has no figure
+        values = [x[key] for x in v if x.get(key) is not None]
+        return statistics.median(values) if len(values) == len(v) else None
+
     for k, v in runs.items():
-        result[k] = {"train_img_per_s": statistics.median(x["train_img_per_s"] for x in v),
-                     "infer_img_per_s": statistics.median(x["infer_img_per_s"] for x in v)}
+        result[k] = {"train_img_per_s": median(v, "train_img_per_s"), "infer_img_per_s": median(v, "infer_img_per_s")}
+        if any("train_error" in x for x in v):
+            result[k]["train_error"] = next(x["train_error"] for x in v if "train_error" in x)
     for label in sides(builds, runs):
         c = result[label]
         for base in compared(label, runs, pythons):
             result[f"{label}_vs_{base}"] = {
-                "train": round(c["train_img_per_s"] / result[base]["train_img_per_s"], 3),
-                "infer": round(c["infer_img_per_s"] / result[base]["infer_img_per_s"], 3)}
+                phase: round(c[f"{phase}_img_per_s"] / result[base][f"{phase}_img_per_s"], 3)
+                if c[f"{phase}_img_per_s"] and result[base][f"{phase}_img_per_s"] else None
+                for phase in ("train", "infer")}
     result["coopt_sides"] = sides(builds, runs)
     first = next(iter(builds))
     result["matmul_peak_gflops"] = max(x["matmul_peak_gflops"] for x in runs[first])
@@ -175,10 +189,10 @@ def table(results, builds, bases):
     for r in results:
         row = [r["arch"], f"{r['parameters']:,}"]
         for k in coopt + list(bases):
-            row += [f"{r[k]['train_img_per_s']:,.0f}", f"{r[k]['infer_img_per_s']:,.0f}"]
+            row += [figure(r[k]["train_img_per_s"], ","), figure(r[k]["infer_img_per_s"], ",")]
         for label, base in pairs:
             q = r[f"{label}_vs_{base}"]
-            row.append(f"{q['train']:.2f} / {q['infer']:.2f}")
+            row.append(f"{figure(q['train'], '.2f')} / {figure(q['infer'], '.2f')}")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -227,6 +241,10 @@ def main():
           f"{min(loads)}-{max(loads)}; CPU used by other processes during rounds {min(other)}-{max(other)} cores "
           f"(median {statistics.median(other)})\n")
     print(table(results, builds, a.bases))
+    for r in results:
+        for k in r["coopt_sides"] + a.bases:
+            if "train_error" in r[k]:
+                print(f"\n{r['arch']}, {k}: training failed: {r[k]['train_error']}")
 
 
 if __name__ == "__main__":

@@ -310,14 +310,19 @@ def main():
         opt.step()
 
     model.train()
-    for _ in range(a.warmup):
-        train_step()
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        train_step()
-    train = a.steps * a.batch / (time.perf_counter() - t0)
-    if a.trace:
-        traced(train_step, min(a.steps, 3), a.trace + "-train.json")
+    train, train_error = None, None
+    try:
+        for _ in range(a.warmup):
+            train_step()
+        t0 = time.perf_counter()
+        for _ in range(a.steps):
+            train_step()
+        train = a.steps * a.batch / (time.perf_counter() - t0)
+        if a.trace:
+            traced(train_step, min(a.steps, 3), a.trace + "-train.json")
+    except RuntimeError as e:
+        # e.g. PyTorch 1.13 has no bfloat16 backward for ReLU6 (hardtanh) on the CPU: this side cannot train the network
+        train_error = str(e).splitlines()[0]
 
     model.eval()
     with torch.inference_mode(), mixed():
@@ -333,12 +338,15 @@ def main():
     result = {"framework": "pytorch-python", "torch": torch.__version__, "arch": a.arch, "threads": a.threads,
               "batch": a.batch, "input": f"{a.channels}x{a.size}x{a.size}", "parameters": parameters,
               "channels_last": a.channels_last, "precision": "bf16" if a.bf16 else "fp32",
-              "train_img_per_s": round(train, 1), "infer_img_per_s": round(infer, 1)}
+              "train_img_per_s": round(train, 1) if train is not None else None, "infer_img_per_s": round(infer, 1)}
+    if train_error:
+        result["train_error"] = train_error
     if a.json:
         print(json.dumps(result))
     else:
+        trained = f"{train:.0f} img/s" if train is not None else f"failed ({train_error})"
         print(f"PyTorch {torch.__version__} {a.arch} ({parameters} parameters, {a.threads} threads, batch {a.batch}, "
-              f"{result['input']}): train {train:.0f} img/s, infer {infer:.0f} img/s", file=sys.stderr)
+              f"{result['input']}): train {trained}, infer {infer:.0f} img/s", file=sys.stderr)
 
 
 if __name__ == "__main__":
