@@ -4,6 +4,7 @@ import ai.coopt.engine.CpuFlags;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -143,7 +144,7 @@ class RoundsTest extends ConsoleCapture {
         assertTrue(stderr().contains("precision: \"fp32\" -> \"bf16\""), stderr());
         assertEquals("fp32", JSON.readTree(cut.resolve("rounds.json").toFile()).get("precision").asText());
         // a directory from before precision was recorded reads as fp32 and continues
-        var settings = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(cut.resolve("rounds.json").toFile());
+        var settings = (ObjectNode) JSON.readTree(cut.resolve("rounds.json").toFile());
         settings.remove("precision");
         JSON.writeValue(cut.resolve("rounds.json").toFile(), settings);
         resetConsole();

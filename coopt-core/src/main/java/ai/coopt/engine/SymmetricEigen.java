@@ -34,7 +34,7 @@ public final class SymmetricEigen {
      * Decomposes the {@code d × d} row-major symmetric matrix {@code a} (only its lower triangle is read).
      *
      * @throws IllegalArgumentException if {@code a} is not {@code d × d}
-     * @throws IllegalStateException if the decomposition does not converge
+     * @throws IllegalStateException if the engine's decomposition fails (e.g. does not converge)
      */
     public static Result of(double[] a, int d) {
         if (d < 1 || a.length != (long) d * d) {
@@ -46,8 +46,9 @@ public final class SymmetricEigen {
             try {
                 out = Module.MODEL.getBlock().forward(new ParameterStore(manager, false), new NDList(x), false);
             } catch (RuntimeException e) {
-                // LAPACK reports a failure to converge as an error of the call
-                throw new IllegalStateException("the eigen-decomposition of the " + d + " × " + d + " matrix did not converge", e);
+                // LAPACK's failure to converge arrives as an error of the call, among any other the engine raises
+                throw new IllegalStateException("the eigen-decomposition of the " + d + " × " + d + " matrix failed: "
+                        + e.getMessage(), e);
             }
             out.attach(manager);
             return new Result(out.get(0).toDoubleArray(), out.get(1).transpose().toDoubleArray());
