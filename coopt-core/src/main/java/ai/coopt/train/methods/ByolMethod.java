@@ -59,8 +59,11 @@ final class ByolMethod extends HeadedMethod {
     @Override
     public NDArray loss(TrainingBatch batch) {
         NDArray views = Views.both(batch);
+        // the target first: its pass is over and freed before the online network's graph is built, so the step's
+        // peak is the larger of the two, not their sum
+        NDArray targets = target.forward(views);
         NDArray online = predictor.forward(projector.forward(backbone().forward(views, true), true), true);
-        return Losses.normalizedSquaredError(online, Losses.swapHalves(target.forward(views)));
+        return Losses.normalizedSquaredError(online, Losses.swapHalves(targets));
     }
 
     /** The momentum update of the target network. */

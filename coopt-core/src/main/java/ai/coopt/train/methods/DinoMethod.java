@@ -101,8 +101,9 @@ final class DinoMethod extends HeadedMethod {
     public NDArray loss(TrainingBatch batch) {
         // what is computed from the centre belongs to the step: it joins the step's manager until that closes
         center.tempAttach(batch.manager());
-        List<NDArray> student = MultiCrops.perView(batch, x -> head.forward(backbone().forward(x, true), true));
+        // the teacher first: its pass is freed before the student's graph is built (see ByolMethod)
         NDList t = teacher.forward(Views.both(batch)).split(2);
+        List<NDArray> student = MultiCrops.perView(batch, x -> head.forward(backbone().forward(x, true), true));
         pendingTeacher = List.of(t.get(0), t.get(1));
         return Losses.dino(student, pendingTeacher, center, (float) config.studentTemperature(),
                 (float) teacherTemperature.at(batch.fractionDone()));

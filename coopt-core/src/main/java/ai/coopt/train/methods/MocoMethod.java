@@ -76,8 +76,9 @@ final class MocoMethod extends HeadedMethod {
         // until it closes, then returns to the method's
         queue.tempAttach(batch.manager());
         NDArray views = Views.both(batch);
-        NDArray queries = projector.forward(backbone().forward(views, true), true);
+        // the keys first: their pass is freed before the queries' graph is built (see ByolMethod)
         pending = Losses.l2Normalize(keys.forward(views)).stopGradient();
+        NDArray queries = projector.forward(backbone().forward(views, true), true);
         return Losses.infoNce(queries, Losses.swapHalves(pending), queue, (float) config.temperature());
     }
 

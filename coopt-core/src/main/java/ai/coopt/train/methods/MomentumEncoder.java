@@ -84,12 +84,26 @@ final class MomentumEncoder {
         }
     }
 
-    /** Projections of a batch of images, detached from any graph. */
+    /**
+     * Projections of a batch of images, detached from any graph, in the images' manager.
+     *
+     * <p>Every intermediate of the pass (each layer's output, and in bf16 the weights' copies) lives in a manager of
+     * its own that closes before this returns: nothing needs them, as no gradient flows here, yet in the images'
+     * manager they would stay until the step ends, beside the online network's graph. For a mobilenetv2 BYOL student
+     * at batch 64 that was 3.4 GB of the 8.3 GB the step held.
+     */
     NDArray forward(NDArray images) {
-        // the target computes in the online network's precision
-        NDArray features = precision == Precision.BF16 ? BFloat16Parameters.forward(backbone, images, true)
-                : backbone.forward(store, new NDList(images), true).singletonOrThrow();
-        return projector.forward(features, true).stopGradient();
+        NDManager owner = images.getManager();
+        try (NDManager pass = owner.newSubManager()) {
+            // the engine puts an operation's result in its first operand's manager: the pass's, while it runs
+            images.tempAttach(pass);
+            // the target computes in the online network's precision
+            NDArray features = precision == Precision.BF16 ? BFloat16Parameters.forward(backbone, images, true)
+                    : backbone.forward(store, new NDList(images), true).singletonOrThrow();
+            NDArray out = projector.forward(features, true).stopGradient();
+            out.attach(owner);
+            return out;
+        }
     }
 
     /**

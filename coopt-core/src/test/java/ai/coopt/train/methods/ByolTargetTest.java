@@ -3,7 +3,10 @@ package ai.coopt.train.methods;
 import ai.coopt.nn.Network;
 import ai.coopt.train.AdamW;
 import ai.coopt.train.Method;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -11,8 +14,11 @@ import ai.djl.util.Pair;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,6 +62,31 @@ class ByolTargetTest {
             }
             assertTrue(moved, "no target weight moved");
         }
+    }
+
+    @Test
+    void targetPassLeavesOnlyItsDetachedOutputBehind() {
+        try (Network net = MethodFixture.backbone(1); NDManager owner = net.manager().newSubManager()) {
+            Head projector = Head.create("projector", Head.mlp(32, 8), net.featureDim(), owner);
+            MomentumEncoder target = MomentumEncoder.create(net, projector, Head.mlp(32, 8), net.featureDim(), owner);
+            try (NDManager step = owner.newSubManager()) {
+                NDArray images = step.randomNormal(MethodFixture.IMAGES);
+                NDArray out = target.forward(images);
+                assertEquals(new Shape(MethodFixture.BATCH, 8), out.getShape());
+                assertFalse(requiresGradient(out));
+                // every layer's output, kept until the step ends, held more memory than the online graph itself
+                assertEquals(Set.of(images.getUid(), out.getUid()), uids(((BaseNDManager) step).getManagedArrays()));
+                // the images are back in the step's manager, still usable
+                assertEquals(step, images.getManager());
+                assertEquals(out.toFloatArray().length, target.forward(images).toFloatArray().length);
+            }
+        }
+    }
+
+    private static Set<String> uids(List<NDArray> arrays) {
+        Set<String> out = new HashSet<>();
+        arrays.forEach(a -> out.add(a.getUid()));
+        return out;
     }
 
     /** Asks PyTorch itself, not DJL's cached flag. */
