@@ -32,8 +32,19 @@ public final class BFloat16Parameters extends ParameterStore {
      * way in, the output back to float32 on the way out (both in the input's manager).
      */
     public static NDArray forward(Block block, NDArray input, boolean training) {
+        return forward(input, (store, x) -> block.forward(store, new NDList(x), training).singletonOrThrow());
+    }
+
+    /** A pass that reads its parameters from a store. */
+    @FunctionalInterface
+    public interface Pass {
+        NDArray apply(ParameterStore store, NDArray input);
+    }
+
+    /** {@link #forward(Block, NDArray, boolean)} for a pass of the caller's own making. */
+    public static NDArray forward(NDArray input, Pass pass) {
         BFloat16Parameters store = new BFloat16Parameters(input.getManager());
-        try (NDArray x = BFloat16.of(input); NDArray y = block.forward(store, new NDList(x), training).singletonOrThrow()) {
+        try (NDArray x = BFloat16.of(input); NDArray y = pass.apply(store, x)) {
             return BFloat16.toFloat32(y);
         }
     }

@@ -5,7 +5,6 @@ import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -126,9 +125,9 @@ public final class Network implements AutoCloseable {
      */
     public NDArray forward(NDArray images, boolean training) {
         if (precision == Precision.BF16) {
-            return BFloat16Parameters.forward(block, images, training);
+            return BFloat16Parameters.forward(images, (s, x) -> FreeingForward.forward(block, s, x, training));
         }
-        return block.forward(store, new NDList(images), training).singletonOrThrow();
+        return FreeingForward.forward(block, store, images, training);
     }
 
     /** What {@link #forward} computes in from now on (this network, for chaining); the weights stay float32. */

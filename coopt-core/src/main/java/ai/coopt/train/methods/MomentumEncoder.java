@@ -4,9 +4,9 @@ import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.Precision;
 import ai.coopt.engine.Layouts;
 import ai.coopt.nn.Architectures;
+import ai.coopt.nn.FreeingForward;
 import ai.coopt.nn.Network;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
@@ -98,8 +98,9 @@ final class MomentumEncoder {
             // the engine puts an operation's result in its first operand's manager: the pass's, while it runs
             images.tempAttach(pass);
             // the target computes in the online network's precision
-            NDArray features = precision == Precision.BF16 ? BFloat16Parameters.forward(backbone, images, true)
-                    : backbone.forward(store, new NDList(images), true).singletonOrThrow();
+            NDArray features = precision == Precision.BF16
+                    ? BFloat16Parameters.forward(images, (s, x) -> FreeingForward.forward(backbone, s, x, true))
+                    : FreeingForward.forward(backbone, store, images, true);
             NDArray out = projector.forward(features, true).stopGradient();
             out.attach(owner);
             return out;

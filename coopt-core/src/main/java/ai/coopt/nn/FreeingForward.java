@@ -1,0 +1,73 @@
+package ai.coopt.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.training.ParameterStore;
+
+import java.util.List;
+
+/**
+ * A pass through an architecture's block tree that lets go of each layer's output as soon as the next layer has
+ * consumed it.
+ *
+ * <p>DJL's {@code SequentialBlock} leaves every output in the pass's manager until that manager closes, at the end of
+ * a training step. Autograd keeps what the backward pass needs on its own, so the outputs it does not need (a batch
+ * norm's before its ReLU, a residual branch's before the sum, the ReLU inside a ReLU6, every layer of a pass without
+ * a gradient) stayed allocated for nothing. Closing an array here releases DJL's handle only: a tensor the graph
+ * saved lives on in the graph until the backward pass frees it.
+ *
+ * <p>The operations, their operands and their order are those of DJL's own blocks (sequence, {@link Layers}'
+ * residual sum and gate, DJL's ReLU6), so the results are the same bits.
+ */
+public final class FreeingForward {
+    private FreeingForward() {}
+
+    /**
+     * {@code block}'s output for {@code input}, with the parameters {@code store} serves. Neither the input nor the
+     * output is closed; everything computed in between is.
+     */
+    public static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training) {
+        if (block instanceof SequentialBlock) {
+            NDArray current = input;
+            for (Block child : block.getChildren().values()) {
+                NDArray next = forward(child, store, current, training);
+                release(current, input, next);
+                current = next;
+            }
+            return current;
+        }
+        boolean residual = Layers.isResidual(block);
+        if (block instanceof ParallelBlock && (residual || Layers.isGate(block))) {
+            List<Block> branches = block.getChildren().values();
+            if (branches.size() != 2) {
+                throw new IllegalStateException("a residual sum or gate has " + branches.size() + " branches");
+            }
+            NDArray first = forward(branches.get(0), store, input, training);
+            NDArray second = forward(branches.get(1), store, input, training);
+            // Layers.residual sums the branches in order; Layers.gate scales the identity by the first branch
+            NDArray out = residual ? first.add(second) : second.mul(first);
+            release(first, input, out);
+            release(second, input, out);
+            return out;
+        }
+        if (block instanceof LambdaBlock lambda && "ReLU6".equals(lambda.getName()) && block.getParameters().isEmpty()) {
+            // DJL's Activation.relu6, with its ReLU freed
+            try (NDArray relu = input.getNDArrayInternal().relu()) {
+                return NDArrays.minimum(6, relu);
+            }
+        }
+        return block.forward(store, new NDList(input), training).singletonOrThrow();
+    }
+
+    /** Closes {@code array} unless it is the pass's input or the result that replaces it. */
+    private static void release(NDArray array, NDArray input, NDArray result) {
+        if (array != input && array != result) {
+            array.close();
+        }
+    }
+}

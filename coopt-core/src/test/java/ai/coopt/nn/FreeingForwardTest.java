@@ -1,0 +1,91 @@
+package ai.coopt.nn;
+
+import ai.coopt.engine.Engines;
+import ai.djl.Device;
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The freeing pass computes what DJL's blocks compute, bit for bit and gradients included, and leaves nothing but its
+ * output in the pass's manager (DJL's own pass left every layer's output there).
+ */
+class FreeingForwardTest {
+
+    @ParameterizedTest
+    @CsvSource({"convnet-s, 1, 16", "resnet-s, 3, 16", "resnet18, 3, 16", "resnet50, 3, 16", "mobilenetv2, 3, 16",
+        "efficientnet-b0, 3, 16", "vit-tiny, 3, 16"})
+    void sameBitsAndGradientsAsDjlsPassWithNothingLeftBehind(String arch, int channels, int size) {
+        try (Network net = Network.create(arch, channels, size, size, 4, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            ParameterStore store = new ParameterStore(m, false);
+            NDArray x = m.randomNormal(new Shape(3, channels, size, size));
+            NDArray weights = m.randomNormal(new Shape(3, net.featureDim()));
+
+            float[] djl;
+            List<float[]> djlGradients;
+            try (NDManager pass = m.newSubManager()) {
+                x.tempAttach(pass);
+                try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                    NDArray y = net.block().forward(store, new NDList(x), true).singletonOrThrow();
+                    djl = y.toFloatArray();
+                    gc.backward(y.mul(weights).sum());
+                }
+                djlGradients = gradients(net);
+            }
+
+            float[] freeing;
+            List<float[]> freeingGradients;
+            try (NDManager pass = m.newSubManager()) {
+                x.tempAttach(pass);
+                try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                    NDArray y = FreeingForward.forward(net.block(), store, x, true);
+                    assertEquals(Set.of(x.getUid(), y.getUid()), uids(pass), arch + ": arrays left in the pass");
+                    freeing = y.toFloatArray();
+                    gc.backward(y.mul(weights).sum());
+                }
+                freeingGradients = gradients(net);
+            }
+
+            assertArrayEquals(djl, freeing, arch);
+            for (int i = 0; i < djlGradients.size(); i++) {
+                assertArrayEquals(djlGradients.get(i), freeingGradients.get(i), arch + " gradient " + i);
+            }
+        }
+    }
+
+    /** The gradients, which are then cleared (the engine adds each backward pass's to them). */
+    private static List<float[]> gradients(Network net) {
+        List<float[]> out = new ArrayList<>();
+        for (Parameter p : net.trainableParameters()) {
+            try (NDArray g = p.getArray().getGradient()) {
+                out.add(g.toFloatArray());
+                g.subi(g);
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> uids(NDManager manager) {
+        Set<String> out = new HashSet<>();
+        for (NDArray a : ((BaseNDManager) manager).getManagedArrays()) {
+            out.add(a.getUid());
+        }
+        return out;
+    }
+}
