@@ -1,7 +1,7 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.FusedActivations;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
@@ -32,12 +32,22 @@ public final class FreeingForward {
      * output is closed; everything computed in between is.
      */
     public static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training) {
+        return forward(block, store, input, training, false);
+    }
+
+    /**
+     * @param owned whether {@code input} is this block's alone: made by the block before it in a sequence, read by
+     *     nothing else, closed when this block has run (an activation may then overwrite it)
+     */
+    private static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training, boolean owned) {
         if (block instanceof SequentialBlock) {
             NDArray current = input;
+            boolean mine = owned;
             for (Block child : block.getChildren().values()) {
-                NDArray next = forward(child, store, current, training);
+                NDArray next = forward(child, store, current, training, mine);
                 release(current, input, next);
                 current = next;
+                mine = true;
             }
             return current;
         }
@@ -47,18 +57,28 @@ public final class FreeingForward {
             if (branches.size() != 2) {
                 throw new IllegalStateException("a residual sum or gate has " + branches.size() + " branches");
             }
-            NDArray first = forward(branches.get(0), store, input, training);
-            NDArray second = forward(branches.get(1), store, input, training);
+            // both branches read the input: neither owns it
+            NDArray first = forward(branches.get(0), store, input, training, false);
+            NDArray second = forward(branches.get(1), store, input, training, false);
             // Layers.residual sums the branches in order; Layers.gate scales the identity by the first branch
             NDArray out = residual ? first.add(second) : second.mul(first);
             release(first, input, out);
             release(second, input, out);
             return out;
         }
-        if (block instanceof LambdaBlock lambda && "ReLU6".equals(lambda.getName()) && block.getParameters().isEmpty()) {
-            // DJL's Activation.relu6, with its ReLU freed
-            try (NDArray relu = input.getNDArrayInternal().relu()) {
-                return NDArrays.minimum(6, relu);
+        if (block instanceof LambdaBlock lambda && block.getParameters().isEmpty()) {
+            switch (lambda.getName()) {
+                case "ReLU6":
+                    return FusedActivations.relu6(input);
+                case "SiLU":
+                    return FusedActivations.silu(input);
+                case "ReLU":
+                    if (owned) {
+                        return FusedActivations.reluInPlace(input);
+                    }
+                    break;
+                default:
+                    break;
             }
         }
         return block.forward(store, new NDList(input), training).singletonOrThrow();

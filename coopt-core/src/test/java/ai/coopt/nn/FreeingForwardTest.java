@@ -20,10 +20,11 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The freeing pass computes what DJL's blocks compute, bit for bit and gradients included, and leaves nothing but its
- * output in the pass's manager (DJL's own pass left every layer's output there).
+ * The freeing pass computes what DJL's blocks compute (bit for bit where its fused activations allow), gradients
+ * included, and leaves nothing but its output in the pass's manager (DJL's own pass left every layer's output there).
  */
 class FreeingForwardTest {
 
@@ -62,11 +63,40 @@ class FreeingForwardTest {
                 freeingGradients = gradients(net);
             }
 
-            assertArrayEquals(djl, freeing, arch);
-            for (int i = 0; i < djlGradients.size(); i++) {
-                assertArrayEquals(djlGradients.get(i), freeingGradients.get(i), arch + " gradient " + i);
+            if (arch.equals("efficientnet-b0")) {
+                // the engine's one-kernel SiLU rounds differently from a sigmoid and a product
+                assertClose(djl, freeing, 1e-5, arch);
+            } else {
+                assertArrayEquals(djl, freeing, arch);
             }
+            // the fused backward passes hand the convolutions gradients in another memory layout, which changes the
+            // order of their sums: the gradients agree to rounding, measured against their overall size (a batch-norm
+            // shift before a convolution has a true gradient of zero and only rounding to compare)
+            assertClose(concatenated(djlGradients), concatenated(freeingGradients), 1e-4, arch + " gradients");
         }
+    }
+
+    /** {@code |actual - expected| <= tolerance * |expected|} in the Euclidean norm. */
+    private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double difference = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            difference += Math.pow(actual[i] - expected[i], 2);
+            norm += Math.pow(expected[i], 2);
+        }
+        assertTrue(Math.sqrt(difference) <= tolerance * Math.sqrt(norm),
+                what + ": relative difference " + Math.sqrt(difference / norm));
+    }
+
+    private static float[] concatenated(List<float[]> arrays) {
+        float[] out = new float[arrays.stream().mapToInt(a -> a.length).sum()];
+        int at = 0;
+        for (float[] a : arrays) {
+            System.arraycopy(a, 0, out, at, a.length);
+            at += a.length;
+        }
+        return out;
     }
 
     /** The gradients, which are then cleared (the engine adds each backward pass's to them). */

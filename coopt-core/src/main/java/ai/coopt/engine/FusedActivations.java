@@ -1,0 +1,71 @@
+package ai.coopt.engine;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+
+/**
+ * Activations as the engine's own single operations, which DJL's binding does not expose: ReLU6 as {@code hardtanh}
+ * (DJL composes it from a ReLU and a minimum, whose backward pass alone is five elementwise operations), SiLU as
+ * {@code silu} (DJL: a sigmoid and a product), and ReLU in place. Each runs in a one-line TorchScript module
+ * ({@link ScriptModules}) made at first use; autograd records the operation with its fused backward.
+ *
+ * <p>The values are those of the composed forms to the last bit for ReLU and ReLU6; SiLU's may differ in the last
+ * bit. Gradients differ only at exact ties: where a ReLU6 input is exactly 6, the composed form passes half the
+ * gradient (the minimum splits ties), hardtanh none.
+ */
+public final class FusedActivations {
+    private static final Object LOCK = new Object();
+    private static volatile Modules modules;
+
+    private record Modules(Model relu6, Model silu, Model reluInPlace, ParameterStore store) {}
+
+    private FusedActivations() {}
+
+    /** {@code min(max(x, 0), 6)}, a new array in {@code x}'s manager. */
+    public static NDArray relu6(NDArray x) {
+        Modules m = modules();
+        return call(m.relu6(), m.store(), x);
+    }
+
+    /** {@code x · sigmoid(x)}, a new array in {@code x}'s manager. */
+    public static NDArray silu(NDArray x) {
+        Modules m = modules();
+        return call(m.silu(), m.store(), x);
+    }
+
+    /**
+     * {@code max(x, 0)} written over {@code x}'s values: the returned array (a new handle in {@code x}'s manager) and
+     * {@code x} share their memory. Only for an intermediate that nothing else reads; autograd refuses the backward
+     * pass of a graph that saved {@code x}'s old values.
+     */
+    public static NDArray reluInPlace(NDArray x) {
+        Modules m = modules();
+        return call(m.reluInPlace(), m.store(), x);
+    }
+
+    private static NDArray call(Model module, ParameterStore store, NDArray x) {
+        // "training": the call runs without DJL's guard that turns autograd off, so the engine's own state decides
+        NDArray out = module.getBlock().forward(store, new NDList(x), true).singletonOrThrow();
+        out.attach(x.getManager());
+        return out;
+    }
+
+    private static Modules modules() {
+        Modules m = modules;
+        if (m == null) {
+            synchronized (LOCK) {
+                m = modules;
+                if (m == null) {
+                    Model relu6 = ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)");
+                    m = new Modules(relu6, ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)"),
+                            ScriptModules.load("ReLUInPlace", "Tensor", "return torch.relu_(x)"),
+                            new ParameterStore(relu6.getNDManager(), false));
+                    modules = m;
+                }
+            }
+        }
+        return m;
+    }
+}
