@@ -2,10 +2,7 @@ package ai.coopt.engine;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 
 /**
  * Casts between float32 and bfloat16 arrays. DJL's PyTorch binding has no bfloat16 type of its own (its native layer
@@ -22,8 +19,8 @@ public final class BFloat16 {
     private static final Object LOCK = new Object();
     private static volatile Casts casts;
 
-    /** The two modules, and the one store their calls pass (a parameterless module reads nothing from it). */
-    private record Casts(Model down, Model up, ParameterStore store) {}
+    /** The two modules. */
+    private record Casts(Model down, Model up) {}
 
     private BFloat16() {}
 
@@ -32,14 +29,12 @@ public final class BFloat16 {
      * (when gradients are on and {@code x} needs one).
      */
     public static NDArray of(NDArray x) {
-        Casts c = casts();
-        return cast(c.down().getBlock(), c.store(), x);
+        return ScriptModules.call(casts().down(), x);
     }
 
     /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
     public static NDArray toFloat32(NDArray x) {
-        Casts c = casts();
-        return cast(c.up().getBlock(), c.store(), x);
+        return ScriptModules.call(casts().up(), x);
     }
 
     /**
@@ -60,21 +55,13 @@ public final class BFloat16 {
         return x.getDataType() == DataType.UNKNOWN;
     }
 
-    private static NDArray cast(Block block, ParameterStore store, NDArray x) {
-        // "training": the call runs without DJL's guard that turns autograd off, so the engine's own state decides
-        NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
-        out.attach(x.getManager());
-        return out;
-    }
-
     private static Casts casts() {
         Casts c = casts;
         if (c == null) {
             synchronized (LOCK) {
                 c = casts;
                 if (c == null) {
-                    Model down = load("ToBFloat16", 15);
-                    c = new Casts(down, load("ToFloat32", 6), new ParameterStore(down.getNDManager(), false));
+                    c = new Casts(load("ToBFloat16", 15), load("ToFloat32", 6));
                     casts = c;
                 }
             }

@@ -2,8 +2,6 @@ package ai.coopt.engine;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.training.ParameterStore;
 
 /**
  * Activations as the engine's own single operations, which DJL's binding does not expose: ReLU6 as {@code hardtanh}
@@ -19,20 +17,18 @@ public final class FusedActivations {
     private static final Object LOCK = new Object();
     private static volatile Modules modules;
 
-    private record Modules(Model relu6, Model silu, Model reluInPlace, ParameterStore store) {}
+    private record Modules(Model relu6, Model silu, Model reluInPlace) {}
 
     private FusedActivations() {}
 
     /** {@code min(max(x, 0), 6)}, a new array in {@code x}'s manager. */
     public static NDArray relu6(NDArray x) {
-        Modules m = modules();
-        return call(m.relu6(), m.store(), x);
+        return ScriptModules.call(modules().relu6(), x);
     }
 
     /** {@code x · sigmoid(x)}, a new array in {@code x}'s manager. */
     public static NDArray silu(NDArray x) {
-        Modules m = modules();
-        return call(m.silu(), m.store(), x);
+        return ScriptModules.call(modules().silu(), x);
     }
 
     /**
@@ -41,15 +37,7 @@ public final class FusedActivations {
      * pass of a graph that saved {@code x}'s old values.
      */
     public static NDArray reluInPlace(NDArray x) {
-        Modules m = modules();
-        return call(m.reluInPlace(), m.store(), x);
-    }
-
-    private static NDArray call(Model module, ParameterStore store, NDArray x) {
-        // "training": the call runs without DJL's guard that turns autograd off, so the engine's own state decides
-        NDArray out = module.getBlock().forward(store, new NDList(x), true).singletonOrThrow();
-        out.attach(x.getManager());
-        return out;
+        return ScriptModules.call(modules().reluInPlace(), x);
     }
 
     private static Modules modules() {
@@ -58,10 +46,9 @@ public final class FusedActivations {
             synchronized (LOCK) {
                 m = modules;
                 if (m == null) {
-                    Model relu6 = ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)");
-                    m = new Modules(relu6, ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)"),
-                            ScriptModules.load("ReLUInPlace", "Tensor", "return torch.relu_(x)"),
-                            new ParameterStore(relu6.getNDManager(), false));
+                    m = new Modules(ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)"),
+                            ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)"),
+                            ScriptModules.load("ReLUInPlace", "Tensor", "return torch.relu_(x)"));
                     modules = m;
                 }
             }

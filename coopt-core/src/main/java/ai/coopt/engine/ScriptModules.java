@@ -3,6 +3,9 @@ package ai.coopt.engine;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -57,6 +60,19 @@ final class ScriptModules {
                 }
             }
         }
+    }
+
+    /**
+     * {@code module}'s output for one tensor, a new array in {@code x}'s manager. The call runs as "training", without
+     * DJL's guard that turns autograd off, so the engine's own state decides: inside a gradient collector the
+     * operation is recorded like any other.
+     */
+    static NDArray call(Model module, NDArray x) {
+        // a parameterless module reads nothing from the store
+        ParameterStore store = new ParameterStore(module.getNDManager(), false);
+        NDArray out = module.getBlock().forward(store, new NDList(x), true).singletonOrThrow();
+        out.attach(x.getManager());
+        return out;
     }
 
     static byte[] archive(String name, String returnType, String... body) throws IOException {
