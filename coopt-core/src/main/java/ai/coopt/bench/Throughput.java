@@ -1,8 +1,9 @@
 package ai.coopt.bench;
 
 import ai.coopt.engine.MemoryBudget;
-import ai.coopt.engine.Precision;
+import ai.coopt.engine.NativeWork;
 import ai.coopt.engine.NoGrad;
+import ai.coopt.engine.Precision;
 import ai.coopt.nn.InferenceNetwork;
 import ai.coopt.nn.Network;
 import ai.coopt.train.AdamW;
@@ -171,7 +172,7 @@ public final class Throughput {
     }
 
     private static void trainStep(Network net, AdamW optimizer, NDArray x, NDArray y) {
-        try (NDManager step = x.getManager().newSubManager();
+        try (NativeWork section = NativeWork.enter(); NDManager step = x.getManager().newSubManager();
              GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             x.tempAttach(step);
             NDArray loss = Losses.cosineDistance(net.forward(x, true), y);
@@ -181,7 +182,7 @@ public final class Throughput {
     }
 
     private static float[] features(InferenceNetwork inference, NDArray x) {
-        try (NDManager step = x.getManager().newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager step = x.getManager().newSubManager()) {
             x.tempAttach(step);
             return inference.forward(x).toFloatArray();
         }
@@ -199,7 +200,7 @@ public final class Throughput {
     }
 
     private static void inferStep(Network net, InferenceNetwork inference, NDArray x) {
-        try (NDManager step = x.getManager().newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager step = x.getManager().newSubManager()) {
             x.tempAttach(step);
             if (inference != null) {
                 inference.forward(x).toFloatArray();

@@ -2,6 +2,7 @@ package ai.coopt.eval;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.NativeWork;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -77,7 +78,7 @@ public final class LinearProbe {
                 int[] order = permutation(train.count(), rng);
                 for (int start = 0; start < order.length; start += settings.batchSize()) {
                     int end = Math.min(order.length, start + settings.batchSize());
-                    try (NDManager step = m.newSubManager()) {
+                    try (NativeWork section = NativeWork.enter(); NDManager step = m.newSubManager()) {
                         // results of operations live in their input's manager: borrow the data into this step's
                         xTrain.tempAttach(step);
                         yTrain.tempAttach(step);
@@ -110,7 +111,7 @@ public final class LinearProbe {
     }
 
     private static double accuracy(NDManager m, NDArray x, NDArray y, NDArray w, NDArray b) {
-        try (NDManager step = m.newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager step = m.newSubManager()) {
             x.tempAttach(step);
             y.tempAttach(step);
             NDArray pred = x.matMul(w).add(b).argMax(1).toType(DataType.INT32, false);

@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.NativeWork;
 import ai.coopt.engine.Staging;
 import ai.coopt.engine.SymmetricEigen;
 import ai.coopt.store.RowSink;
@@ -209,7 +210,7 @@ public final class Pca {
             NDArray sum = manager.zeros(new Shape(d, d), DataType.FLOAT64);
             Staging staging = new Staging();
             x.forEachBlock(blockRows, (first, rows, values) -> {
-                try (NDManager block = manager.newSubManager()) {
+                try (NativeWork section = NativeWork.enter(); NDManager block = manager.newSubManager()) {
                     NDArray c = centred(block, staging, values, rows, d, mu);
                     sum.addi(c.transpose().matMul(c));
                 }
@@ -265,7 +266,7 @@ public final class Pca {
             Staging staging = new Staging();
             float[] scores = new float[Math.multiplyExact(Math.min(blockRows, Math.max(1, x.count())), k)];
             x.forEachBlock(blockRows, (first, rows, values) -> {
-                try (NDManager block = manager.newSubManager()) {
+                try (NativeWork section = NativeWork.enter(); NDManager block = manager.newSubManager()) {
                     NDArray y = centred(block, staging, values, rows, d, mu).matMul(w).toType(DataType.FLOAT32, false);
                     // a view of the engine's result, copied into one reused array (no new array per block)
                     y.toByteBuffer().asFloatBuffer().get(scores, 0, rows * k);

@@ -2,6 +2,7 @@ package ai.coopt.prior;
 
 import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
+import ai.coopt.engine.NativeWork;
 import ai.coopt.engine.Precision;
 import ai.coopt.engine.Staging;
 import ai.coopt.nn.InferenceNetwork;
@@ -97,7 +98,7 @@ final class NetworkPrior implements Prior {
 
     @Override
     public synchronized float[] embed(float[] images, int batch) {
-        try (NDManager step = network.manager().newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager step = network.manager().newSubManager()) {
             NDArray x = staging.create(step, images, 0, new Shape(batch, input.channels(), input.height(), input.width()));
             return network.forward(x).toFloatArray();
         }

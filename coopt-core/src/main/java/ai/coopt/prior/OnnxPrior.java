@@ -2,6 +2,7 @@ package ai.coopt.prior;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.NativeWork;
 import ai.coopt.store.Checksums;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -147,7 +148,7 @@ public final class OnnxPrior implements Prior {
 
     private float[] run(float[] images, int batch) {
         Shape shape = PriorFiles.batchShape(input, images, batch);
-        try (NDManager scope = manager.newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager scope = manager.newSubManager()) {
             NDList batchInput = new NDList(scope.create(images, shape));
             NDList outputs = block.forward(new ParameterStore(scope, false), batchInput, false);
             return PriorFiles.rows(file, outputs.get(0), batch);

@@ -1,5 +1,6 @@
 package ai.coopt.prior;
 
+import ai.coopt.engine.NativeWork;
 import ai.coopt.engine.Staging;
 
 import ai.coopt.UserException;
@@ -123,7 +124,8 @@ public final class TorchScriptPrior implements Prior {
 
     private float[] run(float[] images, int batch) {
         Shape shape = PriorFiles.batchShape(input, images, batch);
-        try (PtNDManager scope = (PtNDManager) model.getNDManager().newSubManager()) {
+        try (NativeWork section = NativeWork.enter();
+                PtNDManager scope = (PtNDManager) model.getNDManager().newSubManager()) {
             PtNDArray x = (PtNDArray) staging.create(scope, images, 0, shape);
             try (IValue argument = IValue.from(x);
                     IValue result = IValueUtils.runMethod(block, method, argument)) {

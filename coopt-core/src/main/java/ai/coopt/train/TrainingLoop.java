@@ -7,6 +7,7 @@ import ai.coopt.data.ImageSet;
 import ai.coopt.data.Normalization;
 import ai.coopt.data.ViewBatch;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.NativeWork;
 import ai.coopt.engine.Staging;
 import ai.coopt.nn.Network;
 import ai.coopt.report.MetricsLog;
@@ -222,7 +223,7 @@ public final class TrainingLoop {
         Shape shape = new Shape(batch.shape());
         optimizer.setLearningRate((float) learningRates.at(fractionDone));
         optimizer.setWeightDecay((float) weightDecays.at(fractionDone));
-        try (NDManager m = backbone.manager().newSubManager()) {
+        try (NativeWork section = NativeWork.enter(); NDManager m = backbone.manager().newSubManager()) {
             NDArray v1 = stagedView1.create(m, batch.view1(), 0, shape);
             NDArray v2 = stagedView2.create(m, batch.view2(), 0, shape);
             NDArray y = targets == null ? null : stagedTargets.create(m, rows(batch.indices()), 0,
