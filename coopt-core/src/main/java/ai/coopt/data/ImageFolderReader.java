@@ -238,12 +238,23 @@ public final class ImageFolderReader {
             }
         }
         int[] labelArray = labels == null ? null : kept.stream().mapToInt(i -> labels[i]).toArray();
+        returnDecodingGarbage();
         ImageSet set = new ImageSet(source, pixels, kept.size(), channels, side, side, labelArray).withSkipped(n - kept.size());
         if (listed == null && kept.size() == n) {
             return set;
         }
         // an id is the file's index in the split's listing, whatever was drawn or skipped
         return set.withSourceIds(kept.stream().mapToInt(i -> listed == null ? i : listed[i]).toArray());
+    }
+
+    /**
+     * Decoding on every core makes garbage faster than anything else the process does, and the JVM's collector answers
+     * by growing the heap, which it then keeps for the whole run: 4.6 GB committed for 0.3 GB in use, through an hour
+     * of training after CIFAR-10's 50,000 files, memory the engine's native arrays then lacked. One full collection
+     * once the decoding is over gives it back to the system.
+     */
+    private static void returnDecodingGarbage() {
+        System.gc();
     }
 
     /** A file that cannot be read as a whole image. */
