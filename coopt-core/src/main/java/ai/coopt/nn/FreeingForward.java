@@ -21,8 +21,8 @@ import java.util.List;
  * a gradient) stayed allocated for nothing. Closing an array here releases DJL's handle only: a tensor the graph
  * saved lives on in the graph until the backward pass frees it.
  *
- * <p>The operations, their operands and their order are those of DJL's own blocks (sequence, {@link Layers}'
- * residual sum and gate, DJL's ReLU6), so the results are the same bits.
+ * <p>The operations, their operands and their order are those of DJL's own blocks (sequence, {@link Layers}' residual
+ * sum and gate), except ReLU6 and SiLU, which run as the engine's fused operations ({@link FusedActivations}).
  */
 public final class FreeingForward {
     private FreeingForward() {}
@@ -32,22 +32,12 @@ public final class FreeingForward {
      * output is closed; everything computed in between is.
      */
     public static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training) {
-        return forward(block, store, input, training, false);
-    }
-
-    /**
-     * @param owned whether {@code input} is this block's alone: made by the block before it in a sequence, read by
-     *     nothing else, closed when this block has run (an activation may then overwrite it)
-     */
-    private static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training, boolean owned) {
         if (block instanceof SequentialBlock) {
             NDArray current = input;
-            boolean mine = owned;
             for (Block child : block.getChildren().values()) {
-                NDArray next = forward(child, store, current, training, mine);
+                NDArray next = forward(child, store, current, training);
                 release(current, input, next);
                 current = next;
-                mine = true;
             }
             return current;
         }
@@ -57,9 +47,8 @@ public final class FreeingForward {
             if (branches.size() != 2) {
                 throw new IllegalStateException("a residual sum or gate has " + branches.size() + " branches");
             }
-            // both branches read the input: neither owns it
-            NDArray first = forward(branches.get(0), store, input, training, false);
-            NDArray second = forward(branches.get(1), store, input, training, false);
+            NDArray first = forward(branches.get(0), store, input, training);
+            NDArray second = forward(branches.get(1), store, input, training);
             // Layers.residual sums the branches in order; Layers.gate scales the identity by the first branch
             NDArray out = residual ? first.add(second) : second.mul(first);
             release(first, input, out);
@@ -72,11 +61,6 @@ public final class FreeingForward {
                     return FusedActivations.relu6(input);
                 case "SiLU":
                     return FusedActivations.silu(input);
-                case "ReLU":
-                    if (owned) {
-                        return FusedActivations.reluInPlace(input);
-                    }
-                    break;
                 default:
                     break;
             }
