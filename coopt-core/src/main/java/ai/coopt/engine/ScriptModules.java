@@ -31,12 +31,17 @@ final class ScriptModules {
      * {@code body} (TorchScript statements, each on its own line, without indentation).
      */
     static Model load(String name, String returnType, String... body) {
+        return loadWith(name, "x: Tensor", returnType, body);
+    }
+
+    /** {@link #load} for a forward that takes {@code arguments} (e.g. {@code "w: Tensor, g: Tensor"}). */
+    static Model loadWith(String name, String arguments, String returnType, String... body) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("coopt-script-");
             Path file = dir.resolve(name + ".pt");
             try (OutputStream out = Files.newOutputStream(file)) {
-                out.write(archive(name, returnType, body));
+                out.write(archive(name, arguments, returnType, body));
             }
             Model model = Model.newInstance(name, Device.cpu(), "PyTorch");
             try {
@@ -75,13 +80,13 @@ final class ScriptModules {
         return out;
     }
 
-    static byte[] archive(String name, String returnType, String... body) throws IOException {
+    static byte[] archive(String name, String arguments, String returnType, String... body) throws IOException {
         StringBuilder code = new StringBuilder("class " + name + "(Module):\n"
                 + "  __parameters__ = []\n"
                 + "  __buffers__ = []\n"
                 + "  training : bool\n"
                 + "  def forward(self: __torch__." + name + ",\n"
-                + "    x: Tensor) -> " + returnType + ":\n");
+                + "    " + arguments + ") -> " + returnType + ":\n");
         for (String line : body) {
             code.append("    ").append(line).append('\n');
         }

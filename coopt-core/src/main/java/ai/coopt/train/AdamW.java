@@ -1,11 +1,12 @@
 package ai.coopt.train;
 
+import ai.coopt.engine.AdamWUpdate;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -131,22 +132,27 @@ public final class AdamW {
         steps++;
         double c1 = 1.0 - Math.pow(BETA1, steps);
         double c2 = 1.0 - Math.pow(BETA2, steps);
-        for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-            String name = e.getKey();
-            if (!active.contains(name)) {
-                // the step's gradient is dropped, as DINO's cancel_gradients_last_layer sets it to None
-                JniUtils.zeroGrad((PtNDArray) e.getValue().getArray());
-                continue;
+        Map<String, NDArray> hypers = new HashMap<>();
+        try {
+            for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+                String name = e.getKey();
+                if (!active.contains(name)) {
+                    // the step's gradient is dropped, as DINO's cancel_gradients_last_layer sets it to None
+                    JniUtils.zeroGrad((PtNDArray) e.getValue().getArray());
+                    continue;
+                }
+                float lr = fixedLearningRate.contains(name) ? baseLearningRate : learningRate;
+                float decay = notDecayed.contains(name) ? 0f : weightDecay;
+                NDArray weight = e.getValue().getArray();
+                // one small array per distinct (lr, decay) of this step, not one per parameter
+                NDArray hyper = hypers.computeIfAbsent(lr + "/" + decay, k -> weight.getManager().create(new float[] {
+                        1f - lr * decay, (float) (lr * Math.sqrt(c2) / c1), BETA1, BETA2, EPSILON}));
+                try (NDArray grad = weight.getGradient()) {
+                    AdamWUpdate.apply(weight, grad, means.get(name), variances.get(name), hyper);
+                }
             }
-            float lr = fixedLearningRate.contains(name) ? baseLearningRate : learningRate;
-            float decay = notDecayed.contains(name) ? 0f : weightDecay;
-            NDArray weight = e.getValue().getArray();
-            try (NDArray grad = weight.getGradient()) {
-                weight.getNDArrayInternal().adamUpdate(
-                        new NDList(weight, grad, means.get(name), variances.get(name)),
-                        new NDList(weight), lr, (float) (lr * Math.sqrt(c2) / c1), decay, 1f, -1f,
-                        BETA1, BETA2, EPSILON, true, true);
-            }
+        } finally {
+            hypers.values().forEach(NDArray::close);
         }
     }
 
