@@ -17,9 +17,6 @@ import ai.djl.training.ParameterStore;
  * {@code w ← w − step·m / (√v + ε)}, where {@code step} carries the bias corrections.
  */
 public final class AdamWUpdate {
-    private static final Object LOCK = new Object();
-    private static volatile Model module;
-
     private AdamWUpdate() {}
 
     /**
@@ -28,7 +25,7 @@ public final class AdamWUpdate {
      * @param hyper float32 {@code [1 − lr·decay, step, β1, β2, ε]}, made once per optimiser step
      */
     public static void apply(NDArray weight, NDArray grad, NDArray mean, NDArray variance, NDArray hyper) {
-        Model m = module();
+        Model m = Module.MODEL;
         try (NoGrad ignored = NoGrad.enter()) {
             NDList out = m.getBlock().forward(new ParameterStore(m.getNDManager(), false),
                     new NDList(weight, grad, mean, variance, hyper), true);
@@ -36,30 +33,21 @@ public final class AdamWUpdate {
         }
     }
 
-    private static Model module() {
-        Model m = module;
-        if (m == null) {
-            synchronized (LOCK) {
-                m = module;
-                if (m == null) {
-                    m = ScriptModules.loadWith("AdamWUpdate",
-                            "w: Tensor, g: Tensor, m: Tensor, v: Tensor, h: Tensor", "Tensor",
-                            "shrink = float(h[0])",
-                            "step = float(h[1])",
-                            "beta1 = float(h[2])",
-                            "beta2 = float(h[3])",
-                            "eps = float(h[4])",
-                            "if shrink != 1.0:",
-                            "  w.mul_(shrink)",
-                            "m.mul_(beta1).add_(g, alpha=1.0 - beta1)",
-                            "v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)",
-                            "w.addcdiv_(m, v.sqrt().add_(eps), value=-step)",
-                            "g.zero_()",
-                            "return w");
-                    module = m;
-                }
-            }
-        }
-        return m;
+    /** The module, made at first use. */
+    private static final class Module {
+        static final Model MODEL = ScriptModules.loadWith("AdamWUpdate",
+                "w: Tensor, g: Tensor, m: Tensor, v: Tensor, h: Tensor", "Tensor",
+                "shrink = float(h[0])",
+                "step = float(h[1])",
+                "beta1 = float(h[2])",
+                "beta2 = float(h[3])",
+                "eps = float(h[4])",
+                "if shrink != 1.0:",
+                "  w.mul_(shrink)",
+                "m.mul_(beta1).add_(g, alpha=1.0 - beta1)",
+                "v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)",
+                "w.addcdiv_(m, v.sqrt().add_(eps), value=-step)",
+                "g.zero_()",
+                "return w");
     }
 }

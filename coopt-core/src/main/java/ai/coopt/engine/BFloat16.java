@@ -16,11 +16,6 @@ import ai.djl.ndarray.types.DataType;
  * logSoftmax} (compute them in float32, as autocast does), {@code toType}, {@code toFloatArray}.
  */
 public final class BFloat16 {
-    private static final Object LOCK = new Object();
-    private static volatile Casts casts;
-
-    /** The two modules. */
-    private record Casts(Model down, Model up) {}
 
     private BFloat16() {}
 
@@ -29,12 +24,12 @@ public final class BFloat16 {
      * (when gradients are on and {@code x} needs one).
      */
     public static NDArray of(NDArray x) {
-        return ScriptModules.call(casts().down(), x);
+        return ScriptModules.call(Casts.DOWN, x);
     }
 
     /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
     public static NDArray toFloat32(NDArray x) {
-        return ScriptModules.call(casts().up(), x);
+        return ScriptModules.call(Casts.UP, x);
     }
 
     /**
@@ -55,18 +50,10 @@ public final class BFloat16 {
         return x.getDataType() == DataType.UNKNOWN;
     }
 
-    private static Casts casts() {
-        Casts c = casts;
-        if (c == null) {
-            synchronized (LOCK) {
-                c = casts;
-                if (c == null) {
-                    c = new Casts(load("ToBFloat16", 15), load("ToFloat32", 6));
-                    casts = c;
-                }
-            }
-        }
-        return c;
+    /** The two modules, made at first use (the engine loads them once, on the first cast). */
+    private static final class Casts {
+        static final Model DOWN = load("ToBFloat16", 15);
+        static final Model UP = load("ToFloat32", 6);
     }
 
     /** A module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15 bfloat16, 6 float32). */

@@ -17,35 +17,21 @@ import ai.djl.ndarray.NDArray;
  * copies, and convnet-s trained at 815 instead of 1,180 img/s.
  */
 public final class FusedActivations {
-    private static final Object LOCK = new Object();
-    private static volatile Modules modules;
-
-    private record Modules(Model relu6, Model silu) {}
-
     private FusedActivations() {}
 
     /** {@code min(max(x, 0), 6)}, a new array in {@code x}'s manager. */
     public static NDArray relu6(NDArray x) {
-        return ScriptModules.call(modules().relu6(), x);
+        return ScriptModules.call(Modules.RELU6, x);
     }
 
     /** {@code x · sigmoid(x)}, a new array in {@code x}'s manager. */
     public static NDArray silu(NDArray x) {
-        return ScriptModules.call(modules().silu(), x);
+        return ScriptModules.call(Modules.SILU, x);
     }
 
-    private static Modules modules() {
-        Modules m = modules;
-        if (m == null) {
-            synchronized (LOCK) {
-                m = modules;
-                if (m == null) {
-                    m = new Modules(ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)"),
-                            ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)"));
-                    modules = m;
-                }
-            }
-        }
-        return m;
+    /** The modules, made at first use. */
+    private static final class Modules {
+        static final Model RELU6 = ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)");
+        static final Model SILU = ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)");
     }
 }
