@@ -58,7 +58,7 @@ def figure(value, spec=".0f"):
     """A number for the table, or "failed" where that side could not run it."""
     if value is None:
         return "failed"
-    return format(value, ",.0f") if spec == "," else format(value, spec)
+    return format(value, spec)
 
 
 def sides(builds, runs):
@@ -189,7 +189,7 @@ def table(results, builds, bases):
     for r in results:
         row = [r["arch"], f"{r['parameters']:,}"]
         for k in coopt + list(bases):
-            row += [figure(r[k]["train_img_per_s"], ","), figure(r[k]["infer_img_per_s"], ",")]
+            row += [figure(r[k]["train_img_per_s"], ",.0f"), figure(r[k]["infer_img_per_s"], ",.0f")]
         for label, base in pairs:
             q = r[f"{label}_vs_{base}"]
             row.append(f"{figure(q['train'], '.2f')} / {figure(q['infer'], '.2f')}")

@@ -1,9 +1,7 @@
 package ai.coopt.engine;
 
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.training.ParameterStore;
 
 /**
  * One parameter's AdamW update in place, in one call to the engine: decoupled weight decay, the moment estimates, the
@@ -21,21 +19,18 @@ public final class AdamWUpdate {
 
     /**
      * Updates {@code weight}, {@code mean} and {@code variance} in place from {@code grad}, then zeroes {@code grad}.
+     * Autograd must be off ({@link NoGrad}) around the updates: the engine refuses an in-place change of a weight that
+     * requires a gradient while it records.
      *
      * @param hyper float32 {@code [1 − lr·decay, step, β1, β2, ε]}, made once per optimiser step
      */
     public static void apply(NDArray weight, NDArray grad, NDArray mean, NDArray variance, NDArray hyper) {
-        Model m = Module.MODEL;
-        try (NoGrad ignored = NoGrad.enter()) {
-            NDList out = m.getBlock().forward(new ParameterStore(m.getNDManager(), false),
-                    new NDList(weight, grad, mean, variance, hyper), true);
-            out.close();
-        }
+        Module.MODULE.forward(new NDList(weight, grad, mean, variance, hyper), true).close();
     }
 
     /** The module, made at first use. */
     private static final class Module {
-        static final Model MODEL = ScriptModules.loadWith("AdamWUpdate",
+        static final ScriptModule MODULE = ScriptModules.loadWith("AdamWUpdate",
                 "w: Tensor, g: Tensor, m: Tensor, v: Tensor, h: Tensor", "Tensor",
                 "shrink = float(h[0])",
                 "step = float(h[1])",

@@ -1,6 +1,5 @@
 package ai.coopt.engine;
 
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -24,12 +23,12 @@ public final class BFloat16 {
      * (when gradients are on and {@code x} needs one).
      */
     public static NDArray of(NDArray x) {
-        return ScriptModules.call(Casts.DOWN, x);
+        return Casts.DOWN.apply(x);
     }
 
     /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
     public static NDArray toFloat32(NDArray x) {
-        return ScriptModules.call(Casts.UP, x);
+        return Casts.UP.apply(x);
     }
 
     /**
@@ -52,12 +51,12 @@ public final class BFloat16 {
 
     /** The two modules, made at first use (the engine loads them once, on the first cast). */
     private static final class Casts {
-        static final Model DOWN = load("ToBFloat16", 15);
-        static final Model UP = load("ToFloat32", 6);
+        static final ScriptModule DOWN = load("ToBFloat16", 15);
+        static final ScriptModule UP = load("ToFloat32", 6);
     }
 
     /** A module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15 bfloat16, 6 float32). */
-    private static Model load(String name, int dtype) {
+    private static ScriptModule load(String name, int dtype) {
         return ScriptModules.load(name, "Tensor", "return torch.to(x, " + dtype + ")");
     }
 }

@@ -3,9 +3,7 @@ package ai.coopt.engine;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 
 import java.util.IdentityHashMap;
@@ -27,21 +25,16 @@ public final class BFloat16Parameters extends ParameterStore {
         this.pass = pass;
     }
 
-    /**
-     * {@code block}'s output for {@code input} computed in bfloat16 with this store's copies: the input is cast on the
-     * way in, the output back to float32 on the way out (both in the input's manager).
-     */
-    public static NDArray forward(Block block, NDArray input, boolean training) {
-        return forward(input, (store, x) -> block.forward(store, new NDList(x), training).singletonOrThrow());
-    }
-
     /** A pass that reads its parameters from a store. */
     @FunctionalInterface
     public interface Pass {
         NDArray apply(ParameterStore store, NDArray input);
     }
 
-    /** {@link #forward(Block, NDArray, boolean)} for a pass of the caller's own making. */
+    /**
+     * {@code pass}'s output for {@code input} computed in bfloat16 with this store's copies: the input is cast on the
+     * way in, the output back to float32 on the way out (both in the input's manager).
+     */
     public static NDArray forward(NDArray input, Pass pass) {
         BFloat16Parameters store = new BFloat16Parameters(input.getManager());
         try (NDArray x = BFloat16.of(input); NDArray y = pass.apply(store, x)) {

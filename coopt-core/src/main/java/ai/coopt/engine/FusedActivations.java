@@ -1,6 +1,5 @@
 package ai.coopt.engine;
 
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -21,17 +20,17 @@ public final class FusedActivations {
 
     /** {@code min(max(x, 0), 6)}, a new array in {@code x}'s manager. */
     public static NDArray relu6(NDArray x) {
-        return ScriptModules.call(Modules.RELU6, x);
+        return Modules.RELU6.apply(x);
     }
 
     /** {@code x · sigmoid(x)}, a new array in {@code x}'s manager. */
     public static NDArray silu(NDArray x) {
-        return ScriptModules.call(Modules.SILU, x);
+        return Modules.SILU.apply(x);
     }
 
     /** The modules, made at first use. */
     private static final class Modules {
-        static final Model RELU6 = ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)");
-        static final Model SILU = ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)");
+        static final ScriptModule RELU6 = ScriptModules.load("ReLU6", "Tensor", "return torch.hardtanh(x, 0., 6.)");
+        static final ScriptModule SILU = ScriptModules.load("SiLU", "Tensor", "return torch.silu(x)");
     }
 }

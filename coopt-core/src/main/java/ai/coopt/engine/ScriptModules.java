@@ -3,9 +3,6 @@ package ai.coopt.engine;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.training.ParameterStore;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,12 +27,12 @@ final class ScriptModules {
      * Loads a module {@code name} whose forward takes one tensor {@code x} and returns {@code returnType}, computed by
      * {@code body} (TorchScript statements, each on its own line, without indentation).
      */
-    static Model load(String name, String returnType, String... body) {
+    static ScriptModule load(String name, String returnType, String... body) {
         return loadWith(name, "x: Tensor", returnType, body);
     }
 
     /** {@link #load} for a forward that takes {@code arguments} (e.g. {@code "w: Tensor, g: Tensor"}). */
-    static Model loadWith(String name, String arguments, String returnType, String... body) {
+    static ScriptModule loadWith(String name, String arguments, String returnType, String... body) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("coopt-script-");
@@ -50,7 +47,7 @@ final class ScriptModules {
                 model.close();
                 throw new IllegalStateException("the engine refused the TorchScript module " + name, e);
             }
-            return model;
+            return new ScriptModule(model);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the TorchScript module " + name, e);
         } finally {
@@ -65,19 +62,6 @@ final class ScriptModules {
                 }
             }
         }
-    }
-
-    /**
-     * {@code module}'s output for one tensor, a new array in {@code x}'s manager. The call runs as "training", without
-     * DJL's guard that turns autograd off, so the engine's own state decides: inside a gradient collector the
-     * operation is recorded like any other.
-     */
-    static NDArray call(Model module, NDArray x) {
-        // a parameterless module reads nothing from the store
-        ParameterStore store = new ParameterStore(module.getNDManager(), false);
-        NDArray out = module.getBlock().forward(store, new NDList(x), true).singletonOrThrow();
-        out.attach(x.getManager());
-        return out;
     }
 
     static byte[] archive(String name, String arguments, String returnType, String... body) throws IOException {

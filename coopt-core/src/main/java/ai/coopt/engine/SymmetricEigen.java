@@ -1,12 +1,10 @@
 package ai.coopt.engine;
 
 import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 
 /**
  * The eigen-decomposition of a real symmetric matrix in float64, by the engine's LAPACK ({@code torch.linalg.eigh},
@@ -24,7 +22,7 @@ public final class SymmetricEigen {
     public record Result(double[] values, double[] vectors) {}
 
     private static final class Module {
-        static final Model MODEL = ScriptModules.load("SymmetricEigen", "Tuple[Tensor, Tensor]",
+        static final ScriptModule MODULE = ScriptModules.load("SymmetricEigen", "Tuple[Tensor, Tensor]",
                 "_0, _1 = torch.linalg_eigh(x)", "return (_0, _1)");
     }
 
@@ -44,7 +42,7 @@ public final class SymmetricEigen {
             NDArray x = manager.create(a, new Shape(d, d));
             NDList out;
             try {
-                out = Module.MODEL.getBlock().forward(new ParameterStore(manager, false), new NDList(x), false);
+                out = Module.MODULE.forward(new NDList(x), false);
             } catch (RuntimeException e) {
                 // LAPACK's failure to converge arrives as an error of the call, among any other the engine raises
                 throw new IllegalStateException("the eigen-decomposition of the " + d + " × " + d + " matrix failed: "

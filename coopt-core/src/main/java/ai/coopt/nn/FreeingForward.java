@@ -1,6 +1,8 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.FusedActivations;
+import ai.coopt.engine.Precision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
@@ -28,6 +30,18 @@ public final class FreeingForward {
     private FreeingForward() {}
 
     /**
+     * {@code block}'s float32 output for float32 {@code input}, computed in {@code precision}: in bf16 on per-pass
+     * bfloat16 copies of the weights ({@link BFloat16Parameters}, which then serves them instead of {@code store}).
+     */
+    public static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training,
+                                  Precision precision) {
+        if (precision == Precision.BF16) {
+            return BFloat16Parameters.forward(input, (copies, x) -> forward(block, copies, x, training));
+        }
+        return forward(block, store, input, training);
+    }
+
+    /**
      * {@code block}'s output for {@code input}, with the parameters {@code store} serves. Neither the input nor the
      * output is closed; everything computed in between is.
      */
@@ -41,8 +55,7 @@ public final class FreeingForward {
             }
             return current;
         }
-        boolean residual = Layers.isResidual(block);
-        if (block instanceof ParallelBlock && (residual || Layers.isGate(block))) {
+        if (block instanceof ParallelBlock && (Layers.isResidual(block) || Layers.isGate(block))) {
             List<Block> branches = block.getChildren().values();
             if (branches.size() != 2) {
                 throw new IllegalStateException("a residual sum or gate has " + branches.size() + " branches");
@@ -50,7 +63,7 @@ public final class FreeingForward {
             NDArray first = forward(branches.get(0), store, input, training);
             NDArray second = forward(branches.get(1), store, input, training);
             // Layers.residual sums the branches in order; Layers.gate scales the identity by the first branch
-            NDArray out = residual ? first.add(second) : second.mul(first);
+            NDArray out = Layers.isResidual(block) ? first.add(second) : second.mul(first);
             release(first, input, out);
             release(second, input, out);
             return out;

@@ -124,10 +124,7 @@ public final class Network implements AutoCloseable {
      * features ({@link BFloat16Parameters}).
      */
     public NDArray forward(NDArray images, boolean training) {
-        if (precision == Precision.BF16) {
-            return BFloat16Parameters.forward(images, (s, x) -> FreeingForward.forward(block, s, x, training));
-        }
-        return FreeingForward.forward(block, store, images, training);
+        return FreeingForward.forward(block, store, images, training, precision);
     }
 
     /** What {@link #forward} computes in from now on (this network, for chaining); the weights stay float32. */

@@ -1,12 +1,12 @@
 package ai.coopt.train;
 
 import ai.coopt.engine.AdamWUpdate;
+import ai.coopt.engine.NoGrad;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -132,27 +132,36 @@ public final class AdamW {
         steps++;
         double c1 = 1.0 - Math.pow(BETA1, steps);
         double c2 = 1.0 - Math.pow(BETA2, steps);
-        Map<String, NDArray> hypers = new HashMap<>();
-        try {
+        // the step's hyper-parameters, one small array per group: 2 · (fixed learning rate) + (decayed)
+        NDArray[] hypers = new NDArray[4];
+        try (NoGrad ignored = NoGrad.enter()) {
             for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
                 String name = e.getKey();
+                NDArray weight = e.getValue().getArray();
                 if (!active.contains(name)) {
                     // the step's gradient is dropped, as DINO's cancel_gradients_last_layer sets it to None
-                    JniUtils.zeroGrad((PtNDArray) e.getValue().getArray());
+                    JniUtils.zeroGrad((PtNDArray) weight);
                     continue;
                 }
-                float lr = fixedLearningRate.contains(name) ? baseLearningRate : learningRate;
-                float decay = notDecayed.contains(name) ? 0f : weightDecay;
-                NDArray weight = e.getValue().getArray();
-                // one small array per distinct (lr, decay) of this step, not one per parameter
-                NDArray hyper = hypers.computeIfAbsent(lr + "/" + decay, k -> weight.getManager().create(new float[] {
-                        1f - lr * decay, (float) (lr * Math.sqrt(c2) / c1), BETA1, BETA2, EPSILON}));
+                boolean fixed = fixedLearningRate.contains(name);
+                boolean decayed = !notDecayed.contains(name);
+                int group = (fixed ? 2 : 0) + (decayed ? 1 : 0);
+                if (hypers[group] == null) {
+                    float lr = fixed ? baseLearningRate : learningRate;
+                    float decay = decayed ? weightDecay : 0f;
+                    hypers[group] = weight.getManager().create(new float[] {
+                            1f - lr * decay, (float) (lr * Math.sqrt(c2) / c1), BETA1, BETA2, EPSILON});
+                }
                 try (NDArray grad = weight.getGradient()) {
-                    AdamWUpdate.apply(weight, grad, means.get(name), variances.get(name), hyper);
+                    AdamWUpdate.apply(weight, grad, means.get(name), variances.get(name), hypers[group]);
                 }
             }
         } finally {
-            hypers.values().forEach(NDArray::close);
+            for (NDArray hyper : hypers) {
+                if (hyper != null) {
+                    hyper.close();
+                }
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package ai.coopt.train.methods;
 
-import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.Precision;
 import ai.coopt.engine.Layouts;
 import ai.coopt.nn.Architectures;
@@ -98,9 +97,7 @@ final class MomentumEncoder {
             // the engine puts an operation's result in its first operand's manager: the pass's, while it runs
             images.tempAttach(pass);
             // the target computes in the online network's precision
-            NDArray features = precision == Precision.BF16
-                    ? BFloat16Parameters.forward(images, (s, x) -> FreeingForward.forward(backbone, s, x, true))
-                    : FreeingForward.forward(backbone, store, images, true);
+            NDArray features = FreeingForward.forward(backbone, store, images, true, precision);
             NDArray out = projector.forward(features, true).stopGradient();
             out.attach(owner);
             return out;
