@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,8 +47,8 @@ public final class AdamW {
         this.weightDecay = weightDecay;
         for (Map.Entry<String, Parameter> e : this.parameters.entrySet()) {
             NDArray w = e.getValue().getArray();
-            means.put(e.getKey(), w.zerosLike());
-            variances.put(e.getKey(), w.zerosLike());
+            means.put(e.getKey(), AdamWUpdate.zeroMoment(w));
+            variances.put(e.getKey(), AdamWUpdate.zeroMoment(w));
         }
     }
 
@@ -130,38 +131,50 @@ public final class AdamW {
      */
     public void step(Set<String> active) {
         steps++;
-        double c1 = 1.0 - Math.pow(BETA1, steps);
-        double c2 = 1.0 - Math.pow(BETA2, steps);
-        // the step's hyper-parameters, one small array per group: 2 · (fixed learning rate) + (decayed)
-        NDArray[] hypers = new NDArray[4];
+        // the step's parameters by group: 2 · (fixed learning rate) + (decayed)
+        List<List<String>> groups = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                new ArrayList<>());
         try (NoGrad ignored = NoGrad.enter()) {
             for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
                 String name = e.getKey();
-                NDArray weight = e.getValue().getArray();
                 if (!active.contains(name)) {
                     // the step's gradient is dropped, as DINO's cancel_gradients_last_layer sets it to None
-                    JniUtils.zeroGrad((PtNDArray) weight);
+                    JniUtils.zeroGrad((PtNDArray) e.getValue().getArray());
                     continue;
                 }
                 boolean fixed = fixedLearningRate.contains(name);
                 boolean decayed = !notDecayed.contains(name);
-                int group = (fixed ? 2 : 0) + (decayed ? 1 : 0);
-                if (hypers[group] == null) {
-                    float lr = fixed ? baseLearningRate : learningRate;
-                    float decay = decayed ? weightDecay : 0f;
-                    hypers[group] = weight.getManager().create(new float[] {
-                            1f - lr * decay, (float) (lr * Math.sqrt(c2) / c1), BETA1, BETA2, EPSILON});
-                }
-                try (NDArray grad = weight.getGradient()) {
-                    AdamWUpdate.apply(weight, grad, means.get(name), variances.get(name), hypers[group]);
-                }
+                groups.get((fixed ? 2 : 0) + (decayed ? 1 : 0)).add(name);
             }
+            for (int group = 0; group < groups.size(); group++) {
+                List<String> names = groups.get(group);
+                if (names.isEmpty()) {
+                    continue;
+                }
+                float lr = group >= 2 ? baseLearningRate : learningRate;
+                float decay = group % 2 == 1 ? weightDecay : 0f;
+                update(names, lr, decay);
+            }
+        }
+    }
+
+    private void update(List<String> names, float lr, float decay) {
+        List<NDArray> weights = new ArrayList<>(names.size());
+        List<NDArray> grads = new ArrayList<>(names.size());
+        List<NDArray> m = new ArrayList<>(names.size());
+        List<NDArray> v = new ArrayList<>(names.size());
+        NDArray first = parameters.get(names.get(0)).getArray();
+        try (NDArray step = first.getManager().create((float) steps)) {
+            for (String name : names) {
+                NDArray weight = parameters.get(name).getArray();
+                weights.add(weight);
+                grads.add(weight.getGradient());
+                m.add(means.get(name));
+                v.add(variances.get(name));
+            }
+            AdamWUpdate.apply(weights, grads, m, v, step, lr, decay, BETA1, BETA2, EPSILON);
         } finally {
-            for (NDArray hyper : hypers) {
-                if (hyper != null) {
-                    hyper.close();
-                }
-            }
+            grads.forEach(NDArray::close);
         }
     }
 

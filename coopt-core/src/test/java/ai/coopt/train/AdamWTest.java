@@ -1,6 +1,7 @@
 package ai.coopt.train;
 
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Layouts;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -107,6 +108,56 @@ class AdamWTest {
             backward(b);
             copy.step();
             assertArrayEquals(a.getArray().toFloatArray(), b.getArray().toFloatArray());
+        }
+    }
+
+    /**
+     * Three steps on a 4-D weight in channels-last layout (how every convolution weight is kept) against PyTorch's
+     * AdamW in float64, element by element: the fused kernel walks memory, so a layout mix-up between a weight, its
+     * gradient and its moments would update the wrong elements.
+     */
+    @Test
+    void channelsLastWeightsFollowPyTorchsAdamWElementByElement() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Shape shape = new Shape(2, 3, 2, 2);
+            int n = (int) shape.size();
+            float[] w0 = new float[n];
+            float[] c = new float[n];
+            for (int i = 0; i < n; i++) {
+                w0[i] = 0.1f * i - 1f;
+                c[i] = (i % 5 - 2) * 0.3f + 0.05f * i;
+            }
+            Parameter p = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).optShape(shape).build();
+            p.setInitializer(new ConstantInitializer(0f));
+            p.initialize(m, DataType.FLOAT32);
+            p.getArray().set(FloatBuffer.wrap(w0));
+            NDArray array = p.getArray();
+            array.intern(Layouts.channelsLast(array));
+            array.setRequiresGradient(true);
+            float lr = 0.1f;
+            float wd = 0.01f;
+            AdamW opt = new AdamW(Map.of("w", p), lr, wd);
+            NDArray coefficients = m.create(c, shape);
+            for (int step = 0; step < 3; step++) {
+                try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                    gc.backward(p.getArray().mul(coefficients).sum());
+                }
+                opt.step();
+            }
+            float[] got = p.getArray().toFloatArray();
+            for (int i = 0; i < n; i++) {
+                double w = w0[i];
+                double mean = 0;
+                double var = 0;
+                for (int t = 1; t <= 3; t++) {
+                    w *= 1 - (double) lr * wd;
+                    mean = 0.9 * mean + 0.1 * c[i];
+                    var = 0.999 * var + 0.001 * c[i] * (double) c[i];
+                    double denom = Math.sqrt(var) / Math.sqrt(1 - Math.pow(0.999, t)) + 1e-8;
+                    w -= lr / (1 - Math.pow(0.9, t)) * mean / denom;
+                }
+                assertEquals(w, got[i], 1e-5, "element " + i);
+            }
         }
     }
 }
