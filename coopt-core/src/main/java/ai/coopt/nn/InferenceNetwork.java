@@ -2,6 +2,7 @@ package ai.coopt.nn;
 
 import ai.coopt.engine.BFloat16;
 import ai.coopt.engine.BFloat16Parameters;
+import ai.coopt.engine.FusedConvolution;
 import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
 import ai.coopt.engine.Precision;
@@ -35,8 +36,11 @@ import java.util.Map;
  *   <li>Convolution weights are kept channels-last (NHWC strides), so the engine's oneDNN convolutions read and
  *       write channels-last activations directly instead of reordering them to and from NCHW for every layer;
  *       the rest of the network follows that layout.</li>
- *   <li>ReLU6 is one clamp instead of a ReLU and a minimum; a residual sum adds the shortcut in place; a
- *       squeeze-excitation gate frees its scale once applied.</li>
+ *   <li>A convolution followed by ReLU, ReLU6 or SiLU runs as one oneDNN primitive with the activation fused in
+ *       ({@link FusedConvolution}), on CPUs where oneDNN is on; so does a residual sum and the ReLU after it, fused
+ *       into the convolution that ends the block's main branch. Elsewhere ReLU6 is one clamp instead of a
+ *       ReLU and a minimum, and a residual sum adds the shortcut in place. A squeeze-excitation gate frees its
+ *       scale once applied.</li>
  *   <li>A block with no form of its own here (LayerNorm, self-attention, a ViT's patch embedding) runs its own
  *       forward pass in inference mode, reading copies of its parameters instead of the network's.</li>
  *   <li>Every intermediate activation is freed as soon as the next layer has read it, so a batch holds two or
@@ -52,13 +56,16 @@ public final class InferenceNetwork implements AutoCloseable {
     private final NDManager manager;
     private final Op body;
     private final Precision precision;
+    private final int fusedConvolutions;
 
-    private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body, Precision precision) {
+    private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body, Precision precision,
+                             int fusedConvolutions) {
         this.arch = arch;
         this.featureDim = featureDim;
         this.manager = manager;
         this.body = body;
         this.precision = precision;
+        this.fusedConvolutions = fusedConvolutions;
     }
 
     /** Folds {@code net}'s current weights (channels-last convolutions). */
@@ -85,7 +92,8 @@ public final class InferenceNetwork implements AutoCloseable {
         try {
             Compiler compiler = new Compiler(manager, channelsLast, precision);
             Op body = compiler.compile(net.block());
-            return new InferenceNetwork(net.arch(), net.featureDim(), manager, body, precision);
+            return new InferenceNetwork(net.arch(), net.featureDim(), manager, body, precision,
+                    compiler.fusedConvolutions);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -95,6 +103,8 @@ public final class InferenceNetwork implements AutoCloseable {
     public String arch() { return arch; }
     public int featureDim() { return featureDim; }
     public Precision precision() { return precision; }
+    /** How many convolutions run with their activation fused in ({@link FusedConvolution}). */
+    int fusedConvolutions() { return fusedConvolutions; }
     /** Owns the folded weights; a sub-manager of it is a good home for a batch. */
     public NDManager manager() { return manager; }
 
@@ -141,6 +151,25 @@ public final class InferenceNetwork implements AutoCloseable {
 
     /** {@code main(x) + shortcut(x)}, the sum written into main's output; a null shortcut is the identity. */
     private record Residual(Op main, Op shortcut) implements Op {
+        /**
+         * This sum followed by {@code next}, as a {@link ResidualConvolution} where {@code next} is a ReLU, the main
+         * branch ends with a convolution and the engine can fuse the sum and the ReLU into it, else null.
+         */
+        ResidualConvolution fusedWith(Op next, NDManager manager) {
+            Op prefix = null;
+            Op end = main;
+            if (main instanceof Sequence sequence) {
+                List<Op> ops = sequence.ops();
+                end = ops.get(ops.size() - 1);
+                prefix = ops.size() == 2 ? ops.get(0) : new Sequence(List.copyOf(ops.subList(0, ops.size() - 1)));
+            }
+            if (next != RELU || !(end instanceof Convolution last) || last.activation() != null
+                    || !FusedConvolution.available(last.weight().getDevice())) {
+                return null;
+            }
+            return new ResidualConvolution(prefix, last, last.biasOrZeros(manager), shortcut);
+        }
+
         @Override
         public NDArray apply(NDArray x) {
             NDArray out = main.apply(x);
@@ -153,12 +182,61 @@ public final class InferenceNetwork implements AutoCloseable {
         }
     }
 
-    private record Convolution(NDArray weight, NDArray bias, Shape stride, Shape padding, Shape dilation, int groups)
-            implements Op {
+    /** A convolution, with the activation after it fused in where {@code activation} is not null. */
+    private record Convolution(NDArray weight, NDArray bias, Shape stride, Shape padding, Shape dilation, int groups,
+                               FusedConvolution.Activation activation) implements Op {
         @Override
         public NDArray apply(NDArray x) {
+            if (activation != null) {
+                return FusedConvolution.apply(x, weight, bias, stride, padding, dilation, groups, activation);
+            }
             return x.getNDArrayInternal().convolution(x, weight, bias, stride, padding, dilation, groups)
                     .singletonOrThrow();
+        }
+
+        /** This convolution followed by {@code next}, as one op where the engine can fuse them, else null. */
+        Convolution fusedWith(Op next, NDManager manager) {
+            FusedConvolution.Activation fused = fusable(next);
+            if (activation != null || fused == null || !FusedConvolution.available(weight.getDevice())) {
+                return null;
+            }
+            return new Convolution(weight, biasOrZeros(manager), stride, padding, dilation, groups, fused);
+        }
+
+        /** The fused operations take a bias: a convolution without one gets zeros. */
+        NDArray biasOrZeros(NDManager manager) {
+            return bias != null ? bias : manager.zeros(new Shape(weight.getShape().get(0)), weight.getDataType());
+        }
+    }
+
+    /** The activation {@code op} is, where oneDNN can fuse it into a convolution, else null. */
+    private static FusedConvolution.Activation fusable(Op op) {
+        return op == RELU ? FusedConvolution.Activation.RELU
+                : op == RELU6 ? FusedConvolution.Activation.RELU6
+                : op == SILU ? FusedConvolution.Activation.SILU : null;
+    }
+
+    /**
+     * A residual block followed by a ReLU, with the sum and the ReLU fused into the convolution that ends the main
+     * branch: {@code relu(last(prefix(x)) + shortcut(x))}. A null prefix or shortcut is the identity.
+     */
+    private record ResidualConvolution(Op prefix, Convolution last, NDArray bias, Op shortcut) implements Op {
+        @Override
+        public NDArray apply(NDArray x) {
+            NDArray h = prefix == null ? x : prefix.apply(x);
+            NDArray skip = null;
+            try {
+                skip = shortcut == null ? x : shortcut.apply(x);
+                return FusedConvolution.applyWithSumAndRelu(h, skip, last.weight(), bias, last.stride(),
+                        last.padding(), last.dilation(), last.groups());
+            } finally {
+                if (h != x) {
+                    h.close();
+                }
+                if (skip != null && skip != x) {
+                    skip.close();
+                }
+            }
         }
     }
 
@@ -222,6 +300,7 @@ public final class InferenceNetwork implements AutoCloseable {
         private final boolean channelsLast;
         private final Precision precision;
         private final CopiedParameters store;
+        private int fusedConvolutions;
 
         Compiler(NDManager manager, boolean channelsLast, Precision precision) {
             this.manager = manager;
@@ -252,6 +331,16 @@ public final class InferenceNetwork implements AutoCloseable {
                         i++;
                     } else {
                         ops.add(compile(child));
+                    }
+                    int last = ops.size() - 1;
+                    Op fused = last < 1 ? null
+                            : ops.get(last - 1) instanceof Convolution conv ? conv.fusedWith(ops.get(last), manager)
+                            : ops.get(last - 1) instanceof Residual sum ? sum.fusedWith(ops.get(last), manager)
+                            : null;
+                    if (fused != null) {
+                        ops.remove(last);
+                        ops.set(last - 1, fused);
+                        fusedConvolutions++;
                     }
                 }
                 return ops.size() == 1 ? ops.get(0) : new Sequence(List.copyOf(ops));
@@ -335,8 +424,8 @@ public final class InferenceNetwork implements AutoCloseable {
                 }
             }
             NDArray biasArray = bn == null && !conv.isIncludeBias() ? null : manager.create(bias);
-            return new Convolution(lowered(weightArray), lowered(biasArray), conv.getStride(), conv.getPadding(), conv.getDilation(),
-                    conv.getGroups());
+            return new Convolution(lowered(weightArray), lowered(biasArray), conv.getStride(), conv.getPadding(),
+                    conv.getDilation(), conv.getGroups(), null);
         }
 
         private static float[] values(BatchNorm bn, String name) {

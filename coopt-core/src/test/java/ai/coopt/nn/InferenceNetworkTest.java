@@ -1,5 +1,7 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.Engines;
+import ai.coopt.engine.OneDnn;
 import ai.coopt.engine.Precision;
 import ai.djl.ndarray.types.DataType;
 import ai.coopt.engine.NoGrad;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The folded inference form computes what the network computes in evaluation mode, and changes nothing in it. */
 class InferenceNetworkTest {
@@ -126,6 +129,37 @@ class InferenceNetworkTest {
             worst = Math.max(worst, Math.abs(expected[i] - actual[i]) / scale);
         }
         assertTrue(worst <= 1e-5, what + ": largest difference " + worst + " of the largest output");
+    }
+
+    /**
+     * Where oneDNN runs the convolutions, each convolution followed by its activation becomes one fused operation,
+     * and so does each residual block's last convolution with the sum and the ReLU after it: convnet-s has three
+     * convolutions with a ReLU each; resnet18 a stem and two per basic block (8), resnet50 a stem and three per
+     * bottleneck (16); their projection shortcuts are not fused. With oneDNN off none is, and the outputs agree
+     * either way.
+     */
+    @ParameterizedTest
+    @CsvSource({"convnet-s, 3", "resnet18, 17", "resnet50, 49"})
+    void convolutionsAreFusedWithTheirActivationsWhereOneDnnRuns(String arch, int expected) {
+        Engines.get();
+        assumeTrue(OneDnn.enabled(), "oneDNN is off on this CPU (it hides its cache sizes), so nothing is fused");
+        try (Network net = Network.create(arch, 3, 32, 32, 3, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            giveBatchNormsNonTrivialValues(net, m, 3, 32);
+            NDArray x = m.randomNormal(new Shape(4, 3, 32, 32));
+            float[] fused;
+            try (InferenceNetwork folded = InferenceNetwork.of(net)) {
+                assertEquals(expected, folded.fusedConvolutions());
+                fused = folded.forward(x).toFloatArray();
+            }
+            OneDnn.setEnabled(false);
+            try (InferenceNetwork folded = InferenceNetwork.of(net)) {
+                assertEquals(0, folded.fusedConvolutions());
+                assertClose(folded.forward(x).toFloatArray(), fused, arch + ": fused against not fused");
+            } finally {
+                OneDnn.setEnabled(true);
+            }
+        }
     }
 
     @Test
