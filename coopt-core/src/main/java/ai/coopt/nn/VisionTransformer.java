@@ -1,6 +1,7 @@
 package ai.coopt.nn;
 
 import ai.coopt.engine.BFloat16;
+import ai.coopt.engine.FusedAttention;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -121,9 +122,11 @@ final class VisionTransformer {
 
     /**
      * Softmax self-attention of {@code heads} heads over N×T×3D packed queries, keys and values (the output of
-     * one linear layer); N×T×D, the heads side by side. Intermediates are closed here.
+     * one linear layer); N×T×D, the heads side by side. Intermediates are closed here. Outside training the
+     * engine's fused attention computes it ({@link FusedAttention}); in training its separate operations, whose
+     * backward pass is the faster one.
      */
-    static NDArray attend(NDArray qkv, int heads) {
+    static NDArray attend(NDArray qkv, int heads, boolean training) {
         long[] s = qkv.getShape().getShape();
         long n = s[0];
         long t = s[1];
@@ -134,15 +137,22 @@ final class VisionTransformer {
              NDArray q = split.get(0);
              NDArray k = split.get(1);
              NDArray v = split.get(2);
-             // a 0-dimensional float32 factor keeps bfloat16 queries bfloat16 (DJL's mul(Number) would need their type)
+             NDArray mixed = training ? attendSeparately(q, k, v) : FusedAttention.apply(q, k, v);
+             NDArray sideBySide = mixed.transpose(0, 2, 1, 3)) {
+            return sideBySide.reshape(n, t, d);
+        }
+    }
+
+    /** {@code softmax(q·kᵀ / √d)·v} for N×H×T×d queries, keys and values: scaled, multiplied, softmax, multiplied. */
+    private static NDArray attendSeparately(NDArray q, NDArray k, NDArray v) {
+        long headWidth = q.getShape().get(3);
+        try (// a 0-dimensional float32 factor keeps bfloat16 queries bfloat16 (DJL's mul(Number) would need their type)
              NDArray scale = q.getManager().create((float) (1 / Math.sqrt(headWidth)));
              NDArray scaled = q.mul(scale);
              NDArray keys = k.transpose(0, 1, 3, 2);
              NDArray scores = scaled.matMul(keys);
-             NDArray weights = softmax(scores);
-             NDArray mixed = weights.matMul(v);
-             NDArray sideBySide = mixed.transpose(0, 2, 1, 3)) {
-            return sideBySide.reshape(n, t, d);
+             NDArray weights = softmax(scores)) {
+            return weights.matMul(v);
         }
     }
 
@@ -236,7 +246,7 @@ final class VisionTransformer {
         protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
                                          PairList<String, Object> params) {
             try (NDArray packed = qkv.forward(store, inputs, training).singletonOrThrow();
-                 NDArray mixed = attend(packed, heads)) {
+                 NDArray mixed = attend(packed, heads, training)) {
                 return projection.forward(store, new NDList(mixed), training);
             }
         }

@@ -147,4 +147,63 @@ class ArchitecturesTest {
         UserException e = assertThrows(UserException.class, () -> Architectures.create("resnet19"));
         assertTrue(e.getMessage().contains("convnet-s"), e.getMessage());
     }
+
+    /**
+     * vit-tiny's attention outside training (the engine's fused kernel) computes what the training form (scale,
+     * product, softmax, product) computes, in float32 to rounding and in bfloat16 to its precision, against a
+     * float64 reference of the formula.
+     */
+    @ParameterizedTest
+    @CsvSource({"false", "true"})
+    void fusedAttentionMatchesTheSeparateOperations(boolean bf16) {
+        int n = 2;
+        int t = 5;
+        int heads = 3;
+        int width = 12;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            NDArray qkv = m.randomNormal(new Shape(n, t, 3 * width)).mul(2f);
+            float[] packed = qkv.toFloatArray();
+            NDArray input = bf16 ? ai.coopt.engine.BFloat16.of(qkv) : qkv;
+            float[] fused = ai.coopt.engine.BFloat16.toFloat32(VisionTransformer.attend(input, heads, false))
+                    .toFloatArray();
+            float[] separate = ai.coopt.engine.BFloat16.toFloat32(VisionTransformer.attend(input, heads, true))
+                    .toFloatArray();
+            int hw = width / heads;
+            double worst = 0;
+            double worstSeparate = 0;
+            for (int b = 0; b < n; b++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < t; i++) {
+                        double[] scores = new double[t];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < t; j++) {
+                            for (int c = 0; c < hw; c++) {
+                                scores[j] += packed[(b * t + i) * 3 * width + h * hw + c]
+                                        * (double) packed[(b * t + j) * 3 * width + width + h * hw + c];
+                            }
+                            scores[j] /= Math.sqrt(hw);
+                            max = Math.max(max, scores[j]);
+                        }
+                        double total = 0;
+                        for (int j = 0; j < t; j++) {
+                            scores[j] = Math.exp(scores[j] - max);
+                            total += scores[j];
+                        }
+                        for (int c = 0; c < hw; c++) {
+                            double out = 0;
+                            for (int j = 0; j < t; j++) {
+                                out += scores[j] / total * packed[(b * t + j) * 3 * width + 2 * width + h * hw + c];
+                            }
+                            int at = (b * t + i) * width + h * hw + c;
+                            worst = Math.max(worst, Math.abs(out - fused[at]));
+                            worstSeparate = Math.max(worstSeparate, Math.abs(out - separate[at]));
+                        }
+                    }
+                }
+            }
+            double tolerance = bf16 ? 0.1 : 1e-5;
+            assertTrue(worst < tolerance, "fused: largest difference " + worst);
+            assertTrue(worstSeparate < tolerance, "separate: largest difference " + worstSeparate);
+        }
+    }
 }
