@@ -120,11 +120,24 @@ public final class ImageSet {
 
     /**
      * The seeded subset {@code --limit limit} means (see {@link Subset}): this set itself when {@code limit} is 0 or
-     * not below {@link #count()}, else a view of the drawn images in split order, recording the draw.
+     * not below {@link #count()}, else a view of the drawn images in split order, recording the draw (from a set
+     * that was itself drawn, with the whole split's size and the chosen images' ids in it).
      */
     public ImageSet draw(int limit, long seed) {
         Subset.Drawn d = Subset.draw(count, labels, limit, seed);
-        return d == null ? this : subset(d.indices()).withDrawn(d.subset());
+        if (d == null) {
+            return this;
+        }
+        ImageSet chosen = subset(d.indices());
+        if (drawn == null) {
+            return chosen.withDrawn(d.subset());
+        }
+        // a draw from a set that was itself drawn (a pack of a --limit subset): the record keeps the whole split's
+        // size and identifies the chosen images by their ids in that split
+        int[] ids = new int[chosen.count];
+        Arrays.setAll(ids, i -> (int) chosen.sourceId(i));
+        Subset s = d.subset();
+        return chosen.withDrawn(new Subset(s.limit(), s.seed(), drawn.of(), s.stratified(), Subset.sha256(ids)));
     }
 
     /** How {@code --limit} drew this set from its split, or null when it holds the whole split. */

@@ -305,6 +305,10 @@ public final class PackedImages {
         if (ids[count - 1] != count - 1) {
             set = set.withSourceIds(ids);  // a pack of a drawn subset keeps the split's ids
         }
+        if (m.source().subset() != null) {
+            // and the draw, which says how large that split is: the bound its ids are checked against
+            set = set.withDrawn(m.source().subset());
+        }
         return limit > 0 && limit < count ? set.limit(limit) : set;
     }
 

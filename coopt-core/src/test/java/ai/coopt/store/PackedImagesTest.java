@@ -2,6 +2,7 @@ package ai.coopt.store;
 
 import ai.coopt.UserException;
 import ai.coopt.data.ImageSet;
+import ai.coopt.data.Subset;
 import ai.coopt.util.ProgressListener;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -98,6 +99,16 @@ class PackedImagesTest {
             assertArrayEquals(drawn.image(i), back.image(i));
         }
         assertEquals(drawn.fingerprint(), back.fingerprint());
+        // the ids are bounded by the split the draw came from, not by the pack's own count
+        assertEquals(drawn.drawn(), back.drawn());
+        assertEquals(40, ManifestProvenance.Source.of("packed:x", "train", back).idBound());
+        // a further draw from the pack keeps that bound, and names its images by their ids in the split
+        ImageSet again4 = back.draw(4, 1);
+        assertEquals(40, again4.drawn().of());
+        int[] ids4 = new int[4];
+        java.util.Arrays.setAll(ids4, i -> (int) again4.sourceId(i));
+        assertEquals(Subset.sha256(ids4), again4.drawn().idsSha256());
+        assertTrue(ids4[3] > 9, "the ids are the split's, not the pack's positions: " + java.util.Arrays.toString(ids4));
         // the whole split with two files skipped by the reader: ids 0..4 and 6..7 and 9..39
         int[] kept = java.util.stream.IntStream.range(0, 40).filter(i -> i != 5 && i != 8).toArray();
         ImageSet skipped = new ImageSet("folder:x:train", source.subset(kept).copyPixels(), kept.length, 1, 4, 4,
