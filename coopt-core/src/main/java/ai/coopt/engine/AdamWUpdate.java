@@ -2,9 +2,7 @@ package ai.coopt.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.IValueUtils;
 
 import java.util.Arrays;
 import java.util.List;
@@ -35,17 +33,10 @@ public final class AdamWUpdate {
             float epsilon) {
         PtNDArray[] steps = new PtNDArray[weights.size()];
         Arrays.fill(steps, (PtNDArray) step);
-        IValue[] inputs = {
-            list(weights), list(grads), list(means), list(variances), IValue.listFrom(steps),
-            IValue.from((double) learningRate), IValue.from((double) weightDecay), IValue.from((double) beta1),
-            IValue.from((double) beta2), IValue.from((double) epsilon)};
-        try {
-            IValueUtils.forward((PtSymbolBlock) Module.MODULE.model().getBlock(), inputs).close();
-        } finally {
-            for (IValue input : inputs) {
-                input.close();
-            }
-        }
+        Module.MODULE.run(List.of(
+                list(weights), list(grads), list(means), list(variances), IValue.listFrom(steps),
+                IValue.from((double) learningRate), IValue.from((double) weightDecay), IValue.from((double) beta1),
+                IValue.from((double) beta2), IValue.from((double) epsilon))).close();
     }
 
     /**

@@ -1,7 +1,6 @@
 package ai.coopt.engine;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 
 /**
  * Scaled dot-product attention as the engine's one operation ({@code torch.scaled_dot_product_attention}, its
@@ -20,9 +19,7 @@ public final class FusedAttention {
      * {@code q}'s manager, in their precision.
      */
     public static NDArray apply(NDArray q, NDArray k, NDArray v) {
-        NDArray out = Module.MODULE.forward(new NDList(q, k, v), true).singletonOrThrow();
-        out.attach(q.getManager());
-        return out;
+        return Module.MODULE.apply(q, k, v);
     }
 
     /** The module, made at first use. */

@@ -5,9 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.IValueUtils;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -65,23 +63,18 @@ public final class FusedConvolution {
     private static NDArray call(ScriptModule module, NDArray x, NDArray other, NDArray weight, NDArray bias,
             Shape stride, Shape padding, Shape dilation, int groups) {
         List<IValue> inputs = new ArrayList<>(8);
-        try {
-            inputs.add(IValue.from((PtNDArray) x));
-            if (other != null) {
-                inputs.add(IValue.from((PtNDArray) other));
-            }
-            inputs.add(IValue.from((PtNDArray) weight));
-            inputs.add(IValue.from((PtNDArray) bias));
-            inputs.add(IValue.listFrom(padding.getShape()));
-            inputs.add(IValue.listFrom(stride.getShape()));
-            inputs.add(IValue.listFrom(dilation.getShape()));
-            inputs.add(IValue.from((long) groups));
-            try (IValue out = IValueUtils.forward((PtSymbolBlock) module.model().getBlock(),
-                    inputs.toArray(IValue[]::new))) {
-                return out.toTensor((PtNDManager) x.getManager());
-            }
-        } finally {
-            inputs.forEach(IValue::close);
+        inputs.add(IValue.from((PtNDArray) x));
+        if (other != null) {
+            inputs.add(IValue.from((PtNDArray) other));
+        }
+        inputs.add(IValue.from((PtNDArray) weight));
+        inputs.add(IValue.from((PtNDArray) bias));
+        inputs.add(IValue.listFrom(padding.getShape()));
+        inputs.add(IValue.listFrom(stride.getShape()));
+        inputs.add(IValue.listFrom(dilation.getShape()));
+        inputs.add(IValue.from((long) groups));
+        try (IValue out = module.run(inputs)) {
+            return out.toTensor((PtNDManager) x.getManager());
         }
     }
 

@@ -146,25 +146,30 @@ public final class AdamW {
                 boolean decayed = !notDecayed.contains(name);
                 groups.get((fixed ? 2 : 0) + (decayed ? 1 : 0)).add(name);
             }
-            for (int group = 0; group < groups.size(); group++) {
-                List<String> names = groups.get(group);
-                if (names.isEmpty()) {
-                    continue;
+            if (groups.stream().allMatch(List::isEmpty)) {
+                return;
+            }
+            // the step number t for the bias corrections, one scalar for every group
+            NDArray anyWeight = parameters.values().iterator().next().getArray();
+            try (NDArray t = anyWeight.getManager().create((float) steps)) {
+                for (int group = 0; group < groups.size(); group++) {
+                    List<String> names = groups.get(group);
+                    if (!names.isEmpty()) {
+                        float lr = group >= 2 ? baseLearningRate : learningRate;
+                        float decay = group % 2 == 1 ? weightDecay : 0f;
+                        update(names, t, lr, decay);
+                    }
                 }
-                float lr = group >= 2 ? baseLearningRate : learningRate;
-                float decay = group % 2 == 1 ? weightDecay : 0f;
-                update(names, lr, decay);
             }
         }
     }
 
-    private void update(List<String> names, float lr, float decay) {
+    private void update(List<String> names, NDArray step, float lr, float decay) {
         List<NDArray> weights = new ArrayList<>(names.size());
         List<NDArray> grads = new ArrayList<>(names.size());
         List<NDArray> m = new ArrayList<>(names.size());
         List<NDArray> v = new ArrayList<>(names.size());
-        NDArray first = parameters.get(names.get(0)).getArray();
-        try (NDArray step = first.getManager().create((float) steps)) {
+        try {
             for (String name : names) {
                 NDArray weight = parameters.get(name).getArray();
                 weights.add(weight);
