@@ -13,8 +13,8 @@ of the allocator can be told apart, and as a user who follows PyTorch's performa
 keeps its convolution weights channels-last). A fourth side is that last one in mixed precision: the forward passes
 under torch.autocast("cpu", dtype=torch.bfloat16) (`pytorch_bf16`), the peer of coopt's `--precision bf16`
 (measure coopt that way with `--coopt bf16=./coopt --precision bf16`). `--bases` picks the PyTorch sides to run.
-Each coopt build is set against the PyTorch sides of its own precision. A bf16 build's runs time fp32 too, step by step
-in turn in the same process; that side is reported as `LABEL:fp32` (so one bf16 build measures both precisions).
+Each coopt build is set against the PyTorch sides of its own precision. A bf16 build's runs time fp32 too, in a block
+after the bf16 steps in the same process; that side is reported as `LABEL:fp32` (so one bf16 build measures both precisions).
 The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`
@@ -143,7 +143,7 @@ def measure(arch, a, builds, plain, tuned, log):
               f"steal {foreign[-1][1]}): " + ", ".join(
             f"{k} {figure(v[-1]['train_img_per_s'])}/{figure(v[-1]['infer_img_per_s'])}" for k, v in runs.items()),
             file=sys.stderr)
-    # a bf16 build's runs also time fp32, step by step in turn in the same process: that is its fp32 side too
+    # a bf16 build's runs also time fp32, in a block after the bf16 steps in the same process: its fp32 side too
     for label in builds:
         if "train_fp32_img_per_s" in runs[label][0]:
             runs[f"{label}:fp32"] = [dict(x, train_img_per_s=x["train_fp32_img_per_s"],

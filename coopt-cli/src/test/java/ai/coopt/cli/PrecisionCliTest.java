@@ -60,6 +60,23 @@ class PrecisionCliTest extends ConsoleCapture {
         assertFalse(relative == 0, "bf16 gave fp32's exact targets");
     }
 
+    /** A bf16 bench times both precisions, each in a block of its own, and says how close the features are. */
+    @Test
+    void benchInBf16ReportsBothPrecisions() throws IOException {
+        System.setProperty(CpuFlags.PROPERTY, "avx512f avx512_bf16");
+        assertEquals(0, Main.run("bench", "throughput", "--arch", "resnet-s", "--channels", "3", "--size", "16",
+                "--batch", "4", "--steps", "2", "--warmup", "1", "--precision", "bf16", "--json"), stderr());
+        JsonNode j = new ObjectMapper().readTree(stdout());
+        assertEquals("bf16", j.get("train_precision").asText());
+        assertEquals("bf16", j.get("infer_precision").asText());
+        for (String key : new String[] {"train_img_per_s", "train_fp32_img_per_s", "infer_img_per_s",
+                "infer_fp32_img_per_s"}) {
+            assertTrue(j.get(key).asDouble() > 0, key + " in " + j);
+        }
+        double error = j.get("infer_relative_error").asDouble();
+        assertTrue(error > 0 && error < 0.05, "bf16 features against fp32's: " + error);
+    }
+
     private static double[] gram(ai.coopt.store.Rows rows) {
         int n = rows.count();
         int d = rows.dim();

@@ -52,8 +52,8 @@ public final class Throughput {
 
     /**
      * As above, training and the folded inference network computing in {@code precision} (unfolded inference only
-     * in float32); in bf16 each timed step is followed by the same step in float32, so that both are measured in the
-     * same sitting ({@code trainFp32ImgPerS}, {@code inferFp32ImgPerS}).
+     * in float32); in bf16 the same steps then run in float32, each precision in a block of its own (warm-up, timed
+     * steps), so that both are measured in the same sitting ({@code trainFp32ImgPerS}, {@code inferFp32ImgPerS}).
      */
     public static Result measure(String arch, int batch, int channels, int size, int warmup, int steps, boolean folded,
                                  Path trace, Device device, Precision precision) {
@@ -70,56 +70,24 @@ public final class Throughput {
             NDArray y = data.randomNormal(new Shape(batch, net.featureDim()));
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
             boolean both = precision != Precision.FP32;
-            for (int i = 0; i < warmup; i++) {
-                trainStep(net.computeIn(precision), optimizer, x, y);
-                if (both) {
-                    trainStep(net.computeIn(Precision.FP32), optimizer, x, y);
-                }
-            }
-            CpuTimes trainCpu = new CpuTimes(0, 0);
-            double trainSeconds = 0;
-            double trainFp32Seconds = both ? 0 : Double.NaN;
-            for (int i = 0; i < steps; i++) {
-                CpuTimes before = CpuTimes.now();
-                long t0 = System.nanoTime();
-                trainStep(net.computeIn(precision), optimizer, x, y);
-                trainSeconds += (System.nanoTime() - t0) / 1e9;
-                trainCpu = trainCpu.plus(CpuTimes.now().minus(before));
-                if (both) {
-                    t0 = System.nanoTime();
-                    trainStep(net.computeIn(Precision.FP32), optimizer, x, y);
-                    trainFp32Seconds += (System.nanoTime() - t0) / 1e9;
-                }
-            }
+            TrainBlock train = trainBlock(net.computeIn(precision), optimizer, x, y, warmup, steps);
+            double trainFp32Seconds = both
+                    ? trainBlock(net.computeIn(Precision.FP32), optimizer, x, y, warmup, steps).seconds()
+                    : Double.NaN;
+            double trainSeconds = train.seconds();
+            CpuTimes trainCpu = train.cpu();
             net.computeIn(Precision.FP32);
-            long t0;
 
             double inferSeconds;
             double fp32Seconds = Double.NaN;
             double relativeError = Double.NaN;
             try (InferenceNetwork inference = folded ? InferenceNetwork.of(net, precision) : null;
                  InferenceNetwork reference = precision == Precision.FP32 ? null : InferenceNetwork.of(net)) {
-                for (int i = 0; i < warmup; i++) {
-                    inferStep(net, inference, x);
-                    if (reference != null) {
-                        inferStep(net, reference, x);
-                    }
-                }
-                // with a float32 reference, the two alternate step by step, so that drift in the machine's speed
-                // falls on both
-                inferSeconds = 0;
-                fp32Seconds = reference == null ? Double.NaN : 0;
-                for (int i = 0; i < steps; i++) {
-                    t0 = System.nanoTime();
-                    inferStep(net, inference, x);
-                    inferSeconds += (System.nanoTime() - t0) / 1e9;
-                    if (reference != null) {
-                        t0 = System.nanoTime();
-                        inferStep(net, reference, x);
-                        fp32Seconds += (System.nanoTime() - t0) / 1e9;
-                    }
-                }
+                // each precision in a block of its own, as a user runs it: alternating step by step was measured to
+                // cost convnet-s's bf16 inference about 12% (BENCHMARKS.md, "Precision")
+                inferSeconds = inferBlock(net, inference, x, warmup, steps);
                 if (reference != null) {
+                    fp32Seconds = inferBlock(net, reference, x, warmup, steps);
                     relativeError = relativeError(features(reference, x), features(inference, x));
                 }
                 if (trace != null) {
@@ -169,6 +137,39 @@ public final class Throughput {
             }
         }
         return best;
+    }
+
+    /** Seconds and CPU time of {@code steps} training steps, after {@code warmup} untimed ones. */
+    private record TrainBlock(double seconds, CpuTimes cpu) {}
+
+    private static TrainBlock trainBlock(Network net, AdamW optimizer, NDArray x, NDArray y, int warmup, int steps) {
+        for (int i = 0; i < warmup; i++) {
+            trainStep(net, optimizer, x, y);
+        }
+        CpuTimes cpu = new CpuTimes(0, 0);
+        double seconds = 0;
+        for (int i = 0; i < steps; i++) {
+            CpuTimes before = CpuTimes.now();
+            long t0 = System.nanoTime();
+            trainStep(net, optimizer, x, y);
+            seconds += (System.nanoTime() - t0) / 1e9;
+            cpu = cpu.plus(CpuTimes.now().minus(before));
+        }
+        return new TrainBlock(seconds, cpu);
+    }
+
+    /** Seconds of {@code steps} inference steps, after {@code warmup} untimed ones. */
+    private static double inferBlock(Network net, InferenceNetwork inference, NDArray x, int warmup, int steps) {
+        for (int i = 0; i < warmup; i++) {
+            inferStep(net, inference, x);
+        }
+        double seconds = 0;
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            inferStep(net, inference, x);
+            seconds += (System.nanoTime() - t0) / 1e9;
+        }
+        return seconds;
     }
 
     private static void trainStep(Network net, AdamW optimizer, NDArray x, NDArray y) {
