@@ -117,7 +117,7 @@ public final class InferenceNetwork implements AutoCloseable {
             if (precision == Precision.FP32) {
                 return body.apply(images);
             }
-            try (NDArray x = BFloat16.of(images); NDArray features = body.apply(x)) {
+            try (NDArray x = BFloat16.of(images); NDArray features = body.applyConsuming(x)) {
                 return BFloat16.toFloat32(features);
             }
         }
@@ -131,15 +131,33 @@ public final class InferenceNetwork implements AutoCloseable {
     /** One step of the pass: reads its input, leaves it open, returns a new array. */
     private interface Op {
         NDArray apply(NDArray x);
+
+        /**
+         * As {@link #apply}, where the caller reads {@code x} no more: its values may be overwritten (the result
+         * may share its memory), and the caller still closes it.
+         */
+        default NDArray applyConsuming(NDArray x) {
+            return apply(x);
+        }
     }
 
     /** Steps in order; each intermediate is closed once the next step has read it. */
     private record Sequence(List<Op> ops) implements Op {
         @Override
         public NDArray apply(NDArray x) {
+            return run(x, false);
+        }
+
+        @Override
+        public NDArray applyConsuming(NDArray x) {
+            return run(x, true);
+        }
+
+        /** The steps; the first may overwrite {@code x} where {@code consume} says so, later ones their input. */
+        private NDArray run(NDArray x, boolean consume) {
             NDArray current = x;
             for (Op op : ops) {
-                NDArray next = op.apply(current);
+                NDArray next = consume || current != x ? op.applyConsuming(current) : op.apply(current);
                 if (current != x && next != current) {
                     current.close();
                 }
@@ -223,11 +241,26 @@ public final class InferenceNetwork implements AutoCloseable {
     private record ResidualConvolution(Op prefix, Convolution last, NDArray bias, Op shortcut) implements Op {
         @Override
         public NDArray apply(NDArray x) {
+            return apply(x, false);
+        }
+
+        /** Where the shortcut is the identity, the sum is written into {@code x} itself (see below). */
+        @Override
+        public NDArray applyConsuming(NDArray x) {
+            return apply(x, true);
+        }
+
+        /**
+         * The fused convolution writes the sum into the shortcut's array: a shortcut convolution's output, or
+         * {@code x} where the shortcut is the identity and {@code consume} allows it (with no prefix, {@code x} is
+         * also the convolution's input, which cannot be its output). Otherwise into a copy of {@code x}.
+         */
+        private NDArray apply(NDArray x, boolean consume) {
             NDArray h = prefix == null ? x : prefix.apply(x);
             NDArray skip = null;
             try {
-                skip = shortcut == null ? x : shortcut.apply(x);
-                return FusedConvolution.applyWithSumAndRelu(h, skip, last.weight(), bias, last.stride(),
+                skip = shortcut != null ? shortcut.apply(x) : consume && h != x ? x : x.duplicate();
+                return FusedConvolution.applyWithSumAndReluInto(skip, h, last.weight(), bias, last.stride(),
                         last.padding(), last.dilation(), last.groups());
             } finally {
                 if (h != x) {

@@ -21,6 +21,7 @@ import java.nio.FloatBuffer;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,6 +44,7 @@ class InferenceNetworkTest {
             giveBatchNormsNonTrivialValues(net, m, channels, size);
             String weights = net.weightsSha256();
             NDArray x = m.randomNormal(new Shape(3, channels, size, size));
+            float[] input = x.toFloatArray();
             float[] expected = net.forward(x, false).toFloatArray();
             for (boolean channelsLast : new boolean[] {true, false}) {
                 try (InferenceNetwork folded = InferenceNetwork.of(net, channelsLast)) {
@@ -54,6 +56,7 @@ class InferenceNetworkTest {
             }
             assertEquals(weights, net.weightsSha256(), "folding changed the network's weights");
             assertFalse(x.isReleased(), "the input was closed");
+            assertArrayEquals(input, x.toFloatArray(), "the input was changed");
         }
     }
 
