@@ -259,7 +259,10 @@ public final class InferenceNetwork implements AutoCloseable {
             NDArray h = prefix == null ? x : prefix.apply(x);
             NDArray skip = null;
             try {
-                skip = shortcut != null ? shortcut.apply(x) : consume && h != x ? x : x.duplicate();
+                skip = shortcut == null ? x : shortcut.apply(x);
+                if (skip == x && !(consume && h != x)) {
+                    skip = x.duplicate();
+                }
                 return FusedConvolution.applyWithSumAndReluInto(skip, h, last.weight(), bias, last.stride(),
                         last.padding(), last.dilation(), last.groups());
             } finally {
