@@ -1,5 +1,6 @@
 package ai.coopt.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -10,6 +11,10 @@ import ai.djl.ndarray.NDArray;
  *
  * <p>Not for training: measured on vit-tiny's shapes (128 × 3 heads × 65 tokens × 64, one thread), its bfloat16
  * backward pass made a training step's attention 3× slower (110 against 36 ms); in float32 it was level.
+ *
+ * <p>Nor for bfloat16 on a CPU without AMX ({@link #pays}): on a Zen 4 (AVX-512 BF16 only) its bfloat16 kernel was
+ * about twice as slow as the separate operations (vit-tiny's inference: 172 ms of a 740 ms step in it, where PyTorch's
+ * separate operations took under 100), while on a Xeon with AMX it was faster (7.7 → 5.1 ms a layer).
  */
 public final class FusedAttention {
     private FusedAttention() {}
@@ -20,6 +25,15 @@ public final class FusedAttention {
      */
     public static NDArray apply(NDArray q, NDArray k, NDArray v) {
         return Module.MODULE.apply(q, k, v);
+    }
+
+    /**
+     * Whether the fused kernel is the faster way for arrays like {@code q}: yes in float32 and off the CPU; in
+     * bfloat16 on a CPU, only where the CPU has AMX ({@link CpuFlags}, so a test can stand for either CPU).
+     */
+    public static boolean pays(NDArray q) {
+        return !BFloat16.isBFloat16(q) || !Device.Type.CPU.equals(q.getDevice().getDeviceType())
+                || CpuFlags.get().contains("amx_bf16");
     }
 
     /** The module, made at first use. */

@@ -141,7 +141,8 @@ final class VisionTransformer {
              NDArray q = split.get(0).squeeze(0);
              NDArray k = split.get(1).squeeze(0);
              NDArray v = split.get(2).squeeze(0);
-             NDArray mixed = training ? attendSeparately(q, k, v) : FusedAttention.apply(q, k, v);
+             NDArray mixed = training || !FusedAttention.pays(q) ? attendSeparately(q, k, v)
+                     : FusedAttention.apply(q, k, v);
              NDArray sideBySide = mixed.transpose(0, 2, 1, 3)) {
             return sideBySide.reshape(n, t, d);
         }

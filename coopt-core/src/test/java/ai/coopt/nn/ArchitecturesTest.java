@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -148,6 +149,24 @@ class ArchitecturesTest {
         assertTrue(e.getMessage().contains("convnet-s"), e.getMessage());
     }
 
+    /** The fused attention runs where it was measured to pay: float32 anywhere, bfloat16 on a CPU only with AMX. */
+    @Test
+    void fusedAttentionIsChosenWhereItPays() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            NDArray fp32 = m.zeros(new Shape(2, 3, 4, 8));
+            NDArray bf16 = ai.coopt.engine.BFloat16.of(fp32);
+            try {
+                System.setProperty(ai.coopt.engine.CpuFlags.PROPERTY, "avx512f avx512_bf16");
+                assertTrue(ai.coopt.engine.FusedAttention.pays(fp32));
+                assertFalse(ai.coopt.engine.FusedAttention.pays(bf16));
+                System.setProperty(ai.coopt.engine.CpuFlags.PROPERTY, "avx512f avx512_bf16 amx_tile amx_bf16");
+                assertTrue(ai.coopt.engine.FusedAttention.pays(bf16));
+            } finally {
+                System.clearProperty(ai.coopt.engine.CpuFlags.PROPERTY);
+            }
+        }
+    }
+
     /**
      * vit-tiny's attention outside training (the engine's fused kernel) computes what the training form (scale,
      * product, softmax, product) computes, in float32 to rounding and in bfloat16 to its precision, against a
@@ -164,8 +183,15 @@ class ArchitecturesTest {
             NDArray qkv = m.randomNormal(new Shape(n, t, 3 * width)).mul(2f);
             float[] packed = qkv.toFloatArray();
             NDArray input = bf16 ? ai.coopt.engine.BFloat16.of(qkv) : qkv;
-            float[] fused = ai.coopt.engine.BFloat16.toFloat32(VisionTransformer.attend(input, heads, false))
-                    .toFloatArray();
+            // in bfloat16 the fused kernel runs only on CPUs with AMX: stand for one
+            System.setProperty(ai.coopt.engine.CpuFlags.PROPERTY, "avx512f avx512_bf16 amx_bf16");
+            float[] fused;
+            try {
+                fused = ai.coopt.engine.BFloat16.toFloat32(VisionTransformer.attend(input, heads, false))
+                        .toFloatArray();
+            } finally {
+                System.clearProperty(ai.coopt.engine.CpuFlags.PROPERTY);
+            }
             float[] separate = ai.coopt.engine.BFloat16.toFloat32(VisionTransformer.attend(input, heads, true))
                     .toFloatArray();
             int hw = width / heads;
