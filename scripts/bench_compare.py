@@ -14,7 +14,8 @@ keeps its convolution weights channels-last). A fourth side is that last one in 
 under torch.autocast("cpu", dtype=torch.bfloat16) (`pytorch_bf16`), the peer of coopt's `--precision bf16`
 (measure coopt that way with `--coopt bf16=./coopt --precision bf16`). `--bases` picks the PyTorch sides to run.
 Each coopt build is set against the PyTorch sides of its own precision. A bf16 build's runs time fp32 too, in a block
-after the bf16 steps in the same process; that side is reported as `LABEL:fp32` (so one bf16 build measures both precisions).
+after the bf16 steps in the same process; that side is reported as `LABEL:fp32` (so one bf16 build measures both
+precisions).
 The 1-minute load average is recorded before every round.
 
 Several coopt builds can be compared in the same sitting: `--coopt LABEL=PATH [EXTRA ARGS]`

@@ -257,10 +257,12 @@ public final class InferenceNetwork implements AutoCloseable {
          */
         private NDArray apply(NDArray x, boolean consume) {
             NDArray h = prefix == null ? x : prefix.apply(x);
+            // x may take the sum only if the caller is done with it and it is not also the convolution's input
+            boolean xTakesTheSum = consume && h != x;
             NDArray skip = null;
             try {
                 skip = shortcut == null ? x : shortcut.apply(x);
-                if (skip == x && !(consume && h != x)) {
+                if (skip == x && !xTakesTheSum) {
                     skip = x.duplicate();
                 }
                 return FusedConvolution.applyWithSumAndReluInto(skip, h, last.weight(), bias, last.stride(),
