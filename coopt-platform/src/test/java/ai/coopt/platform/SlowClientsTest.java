@@ -165,6 +165,57 @@ class SlowClientsTest {
         }
     }
 
+    /**
+     * Enrolment bodies that trickle in hold no reader: with one anonymous reader place and 16 threads, 40 enrolments
+     * sending a byte every 200 ms do not stop three honest ones (each must succeed at its first try, no retry), and
+     * each slow one is answered 408, with a JSON reason, once its 3 s are up.
+     */
+    @Test
+    void tricklingEnrolmentsHoldNoReaderAndAreAnswered408() throws Exception {
+        PlatformServer.Limits limits = new PlatformServer.Limits(16, 30_000, 1, 4, 3_000, 3_000, 1024);
+        try (TestPlatform running = TestPlatform.small(tmp, null, System::currentTimeMillis, limits)) {
+            URI u = URI.create(running.url());
+            List<Socket> slow = new ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) {
+                    Socket s = open(u, 2 * i, "unused");
+                    s.setSoTimeout(10_000);
+                    slow.add(s);
+                }
+                long t0 = System.nanoTime();
+                for (int round = 0; round < 5; round++) {
+                    for (Socket s : slow) {
+                        try {
+                            s.getOutputStream().write(' ');
+                            s.getOutputStream().flush();
+                        } catch (IOException closed) {
+                            // answered early: what it was answered is checked below
+                        }
+                    }
+                    Thread.sleep(200);
+                }
+                for (int i = 0; i < 3; i++) {
+                    KeyFile k = KeyFile.create(tmp.resolve("honest" + i + ".key"));
+                    JsonNode r = new PlatformClient(running.url(), null, k, Duration.ZERO, m -> { })
+                            .post("/v1/enroll", Map.of("invite", invite(running, "honest" + i),
+                                    "public_key", k.publicKeyBase64()), k);
+                    assertEquals(k.participantId(), r.path("participant_id").asText(), r.toString());
+                }
+                assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(2_500),
+                        "the honest enrolments ran past the slow bodies' deadline, so they prove nothing");
+                for (Socket s : slow) {
+                    String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(answer.startsWith("HTTP/1.1 408") && answer.contains("\"error\"")
+                            && answer.contains("did not arrive within 3.0 s"), answer);
+                }
+            } finally {
+                for (Socket s : slow) {
+                    s.close();
+                }
+            }
+        }
+    }
+
     /** A signed POST /v1/shared of {@code body}, of which it sends only the first byte; {@code n} varies the time. */
     private static Socket signedUpload(URI u, KeyFile k, byte[] body, int n) throws Exception {
         StringBuilder head = new StringBuilder("POST /v1/shared HTTP/1.1\r\nHost: 127.0.0.1\r\n"

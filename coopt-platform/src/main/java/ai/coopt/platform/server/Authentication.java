@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  */
 final class Authentication {
     /** The largest enrolment body (an invite of at most 200 characters and a 44-character key, in JSON). */
-    private static final int MAX_ENROLL = 4 << 10;
+    static final int MAX_ENROLL = 4 << 10;
     /** The context attribute holding a JSON body read by {@link #authenticate}. */
     private static final String BODY = "coopt.body";
     /** The request attribute that names the participant who signed the request. */

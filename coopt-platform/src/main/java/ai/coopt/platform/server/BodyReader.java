@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * participant; more are refused at once with 503 and Retry-After), and a deadline (a small JSON body must arrive whole
  * within {@link PlatformServer.Limits#jsonDeadlineMillis}; a streamed upload must keep up
  * {@link PlatformServer.Limits#minBytesPerSecond} after a grace period). A watchdog closes the connection of a read
- * that falls behind, which ends the blocked read; the request is then refused with 408.
+ * that falls behind, which ends the blocked read; the request is then refused with 408. An enrolment with a
+ * Content-Length reaches its handler with its body whole ({@link WholeBodies}), so it holds the anonymous gate only for
+ * a copy from memory; the gate still bounds an enrolment sent in chunks.
  */
 final class BodyReader implements AutoCloseable {
     private static final long CHECK_MILLIS = 100;

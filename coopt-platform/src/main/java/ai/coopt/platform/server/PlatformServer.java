@@ -77,6 +77,9 @@ public final class PlatformServer implements AutoCloseable {
                     60_000);
             cfg.jetty.addConnector((server, http) -> connector(server, http, host, port, tls, limits));
             cfg.jetty.port = -1;
+            // an enrolment's body arrives whole before a thread reads it: slow strangers cannot hold the readers
+            cfg.jetty.modifyServer(server -> server.setHandler(new WholeBodies(Authentication.MAX_ENROLL,
+                    limits.jsonDeadlineMillis(), tls != null, Routes.ENROLL.path())));
             cfg.routes.before(ctx -> SecurityHeaders.apply(ctx, tls != null));
             // one check for the dashboard, status, round and dataset: participants and the operator only
             cfg.routes.before(access::check);

@@ -2,6 +2,8 @@ package ai.coopt.platform.server;
 
 import io.javalin.http.Context;
 
+import java.util.function.BiConsumer;
+
 /**
  * The security headers every response carries, as HTTP headers (a {@code <meta>} CSP cannot say
  * {@code frame-ancestors}): the dashboard's Content-Security-Policy (no script, no framing by any page),
@@ -21,11 +23,16 @@ final class SecurityHeaders {
     private SecurityHeaders() {}
 
     static void apply(Context ctx, boolean tls) {
-        ctx.header("Content-Security-Policy", CSP);
-        ctx.header("X-Content-Type-Options", "nosniff");
-        ctx.header("Referrer-Policy", "no-referrer");
+        apply(ctx::header, tls);
+    }
+
+    /** The same headers, for a response written outside Javalin ({@link WholeBodies}). */
+    static void apply(BiConsumer<String, String> header, boolean tls) {
+        header.accept("Content-Security-Policy", CSP);
+        header.accept("X-Content-Type-Options", "nosniff");
+        header.accept("Referrer-Policy", "no-referrer");
         if (tls) {
-            ctx.header("Strict-Transport-Security", HSTS);
+            header.accept("Strict-Transport-Security", HSTS);
         }
     }
 }
