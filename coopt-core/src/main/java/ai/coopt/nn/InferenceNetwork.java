@@ -281,7 +281,7 @@ public final class InferenceNetwork implements AutoCloseable {
     private record FullyConnected(NDArray weight, NDArray bias) implements Op {
         @Override
         public NDArray apply(NDArray x) {
-            return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+            return Layers.onRows(x, rows -> rows.getNDArrayInternal().linear(rows, weight, bias).singletonOrThrow());
         }
     }
 

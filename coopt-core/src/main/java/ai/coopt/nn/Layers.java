@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Building blocks shared by the architectures: convolution + batch norm (+ activation), residual sums and
@@ -35,6 +36,24 @@ final class Layers {
     private Layers() {}
 
     /** A bias-free k×k convolution with "same" padding for odd k. */
+    /**
+     * {@code f} applied to the rows of {@code x} (its leading axes flattened into one), the result given back those
+     * axes. It is how a linear layer meets a sequence of tokens: libtorch's C++ {@code linear}, which DJL calls, adds
+     * the bias inside the matrix product ({@code addmm}) only for a matrix, and in a pass of its own otherwise.
+     * Intermediates are closed here (autograd keeps what the backward pass needs).
+     */
+    static NDArray onRows(NDArray x, UnaryOperator<NDArray> f) {
+        long[] s = x.getShape().getShape();
+        if (s.length <= 2) {
+            return f.apply(x);
+        }
+        long[] out = s.clone();
+        try (NDArray rows = x.reshape(-1, s[s.length - 1]); NDArray y = f.apply(rows)) {
+            out[s.length - 1] = y.getShape().get(1);
+            return y.reshape(new Shape(out));
+        }
+    }
+
     static Block conv(int filters, int kernel, int stride, int groups) {
         return Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))

@@ -14,7 +14,6 @@ import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
@@ -58,9 +57,9 @@ final class VisionTransformer {
             SequentialBlock attention = new SequentialBlock().add(layerNorm()).add(new SelfAttention(WIDTH, HEADS));
             SequentialBlock mlp = new SequentialBlock()
                     .add(layerNorm())
-                    .add(Linear.builder().setUnits(MLP).build())
+                    .add(new Linear(MLP))
                     .add(Activation.geluBlock())
-                    .add(Linear.builder().setUnits(WIDTH).build());
+                    .add(new Linear(WIDTH));
             net.add(Layers.residual(attention, null)).add(Layers.residual(mlp, null));
         }
         net.add(layerNorm()).add(LambdaBlock.singleton(x -> x.get(":, 0"), "ClassToken"));
@@ -243,8 +242,8 @@ final class VisionTransformer {
                 throw new IllegalArgumentException(heads + " heads do not divide width " + width);
             }
             this.heads = heads;
-            qkv = addChildBlock("qkv", Linear.builder().setUnits(3L * width).build());
-            projection = addChildBlock("projection", Linear.builder().setUnits(width).build());
+            qkv = addChildBlock("qkv", new Linear(3L * width));
+            projection = addChildBlock("projection", new Linear(width));
         }
 
         @Override
@@ -278,6 +277,24 @@ final class VisionTransformer {
             long t = in.get(1);
             long d = in.get(2);
             return new Elements(9 * n * t * d, 2 * n * heads * t * t);
+        }
+    }
+
+    /**
+     * DJL's linear layer over the rows of N×T×D tokens ({@link Layers#onRows}), so that the bias is added inside the
+     * product. Its name is DJL's class's, so that a network's parameter names, and the weights' hashes made from them,
+     * stay what they were.
+     */
+    static final class Linear extends ai.djl.nn.core.Linear {
+        Linear(long units) {
+            super(ai.djl.nn.core.Linear.builder().setUnits(units));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
+                                         PairList<String, Object> params) {
+            return new NDList(Layers.onRows(inputs.singletonOrThrow(),
+                    rows -> super.forwardInternal(store, new NDList(rows), training, params).singletonOrThrow()));
         }
     }
 }

@@ -12,10 +12,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +114,44 @@ class ArchitecturesTest {
             for (int[] size : new int[][] {{4, 4}, {12, 20}, {7, 9}, {32, 32}}) {
                 NDArray y = net.forward(m.randomNormal(new Shape(2, 3, size[0], size[1])), false);
                 assertEquals(new Shape(2, 192), y.getShape());
+            }
+        }
+    }
+
+    /**
+     * A linear layer over N×T×D tokens runs on their rows (so that libtorch adds the bias inside the product):
+     * each row's result is W·x + b (against float64), in the tokens' shape; a matrix goes through as it is. The
+     * ViT's linear layers keep DJL's parameter names, so saved weights and their hashes are unchanged.
+     */
+    @Test
+    void linearLayersOverTokensComputeEachRowAndKeepTheirNames() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            NDArray x = m.randomNormal(new Shape(2, 3, 4));
+            NDArray w = m.randomNormal(new Shape(5, 4));
+            NDArray b = m.randomNormal(new Shape(5));
+            NDArray y = Layers.onRows(x, rows -> rows.getNDArrayInternal().linear(rows, w, b).singletonOrThrow());
+            assertEquals(new Shape(2, 3, 5), y.getShape());
+            float[] xs = x.toFloatArray();
+            float[] ws = w.toFloatArray();
+            float[] bs = b.toFloatArray();
+            float[] ys = y.toFloatArray();
+            for (int row = 0; row < 6; row++) {
+                for (int o = 0; o < 5; o++) {
+                    double expected = bs[o];
+                    for (int i = 0; i < 4; i++) {
+                        expected += (double) ws[o * 4 + i] * xs[row * 4 + i];
+                    }
+                    assertEquals(expected, ys[row * 5 + o], 1e-5, "row " + row + ", output " + o);
+                }
+            }
+            NDArray matrix = m.randomNormal(new Shape(3, 4));
+            assertSame(matrix, Layers.onRows(matrix, rows -> rows), "a matrix is its own rows");
+        }
+        try (Network net = Network.create("vit-tiny", 3, 32, 32, 1, Device.cpu())) {
+            List<String> names = net.block().getParameters().keys();
+            for (String name : List.of("02ParallelBlock_01SequentialBlock_02SelfAttention_01qkv_weight",
+                    "03ParallelBlock_01SequentialBlock_02Linear_weight", "03ParallelBlock_01SequentialBlock_04Linear_bias")) {
+                assertTrue(names.contains(name), name + " not among " + names.subList(0, 12));
             }
         }
     }
