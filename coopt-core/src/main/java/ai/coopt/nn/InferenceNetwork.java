@@ -3,6 +3,7 @@ package ai.coopt.nn;
 import ai.coopt.engine.BFloat16;
 import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.FusedConvolution;
+import ai.coopt.engine.FusedLinear;
 import ai.coopt.engine.Layouts;
 import ai.coopt.engine.NoGrad;
 import ai.coopt.engine.Precision;
@@ -38,7 +39,8 @@ import java.util.Map;
  *       the rest of the network follows that layout.</li>
  *   <li>A convolution followed by ReLU, ReLU6 or SiLU runs as one oneDNN primitive with the activation fused in
  *       ({@link FusedConvolution}), on CPUs where oneDNN is on; so does a residual sum and the ReLU after it, fused
- *       into the convolution that ends the block's main branch. Elsewhere ReLU6 is one clamp instead of a
+ *       into the convolution that ends the block's main branch; and, in float32, a linear layer with the GELU after
+ *       it where one follows ({@link FusedLinear}). Elsewhere ReLU6 is one clamp instead of a
  *       ReLU and a minimum, and a residual sum adds the shortcut in place. A squeeze-excitation gate frees its
  *       scale once applied.</li>
  *   <li>A block with no form of its own here (LayerNorm, self-attention, a ViT's patch embedding) runs its own
@@ -56,16 +58,16 @@ public final class InferenceNetwork implements AutoCloseable {
     private final NDManager manager;
     private final Op body;
     private final Precision precision;
-    private final int fusedConvolutions;
+    private final int fusedOps;
 
     private InferenceNetwork(String arch, int featureDim, NDManager manager, Op body, Precision precision,
-                             int fusedConvolutions) {
+                             int fusedOps) {
         this.arch = arch;
         this.featureDim = featureDim;
         this.manager = manager;
         this.body = body;
         this.precision = precision;
-        this.fusedConvolutions = fusedConvolutions;
+        this.fusedOps = fusedOps;
     }
 
     /** Folds {@code net}'s current weights (channels-last convolutions). */
@@ -93,7 +95,7 @@ public final class InferenceNetwork implements AutoCloseable {
             Compiler compiler = new Compiler(manager, channelsLast, precision);
             Op body = compiler.compile(net.block());
             return new InferenceNetwork(net.arch(), net.featureDim(), manager, body, precision,
-                    compiler.fusedConvolutions);
+                    compiler.fusedOps);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -103,8 +105,11 @@ public final class InferenceNetwork implements AutoCloseable {
     public String arch() { return arch; }
     public int featureDim() { return featureDim; }
     public Precision precision() { return precision; }
-    /** How many convolutions run with their activation fused in ({@link FusedConvolution}). */
-    int fusedConvolutions() { return fusedConvolutions; }
+    /**
+     * How many layers run with the operation after them fused in: a convolution's activation or a residual sum
+     * ({@link FusedConvolution}), a linear layer's GELU ({@link FusedLinear}).
+     */
+    int fusedOps() { return fusedOps; }
     /** Owns the folded weights; a sub-manager of it is a good home for a batch. */
     public NDManager manager() { return manager; }
 
@@ -278,15 +283,26 @@ public final class InferenceNetwork implements AutoCloseable {
         }
     }
 
-    private record FullyConnected(NDArray weight, NDArray bias) implements Op {
+    /** A linear layer: oneDNN's primitive where {@code fused} is not null (with the GELU after it if so), else DJL's. */
+    private record FullyConnected(NDArray weight, NDArray bias, FusedLinear.Activation fused) implements Op {
         @Override
         public NDArray apply(NDArray x) {
+            if (fused != null) {
+                return FusedLinear.apply(x, weight, bias, fused);
+            }
             return Layers.onRows(x, rows -> rows.getNDArrayInternal().linear(rows, weight, bias).singletonOrThrow());
+        }
+
+        /** This layer followed by {@code next}, as one op where the engine can fuse them, else null. */
+        FullyConnected fusedWith(Op next) {
+            return fused == FusedLinear.Activation.NONE && next == GELU
+                    ? new FullyConnected(weight, bias, FusedLinear.Activation.GELU) : null;
         }
     }
 
     private static final Op RELU = x -> x.getNDArrayInternal().relu();
     private static final Op RELU6 = x -> x.clip(0f, 6f);
+    private static final Op GELU = x -> x.getNDArrayInternal().gelu();
 
     private static final Op SILU = Layers::silu;
 
@@ -338,7 +354,7 @@ public final class InferenceNetwork implements AutoCloseable {
         private final boolean channelsLast;
         private final Precision precision;
         private final CopiedParameters store;
-        private int fusedConvolutions;
+        private int fusedOps;
 
         Compiler(NDManager manager, boolean channelsLast, Precision precision) {
             this.manager = manager;
@@ -374,11 +390,12 @@ public final class InferenceNetwork implements AutoCloseable {
                     Op fused = last < 1 ? null
                             : ops.get(last - 1) instanceof Convolution conv ? conv.fusedWith(ops.get(last), manager)
                             : ops.get(last - 1) instanceof Residual sum ? sum.fusedWith(ops.get(last), manager)
+                            : ops.get(last - 1) instanceof FullyConnected linear ? linear.fusedWith(ops.get(last))
                             : null;
                     if (fused != null) {
                         ops.remove(last);
                         ops.set(last - 1, fused);
-                        fusedConvolutions++;
+                        fusedOps++;
                     }
                 }
                 return ops.size() == 1 ? ops.get(0) : new Sequence(List.copyOf(ops));
@@ -399,13 +416,16 @@ public final class InferenceNetwork implements AutoCloseable {
             }
             if (block instanceof Linear) {
                 NDArray bias = block.getParameters().contains("bias") ? copy(block.getParameters().get("bias")) : null;
-                return new FullyConnected(lowered(copy(block.getParameters().get("weight"))), lowered(bias));
+                NDArray weight = lowered(copy(block.getParameters().get("weight")));
+                boolean fusable = bias != null && FusedLinear.pays(weight);
+                return new FullyConnected(weight, lowered(bias), fusable ? FusedLinear.Activation.NONE : null);
             }
             if (block instanceof LambdaBlock lambda && block.getParameters().isEmpty()) {
                 return switch (lambda.getName()) {
                     case "ReLU" -> RELU;
                     case "ReLU6" -> RELU6;
                     case "SiLU" -> SILU;
+                    case "GELU" -> GELU;
                     default -> new OwnForward(block, store);
                 };
             }

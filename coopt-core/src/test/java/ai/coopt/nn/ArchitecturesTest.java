@@ -121,7 +121,8 @@ class ArchitecturesTest {
     /**
      * A linear layer over N×T×D tokens runs on their rows (so that libtorch adds the bias inside the product):
      * each row's result is W·x + b (against float64), in the tokens' shape; a matrix goes through as it is. The
-     * ViT's linear layers keep DJL's parameter names, so saved weights and their hashes are unchanged.
+     * ViT's linear layers keep DJL's parameter names, so saved weights and their hashes are unchanged, and its
+     * inference pass computes what its training pass does.
      */
     @Test
     void linearLayersOverTokensComputeEachRowAndKeepTheirNames() {
@@ -147,7 +148,16 @@ class ArchitecturesTest {
             NDArray matrix = m.randomNormal(new Shape(3, 4));
             assertSame(matrix, Layers.onRows(matrix, rows -> rows), "a matrix is its own rows");
         }
-        try (Network net = Network.create("vit-tiny", 3, 32, 32, 1, Device.cpu())) {
+        try (Network net = Network.create("vit-tiny", 3, 32, 32, 1, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            // outside training the attention takes the engine's fused kernel where it pays; a ViT has no batch norm
+            // or dropout, so both passes compute the same features
+            NDArray x = m.randomNormal(new Shape(2, 3, 32, 32));
+            float[] inference = net.forward(x, false).toFloatArray();
+            float[] training = net.forward(x, true).toFloatArray();
+            for (int i = 0; i < inference.length; i++) {
+                assertEquals(training[i], inference[i], 1e-4 * (1 + Math.abs(training[i])), "feature " + i);
+            }
             List<String> names = net.block().getParameters().keys();
             for (String name : List.of("02ParallelBlock_01SequentialBlock_02SelfAttention_01qkv_weight",
                     "03ParallelBlock_01SequentialBlock_02Linear_weight", "03ParallelBlock_01SequentialBlock_04Linear_bias")) {

@@ -138,11 +138,11 @@ class InferenceNetworkTest {
      * Where oneDNN runs the convolutions, each convolution followed by its activation becomes one fused operation,
      * and so does each residual block's last convolution with the sum and the ReLU after it: convnet-s has three
      * convolutions with a ReLU each; resnet18 a stem and two per basic block (8), resnet50 a stem and three per
-     * bottleneck (16); their projection shortcuts are not fused. With oneDNN off none is, and the outputs agree
-     * either way.
+     * bottleneck (16); their projection shortcuts are not fused. vit-tiny's twelve MLPs each fuse their first linear
+     * layer with its GELU. With oneDNN off none is, and the outputs agree either way.
      */
     @ParameterizedTest
-    @CsvSource({"convnet-s, 3", "resnet18, 17", "resnet50, 49"})
+    @CsvSource({"convnet-s, 3", "resnet18, 17", "resnet50, 49", "vit-tiny, 12"})
     void convolutionsAreFusedWithTheirActivationsWhereOneDnnRuns(String arch, int expected) {
         Engines.get();
         assumeTrue(OneDnn.enabled(), "oneDNN is off on this CPU (it hides its cache sizes), so nothing is fused");
@@ -152,12 +152,12 @@ class InferenceNetworkTest {
             NDArray x = m.randomNormal(new Shape(4, 3, 32, 32));
             float[] fused;
             try (InferenceNetwork folded = InferenceNetwork.of(net)) {
-                assertEquals(expected, folded.fusedConvolutions());
+                assertEquals(expected, folded.fusedOps());
                 fused = folded.forward(x).toFloatArray();
             }
             OneDnn.setEnabled(false);
             try (InferenceNetwork folded = InferenceNetwork.of(net)) {
-                assertEquals(0, folded.fusedConvolutions());
+                assertEquals(0, folded.fusedOps());
                 assertClose(folded.forward(x).toFloatArray(), fused, arch + ": fused against not fused");
             } finally {
                 OneDnn.setEnabled(true);
