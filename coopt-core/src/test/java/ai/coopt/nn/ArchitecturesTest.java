@@ -2,6 +2,7 @@ package ai.coopt.nn;
 
 import ai.coopt.UserException;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Precision;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -163,6 +164,59 @@ class ArchitecturesTest {
                     "03ParallelBlock_01SequentialBlock_02Linear_weight", "03ParallelBlock_01SequentialBlock_04Linear_bias")) {
                 assertTrue(names.contains(name), name + " not among " + names.subList(0, 12));
             }
+        }
+    }
+
+    /**
+     * In a bfloat16 training pass, the depthwise convolutions that oneDNN has no depthwise bfloat16 backward kernel
+     * for (a stride above 1 or a kernel above 3×3) compute in float32 between casts: the rule, and that such a
+     * network's bf16 training pass gives the float32 pass's features and weight gradients to bfloat16's precision.
+     */
+    @Test
+    void slowDepthwiseConvolutionsTrainInFloat32WithinABFloat16Pass() {
+        assertTrue(depthwise(5, 1, 16).slowDepthwiseInBFloat16());
+        assertTrue(depthwise(3, 2, 16).slowDepthwiseInBFloat16());
+        assertFalse(depthwise(3, 1, 16).slowDepthwiseInBFloat16());
+        assertFalse(depthwise(5, 2, 4).slowDepthwiseInBFloat16(), "grouped, not depthwise");
+        assertFalse(((Layers.Conv2d) Layers.conv(16, 5, 2, 1)).slowDepthwiseInBFloat16(), "a plain convolution");
+
+        float[][] fp32 = featuresAndGradient(Precision.FP32);
+        float[][] bf16 = featuresAndGradient(Precision.BF16);
+        for (int k = 0; k < 2; k++) {
+            double scale = 0;
+            double worst = 0;
+            for (int i = 0; i < fp32[k].length; i++) {
+                scale = Math.max(scale, Math.abs(fp32[k][i]));
+                worst = Math.max(worst, Math.abs(fp32[k][i] - bf16[k][i]));
+            }
+            assertTrue(worst <= 0.05 * scale, (k == 0 ? "features" : "gradient") + ": " + worst + " of " + scale);
+        }
+    }
+
+    private static Layers.Conv2d depthwise(int kernel, int stride, int groups) {
+        return (Layers.Conv2d) Layers.conv(16, kernel, stride, groups);
+    }
+
+    /** A depthwise 5×5 stride-2 convolution then a 1×1 one, trained one pass; its output and first weight's gradient. */
+    private static float[][] featuresAndGradient(Precision precision) {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            ai.djl.nn.SequentialBlock block = new ai.djl.nn.SequentialBlock().add(Layers.conv(16, 5, 2, 16))
+                    .add(Layers.conv(8, 1, 1, 1));
+            block.setInitializer(new ai.djl.training.initializer.NormalInitializer(0.3f), Parameter.Type.WEIGHT);
+            m.getEngine().setRandomSeed(5);
+            block.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(2, 16, 12, 12));
+            NDArray x = m.randomNormal(new Shape(2, 16, 12, 12));
+            ai.djl.training.ParameterStore store = precision == Precision.BF16
+                    ? new ai.coopt.engine.BFloat16Parameters(m) : new ai.djl.training.ParameterStore(m, false);
+            NDArray y;
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                NDArray in = precision == Precision.BF16 ? ai.coopt.engine.BFloat16.of(x) : x;
+                NDArray out = block.forward(store, new ai.djl.ndarray.NDList(in), true).singletonOrThrow();
+                y = precision == Precision.BF16 ? ai.coopt.engine.BFloat16.toFloat32(out) : out;
+                gc.backward(y.mul(m.randomNormal(y.getShape())).sum());
+            }
+            Parameter first = block.getChildren().get(0).getValue().getParameters().get("weight");
+            return new float[][] {y.toFloatArray(), first.getArray().getGradient().toFloatArray()};
         }
     }
 
