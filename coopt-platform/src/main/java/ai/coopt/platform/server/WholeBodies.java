@@ -80,17 +80,25 @@ final class WholeBodies extends ConditionalHandler.ElseNext {
         @Override
         public void run() {
             while (true) {
-                Content.Chunk chunk = request.read();
-                if (chunk == null) {
-                    if (!settled.get()) {
-                        request.demand(this);
-                    }
+                if (settled.get()) {
+                    // answered already (the deadline passed): the request may be complete, so it is not read again
                     return;
                 }
+                Content.Chunk chunk;
                 try {
-                    if (settled.get()) {
+                    chunk = request.read();
+                    if (chunk == null) {
+                        request.demand(this);
                         return;
                     }
+                } catch (IllegalStateException e) {
+                    if (settled.get()) {
+                        // the deadline's answer completed the request between the check above and the read
+                        return;
+                    }
+                    throw e;
+                }
+                try {
                     if (Content.Chunk.isFailure(chunk)) {
                         if (settle()) {
                             callback.failed(chunk.getFailure());
