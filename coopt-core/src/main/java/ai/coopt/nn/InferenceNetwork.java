@@ -283,7 +283,9 @@ public final class InferenceNetwork implements AutoCloseable {
         }
     }
 
-    /** A linear layer: oneDNN's primitive where {@code fused} is not null (with the GELU after it if so), else DJL's. */
+    /**
+     * A linear layer: oneDNN's primitive where {@code fused} is not null (with the GELU after it if so), else DJL's.
+     */
     private record FullyConnected(NDArray weight, NDArray bias, FusedLinear.Activation fused) implements Op {
         @Override
         public NDArray apply(NDArray x) {

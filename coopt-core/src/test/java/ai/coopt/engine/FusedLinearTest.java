@@ -55,13 +55,13 @@ class FusedLinearTest {
                         for (int i = 0; i < 24; i++) {
                             v += (double) ws[o * 24 + i] * xs[r * 24 + i];
                         }
-                        double expected = activation == FusedLinear.Activation.GELU ? v * 0.5 * (1 + erf(v / Math.sqrt(2)))
-                                : v;
+                        double expected = activation == FusedLinear.Activation.GELU
+                                ? v * 0.5 * (1 + erf(v / Math.sqrt(2))) : v;
                         scale = Math.max(scale, Math.abs(expected));
                         worst = Math.max(worst, Math.abs(expected - ys[r * 40 + o]));
                     }
                 }
-                // float32: summation order only; bfloat16: one rounding of the output (8 bits) and of the product's terms
+                // float32: summation order only; bfloat16: a rounding of the output (8 bits) and of the products' terms
                 assertTrue(worst <= (bf16 ? 2e-2 : 1e-5) * scale, activation + ": largest difference " + worst
                         + " of " + scale);
             }

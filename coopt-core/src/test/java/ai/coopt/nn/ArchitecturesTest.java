@@ -161,7 +161,8 @@ class ArchitecturesTest {
             }
             List<String> names = net.block().getParameters().keys();
             for (String name : List.of("02ParallelBlock_01SequentialBlock_02SelfAttention_01qkv_weight",
-                    "03ParallelBlock_01SequentialBlock_02Linear_weight", "03ParallelBlock_01SequentialBlock_04Linear_bias")) {
+                    "03ParallelBlock_01SequentialBlock_02Linear_weight",
+                    "03ParallelBlock_01SequentialBlock_04Linear_bias")) {
                 assertTrue(names.contains(name), name + " not among " + names.subList(0, 12));
             }
         }
@@ -197,7 +198,7 @@ class ArchitecturesTest {
         return (Layers.Conv2d) Layers.conv(16, kernel, stride, groups);
     }
 
-    /** A depthwise 5×5 stride-2 convolution then a 1×1 one, trained one pass; its output and first weight's gradient. */
+    /** A depthwise 5×5 stride-2 convolution and a 1×1 one, one training pass: output and first weight's gradient. */
     private static float[][] featuresAndGradient(Precision precision) {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             ai.djl.nn.SequentialBlock block = new ai.djl.nn.SequentialBlock().add(Layers.conv(16, 5, 2, 16))
