@@ -221,6 +221,33 @@ class ArchitecturesTest {
         }
     }
 
+    /** The gate's squeeze is the mean of each channel's map, in value and in gradient (1/(H·W) everywhere). */
+    @Test
+    void squeezeIsTheSpatialMean() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            NDArray x = ai.coopt.engine.Layouts.channelsLast(m.randomNormal(new Shape(2, 3, 5, 7)));
+            x.setRequiresGradient(true);
+            NDArray y;
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                y = EfficientNet.spatialMean(x);
+                gc.backward(y.sum());
+            }
+            assertEquals(new Shape(2, 3, 1, 1), y.getShape());
+            float[] xs = x.toFloatArray();
+            float[] ys = y.toFloatArray();
+            for (int c = 0; c < 6; c++) {
+                double mean = 0;
+                for (int i = 0; i < 35; i++) {
+                    mean += xs[c * 35 + i] / 35.0;
+                }
+                assertEquals(mean, ys[c], 1e-6, "channel " + c);
+            }
+            for (float g : x.getGradient().toFloatArray()) {
+                assertEquals(1 / 35.0, g, 1e-7);
+            }
+        }
+    }
+
     /** Row in the first half of the width, column in the second, each sin then cos of p·10000^(−i/(width/4)). */
     @Test
     void positionEmbeddingsEncodeRowAndColumn() {
