@@ -87,13 +87,11 @@ final class Layers {
             if (!training || !BFloat16.isBFloat16(x) || x.getDevice().isGpu() || !slowDepthwiseInBFloat16()) {
                 return super.forwardInternal(store, inputs, training, params);
             }
-            NDArray w = store.getValue(weight, x.getDevice(), true);
-            NDArray b = includeBias ? store.getValue(bias, x.getDevice(), true) : null;
+            // the cast hands back a float32 parameter as it is (a new handle on the same values)
             try (NDArray wideX = BFloat16.toFloat32(x);
-                 NDArray wideW = BFloat16.isBFloat16(w) ? BFloat16.toFloat32(w) : null;
-                 NDArray wideB = b != null && BFloat16.isBFloat16(b) ? BFloat16.toFloat32(b) : null;
-                 NDArray y = conv2d(wideX, wideW != null ? wideW : w, wideB != null ? wideB : b, stride, padding,
-                         dilation, groups).singletonOrThrow()) {
+                 NDArray wideW = BFloat16.toFloat32(store.getValue(weight, x.getDevice(), true));
+                 NDArray wideB = includeBias ? BFloat16.toFloat32(store.getValue(bias, x.getDevice(), true)) : null;
+                 NDArray y = conv2d(wideX, wideW, wideB, stride, padding, dilation, groups).singletonOrThrow()) {
                 return new NDList(BFloat16.of(y));
             }
         }
