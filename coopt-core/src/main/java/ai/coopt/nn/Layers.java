@@ -3,6 +3,7 @@ package ai.coopt.nn;
 import ai.coopt.engine.BFloat16;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
@@ -67,15 +68,30 @@ final class Layers {
     }
 
     /**
-     * DJL's 2-D convolution, except in a bfloat16 training pass on a CPU for the depthwise convolutions whose backward
-     * pass oneDNN has no depthwise bfloat16 kernel for: one with a stride above 1 (the input's gradient) or a kernel
-     * above 3×3 (the weights' gradient). oneDNN runs those on its general kernels, 10 to 100 times slower than its
-     * float32 depthwise ones (efficientnet-b0, batch 128, Zen 4: a 5×5 stride-2 layer's input gradient took 471 ms in
-     * bfloat16 and 14 ms in float32), so they compute in float32 between two casts, as autocast keeps some operations
-     * in float32. Named as DJL's class, so that a network's parameter names, and the weights' hashes made from them,
-     * stay what they were.
+     * DJL's 2-D convolution, except in two cases of a training pass on a CPU.
+     *
+     * <p>A pointwise layer (1×1, one group, no padding or bias) over at most {@value #PRODUCT_ROWS} output pixels
+     * (images × height × width) runs as the matrix product it is, on the pixels' rows of the channels-last input
+     * ({@link #pointwiseProduct}). oneDNN's convolution reorders the weights into blocked layouts on every call, for
+     * the forward pass and for the input's gradient, which costs as much per call whatever the number of pixels, and
+     * over few pixels outweighs the product itself; the matrix product takes the weights as they are. Measured on
+     * Zen 4 (batch 128, 32×32 input): resnet50's bottleneck layers, on 4×4 maps and smaller, trained 1.25–1.4× faster
+     * in bf16 and 1.1–1.2× in fp32; on larger maps (resnet-s's strided shortcuts, efficientnet-b0's early layers) the
+     * convolution was as fast or faster, so it keeps them (BENCHMARKS.md, "Precision").
+     *
+     * <p>In a bfloat16 pass, the depthwise convolutions whose backward pass oneDNN has no depthwise bfloat16 kernel
+     * for: one with a stride above 1 (the input's gradient) or a kernel above 3×3 (the weights' gradient). oneDNN runs
+     * those on its general kernels, 10 to 100 times slower than its float32 depthwise ones (efficientnet-b0, batch 128,
+     * Zen 4: a 5×5 stride-2 layer's input gradient took 471 ms in bfloat16 and 14 ms in float32), so they compute in
+     * float32 between two casts, as autocast keeps some operations in float32.
+     *
+     * <p>Named as DJL's class, so that a network's parameter names, and the weights' hashes made from them, stay what
+     * they were.
      */
     static final class Conv2d extends ai.djl.nn.convolutional.Conv2d {
+        /** The most output pixels (images × height × width) a pointwise layer computes as a matrix product. */
+        static final long PRODUCT_ROWS = 2048;
+
         Conv2d(Builder builder) {
             super(builder);
         }
@@ -84,7 +100,13 @@ final class Layers {
         protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
                                          PairList<String, Object> params) {
             NDArray x = inputs.singletonOrThrow();
-            if (!training || !BFloat16.isBFloat16(x) || x.getDevice().isGpu() || !slowDepthwiseInBFloat16()) {
+            if (!training || x.getDevice().isGpu()) {
+                return super.forwardInternal(store, inputs, training, params);
+            }
+            if (asProduct(x.getShape())) {
+                return new NDList(pointwiseProduct(x, store.getValue(weight, x.getDevice(), true)));
+            }
+            if (!BFloat16.isBFloat16(x) || !slowDepthwiseInBFloat16()) {
                 return super.forwardInternal(store, inputs, training, params);
             }
             // the cast hands back a float32 parameter as it is (a new handle on the same values)
@@ -93,6 +115,44 @@ final class Layers {
                  NDArray wideB = includeBias ? BFloat16.toFloat32(store.getValue(bias, x.getDevice(), true)) : null;
                  NDArray y = conv2d(wideX, wideW, wideB, stride, padding, dilation, groups).singletonOrThrow()) {
                 return new NDList(BFloat16.of(y));
+            }
+        }
+
+        /** A pointwise layer whose output for an N×C×H×W input has at most {@link #PRODUCT_ROWS} pixels. */
+        boolean asProduct(Shape input) {
+            boolean pointwise = groups == 1 && !includeBias && kernelShape.get(0) == 1 && kernelShape.get(1) == 1
+                    && padding.get(0) == 0 && padding.get(1) == 0;
+            return pointwise && input.dimension() == 4 && input.get(0) * ((input.get(2) - 1) / stride.get(0) + 1)
+                    * ((input.get(3) - 1) / stride.get(1) + 1) <= PRODUCT_ROWS;
+        }
+
+        /**
+         * The pointwise convolution of {@code x} (N×C×H×W, channels-last) by {@code w} (O×C×1×1) as one matrix
+         * product: the input's N×H×W×C view (every stride-th pixel of it) as rows, times the weights' transpose, the
+         * N·H·W×O result viewed back as N×O×H×W, channels-last. Each view's gradient is laid out as its array was, so
+         * the weight's gradient keeps the weight's strides (the optimiser's fused update requires it) and the input's
+         * stays channels-last. Intermediates are closed (autograd keeps what the backward pass needs).
+         */
+        NDArray pointwiseProduct(NDArray x, NDArray w) {
+            long[] s = x.getShape().getShape();
+            long o = w.getShape().get(0);
+            boolean strided = stride.get(0) > 1 || stride.get(1) > 1;
+            NDArray nhwc = x.transpose(0, 2, 3, 1);
+            NDArray in = strided ? nhwc.get(new NDIndex().addAllDim().addSliceDim(0, s[2], stride.get(0))
+                    .addSliceDim(0, s[3], stride.get(1)).addAllDim()) : nhwc;
+            long h = in.getShape().get(1);
+            long wd = in.getShape().get(2);
+            try (NDArray rows = in.reshape(s[0] * h * wd, s[1]);
+                 NDArray wt = w.transpose(0, 2, 3, 1);
+                 NDArray w2 = wt.reshape(o, s[1]);
+                 NDArray y = ai.djl.nn.core.Linear.linear(rows, w2).singletonOrThrow();
+                 NDArray y4 = y.reshape(s[0], h, wd, o)) {
+                return y4.transpose(0, 3, 1, 2);
+            } finally {
+                if (in != nhwc) {
+                    in.close();
+                }
+                nhwc.close();
             }
         }
 

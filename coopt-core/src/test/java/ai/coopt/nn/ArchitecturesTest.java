@@ -221,6 +221,91 @@ class ArchitecturesTest {
         }
     }
 
+    /** Which layers a training pass computes as a matrix product: pointwise ones over few output pixels. */
+    @Test
+    void pointwiseLayersOverFewPixelsAreMatrixProducts() {
+        Layers.Conv2d pointwise = (Layers.Conv2d) Layers.conv(8, 1, 1, 1);
+        assertTrue(pointwise.asProduct(new Shape(128, 64, 4, 4)));
+        assertFalse(pointwise.asProduct(new Shape(128, 64, 8, 8)), "8,192 pixels");
+        assertTrue(((Layers.Conv2d) Layers.conv(8, 1, 2, 1)).asProduct(new Shape(128, 64, 7, 8)), "stride 2: 4×4");
+        assertFalse(((Layers.Conv2d) Layers.conv(8, 3, 1, 1)).asProduct(new Shape(2, 4, 4, 4)), "3×3");
+        assertFalse(((Layers.Conv2d) Layers.conv(8, 1, 1, 2)).asProduct(new Shape(2, 4, 4, 4)), "grouped");
+    }
+
+    /**
+     * A pointwise layer's training pass as a matrix product, with stride 1 and 2: its output and the gradients of its
+     * input and weights against float64 sums, and an optimiser step on the weight (the fused update requires the
+     * gradient to be laid out as the weight is).
+     */
+    @ParameterizedTest
+    @CsvSource({"1, FP32", "2, FP32", "1, BF16", "2, BF16"})
+    void pointwiseProductMatchesTheConvolutionInValueAndGradient(int stride, Precision precision) {
+        int n = 2;
+        int c = 5;
+        int o = 3;
+        int h = 5;
+        int oh = (h - 1) / stride + 1;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            Layers.Conv2d conv = (Layers.Conv2d) Layers.conv(o, 1, stride, 1);
+            m.getEngine().setRandomSeed(11);
+            conv.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(n, c, h, h));
+            ai.coopt.engine.Layouts.toChannelsLast(conv);
+            assertTrue(conv.asProduct(new Shape(n, c, h, h)));
+            Parameter weight = conv.getParameters().get("weight");
+            NDArray x = ai.coopt.engine.Layouts.channelsLast(m.randomNormal(new Shape(n, c, h, h)));
+            x.setRequiresGradient(true);
+            NDArray upstream = m.randomNormal(new Shape(n, o, oh, oh));
+            boolean bf16 = precision == Precision.BF16;
+            ai.djl.training.ParameterStore store = bf16
+                    ? new ai.coopt.engine.BFloat16Parameters(m) : new ai.djl.training.ParameterStore(m, false);
+            NDArray y;
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                NDArray in = bf16 ? ai.coopt.engine.BFloat16.of(x) : x;
+                NDArray out = conv.forward(store, new ai.djl.ndarray.NDList(in), true).singletonOrThrow();
+                y = bf16 ? ai.coopt.engine.BFloat16.toFloat32(out) : out;
+                gc.backward(y.mul(upstream).sum());
+            }
+            float[] xs = x.toFloatArray();
+            float[] ws = weight.getArray().toFloatArray();
+            float[] gs = upstream.toFloatArray();
+            double[] ey = new double[n * o * oh * oh];
+            double[] ex = new double[xs.length];
+            double[] ew = new double[ws.length];
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < o; k++) {
+                    for (int i = 0; i < oh; i++) {
+                        for (int j = 0; j < oh; j++) {
+                            int yi = ((b * o + k) * oh + i) * oh + j;
+                            for (int ch = 0; ch < c; ch++) {
+                                int xi = ((b * c + ch) * h + i * stride) * h + j * stride;
+                                ey[yi] += (double) ws[k * c + ch] * xs[xi];
+                                ex[xi] += (double) gs[yi] * ws[k * c + ch];
+                                ew[k * c + ch] += (double) gs[yi] * xs[xi];
+                            }
+                        }
+                    }
+                }
+            }
+            double tolerance = bf16 ? 2e-2 : 1e-5;
+            assertClose(ey, y.toFloatArray(), tolerance, "output");
+            assertClose(ex, x.getGradient().toFloatArray(), tolerance, "input gradient");
+            assertClose(ew, weight.getArray().getGradient().toFloatArray(), tolerance, "weight gradient");
+            new ai.coopt.train.AdamW(List.of(weight), 1e-3f, 0.01f).step();
+        }
+    }
+
+    /** Every value within {@code relative} of the largest expected magnitude. */
+    private static void assertClose(double[] expected, float[] actual, double relative, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], relative * scale, what + " " + i);
+        }
+    }
+
     /** The gate's squeeze is the mean of each channel's map, in value and in gradient (1/(H·W) everywhere). */
     @Test
     void squeezeIsTheSpatialMean() {
