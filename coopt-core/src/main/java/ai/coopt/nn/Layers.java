@@ -75,9 +75,10 @@ final class Layers {
      * ({@link #pointwiseProduct}). oneDNN's convolution reorders the weights into blocked layouts on every call, for
      * the forward pass and for the input's gradient, which costs as much per call whatever the number of pixels, and
      * over few pixels outweighs the product itself; the matrix product takes the weights as they are. Measured on
-     * Zen 4 (batch 128, 32×32 input): resnet50's bottleneck layers, on 4×4 maps and smaller, trained 1.25–1.4× faster
-     * in bf16 and 1.1–1.2× in fp32; on larger maps (resnet-s's strided shortcuts, efficientnet-b0's early layers) the
-     * convolution was as fast or faster, so it keeps them (BENCHMARKS.md, "Precision").
+     * Zen 4 (batch 128, 32×32 input, medians of 3 rounds): resnet50, whose bottleneck layers run on 4×4 maps and
+     * smaller, trained 1.28× faster in bf16 and 1.22× in fp32; on larger maps (resnet-s's strided shortcuts,
+     * efficientnet-b0's early layers) the convolution was as fast or faster, so it keeps them (BENCHMARKS.md,
+     * "Precision", seventh sitting).
      *
      * <p>In a bfloat16 pass, the depthwise convolutions whose backward pass oneDNN has no depthwise bfloat16 kernel
      * for: one with a stride above 1 (the input's gradient) or a kernel above 3×3 (the weights' gradient). oneDNN runs
