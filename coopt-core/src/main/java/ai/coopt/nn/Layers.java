@@ -129,26 +129,22 @@ final class Layers {
 
         /**
          * The pointwise convolution of {@code x} (N×C×H×W, channels-last) by {@code w} (O×C×1×1) as one matrix
-         * product: the input's N×H×W×C view (every stride-th pixel of it) as rows, times the weights' transpose, the
-         * N·H·W×O result viewed back as N×O×H×W, channels-last. Each view's gradient is laid out as its array was, so
-         * the weight's gradient keeps the weight's strides (the optimiser's fused update requires it) and the input's
-         * stays channels-last. Intermediates are closed (autograd keeps what the backward pass needs).
+         * product: {@link #onRows} of the input's N×H×W×C view (every stride-th pixel of it) times the weights'
+         * transpose, the N×H×W×O result viewed back as N×O×H×W, channels-last. The weight is flattened through its
+         * own O×1×1×C view, so that its gradient comes back with the weight's strides (the optimiser's fused update
+         * requires it); the input's gradient stays channels-last. Intermediates are closed (autograd keeps what the
+         * backward pass needs).
          */
         NDArray pointwiseProduct(NDArray x, NDArray w) {
             long[] s = x.getShape().getShape();
-            long o = w.getShape().get(0);
             boolean strided = stride.get(0) > 1 || stride.get(1) > 1;
             NDArray nhwc = x.transpose(0, 2, 3, 1);
             NDArray in = strided ? nhwc.get(new NDIndex().addAllDim().addSliceDim(0, s[2], stride.get(0))
                     .addSliceDim(0, s[3], stride.get(1)).addAllDim()) : nhwc;
-            long h = in.getShape().get(1);
-            long wd = in.getShape().get(2);
-            try (NDArray rows = in.reshape(s[0] * h * wd, s[1]);
-                 NDArray wt = w.transpose(0, 2, 3, 1);
-                 NDArray w2 = wt.reshape(o, s[1]);
-                 NDArray y = ai.djl.nn.core.Linear.linear(rows, w2).singletonOrThrow();
-                 NDArray y4 = y.reshape(s[0], h, wd, o)) {
-                return y4.transpose(0, 3, 1, 2);
+            try (NDArray wt = w.transpose(0, 2, 3, 1);
+                 NDArray w2 = wt.reshape(w.getShape().get(0), s[1]);
+                 NDArray y = onRows(in, rows -> ai.djl.nn.core.Linear.linear(rows, w2).singletonOrThrow())) {
+                return y.transpose(0, 3, 1, 2);
             } finally {
                 if (in != nhwc) {
                     in.close();

@@ -207,17 +207,27 @@ class ArchitecturesTest {
             m.getEngine().setRandomSeed(5);
             block.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(2, 16, 12, 12));
             NDArray x = m.randomNormal(new Shape(2, 16, 12, 12));
-            ai.djl.training.ParameterStore store = precision == Precision.BF16
-                    ? new ai.coopt.engine.BFloat16Parameters(m) : new ai.djl.training.ParameterStore(m, false);
-            NDArray y;
-            try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                NDArray in = precision == Precision.BF16 ? ai.coopt.engine.BFloat16.of(x) : x;
-                NDArray out = block.forward(store, new ai.djl.ndarray.NDList(in), true).singletonOrThrow();
-                y = precision == Precision.BF16 ? ai.coopt.engine.BFloat16.toFloat32(out) : out;
-                gc.backward(y.mul(m.randomNormal(y.getShape())).sum());
-            }
+            NDArray y = trainingPass(block, x, m.randomNormal(new Shape(2, 8, 6, 6)), precision);
             Parameter first = block.getChildren().get(0).getValue().getParameters().get("weight");
             return new float[][] {y.toFloatArray(), first.getArray().getGradient().toFloatArray()};
+        }
+    }
+
+    /**
+     * {@code block}'s training pass over float32 {@code x} in {@code precision} (in bf16 on per-pass bfloat16 copies
+     * of the weights, as the networks run it), its float32 output back-propagated against {@code upstream}.
+     */
+    private static NDArray trainingPass(ai.djl.nn.Block block, NDArray x, NDArray upstream, Precision precision) {
+        boolean bf16 = precision == Precision.BF16;
+        NDManager m = x.getManager();
+        ai.djl.training.ParameterStore store = bf16
+                ? new ai.coopt.engine.BFloat16Parameters(m) : new ai.djl.training.ParameterStore(m, false);
+        try (GradientCollector gc = Engines.get().newGradientCollector()) {
+            NDArray in = bf16 ? ai.coopt.engine.BFloat16.of(x) : x;
+            NDArray out = block.forward(store, new ai.djl.ndarray.NDList(in), true).singletonOrThrow();
+            NDArray y = bf16 ? ai.coopt.engine.BFloat16.toFloat32(out) : out;
+            gc.backward(y.mul(upstream).sum());
+            return y;
         }
     }
 
@@ -255,16 +265,7 @@ class ArchitecturesTest {
             NDArray x = ai.coopt.engine.Layouts.channelsLast(m.randomNormal(new Shape(n, c, h, h)));
             x.setRequiresGradient(true);
             NDArray upstream = m.randomNormal(new Shape(n, o, oh, oh));
-            boolean bf16 = precision == Precision.BF16;
-            ai.djl.training.ParameterStore store = bf16
-                    ? new ai.coopt.engine.BFloat16Parameters(m) : new ai.djl.training.ParameterStore(m, false);
-            NDArray y;
-            try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                NDArray in = bf16 ? ai.coopt.engine.BFloat16.of(x) : x;
-                NDArray out = conv.forward(store, new ai.djl.ndarray.NDList(in), true).singletonOrThrow();
-                y = bf16 ? ai.coopt.engine.BFloat16.toFloat32(out) : out;
-                gc.backward(y.mul(upstream).sum());
-            }
+            NDArray y = trainingPass(conv, x, upstream, precision);
             float[] xs = x.toFloatArray();
             float[] ws = weight.getArray().toFloatArray();
             float[] gs = upstream.toFloatArray();
@@ -286,7 +287,7 @@ class ArchitecturesTest {
                     }
                 }
             }
-            double tolerance = bf16 ? 2e-2 : 1e-5;
+            double tolerance = precision == Precision.BF16 ? 2e-2 : 1e-5;
             assertClose(ey, y.toFloatArray(), tolerance, "output");
             assertClose(ex, x.getGradient().toFloatArray(), tolerance, "input gradient");
             assertClose(ew, weight.getArray().getGradient().toFloatArray(), tolerance, "weight gradient");
