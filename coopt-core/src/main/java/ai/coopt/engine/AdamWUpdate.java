@@ -64,6 +64,14 @@ public final class AdamWUpdate {
                 "for i in range(len(w)):",
                 "  assert g[i].stride() == w[i].stride() and m[i].stride() == w[i].stride()"
                         + " and v[i].stride() == w[i].stride(), 'AdamW: a gradient or moment is laid out unlike its weight'",
+                // the kernel copies every gradient that is not contiguous, and then reads the original: a wasted
+                // copy for each channels-last weight. Its O×H×W×I view is contiguous, and the update is
+                // elementwise, so the kernel is given that view of all four (these lists are the call's own).
+                "  if w[i].dim() == 4 and not w[i].is_contiguous():",
+                "    w[i] = w[i].permute([0, 2, 3, 1])",
+                "    g[i] = g[i].permute([0, 2, 3, 1])",
+                "    m[i] = m[i].permute([0, 2, 3, 1])",
+                "    v[i] = v[i].permute([0, 2, 3, 1])",
                 "torch._fused_adamw_(w, g, m, v, annotate(List[Tensor], []), s, lr=lr, beta1=beta1, beta2=beta2,"
                         + " weight_decay=wd, eps=eps, amsgrad=False, maximize=False)",
                 "torch._foreach_zero_(g)",
