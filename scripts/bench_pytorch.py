@@ -311,12 +311,15 @@ def main():
 
     model.train()
     train, train_error = None, None
+    train_steps = []  # each timed step: [start, milliseconds since the epoch; duration, ms], as coopt's JSON has
     try:
         for _ in range(a.warmup):
             train_step()
         t0 = time.perf_counter()
         for _ in range(a.steps):
+            start, s0 = time.time(), time.perf_counter()
             train_step()
+            train_steps.append([round(start * 1e3), round((time.perf_counter() - s0) * 1e3, 2)])
         train = a.steps * a.batch / (time.perf_counter() - t0)
         if a.trace:
             traced(train_step, min(a.steps, 3), a.trace + "-train.json")
@@ -338,7 +341,8 @@ def main():
     result = {"framework": "pytorch-python", "torch": torch.__version__, "arch": a.arch, "threads": a.threads,
               "batch": a.batch, "input": f"{a.channels}x{a.size}x{a.size}", "parameters": parameters,
               "channels_last": a.channels_last, "precision": "bf16" if a.bf16 else "fp32",
-              "train_img_per_s": round(train, 1) if train is not None else None, "infer_img_per_s": round(infer, 1)}
+              "train_img_per_s": round(train, 1) if train is not None else None, "infer_img_per_s": round(infer, 1),
+              "train_steps": train_steps}
     if train_error:
         result["train_error"] = train_error
     if a.json:

@@ -97,6 +97,11 @@ final class BenchCommand {
                 o.put("train_speedup_over_fp32", Math.round(r.trainImgPerS() / r.trainFp32ImgPerS() * 100) / 100.0);
             }
             o.put("train_precision", r.precision().label());
+            // each timed step of the measured precision: [start, milliseconds since the epoch; duration, ms]
+            var steps = o.putArray("train_steps");
+            for (Throughput.Step s : r.trainSteps()) {
+                steps.addArray().add(Math.round(s.startEpochMs())).add(Math.round(s.ms() * 100) / 100.0);
+            }
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));
             o.put("matmul_peak_gflops", round(r.matmulPeakGflops()));

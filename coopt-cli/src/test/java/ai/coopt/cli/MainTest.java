@@ -130,6 +130,19 @@ class MainTest extends ConsoleCapture {
         JsonNode j = new ObjectMapper().readTree(stdout());
         assertTrue(j.get("train_img_per_s").asDouble() > 0);
         assertTrue(j.get("infer_img_per_s").asDouble() > 0);
+        // every timed step, in order: [start, ms since the epoch; duration, ms], which bench_concurrent.py lines up
+        // with PyTorch's over the window both were timing
+        JsonNode steps = j.get("train_steps");
+        assertEquals(2, steps.size());
+        double total = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            assertTrue(steps.get(i).get(1).asDouble() > 0, "step " + i + " has a duration");
+            total += steps.get(i).get(1).asDouble();
+        }
+        assertTrue(steps.get(1).get(0).asLong() >= steps.get(0).get(0).asLong() + (long) steps.get(0).get(1).asDouble()
+                - 1, "the second step starts after the first ends");
+        assertEquals(j.get("train_img_per_s").asDouble(), 2 * 8 / (total / 1e3), j.get("train_img_per_s").asDouble()
+                * 0.02, "the steps' durations are the timed training");
     }
 
     @Test

@@ -17,6 +17,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static ai.coopt.Setting.BATCH_SIZE;
 import static ai.coopt.Setting.INPUT_SIZE;
@@ -34,7 +36,18 @@ public final class Throughput {
     public record Result(String arch, long parameters, int batch, int channels, int size, int threads, int steps,
                          boolean folded, double trainImgPerS, double inferImgPerS, double trainCpuUserS, double trainCpuSysS,
                          double matmulPeakGflops, Precision precision, double inferFp32ImgPerS,
-                         double inferRelativeError, double trainFp32ImgPerS) {}
+                         double inferRelativeError, double trainFp32ImgPerS, List<Step> trainSteps) {
+        public Result {
+            trainSteps = List.copyOf(trainSteps);
+        }
+    }
+
+    /**
+     * One timed training step of the measured precision: when it started (milliseconds since the epoch) and how long
+     * it took. Two benchmarks run at the same time on separate cores compare their steps over the window they share
+     * ({@code scripts/bench_concurrent.py}), which this VM kind's drift in speed between runs does not reach.
+     */
+    public record Step(double startEpochMs, double ms) {}
 
     private static final int MATMUL_SIZE = 2048;
     private static final int TRACED_STEPS = 3;
@@ -71,6 +84,7 @@ public final class Throughput {
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
             boolean both = precision != Precision.FP32;
             TrainBlock train = trainBlock(net.computeIn(precision), optimizer, x, y, warmup, steps);
+            List<Step> trainSteps = train.steps();
             double trainFp32Seconds = both
                     ? trainBlock(net.computeIn(Precision.FP32), optimizer, x, y, warmup, steps).seconds()
                     : Double.NaN;
@@ -115,7 +129,8 @@ public final class Throughput {
             return new Result(arch, parameters, batch, channels, size, threads, steps, folded,
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
                     trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), precision,
-                    steps * (double) batch / fp32Seconds, relativeError, steps * (double) batch / trainFp32Seconds);
+                    steps * (double) batch / fp32Seconds, relativeError, steps * (double) batch / trainFp32Seconds,
+                    trainSteps);
         }
     }
 
@@ -139,8 +154,8 @@ public final class Throughput {
         return best;
     }
 
-    /** Seconds and CPU time of {@code steps} training steps, after {@code warmup} untimed ones. */
-    private record TrainBlock(double seconds, CpuTimes cpu) {}
+    /** Seconds and CPU time of {@code steps} training steps, after {@code warmup} untimed ones, and each step. */
+    private record TrainBlock(double seconds, CpuTimes cpu, List<Step> steps) {}
 
     private static TrainBlock trainBlock(Network net, AdamW optimizer, NDArray x, NDArray y, int warmup, int steps) {
         for (int i = 0; i < warmup; i++) {
@@ -148,14 +163,18 @@ public final class Throughput {
         }
         CpuTimes cpu = new CpuTimes(0, 0);
         double seconds = 0;
+        List<Step> timed = new ArrayList<>(steps);
         for (int i = 0; i < steps; i++) {
             CpuTimes before = CpuTimes.now();
+            long start = System.currentTimeMillis();
             long t0 = System.nanoTime();
             trainStep(net, optimizer, x, y);
-            seconds += (System.nanoTime() - t0) / 1e9;
+            long elapsed = System.nanoTime() - t0;
+            seconds += elapsed / 1e9;
+            timed.add(new Step(start, elapsed / 1e6));
             cpu = cpu.plus(CpuTimes.now().minus(before));
         }
-        return new TrainBlock(seconds, cpu);
+        return new TrainBlock(seconds, cpu, timed);
     }
 
     /** Seconds of {@code steps} inference steps, after {@code warmup} untimed ones. */
