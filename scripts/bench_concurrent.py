@@ -36,18 +36,22 @@ def launch(cmd, env, core):
                             stderr=subprocess.PIPE, text=True)
 
 
-def finish(proc, what):
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        sys.exit(f"{what} failed (exit {proc.returncode}): {err.strip().splitlines()[-1:] or ''}")
-    return json.loads(out)
+def finish(procs):
+    """The JSON results of {name: process}, once all have ended; the first failure's last line ends the script."""
+    outs = {name: proc.communicate() for name, proc in procs.items()}
+    for name, proc in procs.items():
+        if proc.returncode != 0:
+            last = (outs[name][1].strip().splitlines() or ["no output"])[-1]
+            sys.exit(f"{name} failed (exit {proc.returncode}): {last}")
+    return [json.loads(out) for out, _ in outs.values()]
 
 
 def shared(a, b):
     """The steps of a and of b (lists of [start ms, duration ms]) that lie inside the window both were timing."""
     lo = max(a[0][0], b[0][0])
     hi = min(a[-1][0] + a[-1][1], b[-1][0] + b[-1][1])
-    inside = lambda steps: [ms for start, ms in steps if start >= lo and start + ms <= hi]
+    def inside(steps):
+        return [ms for start, ms in steps if start >= lo and start + ms <= hi]
     return inside(a), inside(b), max(0.0, hi - lo) / 1e3
 
 
@@ -60,9 +64,8 @@ def one_run(arch, a, steps, warmup, coopt_core):
     # PyTorch starts faster and steps faster: three times the steps keep it timing through coopt's whole window
     torch = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch, "--steps", str(3 * steps), "--warmup",
              str(warmup), "--channels-last"] + (["--bf16"] if a.precision == "bf16" else []) + common
-    c = launch(coopt, plain, coopt_core)
-    t = launch(torch, dict(plain, **ALLOC), 1 - coopt_core)
-    cj, tj = finish(c, "coopt"), finish(t, "PyTorch")
+    cj, tj = finish({"coopt": launch(coopt, plain, coopt_core),
+                     "PyTorch": launch(torch, dict(plain, **ALLOC), 1 - coopt_core)})
     if tj.get("train_error"):
         return {"coopt_core": coopt_core, "error": "PyTorch cannot train it: " + tj["train_error"]}
     cs, ts, window = shared(cj["train_steps"], tj["train_steps"])
@@ -91,7 +94,7 @@ def main():
         sys.exit("bench_concurrent: needs two cores, one for each side")
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
-    print(f"| arch | precision | runs (PyTorch ms / coopt ms per step) | median ratio |")
+    print("| arch | precision | runs (PyTorch ms / coopt ms per step) | median ratio |")
     print("|---|---|---|---|")
     for arch in a.arch.split(","):
         default_steps, warmup = STEPS.get(arch, (20, 5))

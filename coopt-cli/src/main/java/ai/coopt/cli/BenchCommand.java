@@ -100,7 +100,7 @@ final class BenchCommand {
             // each timed step of the measured precision: [start, milliseconds since the epoch; duration, ms]
             var steps = o.putArray("train_steps");
             for (Throughput.Step s : r.trainSteps()) {
-                steps.addArray().add(Math.round(s.startEpochMs())).add(Math.round(s.ms() * 100) / 100.0);
+                steps.addArray().add(s.startEpochMs()).add(Math.round(s.ms() * 100) / 100.0);
             }
             o.put("train_cpu_user_s", round(r.trainCpuUserS()));
             o.put("train_cpu_system_s", round(r.trainCpuSysS()));

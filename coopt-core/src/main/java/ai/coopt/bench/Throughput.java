@@ -47,7 +47,7 @@ public final class Throughput {
      * it took. Two benchmarks run at the same time on separate cores compare their steps over the window they share
      * ({@code scripts/bench_concurrent.py}), which this VM kind's drift in speed between runs does not reach.
      */
-    public record Step(double startEpochMs, double ms) {}
+    public record Step(long startEpochMs, double ms) {}
 
     private static final int MATMUL_SIZE = 2048;
     private static final int TRACED_STEPS = 3;
@@ -84,7 +84,6 @@ public final class Throughput {
             AdamW optimizer = new AdamW(net.trainableParameters(), 1e-3f, 0.01f);
             boolean both = precision != Precision.FP32;
             TrainBlock train = trainBlock(net.computeIn(precision), optimizer, x, y, warmup, steps);
-            List<Step> trainSteps = train.steps();
             double trainFp32Seconds = both
                     ? trainBlock(net.computeIn(Precision.FP32), optimizer, x, y, warmup, steps).seconds()
                     : Double.NaN;
@@ -130,7 +129,7 @@ public final class Throughput {
                     steps * (double) batch / trainSeconds, steps * (double) batch / inferSeconds,
                     trainCpu.userSeconds(), trainCpu.systemSeconds(), matmulPeakGflops(data), precision,
                     steps * (double) batch / fp32Seconds, relativeError, steps * (double) batch / trainFp32Seconds,
-                    trainSteps);
+                    train.steps());
         }
     }
 
@@ -154,27 +153,28 @@ public final class Throughput {
         return best;
     }
 
-    /** Seconds and CPU time of {@code steps} training steps, after {@code warmup} untimed ones, and each step. */
-    private record TrainBlock(double seconds, CpuTimes cpu, List<Step> steps) {}
+    /** Each of {@code steps} timed training steps, after {@code warmup} untimed ones, and their CPU time. */
+    private record TrainBlock(List<Step> steps, CpuTimes cpu) {
+        double seconds() {
+            return steps.stream().mapToDouble(Step::ms).sum() / 1e3;
+        }
+    }
 
     private static TrainBlock trainBlock(Network net, AdamW optimizer, NDArray x, NDArray y, int warmup, int steps) {
         for (int i = 0; i < warmup; i++) {
             trainStep(net, optimizer, x, y);
         }
         CpuTimes cpu = new CpuTimes(0, 0);
-        double seconds = 0;
         List<Step> timed = new ArrayList<>(steps);
         for (int i = 0; i < steps; i++) {
             CpuTimes before = CpuTimes.now();
             long start = System.currentTimeMillis();
             long t0 = System.nanoTime();
             trainStep(net, optimizer, x, y);
-            long elapsed = System.nanoTime() - t0;
-            seconds += elapsed / 1e9;
-            timed.add(new Step(start, elapsed / 1e6));
+            timed.add(new Step(start, (System.nanoTime() - t0) / 1e6));
             cpu = cpu.plus(CpuTimes.now().minus(before));
         }
-        return new TrainBlock(seconds, cpu, timed);
+        return new TrainBlock(timed, cpu);
     }
 
     /** Seconds of {@code steps} inference steps, after {@code warmup} untimed ones. */
