@@ -26,6 +26,15 @@ public final class BFloat16 {
         return Casts.DOWN.apply(x);
     }
 
+    /**
+     * {@code x} in bfloat16 and, when 4-D, channels-last ({@link Layouts}): one copy that a network's first
+     * convolution reads as it is, where a cast alone left it to make its input channels-last twice a step (in the
+     * forward pass and again for its weight gradient). The same values as {@link #of}.
+     */
+    public static NDArray ofImages(NDArray x) {
+        return x.getShape().dimension() == 4 ? Casts.DOWN_CHANNELS_LAST.apply(x) : of(x);
+    }
+
     /** {@code x} (bfloat16) in float32, a new array in {@code x}'s manager; recorded by autograd like {@link #of}. */
     public static NDArray toFloat32(NDArray x) {
         return Casts.UP.apply(x);
@@ -53,6 +62,9 @@ public final class BFloat16 {
     private static final class Casts {
         static final ScriptModule DOWN = load("ToBFloat16", 15);
         static final ScriptModule UP = load("ToFloat32", 6);
+        // memory format 2 is torch.channels_last
+        static final ScriptModule DOWN_CHANNELS_LAST = ScriptModules.load("ToBFloat16ChannelsLast", "Tensor",
+                "return x.to(dtype=15, memory_format=2)");
     }
 
     /** A module whose forward is {@code torch.to(x, dtype)} ({@code dtype}: PyTorch's scalar-type code, 15 bfloat16, 6 float32). */

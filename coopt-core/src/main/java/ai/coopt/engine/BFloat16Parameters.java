@@ -33,11 +33,12 @@ public final class BFloat16Parameters extends ParameterStore {
 
     /**
      * {@code pass}'s output for {@code input} computed in bfloat16 with this store's copies: the input is cast on the
-     * way in, the output back to float32 on the way out (both in the input's manager).
+     * way in (made channels-last too when 4-D, {@link BFloat16#ofImages}), the output back to float32 on the way out
+     * (both in the input's manager).
      */
     public static NDArray forward(NDArray input, Pass pass) {
         BFloat16Parameters store = new BFloat16Parameters(input.getManager());
-        try (NDArray x = BFloat16.of(input); NDArray y = pass.apply(store, x)) {
+        try (NDArray x = BFloat16.ofImages(input); NDArray y = pass.apply(store, x)) {
             return BFloat16.toFloat32(y);
         }
     }

@@ -38,6 +38,15 @@ public final class Layouts {
     }
 
     /**
+     * Whether a 4-D array stored as NCHW needs a copy to be channels-last: not with one channel or one pixel, where
+     * the two orders are the same and the engine reads it as channels-last already.
+     */
+    public static boolean copiesToChannelsLast(NDArray array) {
+        long[] s = array.getShape().getShape();
+        return s.length == 4 && s[1] > 1 && s[2] * s[3] > 1;
+    }
+
+    /**
      * A copy of the 4-D {@code array} with channels-last strides: copied in N, H, W, C order, then viewed as
      * N×C×H×W again. An exact copy (bits included). The copy is a new array in {@code array}'s manager.
      */

@@ -2,6 +2,7 @@ package ai.coopt.nn;
 
 import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.FusedActivations;
+import ai.coopt.engine.Layouts;
 import ai.coopt.engine.Precision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -32,13 +33,22 @@ public final class FreeingForward {
     /**
      * {@code block}'s float32 output for float32 {@code input}, computed in {@code precision}: in bf16 on per-pass
      * bfloat16 copies of the weights ({@link BFloat16Parameters}, which then serves them instead of {@code store}).
+     * N×C×H×W images are made channels-last once on the way in (in bf16 by the cast itself), as the convolution
+     * weights are ({@link Layouts}): given NCHW input, the first convolution made its own channels-last copy twice a
+     * step, in the forward pass and again for its weight gradient. The values are the same either way.
      */
     public static NDArray forward(Block block, ParameterStore store, NDArray input, boolean training,
                                   Precision precision) {
         if (precision == Precision.BF16) {
             return BFloat16Parameters.forward(input, (copies, x) -> forward(block, copies, x, training));
         }
-        return forward(block, store, input, training);
+        if (!Layouts.copiesToChannelsLast(input)) {
+            return forward(block, store, input, training);
+        }
+        NDArray x = Layouts.channelsLast(input);
+        NDArray out = forward(block, store, x, training);
+        release(x, input, out);
+        return out;
     }
 
     /**

@@ -82,8 +82,8 @@ public final class InferenceNetwork implements AutoCloseable {
 
     /**
      * Folds {@code net}'s current weights (channels-last convolutions) to compute in {@code precision}: in bf16 the
-     * folded weights are rounded to bfloat16 once (folding itself stays float64), each batch is cast on the way in and
-     * its features back to float32 on the way out.
+     * folded weights are rounded to bfloat16 once (folding itself stays float64), each batch is cast (and made
+     * channels-last, {@link BFloat16#ofImages}) on the way in and its features back to float32 on the way out.
      */
     public static InferenceNetwork of(Network net, Precision precision) {
         return of(net, true, precision);
@@ -122,7 +122,7 @@ public final class InferenceNetwork implements AutoCloseable {
             if (precision == Precision.FP32) {
                 return body.apply(images);
             }
-            try (NDArray x = BFloat16.of(images); NDArray features = body.applyConsuming(x)) {
+            try (NDArray x = BFloat16.ofImages(images); NDArray features = body.applyConsuming(x)) {
                 return BFloat16.toFloat32(features);
             }
         }

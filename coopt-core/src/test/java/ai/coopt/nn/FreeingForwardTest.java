@@ -1,6 +1,7 @@
 package ai.coopt.nn;
 
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Precision;
 import ai.djl.Device;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
@@ -73,6 +74,39 @@ class FreeingForwardTest {
             // order of their sums: the gradients agree to rounding, measured against their overall size (a batch-norm
             // shift before a convolution has a true gradient of zero and only rounding to compare)
             assertClose(concatenated(djlGradients), concatenated(freeingGradients), 1e-4, arch + " gradients");
+        }
+    }
+
+    /**
+     * The float32 entry makes NCHW images channels-last once before the first convolution (which otherwise made its
+     * own copy twice a step): the same bits out and in every gradient as the pass given the NCHW images, and
+     * nothing left in the pass's manager but its input and output.
+     */
+    @ParameterizedTest
+    @CsvSource({"convnet-s, 3, 16", "resnet-s, 3, 16", "mobilenetv2, 3, 16", "vit-tiny, 3, 16", "convnet-s, 1, 16"})
+    void imagesMadeChannelsLastOnceChangeNoBit(String arch, int channels, int size) {
+        try (Network net = Network.create(arch, channels, size, size, 4, Device.cpu());
+             NDManager m = net.manager().newSubManager()) {
+            ParameterStore store = new ParameterStore(m, false);
+            NDArray x = m.randomNormal(new Shape(3, channels, size, size));
+            NDArray weights = m.randomNormal(new Shape(3, net.featureDim()));
+            float[][] out = new float[2][];
+            List<List<float[]>> grads = new ArrayList<>();
+            for (int run = 0; run < 2; run++) {
+                try (NDManager pass = m.newSubManager()) {
+                    x.tempAttach(pass);
+                    try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                        NDArray y = run == 0 ? FreeingForward.forward(net.block(), store, x, true)
+                                : FreeingForward.forward(net.block(), store, x, true, Precision.FP32);
+                        assertEquals(Set.of(x.getUid(), y.getUid()), uids(pass), arch + ": arrays left in the pass");
+                        out[run] = y.toFloatArray();
+                        gc.backward(y.mul(weights).sum());
+                    }
+                    grads.add(gradients(net));
+                }
+            }
+            assertArrayEquals(out[0], out[1], arch);
+            assertArrayEquals(concatenated(grads.get(0)), concatenated(grads.get(1)), arch + " gradients");
         }
     }
 
