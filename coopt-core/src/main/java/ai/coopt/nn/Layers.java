@@ -80,6 +80,13 @@ final class Layers {
      * efficientnet-b0's early layers) the convolution was as fast or faster, so it keeps them (BENCHMARKS.md,
      * "Precision", seventh sitting).
      *
+     * <p>In float32 the product is the engine's MKL sgemm, not oneDNN (bfloat16 products are oneDNN's), and a
+     * stride-1 layer is one only up to {@value #FP32_PRODUCT_ROWS} pixels. Each layer's training pass timed both ways,
+     * alternated ({@code scripts/PointwiseBench.java}; Zen 4, one thread, batch 128): at 2,048 pixels the convolution
+     * was 1–19% faster in float32 on eight stride-1 layers of mobilenetv2's and resnet50's, where in bfloat16 the
+     * product was 1–12% faster; on the strided layers and at 512 pixels the product was faster in both precisions
+     * (BENCHMARKS.md, "Precision", ninth sitting).
+     *
      * <p>In a bfloat16 pass, the depthwise convolutions whose backward pass oneDNN has no depthwise bfloat16 kernel
      * for: one with a stride above 1 (the input's gradient) or a kernel above 3×3 (the weights' gradient). oneDNN runs
      * those on its general kernels, 10 to 100 times slower than its float32 depthwise ones (efficientnet-b0, batch 128,
@@ -92,6 +99,8 @@ final class Layers {
     static final class Conv2d extends ai.djl.nn.convolutional.Conv2d {
         /** The most output pixels (images × height × width) a pointwise layer computes as a matrix product. */
         static final long PRODUCT_ROWS = 2048;
+        /** The most output pixels a stride-1 pointwise layer computes as a product in float32. */
+        static final long FP32_PRODUCT_ROWS = 512;
 
         Conv2d(Builder builder) {
             super(builder);
@@ -104,7 +113,7 @@ final class Layers {
             if (!training || x.getDevice().isGpu()) {
                 return super.forwardInternal(store, inputs, training, params);
             }
-            if (asProduct(x.getShape())) {
+            if (asProduct(x.getShape(), BFloat16.isBFloat16(x))) {
                 return new NDList(pointwiseProduct(x, store.getValue(weight, x.getDevice(), true)));
             }
             if (!BFloat16.isBFloat16(x) || !slowDepthwiseInBFloat16()) {
@@ -119,12 +128,20 @@ final class Layers {
             }
         }
 
-        /** A pointwise layer whose output for an N×C×H×W input has at most {@link #PRODUCT_ROWS} pixels. */
-        boolean asProduct(Shape input) {
+        /**
+         * A pointwise layer whose output for an N×C×H×W input has at most {@link #PRODUCT_ROWS} pixels; in float32
+         * ({@code bf16} false) a stride-1 one at most {@link #FP32_PRODUCT_ROWS}.
+         */
+        boolean asProduct(Shape input, boolean bf16) {
             boolean pointwise = groups == 1 && !includeBias && kernelShape.get(0) == 1 && kernelShape.get(1) == 1
                     && padding.get(0) == 0 && padding.get(1) == 0;
-            return pointwise && input.dimension() == 4 && input.get(0) * ((input.get(2) - 1) / stride.get(0) + 1)
-                    * ((input.get(3) - 1) / stride.get(1) + 1) <= PRODUCT_ROWS;
+            if (!pointwise || input.dimension() != 4) {
+                return false;
+            }
+            boolean strided = stride.get(0) > 1 || stride.get(1) > 1;
+            long pixels = input.get(0) * ((input.get(2) - 1) / stride.get(0) + 1)
+                    * ((input.get(3) - 1) / stride.get(1) + 1);
+            return pixels <= (bf16 || strided ? PRODUCT_ROWS : FP32_PRODUCT_ROWS);
         }
 
         /**

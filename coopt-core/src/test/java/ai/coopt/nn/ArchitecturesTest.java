@@ -231,15 +231,24 @@ class ArchitecturesTest {
         }
     }
 
-    /** Which layers a training pass computes as a matrix product: pointwise ones over few output pixels. */
+    /**
+     * Which layers a training pass computes as a matrix product: pointwise ones over few output pixels, fewer for a
+     * stride-1 layer in float32.
+     */
     @Test
     void pointwiseLayersOverFewPixelsAreMatrixProducts() {
         Layers.Conv2d pointwise = (Layers.Conv2d) Layers.conv(8, 1, 1, 1);
-        assertTrue(pointwise.asProduct(new Shape(128, 64, 4, 4)));
-        assertFalse(pointwise.asProduct(new Shape(128, 64, 8, 8)), "8,192 pixels");
-        assertTrue(((Layers.Conv2d) Layers.conv(8, 1, 2, 1)).asProduct(new Shape(128, 64, 7, 8)), "stride 2: 4×4");
-        assertFalse(((Layers.Conv2d) Layers.conv(8, 3, 1, 1)).asProduct(new Shape(2, 4, 4, 4)), "3×3");
-        assertFalse(((Layers.Conv2d) Layers.conv(8, 1, 1, 2)).asProduct(new Shape(2, 4, 4, 4)), "grouped");
+        assertTrue(pointwise.asProduct(new Shape(128, 64, 4, 4), true));
+        assertFalse(pointwise.asProduct(new Shape(128, 64, 4, 4), false), "2,048 pixels in float32");
+        assertTrue(pointwise.asProduct(new Shape(128, 64, 2, 2), false), "512 pixels in float32");
+        assertFalse(pointwise.asProduct(new Shape(128, 64, 8, 8), true), "8,192 pixels");
+        Layers.Conv2d strided = (Layers.Conv2d) Layers.conv(8, 1, 2, 1);
+        for (boolean bf16 : new boolean[] {false, true}) {
+            assertTrue(strided.asProduct(new Shape(128, 64, 7, 8), bf16), "stride 2: 4×4");
+            assertFalse(strided.asProduct(new Shape(128, 64, 15, 16), bf16), "stride 2: 8×8");
+            assertFalse(((Layers.Conv2d) Layers.conv(8, 3, 1, 1)).asProduct(new Shape(2, 4, 4, 4), bf16), "3×3");
+            assertFalse(((Layers.Conv2d) Layers.conv(8, 1, 1, 2)).asProduct(new Shape(2, 4, 4, 4), bf16), "grouped");
+        }
     }
 
     /**
@@ -260,7 +269,7 @@ class ArchitecturesTest {
             m.getEngine().setRandomSeed(11);
             conv.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(n, c, h, h));
             ai.coopt.engine.Layouts.toChannelsLast(conv);
-            assertTrue(conv.asProduct(new Shape(n, c, h, h)));
+            assertTrue(conv.asProduct(new Shape(n, c, h, h), precision == Precision.BF16));
             Parameter weight = conv.getParameters().get("weight");
             NDArray x = ai.coopt.engine.Layouts.channelsLast(m.randomNormal(new Shape(n, c, h, h)));
             x.setRequiresGradient(true);
