@@ -12,8 +12,12 @@ absolute rates are lower than in runs alone; the ratio is what this measures.
 
 The ratio is PyTorch's median step time over coopt's: above 1.0, coopt trains faster.
 
+With --peer LAUNCHER the other side is a second coopt build instead of PyTorch, run the same way (the ratio is then
+the peer's median step over --coopt's): a change measured against the build before it.
+
 Usage: /usr/bin/python3 scripts/bench_concurrent.py --arch resnet-s,resnet18 --precision bf16 [--rounds 2]
-       [--batch 128] [--size 32] [--channels 3] [--steps N] [--coopt ./coopt] [--json FILE]
+       [--batch 128] [--size 32] [--channels 3] [--steps N] [--coopt ./coopt] [--peer /tmp/before/coopt]
+       [--json FILE]
 Needs Debian's python3-torch and two cores.
 """
 import argparse
@@ -59,22 +63,29 @@ def one_run(arch, a, steps, warmup, coopt_core):
     common = ["--batch", str(a.batch), "--size", str(a.size), "--channels", str(a.channels), "--threads", "1",
               "--json"]
     plain = {k: v for k, v in os.environ.items() if k not in ALLOC}
-    coopt = [a.coopt, "bench", "throughput", "--arch", arch, "--steps", str(steps), "--warmup", str(warmup),
-             "--precision", a.precision] + common
-    # PyTorch starts faster and steps faster: three times the steps keep it timing through coopt's whole window
-    torch = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch, "--steps", str(3 * steps), "--warmup",
-             str(warmup), "--channels-last"] + (["--bf16"] if a.precision == "bf16" else []) + common
-    cj, tj = finish({"coopt": launch(coopt, plain, coopt_core),
-                     "PyTorch": launch(torch, dict(plain, **ALLOC), 1 - coopt_core)})
+    def coopt_cmd(launcher):
+        return [launcher, "bench", "throughput", "--arch", arch, "--steps", str(steps), "--warmup", str(warmup),
+                "--precision", a.precision] + common
+    coopt = coopt_cmd(a.coopt)
+    if a.peer:
+        cj, tj = finish({"coopt": launch(coopt, plain, coopt_core), "peer": launch(coopt_cmd(a.peer), plain,
+                                                                                    1 - coopt_core)})
+    else:
+        # PyTorch starts faster and steps faster: three times the steps keep it timing through coopt's whole window
+        torch = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch, "--steps", str(3 * steps), "--warmup",
+                 str(warmup), "--channels-last"] + (["--bf16"] if a.precision == "bf16" else []) + common
+        cj, tj = finish({"coopt": launch(coopt, plain, coopt_core),
+                         "PyTorch": launch(torch, dict(plain, **ALLOC), 1 - coopt_core)})
     if tj.get("train_error"):
         return {"coopt_core": coopt_core, "error": "PyTorch cannot train it: " + tj["train_error"]}
     cs, ts, window = shared(cj["train_steps"], tj["train_steps"])
-    run = {"coopt_core": coopt_core, "window_s": round(window, 1), "coopt_steps": len(cs), "pytorch_steps": len(ts)}
+    other = "peer" if a.peer else "pytorch"
+    run = {"coopt_core": coopt_core, "window_s": round(window, 1), "coopt_steps": len(cs), other + "_steps": len(ts)}
     if len(cs) < MIN_STEPS or len(ts) < MIN_STEPS:
-        run["error"] = f"the runs shared too few steps ({len(cs)} of coopt's, {len(ts)} of PyTorch's)"
+        run["error"] = f"the runs shared too few steps ({len(cs)} of coopt's, {len(ts)} of the other side's)"
         return run
-    run.update(coopt_ms=round(statistics.median(cs), 1), pytorch_ms=round(statistics.median(ts), 1))
-    run["ratio"] = round(run["pytorch_ms"] / run["coopt_ms"], 3)
+    run.update({"coopt_ms": round(statistics.median(cs), 1), other + "_ms": round(statistics.median(ts), 1)})
+    run["ratio"] = round(run[other + "_ms"] / run["coopt_ms"], 3)
     return run
 
 
@@ -88,13 +99,15 @@ def main():
     p.add_argument("--channels", type=int, default=3)
     p.add_argument("--steps", type=int, default=0, help="coopt's timed steps (default: bench_compare's per arch)")
     p.add_argument("--coopt", default="./coopt", help="the coopt launcher")
+    p.add_argument("--peer", metavar="LAUNCHER", help="another coopt build as the other side, instead of PyTorch")
     p.add_argument("--json", metavar="FILE")
     a = p.parse_args()
     if (os.cpu_count() or 1) < 2:
         sys.exit("bench_concurrent: needs two cores, one for each side")
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
-    print("| arch | precision | runs (PyTorch ms / coopt ms per step) | median ratio |")
+    other = "peer" if a.peer else "pytorch"
+    print(f"| arch | precision | runs ({'peer' if a.peer else 'PyTorch'} ms / coopt ms per step) | median ratio |")
     print("|---|---|---|---|")
     for arch in a.arch.split(","):
         default_steps, warmup = STEPS.get(arch, (20, 5))
@@ -108,14 +121,14 @@ def main():
         median = round(statistics.median(ratios), 3) if ratios else None
         results.append({"arch": arch, "precision": a.precision, "steps": steps, "warmup": warmup, "runs": runs,
                         "median_ratio": median})
-        shown = ", ".join(f"{x['pytorch_ms']}/{x['coopt_ms']}" if "ratio" in x else x["error"] for x in runs)
+        shown = ", ".join(f"{x[other + '_ms']}/{x['coopt_ms']}" if "ratio" in x else x["error"] for x in runs)
         print(f"| {arch} | {a.precision} | {shown} | {median if median is not None else 'none'} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"started": started.strftime("%Y-%m-%d %H:%M UTC"),
                        "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M UTC"),
                        "batch": a.batch, "size": a.size, "channels": a.channels, "threads": 1,
-                       "coopt": a.coopt, "results": results}, f, indent=1)
+                       "coopt": a.coopt, "peer": a.peer, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":
