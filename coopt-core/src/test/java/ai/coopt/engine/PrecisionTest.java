@@ -90,6 +90,32 @@ class PrecisionTest {
     }
 
     /**
+     * Images cast on their way into a network come out channels-last with the values of the plain cast; an array that
+     * is not 4-D is cast as it is. One channel or one pixel needs no float32 copy to be read as channels-last.
+     */
+    @Test
+    void imagesCastChannelsLastWithThePlainCastsValues() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            NDArray x = m.randomNormal(new Shape(2, 3, 4, 5));
+            try (NDArray images = BFloat16.ofImages(x); NDArray plain = BFloat16.of(x);
+                 NDArray a = BFloat16.toFloat32(images); NDArray b = BFloat16.toFloat32(plain)) {
+                assertTrue(BFloat16.isBFloat16(images));
+                assertTrue(LayoutsTest.isChannelsLast(images));
+                assertFalse(LayoutsTest.isChannelsLast(plain));
+                assertArrayEquals(b.toFloatArray(), a.toFloatArray());
+            }
+            try (NDArray flat = BFloat16.ofImages(m.create(new float[] {1f, 2.5f}));
+                 NDArray back = BFloat16.toFloat32(flat)) {
+                assertArrayEquals(new float[] {1f, 2.5f}, back.toFloatArray());
+            }
+            assertTrue(Layouts.copiesToChannelsLast(x));
+            assertFalse(Layouts.copiesToChannelsLast(m.zeros(new Shape(2, 1, 4, 5))), "one channel");
+            assertFalse(Layouts.copiesToChannelsLast(m.zeros(new Shape(2, 3, 1, 1))), "one pixel");
+            assertFalse(Layouts.copiesToChannelsLast(m.zeros(new Shape(3, 4, 5))), "3-D");
+        }
+    }
+
+    /**
      * A float32 weight used through the casts gets a float32 gradient: d/dW of sum((x·W)²) = 2·xᵀ·(x·W), computed in
      * float32 here, within bfloat16's rounding.
      */
