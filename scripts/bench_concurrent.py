@@ -59,6 +59,11 @@ def shared(a, b):
     return inside(a), inside(b), max(0.0, hi - lo) / 1e3
 
 
+def other_side(a):
+    """The name of the side coopt is compared with: a second coopt build (--peer) or PyTorch."""
+    return "peer" if a.peer else "pytorch"
+
+
 def one_run(arch, a, steps, warmup, coopt_core):
     common = ["--batch", str(a.batch), "--size", str(a.size), "--channels", str(a.channels), "--threads", "1",
               "--json"]
@@ -79,7 +84,7 @@ def one_run(arch, a, steps, warmup, coopt_core):
     if tj.get("train_error"):
         return {"coopt_core": coopt_core, "error": "PyTorch cannot train it: " + tj["train_error"]}
     cs, ts, window = shared(cj["train_steps"], tj["train_steps"])
-    other = "peer" if a.peer else "pytorch"
+    other = other_side(a)
     run = {"coopt_core": coopt_core, "window_s": round(window, 1), "coopt_steps": len(cs), other + "_steps": len(ts)}
     if len(cs) < MIN_STEPS or len(ts) < MIN_STEPS:
         run["error"] = f"the runs shared too few steps ({len(cs)} of coopt's, {len(ts)} of the other side's)"
@@ -106,7 +111,7 @@ def main():
         sys.exit("bench_concurrent: needs two cores, one for each side")
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
-    other = "peer" if a.peer else "pytorch"
+    other = other_side(a)
     print(f"| arch | precision | runs ({'peer' if a.peer else 'PyTorch'} ms / coopt ms per step) | median ratio |")
     print("|---|---|---|---|")
     for arch in a.arch.split(","):

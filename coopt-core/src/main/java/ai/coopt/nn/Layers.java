@@ -113,10 +113,11 @@ final class Layers {
             if (!training || x.getDevice().isGpu()) {
                 return super.forwardInternal(store, inputs, training, params);
             }
-            if (asProduct(x.getShape(), BFloat16.isBFloat16(x))) {
+            boolean bf16 = BFloat16.isBFloat16(x);
+            if (asProduct(x.getShape(), bf16)) {
                 return new NDList(pointwiseProduct(x, store.getValue(weight, x.getDevice(), true)));
             }
-            if (!BFloat16.isBFloat16(x) || !slowDepthwiseInBFloat16()) {
+            if (!bf16 || !slowDepthwiseInBFloat16()) {
                 return super.forwardInternal(store, inputs, training, params);
             }
             // the cast hands back a float32 parameter as it is (a new handle on the same values)

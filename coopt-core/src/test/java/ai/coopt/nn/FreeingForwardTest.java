@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,47 +34,19 @@ class FreeingForwardTest {
     @CsvSource({"convnet-s, 1, 16", "resnet-s, 3, 16", "resnet18, 3, 16", "resnet50, 3, 16", "mobilenetv2, 3, 16",
         "efficientnet-b0, 3, 16", "vit-tiny, 3, 16"})
     void sameBitsAndGradientsAsDjlsPassWithNothingLeftBehind(String arch, int channels, int size) {
-        try (Network net = Network.create(arch, channels, size, size, 4, Device.cpu());
-             NDManager m = net.manager().newSubManager()) {
-            ParameterStore store = new ParameterStore(m, false);
-            NDArray x = m.randomNormal(new Shape(3, channels, size, size));
-            NDArray weights = m.randomNormal(new Shape(3, net.featureDim()));
-
-            float[] djl;
-            List<float[]> djlGradients;
-            try (NDManager pass = m.newSubManager()) {
-                x.tempAttach(pass);
-                try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                    NDArray y = net.block().forward(store, new NDList(x), true).singletonOrThrow();
-                    djl = y.toFloatArray();
-                    gc.backward(y.mul(weights).sum());
-                }
-                djlGradients = gradients(net);
-            }
-
-            float[] freeing;
-            List<float[]> freeingGradients;
-            try (NDManager pass = m.newSubManager()) {
-                x.tempAttach(pass);
-                try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                    NDArray y = FreeingForward.forward(net.block(), store, x, true);
-                    assertEquals(Set.of(x.getUid(), y.getUid()), uids(pass), arch + ": arrays left in the pass");
-                    freeing = y.toFloatArray();
-                    gc.backward(y.mul(weights).sum());
-                }
-                freeingGradients = gradients(net);
-            }
-
+        try (Setup s = Setup.of(arch, channels, size)) {
+            Pass djl = s.pass(x -> s.net.block().forward(s.store, new NDList(x), true).singletonOrThrow(), false);
+            Pass freeing = s.pass(x -> FreeingForward.forward(s.net.block(), s.store, x, true), true);
             if (arch.equals("efficientnet-b0")) {
                 // the engine's one-kernel SiLU rounds differently from a sigmoid and a product
-                assertClose(djl, freeing, 1e-5, arch);
+                assertClose(djl.out, freeing.out, 1e-5, arch);
             } else {
-                assertArrayEquals(djl, freeing, arch);
+                assertArrayEquals(djl.out, freeing.out, arch);
             }
             // the fused backward passes hand the convolutions gradients in another memory layout, which changes the
             // order of their sums: the gradients agree to rounding, measured against their overall size (a batch-norm
             // shift before a convolution has a true gradient of zero and only rounding to compare)
-            assertClose(concatenated(djlGradients), concatenated(freeingGradients), 1e-4, arch + " gradients");
+            assertClose(djl.gradients, freeing.gradients, 1e-4, arch + " gradients");
         }
     }
 
@@ -85,28 +58,53 @@ class FreeingForwardTest {
     @ParameterizedTest
     @CsvSource({"convnet-s, 3, 16", "resnet-s, 3, 16", "mobilenetv2, 3, 16", "vit-tiny, 3, 16", "convnet-s, 1, 16"})
     void imagesMadeChannelsLastOnceChangeNoBit(String arch, int channels, int size) {
-        try (Network net = Network.create(arch, channels, size, size, 4, Device.cpu());
-             NDManager m = net.manager().newSubManager()) {
-            ParameterStore store = new ParameterStore(m, false);
-            NDArray x = m.randomNormal(new Shape(3, channels, size, size));
-            NDArray weights = m.randomNormal(new Shape(3, net.featureDim()));
-            float[][] out = new float[2][];
-            List<List<float[]>> grads = new ArrayList<>();
-            for (int run = 0; run < 2; run++) {
-                try (NDManager pass = m.newSubManager()) {
-                    x.tempAttach(pass);
-                    try (GradientCollector gc = Engines.get().newGradientCollector()) {
-                        NDArray y = run == 0 ? FreeingForward.forward(net.block(), store, x, true)
-                                : FreeingForward.forward(net.block(), store, x, true, Precision.FP32);
-                        assertEquals(Set.of(x.getUid(), y.getUid()), uids(pass), arch + ": arrays left in the pass");
-                        out[run] = y.toFloatArray();
-                        gc.backward(y.mul(weights).sum());
+        try (Setup s = Setup.of(arch, channels, size)) {
+            Pass nchw = s.pass(x -> FreeingForward.forward(s.net.block(), s.store, x, true), true);
+            Pass once = s.pass(x -> FreeingForward.forward(s.net.block(), s.store, x, true, Precision.FP32), true);
+            assertArrayEquals(nchw.out, once.out, arch);
+            assertArrayEquals(nchw.gradients, once.gradients, arch + " gradients");
+        }
+    }
+
+    /** A training pass's output and its parameters' gradients, concatenated. */
+    private record Pass(float[] out, float[] gradients) {}
+
+    /** A network, a batch of 3 images and the weights of the scalar a pass's backward starts from. */
+    private record Setup(Network net, NDManager m, ParameterStore store, NDArray x, NDArray weights)
+            implements AutoCloseable {
+        static Setup of(String arch, int channels, int size) {
+            Network net = Network.create(arch, channels, size, size, 4, Device.cpu());
+            NDManager m = net.manager().newSubManager();
+            return new Setup(net, m, new ParameterStore(m, false), m.randomNormal(new Shape(3, channels, size, size)),
+                    m.randomNormal(new Shape(3, net.featureDim())));
+        }
+
+        /**
+         * {@code forward} of the images in a manager of its own, then backward from the output weighted by
+         * {@link #weights}; with {@code freeing}, asserts that nothing but the input and output is left in that
+         * manager. The gradients are cleared afterwards.
+         */
+        Pass pass(UnaryOperator<NDArray> forward, boolean freeing) {
+            float[] out;
+            try (NDManager pass = m.newSubManager()) {
+                x.tempAttach(pass);
+                try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                    NDArray y = forward.apply(x);
+                    if (freeing) {
+                        assertEquals(Set.of(x.getUid(), y.getUid()), uids(pass),
+                                net.arch() + ": arrays left in the pass");
                     }
-                    grads.add(gradients(net));
+                    out = y.toFloatArray();
+                    gc.backward(y.mul(weights).sum());
                 }
+                return new Pass(out, concatenated(gradients(net)));
             }
-            assertArrayEquals(out[0], out[1], arch);
-            assertArrayEquals(concatenated(grads.get(0)), concatenated(grads.get(1)), arch + " gradients");
+        }
+
+        @Override
+        public void close() {
+            m.close();
+            net.close();
         }
     }
 
