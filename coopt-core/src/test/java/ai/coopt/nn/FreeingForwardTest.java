@@ -1,16 +1,24 @@
 package ai.coopt.nn;
 
+import ai.coopt.engine.BFloat16Parameters;
 import ai.coopt.engine.Engines;
+import ai.coopt.engine.Layouts;
 import ai.coopt.engine.Precision;
 import ai.djl.Device;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -64,6 +72,79 @@ class FreeingForwardTest {
             assertArrayEquals(nchw.out, once.out, arch);
             assertArrayEquals(nchw.gradients, once.gradients, arch + " gradients");
         }
+    }
+
+    /**
+     * A max-pool after a ReLU runs before it, and the global average pool over the channels-last rows: against DJL's
+     * own blocks given the same channels-last images, in float32 and bfloat16, the same bits out and the same
+     * gradients.
+     */
+    @ParameterizedTest
+    @CsvSource({"convnet-s, FP32", "convnet-s, BF16", "resnet50, FP32", "resnet50, BF16", "resnet-s, BF16"})
+    void poolBeforeReluAndMeanOverRowsChangeNoBit(String arch, Precision precision) {
+        try (Setup s = Setup.of(arch, 3, 32)) {
+            NDArray images = Layouts.channelsLast(s.x);
+            Pass djl = s.pass(x -> precision == Precision.BF16
+                    ? BFloat16Parameters.forward(images, (copies, in) ->
+                            s.net.block().forward(copies, new NDList(in), true).singletonOrThrow())
+                    : s.net.block().forward(s.store, new NDList(images), true).singletonOrThrow(), false);
+            Pass freeing = s.pass(x -> precision == Precision.BF16
+                    ? BFloat16Parameters.forward(images, (copies, in) -> FreeingForward.forward(s.net.block(), copies,
+                            in, true))
+                    : FreeingForward.forward(s.net.block(), s.store, images, true), false);
+            assertArrayEquals(djl.out, freeing.out, arch);
+            assertArrayEquals(djl.gradients, freeing.gradients, arch + " gradients");
+        }
+    }
+
+    /**
+     * The reordered max-pool on input made of ties (between positive values, and windows with nothing above zero)
+     * and the mean over rows: the values and the input's gradient are DJL's blocks', bit for bit.
+     */
+    @Test
+    void poolBeforeReluSendsTheGradientWhereDjlsBlocksDo() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            // values in {-1, -0.5, 0, 0.5, 1}: most 2×2 windows hold a tie, and many have no positive value
+            NDArray grid = m.randomInteger(-2, 3, new Shape(2, 3, 6, 6), DataType.INT32).toType(DataType.FLOAT32, false)
+                    .mul(0.5f);
+            NDArray x = Layouts.channelsLast(grid);
+            NDArray weights = m.randomNormal(new Shape(2, 3));
+            Block block = new SequentialBlock()
+                    .add(new SequentialBlock().add(Activation.reluBlock()))
+                    .add(Pool.maxPool2dBlock(new Shape(2, 2)))
+                    .add(Activation.reluBlock())
+                    .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)))
+                    .add(Pool.globalAvgPool2dBlock());
+            block.initialize(m, DataType.FLOAT32, x.getShape());
+            ParameterStore store = new ParameterStore(m, false);
+            float[][] djl = inputPass(x, weights, in -> block.forward(store, new NDList(in), true).singletonOrThrow());
+            float[][] freeing = inputPass(x, weights, in -> FreeingForward.forward(block, store, in, true));
+            assertArrayEquals(djl[0], freeing[0], "values");
+            assertArrayEquals(djl[1], freeing[1], "the input's gradient");
+            assertTrue(countNonZero(freeing[1]) > 0, "some gradient reaches the input");
+        }
+    }
+
+    /** The output of {@code forward} on {@code x} and the gradient of the output weighted by {@code weights}. */
+    private static float[][] inputPass(NDArray x, NDArray weights, UnaryOperator<NDArray> forward) {
+        try (NDManager pass = x.getManager().newSubManager()) {
+            NDArray in = x.duplicate();
+            in.attach(pass);
+            in.setRequiresGradient(true);
+            try (GradientCollector gc = Engines.get().newGradientCollector()) {
+                NDArray y = forward.apply(in).reshape(weights.getShape());
+                gc.backward(y.mul(weights).sum());
+                return new float[][] {y.toFloatArray(), in.getGradient().toFloatArray()};
+            }
+        }
+    }
+
+    private static int countNonZero(float[] values) {
+        int n = 0;
+        for (float v : values) {
+            n += v != 0 ? 1 : 0;
+        }
+        return n;
     }
 
     /** A training pass's output and its parameters' gradients, concatenated. */
