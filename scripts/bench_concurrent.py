@@ -60,8 +60,8 @@ def shared(a, b):
 
 
 def other_side(a):
-    """The name of the side coopt is compared with: a second coopt build (--peer) or PyTorch."""
-    return "peer" if a.peer else "pytorch"
+    """The side coopt is compared with: a second coopt build (--peer) or PyTorch; lower-cased in JSON keys."""
+    return "peer" if a.peer else "PyTorch"
 
 
 def one_run(arch, a, steps, warmup, coopt_core):
@@ -71,20 +71,21 @@ def one_run(arch, a, steps, warmup, coopt_core):
     def coopt_cmd(launcher):
         return [launcher, "bench", "throughput", "--arch", arch, "--steps", str(steps), "--warmup", str(warmup),
                 "--precision", a.precision] + common
-    coopt = coopt_cmd(a.coopt)
     if a.peer:
-        cj, tj = finish({"coopt": launch(coopt, plain, coopt_core), "peer": launch(coopt_cmd(a.peer), plain,
-                                                                                    1 - coopt_core)})
+        other_cmd, other_env = coopt_cmd(a.peer), plain
     else:
         # PyTorch starts faster and steps faster: three times the steps keep it timing through coopt's whole window
-        torch = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch, "--steps", str(3 * steps), "--warmup",
-                 str(warmup), "--channels-last"] + (["--bf16"] if a.precision == "bf16" else []) + common
-        cj, tj = finish({"coopt": launch(coopt, plain, coopt_core),
-                         "PyTorch": launch(torch, dict(plain, **ALLOC), 1 - coopt_core)})
+        other_cmd = [sys.executable, "scripts/bench_pytorch.py", "--arch", arch, "--steps", str(3 * steps),
+                     "--warmup", str(warmup), "--channels-last"]
+        other_cmd += (["--bf16"] if a.precision == "bf16" else []) + common
+        other_env = dict(plain, **ALLOC)
+    label = other_side(a)
+    cj, tj = finish({"coopt": launch(coopt_cmd(a.coopt), plain, coopt_core),
+                     label: launch(other_cmd, other_env, 1 - coopt_core)})
     if tj.get("train_error"):
-        return {"coopt_core": coopt_core, "error": "PyTorch cannot train it: " + tj["train_error"]}
+        return {"coopt_core": coopt_core, "error": f"{label} cannot train it: " + tj["train_error"]}
     cs, ts, window = shared(cj["train_steps"], tj["train_steps"])
-    other = other_side(a)
+    other = label.lower()
     run = {"coopt_core": coopt_core, "window_s": round(window, 1), "coopt_steps": len(cs), other + "_steps": len(ts)}
     if len(cs) < MIN_STEPS or len(ts) < MIN_STEPS:
         run["error"] = f"the runs shared too few steps ({len(cs)} of coopt's, {len(ts)} of the other side's)"
@@ -111,8 +112,9 @@ def main():
         sys.exit("bench_concurrent: needs two cores, one for each side")
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
-    other = other_side(a)
-    print(f"| arch | precision | runs ({'peer' if a.peer else 'PyTorch'} ms / coopt ms per step) | median ratio |")
+    label = other_side(a)
+    other = label.lower()
+    print(f"| arch | precision | runs ({label} ms / coopt ms per step) | median ratio |")
     print("|---|---|---|---|")
     for arch in a.arch.split(","):
         default_steps, warmup = STEPS.get(arch, (20, 5))

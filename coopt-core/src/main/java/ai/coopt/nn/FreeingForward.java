@@ -99,7 +99,7 @@ public final class FreeingForward {
         for (int i = 0; i < blocks.size(); i++) {
             Block block = blocks.get(i);
             NDArray next;
-            if (i + 1 < blocks.size() && endsInRelu(block) && isMaxPool(blocks.get(i + 1))) {
+            if (i + 1 < blocks.size() && isMaxPool(blocks.get(i + 1)) && endsInRelu(block)) {
                 next = poolThenRelu(block, blocks.get(++i), store, current, training);
             } else {
                 next = forward(block, store, current, training);
@@ -160,7 +160,8 @@ public final class FreeingForward {
 
     /** A parameterless lambda block of DJL's named {@code name} ({@code Activation.reluBlock}, {@code Pool}'s). */
     private static boolean isNamed(Block block, String name) {
-        return block instanceof LambdaBlock lambda && block.getParameters().isEmpty() && lambda.getName().equals(name);
+        return block instanceof LambdaBlock lambda && block.getParameters().isEmpty()
+                && lambda.getName().equals(name);
     }
 
     /** Closes {@code array} unless it is the pass's input or the result that replaces it. */

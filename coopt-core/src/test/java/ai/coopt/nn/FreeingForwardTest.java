@@ -83,15 +83,12 @@ class FreeingForwardTest {
     @CsvSource({"convnet-s, FP32", "convnet-s, BF16", "resnet50, FP32", "resnet50, BF16", "resnet-s, BF16"})
     void poolBeforeReluAndMeanOverRowsChangeNoBit(String arch, Precision precision) {
         try (Setup s = Setup.of(arch, 3, 32)) {
-            NDArray images = Layouts.channelsLast(s.x);
-            Pass djl = s.pass(x -> precision == Precision.BF16
-                    ? BFloat16Parameters.forward(images, (copies, in) ->
-                            s.net.block().forward(copies, new NDList(in), true).singletonOrThrow())
-                    : s.net.block().forward(s.store, new NDList(images), true).singletonOrThrow(), false);
-            Pass freeing = s.pass(x -> precision == Precision.BF16
-                    ? BFloat16Parameters.forward(images, (copies, in) -> FreeingForward.forward(s.net.block(), copies,
-                            in, true))
-                    : FreeingForward.forward(s.net.block(), s.store, images, true), false);
+            // DJL's blocks given the images as the training entry hands them on: channels-last (in bf16, by the cast)
+            BFloat16Parameters.Pass blocks = (store, in) -> s.net.block().forward(store, new NDList(in), true)
+                    .singletonOrThrow();
+            Pass djl = s.pass(x -> precision == Precision.BF16 ? BFloat16Parameters.forward(x, blocks)
+                    : blocks.apply(s.store, Layouts.channelsLast(x)), false);
+            Pass freeing = s.pass(x -> FreeingForward.forward(s.net.block(), s.store, x, true, precision), false);
             assertArrayEquals(djl.out, freeing.out, arch);
             assertArrayEquals(djl.gradients, freeing.gradients, arch + " gradients");
         }
